@@ -1,0 +1,202 @@
+//! The order book: every file folded into one state per order (SPEC §2, §5.2).
+//!
+//! Folding is associative and commutative: every "newest"/"oldest" choice compares a
+//! [`SnapshotKey`] (snapshot time, then the file's rank among sorted paths), never the order
+//! in which files arrive. So files can be read in parallel and absorbed as they finish, and
+//! the book can be split by `order_id` across machines (the scale-out seam): each order's
+//! state depends only on the rows that name it.
+
+use rustc_hash::FxHashMap;
+
+use crate::read::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanTally, Snapshot};
+use crate::status::{Channel, Status};
+use crate::timestamp::Micros;
+
+/// Orders snapshots: by time (missing = oldest), ties by the file's rank (§2 item 1, §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SnapshotKey {
+    time: Micros,
+    rank: u32,
+}
+
+impl SnapshotKey {
+    pub fn new(time: Option<Micros>, rank: u32) -> Self {
+        SnapshotKey { time: time.unwrap_or(i64::MIN), rank }
+    }
+}
+
+/// A value that remembers which snapshot gave it.
+type Keyed<T> = Option<(SnapshotKey, T)>;
+
+fn newer<T>(slot: &mut Keyed<T>, key: SnapshotKey, value: Option<T>) {
+    if let Some(v) = value {
+        if slot.as_ref().is_none_or(|(k, _)| key > *k) {
+            *slot = Some((key, v));
+        }
+    }
+}
+
+fn older<T>(slot: &mut Keyed<T>, key: SnapshotKey, value: T) {
+    if slot.as_ref().is_none_or(|(k, _)| key < *k) {
+        *slot = Some((key, value));
+    }
+}
+
+/// Which cancellation events name an order (§1.2).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventFlags {
+    pub any: bool,
+    pub buyer: bool,
+    pub seller: bool,
+    pub amazon_auto: bool,
+    pub amazon_other: bool,
+}
+
+/// Everything the inputs say about one order.
+#[derive(Debug, Default)]
+pub struct OrderState {
+    pub(crate) snapshots: u32,
+    pub(crate) status: Keyed<Status>,
+    pub(crate) channel: Keyed<Channel>,
+    pub(crate) sales_channel: Keyed<Box<str>>,
+    pub(crate) purchase_ts: Keyed<Micros>,
+    pub(crate) expected_ship: Keyed<Micros>,
+    /// The newest snapshot's SKUs (its item rows, never a union of two snapshots).
+    pub(crate) skus: Keyed<Vec<Box<str>>>,
+    /// (currency, Σ prices) of the newest snapshot that has a currency.
+    pub(crate) valued: Keyed<(Box<str>, i64)>,
+    pub(crate) buyer_requested: bool,
+    /// `last_updated_ts` of the oldest snapshot showing `Cancelled`.
+    pub(crate) cancel_seen: Keyed<Option<Micros>>,
+    pub(crate) any_pending: bool,
+    /// Some snapshot shows a status other than Pending or Cancelled (rule 3 of §2.1).
+    pub(crate) other_than_pending_or_cancelled: bool,
+    pub(crate) events: EventFlags,
+    pub(crate) feed_row: bool,
+    pub(crate) reasons: Vec<Box<str>>,
+    pub(crate) confirmed: bool,
+}
+
+impl OrderState {
+    fn absorb_snapshot(&mut self, key: SnapshotKey, s: Snapshot) {
+        self.snapshots += 1;
+        let status = s.status_raw.as_deref().map(Status::parse);
+        match &status {
+            Some(Status::Pending) => self.any_pending = true,
+            Some(Status::Cancelled) => older(&mut self.cancel_seen, key, s.last_updated),
+            _ => self.other_than_pending_or_cancelled = true,
+        }
+        newer(&mut self.status, key, status);
+        newer(&mut self.channel, key, s.channel);
+        newer(&mut self.sales_channel, key, s.sales_channel);
+        newer(&mut self.purchase_ts, key, s.purchase_ts);
+        newer(&mut self.expected_ship, key, s.expected_ship);
+        newer(&mut self.skus, key, Some(s.skus));
+        newer(&mut self.valued, key, s.currency.map(|c| (c, s.value_micros)));
+        self.buyer_requested |= s.buyer_requested;
+    }
+
+    fn add_reason(&mut self, reason: Option<Box<str>>) {
+        if let Some(r) = reason {
+            if let Err(at) = self.reasons.binary_search(&r) {
+                self.reasons.insert(at, r);
+            }
+        }
+    }
+
+    fn absorb_event(&mut self, e: CancelEvent) {
+        let f = &mut self.events;
+        f.any = true;
+        match e.initiated_by {
+            Initiator::Buyer => f.buyer = true,
+            Initiator::Seller => f.seller = true,
+            Initiator::Amazon if e.reason.as_deref() == Some("AutoCancelUnshipped") => f.amazon_auto = true,
+            Initiator::Amazon => f.amazon_other = true,
+        }
+        self.add_reason(e.reason);
+    }
+
+    fn absorb_feed(&mut self, f: FeedRow) {
+        self.feed_row = true;
+        self.add_reason(f.reason);
+    }
+}
+
+/// A confirmation with its place in input order (file rank, line).
+#[derive(Debug, Clone)]
+pub struct RankedConfirmation {
+    pub rank: u32,
+    pub row: Confirmation,
+}
+
+/// All inputs folded together.
+#[derive(Debug, Default)]
+pub struct Book {
+    pub orders: FxHashMap<Box<str>, OrderState>,
+    pub confirmations: Vec<RankedConfirmation>,
+    /// Scans by normalised tracking number; `None` when no scans file was given.
+    pub scans: Option<FxHashMap<String, ScanTally>>,
+    /// SKU → (input position, category): the first catalog row wins (§5.5).
+    pub catalog: FxHashMap<Box<str>, ((u32, u32), Box<str>)>,
+    pub newest_observation: Option<Micros>,
+}
+
+impl Book {
+    fn order(&mut self, id: Box<str>) -> &mut OrderState {
+        self.orders.entry(id).or_default()
+    }
+
+    /// Folds one file's data in; `rank` is the file's position among sorted input paths.
+    pub fn absorb(&mut self, rank: u32, data: FileData, newest_observation: Option<Micros>) {
+        if let Some(t) = newest_observation {
+            self.newest_observation = Some(self.newest_observation.map_or(t, |n| n.max(t)));
+        }
+        match data {
+            FileData::Orders(snapshots) => {
+                self.orders.reserve(snapshots.len());
+                for (id, s) in snapshots {
+                    let key = SnapshotKey::new(s.time(), rank);
+                    match self.orders.get_mut(&id) {
+                        Some(o) => o.absorb_snapshot(key, s),
+                        None => self.order(id).absorb_snapshot(key, s),
+                    }
+                }
+            }
+            FileData::Events(events) => {
+                for e in events {
+                    let id = e.order_id.clone();
+                    self.order(id).absorb_event(e);
+                }
+            }
+            FileData::Feed(rows) => {
+                for f in rows {
+                    let id = f.order_id.clone();
+                    self.order(id).absorb_feed(f);
+                }
+            }
+            FileData::Confirmations(rows) => {
+                for row in rows {
+                    self.order(row.order_id.clone()).confirmed = true;
+                    self.confirmations.push(RankedConfirmation { rank, row });
+                }
+            }
+            FileData::Scans(tallies) => {
+                let scans = self.scans.get_or_insert_with(FxHashMap::default);
+                for (number, t) in tallies {
+                    let s = scans.entry(number).or_default();
+                    s.scans += t.scans;
+                    s.delivered |= t.delivered;
+                }
+            }
+            FileData::Catalog(rows) => {
+                for (i, (sku, category)) in rows.into_iter().enumerate() {
+                    let pos = (rank, i as u32);
+                    let slot = self.catalog.entry(sku).or_insert((pos, category.clone()));
+                    if pos < slot.0 {
+                        *slot = (pos, category);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! From command-line paths to a folded [`Book`]: finding files, reading them in parallel,
+//! and keeping the account of every row (SPEC §1.5, §5.1).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::book::Book;
+use crate::error::InputError;
+use crate::kind::FileKind;
+use crate::read::{read_file, ReadOptions, Rejected};
+use crate::source::{Compression, TextEncoding};
+
+/// A file to read: its path as given or found, and whether it was named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub named: bool,
+}
+
+/// What the summary says of one file read.
+#[derive(Debug, Clone)]
+pub struct FileSummary {
+    pub path: String,
+    pub kind: FileKind,
+    pub compression: Compression,
+    pub encoding: TextEncoding,
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+    pub unknown_columns: Vec<String>,
+}
+
+impl FileSummary {
+    pub fn rows_used(&self) -> u64 {
+        self.rows_read - self.rows_rejected
+    }
+}
+
+/// A file found in a directory that is not an input orderhealth reads.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// All inputs read and folded.
+#[derive(Debug)]
+pub struct Loaded {
+    pub book: Book,
+    pub files: Vec<FileSummary>,
+    pub rejected: Vec<Rejected>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// The files behind the arguments: files as named, directories walked recursively, the
+/// output directory left out; sorted by path (code-point order) and each read once.
+pub fn collect_inputs(args: &[PathBuf], out_dir: Option<&Path>) -> Result<Vec<InputFile>, InputError> {
+    let out_dir = out_dir.and_then(|d| d.canonicalize().ok());
+    let mut found = Vec::new();
+    for arg in args {
+        let meta = std::fs::metadata(arg).map_err(|_| InputError::NotFound { path: arg.clone() })?;
+        if meta.is_dir() {
+            walk(arg, out_dir.as_deref(), &mut found)?;
+        } else {
+            found.push(InputFile { path: arg.clone(), named: true });
+        }
+    }
+    found.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()).then(b.named.cmp(&a.named)));
+    // A file reached twice (named and found in a directory) is read once, at its first path;
+    // it counts as named if it was named at all.
+    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut files: Vec<InputFile> = Vec::new();
+    for f in found {
+        let canon = f.path.canonicalize().unwrap_or_else(|_| f.path.clone());
+        match seen.get(&canon) {
+            Some(&i) => files[i].named |= f.named,
+            None => {
+                seen.insert(canon, files.len());
+                files.push(f);
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, out_dir: Option<&Path>, found: &mut Vec<InputFile>) -> Result<(), InputError> {
+    if out_dir.is_some_and(|o| dir.canonicalize().is_ok_and(|d| d == o)) {
+        return Ok(());
+    }
+    let io = |e| InputError::Io { path: dir.to_path_buf(), source: e };
+    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(io)?.collect::<Result<_, _>>().map_err(io)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let ty = entry.file_type().map_err(io)?;
+        if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
+            walk(&path, out_dir, found)?;
+        } else {
+            found.push(InputFile { path, named: false });
+        }
+    }
+    Ok(())
+}
+
+/// Reads every file (in parallel) and folds it into one book. The first error in input
+/// order stops the run; unrecognised files found in directories are skipped.
+pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
+    let book = Mutex::new(Book::default());
+    type Outcome = Result<Result<(FileSummary, Vec<Rejected>), Skipped>, InputError>;
+    let outcomes: Vec<Outcome> = files
+        .par_iter()
+        .enumerate()
+        .map(|(rank, file)| {
+            let read = match read_file(&file.path, opts, on_bytes)? {
+                Ok(read) => read,
+                Err(unrecognised) if file.named => return Err(unrecognised),
+                Err(unrecognised) => {
+                    let reason = match unrecognised {
+                        InputError::Unrecognised { looked_like, missing, .. } if !missing.is_empty() => {
+                            format!("not a recognised input (closest kind {looked_like}, lacks {})", missing.join(", "))
+                        }
+                        _ => "not a recognised input".to_string(),
+                    };
+                    return Ok(Err(Skipped { path: file.path.display().to_string(), reason }));
+                }
+            };
+            let summary = FileSummary {
+                path: read.path,
+                kind: read.kind,
+                compression: read.compression,
+                encoding: read.encoding,
+                rows_read: read.rows_read,
+                rows_rejected: read.rejected.len() as u64,
+                unknown_columns: read.unknown_columns,
+            };
+            book.lock().expect("book lock").absorb(rank as u32, read.data, read.newest_observation);
+            Ok(Ok((summary, read.rejected)))
+        })
+        .collect();
+    let mut loaded = Loaded { book: Book::default(), files: Vec::new(), rejected: Vec::new(), skipped: Vec::new() };
+    for outcome in outcomes {
+        match outcome? {
+            Ok((summary, rejected)) => {
+                loaded.files.push(summary);
+                loaded.rejected.extend(rejected);
+            }
+            Err(skipped) => loaded.skipped.push(skipped),
+        }
+    }
+    loaded.book = book.into_inner().expect("book lock");
+    Ok(loaded)
+}

@@ -1,0 +1,32 @@
+//! orderhealth-core: from downloaded Amazon report dumps to one classified view of each order.
+//!
+//! The flow, one module per step:
+//! [`inputs`] finds the files and reads them in parallel with [`read`] (the TSV reader, over
+//! [`source`] for compression and encoding, recognising each file's [`kind`]);
+//! [`book`] folds every file into one state per order; [`view`] merges and classifies each
+//! order (SPEC §2); [`tracking`] joins shipment confirmations to orders into judged packages.
+//! No polars here: this crate builds and tests in seconds. The reports are built from its
+//! output by the `orderhealth` crate.
+
+pub mod book;
+pub mod error;
+pub mod inputs;
+pub mod kind;
+pub mod marketplace;
+pub mod policy;
+pub mod read;
+pub mod source;
+pub mod status;
+pub mod timestamp;
+pub mod tracking;
+pub mod view;
+
+pub use error::InputError;
+pub use inputs::{collect_inputs, load, FileSummary, InputFile, Loaded, Skipped};
+pub use kind::FileKind;
+pub use marketplace::{Marketplace, SalesChannel};
+pub use policy::Policy;
+pub use read::{ReadOptions, Rejected};
+pub use source::EncodingChoice;
+pub use tracking::{Package, Tracking};
+pub use view::{AutoState, Basis, Class, OrderView, View, ViewOptions};

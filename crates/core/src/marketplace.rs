@@ -1,0 +1,99 @@
+//! Marketplaces and their time zones (SPEC §1.4): the one table of them.
+
+use chrono_tz::Tz;
+
+/// (code, sales-channel, zone). Matched case-insensitively on the sales-channel.
+const MARKETPLACES: &[(&str, &str, Tz)] = &[
+    ("US", "amazon.com", Tz::America__Los_Angeles),
+    ("CA", "amazon.ca", Tz::America__Los_Angeles),
+    ("MX", "amazon.com.mx", Tz::America__Mexico_City),
+    ("BR", "amazon.com.br", Tz::America__Sao_Paulo),
+    ("UK", "amazon.co.uk", Tz::Europe__London),
+    ("IE", "amazon.ie", Tz::Europe__Dublin),
+    ("DE", "amazon.de", Tz::Europe__Paris),
+    ("FR", "amazon.fr", Tz::Europe__Paris),
+    ("IT", "amazon.it", Tz::Europe__Paris),
+    ("ES", "amazon.es", Tz::Europe__Paris),
+    ("NL", "amazon.nl", Tz::Europe__Paris),
+    ("SE", "amazon.se", Tz::Europe__Paris),
+    ("PL", "amazon.pl", Tz::Europe__Paris),
+    ("BE", "amazon.com.be", Tz::Europe__Paris),
+    ("TR", "amazon.com.tr", Tz::Europe__Istanbul),
+    ("AE", "amazon.ae", Tz::Asia__Dubai),
+    ("SA", "amazon.sa", Tz::Asia__Riyadh),
+    ("EG", "amazon.eg", Tz::Africa__Cairo),
+    ("JP", "amazon.co.jp", Tz::Asia__Tokyo),
+    ("SG", "amazon.sg", Tz::Asia__Singapore),
+    ("AU", "amazon.com.au", Tz::Australia__Sydney),
+    ("IN", "amazon.in", Tz::Asia__Kolkata),
+    ("ZA", "amazon.co.za", Tz::Africa__Johannesburg),
+];
+
+/// A supported marketplace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Marketplace(u8);
+
+impl Marketplace {
+    pub fn code(self) -> &'static str {
+        MARKETPLACES[self.0 as usize].0
+    }
+
+    pub fn zone(self) -> Tz {
+        MARKETPLACES[self.0 as usize].2
+    }
+
+    /// `--marketplace CODE`.
+    pub fn from_code(code: &str) -> Option<Marketplace> {
+        MARKETPLACES
+            .iter()
+            .position(|m| m.0.eq_ignore_ascii_case(code))
+            .map(|i| Marketplace(i as u8))
+    }
+}
+
+/// What a sales-channel value means for the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SalesChannel {
+    Amazon(Marketplace),
+    /// `Non-Amazon…`: MCF and other channels, left out of every report.
+    NonAmazon,
+    /// An `Amazon.…` domain not in §1.4, or anything else: left out, counted in the summary.
+    Unsupported,
+}
+
+impl SalesChannel {
+    pub fn parse(value: &str) -> SalesChannel {
+        let v = value.trim_matches(' ');
+        if let Some(i) = MARKETPLACES.iter().position(|m| m.1.eq_ignore_ascii_case(v)) {
+            return SalesChannel::Amazon(Marketplace(i as u8));
+        }
+        if v.len() >= 10 && v[..10].eq_ignore_ascii_case("non-amazon") {
+            SalesChannel::NonAmazon
+        } else {
+            SalesChannel::Unsupported
+        }
+    }
+}
+
+/// A zone name for `--tz` (IANA names, e.g. `UTC`, `Europe/Berlin`).
+pub fn parse_zone(name: &str) -> Option<Tz> {
+    name.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sales_channels() {
+        let uk = SalesChannel::parse("Amazon.co.uk");
+        assert!(matches!(uk, SalesChannel::Amazon(m) if m.code() == "UK" && m.zone() == Tz::Europe__London));
+        assert!(matches!(SalesChannel::parse(" AMAZON.COM "), SalesChannel::Amazon(m) if m.code() == "US"));
+        assert_eq!(SalesChannel::parse("Non-Amazon"), SalesChannel::NonAmazon);
+        assert_eq!(SalesChannel::parse("non-amazon US"), SalesChannel::NonAmazon);
+        assert_eq!(SalesChannel::parse("Amazon.com.xx"), SalesChannel::Unsupported);
+        assert_eq!(SalesChannel::parse("eBay"), SalesChannel::Unsupported);
+        assert_eq!(Marketplace::from_code("jp").unwrap().zone(), Tz::Asia__Tokyo);
+        assert_eq!(parse_zone("UTC"), Some(Tz::UTC));
+    }
+}

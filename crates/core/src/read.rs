@@ -1,0 +1,679 @@
+//! The TSV reader: one streaming pass over a file, only canonical fields typed (SPEC §1, §5.1).
+//!
+//! Order rows are folded into one [`Snapshot`] per order as they are read, so what a file
+//! leaves behind grows with its distinct orders, not its bytes. Every row is either used or
+//! written to `rejected` with its physical line and a reason a person can act on.
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::InputError;
+use crate::kind::{order_columns as oc, FileKind, Header};
+use crate::source::{with_lines, Compression, EncodingChoice, Lines, TextEncoding};
+use crate::status::Channel;
+use crate::timestamp::{epoch_days, parse_date, parse_instant, Micros};
+
+/// Reading options shared by `orders` and `report`.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub encoding: EncodingChoice,
+    /// `--marketplace JP` was given: a non-UTF-8 file without `sales-channel` is cp932.
+    pub marketplace_is_jp: bool,
+    pub strict: bool,
+}
+
+/// One unusable row, as written to `rejected.tsv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub file: String,
+    pub line: u64,
+    pub kind: FileKind,
+    pub reason: String,
+}
+
+/// One (file, order) group of order rows, merged by the rules of SPEC §5.2.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub purchase_ts: Option<Micros>,
+    pub last_updated: Option<Micros>,
+    pub reporting: Option<Micros>,
+    pub status_raw: Option<Box<str>>,
+    pub channel: Option<Channel>,
+    pub sales_channel: Option<Box<str>>,
+    pub expected_ship: Option<Micros>,
+    pub buyer_requested: bool,
+    pub skus: Vec<Box<str>>,
+    pub currency: Option<Box<str>>,
+    /// Σ(item-price + shipping-price) in millionths of the currency unit.
+    pub value_micros: i64,
+    pub any_quantity_shipped: bool,
+}
+
+impl Snapshot {
+    /// The snapshot's time: its `last_updated_ts`, else the file's `reporting-date` (§2 item 1).
+    pub fn time(&self) -> Option<Micros> {
+        self.last_updated.or(self.reporting)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Initiator {
+    Buyer,
+    Seller,
+    Amazon,
+}
+
+#[derive(Debug, Clone)]
+pub struct CancelEvent {
+    pub order_id: Box<str>,
+    pub initiated_by: Initiator,
+    pub reason: Option<Box<str>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedRow {
+    pub order_id: Box<str>,
+    pub reason: Option<Box<str>>,
+}
+
+/// A ship date as given: a calendar date, or an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShipDate {
+    Day(i32),
+    At(Micros),
+}
+
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    pub order_id: Box<str>,
+    pub ship: ShipDate,
+    /// `carrier-code`, or `carrier-name` when the code is `Other` (§5.5), trimmed.
+    pub carrier: Box<str>,
+    /// As given, ASCII spaces trimmed at the ends.
+    pub tracking: Box<str>,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanTally {
+    pub scans: u32,
+    pub delivered: bool,
+}
+
+/// What one file contributes, by kind.
+#[derive(Debug)]
+pub enum FileData {
+    Orders(FxHashMap<Box<str>, Snapshot>),
+    Events(Vec<CancelEvent>),
+    Feed(Vec<FeedRow>),
+    Confirmations(Vec<Confirmation>),
+    /// Keyed by the normalised tracking number.
+    Scans(FxHashMap<String, ScanTally>),
+    /// (sku, category) in line order.
+    Catalog(Vec<(Box<str>, Box<str>)>),
+}
+
+/// A file read whole: what it said, what it rejected, and its row counts.
+#[derive(Debug)]
+pub struct FileRead {
+    pub path: String,
+    pub kind: FileKind,
+    pub compression: Compression,
+    pub encoding: TextEncoding,
+    pub rows_read: u64,
+    pub rejected: Vec<Rejected>,
+    pub unknown_columns: Vec<String>,
+    /// The newest observation among accepted rows (for the default `as_of`, §5.3).
+    pub newest_observation: Option<Micros>,
+    pub data: FileData,
+}
+
+/// Reads one file. `Ok(Err(..))` is a file whose kind cannot be recognised (the caller
+/// decides between error and skip); `Err` is an error that stops the run.
+pub fn read_file(
+    path: &Path,
+    opts: &ReadOptions,
+    on_bytes: &(dyn Fn(u64) + Sync),
+) -> Result<Result<FileRead, InputError>, InputError> {
+    let io = |e| InputError::Io { path: path.to_path_buf(), source: e };
+    let first = with_lines(path, TextEncoding::Utf8, on_bytes, |c, lines| parse(path, c, TextEncoding::Utf8, lines, opts))
+        .map_err(io)?;
+    match first {
+        Err(Failure::NotUtf8(offset)) => {
+            let encoding = match opts.encoding {
+                EncodingChoice::Utf8 => {
+                    return Err(InputError::NotUtf8 { path: path.to_path_buf(), offset })
+                }
+                EncodingChoice::Windows1252 => TextEncoding::Windows1252,
+                EncodingChoice::Cp932 => TextEncoding::Cp932,
+                EncodingChoice::Auto => guess_legacy_encoding(path, opts).map_err(io)?,
+            };
+            let again = with_lines(path, encoding, &|_| {}, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
+            match again {
+                Err(Failure::NotUtf8(_)) => unreachable!("transcoded text is UTF-8"),
+                Err(Failure::Stop(e)) => Err(e),
+                Err(Failure::Unrecognised(e)) => Ok(Err(e)),
+                Ok(read) => Ok(Ok(read)),
+            }
+        }
+        Err(Failure::Stop(e)) => Err(e),
+        Err(Failure::Unrecognised(e)) => Ok(Err(e)),
+        Ok(read) => Ok(Ok(read)),
+    }
+}
+
+enum Failure {
+    NotUtf8(u64),
+    Unrecognised(InputError),
+    Stop(InputError),
+}
+
+/// §5.1: cp932 when the header has `sales-channel` and one of the first 300 data rows says
+/// `Amazon.co.jp`, or when there is no such column and `--marketplace JP` was given.
+fn guess_legacy_encoding(path: &Path, opts: &ReadOptions) -> std::io::Result<TextEncoding> {
+    with_lines(path, TextEncoding::Windows1252, &|_| {}, |_, lines| {
+        let mut column = None;
+        let mut rows = 0;
+        let mut header_seen = false;
+        while let Ok(Some((_, line))) = lines.next_line() {
+            if !header_seen {
+                if line.starts_with(b"TemplateType=") {
+                    continue;
+                }
+                header_seen = true;
+                column = line
+                    .split(|&b| b == b'\t')
+                    .position(|c| c.trim_ascii().eq_ignore_ascii_case(b"sales-channel"));
+                if column.is_none() {
+                    break;
+                }
+                continue;
+            }
+            if line.is_empty() {
+                continue;
+            }
+            rows += 1;
+            let value = line.split(|&b| b == b'\t').nth(column.unwrap_or(usize::MAX));
+            if value.is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"amazon.co.jp")) {
+                return TextEncoding::Cp932;
+            }
+            if rows >= 300 {
+                break;
+            }
+        }
+        if column.is_none() && opts.marketplace_is_jp {
+            TextEncoding::Cp932
+        } else {
+            TextEncoding::Windows1252
+        }
+    })
+}
+
+/// One row's fields: byte ranges into the line, reused between rows.
+struct Row<'l> {
+    line: &'l str,
+    ranges: &'l [(usize, usize)],
+}
+
+impl<'l> Row<'l> {
+    /// A field trimmed of ASCII spaces; `""` when the column is absent.
+    fn get(&self, idx: Option<usize>) -> &'l str {
+        match idx {
+            Some(i) => {
+                let (a, b) = self.ranges[i];
+                self.line[a..b].trim_matches(' ')
+            }
+            None => "",
+        }
+    }
+
+    /// A field as given (tracking numbers keep their inner characters).
+    fn raw(&self, idx: Option<usize>) -> &'l str {
+        match idx {
+            Some(i) => {
+                let (a, b) = self.ranges[i];
+                &self.line[a..b]
+            }
+            None => "",
+        }
+    }
+}
+
+/// Column positions of a file, and their names as found (for reasons).
+struct Columns<'h> {
+    header: &'h Header,
+}
+
+impl Columns<'_> {
+    fn name(&self, idx: Option<usize>) -> &str {
+        idx.map(|i| self.header.names[i].trim_matches(' ')).unwrap_or("?")
+    }
+}
+
+fn required(row: &Row, cols: &Columns, idx: Option<usize>, what: &str) -> Result<(), String> {
+    if row.get(idx).is_empty() {
+        Err(format!("empty {what} in {}", cols.name(idx)))
+    } else {
+        Ok(())
+    }
+}
+
+fn instant(row: &Row, cols: &Columns, idx: Option<usize>) -> Result<Option<Micros>, String> {
+    let v = row.get(idx);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    parse_instant(v).map(Some).ok_or_else(|| format!("unparseable date in {}: {v}", cols.name(idx)))
+}
+
+fn integer(row: &Row, cols: &Columns, idx: Option<usize>) -> Result<Option<i64>, String> {
+    let v = row.get(idx);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("not an integer in {}: {v}", cols.name(idx)));
+    }
+    Ok(Some(v.parse::<i64>().unwrap_or(i64::MAX)))
+}
+
+/// A plain decimal (§5.1) in millionths: optional sign, digits, optional `.` and digits.
+pub fn parse_decimal_micros(v: &str) -> Option<i64> {
+    let (neg, body) = match v.as_bytes().first() {
+        Some(b'-') => (true, &v[1..]),
+        Some(b'+') => (false, &v[1..]),
+        _ => (false, v),
+    };
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    let digits_ok = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    // Digits before the dot, after it, or both; a dot must be followed by digits.
+    let has_dot = body.contains('.');
+    if !digits_ok(int) || !digits_ok(frac) || (has_dot && frac.is_empty()) || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for b in int.bytes() {
+        value = value.saturating_mul(10).saturating_add((b - b'0') as i64);
+    }
+    let mut scale = 1_000_000i64;
+    value = value.saturating_mul(scale);
+    for b in frac.bytes().take(6) {
+        scale /= 10;
+        value = value.saturating_add((b - b'0') as i64 * scale);
+    }
+    Some(if neg { -value } else { value })
+}
+
+fn price(row: &Row, cols: &Columns, idx: Option<usize>) -> Result<i64, String> {
+    let v = row.get(idx);
+    if v.is_empty() {
+        return Ok(0);
+    }
+    parse_decimal_micros(v).ok_or_else(|| format!("not a decimal in {}: {v}", cols.name(idx)))
+}
+
+fn boolean(v: &str) -> bool {
+    v.eq_ignore_ascii_case("true")
+}
+
+fn non_empty(v: &str) -> Option<Box<str>> {
+    (!v.is_empty()).then(|| v.into())
+}
+
+fn keep_min<T: Ord + Clone>(slot: &mut Option<T>, v: Option<T>) {
+    if let Some(v) = v {
+        if slot.as_ref().is_none_or(|s| v < *s) {
+            *slot = Some(v);
+        }
+    }
+}
+
+fn keep_max<T: Ord + Clone>(slot: &mut Option<T>, v: Option<T>) {
+    if let Some(v) = v {
+        if slot.as_ref().is_none_or(|s| v > *s) {
+            *slot = Some(v);
+        }
+    }
+}
+
+fn parse(
+    path: &Path,
+    compression: Compression,
+    encoding: TextEncoding,
+    lines: &mut Lines<'_>,
+    opts: &ReadOptions,
+) -> Result<FileRead, Failure> {
+    let io = |e| Failure::Stop(InputError::Io { path: path.to_path_buf(), source: e });
+    let next = |lines: &mut Lines<'_>| -> Result<Option<(u64, String)>, Failure> {
+        match lines.next_line() {
+            Ok(Some((n, l))) => Ok(Some((n, String::from_utf8_lossy(l).into_owned()))),
+            Ok(None) => Ok(None),
+            Err(Ok(e)) => Err(io(e)),
+            Err(Err(bad)) => Err(Failure::NotUtf8(bad.offset)),
+        }
+    };
+    // Header: the first line, unless it is a TemplateType= marker.
+    let mut header_line = next(lines)?;
+    if header_line.as_ref().is_some_and(|(_, l)| l.starts_with("TemplateType=")) {
+        header_line = next(lines)?;
+    }
+    let names: Vec<String> = header_line
+        .map(|(_, l)| l.split('\t').map(|s| s.trim_matches(' ').to_string()).collect())
+        .unwrap_or_default();
+    let header = Header::new(names);
+    let found = || header.names.iter().filter(|n| !n.is_empty()).cloned().collect::<Vec<_>>();
+    let Some(kind) = FileKind::recognise(&header) else {
+        let looked_like = FileKind::closest(&header);
+        return Err(Failure::Unrecognised(InputError::Unrecognised {
+            path: path.to_path_buf(),
+            looked_like,
+            missing: header.missing(looked_like.required()),
+            found: found(),
+        }));
+    };
+    let missing = header.missing(kind.required());
+    if !missing.is_empty() {
+        return Err(Failure::Stop(InputError::MissingColumns {
+            path: path.to_path_buf(),
+            kind,
+            missing,
+            found: found(),
+        }));
+    }
+
+    let file = path.display().to_string();
+    let mut sink = KindSink::new(kind, &header);
+    let cols = Columns { header: &header };
+    let mut rows_read = 0u64;
+    let mut rejected = Vec::new();
+    let mut newest: Option<Micros> = None;
+    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
+    loop {
+        let (line_no, bytes) = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(Ok(e)) => return Err(io(e)),
+            Err(Err(bad)) => return Err(Failure::NotUtf8(bad.offset)),
+        };
+        if bytes.is_empty() {
+            continue;
+        }
+        rows_read += 1;
+        // SAFETY: `Lines` hands out only bytes it validated as UTF-8, or transcoder output.
+        let line = unsafe { std::str::from_utf8_unchecked(bytes) };
+        ranges.clear();
+        let mut start = 0;
+        for tab in memchr::memchr_iter(b'\t', bytes) {
+            ranges.push((start, tab));
+            start = tab + 1;
+        }
+        ranges.push((start, bytes.len()));
+        let outcome = if ranges.len() != header.len() {
+            Err(format!("wrong number of fields: expected {}, found {}", header.len(), ranges.len()))
+        } else {
+            sink.accept(&Row { line, ranges: &ranges }, &cols, line_no)
+        };
+        match outcome {
+            Ok(observed) => keep_max(&mut newest, observed),
+            Err(reason) => {
+                if opts.strict {
+                    return Err(Failure::Stop(InputError::Strict { path: path.to_path_buf(), line: line_no, kind, reason }));
+                }
+                rejected.push(Rejected { file: file.clone(), line: line_no, kind, reason });
+            }
+        }
+    }
+    let data = sink.finish();
+    Ok(FileRead {
+        path: file,
+        kind,
+        compression,
+        encoding,
+        rows_read,
+        rejected,
+        unknown_columns: header.unknown_columns(kind),
+        newest_observation: newest,
+        data,
+    })
+}
+
+/// Column positions of an order report.
+struct OrderCols {
+    order_id: Option<usize>,
+    purchase: Option<usize>,
+    last_updated: Option<usize>,
+    status: Option<usize>,
+    channel: Option<usize>,
+    sales_channel: Option<usize>,
+    sku: Option<usize>,
+    quantity: Option<usize>,
+    currency: Option<usize>,
+    item_price: Option<usize>,
+    shipping_price: Option<usize>,
+    expected_ship: Option<usize>,
+    buyer: Option<usize>,
+    reporting: Option<usize>,
+    quantity_shipped: Option<usize>,
+}
+
+/// Per-kind row handling: where each canonical field is, and what a file accumulates.
+enum KindSink {
+    Orders { c: OrderCols, has_status: bool, snapshots: FxHashMap<Box<str>, Snapshot> },
+    Events { order_id: Option<usize>, date: Option<usize>, by: Option<usize>, reason: Option<usize>, out: Vec<CancelEvent> },
+    Feed { order_id: Option<usize>, reason: Option<usize>, out: Vec<FeedRow> },
+    Confirmations {
+        order_id: Option<usize>,
+        date: Option<usize>,
+        quantity: Option<usize>,
+        code: Option<usize>,
+        name: Option<usize>,
+        tracking: Option<usize>,
+        out: Vec<Confirmation>,
+    },
+    Scans { tracking: Option<usize>, date: Option<usize>, kind: Option<usize>, out: FxHashMap<String, ScanTally> },
+    Catalog { sku: Option<usize>, category: Option<usize>, out: Vec<(Box<str>, Box<str>)> },
+}
+
+impl KindSink {
+    fn new(kind: FileKind, h: &Header) -> KindSink {
+        match kind {
+            FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped => KindSink::Orders {
+                c: OrderCols {
+                    order_id: h.first_of(oc::ORDER_ID),
+                    purchase: h.first_of(oc::PURCHASE_DATE),
+                    last_updated: h.first_of(oc::LAST_UPDATED),
+                    status: h.first_of(oc::ORDER_STATUS),
+                    channel: h.first_of(oc::CHANNEL),
+                    sales_channel: h.first_of(oc::SALES_CHANNEL),
+                    sku: h.first_of(oc::SKU),
+                    quantity: h.first_of(oc::QUANTITY),
+                    currency: h.first_of(oc::CURRENCY),
+                    item_price: h.first_of(oc::ITEM_PRICE),
+                    shipping_price: h.first_of(oc::SHIPPING_PRICE),
+                    expected_ship: h.first_of(oc::EXPECTED_SHIP),
+                    buyer: h.first_of(oc::BUYER_REQUESTED),
+                    reporting: h.first_of(oc::REPORTING_DATE),
+                    quantity_shipped: h.first_of(oc::QUANTITY_SHIPPED),
+                },
+                has_status: h.has("order-status"),
+                snapshots: FxHashMap::default(),
+            },
+            FileKind::CancelEvents => KindSink::Events {
+                order_id: h.index("order-id"),
+                date: h.index("cancel-date"),
+                by: h.index("initiated-by"),
+                reason: h.index("reason"),
+                out: Vec::new(),
+            },
+            FileKind::CancelFeed => KindSink::Feed {
+                order_id: h.index("order-id"),
+                reason: h.index("cancellation-reason-code"),
+                out: Vec::new(),
+            },
+            FileKind::Confirmations => KindSink::Confirmations {
+                order_id: h.index("order-id"),
+                date: h.index("ship-date"),
+                quantity: h.index("quantity"),
+                code: h.index("carrier-code"),
+                name: h.index("carrier-name"),
+                tracking: h.index("tracking-number"),
+                out: Vec::new(),
+            },
+            FileKind::Scans => KindSink::Scans {
+                tracking: h.index("tracking-number"),
+                date: h.index("scan-date"),
+                kind: h.index("scan-type"),
+                out: FxHashMap::default(),
+            },
+            FileKind::Catalog => KindSink::Catalog { sku: h.index("sku"), category: h.index("category"), out: Vec::new() },
+        }
+    }
+
+    /// Takes one row; returns the newest instant it observed, or why it is rejected.
+    /// A row is validated whole before anything of it is kept.
+    fn accept(&mut self, row: &Row, cols: &Columns, line_no: u64) -> Result<Option<Micros>, String> {
+        match self {
+            KindSink::Orders { c, snapshots, .. } => {
+                required(row, cols, c.order_id, "order id")?;
+                required(row, cols, c.purchase, "date")?;
+                let purchase = instant(row, cols, c.purchase)?;
+                let last_updated = instant(row, cols, c.last_updated)?;
+                let expected_ship = instant(row, cols, c.expected_ship)?;
+                integer(row, cols, c.quantity)?;
+                let item = price(row, cols, c.item_price)?;
+                let shipping = price(row, cols, c.shipping_price)?;
+                // reporting-date times the snapshot only; unparseable counts as missing (§5.1).
+                let reporting = parse_instant(row.get(c.reporting));
+                let shipped_qty = row.get(c.quantity_shipped).parse::<i64>().unwrap_or(0);
+
+                let id = row.get(c.order_id);
+                let snap = match snapshots.get_mut(id) {
+                    Some(s) => s,
+                    None => snapshots.entry(id.into()).or_default(),
+                };
+                keep_min(&mut snap.purchase_ts, purchase);
+                keep_max(&mut snap.last_updated, last_updated);
+                keep_max(&mut snap.reporting, reporting);
+                keep_max(&mut snap.expected_ship, expected_ship);
+                keep_min(&mut snap.status_raw, non_empty(row.get(c.status)));
+                keep_min(&mut snap.channel, Channel::parse(row.get(c.channel)));
+                keep_min(&mut snap.sales_channel, non_empty(row.get(c.sales_channel)));
+                keep_min(&mut snap.currency, non_empty(row.get(c.currency)));
+                snap.buyer_requested |= boolean(row.get(c.buyer));
+                snap.any_quantity_shipped |= shipped_qty > 0;
+                snap.value_micros = snap.value_micros.saturating_add(item).saturating_add(shipping);
+                if let Some(sku) = non_empty(row.get(c.sku)) {
+                    if !snap.skus.contains(&sku) {
+                        snap.skus.push(sku);
+                    }
+                }
+                Ok([purchase, last_updated, reporting].into_iter().flatten().max())
+            }
+            KindSink::Events { order_id, date, by, reason, out } => {
+                required(row, cols, *order_id, "order id")?;
+                required(row, cols, *date, "date")?;
+                let at = instant(row, cols, *date)?;
+                let who = row.get(*by);
+                let initiated_by = if who.eq_ignore_ascii_case("buyer") {
+                    Initiator::Buyer
+                } else if who.eq_ignore_ascii_case("seller") {
+                    Initiator::Seller
+                } else if who.eq_ignore_ascii_case("amazon") {
+                    Initiator::Amazon
+                } else {
+                    return Err(format!("{} must be buyer, seller or amazon: {who}", cols.name(*by)));
+                };
+                out.push(CancelEvent { order_id: row.get(*order_id).into(), initiated_by, reason: non_empty(row.get(*reason)) });
+                Ok(at)
+            }
+            KindSink::Feed { order_id, reason, out } => {
+                required(row, cols, *order_id, "order id")?;
+                out.push(FeedRow { order_id: row.get(*order_id).into(), reason: non_empty(row.get(*reason)) });
+                Ok(None)
+            }
+            KindSink::Confirmations { order_id, date, quantity, code, name, tracking, out } => {
+                required(row, cols, *order_id, "order id")?;
+                required(row, cols, *date, "date")?;
+                let v = row.get(*date);
+                let ship = match parse_date(v) {
+                    Some(d) => ShipDate::Day(epoch_days(d)),
+                    None => ShipDate::At(
+                        parse_instant(v).ok_or_else(|| format!("unparseable date in {}: {v}", cols.name(*date)))?,
+                    ),
+                };
+                integer(row, cols, *quantity)?;
+                let code_value = row.get(*code);
+                let carrier = if code_value.eq_ignore_ascii_case("other") { row.get(*name) } else { code_value };
+                out.push(Confirmation {
+                    order_id: row.get(*order_id).into(),
+                    ship,
+                    carrier: carrier.into(),
+                    tracking: row.raw(*tracking).trim_matches(' ').into(),
+                    line: line_no,
+                });
+                Ok(match ship {
+                    ShipDate::At(t) => Some(t),
+                    ShipDate::Day(_) => None,
+                })
+            }
+            KindSink::Scans { tracking, date, kind, out } => {
+                required(row, cols, *tracking, "tracking number")?;
+                required(row, cols, *date, "date")?;
+                let at = instant(row, cols, *date)?;
+                let number = orderhealth_carriers::normalise(row.raw(*tracking).trim_matches(' '));
+                let t = out.entry(number).or_default();
+                t.scans += 1;
+                let k = row.get(*kind);
+                t.delivered |= k.eq_ignore_ascii_case("delivered") || k.eq_ignore_ascii_case("attempted-delivery");
+                Ok(at)
+            }
+            KindSink::Catalog { sku, category, out } => {
+                required(row, cols, *sku, "sku")?;
+                out.push((row.get(*sku).into(), row.get(*category).into()));
+                Ok(None)
+            }
+        }
+    }
+
+    fn finish(self) -> FileData {
+        match self {
+            KindSink::Orders { has_status, mut snapshots, .. } => {
+                if !has_status {
+                    // Reports without order-status (§5.2): Unshipped, or PartiallyShipped
+                    // when a row shows quantity-shipped > 0.
+                    for s in snapshots.values_mut() {
+                        let status = if s.any_quantity_shipped { "PartiallyShipped" } else { "Unshipped" };
+                        s.status_raw = Some(status.into());
+                    }
+                }
+                FileData::Orders(snapshots)
+            }
+            KindSink::Events { out, .. } => FileData::Events(out),
+            KindSink::Feed { out, .. } => FileData::Feed(out),
+            KindSink::Confirmations { out, .. } => FileData::Confirmations(out),
+            KindSink::Scans { out, .. } => FileData::Scans(out),
+            KindSink::Catalog { out, .. } => FileData::Catalog(out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal_micros("12.5"), Some(12_500_000));
+        assert_eq!(parse_decimal_micros("-0.01"), Some(-10_000));
+        assert_eq!(parse_decimal_micros(".5"), Some(500_000));
+        assert_eq!(parse_decimal_micros("+3"), Some(3_000_000));
+        for bad in ["1e3", "1,50", "5.", ".", "", "-", "1.2.3", "$5"] {
+            assert_eq!(parse_decimal_micros(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Timestamps and local days (SPEC §5.1): instants are microseconds since the Unix epoch, UTC.
+//! Parsing is hand-written because it runs once per date field of every row.
+
+use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Microseconds since 1970-01-01T00:00:00Z.
+pub type Micros = i64;
+
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
+    if b.len() < N {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in &b[..N] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+/// `YYYY-MM-DD` exactly.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits::<4>(b)? as i32, digits::<2>(&b[5..])?, digits::<2>(&b[8..])?)
+}
+
+/// Days since 1970-01-01 of a date.
+pub fn epoch_days(d: NaiveDate) -> i32 {
+    d.num_days_from_ce() - 719_163
+}
+
+/// The date of a day number since 1970-01-01.
+pub fn date_of(days: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(days + 719_163).expect("day in range")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or `±HH:MM` (SPEC §5.1); nothing else.
+pub fn parse_instant(s: &str) -> Option<Micros> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = parse_date(&s[..10])?;
+    let (h, m, sec) = (digits::<2>(&b[11..])?, digits::<2>(&b[14..])?, digits::<2>(&b[17..])?);
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let mut i = 19;
+    let mut micros: i64 = 0;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 6 {
+                micros = micros * 10 + (b[i] - b'0') as i64;
+            }
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 {
+            return None;
+        }
+        for _ in n..6 {
+            micros *= 10;
+        }
+    }
+    let offset_secs: i64 = match &b[i..] {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), oh1, oh2, b':', om1, om2] => {
+            let oh = digits::<2>(&[*oh1, *oh2])? as i64;
+            let om = digits::<2>(&[*om1, *om2])? as i64;
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let o = oh * 3600 + om * 60;
+            if *sign == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    let secs = epoch_days(date) as i64 * 86_400 + (h * 3600 + m * 60 + sec) as i64 - offset_secs;
+    Some(secs * MICROS_PER_SECOND + micros)
+}
+
+/// `--as-of`: an instant, or a bare date meaning 00:00 UTC.
+pub fn parse_as_of(s: &str) -> Option<Micros> {
+    parse_instant(s).or_else(|| parse_date(s).map(|d| epoch_days(d) as i64 * MICROS_PER_DAY))
+}
+
+/// The local calendar day (days since epoch) of an instant in a zone, DST aware.
+pub fn local_day(ts: Micros, zone: Tz) -> i32 {
+    let secs = ts.div_euclid(MICROS_PER_SECOND);
+    let utc = DateTime::<Utc>::from_timestamp(secs, 0).expect("instant in range");
+    let offset = zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as i64;
+    (secs + offset).div_euclid(86_400) as i32
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, fractional seconds truncated (SPEC §5.6).
+pub fn format_instant(ts: Micros) -> String {
+    let secs = ts.div_euclid(MICROS_PER_SECOND);
+    DateTime::<Utc>::from_timestamp(secs, 0)
+        .expect("instant in range")
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_three_offset_forms() {
+        let z = parse_instant("2026-03-13T16:18:11Z").unwrap();
+        assert_eq!(parse_instant("2026-03-13T16:18:11+00:00"), Some(z));
+        assert_eq!(parse_instant("2026-03-13T09:18:11-07:00"), Some(z));
+        assert_eq!(parse_instant("2026-03-13T16:18:11.250Z"), Some(z + 250_000));
+        assert_eq!(format_instant(z + 999_999), "2026-03-13T16:18:11Z");
+        assert_eq!(format_instant(parse_instant("1969-12-31T23:59:59.5Z").unwrap()), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in [
+            "2026-03-13 16:18:11Z",
+            "2026-03-13T16:18:11",
+            "2026-03-13T16:18:11+0000",
+            "2026-03-13T16:18:11 UTC",
+            "2026-03-13T16:18:11PST",
+            "03/15/2026 10:00:00",
+            "2026-02-30T00:00:00Z",
+            "2026-03-13T24:00:00Z",
+            "2026-03-13T16:18:11.Z",
+            "",
+        ] {
+            assert_eq!(parse_instant(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_and_as_of() {
+        let d = parse_date("2026-03-08").unwrap();
+        assert_eq!(date_of(epoch_days(d)), d);
+        assert_eq!(parse_as_of("2026-03-08"), parse_instant("2026-03-08T00:00:00Z"));
+        assert_eq!(parse_date("2026-3-08"), None);
+    }
+
+    #[test]
+    fn local_day_follows_dst() {
+        let la: Tz = "America/Los_Angeles".parse().unwrap();
+        // 2026-03-08 is the spring-forward day in the US: 07:59Z is 23:59 PST on the 7th,
+        // 08:00Z is 00:00 PST on the 8th; after 10:00Z the offset is -07:00.
+        let day7 = epoch_days(parse_date("2026-03-07").unwrap());
+        assert_eq!(local_day(parse_instant("2026-03-08T07:59:59Z").unwrap(), la), day7);
+        assert_eq!(local_day(parse_instant("2026-03-08T08:00:00Z").unwrap(), la), day7 + 1);
+        assert_eq!(local_day(parse_instant("2026-03-09T06:59:59Z").unwrap(), la), day7 + 1);
+        assert_eq!(local_day(parse_instant("2026-03-09T07:00:00Z").unwrap(), la), day7 + 2);
+    }
+}

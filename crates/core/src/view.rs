@@ -1,0 +1,264 @@
+//! The merged order view (SPEC §2, §4 `orders`) and the classification of §2.1.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+use rayon::prelude::*;
+
+use crate::book::{Book, OrderState};
+use crate::marketplace::{Marketplace, SalesChannel};
+use crate::policy::{deadline, Policy};
+use crate::status::{Channel, Status};
+use crate::timestamp::{Micros, MICROS_PER_DAY};
+
+/// Who a cancellation is charged to (§2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    Buyer,
+    Seller,
+    Pending,
+    Auto,
+    Amazon,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Buyer => "buyer",
+            Class::Seller => "seller",
+            Class::Pending => "pending",
+            Class::Auto => "auto",
+            Class::Amazon => "amazon",
+        }
+    }
+
+    /// Counted in the cancel-rate numerator and denominator.
+    pub fn counts_against_seller(self) -> bool {
+        matches!(self, Class::Seller | Class::Auto)
+    }
+}
+
+/// Where `expected_ship_ts` came from (§5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    LatestShipDate,
+    PurchaseDate,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::LatestShipDate => "latest-ship-date",
+            Basis::PurchaseDate => "purchase-date",
+        }
+    }
+}
+
+/// An `auto_cancel` row's state (§3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoState {
+    AutoCancelled,
+    Overdue,
+    AtRisk,
+}
+
+impl AutoState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoState::AutoCancelled => "auto_cancelled",
+            AutoState::Overdue => "overdue",
+            AutoState::AtRisk => "at_risk",
+        }
+    }
+}
+
+/// Options that decide classification and deadlines.
+#[derive(Debug, Clone)]
+pub struct ViewOptions {
+    pub policy: Policy,
+    /// `--tz`: overrides every marketplace's zone.
+    pub tz: Option<Tz>,
+    /// `--marketplace`: for orders none of whose snapshots has a sales-channel.
+    pub default_marketplace: Marketplace,
+    pub warn_days: i64,
+    /// `--as-of`; else the newest observation in the inputs.
+    pub as_of: Option<Micros>,
+}
+
+impl Default for ViewOptions {
+    fn default() -> Self {
+        ViewOptions {
+            policy: Policy::Days30,
+            tz: None,
+            default_marketplace: Marketplace::from_code("US").expect("US"),
+            warn_days: 7,
+            as_of: None,
+        }
+    }
+}
+
+/// One order, merged and classified.
+#[derive(Debug, Clone)]
+pub struct OrderView {
+    pub order_id: Box<str>,
+    pub sales_channel: SalesChannel,
+    /// The sales-channel value as given (for `unsupported_marketplaces`).
+    pub sales_channel_value: Option<Box<str>>,
+    pub zone: Tz,
+    pub channel: Channel,
+    pub status: Status,
+    pub purchase_ts: Micros,
+    /// As given by a snapshot (`None` when no snapshot has one).
+    pub expected_ship_ts: Option<Micros>,
+    pub buyer_requested: bool,
+    pub shipped: bool,
+    pub cancelled: bool,
+    pub open: bool,
+    pub class: Option<Class>,
+    pub deadline: Micros,
+    pub days_left: i64,
+    pub auto_state: Option<AutoState>,
+    pub skus: Vec<Box<str>>,
+    pub currency: Option<Box<str>>,
+    pub value_micros: i64,
+    pub reasons: Vec<Box<str>>,
+}
+
+impl OrderView {
+    pub fn marketplace(&self) -> Option<Marketplace> {
+        match self.sales_channel {
+            SalesChannel::Amazon(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// An MFN order of a supported Amazon marketplace: the orders the metrics count.
+    pub fn in_metrics(&self) -> bool {
+        self.channel == Channel::Mfn && self.marketplace().is_some()
+    }
+
+    /// The expected ship instant used for the deadline, and where it came from.
+    pub fn expected_ship(&self) -> (Micros, Basis) {
+        match self.expected_ship_ts {
+            Some(t) => (t, Basis::LatestShipDate),
+            None => (self.purchase_ts, Basis::PurchaseDate),
+        }
+    }
+}
+
+/// The merged view: every known order (one with at least one snapshot), sorted by id.
+#[derive(Debug)]
+pub struct View {
+    pub orders: Vec<OrderView>,
+    /// `None` when the inputs hold no observation and no `--as-of` was given.
+    pub as_of: Option<Micros>,
+    /// Distinct orders per unsupported sales-channel value.
+    pub unsupported_marketplaces: BTreeMap<String, u64>,
+}
+
+impl View {
+    pub fn build(book: &Book, opts: &ViewOptions) -> View {
+        let as_of = opts.as_of.or(book.newest_observation);
+        let mut orders: Vec<OrderView> = book
+            .orders
+            .par_iter()
+            .filter(|(_, o)| o.snapshots > 0)
+            .map(|(id, o)| merge_order(id, o, opts, as_of.unwrap_or(0)))
+            .collect();
+        orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
+        let mut unsupported = BTreeMap::new();
+        for o in &orders {
+            if o.sales_channel == SalesChannel::Unsupported {
+                let value = o.sales_channel_value.as_deref().unwrap_or("").to_string();
+                *unsupported.entry(value).or_insert(0) += 1;
+            }
+        }
+        View { orders, as_of, unsupported_marketplaces: unsupported }
+    }
+}
+
+/// The value a keyed slot holds, whichever snapshot gave it.
+fn value<K, T: Clone>(slot: &Option<(K, T)>) -> Option<T> {
+    slot.as_ref().map(|(_, v)| v.clone())
+}
+
+fn merge_order(id: &str, o: &OrderState, opts: &ViewOptions, as_of: Micros) -> OrderView {
+    let sales_channel_value: Option<Box<str>> = value(&o.sales_channel);
+    let sales_channel = match &sales_channel_value {
+        Some(v) => SalesChannel::parse(v),
+        None => SalesChannel::Amazon(opts.default_marketplace),
+    };
+    let zone = match (&opts.tz, &sales_channel) {
+        (Some(tz), _) => *tz,
+        (None, SalesChannel::Amazon(m)) => m.zone(),
+        (None, _) => Tz::UTC,
+    };
+    let channel = value(&o.channel).unwrap_or(Channel::Mfn);
+    let status = value(&o.status).unwrap_or(Status::Unshipped);
+    let purchase_ts = value(&o.purchase_ts).unwrap_or(0);
+    let expected_ship_ts = value(&o.expected_ship);
+    let in_metrics = channel == Channel::Mfn && matches!(sales_channel, SalesChannel::Amazon(_));
+    // Events of orders outside the metrics are ignored (§5.2).
+    let cancelled = status == Status::Cancelled || (in_metrics && o.events.any);
+    let shipped = status.is_shipped() || o.confirmed;
+    let open = in_metrics && !shipped && !cancelled && status != Status::Pending;
+    let deadline = deadline(opts.policy, expected_ship_ts.unwrap_or(purchase_ts), purchase_ts, zone);
+    let class = (in_metrics && cancelled).then(|| classify(o, deadline));
+    let days_left = (deadline - as_of).div_euclid(MICROS_PER_DAY);
+    let auto_state = if class == Some(Class::Auto) {
+        Some(AutoState::AutoCancelled)
+    } else if open && as_of >= deadline {
+        Some(AutoState::Overdue)
+    } else if open && (0..opts.warn_days).contains(&days_left) {
+        Some(AutoState::AtRisk)
+    } else {
+        None
+    };
+    let (currency, value_micros) = match &o.valued {
+        Some((_, (c, v))) => (Some(c.clone()), *v),
+        None => (None, 0),
+    };
+    OrderView {
+        order_id: id.into(),
+        sales_channel,
+        sales_channel_value,
+        zone,
+        channel,
+        status,
+        purchase_ts,
+        expected_ship_ts,
+        buyer_requested: o.buyer_requested,
+        shipped,
+        cancelled,
+        open,
+        class,
+        deadline,
+        days_left,
+        auto_state,
+        skus: value(&o.skus).unwrap_or_default(),
+        currency,
+        value_micros,
+        reasons: o.reasons.clone(),
+    }
+}
+
+/// §2.1: the first rule that matches.
+fn classify(o: &OrderState, deadline: Micros) -> Class {
+    let e = &o.events;
+    let cancel_seen = o.cancel_seen.as_ref().and_then(|(_, t)| *t);
+    if o.buyer_requested || e.buyer {
+        Class::Buyer
+    } else if e.seller || o.feed_row {
+        Class::Seller
+    } else if o.any_pending && !o.other_than_pending_or_cancelled {
+        Class::Pending
+    } else if e.amazon_auto {
+        Class::Auto
+    } else if e.amazon_other {
+        Class::Amazon
+    } else if !e.any && cancel_seen.is_some_and(|t| t >= deadline) {
+        Class::Auto
+    } else {
+        Class::Seller
+    }
+}

@@ -1,0 +1,26 @@
+//! The auto-cancellation report (SPEC §3.2, §5.3): orders Amazon cancelled, or will, for
+//! being left unshipped.
+
+use orderhealth_core::OrderView;
+use polars::prelude::*;
+
+use crate::tables::{self, frame, select_in_order, sort_by, strings, timestamps};
+
+pub fn auto_cancel(orders: &[OrderView]) -> PolarsResult<DataFrame> {
+    let rows: Vec<&OrderView> = orders.iter().filter(|o| o.in_metrics() && o.auto_state.is_some()).collect();
+    let (by, options) = sort_by(&["deadline", "order_id"]);
+    frame(vec![
+        strings("order_id", &rows.iter().map(|o| Some(&*o.order_id)).collect::<Vec<_>>()),
+        strings("marketplace", &rows.iter().map(|o| o.marketplace().map(|m| m.code())).collect::<Vec<_>>()),
+        timestamps("purchase_ts", rows.iter().map(|o| Some(o.purchase_ts)).collect())?,
+        timestamps("expected_ship_ts", rows.iter().map(|o| Some(o.expected_ship().0)).collect())?,
+        strings("basis", &rows.iter().map(|o| Some(o.expected_ship().1.as_str())).collect::<Vec<_>>()),
+        timestamps("deadline", rows.iter().map(|o| Some(o.deadline)).collect())?,
+        Column::new("days_left".into(), rows.iter().map(|o| o.days_left).collect::<Vec<i64>>()),
+        strings("state", &rows.iter().map(|o| o.auto_state.map(|s| s.as_str())).collect::<Vec<_>>()),
+    ])?
+    .lazy()
+    .select(select_in_order(tables::AUTO_CANCEL_COLUMNS))
+    .sort(by, options)
+    .collect()
+}

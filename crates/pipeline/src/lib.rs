@@ -1,0 +1,23 @@
+//! orderhealth: the account-health reports of SPEC §3–§4 built on the merged order view of
+//! `orderhealth-core`.
+//!
+//! The core hands over plain vectors (one merged row per order, one judged row per
+//! package); this crate turns them into polars frames and runs one small lazy plan per
+//! report ([`cancel_rate`], [`auto_cancel`], [`valid_tracking`]), all sharing the rolling
+//! day windows of [`windows`]. [`run`] computes the three reports concurrently from one read
+//! of the inputs and [`output`] writes them atomically. Table names and column orders live
+//! in [`tables`].
+
+pub mod auto_cancel;
+pub mod cancel_rate;
+pub mod orders;
+pub mod output;
+pub mod run;
+pub mod summary;
+pub mod tables;
+pub mod valid_tracking;
+pub mod windows;
+
+pub use output::Format;
+pub use run::{run_orders, run_report, OrdersOutcome, Progress, Quiet, ReportOutcome, RunOptions};
+pub use summary::Summary;

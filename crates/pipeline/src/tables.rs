@@ -1,0 +1,91 @@
+//! The output tables: their names and column orders (SPEC §3, §4, §5.6), declared once,
+//! and the helpers that build typed polars columns from the core's plain vectors.
+
+use polars::prelude::*;
+
+pub const CANCEL_RATE: &str = "cancel_rate";
+pub const CANCEL_REASONS: &str = "cancel_reasons";
+pub const AUTO_CANCEL: &str = "auto_cancel";
+pub const VALID_TRACKING: &str = "valid_tracking";
+pub const TRACKING_DEFECTS: &str = "tracking_defects";
+pub const ORDERS: &str = "orders";
+
+pub const CANCEL_RATE_COLUMNS: &[&str] = &[
+    "marketplace",
+    "window_start",
+    "window_end",
+    "orders",
+    "seller_cancelled",
+    "auto_cancelled",
+    "buyer_excluded",
+    "rate",
+    "status",
+    "projected_cancelled",
+    "projected_rate",
+];
+pub const CANCEL_REASONS_COLUMNS: &[&str] = &["marketplace", "reason", "orders"];
+pub const AUTO_CANCEL_COLUMNS: &[&str] = &[
+    "order_id",
+    "marketplace",
+    "purchase_ts",
+    "expected_ship_ts",
+    "basis",
+    "deadline",
+    "days_left",
+    "state",
+];
+/// The leading columns of `valid_tracking`; one count column per defect follows.
+pub const VALID_TRACKING_LEADING: &[&str] =
+    &["marketplace", "category", "window_start", "window_end", "packages", "valid", "rate", "status"];
+pub const TRACKING_DEFECTS_COLUMNS: &[&str] =
+    &["order_id", "marketplace", "ship_date", "carrier", "tracking_number", "defect", "suggestion"];
+pub const ORDERS_COLUMNS: &[&str] = &[
+    "order_id",
+    "marketplace",
+    "channel",
+    "status",
+    "purchase_ts",
+    "expected_ship_ts",
+    "buyer_requested",
+    "shipped",
+    "cancelled",
+    "open",
+    "class",
+];
+
+/// The dtype of every timestamp column: microseconds, UTC.
+pub fn timestamp_dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+}
+
+/// A timestamp column from microseconds since the epoch.
+pub fn timestamps(name: &str, values: Vec<Option<i64>>) -> PolarsResult<Column> {
+    Column::new(name.into(), values).cast(&timestamp_dtype())
+}
+
+/// A date column from days since the epoch.
+pub fn dates(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
+    Column::new(name.into(), values).cast(&DataType::Date)
+}
+
+pub fn strings<S: AsRef<str>>(name: &str, values: &[Option<S>]) -> Column {
+    let v: Vec<Option<&str>> = values.iter().map(|s| s.as_ref().map(|s| s.as_ref())).collect();
+    Column::new(name.into(), v)
+}
+
+pub fn frame(columns: Vec<Column>) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(columns)
+}
+
+/// Column expressions in a declared order.
+pub fn select_in_order(columns: &[&str]) -> Vec<Expr> {
+    columns.iter().map(|c| col(*c)).collect()
+}
+
+/// Sort by these columns, ascending, stable.
+pub fn sort_by(columns: &[&str]) -> (Vec<PlSmallStr>, SortMultipleOptions) {
+    (
+        columns.iter().map(|c| PlSmallStr::from(*c)).collect(),
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}

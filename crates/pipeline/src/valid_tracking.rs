@@ -1,0 +1,74 @@
+//! The valid-tracking report (SPEC §3.3, §5.5): `valid_tracking` and `tracking_defects`.
+
+use orderhealth_carriers::{display_number, Defect};
+use orderhealth_core::Package;
+use polars::prelude::*;
+
+use crate::cancel_rate::ratio;
+use crate::tables::{self, dates, frame, select_in_order, sort_by, strings};
+use crate::windows::{rolling_windows, DAY};
+
+/// One row per (package, category) with 0/1 counts.
+fn package_counts(packages: &[Package]) -> PolarsResult<DataFrame> {
+    let rows: Vec<(&Package, &str)> =
+        packages.iter().flat_map(|p| p.categories.iter().map(move |c| (p, &**c))).collect();
+    let mut columns = vec![
+        strings("marketplace", &rows.iter().map(|(p, _)| Some(p.marketplace.code())).collect::<Vec<_>>()),
+        strings("category", &rows.iter().map(|(_, c)| Some(*c)).collect::<Vec<_>>()),
+        Column::new(DAY.into(), rows.iter().map(|(p, _)| p.ship_day).collect::<Vec<i32>>()),
+        Column::new("packages".into(), vec![1i64; rows.len()]),
+        Column::new("valid".into(), rows.iter().map(|(p, _)| p.defect.is_none() as i64).collect::<Vec<_>>()),
+    ];
+    for d in Defect::ALL {
+        columns.push(Column::new(
+            d.column().into(),
+            rows.iter().map(|(p, _)| (p.defect == Some(d)) as i64).collect::<Vec<_>>(),
+        ));
+    }
+    frame(columns)
+}
+
+fn value_columns() -> Vec<&'static str> {
+    let mut v = vec!["packages", "valid"];
+    v.extend(Defect::ALL.iter().map(|d| d.column()));
+    v
+}
+
+pub fn valid_tracking(packages: &[Package]) -> PolarsResult<DataFrame> {
+    let values = value_columns();
+    let mut order: Vec<&str> = tables::VALID_TRACKING_LEADING.to_vec();
+    order.extend(Defect::ALL.iter().map(|d| d.column()));
+    let (by, options) = sort_by(&["marketplace", "category", "window_end"]);
+    rolling_windows(package_counts(packages)?.lazy(), &["marketplace", "category"], &values, 30)?
+        .with_columns([
+            ratio(col("valid"), "packages").alias("rate"),
+            // 20 × valid > 19 × packages is rate > 95%, compared in integers.
+            when(col("packages").eq(lit(0i64)))
+                .then(lit("NONE"))
+                .when((lit(20i64) * col("valid")).gt(lit(19i64) * col("packages")))
+                .then(lit("GOOD"))
+                .otherwise(lit("BAD"))
+                .alias("status"),
+        ])
+        .select(select_in_order(&order))
+        .sort(by, options)
+        .collect()
+}
+
+pub fn tracking_defects(packages: &[Package]) -> PolarsResult<DataFrame> {
+    let bad: Vec<&Package> = packages.iter().filter(|p| p.defect.is_some()).collect();
+    let (by, options) = sort_by(&["order_id", "ship_date", "tracking_number", "carrier", "defect"]);
+    frame(vec![
+        strings("order_id", &bad.iter().map(|p| Some(&*p.order_id)).collect::<Vec<_>>()),
+        strings("marketplace", &bad.iter().map(|p| Some(p.marketplace.code())).collect::<Vec<_>>()),
+        dates("ship_date", bad.iter().map(|p| Some(p.ship_day)).collect())?,
+        strings("carrier", &bad.iter().map(|p| Some(&*p.carrier)).collect::<Vec<_>>()),
+        strings("tracking_number", &bad.iter().map(|p| Some(display_number(&p.tracking))).collect::<Vec<_>>()),
+        strings("defect", &bad.iter().map(|p| p.defect.map(|d| d.as_str())).collect::<Vec<_>>()),
+        strings("suggestion", &bad.iter().map(|p| p.suggestion.as_deref()).collect::<Vec<_>>()),
+    ])?
+    .lazy()
+    .select(select_in_order(tables::TRACKING_DEFECTS_COLUMNS))
+    .sort(by, options)
+    .collect()
+}
