@@ -36,13 +36,7 @@ enum Format {
     Digits(&'static [usize]),
     /// Format only: one of the prefixes, then `min..=max` ASCII alphanumerics; `needs_digit`
     /// requires a digit among them; `digits_only` requires all of them digits.
-    Prefixed {
-        prefixes: &'static [&'static str],
-        min: usize,
-        max: usize,
-        needs_digit: bool,
-        digits_only: bool,
-    },
+    Prefixed { prefixes: &'static [&'static str], min: usize, max: usize, needs_digit: bool, digits_only: bool },
     /// Format only: `min..=max` ASCII alphanumerics.
     Alnum(usize, usize),
     /// Format only: DPD's 14 digits, 14 digits + 1 alphanumeric, 27 digits + 1 alphanumeric.
@@ -65,16 +59,8 @@ const GENERIC: &[Format] = &[Format::Alnum(8, 40)];
 /// hyphens and dots ignored.
 pub static CARRIERS: &[Carrier] = &[
     Carrier { name: "UPS", aliases: &[], formats: &[Format::Ups] },
-    Carrier {
-        name: "USPS",
-        aliases: &[],
-        formats: &[Format::UspsDigits, S10_FORMATS],
-    },
-    Carrier {
-        name: "FedEx",
-        aliases: &[],
-        formats: &[Format::FedEx12, Format::FedEx15, Format::FedEx96],
-    },
+    Carrier { name: "USPS", aliases: &[], formats: &[Format::UspsDigits, S10_FORMATS] },
+    Carrier { name: "FedEx", aliases: &[], formats: &[Format::FedEx12, Format::FedEx15, Format::FedEx96] },
     // DHL, DHL Express and DHL Paket all take both DHL rows (§5.5).
     Carrier {
         name: "DHL",
@@ -85,11 +71,7 @@ pub static CARRIERS: &[Carrier] = &[
             Format::Prefixed { prefixes: &["JJD"], min: 10, max: 30, needs_digit: false, digits_only: false },
         ],
     },
-    Carrier {
-        name: "Deutsche Post",
-        aliases: &[],
-        formats: &[Format::DeutschePost, S10_FORMATS],
-    },
+    Carrier { name: "Deutsche Post", aliases: &[], formats: &[Format::DeutschePost, S10_FORMATS] },
     Carrier { name: "Yamato Transport", aliases: &[], formats: &[Format::Mod7(&[12])] },
     Carrier { name: "Sagawa Express", aliases: &[], formats: &[Format::Mod7(&[12])] },
     Carrier { name: "Japan Post", aliases: &[], formats: &[Format::Mod7(&[12]), S10_FORMATS] },
@@ -99,7 +81,13 @@ pub static CARRIERS: &[Carrier] = &[
     Carrier {
         name: "Amazon Shipping",
         aliases: &["AMZL", "Amazon Logistics"],
-        formats: &[Format::Prefixed { prefixes: &["TBA", "TBC", "TBM"], min: 12, max: 12, needs_digit: false, digits_only: true }],
+        formats: &[Format::Prefixed {
+            prefixes: &["TBA", "TBC", "TBM"],
+            min: 12,
+            max: 12,
+            needs_digit: false,
+            digits_only: true,
+        }],
     },
     Carrier {
         name: "OnTrac",
@@ -160,9 +148,7 @@ pub static CARRIERS: &[Carrier] = &[
 /// Carrier names compare case-insensitively with spaces, hyphens and dots ignored.
 fn same_name(a: &str, b: &str) -> bool {
     fn key(s: &str) -> impl Iterator<Item = u8> + '_ {
-        s.bytes()
-            .filter(|b| !matches!(b, b' ' | b'-' | b'.'))
-            .map(|b| b.to_ascii_lowercase())
+        s.bytes().filter(|b| !matches!(b, b' ' | b'-' | b'.')).map(|b| b.to_ascii_lowercase())
     }
     key(a).eq(key(b))
 }
@@ -170,20 +156,14 @@ fn same_name(a: &str, b: &str) -> bool {
 impl Carrier {
     /// The integrated carrier a seller's carrier name means, if any.
     pub fn find(name: &str) -> Option<&'static Carrier> {
-        CARRIERS
-            .iter()
-            .find(|c| same_name(c.name, name) || c.aliases.iter().any(|a| same_name(a, name)))
+        CARRIERS.iter().find(|c| same_name(c.name, name) || c.aliases.iter().any(|a| same_name(a, name)))
     }
 
     /// Checks 4–5 on a normalised number: formats with a check digit decide first.
     pub(crate) fn judge(&self, number: &[u8]) -> Result<(), Defect> {
         let fits: Vec<Fit> = self.formats.iter().map(|f| f.fit(number)).collect();
         if fits.iter().any(|f| matches!(f, Fit::Checked(_))) {
-            return if fits.contains(&Fit::Checked(true)) {
-                Ok(())
-            } else {
-                Err(Defect::BadCheckDigit)
-            };
+            return if fits.contains(&Fit::Checked(true)) { Ok(()) } else { Err(Defect::BadCheckDigit) };
         }
         if fits.contains(&Fit::FormatOnly) {
             Ok(())
@@ -209,12 +189,7 @@ fn digit(b: u8) -> u32 {
 /// the payload's rightmost digit.
 fn mod10_31(digits: &[u8]) -> bool {
     let (payload, check) = digits.split_at(digits.len() - 1);
-    let sum: u32 = payload
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &b)| digit(b) * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 = payload.iter().rev().enumerate().map(|(i, &b)| digit(b) * if i % 2 == 0 { 3 } else { 1 }).sum();
     (10 - sum % 10) % 10 == digit(check[0])
 }
 
@@ -228,22 +203,13 @@ fn mod7(digits: &[u8]) -> bool {
 fn fedex12(digits: &[u8]) -> bool {
     let (payload, check) = digits.split_at(11);
     const WEIGHTS: [u32; 3] = [1, 3, 7];
-    let sum: u32 = payload
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &b)| digit(b) * WEIGHTS[i % 3])
-        .sum();
+    let sum: u32 = payload.iter().rev().enumerate().map(|(i, &b)| digit(b) * WEIGHTS[i % 3]).sum();
     (sum % 11) % 10 == digit(check[0])
 }
 
 fn deutsche_post(digits: &[u8]) -> bool {
     let (payload, check) = digits.split_at(digits.len() - 1);
-    let sum: u32 = payload
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| digit(b) * if i % 2 == 0 { 4 } else { 9 })
-        .sum();
+    let sum: u32 = payload.iter().enumerate().map(|(i, &b)| digit(b) * if i % 2 == 0 { 4 } else { 9 }).sum();
     (10 - sum % 10) % 10 == digit(check[0])
 }
 

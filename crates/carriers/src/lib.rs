@@ -100,11 +100,7 @@ pub fn display_number(number: &str) -> String {
 
 /// The number as carriers and scans know it: ASCII spaces removed, ASCII letters upper-cased.
 pub fn normalise(number: &str) -> String {
-    number
-        .chars()
-        .filter(|&c| c != ' ')
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    number.chars().filter(|&c| c != ' ').map(|c| c.to_ascii_uppercase()).collect()
 }
 
 /// Checks 1–5 of SPEC §3.3 on one package: `carrier` as resolved from the confirmation
@@ -128,11 +124,8 @@ fn check_number(carrier: &str, normalised: &str) -> Result<(), Defect> {
 /// The cleaned number offered for a `hidden-characters` package: hidden characters and
 /// ASCII spaces removed, upper-cased; only when that number passes checks 3–5.
 pub fn suggestion(carrier: &str, number: &str) -> Option<String> {
-    let cleaned: String = number
-        .chars()
-        .filter(|&c| !is_hidden_char(c) && c != ' ')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let cleaned: String =
+        number.chars().filter(|&c| !is_hidden_char(c) && c != ' ').map(|c| c.to_ascii_uppercase()).collect();
     if cleaned.is_empty() || cleaned == "NULL" {
         return None;
     }

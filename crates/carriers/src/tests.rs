@@ -171,7 +171,9 @@ fn missing_comes_first() {
 fn hidden_characters_outrank_carrier_and_format() {
     bad("UPS", Defect::HiddenCharacters, &["1Z5R8939035756712\u{200b}7", "\u{feff}1Z5R89390357567127"]);
     bad("Pony Express", Defect::HiddenCharacters, &["1Z5R89390357567127\u{a0}"]);
-    for c in ['\u{00ad}', '\u{2000}', '\u{202f}', '\u{2060}', '\u{2064}', '\u{3000}', '\u{fffd}', '\t', '\u{7f}', '\u{85}'] {
+    for c in
+        ['\u{00ad}', '\u{2000}', '\u{202f}', '\u{2060}', '\u{2064}', '\u{3000}', '\u{fffd}', '\t', '\u{7f}', '\u{85}']
+    {
         assert!(is_hidden_char(c), "{c:?}");
     }
     for c in ['\u{2010}', '\u{2065}', 'A', ' ', '-'] {
@@ -202,6 +204,14 @@ fn defect_names() {
     let names: Vec<_> = Defect::ALL.iter().map(|d| d.as_str()).collect();
     assert_eq!(
         names,
-        ["missing", "hidden-characters", "unrecognized-carrier", "bad-format", "bad-check-digit", "no-scan", "insufficient-scans"]
+        [
+            "missing",
+            "hidden-characters",
+            "unrecognized-carrier",
+            "bad-format",
+            "bad-check-digit",
+            "no-scan",
+            "insufficient-scans"
+        ]
     );
 }

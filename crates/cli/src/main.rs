@@ -166,22 +166,20 @@ fn print_inputs(inputs: &Inputs) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Report { common, fail_on_breach } => {
-            run_report(&common.run_options(), &Bar::new()).map(|outcome| {
-                for s in &outcome.summary.skipped_files {
-                    eprintln!("warning: skipped {}: {}", s.path, s.reason);
-                }
-                print!("{}", outcome.summary.render());
-                print_inputs(&outcome.summary.inputs);
-                println!("reports written to {}", common.out.display());
-                if *fail_on_breach && outcome.summary.breach() {
-                    eprintln!("a metric is BAD in its latest window (--fail-on-breach)");
-                    ExitCode::from(3)
-                } else {
-                    ExitCode::SUCCESS
-                }
-            })
-        }
+        Command::Report { common, fail_on_breach } => run_report(&common.run_options(), &Bar::new()).map(|outcome| {
+            for s in &outcome.summary.skipped_files {
+                eprintln!("warning: skipped {}: {}", s.path, s.reason);
+            }
+            print!("{}", outcome.summary.render());
+            print_inputs(&outcome.summary.inputs);
+            println!("reports written to {}", common.out.display());
+            if *fail_on_breach && outcome.summary.breach() {
+                eprintln!("a metric is BAD in its latest window (--fail-on-breach)");
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
         Command::Orders { common } => run_orders(&common.run_options(), &Bar::new()).map(|outcome| {
             println!(
                 "{} orders; {} rows read, {} rejected; {} files skipped",

@@ -45,10 +45,8 @@ pub mod order_columns {
     pub const ITEM_PRICE: &[&str] = &["item-price"];
     pub const SHIPPING_PRICE: &[&str] = &["shipping-price"];
     pub const EXPECTED_SHIP: &[&str] = &["latest-ship-date", "promise-date"];
-    pub const BUYER_REQUESTED: &[&str] =
-        &["is-buyer-requested-cancellation", "is-buyer-requested-cancelation"];
-    pub const BUYER_CANCEL_REASON: &[&str] =
-        &["buyer-requested-cancel-reason", "buyer-cancel-reason"];
+    pub const BUYER_REQUESTED: &[&str] = &["is-buyer-requested-cancellation", "is-buyer-requested-cancelation"];
+    pub const BUYER_CANCEL_REASON: &[&str] = &["buyer-requested-cancel-reason", "buyer-cancel-reason"];
     pub const REPORTING_DATE: &[&str] = &["reporting-date"];
     pub const QUANTITY_SHIPPED: &[&str] = &["quantity-shipped"];
     pub const QUANTITY_TO_SHIP: &[&str] = &["quantity-to-ship"];
@@ -107,21 +105,35 @@ impl FileKind {
         use order_columns::*;
         match self {
             FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped => [
-                ORDER_ID, ORDER_ITEM_ID, PURCHASE_DATE, LAST_UPDATED, ORDER_STATUS, ITEM_STATUS,
-                CHANNEL, SALES_CHANNEL, SKU, ASIN, PRODUCT_NAME, QUANTITY, CURRENCY, ITEM_PRICE,
-                SHIPPING_PRICE, EXPECTED_SHIP, BUYER_REQUESTED, BUYER_CANCEL_REASON,
-                REPORTING_DATE, QUANTITY_SHIPPED, QUANTITY_TO_SHIP,
+                ORDER_ID,
+                ORDER_ITEM_ID,
+                PURCHASE_DATE,
+                LAST_UPDATED,
+                ORDER_STATUS,
+                ITEM_STATUS,
+                CHANNEL,
+                SALES_CHANNEL,
+                SKU,
+                ASIN,
+                PRODUCT_NAME,
+                QUANTITY,
+                CURRENCY,
+                ITEM_PRICE,
+                SHIPPING_PRICE,
+                EXPECTED_SHIP,
+                BUYER_REQUESTED,
+                BUYER_CANCEL_REASON,
+                REPORTING_DATE,
+                QUANTITY_SHIPPED,
+                QUANTITY_TO_SHIP,
             ]
             .concat(),
             FileKind::CancelEvents => {
                 vec!["order-id", "order-item-id", "cancel-date", "initiated-by", "reason"]
             }
-            FileKind::CancelFeed => vec![
-                "order-id",
-                "cancellation-reason-code",
-                "amazon-order-item-code",
-                "merchant-order-id",
-            ],
+            FileKind::CancelFeed => {
+                vec!["order-id", "cancellation-reason-code", "amazon-order-item-code", "merchant-order-id"]
+            }
             FileKind::Confirmations => vec![
                 "order-id",
                 "order-item-id",
@@ -139,10 +151,7 @@ impl FileKind {
 
     /// The kind a header is, by the precedence of §5.1.
     pub fn recognise(header: &Header) -> Option<FileKind> {
-        RECOGNISED_BY
-            .iter()
-            .find(|(_, cols)| cols.iter().all(|c| header.has(c)))
-            .map(|(k, _)| *k)
+        RECOGNISED_BY.iter().find(|(_, cols)| cols.iter().all(|c| header.has(c))).map(|(k, _)| *k)
     }
 
     /// For an unrecognised header: the kind whose recognising columns it shares most

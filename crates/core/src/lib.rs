@@ -28,5 +28,6 @@ pub use marketplace::{Marketplace, SalesChannel};
 pub use policy::Policy;
 pub use read::{ReadOptions, Rejected};
 pub use source::EncodingChoice;
+pub use status::{Channel, Status};
 pub use tracking::{Package, Tracking};
 pub use view::{AutoState, Basis, Class, OrderView, View, ViewOptions};

@@ -44,10 +44,7 @@ impl Marketplace {
 
     /// `--marketplace CODE`.
     pub fn from_code(code: &str) -> Option<Marketplace> {
-        MARKETPLACES
-            .iter()
-            .position(|m| m.0.eq_ignore_ascii_case(code))
-            .map(|i| Marketplace(i as u8))
+        MARKETPLACES.iter().position(|m| m.0.eq_ignore_ascii_case(code)).map(|i| Marketplace(i as u8))
     }
 }
 

@@ -137,19 +137,19 @@ pub fn read_file(
     on_bytes: &(dyn Fn(u64) + Sync),
 ) -> Result<Result<FileRead, InputError>, InputError> {
     let io = |e| InputError::Io { path: path.to_path_buf(), source: e };
-    let first = with_lines(path, TextEncoding::Utf8, on_bytes, |c, lines| parse(path, c, TextEncoding::Utf8, lines, opts))
-        .map_err(io)?;
+    let first =
+        with_lines(path, TextEncoding::Utf8, on_bytes, |c, lines| parse(path, c, TextEncoding::Utf8, lines, opts))
+            .map_err(io)?;
     match first {
         Err(Failure::NotUtf8(offset)) => {
             let encoding = match opts.encoding {
-                EncodingChoice::Utf8 => {
-                    return Err(InputError::NotUtf8 { path: path.to_path_buf(), offset })
-                }
+                EncodingChoice::Utf8 => return Err(InputError::NotUtf8 { path: path.to_path_buf(), offset }),
                 EncodingChoice::Windows1252 => TextEncoding::Windows1252,
                 EncodingChoice::Cp932 => TextEncoding::Cp932,
                 EncodingChoice::Auto => guess_legacy_encoding(path, opts).map_err(io)?,
             };
-            let again = with_lines(path, encoding, &|_| {}, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
+            let again =
+                with_lines(path, encoding, &|_| {}, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
             match again {
                 Err(Failure::NotUtf8(_)) => unreachable!("transcoded text is UTF-8"),
                 Err(Failure::Stop(e)) => Err(e),
@@ -182,9 +182,8 @@ fn guess_legacy_encoding(path: &Path, opts: &ReadOptions) -> std::io::Result<Tex
                     continue;
                 }
                 header_seen = true;
-                column = line
-                    .split(|&b| b == b'\t')
-                    .position(|c| c.trim_ascii().eq_ignore_ascii_case(b"sales-channel"));
+                column =
+                    line.split(|&b| b == b'\t').position(|c| c.trim_ascii().eq_ignore_ascii_case(b"sales-channel"));
                 if column.is_none() {
                     break;
                 }
@@ -362,9 +361,8 @@ fn parse(
     if header_line.as_ref().is_some_and(|(_, l)| l.starts_with("TemplateType=")) {
         header_line = next(lines)?;
     }
-    let names: Vec<String> = header_line
-        .map(|(_, l)| l.split('\t').map(|s| s.trim_matches(' ').to_string()).collect())
-        .unwrap_or_default();
+    let names: Vec<String> =
+        header_line.map(|(_, l)| l.split('\t').map(|s| s.trim_matches(' ').to_string()).collect()).unwrap_or_default();
     let header = Header::new(names);
     let found = || header.names.iter().filter(|n| !n.is_empty()).cloned().collect::<Vec<_>>();
     let Some(kind) = FileKind::recognise(&header) else {
@@ -422,7 +420,12 @@ fn parse(
             Ok(observed) => keep_max(&mut newest, observed),
             Err(reason) => {
                 if opts.strict {
-                    return Err(Failure::Stop(InputError::Strict { path: path.to_path_buf(), line: line_no, kind, reason }));
+                    return Err(Failure::Stop(InputError::Strict {
+                        path: path.to_path_buf(),
+                        line: line_no,
+                        kind,
+                        reason,
+                    }));
                 }
                 rejected.push(Rejected { file: file.clone(), line: line_no, kind, reason });
             }
@@ -463,9 +466,23 @@ struct OrderCols {
 
 /// Per-kind row handling: where each canonical field is, and what a file accumulates.
 enum KindSink {
-    Orders { c: OrderCols, has_status: bool, snapshots: FxHashMap<Box<str>, Snapshot> },
-    Events { order_id: Option<usize>, date: Option<usize>, by: Option<usize>, reason: Option<usize>, out: Vec<CancelEvent> },
-    Feed { order_id: Option<usize>, reason: Option<usize>, out: Vec<FeedRow> },
+    Orders {
+        c: OrderCols,
+        has_status: bool,
+        snapshots: FxHashMap<Box<str>, Snapshot>,
+    },
+    Events {
+        order_id: Option<usize>,
+        date: Option<usize>,
+        by: Option<usize>,
+        reason: Option<usize>,
+        out: Vec<CancelEvent>,
+    },
+    Feed {
+        order_id: Option<usize>,
+        reason: Option<usize>,
+        out: Vec<FeedRow>,
+    },
     Confirmations {
         order_id: Option<usize>,
         date: Option<usize>,
@@ -475,8 +492,17 @@ enum KindSink {
         tracking: Option<usize>,
         out: Vec<Confirmation>,
     },
-    Scans { tracking: Option<usize>, date: Option<usize>, kind: Option<usize>, out: FxHashMap<String, ScanTally> },
-    Catalog { sku: Option<usize>, category: Option<usize>, out: Vec<(Box<str>, Box<str>)> },
+    Scans {
+        tracking: Option<usize>,
+        date: Option<usize>,
+        kind: Option<usize>,
+        out: FxHashMap<String, ScanTally>,
+    },
+    Catalog {
+        sku: Option<usize>,
+        category: Option<usize>,
+        out: Vec<(Box<str>, Box<str>)>,
+    },
 }
 
 impl KindSink {
@@ -530,7 +556,9 @@ impl KindSink {
                 kind: h.index("scan-type"),
                 out: FxHashMap::default(),
             },
-            FileKind::Catalog => KindSink::Catalog { sku: h.index("sku"), category: h.index("category"), out: Vec::new() },
+            FileKind::Catalog => {
+                KindSink::Catalog { sku: h.index("sku"), category: h.index("category"), out: Vec::new() }
+            }
         }
     }
 
@@ -588,7 +616,11 @@ impl KindSink {
                 } else {
                     return Err(format!("{} must be buyer, seller or amazon: {who}", cols.name(*by)));
                 };
-                out.push(CancelEvent { order_id: row.get(*order_id).into(), initiated_by, reason: non_empty(row.get(*reason)) });
+                out.push(CancelEvent {
+                    order_id: row.get(*order_id).into(),
+                    initiated_by,
+                    reason: non_empty(row.get(*reason)),
+                });
                 Ok(at)
             }
             KindSink::Feed { order_id, reason, out } => {

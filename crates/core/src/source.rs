@@ -166,11 +166,8 @@ impl<R: Read> Read for Transcode<R> {
                 self.input_done = n == 0;
             }
             let last = self.input_done;
-            let (_, read, written, _) = self.decoder.decode_to_utf8(
-                &self.input[self.in_start..self.in_end],
-                &mut self.output,
-                last,
-            );
+            let (_, read, written, _) =
+                self.decoder.decode_to_utf8(&self.input[self.in_start..self.in_end], &mut self.output, last);
             self.in_start += read;
             self.out_start = 0;
             self.out_end = written;
@@ -253,9 +250,7 @@ impl<'a> Lines<'a> {
     fn check_utf8(&mut self, upto: usize) -> Result<(), NotUtf8> {
         if self.validate && upto > self.validated_to {
             if let Err(e) = std::str::from_utf8(&self.buf[self.validated_to..upto]) {
-                return Err(NotUtf8 {
-                    offset: self.consumed + (self.validated_to + e.valid_up_to()) as u64,
-                });
+                return Err(NotUtf8 { offset: self.consumed + (self.validated_to + e.valid_up_to()) as u64 });
             }
             self.validated_to = upto;
         }

@@ -110,10 +110,7 @@ pub fn local_day(ts: Micros, zone: Tz) -> i32 {
 /// `YYYY-MM-DDTHH:MM:SSZ`, fractional seconds truncated (SPEC §5.6).
 pub fn format_instant(ts: Micros) -> String {
     let secs = ts.div_euclid(MICROS_PER_SECOND);
-    DateTime::<Utc>::from_timestamp(secs, 0)
-        .expect("instant in range")
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    DateTime::<Utc>::from_timestamp(secs, 0).expect("instant in range").format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[cfg(test)]

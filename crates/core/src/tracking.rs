@@ -112,10 +112,7 @@ impl Tracking {
             }
         }
 
-        let mut packages: Vec<Package> = drafts
-            .into_values()
-            .map(|d| judge(book, d, as_of, scan_grace_days))
-            .collect();
+        let mut packages: Vec<Package> = drafts.into_values().map(|d| judge(book, d, as_of, scan_grace_days)).collect();
         packages.sort_by(|a, b| {
             (&a.order_id, a.ship_day, &a.tracking, &a.carrier).cmp(&(&b.order_id, b.ship_day, &b.tracking, &b.carrier))
         });
@@ -144,12 +141,8 @@ fn judge(book: &Book, d: Draft, as_of: Option<Micros>, grace_days: i64) -> Packa
         Some(Defect::HiddenCharacters) => carriers::suggestion(d.carrier, d.tracking),
         _ => None,
     };
-    let mut categories: Vec<Box<str>> = d
-        .order
-        .skus
-        .iter()
-        .filter_map(|sku| book.catalog.get(sku).map(|(_, c)| c.clone()))
-        .collect();
+    let mut categories: Vec<Box<str>> =
+        d.order.skus.iter().filter_map(|sku| book.catalog.get(sku).map(|(_, c)| c.clone())).collect();
     categories.sort();
     categories.dedup();
     if categories.is_empty() {

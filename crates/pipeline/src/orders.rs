@@ -6,7 +6,9 @@ use polars::prelude::*;
 use crate::tables::{frame, strings, timestamps};
 
 pub fn orders_table(orders: &[OrderView]) -> PolarsResult<DataFrame> {
-    let flag = |name: &str, f: &dyn Fn(&OrderView) -> bool| Column::new(name.into(), orders.iter().map(f).collect::<Vec<bool>>());
+    let flag = |name: &str, f: &dyn Fn(&OrderView) -> bool| {
+        Column::new(name.into(), orders.iter().map(f).collect::<Vec<bool>>())
+    };
     // The view is already sorted by order_id.
     frame(vec![
         strings("order_id", &orders.iter().map(|o| Some(&*o.order_id)).collect::<Vec<_>>()),

@@ -41,7 +41,11 @@ impl std::str::FromStr for Format {
 }
 
 /// Writes `dir/name` through `write`, atomically: a temporary file, then a rename.
-pub fn write_atomically(dir: &Path, name: &str, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<PathBuf> {
+pub fn write_atomically(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<PathBuf> {
     let target = dir.join(name);
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
@@ -80,12 +84,12 @@ fn text_ready(df: &DataFrame) -> PolarsResult<DataFrame> {
     let mut columns = Vec::with_capacity(df.width());
     for c in df.columns() {
         let text: Option<Vec<Option<String>>> = match c.dtype() {
-            DataType::Datetime(_, _) => Some(
-                c.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.map(format_instant)).collect(),
-            ),
-            DataType::Date => Some(
-                c.cast(&DataType::Int32)?.i32()?.iter().map(|v| v.map(|d| date_of(d).to_string())).collect(),
-            ),
+            DataType::Datetime(_, _) => {
+                Some(c.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.map(format_instant)).collect())
+            }
+            DataType::Date => {
+                Some(c.cast(&DataType::Int32)?.i32()?.iter().map(|v| v.map(|d| date_of(d).to_string())).collect())
+            }
             _ => None,
         };
         columns.push(match text {

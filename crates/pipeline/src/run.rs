@@ -46,7 +46,8 @@ struct Prepared {
 }
 
 fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
-    std::fs::create_dir_all(&opts.out).with_context(|| format!("{}: cannot create output directory", opts.out.display()))?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("{}: cannot create output directory", opts.out.display()))?;
     let files = collect_inputs(&opts.inputs, Some(&opts.out))?;
     progress.start(files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
     let loaded = load(&files, &opts.read, &|n| progress.advance(n));
@@ -68,10 +69,8 @@ pub struct OrdersOutcome {
 pub fn run_orders(opts: &RunOptions, progress: &dyn Progress) -> Result<OrdersOutcome> {
     let p = prepare(opts, progress)?;
     let df = crate::orders::orders_table(&p.view.orders)?;
-    let written = vec![
-        write_table(&opts.out, tables::ORDERS, &df, opts.format)?,
-        write_rejected(&opts.out, &p.loaded.rejected)?,
-    ];
+    let written =
+        vec![write_table(&opts.out, tables::ORDERS, &df, opts.format)?, write_rejected(&opts.out, &p.loaded.rejected)?];
     Ok(OrdersOutcome {
         inputs: Inputs::new(&p.loaded.files),
         skipped: p.loaded.skipped.len(),
@@ -96,7 +95,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         || -> Result<_> {
             let rate = cancel_rate::cancel_rate(orders)?;
             let reasons = cancel_rate::cancel_reasons(orders)?;
-            let written = vec![write(out, tables::CANCEL_RATE, &rate, format)?, write(out, tables::CANCEL_REASONS, &reasons, format)?];
+            let written = vec![
+                write(out, tables::CANCEL_RATE, &rate, format)?,
+                write(out, tables::CANCEL_REASONS, &reasons, format)?,
+            ];
             Ok((latest_windows(&rate, "orders", false)?, written))
         },
         || {

@@ -148,13 +148,8 @@ impl Summary {
         let mut s = String::new();
         let pct = |r: Option<f64>| r.map(|r| format!("{:.2}%", r * 100.0)).unwrap_or_else(|| "-".into());
         let _ = writeln!(s, "as of {}", self.as_of.as_deref().unwrap_or("(no observations)"));
-        let mut marketplaces: Vec<&str> = self
-            .latest
-            .cancel_rate
-            .iter()
-            .chain(&self.latest.valid_tracking)
-            .map(|w| w.marketplace.as_str())
-            .collect();
+        let mut marketplaces: Vec<&str> =
+            self.latest.cancel_rate.iter().chain(&self.latest.valid_tracking).map(|w| w.marketplace.as_str()).collect();
         marketplaces.sort();
         marketplaces.dedup();
         for m in marketplaces {
@@ -163,7 +158,11 @@ impl Summary {
                 let _ = writeln!(
                     s,
                     "  cancel rate     {} .. {}  {:>8}  {:>4}  ({} orders)",
-                    w.window_start, w.window_end, pct(w.rate), w.status, w.count
+                    w.window_start,
+                    w.window_end,
+                    pct(w.rate),
+                    w.status,
+                    w.count
                 );
             }
             for w in self.latest.valid_tracking.iter().filter(|w| w.marketplace == m) {
@@ -174,12 +173,20 @@ impl Summary {
                 let _ = writeln!(
                     s,
                     "  valid tracking  {} .. {}  {:>8}  {:>4}  ({} packages){category}",
-                    w.window_start, w.window_end, pct(w.rate), w.status, w.count
+                    w.window_start,
+                    w.window_end,
+                    pct(w.rate),
+                    w.status,
+                    w.count
                 );
             }
         }
         let a = &self.auto_cancel;
-        let _ = writeln!(s, "auto-cancel: {} auto-cancelled, {} overdue, {} at risk", a.auto_cancelled, a.overdue, a.at_risk);
+        let _ = writeln!(
+            s,
+            "auto-cancel: {} auto-cancelled, {} overdue, {} at risk",
+            a.auto_cancelled, a.overdue, a.at_risk
+        );
         let _ = writeln!(
             s,
             "inputs: {} files, {} rows read, {} rejected (see rejected.tsv), {} skipped files",

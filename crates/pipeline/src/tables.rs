@@ -24,16 +24,8 @@ pub const CANCEL_RATE_COLUMNS: &[&str] = &[
     "projected_rate",
 ];
 pub const CANCEL_REASONS_COLUMNS: &[&str] = &["marketplace", "reason", "orders"];
-pub const AUTO_CANCEL_COLUMNS: &[&str] = &[
-    "order_id",
-    "marketplace",
-    "purchase_ts",
-    "expected_ship_ts",
-    "basis",
-    "deadline",
-    "days_left",
-    "state",
-];
+pub const AUTO_CANCEL_COLUMNS: &[&str] =
+    &["order_id", "marketplace", "purchase_ts", "expected_ship_ts", "basis", "deadline", "days_left", "state"];
 /// The leading columns of `valid_tracking`; one count column per defect follows.
 pub const VALID_TRACKING_LEADING: &[&str] =
     &["marketplace", "category", "window_start", "window_end", "packages", "valid", "rate", "status"];
@@ -84,8 +76,5 @@ pub fn select_in_order(columns: &[&str]) -> Vec<Expr> {
 
 /// Sort by these columns, ascending, stable.
 pub fn sort_by(columns: &[&str]) -> (Vec<PlSmallStr>, SortMultipleOptions) {
-    (
-        columns.iter().map(|c| PlSmallStr::from(*c)).collect(),
-        SortMultipleOptions::default().with_maintain_order(true),
-    )
+    (columns.iter().map(|c| PlSmallStr::from(*c)).collect(), SortMultipleOptions::default().with_maintain_order(true))
 }

@@ -48,10 +48,8 @@ pub fn rolling_windows(rows: LazyFrame, groups: &[&str], values: &[&str], days: 
 /// Every (group, day) from each group's first to its last day.
 fn day_grid(daily: LazyFrame, groups: &[&str]) -> PolarsResult<DataFrame> {
     let group_exprs: Vec<Expr> = groups.iter().map(|g| col(*g)).collect();
-    let bounds = daily
-        .group_by(group_exprs)
-        .agg([col(DAY).min().alias("first"), col(DAY).max().alias("last")])
-        .collect()?;
+    let bounds =
+        daily.group_by(group_exprs).agg([col(DAY).min().alias("first"), col(DAY).max().alias("last")]).collect()?;
     let first = bounds.column("first")?.i32()?;
     let last = bounds.column("last")?.i32()?;
     let group_values: Vec<&StringChunked> =
@@ -67,8 +65,7 @@ fn day_grid(daily: LazyFrame, groups: &[&str]) -> PolarsResult<DataFrame> {
             grid_days.push(day);
         }
     }
-    let mut columns: Vec<Column> =
-        groups.iter().zip(grid_groups).map(|(g, v)| Column::new((*g).into(), v)).collect();
+    let mut columns: Vec<Column> = groups.iter().zip(grid_groups).map(|(g, v)| Column::new((*g).into(), v)).collect();
     columns.push(Column::new(DAY.into(), grid_days));
     DataFrame::new_infer_height(columns)
 }
