@@ -219,9 +219,147 @@ def rules():
     ], template="TemplateType=ShippingConfirmation\tVersion=2.0")
 
 
+# --- metrics: hand-computed report scenarios (expected values in crates/pipeline/tests) ------
+def metrics_cancel():
+    d = "metrics/cancel/"
+    rows = []
+    # US (America/Los_Angeles). 2026-03-08 is the spring-forward day.
+    for i in range(1, 11):
+        rows.append(ao(f"US-D1-{i:02}", "2026-03-01T20:00:00Z", "2026-03-02T20:00:00Z", "Shipped"))
+    rows += [
+        ao("US-A", "2026-03-08T07:59:59Z", "2026-03-09T00:00:00Z", "Shipped"),    # 03-07 23:59:59 PST
+        ao("US-B", "2026-03-08T08:00:00Z", "2026-03-09T00:00:00Z", "Cancelled"),  # 03-08 00:00:00 PST
+        ao("US-C", "2026-03-08T12:00:00Z", "2026-03-09T00:00:00Z", "Cancelled", buyer="true"),
+        ao("US-D", "2026-03-08T12:00:00Z", "2026-03-09T00:00:00Z", "Cancelled", price="", ship=""),
+        ao("US-E", "2026-03-08T12:00:00Z", "2026-03-09T00:00:00Z", "Cancelled"),
+        ao("US-F", "2026-03-08T12:00:00Z", "2026-03-09T00:00:00Z", "Cancelled"),
+        ao("US-G", "2026-03-16T19:00:00Z", "2026-03-17T00:00:00Z", "Shipped"),
+        ao("US-H", "2026-03-16T19:00:00Z", "2026-03-17T00:00:00Z", "Unshipped"),
+    ]
+    # UK: 40 orders, 1 seller-cancelled: exactly 2.5%. DE: 41 orders, 1 cancelled.
+    for i in range(1, 41):
+        rows.append(ao(f"UK-{i:02}", "2026-03-10T12:00:00Z", "2026-03-11T00:00:00Z",
+                       "Cancelled" if i == 1 else "Shipped", sales="Amazon.co.uk", cur="GBP"))
+    for i in range(1, 42):
+        rows.append(ao(f"DE-{i:02}", "2026-03-10T12:00:00Z", "2026-03-11T00:00:00Z",
+                       "Cancelled" if i == 1 else "Shipped", sales="Amazon.de", cur="EUR"))
+    write(d + "2026-03-17-all-orders.txt", ALL_ORDERS, rows)
+    write(d + "2026-03-08-all-orders.txt", ALL_ORDERS, [
+        ao("US-D", "2026-03-08T12:00:00Z", "2026-03-08T13:00:00Z", "Pending", price="", ship=""),
+    ])
+    write(d + "cancel-events.tsv", EVENTS, [
+        ev("US-B", "2026-03-08T09:00:00Z", "seller", "NoInventory"),
+        ev("US-E", "2026-03-08T13:00:00Z", "amazon", "PaymentDeclined"),
+        ev("US-F", "2026-03-08T13:00:00Z", "amazon", "AutoCancelUnshipped"),
+        ev("UK-01", "2026-03-10T13:00:00Z", "seller", "NoInventory"),
+        ev("UK-01", "2026-03-10T13:00:00Z", "seller", "PricingError"),
+        ev("DE-01", "2026-03-10T13:00:00Z", "seller", "ShippingAddressUndeliverable"),
+    ])
+
+
+def metrics_autocancel():
+    d = "metrics/autocancel/"
+    write(d + "2026-03-01-new-orders.txt", NEW_ORDERS, [
+        no("AC-OVERDUE", "2026-02-10T10:00:00Z", "2026-02-12T07:59:59Z"),  # Wed 02-11 local
+        no("AC-ATRISK", "2026-02-20T10:00:00Z", "2026-02-24T07:59:59Z"),   # Mon 02-23 local
+        no("AC-FAR", "2026-02-20T10:00:00Z", "2026-02-25T08:00:00Z"),      # deadline = as_of + 7 d 8 h
+        no("AC-EXACT", "2026-02-16T10:00:00Z", "2026-02-18T00:00:00Z"),    # deadline = as_of
+        no("AC-SAT", "2026-02-12T10:00:00Z", "2026-02-15T07:59:59Z"),      # Sat 02-14 local
+        no("AC-B7", "2026-03-10T10:00:00Z", "2026-03-13T06:59:59Z"),       # Thu 03-12 local (PDT)
+        no("AC-AUTO", "2026-01-08T10:00:00Z", "2026-01-10T07:59:59Z"),
+        no("AC-SHIPPED", "2026-01-08T10:00:00Z", "2026-01-10T07:59:59Z"),
+        no("AC-2019", "2019-06-01T10:00:00Z", "2019-06-03T06:59:59Z"),     # Sun 06-02 local, pre-cutover
+    ])
+    write(d + "2026-03-19-all-orders.txt", ALL_ORDERS, [
+        ao("AC-OVERDUE", "2026-02-10T10:00:00Z", "2026-03-19T00:00:00Z", "Unshipped"),
+        ao("AC-ATRISK", "2026-02-20T10:00:00Z", "2026-03-19T00:00:00Z", "Unshipped"),
+        ao("AC-FAR", "2026-02-20T10:00:00Z", "2026-03-19T00:00:00Z", "Unshipped"),
+        ao("AC-EXACT", "2026-02-16T10:00:00Z", "2026-03-19T00:00:00Z", "Unshipped"),
+        ao("AC-SAT", "2026-02-12T10:00:00Z", "2026-03-19T00:00:00Z", "Unshipped"),
+        ao("AC-B7", "2026-03-10T10:00:00Z", "2026-03-19T00:00:00Z", "Unshipped"),
+        ao("AC-BASIS", "2026-02-15T00:00:00Z", "2026-03-19T00:00:00Z", "Unshipped"),
+        ao("AC-AUTO", "2026-01-08T10:00:00Z", "2026-02-10T00:00:00Z", "Cancelled"),
+        ao("AC-SHIPPED", "2026-01-08T10:00:00Z", "2026-01-09T00:00:00Z", "Shipped"),
+        ao("AC-PENDING", "2026-01-08T10:00:00Z", "2026-01-09T00:00:00Z", "Pending", price="", ship=""),
+        ao("AC-2019", "2019-06-01T10:00:00Z", "2019-06-02T00:00:00Z", "Unshipped"),
+    ])
+    write(d + "cancel-events.tsv", EVENTS, [
+        ev("AC-AUTO", "2026-02-09T08:00:00Z", "amazon", "AutoCancelUnshipped"),
+    ])
+
+
+def metrics_tracking():
+    d = "metrics/tracking/"
+    zwsp = "\u200b"
+    us = [
+        # order, sku(s), value (item, shipping), carrier code, carrier name, number, ship-date
+        ("T-VALID1", ["SKU-K", "SKU-T"], ("15.00", "5.00"), "UPS", "", "1Z5R89390357567127", "2026-03-01"),
+        ("T-MISSING", ["SKU-T"], ("15.00", "5.00"), "UPS", "", "", "2026-03-01"),
+        ("T-NULL", ["SKU-X"], ("15.00", "5.00"), "USPS", "", "NULL", "2026-03-01"),
+        ("T-HIDDEN", ["SKU-X"], ("15.00", "5.00"), "UPS", "", "1Z879E930346834" + zwsp + "440", "2026-03-01"),
+        ("T-CARRIER", ["SKU-X"], ("15.00", "5.00"), "Pony Express", "", "PX12345678", "2026-03-01"),
+        ("T-OTHER", ["SKU-X"], ("15.00", "5.00"), "Other", "royal-mail", "RB123456785GB", "2026-03-15"),
+        ("T-FORMAT", ["SKU-X"], ("15.00", "5.00"), "USPS", "", "12345", "2026-03-01"),
+        ("T-CHECK", ["SKU-X"], ("15.00", "5.00"), "FedEx", "", "996578788855", "2026-03-01"),
+        ("T-NOSCAN", ["SKU-X"], ("15.00", "5.00"), "UPS", "", "1Z410E7W0392751591", "2026-03-01"),
+        ("T-INSUFF", ["SKU-X"], ("15.00", "5.00"), "UPS", "", "1Z8V92A70367203024", "2026-03-02"),
+        ("T-CHEAP", ["SKU-X"], ("3.99", "1.00"), "FedEx", "", "986578788855", "2026-03-02"),
+        ("T-YOUNG", ["SKU-X"], ("15.00", "5.00"), "FedEx", "", "477179081230", "2026-03-15"),
+    ]
+    orders, confs = [], []
+    for oid, skus, (item, ship), code, name, number, day in us:
+        for sku in skus:
+            orders.append(ao(oid, "2026-02-28T18:00:00Z", "2026-03-16T00:00:00Z", "Shipped", sku=sku, price=item,
+                             ship=ship))
+        confs.append(conf(oid, day, code, number.replace(zwsp, "\u200b"), name=name))
+    # Two rows of one package: ship day is the earliest, carrier the first row's.
+    orders.append(ao("T-TWOROWS", "2026-02-28T18:00:00Z", "2026-03-16T00:00:00Z", "Shipped", sku="SKU-X"))
+    confs.append(conf("T-TWOROWS", "2026-03-03", "FedEx", "799531274483", item="1"))
+    confs.append(conf("T-TWOROWS", "2026-03-02", "fedex", "799531274483", item="2"))
+    # UK: 20 packages, 19 valid (exactly 95%: BAD). DE: 21 packages, 20 valid (GOOD).
+    for i in range(1, 21):
+        oid = f"T-UK-{i:02}"
+        orders.append(ao(oid, "2026-03-15T12:00:00Z", "2026-03-16T12:00:00Z", "Shipped", sales="Amazon.co.uk",
+                         cur="GBP"))
+        confs.append(conf(oid, "2026-03-16", "Royal Mail", "RB123456785GB" if i > 1 else "RB12345678GB"))
+    for i in range(1, 22):
+        oid = f"T-DE-{i:02}"
+        orders.append(ao(oid, "2026-03-15T12:00:00Z", "2026-03-16T12:00:00Z", "Shipped", sales="Amazon.de",
+                         cur="EUR"))
+        confs.append(conf(oid, "2026-03-16", "DHL", "3318810025" if i > 1 else ""))
+    # Left out of the metrics: an unknown order, an AFN order, a Non-Amazon order, an
+    # unsupported marketplace.
+    orders.append(ao("T-AFN", "2026-02-28T18:00:00Z", "2026-03-16T00:00:00Z", "Shipped", channel="Amazon"))
+    orders.append(ao("T-MCF", "2026-02-28T18:00:00Z", "2026-03-16T00:00:00Z", "Shipped", sales="Non-Amazon"))
+    orders.append(ao("T-XX", "2026-02-28T18:00:00Z", "2026-03-16T00:00:00Z", "Shipped", sales="Amazon.com.xx"))
+    for oid in ["T-UNKNOWN", "T-AFN", "T-MCF", "T-XX"]:
+        confs.append(conf(oid, "2026-03-01", "UPS", "1Z5R89390357567127"))
+    write(d + "2026-03-16-all-orders.txt", ALL_ORDERS, orders)
+    text = []
+    for c in confs:
+        text.append("\t".join(str(c[h]) for h in CONFIRMATIONS).replace("\\u200b", "\u200b"))
+    write(d + "confirmations.txt", CONFIRMATIONS, text, template="TemplateType=ShippingConfirmation\tVersion=2.0")
+    write(d + "scans.tsv", SCANS, [
+        {"tracking-number": "1Z5R89390357567127", "scan-date": "2026-03-01T20:00:00Z", "scan-type": "accepted"},
+        {"tracking-number": "1z5r 8939 0357 5671 27", "scan-date": "2026-03-03T20:00:00Z", "scan-type": "Delivered"},
+        {"tracking-number": "1Z8V92A70367203024", "scan-date": "2026-03-02T20:00:00Z", "scan-type": "accepted"},
+        {"tracking-number": "986578788855", "scan-date": "2026-03-02T20:00:00Z", "scan-type": "accepted"},
+        {"tracking-number": "799531274483", "scan-date": "2026-03-02T20:00:00Z", "scan-type": "accepted"},
+        {"tracking-number": "799531274483", "scan-date": "2026-03-04T20:00:00Z", "scan-type": "attempted-delivery"},
+    ])
+    write(d + "catalog.tsv", CATALOG, [
+        {"sku": "SKU-K", "category": "Kitchen"},
+        {"sku": "SKU-T", "category": "Toys"},
+        {"sku": "SKU-K", "category": "Garden"},
+    ])
+
+
 def main():
     formats()
     rules()
+    metrics_cancel()
+    metrics_autocancel()
+    metrics_tracking()
 
 
 if __name__ == "__main__":

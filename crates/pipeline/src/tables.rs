@@ -52,7 +52,10 @@ pub fn timestamp_dtype() -> DataType {
 
 /// A timestamp column from microseconds since the epoch.
 pub fn timestamps(name: &str, values: Vec<Option<i64>>) -> PolarsResult<Column> {
-    Column::new(name.into(), values).cast(&timestamp_dtype())
+    // Built directly as a UTC datetime: a cast would drop the zone without polars'
+    // `timezones` feature, which this project does not need otherwise.
+    let DataType::Datetime(unit, zone) = timestamp_dtype() else { unreachable!() };
+    Ok(Series::new(name.into(), values).into_datetime(unit, zone).into())
 }
 
 /// A date column from days since the epoch.

@@ -1,0 +1,292 @@
+//! The reports on testdata/metrics, against values computed by hand from the scenarios in
+//! testdata/make_fixtures.py (comments give the arithmetic).
+
+use std::path::{Path, PathBuf};
+
+use orderhealth::{run_report, Format, Quiet, RunOptions};
+use orderhealth_core::timestamp::parse_as_of;
+use orderhealth_core::{Policy, ReadOptions, ViewOptions};
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+}
+
+struct Run {
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+impl Run {
+    fn csv(&self, table: &str) -> Vec<String> {
+        std::fs::read_to_string(self.out.join(format!("{table}.csv"))).unwrap().lines().map(String::from).collect()
+    }
+
+    /// Rows of a CSV table whose first fields start with `prefix`.
+    fn rows(&self, table: &str, prefix: &str) -> Vec<String> {
+        self.csv(table).into_iter().filter(|l| l.starts_with(prefix)).collect()
+    }
+}
+
+fn report(input: &str, configure: impl FnOnce(&mut RunOptions)) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut opts = RunOptions {
+        inputs: vec![testdata(input)],
+        out: out.clone(),
+        format: Format::Csv,
+        read: ReadOptions::default(),
+        view: ViewOptions { as_of: parse_as_of("2026-03-20T00:00:00Z"), ..Default::default() },
+        scan_grace_days: 7,
+    };
+    configure(&mut opts);
+    run_report(&opts, &Quiet).unwrap();
+    Run { _dir: dir, out }
+}
+
+#[test]
+fn cancel_rate_windows_dst_and_classes() {
+    let r = report("metrics/cancel", |_| {});
+    let header = "marketplace,window_start,window_end,orders,seller_cancelled,auto_cancelled,buyer_excluded,rate,status,projected_cancelled,projected_rate";
+    assert_eq!(r.csv("cancel_rate")[0], header);
+    // 16 US days, 03-01 .. 03-16, each with its window.
+    assert_eq!(r.rows("cancel_rate", "US,").len(), 16);
+    // D = 03-07: the ten 03-01 orders (D-6) and US-A, bought 23:59:59 PST on the DST day's eve.
+    assert_eq!(
+        r.rows("cancel_rate", "US,2026-03-01,2026-03-07,"),
+        ["US,2026-03-01,2026-03-07,11,0,0,0,0.0,GOOD,0,0.0"]
+    );
+    // D = 03-08: 03-01 is D-7 and out. US-B (00:00:00 PST, seller), US-F (auto) and US-A are
+    // counted; US-C (buyer) is shown only; US-D (pending) and US-E (amazon) are left out.
+    // rate = 2/3.
+    assert_eq!(
+        r.rows("cancel_rate", "US,2026-03-02,2026-03-08,"),
+        ["US,2026-03-02,2026-03-08,3,1,1,1,0.6666666666666666,BAD,0,0.6666666666666666"]
+    );
+    // D = 03-14: 03-08 is D-6 and still in; US-A (03-07) is out.
+    assert_eq!(r.rows("cancel_rate", "US,2026-03-08,2026-03-14,"), ["US,2026-03-08,2026-03-14,2,1,1,1,1.0,BAD,0,1.0"]);
+    // D = 03-15: no orders: rate and projected rate empty, status NONE.
+    assert_eq!(r.rows("cancel_rate", "US,2026-03-09,2026-03-15,"), ["US,2026-03-09,2026-03-15,0,0,0,0,,NONE,0,"]);
+    assert_eq!(r.rows("cancel_rate", "US,2026-03-10,2026-03-16,"), ["US,2026-03-10,2026-03-16,2,0,0,0,0.0,GOOD,0,0.0"]);
+}
+
+#[test]
+fn cancel_rate_exactly_at_two_and_a_half_percent_is_bad() {
+    let r = report("metrics/cancel", |_| {});
+    // 40 × 1 ≥ 40: BAD at exactly 2.5%; 40 × 1 < 41: GOOD at 2.44%.
+    assert_eq!(r.rows("cancel_rate", "UK,"), ["UK,2026-03-04,2026-03-10,40,1,0,0,0.025,BAD,0,0.025"]);
+    assert_eq!(
+        r.rows("cancel_rate", "DE,"),
+        ["DE,2026-03-04,2026-03-10,41,1,0,0,0.024390243902439025,GOOD,0,0.024390243902439025"]
+    );
+}
+
+#[test]
+fn projected_rate_counts_open_orders_at_risk() {
+    // US-H is open; its deadline (purchase + 30 d = 04-15T19:00Z) is 26 days after as-of:
+    // at risk only with --warn-days above 26. Then 03-16's window has 1 projected of 2 orders.
+    let r = report("metrics/cancel", |o| o.view.warn_days = 30);
+    assert_eq!(r.rows("cancel_rate", "US,2026-03-10,2026-03-16,"), ["US,2026-03-10,2026-03-16,2,0,0,0,0.0,GOOD,1,0.5"]);
+    let r = report("metrics/cancel", |_| {});
+    assert_eq!(r.rows("cancel_rate", "US,2026-03-10,2026-03-16,"), ["US,2026-03-10,2026-03-16,2,0,0,0,0.0,GOOD,0,0.0"]);
+}
+
+#[test]
+fn cancel_reasons_count_distinct_orders_of_every_class() {
+    let r = report("metrics/cancel", |_| {});
+    assert_eq!(
+        r.csv("cancel_reasons"),
+        [
+            "marketplace,reason,orders",
+            "DE,ShippingAddressUndeliverable,1",
+            "UK,NoInventory,1",
+            "UK,PricingError,1",
+            "US,AutoCancelUnshipped,1",
+            "US,NoInventory,1",
+            "US,PaymentDeclined,1",
+            // US-C (buyer) and US-D (pending) have no event: no reason code.
+            "US,unknown,2",
+        ]
+    );
+}
+
+#[test]
+fn auto_cancel_days30() {
+    let r = report("metrics/autocancel", |_| {});
+    assert_eq!(
+        r.csv("auto_cancel"),
+        [
+            "order_id,marketplace,purchase_ts,expected_ship_ts,basis,deadline,days_left,state",
+            "AC-2019,US,2019-06-01T10:00:00Z,2019-06-03T06:59:59Z,latest-ship-date,2019-07-03T06:59:59Z,-2452,overdue",
+            // Auto-cancelled by Amazon: 01-10T07:59:59Z + 30 d; -38.67 days → -39.
+            "AC-AUTO,US,2026-01-08T10:00:00Z,2026-01-10T07:59:59Z,latest-ship-date,2026-02-09T07:59:59Z,-39,auto_cancelled",
+            "AC-OVERDUE,US,2026-02-10T10:00:00Z,2026-02-12T07:59:59Z,latest-ship-date,2026-03-14T07:59:59Z,-6,overdue",
+            // No latest-ship-date in any snapshot: the purchase date is the basis.
+            "AC-BASIS,US,2026-02-15T00:00:00Z,2026-02-15T00:00:00Z,purchase-date,2026-03-17T00:00:00Z,-3,overdue",
+            "AC-SAT,US,2026-02-12T10:00:00Z,2026-02-15T07:59:59Z,latest-ship-date,2026-03-17T07:59:59Z,-3,overdue",
+            // Deadline exactly at as-of is overdue.
+            "AC-EXACT,US,2026-02-16T10:00:00Z,2026-02-18T00:00:00Z,latest-ship-date,2026-03-20T00:00:00Z,0,overdue",
+            // 6.33 days left: at risk. AC-FAR has 7 d 8 h left: far off, not listed.
+            "AC-ATRISK,US,2026-02-20T10:00:00Z,2026-02-24T07:59:59Z,latest-ship-date,2026-03-26T07:59:59Z,6,at_risk",
+        ]
+    );
+}
+
+#[test]
+fn auto_cancel_business7_walks_business_days_over_weekends() {
+    let r = report("metrics/autocancel", |o| o.view.policy = Policy::Business7);
+    let rows = r.csv("auto_cancel");
+    let deadline_of = |id: &str| {
+        let row = rows.iter().find(|l| l.starts_with(&format!("{id},"))).unwrap_or_else(|| panic!("{id}"));
+        let f: Vec<&str> = row.split(',').collect();
+        (f[5].to_string(), f[6].to_string(), f[7].to_string())
+    };
+    // Wed 02-11 (local) + 9 days, over one weekend.
+    assert_eq!(deadline_of("AC-OVERDUE"), ("2026-02-21T07:59:59Z".into(), "-27".into(), "overdue".into()));
+    // Sat 02-14 + 10; Mon 02-23 + 9; Fri 01-09 + 11.
+    assert_eq!(deadline_of("AC-SAT").0, "2026-02-25T07:59:59Z");
+    assert_eq!(deadline_of("AC-ATRISK").0, "2026-03-05T07:59:59Z");
+    assert_eq!(deadline_of("AC-AUTO").0, "2026-01-21T07:59:59Z");
+    // Thu 03-12 (PDT) + 11 = 03-24T06:59:59Z: 4.29 days after as-of, at risk.
+    assert_eq!(deadline_of("AC-B7"), ("2026-03-24T06:59:59Z".into(), "4".into(), "at_risk".into()));
+    // Sun 2019-06-02 + 9.
+    assert_eq!(deadline_of("AC-2019").0, "2019-06-12T06:59:59Z");
+}
+
+#[test]
+fn auto_cancel_dated_uses_days30_before_the_cutover() {
+    let r = report("metrics/autocancel", |o| o.view.policy = Policy::Dated);
+    let rows = r.csv("auto_cancel");
+    let row = |id: &str| rows.iter().find(|l| l.starts_with(&format!("{id},"))).unwrap().clone();
+    assert!(row("AC-2019").contains(",2019-07-03T06:59:59Z,"), "days30 before 2020-09-30");
+    assert!(row("AC-B7").contains(",2026-03-24T06:59:59Z,"), "business7 after");
+}
+
+#[test]
+fn valid_tracking_each_defect_and_the_95_percent_edge() {
+    let r = report("metrics/tracking", |_| {});
+    let defect_columns =
+        "missing,hidden_characters,unrecognized_carrier,bad_format,bad_check_digit,no_scan,insufficient_scans";
+    assert_eq!(
+        r.csv("valid_tracking")[0],
+        format!("marketplace,category,window_start,window_end,packages,valid,rate,status,{defect_columns}")
+    );
+    // 20 × 19 = 19 × 20: exactly 95% is BAD; 20 × 20 > 19 × 21: GOOD.
+    assert_eq!(r.rows("valid_tracking", "UK,"), ["UK,\"\",2026-02-15,2026-03-16,20,19,0.95,BAD,0,0,0,1,0,0,0"]);
+    assert_eq!(
+        r.rows("valid_tracking", "DE,"),
+        ["DE,\"\",2026-02-15,2026-03-16,21,20,0.9523809523809523,GOOD,1,0,0,0,0,0,0"]
+    );
+    // US, no category: on 03-01 six packages, one of each defect of checks 1–6 but
+    // insufficient-scans (NULL counts as missing). By 03-15: 11 packages, 4 valid.
+    assert_eq!(
+        r.rows("valid_tracking", "US,\"\",2026-01-31,"),
+        ["US,\"\",2026-01-31,2026-03-01,6,0,0.0,BAD,1,1,1,1,1,1,0"]
+    );
+    assert_eq!(
+        r.rows("valid_tracking", "US,\"\",2026-02-14,"),
+        ["US,\"\",2026-02-14,2026-03-15,11,4,0.36363636363636365,BAD,1,1,1,1,1,1,1"]
+    );
+    // T-VALID1 has a Kitchen and a Toys SKU: it counts in both (first catalog row wins:
+    // SKU-K is Kitchen, not Garden).
+    assert_eq!(
+        r.rows("valid_tracking", "US,Kitchen,"),
+        ["US,Kitchen,2026-01-31,2026-03-01,1,1,1.0,GOOD,0,0,0,0,0,0,0"]
+    );
+    assert_eq!(r.rows("valid_tracking", "US,Toys,"), ["US,Toys,2026-01-31,2026-03-01,2,1,0.5,BAD,1,0,0,0,0,0,0"]);
+}
+
+#[test]
+fn tracking_defects_list_each_invalid_package() {
+    let r = report("metrics/tracking", |_| {});
+    assert_eq!(
+        r.csv("tracking_defects"),
+        [
+            "order_id,marketplace,ship_date,carrier,tracking_number,defect,suggestion",
+            "T-CARRIER,US,2026-03-01,Pony Express,PX12345678,unrecognized-carrier,",
+            "T-CHECK,US,2026-03-01,FedEx,996578788855,bad-check-digit,",
+            "T-DE-01,DE,2026-03-16,DHL,\"\",missing,",
+            "T-FORMAT,US,2026-03-01,USPS,12345,bad-format,",
+            "T-HIDDEN,US,2026-03-01,UPS,1Z879E930346834\\u{200b}440,hidden-characters,1Z879E930346834440",
+            // One scan, $20 USD order: two needed, one a delivery.
+            "T-INSUFF,US,2026-03-02,UPS,1Z8V92A70367203024,insufficient-scans,",
+            "T-MISSING,US,2026-03-01,UPS,\"\",missing,",
+            "T-NOSCAN,US,2026-03-01,UPS,1Z410E7W0392751591,no-scan,",
+            "T-NULL,US,2026-03-01,USPS,\"\",missing,",
+            "T-UK-01,UK,2026-03-16,Royal Mail,RB12345678GB,bad-format,",
+        ]
+    );
+}
+
+#[test]
+fn scan_checks_wait_for_the_grace_period() {
+    // With a 30-day grace every package is too young for scan checks: no-scan and
+    // insufficient-scans disappear, T-NOSCAN and T-INSUFF become valid.
+    let r = report("metrics/tracking", |o| o.scan_grace_days = 30);
+    let defects = r.csv("tracking_defects");
+    assert!(defects.iter().all(|l| !l.contains("scan")), "{defects:?}");
+    assert_eq!(
+        r.rows("valid_tracking", "US,\"\",2026-02-14,"),
+        ["US,\"\",2026-02-14,2026-03-15,11,6,0.5454545454545454,BAD,1,1,1,1,1,0,0"]
+    );
+}
+
+#[test]
+fn summary_json_counts_left_out_confirmations_and_latest_windows() {
+    let r = report("metrics/tracking", |_| {});
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(r.out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["as_of"], "2026-03-20T00:00:00Z");
+    assert_eq!(summary["auto_cancel_policy"], "days30");
+    assert_eq!(summary["unmatched_confirmations"], 2);
+    assert_eq!(summary["non_amazon_confirmations"], 1);
+    assert_eq!(summary["unsupported_marketplace_confirmations"], 1);
+    assert_eq!(summary["unsupported_marketplaces"]["Amazon.com.xx"], 1);
+    let uk = summary["latest"]["valid_tracking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["marketplace"] == "UK")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (uk["window_end"].as_str(), uk["rate"].as_f64(), uk["status"].as_str()),
+        (Some("2026-03-16"), Some(0.95), Some("BAD"))
+    );
+    let files = summary["inputs"]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4);
+    for f in files {
+        assert_eq!(f["rows_read"], f["rows_used"].as_u64().unwrap() + f["rows_rejected"].as_u64().unwrap());
+    }
+}
+
+#[test]
+fn parquet_types_follow_the_spec() {
+    use polars::prelude::*;
+    let r = report("metrics/autocancel", |o| o.format = Format::Parquet);
+    let file = std::fs::File::open(r.out.join("auto_cancel.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    let schema = df.schema();
+    assert_eq!(schema.get("deadline"), Some(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))));
+    assert_eq!(schema.get("days_left"), Some(&DataType::Int64));
+    assert_eq!(schema.get("order_id"), Some(&DataType::String));
+    let file = std::fs::File::open(r.out.join("cancel_rate.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(df.schema().get("window_end"), Some(&DataType::Date));
+    assert_eq!(df.schema().get("rate"), Some(&DataType::Float64));
+    assert_eq!(df.schema().get("orders"), Some(&DataType::Int64));
+}
+
+#[test]
+fn every_format_is_byte_identical_from_run_to_run() {
+    for format in [Format::Csv, Format::Json, Format::Parquet] {
+        let a = report("metrics", |o| o.format = format);
+        let b = report("metrics", |o| o.format = format);
+        let mut names: Vec<_> = std::fs::read_dir(&a.out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names.len(), 7, "{names:?}");
+        for name in names {
+            let (x, y) = (std::fs::read(a.out.join(&name)).unwrap(), std::fs::read(b.out.join(&name)).unwrap());
+            assert!(x == y, "{name:?} differs between runs ({format:?})");
+        }
+    }
+}
