@@ -1,0 +1,225 @@
+//! The `orderhealth` binary as a user runs it: outputs, messages and exit codes (SPEC §4).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+}
+
+fn orderhealth() -> Command {
+    Command::cargo_bin("orderhealth").unwrap()
+}
+
+#[test]
+fn report_prints_the_summary_and_writes_every_table() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("metrics/cancel").to_str().unwrap(), "--out"])
+        .arg(out.path())
+        .args(["--as-of", "2026-03-20T00:00:00Z"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("UK\n  cancel rate     2026-03-04 .. 2026-03-10     2.50%   BAD  (40 orders)"))
+        .stdout(predicate::str::contains("auto-cancel: 1 auto-cancelled, 0 overdue, 0 at risk"))
+        // Not a terminal: no progress bar, nothing on stderr.
+        .stderr("");
+    for table in ["cancel_rate", "cancel_reasons", "auto_cancel", "valid_tracking", "tracking_defects"] {
+        assert!(out.path().join(format!("{table}.parquet")).is_file(), "{table}");
+    }
+    assert!(out.path().join("summary.json").is_file());
+    assert_eq!(std::fs::read_to_string(out.path().join("rejected.tsv")).unwrap(), "file\tline\tkind\treason\n");
+    // Nothing left behind under a temporary name.
+    assert!(std::fs::read_dir(out.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".tmp")));
+}
+
+#[test]
+fn fail_on_breach_exits_3_and_still_writes_the_reports() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("metrics/cancel").to_str().unwrap(), "--fail-on-breach", "--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("BAD"));
+    assert!(out.path().join("cancel_rate.csv").is_file());
+    // Only the latest windows count: in the autocancel scenario every latest window is GOOD
+    // even though orders are overdue (auto_cancel rows never set the exit code).
+    orderhealth()
+        .args(["report", testdata("metrics/autocancel").to_str().unwrap(), "--fail-on-breach", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn orders_writes_the_merged_view_and_rejected_rows() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["orders", testdata("rules").to_str().unwrap(), testdata("formats/bad_rows.txt").to_str().unwrap()])
+        .args(["--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("bad_rows.txt (all-orders): 7 rows read = 1 used + 6 rejected"));
+    let orders = std::fs::read_to_string(out.path().join("orders.csv")).unwrap();
+    let lines: Vec<&str> = orders.lines().collect();
+    assert_eq!(
+        lines[0],
+        "order_id,marketplace,channel,status,purchase_ts,expected_ship_ts,buyer_requested,shipped,cancelled,open,class"
+    );
+    let row = |id: &str| *lines.iter().find(|l| l.starts_with(&format!("{id},"))).unwrap_or_else(|| panic!("{id}"));
+    assert_eq!(
+        row("R6-INFERRED"),
+        "R6-INFERRED,US,MFN,Cancelled,2026-01-20T10:00:00Z,2026-01-22T07:59:59Z,false,false,true,false,auto"
+    );
+    assert_eq!(row("AFN-1"), "AFN-1,US,AFN,Cancelled,2026-03-09T10:00:00Z,,false,false,true,false,");
+    assert_eq!(row("NONAMZ-1"), "NONAMZ-1,,MFN,Unshipped,2026-03-09T10:00:00Z,,false,false,false,false,");
+    assert_eq!(
+        row("OPEN-1"),
+        "OPEN-1,US,MFN,Unshipped,2026-03-09T10:00:00Z,2026-03-11T06:59:59Z,false,false,false,true,"
+    );
+    // Sorted by order id.
+    let ids: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    let rejected = std::fs::read_to_string(out.path().join("rejected.tsv")).unwrap();
+    assert!(rejected.starts_with("file\tline\tkind\treason\n"));
+    assert!(
+        rejected.contains("bad_rows.txt\t3\tall-orders\tunparseable date in purchase-date: 2026-03-01 10:00:00\n"),
+        "{rejected}"
+    );
+    assert_eq!(rejected.lines().count(), 7);
+}
+
+#[test]
+fn json_output_is_one_array_of_row_objects() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("metrics/autocancel").to_str().unwrap(), "--format", "json", "--as-of", "2026-03-20"])
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let rows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("auto_cancel.json")).unwrap()).unwrap();
+    let exact = rows.as_array().unwrap().iter().find(|r| r["order_id"] == "AC-EXACT").unwrap();
+    assert_eq!(exact["deadline"], "2026-03-20T00:00:00Z");
+    assert_eq!(exact["days_left"], 0);
+    assert_eq!(exact["state"], "overdue");
+}
+
+#[test]
+fn an_unrecognised_named_file_is_exit_1_naming_it() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("formats-other/settlement.txt").to_str().unwrap(), "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("settlement.txt: not a recognised input"))
+        .stderr(predicate::str::contains("columns found: settlement-id, settlement-start-date, total-amount"));
+}
+
+#[test]
+fn a_missing_required_column_is_exit_1_with_kind_missing_and_found() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["orders", testdata("formats-missing").to_str().unwrap(), "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "all_orders_no_purchase_date.txt: all-orders file lacks required column(s) purchase-date; columns found: amazon-order-id, order-status, sku",
+        ));
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_row() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("formats/bad_rows.txt").to_str().unwrap(), "--strict", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "bad_rows.txt:3: rejected all-orders row (--strict): unparseable date in purchase-date",
+        ));
+}
+
+#[test]
+fn skipped_files_in_a_directory_are_warned_about() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("formats-other").to_str().unwrap(), "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: skipped").and(predicate::str::contains("settlement.txt")));
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    let out = tempfile::tempdir().unwrap();
+    let input = testdata("metrics/cancel");
+    for args in [
+        vec!["report", input.to_str().unwrap()],
+        vec!["report", input.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--format", "xlsx"],
+        vec!["report", input.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--as-of", "03/20/2026"],
+        vec!["report", input.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--tz", "Mars/Olympus"],
+        vec!["report", input.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--auto-cancel-policy", "days7"],
+        vec!["report", input.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--marketplace", "XX"],
+        vec!["frobnicate"],
+    ] {
+        orderhealth().args(&args).assert().code(2);
+    }
+}
+
+#[test]
+fn a_missing_input_is_exit_1_naming_it() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", "no/such/dir", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no/such/dir: no such file or directory"));
+}
+
+#[test]
+fn tz_overrides_every_marketplace_zone() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("metrics/cancel").to_str().unwrap(), "--tz", "UTC", "--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let rate = std::fs::read_to_string(out.path().join("cancel_rate.csv")).unwrap();
+    // In UTC, US-A (2026-03-08T07:59:59Z) falls on 03-08, not 03-07: it leaves the window
+    // ending 03-07 (10 orders, 11 in Los Angeles time) and joins the one ending 03-14.
+    assert!(rate.contains("US,2026-03-01,2026-03-07,10,0,0,0,0.0,GOOD,0,0.0\n"), "{rate}");
+    assert!(rate.contains("US,2026-03-08,2026-03-14,3,1,1,1,0.6666666666666666,BAD,0,0.6666666666666666\n"), "{rate}");
+}
+
+#[test]
+fn the_output_directory_is_never_read_as_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(testdata("metrics/cancel/cancel-events.tsv"), dir.path().join("cancel-events.tsv")).unwrap();
+    std::fs::copy(testdata("metrics/cancel/2026-03-17-all-orders.txt"), dir.path().join("all-orders.txt")).unwrap();
+    let out = dir.path().join("out");
+    for _ in 0..2 {
+        orderhealth()
+            .args(["report", dir.path().to_str().unwrap(), "--format", "csv", "--out", out.to_str().unwrap()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("inputs: 2 files"))
+            .stderr("");
+    }
+}
