@@ -14,6 +14,8 @@ use orderhealth_core::marketplace::parse_zone;
 use orderhealth_core::timestamp::parse_as_of;
 use orderhealth_core::{EncodingChoice, Marketplace, Policy, ReadOptions, ViewOptions};
 
+mod generate;
+
 #[derive(Parser)]
 #[command(name = "orderhealth", version, about = "Account-health numbers from Amazon order-report dumps")]
 struct Cli {
@@ -36,6 +38,8 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Write synthetic, realistic report dumps (deterministic by seed), for benchmarks.
+    Generate(generate::GenerateArgs),
 }
 
 #[derive(Args)]
@@ -147,19 +151,41 @@ impl Progress for Bar {
     }
 }
 
+/// Rows read = used + rejected: per kind of file, then each file that had rejected rows.
 fn print_inputs(inputs: &Inputs) {
+    let mut kinds: Vec<&str> = inputs.files.iter().map(|f| f.kind.as_str()).collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let files: Vec<_> = inputs.files.iter().filter(|f| f.kind == kind).collect();
+        let sum = |g: &dyn Fn(&orderhealth::summary::InputFileSummary) -> u64| files.iter().map(|f| g(f)).sum::<u64>();
+        println!(
+            "  {kind}: {} files, {} rows read = {} used + {} rejected",
+            files.len(),
+            sum(&|f| f.rows_read),
+            sum(&|f| f.rows_used),
+            sum(&|f| f.rows_rejected)
+        );
+        let mut unknown: Vec<&str> = files.iter().flat_map(|f| f.unknown_columns.iter().map(String::as_str)).collect();
+        unknown.sort();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            println!("    unknown columns ignored: {}", unknown.join(", "));
+        }
+    }
     const SHOWN: usize = 20;
-    for f in inputs.files.iter().take(SHOWN) {
+    let with_rejects: Vec<_> = inputs.files.iter().filter(|f| f.rows_rejected > 0).collect();
+    for f in with_rejects.iter().take(SHOWN) {
         println!(
             "  {} ({}): {} rows read = {} used + {} rejected",
             f.path, f.kind, f.rows_read, f.rows_used, f.rows_rejected
         );
-        if !f.unknown_columns.is_empty() {
-            println!("    unknown columns ignored: {}", f.unknown_columns.join(", "));
-        }
     }
-    if inputs.files.len() > SHOWN {
-        println!("  ... and {} more files (per-file counts in summary.json)", inputs.files.len() - SHOWN);
+    if with_rejects.len() > SHOWN {
+        println!(
+            "  ... and {} more files with rejected rows (per-file counts in summary.json)",
+            with_rejects.len() - SHOWN
+        );
     }
 }
 
@@ -191,6 +217,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }),
+        Command::Generate(args) => generate::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

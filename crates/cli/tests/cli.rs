@@ -223,3 +223,38 @@ fn the_output_directory_is_never_read_as_input() {
             .stderr("");
     }
 }
+
+#[test]
+fn the_bundled_sample_runs_clean() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("sample").to_str().unwrap(), "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("inputs: 429 files, 4030 rows read, 0 rejected"))
+        .stdout(predicate::str::contains("auto-cancel: 1 auto-cancelled, 1 overdue, 1 at risk"))
+        .stderr(predicate::str::contains("warning: skipped").and(predicate::str::contains("settlement-report.txt")));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+    let encodings: std::collections::BTreeSet<&str> =
+        summary["inputs"]["files"].as_array().unwrap().iter().map(|f| f["encoding"].as_str().unwrap()).collect();
+    assert_eq!(encodings.into_iter().collect::<Vec<_>>(), ["cp932", "utf-8", "windows-1252"]);
+}
+
+#[test]
+fn generated_dumps_read_without_a_rejected_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().join("dumps");
+    orderhealth()
+        .args(["generate", "--orders", "3000", "--days", "20", "--seed", "11", "--gzip", "--catalog", "--out"])
+        .arg(&dumps)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3000 orders over 20 days"));
+    let out = dir.path().join("out");
+    orderhealth().args(["orders"]).arg(&dumps).args(["--format", "csv", "--out"]).arg(&out).assert().success();
+    assert_eq!(std::fs::read_to_string(out.join("rejected.tsv")).unwrap().lines().count(), 1);
+    // Every generated order is in the merged view once.
+    assert_eq!(std::fs::read_to_string(out.join("orders.csv")).unwrap().lines().count(), 3001);
+}

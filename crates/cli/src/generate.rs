@@ -1,0 +1,52 @@
+//! `orderhealth generate`: synthetic dumps for benchmarks (see `orderhealth-synth`).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use orderhealth_synth::{generate, Options};
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Number of orders.
+    #[arg(long, default_value_t = 10_000)]
+    orders: u64,
+    /// Days of purchases they are spread over.
+    #[arg(long, default_value_t = 90)]
+    days: u32,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// First purchase day.
+    #[arg(long, default_value = "2026-01-01")]
+    start: chrono::NaiveDate,
+    /// gzip the all-orders dumps.
+    #[arg(long)]
+    gzip: bool,
+    /// Also write catalog.tsv (SKU → category).
+    #[arg(long)]
+    catalog: bool,
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn run(args: &GenerateArgs) -> Result<()> {
+    let opts = Options {
+        orders: args.orders,
+        days: args.days,
+        seed: args.seed,
+        start: args.start,
+        gzip_all_orders: args.gzip,
+        catalog: args.catalog,
+    };
+    let stats =
+        generate(&opts, &args.out).with_context(|| format!("{}: cannot write the dumps", args.out.display()))?;
+    println!(
+        "wrote {} files, {:.1} MB (uncompressed) of dumps for {} orders over {} days to {}",
+        stats.files,
+        stats.bytes as f64 / 1e6,
+        args.orders,
+        args.days,
+        args.out.display()
+    );
+    Ok(())
+}
