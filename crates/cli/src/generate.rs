@@ -25,6 +25,9 @@ pub struct GenerateArgs {
     /// Also write catalog.tsv (SKU → category).
     #[arg(long)]
     catalog: bool,
+    /// Write every file as UTF-8 instead of Windows-1252 (EU) and Shift_JIS (JP).
+    #[arg(long)]
+    all_utf8: bool,
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -37,6 +40,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         start: args.start,
         gzip_all_orders: args.gzip,
         catalog: args.catalog,
+        all_utf8: args.all_utf8,
     };
     let stats =
         generate(&opts, &args.out).with_context(|| format!("{}: cannot write the dumps", args.out.display()))?;

@@ -34,6 +34,8 @@ pub struct Options {
     pub gzip_all_orders: bool,
     /// Also write `catalog.tsv` (SKU → category), which splits valid tracking by category.
     pub catalog: bool,
+    /// Write every file as UTF-8 (for baselines that cannot read Shift_JIS).
+    pub all_utf8: bool,
 }
 
 /// What was written.
@@ -630,12 +632,25 @@ fn encode(region: Region, text: &str) -> Vec<u8> {
     }
 }
 
-fn write_file(path: &Path, header: &str, body: &str, region: Region, gzip: bool, stats: &mut Stats) -> io::Result<()> {
+struct Layout {
+    gzip: bool,
+    all_utf8: bool,
+}
+
+fn write_file(
+    path: &Path,
+    header: &str,
+    body: &str,
+    region: Region,
+    layout: &Layout,
+    stats: &mut Stats,
+) -> io::Result<()> {
     if body.is_empty() {
         return Ok(());
     }
     let text = format!("{header}\n{body}");
-    let bytes = encode(region, &text);
+    let bytes = if layout.all_utf8 { text.into_bytes() } else { encode(region, &text) };
+    let gzip = layout.gzip && path.extension().is_some_and(|e| e == "gz");
     stats.files += 1;
     stats.bytes += bytes.len() as u64;
     let file = io::BufWriter::new(File::create(path)?);
@@ -650,56 +665,25 @@ fn write_file(path: &Path, header: &str, body: &str, region: Region, gzip: bool,
     }
 }
 
-fn write_day(dir: &Path, files: &DayFiles, gzip: bool) -> io::Result<Stats> {
+fn write_day(dir: &Path, files: &DayFiles, layout: &Layout) -> io::Result<Stats> {
     std::fs::create_dir_all(dir)?;
     let mut stats = Stats::default();
+    let mut write = |name: String, header: &str, body: &str, region: Region| {
+        write_file(&dir.join(name), header, body, region, layout, &mut stats)
+    };
     for region in Region::ALL {
         let i = region_index(region);
         let name = region.name();
-        let all_orders = if gzip { format!("all-orders-{name}.txt.gz") } else { format!("all-orders-{name}.txt") };
-        write_file(&dir.join(all_orders), ALL_ORDERS_HEADER, &files.all_orders[i], region, gzip, &mut stats)?;
-        write_file(
-            &dir.join(format!("new-orders-{name}.txt")),
-            NEW_ORDERS_HEADER,
-            &files.new_orders[i],
-            region,
-            false,
-            &mut stats,
-        )?;
-        write_file(
-            &dir.join(format!("unshipped-{name}.txt")),
-            UNSHIPPED_HEADER,
-            &files.unshipped[i],
-            region,
-            false,
-            &mut stats,
-        )?;
+        let ext = if layout.gzip { "txt.gz" } else { "txt" };
+        write(format!("all-orders-{name}.{ext}"), ALL_ORDERS_HEADER, &files.all_orders[i], region)?;
+        write(format!("new-orders-{name}.txt"), NEW_ORDERS_HEADER, &files.new_orders[i], region)?;
+        write(format!("unshipped-{name}.txt"), UNSHIPPED_HEADER, &files.unshipped[i], region)?;
     }
     let template = "TemplateType=ShippingConfirmation\tVersion=2.0\n".to_string() + CONFIRMATIONS_HEADER;
-    write_file(
-        &dir.join("shipping-confirmations.txt"),
-        &template,
-        &files.confirmations,
-        Region::Na,
-        false,
-        &mut stats,
-    )?;
-    write_file(
-        &dir.join("cancel-events.tsv"),
-        "order-id\torder-item-id\tcancel-date\tinitiated-by\treason",
-        &files.events,
-        Region::Na,
-        false,
-        &mut stats,
-    )?;
-    write_file(
-        &dir.join("carrier-scans.tsv"),
-        "tracking-number\tscan-date\tscan-type",
-        &files.scans,
-        Region::Na,
-        false,
-        &mut stats,
-    )?;
+    write("shipping-confirmations.txt".into(), &template, &files.confirmations, Region::Na)?;
+    let events_header = "order-id\torder-item-id\tcancel-date\tinitiated-by\treason";
+    write("cancel-events.tsv".into(), events_header, &files.events, Region::Na)?;
+    write("carrier-scans.tsv".into(), "tracking-number\tscan-date\tscan-type", &files.scans, Region::Na)?;
     Ok(stats)
 }
 
@@ -719,7 +703,8 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Stats> {
         .map(|d| {
             let date = opts.start + chrono::Duration::days(d);
             let files = fill_day(&plan, d);
-            write_day(&out.join(date.to_string()), &files, opts.gzip_all_orders)
+            let layout = Layout { gzip: opts.gzip_all_orders, all_utf8: opts.all_utf8 };
+            write_day(&out.join(date.to_string()), &files, &layout)
         })
         .collect();
     let mut total = Stats::default();
