@@ -332,6 +332,13 @@ fn keep_min<T: Ord + Clone>(slot: &mut Option<T>, v: Option<T>) {
     }
 }
 
+/// `keep_min` for text, allocating only when the value is kept (the hot path of order rows).
+fn keep_min_text(slot: &mut Option<Box<str>>, v: &str) {
+    if !v.is_empty() && slot.as_deref().is_none_or(|s| v < s) {
+        *slot = Some(v.into());
+    }
+}
+
 fn keep_max<T: Ord + Clone>(slot: &mut Option<T>, v: Option<T>) {
     if let Some(v) = v {
         if slot.as_ref().is_none_or(|s| v > *s) {
@@ -588,17 +595,16 @@ impl KindSink {
                 keep_max(&mut snap.last_updated, last_updated);
                 keep_max(&mut snap.reporting, reporting);
                 keep_max(&mut snap.expected_ship, expected_ship);
-                keep_min(&mut snap.status_raw, non_empty(row.get(c.status)));
+                keep_min_text(&mut snap.status_raw, row.get(c.status));
                 keep_min(&mut snap.channel, Channel::parse(row.get(c.channel)));
-                keep_min(&mut snap.sales_channel, non_empty(row.get(c.sales_channel)));
-                keep_min(&mut snap.currency, non_empty(row.get(c.currency)));
+                keep_min_text(&mut snap.sales_channel, row.get(c.sales_channel));
+                keep_min_text(&mut snap.currency, row.get(c.currency));
                 snap.buyer_requested |= boolean(row.get(c.buyer));
                 snap.any_quantity_shipped |= shipped_qty > 0;
                 snap.value_micros = snap.value_micros.saturating_add(item).saturating_add(shipping);
-                if let Some(sku) = non_empty(row.get(c.sku)) {
-                    if !snap.skus.contains(&sku) {
-                        snap.skus.push(sku);
-                    }
+                let sku = row.get(c.sku);
+                if !sku.is_empty() && !snap.skus.iter().any(|s| &**s == sku) {
+                    snap.skus.push(sku.into());
                 }
                 Ok([purchase, last_updated, reporting].into_iter().flatten().max())
             }

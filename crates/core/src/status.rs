@@ -16,16 +16,21 @@ pub enum Status {
 impl Status {
     pub fn parse(value: &str) -> Status {
         let v = value.trim_matches(' ');
-        let lower = v.to_ascii_lowercase();
-        match lower.as_str() {
-            "pending" | "pendingavailability" => Status::Pending,
-            "unshipped" => Status::Unshipped,
-            "partiallyshipped" => Status::PartiallyShipped,
-            "shipping" => Status::Shipping,
-            "cancelled" | "canceled" => Status::Cancelled,
-            "invoiceunconfirmed" => Status::Shipped,
-            s if s.starts_with("shipped") => Status::Shipped,
-            _ => Status::Other(v.into()),
+        let is = |name: &str| v.eq_ignore_ascii_case(name);
+        if is("pending") || is("pendingavailability") {
+            Status::Pending
+        } else if is("unshipped") {
+            Status::Unshipped
+        } else if is("partiallyshipped") {
+            Status::PartiallyShipped
+        } else if is("shipping") {
+            Status::Shipping
+        } else if is("cancelled") || is("canceled") {
+            Status::Cancelled
+        } else if is("invoiceunconfirmed") || v.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("shipped")) {
+            Status::Shipped
+        } else {
+            Status::Other(v.into())
         }
     }
 
