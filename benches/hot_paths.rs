@@ -59,15 +59,16 @@ fn merge_and_classify(bencher: Bencher) {
     let orders = loaded.book.orders.len();
     bencher
         .counter(ItemsCount::new(orders))
-        .bench(|| divan::black_box(View::build(&loaded.book, &ViewOptions::default())));
+        .with_inputs(|| load(&files, &ReadOptions::default(), &|_| {}).unwrap().book)
+        .bench_local_values(|mut book| divan::black_box(View::build(&mut book, &ViewOptions::default())));
 }
 
 /// Joining confirmations to orders and judging every package.
 #[divan::bench(sample_count = 10)]
 fn build_packages(bencher: Bencher) {
     let files = collect_inputs(&[data().root.clone()], None).unwrap();
-    let loaded = load(&files, &ReadOptions::default(), &|_| {}).unwrap();
-    let view = View::build(&loaded.book, &ViewOptions::default());
+    let mut loaded = load(&files, &ReadOptions::default(), &|_| {}).unwrap();
+    let view = View::build(&mut loaded.book, &ViewOptions::default());
     bencher
         .counter(ItemsCount::new(loaded.book.confirmations.len()))
         .bench(|| divan::black_box(Tracking::build(&loaded.book, &view.orders, view.as_of, 7)));

@@ -327,6 +327,11 @@ def metrics_tracking():
         orders.append(ao(oid, "2026-03-15T12:00:00Z", "2026-03-16T12:00:00Z", "Shipped", sales="Amazon.de",
                          cur="EUR"))
         confs.append(conf(oid, "2026-03-16", "DHL", "3318810025" if i > 1 else ""))
+    # FR: window edges. The window ending 03-16 is 02-15 .. 03-16 (D-29 in, D-30 out).
+    for oid, day, number in [("T-FR-D30", "2026-02-14", "AB-12"), ("T-FR-D29", "2026-02-15", "COLIS12345678"),
+                             ("T-FR-D", "2026-03-16", "COLIS87654321")]:
+        orders.append(ao(oid, "2026-02-13T12:00:00Z", "2026-03-16T12:00:00Z", "Shipped", sales="Amazon.fr", cur="EUR"))
+        confs.append(conf(oid, day, "Colissimo", number))
     # Left out of the metrics: an unknown order, an AFN order, a Non-Amazon order, an
     # unsupported marketplace.
     orders.append(ao("T-AFN", "2026-02-28T18:00:00Z", "2026-03-16T00:00:00Z", "Shipped", channel="Amazon"))

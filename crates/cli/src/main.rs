@@ -207,9 +207,15 @@ fn main() -> ExitCode {
             }
         }),
         Command::Orders { common } => run_orders(&common.run_options(), &Bar::new()).map(|outcome| {
+            for s in &outcome.skipped {
+                eprintln!("warning: skipped {}: {}", s.path, s.reason);
+            }
             println!(
                 "{} orders; {} rows read, {} rejected; {} files skipped",
-                outcome.orders, outcome.inputs.rows_read, outcome.inputs.rows_rejected, outcome.skipped
+                outcome.orders,
+                outcome.inputs.rows_read,
+                outcome.inputs.rows_rejected,
+                outcome.skipped.len()
             );
             print_inputs(&outcome.inputs);
             for w in &outcome.written {

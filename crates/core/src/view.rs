@@ -157,11 +157,14 @@ pub struct View {
 }
 
 impl View {
-    pub fn build(book: &Book, opts: &ViewOptions) -> View {
+    /// Merges and classifies every order of the book. The per-order states are moved out of
+    /// the book (it keeps confirmations, scans and the catalog), so the two never coexist
+    /// in memory in full.
+    pub fn build(book: &mut Book, opts: &ViewOptions) -> View {
         let as_of = opts.as_of.or(book.newest_observation);
-        let mut orders: Vec<OrderView> = book
-            .orders
-            .par_iter()
+        let states = std::mem::take(&mut book.orders);
+        let mut orders: Vec<OrderView> = states
+            .into_par_iter()
             .filter(|(_, o)| o.snapshots > 0)
             .map(|(id, o)| merge_order(id, o, opts, as_of.unwrap_or(0)))
             .collect();
@@ -178,12 +181,12 @@ impl View {
 }
 
 /// The value a keyed slot holds, whichever snapshot gave it.
-fn value<K, T: Clone>(slot: &Option<(K, T)>) -> Option<T> {
-    slot.as_ref().map(|(_, v)| v.clone())
+fn value<K, T>(slot: Option<(K, T)>) -> Option<T> {
+    slot.map(|(_, v)| v)
 }
 
-fn merge_order(id: &str, o: &OrderState, opts: &ViewOptions, as_of: Micros) -> OrderView {
-    let sales_channel_value: Option<Box<str>> = value(&o.sales_channel);
+fn merge_order(id: Box<str>, mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderView {
+    let sales_channel_value: Option<Box<str>> = value(o.sales_channel.take());
     let sales_channel = match &sales_channel_value {
         Some(v) => SalesChannel::parse(v),
         None => SalesChannel::Amazon(opts.default_marketplace),
@@ -193,17 +196,17 @@ fn merge_order(id: &str, o: &OrderState, opts: &ViewOptions, as_of: Micros) -> O
         (None, SalesChannel::Amazon(m)) => m.zone(),
         (None, _) => Tz::UTC,
     };
-    let channel = value(&o.channel).unwrap_or(Channel::Mfn);
-    let status = value(&o.status).unwrap_or(Status::Unshipped);
-    let purchase_ts = value(&o.purchase_ts).unwrap_or(0);
-    let expected_ship_ts = value(&o.expected_ship);
+    let channel = value(o.channel).unwrap_or(Channel::Mfn);
+    let status = value(o.status.take()).unwrap_or(Status::Unshipped);
+    let purchase_ts = value(o.purchase_ts).unwrap_or(0);
+    let expected_ship_ts = value(o.expected_ship);
     let in_metrics = channel == Channel::Mfn && matches!(sales_channel, SalesChannel::Amazon(_));
     // Events of orders outside the metrics are ignored (§5.2).
     let cancelled = status == Status::Cancelled || (in_metrics && o.events.any);
     let shipped = status.is_shipped() || o.confirmed;
     let open = in_metrics && !shipped && !cancelled && status != Status::Pending;
     let deadline = deadline(opts.policy, expected_ship_ts.unwrap_or(purchase_ts), purchase_ts, zone);
-    let class = (in_metrics && cancelled).then(|| classify(o, deadline));
+    let class = (in_metrics && cancelled).then(|| classify(&o, deadline));
     let days_left = (deadline - as_of).div_euclid(MICROS_PER_DAY);
     let auto_state = if class == Some(Class::Auto) {
         Some(AutoState::AutoCancelled)
@@ -214,12 +217,12 @@ fn merge_order(id: &str, o: &OrderState, opts: &ViewOptions, as_of: Micros) -> O
     } else {
         None
     };
-    let (currency, value_micros) = match &o.valued {
-        Some((_, (c, v))) => (Some(c.clone()), *v),
+    let (currency, value_micros) = match o.valued.take() {
+        Some((_, (c, v))) => (Some(c), v),
         None => (None, 0),
     };
     OrderView {
-        order_id: id.into(),
+        order_id: id,
         sales_channel,
         sales_channel_value,
         zone,
@@ -235,10 +238,10 @@ fn merge_order(id: &str, o: &OrderState, opts: &ViewOptions, as_of: Micros) -> O
         deadline,
         days_left,
         auto_state,
-        skus: value(&o.skus).unwrap_or_default(),
+        skus: value(o.skus.take()).unwrap_or_default(),
         currency,
         value_micros,
-        reasons: o.reasons.clone(),
+        reasons: std::mem::take(&mut o.reasons),
     }
 }
 

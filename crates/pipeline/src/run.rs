@@ -52,8 +52,8 @@ fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
     progress.start(files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
     let loaded = load(&files, &opts.read, &|n| progress.advance(n));
     progress.finish();
-    let loaded = loaded?;
-    let view = View::build(&loaded.book, &opts.view);
+    let mut loaded = loaded?;
+    let view = View::build(&mut loaded.book, &opts.view);
     Ok(Prepared { loaded, view })
 }
 
@@ -61,7 +61,7 @@ fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
 #[derive(Debug)]
 pub struct OrdersOutcome {
     pub inputs: Inputs,
-    pub skipped: usize,
+    pub skipped: Vec<crate::summary::SkippedFile>,
     pub orders: usize,
     pub written: Vec<PathBuf>,
 }
@@ -73,7 +73,7 @@ pub fn run_orders(opts: &RunOptions, progress: &dyn Progress) -> Result<OrdersOu
         vec![write_table(&opts.out, tables::ORDERS, &df, opts.format)?, write_rejected(&opts.out, &p.loaded.rejected)?];
     Ok(OrdersOutcome {
         inputs: Inputs::new(&p.loaded.files),
-        skipped: p.loaded.skipped.len(),
+        skipped: skipped_files(&p.loaded.skipped),
         orders: p.view.orders.len(),
         written,
     })

@@ -196,6 +196,23 @@ fn valid_tracking_each_defect_and_the_95_percent_edge() {
 }
 
 #[test]
+fn valid_tracking_window_edges() {
+    let r = report("metrics/tracking", |_| {});
+    // D = 03-16: 02-15 (D-29) is in, 02-14 (D-30, the bad-format one) is out.
+    assert_eq!(
+        r.rows("valid_tracking", "FR,\"\",2026-02-15,"),
+        ["FR,\"\",2026-02-15,2026-03-16,2,2,1.0,GOOD,0,0,0,0,0,0,0"]
+    );
+    // D = 03-15: 02-14 is D-29 and in.
+    assert_eq!(
+        r.rows("valid_tracking", "FR,\"\",2026-02-14,"),
+        ["FR,\"\",2026-02-14,2026-03-15,2,1,0.5,BAD,0,0,0,1,0,0,0"]
+    );
+    // 31 days: 02-14 .. 03-16.
+    assert_eq!(r.rows("valid_tracking", "FR,").len(), 31);
+}
+
+#[test]
 fn tracking_defects_list_each_invalid_package() {
     let r = report("metrics/tracking", |_| {});
     assert_eq!(
@@ -206,6 +223,7 @@ fn tracking_defects_list_each_invalid_package() {
             "T-CHECK,US,2026-03-01,FedEx,996578788855,bad-check-digit,",
             "T-DE-01,DE,2026-03-16,DHL,\"\",missing,",
             "T-FORMAT,US,2026-03-01,USPS,12345,bad-format,",
+            "T-FR-D30,FR,2026-02-14,Colissimo,AB-12,bad-format,",
             "T-HIDDEN,US,2026-03-01,UPS,1Z879E930346834\\u{200b}440,hidden-characters,1Z879E930346834440",
             // One scan, $20 USD order: two needed, one a delivery.
             "T-INSUFF,US,2026-03-02,UPS,1Z8V92A70367203024,insufficient-scans,",

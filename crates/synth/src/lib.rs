@@ -483,6 +483,14 @@ fn fill_day(plan: &Plan, d: i64) -> DayFiles {
     f
 }
 
+/// `order-id, order-item-id, purchase-date, payments-date` of new-orders and unshipped rows.
+fn item_prefix(out: &mut String, id: &str, life: &Life, item: usize) {
+    let _ = write!(out, "{id}\t{}\t", item_id(life.n, item));
+    timestamp(out, life.purchase);
+    out.push('\t');
+    timestamp(out, life.pending_until);
+}
+
 fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut DayFiles) {
     let region = region_index(life.market.region);
     let id = life.id();
@@ -530,10 +538,7 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
         let out = &mut f.new_orders[region];
         for item in 0..life.items {
             let sku = life.skus[item];
-            let _ = write!(out, "{id}\t{}\t", item_id(life.n, item));
-            timestamp(out, life.purchase);
-            out.push('\t');
-            timestamp(out, life.pending_until);
+            item_prefix(out, &id, life, item);
             let _ = write!(
                 out,
                 "\tbuyer{}@marketplace.amazon.com\tA. Buyer\tSKU-{sku:05}\t{}\t{}\t1\t{}\t",
@@ -556,10 +561,7 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
         let out = &mut f.unshipped[region];
         for item in 0..life.items {
             let sku = life.skus[item];
-            let _ = write!(out, "{id}\t{}\t", item_id(life.n, item));
-            timestamp(out, life.purchase);
-            out.push('\t');
-            timestamp(out, life.pending_until);
+            item_prefix(out, &id, life, item);
             out.push('\t');
             timestamp(out, dump);
             out.push('\t');
@@ -742,6 +744,7 @@ mod tests {
             seed: 42,
             start: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
             gzip_all_orders: false,
+            all_utf8: false,
             catalog: true,
         }
     }

@@ -16,8 +16,8 @@ pub fn try_load(paths: &[PathBuf], opts: &ReadOptions) -> Result<Loaded, InputEr
 }
 
 pub fn load_view(paths: &[PathBuf], read: &ReadOptions, view: &ViewOptions) -> (Loaded, View) {
-    let loaded = try_load(paths, read).expect("inputs load");
-    let view = View::build(&loaded.book, view);
+    let mut loaded = try_load(paths, read).expect("inputs load");
+    let view = View::build(&mut loaded.book, view);
     (loaded, view)
 }
 
