@@ -6,22 +6,35 @@
 //! the book can be split by `order_id` across machines (the scale-out seam): each order's
 //! state depends only on the rows that name it.
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::read::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanTally, Snapshot};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
 
 /// Orders snapshots: by time (missing = oldest), ties by the file's rank (§2 item 1, §5.1).
+///
+/// Packed in one `u64` because every order keeps one per field (nine of them): whole seconds
+/// since 1900 in the high 42 bits, the file rank in the low 22 (4 million files). Report
+/// timestamps are whole seconds; two snapshots less than a second apart are ordered by path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SnapshotKey {
-    time: Micros,
-    rank: u32,
-}
+pub struct SnapshotKey(u64);
+
+const RANK_BITS: u32 = 22;
+/// Seconds from 1900-01-01 to 1970-01-01.
+const SECONDS_BEFORE_1970: i64 = 2_208_988_800;
 
 impl SnapshotKey {
     pub fn new(time: Option<Micros>, rank: u32) -> Self {
-        SnapshotKey { time: time.unwrap_or(i64::MIN), rank }
+        assert!(rank < 1 << RANK_BITS, "more than {} input files", 1u32 << RANK_BITS);
+        let seconds = match time {
+            // 1 = any time before 1900; 0 = no time (the oldest of all).
+            Some(t) => (t.div_euclid(1_000_000) + SECONDS_BEFORE_1970).clamp(1, (1 << 41) - 1) as u64,
+            None => 0,
+        };
+        SnapshotKey(seconds << RANK_BITS | rank as u64)
     }
 }
 
@@ -58,13 +71,13 @@ pub struct OrderState {
     pub(crate) snapshots: u32,
     pub(crate) status: Keyed<Status>,
     pub(crate) channel: Keyed<Channel>,
-    pub(crate) sales_channel: Keyed<Box<str>>,
+    pub(crate) sales_channel: Keyed<Arc<str>>,
     pub(crate) purchase_ts: Keyed<Micros>,
     pub(crate) expected_ship: Keyed<Micros>,
     /// The newest snapshot's SKUs (its item rows, never a union of two snapshots).
-    pub(crate) skus: Keyed<Vec<Box<str>>>,
+    pub(crate) skus: Keyed<Box<[Arc<str>]>>,
     /// (currency, Σ prices) of the newest snapshot that has a currency.
-    pub(crate) valued: Keyed<(Box<str>, i64)>,
+    pub(crate) valued: Keyed<(Arc<str>, i64)>,
     pub(crate) buyer_requested: bool,
     /// `last_updated_ts` of the oldest snapshot showing `Cancelled`.
     pub(crate) cancel_seen: Keyed<Option<Micros>>,
@@ -78,7 +91,7 @@ pub struct OrderState {
 }
 
 impl OrderState {
-    fn absorb_snapshot(&mut self, key: SnapshotKey, s: Snapshot) {
+    fn absorb_snapshot(&mut self, key: SnapshotKey, s: Snapshot, names: &mut Names) {
         self.snapshots += 1;
         let status = s.status_raw.as_deref().map(Status::parse);
         match &status {
@@ -88,11 +101,13 @@ impl OrderState {
         }
         newer(&mut self.status, key, status);
         newer(&mut self.channel, key, s.channel);
-        newer(&mut self.sales_channel, key, s.sales_channel);
+        newer(&mut self.sales_channel, key, s.sales_channel.map(|v| names.intern(v)));
         newer(&mut self.purchase_ts, key, s.purchase_ts);
         newer(&mut self.expected_ship, key, s.expected_ship);
-        newer(&mut self.skus, key, Some(s.skus));
-        newer(&mut self.valued, key, s.currency.map(|c| (c, s.value_micros)));
+        if self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
+            self.skus = Some((key, s.skus.into_iter().map(|sku| names.intern(sku)).collect()));
+        }
+        newer(&mut self.valued, key, s.currency.map(|c| (names.intern(c), s.value_micros)));
         self.buyer_requested |= s.buyer_requested;
     }
 
@@ -129,6 +144,27 @@ pub struct RankedConfirmation {
     pub row: Confirmation,
 }
 
+/// Interned text (sales channels, currencies, SKUs): a few thousand distinct values shared
+/// by millions of orders, stored once.
+#[derive(Debug, Default)]
+pub struct Names(FxHashSet<Arc<str>>);
+
+impl Names {
+    fn intern(&mut self, value: Box<str>) -> Arc<str> {
+        match self.0.get(&*value) {
+            Some(v) => v.clone(),
+            None => {
+                let v: Arc<str> = value.into();
+                self.0.insert(v.clone());
+                v
+            }
+        }
+    }
+}
+
+/// A catalog row and its input position (file rank, row index).
+pub type CatalogEntry = ((u32, u32), Box<str>);
+
 /// All inputs folded together.
 #[derive(Debug, Default)]
 pub struct Book {
@@ -136,9 +172,10 @@ pub struct Book {
     pub confirmations: Vec<RankedConfirmation>,
     /// Scans by normalised tracking number; `None` when no scans file was given.
     pub scans: Option<FxHashMap<String, ScanTally>>,
-    /// SKU → (input position, category): the first catalog row wins (§5.5).
-    pub catalog: FxHashMap<Box<str>, ((u32, u32), Box<str>)>,
+    /// SKU → category: the first catalog row in input order wins (§5.5).
+    pub catalog: FxHashMap<Box<str>, CatalogEntry>,
     pub newest_observation: Option<Micros>,
+    names: Names,
 }
 
 impl Book {
@@ -153,12 +190,13 @@ impl Book {
         }
         match data {
             FileData::Orders(snapshots) => {
-                self.orders.reserve(snapshots.len());
+                let Book { orders, names, .. } = self;
+                orders.reserve(snapshots.len());
                 for (id, s) in snapshots {
                     let key = SnapshotKey::new(s.time(), rank);
-                    match self.orders.get_mut(&id) {
-                        Some(o) => o.absorb_snapshot(key, s),
-                        None => self.order(id).absorb_snapshot(key, s),
+                    match orders.get_mut(&id) {
+                        Some(o) => o.absorb_snapshot(key, s, names),
+                        None => orders.entry(id).or_default().absorb_snapshot(key, s, names),
                     }
                 }
             }
@@ -198,5 +236,24 @@ impl Book {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timestamp::parse_instant;
+
+    #[test]
+    fn snapshot_keys_order_by_time_then_rank() {
+        let t = |s: &str| Some(parse_instant(s).unwrap());
+        let missing = SnapshotKey::new(None, 9);
+        let ancient = SnapshotKey::new(t("1850-01-01T00:00:00Z"), 0);
+        let early = SnapshotKey::new(t("2026-03-01T00:00:00Z"), 5);
+        let same_second_later_file = SnapshotKey::new(t("2026-03-01T00:00:00.9Z"), 6);
+        let later = SnapshotKey::new(t("2026-03-01T00:00:01Z"), 0);
+        assert!(
+            missing < ancient && ancient < early && early < same_second_later_file && same_second_later_file < later
+        );
     }
 }

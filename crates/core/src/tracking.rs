@@ -142,7 +142,7 @@ fn judge(book: &Book, d: Draft, as_of: Option<Micros>, grace_days: i64) -> Packa
         _ => None,
     };
     let mut categories: Vec<Box<str>> =
-        d.order.skus.iter().filter_map(|sku| book.catalog.get(sku).map(|(_, c)| c.clone())).collect();
+        d.order.skus.iter().filter_map(|sku| book.catalog.get(&**sku).map(|(_, c)| c.clone())).collect();
     categories.sort();
     categories.dedup();
     if categories.is_empty() {

@@ -1,6 +1,7 @@
 //! The merged order view (SPEC §2, §4 `orders`) and the classification of §2.1.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use rayon::prelude::*;
@@ -103,7 +104,7 @@ pub struct OrderView {
     pub order_id: Box<str>,
     pub sales_channel: SalesChannel,
     /// The sales-channel value as given (for `unsupported_marketplaces`).
-    pub sales_channel_value: Option<Box<str>>,
+    pub sales_channel_value: Option<Arc<str>>,
     pub zone: Tz,
     pub channel: Channel,
     pub status: Status,
@@ -118,8 +119,9 @@ pub struct OrderView {
     pub deadline: Micros,
     pub days_left: i64,
     pub auto_state: Option<AutoState>,
-    pub skus: Vec<Box<str>>,
-    pub currency: Option<Box<str>>,
+    /// The newest snapshot's SKUs.
+    pub skus: Box<[Arc<str>]>,
+    pub currency: Option<Arc<str>>,
     pub value_micros: i64,
     pub reasons: Vec<Box<str>>,
 }
@@ -186,7 +188,7 @@ fn value<K, T>(slot: Option<(K, T)>) -> Option<T> {
 }
 
 fn merge_order(id: Box<str>, mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderView {
-    let sales_channel_value: Option<Box<str>> = value(o.sales_channel.take());
+    let sales_channel_value = value(o.sales_channel.take());
     let sales_channel = match &sales_channel_value {
         Some(v) => SalesChannel::parse(v),
         None => SalesChannel::Amazon(opts.default_marketplace),

@@ -46,7 +46,7 @@ fn expected_ship_date_is_filled_from_older_snapshots() {
     assert_eq!(open.expected_ship_ts, Some(ts("2026-03-11T06:59:59Z")));
     assert!(open.open);
     // The newest snapshot's item rows, never a union: the 03-12 dump lists only SKU-B.
-    assert_eq!(open.skus, vec!["SKU-B".into()] as Vec<Box<str>>);
+    assert_eq!(skus(open), ["SKU-B"]);
 }
 
 #[test]

@@ -597,11 +597,11 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             }
             // Carrier scans: accepted two hours after shipping, delivered two days later;
             // some packages are never scanned.
-            let scanned = life.n % 29 != 0;
+            let scanned = !life.n.is_multiple_of(29);
             if scanned && !number.is_empty() {
                 let clean = orderhealth_carriers::normalise(&number.replace('\u{200b}', ""));
                 for (t, kind) in [(at + 2 * HOUR, "accepted"), (at + 2 * DAY, "delivered")] {
-                    if (from..to).contains(&t) && !(kind == "delivered" && life.n % 11 == 0) {
+                    if (from..to).contains(&t) && !(kind == "delivered" && life.n.is_multiple_of(11)) {
                         f.scans.push_str(&clean);
                         f.scans.push('\t');
                         timestamp(&mut f.scans, t);

@@ -28,3 +28,7 @@ pub fn order<'a>(view: &'a View, id: &str) -> &'a OrderView {
 pub fn ts(s: &str) -> i64 {
     parse_instant(s).unwrap()
 }
+
+pub fn skus(o: &OrderView) -> Vec<&str> {
+    o.skus.iter().map(|s| &**s).collect()
+}
