@@ -61,3 +61,18 @@ PY
   awk -v n="$n" -v b="$bytes" -v os="$oh_s" -v ok="$oh_kib" -v ds="$dk_s" -v dk="$dk_kib" -v agree="$agree" 'BEGIN {
     printf "%-9s %9.1f | %9.2f %9.0f | %9.2f %9.0f | %7.2f %9.1f | %s\n", n, b / 1e6, os, ok / 1024, ds, dk / 1024, os / ds, b / 1e6 / os, agree }'
 done
+
+# Memory follows distinct orders, not input bytes: the smallest data set read twice over
+# (a second copy of every dump: twice the bytes, the same orders).
+n=${SIZES%% *}
+twice="$WORK/dumps-$n-twice"
+if [ ! -d "$twice" ]; then
+  mkdir -p "$twice"
+  cp -r "$WORK/dumps-$n" "$twice/copy-a"
+  cp -r "$WORK/dumps-$n" "$twice/copy-b"
+fi
+read -r once_s once_kib < <(measure "oh-$n-once" "$bin" report "$WORK/dumps-$n" --out "$WORK/oh-$n-once")
+read -r twice_s twice_kib < <(measure "oh-$n-twice" "$bin" report "$twice" --out "$WORK/oh-$n-twice")
+awk -v n="$n" -v a="$once_kib" -v b="$twice_kib" -v sa="$once_s" -v sb="$twice_s" 'BEGIN {
+  printf "memory check, %s orders: input x1 %.0f MiB peak (%.2f s), input x2 %.0f MiB peak (%.2f s): ratio %.2f\n", n, a / 1024, sa, b / 1024, sb, b / a }'
+

@@ -5,6 +5,7 @@
 //! written to `rejected` with its physical line and a reason a person can act on.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
@@ -137,29 +138,43 @@ pub fn read_file(
     on_bytes: &(dyn Fn(u64) + Sync),
 ) -> Result<Result<FileRead, InputError>, InputError> {
     let io = |e| InputError::Io { path: path.to_path_buf(), source: e };
-    let first =
-        with_lines(path, TextEncoding::Utf8, on_bytes, |c, lines| parse(path, c, TextEncoding::Utf8, lines, opts))
-            .map_err(io)?;
-    match first {
-        Err(Failure::NotUtf8(offset)) => {
-            let encoding = match opts.encoding {
-                EncodingChoice::Utf8 => return Err(InputError::NotUtf8 { path: path.to_path_buf(), offset }),
-                EncodingChoice::Windows1252 => TextEncoding::Windows1252,
-                EncodingChoice::Cp932 => TextEncoding::Cp932,
-                EncodingChoice::Auto => guess_legacy_encoding(path, opts).map_err(io)?,
-            };
-            let again =
-                with_lines(path, encoding, &|_| {}, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
-            match again {
-                Err(Failure::NotUtf8(_)) => unreachable!("transcoded text is UTF-8"),
-                Err(Failure::Stop(e)) => Err(e),
-                Err(Failure::Unrecognised(e)) => Ok(Err(e)),
-                Ok(read) => Ok(Ok(read)),
-            }
-        }
-        Err(Failure::Stop(e)) => Err(e),
-        Err(Failure::Unrecognised(e)) => Ok(Err(e)),
+    // Bytes reported to the progress display, so a second pass reports only what is new.
+    let reported = AtomicU64::new(0);
+    let first = with_lines(
+        path,
+        TextEncoding::Utf8,
+        &|n| {
+            reported.fetch_add(n, Ordering::Relaxed);
+            on_bytes(n)
+        },
+        |c, lines| parse(path, c, TextEncoding::Utf8, lines, opts),
+    )
+    .map_err(io)?;
+    let Err(Failure::NotUtf8(offset)) = first else { return settle(first) };
+    let encoding = match opts.encoding {
+        EncodingChoice::Utf8 => return Err(InputError::NotUtf8 { path: path.to_path_buf(), offset }),
+        EncodingChoice::Windows1252 => TextEncoding::Windows1252,
+        EncodingChoice::Cp932 => TextEncoding::Cp932,
+        EncodingChoice::Auto => guess_legacy_encoding(path, opts).map_err(io)?,
+    };
+    let seen = AtomicU64::new(0);
+    let progress = |n| {
+        let before = seen.fetch_add(n, Ordering::Relaxed);
+        let already = reported.load(Ordering::Relaxed);
+        on_bytes((before + n).saturating_sub(already.max(before)));
+    };
+    let again = with_lines(path, encoding, &progress, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
+    settle(again)
+}
+
+/// A finished parse: `Err(..)` for a file that stops the run, `Ok(Err(..))` for an
+/// unrecognised one.
+fn settle(parsed: Result<FileRead, Failure>) -> Result<Result<FileRead, InputError>, InputError> {
+    match parsed {
         Ok(read) => Ok(Ok(read)),
+        Err(Failure::Unrecognised(e)) => Ok(Err(e)),
+        Err(Failure::NotUtf8(_)) => unreachable!("only the first, UTF-8 pass can fail to decode"),
+        Err(Failure::Stop(e)) => Err(e),
     }
 }
 
