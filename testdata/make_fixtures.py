@@ -351,6 +351,7 @@ def metrics_tracking():
         {"tracking-number": "986578788855", "scan-date": "2026-03-02T20:00:00Z", "scan-type": "accepted"},
         {"tracking-number": "799531274483", "scan-date": "2026-03-02T20:00:00Z", "scan-type": "accepted"},
         {"tracking-number": "799531274483", "scan-date": "2026-03-04T20:00:00Z", "scan-type": "attempted-delivery"},
+        {"tracking-number": "COLIS12345678", "scan-date": "2026-02-16T09:00:00Z", "scan-type": "in-transit"},
     ])
     write(d + "catalog.tsv", CATALOG, [
         {"sku": "SKU-K", "category": "Kitchen"},
