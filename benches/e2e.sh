@@ -30,13 +30,13 @@ measure() { # label, command...: runs it under /usr/bin/time -v, prints "seconds
 printf '%-9s %9s | %9s %9s | %9s %9s | %7s %9s | %s\n' orders input_MB oh_s oh_MiB duck_s duck_MiB ratio oh_MB/s counts
 for n in $SIZES; do
   dumps="$WORK/dumps-$n"
-  if [ ! -f "$dumps/.complete" ]; then
+  if [ ! -f "$dumps.complete" ]; then
     rm -rf "$dumps"
     gen=$(measure "generate-$n" "$bin" generate --orders "$n" --days "$DAYS" --seed 1 --all-utf8 --out "$dumps")
     echo "generated $n orders in ${gen%% *} s" >&2
-    touch "$dumps/.complete"
+    touch "$dumps.complete"
   fi
-  bytes=$(find "$dumps" -type f ! -name .complete -printf '%s\n' | awk '{ s += $1 } END { print s }')
+  bytes=$(find "$dumps" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
   rm -rf "$WORK/oh-$n" "$WORK/duck-$n"
   read -r oh_s oh_kib < <(measure "oh-$n" "$bin" report "$dumps" --out "$WORK/oh-$n")
   read -r dk_s dk_kib < <(measure "duck-$n" python3 benches/duckdb_baseline.py "$dumps" "$WORK/duck-$n")

@@ -68,10 +68,9 @@ fn merge_and_classify(bencher: Bencher) {
 fn build_packages(bencher: Bencher) {
     let files = collect_inputs(&[data().root.clone()], None).unwrap();
     let mut loaded = load(&files, &ReadOptions::default(), &|_| {}).unwrap();
+    let rows = loaded.book.shipment_rows();
     let view = View::build(&mut loaded.book, &ViewOptions::default());
-    bencher
-        .counter(ItemsCount::new(loaded.book.confirmations.len()))
-        .bench(|| divan::black_box(Tracking::build(&loaded.book, &view.orders, view.as_of, 7)));
+    bencher.counter(ItemsCount::new(rows)).bench(|| divan::black_box(Tracking::build(&view, &loaded.book, 7).packages.len()));
 }
 
 /// Tracking-number validation alone.

@@ -106,6 +106,12 @@ pub fn normalise(number: &str) -> String {
 /// Checks 1–5 of SPEC §3.3 on one package: `carrier` as resolved from the confirmation
 /// (code, or name when the code is `Other`), `number` as given.
 pub fn check(carrier: &str, number: &str) -> Result<(), Defect> {
+    check_with(Carrier::find(carrier), number)
+}
+
+/// [`check`] with the carrier already looked up (`None`: not an integrated carrier), for
+/// callers that judge many packages of few carriers.
+pub fn check_with(carrier: Option<&Carrier>, number: &str) -> Result<(), Defect> {
     if is_missing(number) {
         return Err(Defect::Missing);
     }
@@ -116,9 +122,8 @@ pub fn check(carrier: &str, number: &str) -> Result<(), Defect> {
 }
 
 /// Checks 3–5 on a number already free of hidden characters and normalised.
-fn check_number(carrier: &str, normalised: &str) -> Result<(), Defect> {
-    let carrier = Carrier::find(carrier).ok_or(Defect::UnrecognizedCarrier)?;
-    carrier.judge(normalised.as_bytes())
+fn check_number(carrier: Option<&Carrier>, normalised: &str) -> Result<(), Defect> {
+    carrier.ok_or(Defect::UnrecognizedCarrier)?.judge(normalised.as_bytes())
 }
 
 /// The cleaned number offered for a `hidden-characters` package: hidden characters and
@@ -129,7 +134,7 @@ pub fn suggestion(carrier: &str, number: &str) -> Option<String> {
     if cleaned.is_empty() || cleaned == "NULL" {
         return None;
     }
-    check_number(carrier, &cleaned).ok().map(|_| cleaned)
+    check_number(Carrier::find(carrier), &cleaned).ok().map(|_| cleaned)
 }
 
 #[cfg(test)]

@@ -8,9 +8,12 @@
 
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
 
-use crate::read::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanTally, Snapshot};
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+
+use crate::read::{CancelEvent, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
 
@@ -68,6 +71,7 @@ pub struct EventFlags {
 /// Everything the inputs say about one order.
 #[derive(Debug, Default)]
 pub struct OrderState {
+    pub(crate) id: Box<str>,
     pub(crate) snapshots: u32,
     pub(crate) status: Keyed<Status>,
     pub(crate) channel: Keyed<Channel>,
@@ -87,7 +91,8 @@ pub struct OrderState {
     pub(crate) events: EventFlags,
     pub(crate) feed_row: bool,
     pub(crate) reasons: Vec<Box<str>>,
-    pub(crate) confirmed: bool,
+    /// Its shipment confirmation rows (a row makes the order shipped).
+    pub(crate) shipments: Vec<Shipment>,
 }
 
 impl OrderState {
@@ -137,11 +142,16 @@ impl OrderState {
     }
 }
 
-/// A confirmation with its place in input order (file rank, line).
+/// One shipment-confirmation row of an order, with its place in input order.
 #[derive(Debug, Clone)]
-pub struct RankedConfirmation {
-    pub rank: u32,
-    pub row: Confirmation,
+pub struct Shipment {
+    /// (file rank, line): "first row in input order" decides a package's carrier.
+    pub position: (u32, u64),
+    pub ship: ShipDate,
+    /// `carrier-code`, or `carrier-name` when the code is `Other` (§5.5), trimmed.
+    pub carrier: Arc<str>,
+    /// As given, ASCII spaces trimmed at the ends.
+    pub tracking: Box<str>,
 }
 
 /// Interned text (sales channels, currencies, SKUs): a few thousand distinct values shared
@@ -165,11 +175,58 @@ impl Names {
 /// A catalog row and its input position (file rank, row index).
 pub type CatalogEntry = ((u32, u32), Box<str>);
 
+/// Every order mentioned by any input: states in a vector, found through a hash table of
+/// indices. A table of `u32` instead of a map of whole states keeps the per-order cost near
+/// the size of the state itself (a map's buckets hold the state, and it grows by doubling).
+#[derive(Debug, Default)]
+pub struct OrderTable {
+    index: HashTable<u32>,
+    states: Vec<OrderState>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    FxBuildHasher.hash_one(id)
+}
+
+impl OrderTable {
+    /// The state of order `id`, created empty when it is new.
+    pub(crate) fn get_or_insert(&mut self, id: &str) -> &mut OrderState {
+        let OrderTable { index, states } = self;
+        let hash = id_hash(id);
+        let at = match index.find(hash, |&i| &*states[i as usize].id == id) {
+            Some(&i) => i as usize,
+            None => {
+                let i = states.len();
+                states.push(OrderState { id: id.into(), ..Default::default() });
+                index.insert_unique(hash, i as u32, |&j| id_hash(&states[j as usize].id));
+                i
+            }
+        };
+        &mut states[at]
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &OrderState> {
+        self.states.iter()
+    }
+
+    /// The states, in no particular order (the index is dropped).
+    pub(crate) fn into_states(self) -> Vec<OrderState> {
+        self.states
+    }
+}
+
 /// All inputs folded together.
 #[derive(Debug, Default)]
 pub struct Book {
-    pub orders: FxHashMap<Box<str>, OrderState>,
-    pub confirmations: Vec<RankedConfirmation>,
+    pub orders: OrderTable,
     /// Scans by normalised tracking number; `None` when no scans file was given.
     pub scans: Option<FxHashMap<String, ScanTally>>,
     /// SKU → category: the first catalog row in input order wins (§5.5).
@@ -179,8 +236,9 @@ pub struct Book {
 }
 
 impl Book {
-    fn order(&mut self, id: Box<str>) -> &mut OrderState {
-        self.orders.entry(id).or_default()
+    /// Shipment-confirmation rows held, for benchmarks and the summary.
+    pub fn shipment_rows(&self) -> usize {
+        self.orders.iter().map(|o| o.shipments.len()).sum()
     }
 
     /// Folds one file's data in; `rank` is the file's position among sorted input paths.
@@ -191,31 +249,31 @@ impl Book {
         match data {
             FileData::Orders(snapshots) => {
                 let Book { orders, names, .. } = self;
-                orders.reserve(snapshots.len());
                 for (id, s) in snapshots {
                     let key = SnapshotKey::new(s.time(), rank);
-                    match orders.get_mut(&id) {
-                        Some(o) => o.absorb_snapshot(key, s, names),
-                        None => orders.entry(id).or_default().absorb_snapshot(key, s, names),
-                    }
+                    orders.get_or_insert(&id).absorb_snapshot(key, s, names);
                 }
             }
             FileData::Events(events) => {
                 for e in events {
-                    let id = e.order_id.clone();
-                    self.order(id).absorb_event(e);
+                    self.orders.get_or_insert(&e.order_id.clone()).absorb_event(e);
                 }
             }
             FileData::Feed(rows) => {
                 for f in rows {
-                    let id = f.order_id.clone();
-                    self.order(id).absorb_feed(f);
+                    self.orders.get_or_insert(&f.order_id.clone()).absorb_feed(f);
                 }
             }
             FileData::Confirmations(rows) => {
+                let Book { orders, names, .. } = self;
                 for row in rows {
-                    self.order(row.order_id.clone()).confirmed = true;
-                    self.confirmations.push(RankedConfirmation { rank, row });
+                    let shipment = Shipment {
+                        position: (rank, row.line),
+                        ship: row.ship,
+                        carrier: names.intern(row.carrier),
+                        tracking: row.tracking,
+                    };
+                    orders.get_or_insert(&row.order_id).shipments.push(shipment);
                 }
             }
             FileData::Scans(tallies) => {

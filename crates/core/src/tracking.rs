@@ -1,30 +1,31 @@
 //! Packages and their tracking defects (SPEC §3.3, §5.5): confirmations joined to orders.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use orderhealth_carriers::{self as carriers, Defect};
+use orderhealth_carriers::{self as carriers, Carrier, Defect};
 
 use crate::book::Book;
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::read::ShipDate;
 use crate::status::Channel;
 use crate::timestamp::{local_day, Micros};
-use crate::view::OrderView;
+use crate::view::{OrderView, View};
 
-/// One package of an MFN Amazon order, judged.
+/// One package of an MFN Amazon order, judged. Borrows from the view and the book.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Package {
-    pub order_id: Box<str>,
+pub struct Package<'a> {
+    pub order_id: &'a str,
     pub marketplace: Marketplace,
     /// Local ship day, days since 1970-01-01.
     pub ship_day: i32,
-    pub carrier: Box<str>,
+    pub carrier: &'a str,
     /// As given, ASCII spaces trimmed; empty for a missing number.
-    pub tracking: Box<str>,
+    pub tracking: &'a str,
     pub defect: Option<Defect>,
     pub suggestion: Option<String>,
     /// The categories it counts in (`""` when its order has no catalogued SKU).
-    pub categories: Vec<Box<str>>,
+    pub categories: Vec<&'a str>,
 }
 
 /// Confirmation rows left out of the metrics, by why (§5.5).
@@ -35,102 +36,148 @@ pub struct ConfirmationCounts {
     pub unsupported_marketplace: u64,
 }
 
+impl ConfirmationCounts {
+    fn add(self, o: ConfirmationCounts) -> ConfirmationCounts {
+        ConfirmationCounts {
+            unmatched: self.unmatched + o.unmatched,
+            non_amazon: self.non_amazon + o.non_amazon,
+            unsupported_marketplace: self.unsupported_marketplace + o.unsupported_marketplace,
+        }
+    }
+}
+
 #[derive(Debug)]
-pub struct Tracking {
-    pub packages: Vec<Package>,
+pub struct Tracking<'a> {
+    pub packages: Vec<Package<'a>>,
     pub left_out: ConfirmationCounts,
 }
 
 /// Minimum order value (in millionths of a dollar) from which two scans are needed.
 const TWO_SCAN_VALUE: i64 = 5_000_000;
 
-#[derive(PartialEq, Eq, Hash)]
-enum PackageKey<'a> {
-    Numbered(&'a str, &'a str),
-    Missing(&'a str, i32, &'a str),
-}
-
+/// A package before judging: where its rows agree, and the first row's carrier.
 struct Draft<'a> {
-    order: &'a OrderView,
-    marketplace: Marketplace,
+    missing: bool,
     ship_day: i32,
     carrier: &'a str,
-    carrier_pos: (u32, u64),
+    carrier_position: (u32, u64),
     tracking: &'a str,
 }
 
-impl Tracking {
-    /// `orders` must be the view built from `book`, sorted by order id.
-    pub fn build(book: &Book, orders: &[OrderView], as_of: Option<Micros>, scan_grace_days: i64) -> Tracking {
-        let mut left_out = ConfirmationCounts::default();
-        let mut drafts: FxHashMap<PackageKey, Draft> = FxHashMap::default();
-        let find = |id: &str| orders.binary_search_by(|o| (*o.order_id).cmp(id)).ok().map(|i| &orders[i]);
-        for c in &book.confirmations {
-            let row = &c.row;
-            let Some(order) = find(&row.order_id) else {
-                left_out.unmatched += 1;
-                continue;
-            };
-            let marketplace = match (&order.channel, &order.sales_channel) {
-                (Channel::Afn, _) => {
-                    left_out.unmatched += 1;
-                    continue;
-                }
-                (_, SalesChannel::NonAmazon) => {
-                    left_out.non_amazon += 1;
-                    continue;
-                }
-                (_, SalesChannel::Unsupported) => {
-                    left_out.unsupported_marketplace += 1;
-                    continue;
-                }
-                (Channel::Mfn, SalesChannel::Amazon(m)) => *m,
-            };
-            let ship_day = match row.ship {
-                ShipDate::Day(d) => d,
-                ShipDate::At(t) => local_day(t, order.zone),
-            };
-            let carrier = row.carrier.trim_matches(' ');
-            let key = if carriers::is_missing(&row.tracking) {
-                PackageKey::Missing(&row.order_id, ship_day, carrier)
-            } else {
-                PackageKey::Numbered(&row.order_id, &row.tracking)
-            };
-            let pos = (c.rank, row.line);
-            let draft = drafts.entry(key).or_insert(Draft {
-                order,
-                marketplace,
-                ship_day,
-                carrier,
-                carrier_pos: pos,
-                tracking: if carriers::is_missing(&row.tracking) { "" } else { &row.tracking },
-            });
-            draft.ship_day = draft.ship_day.min(ship_day);
-            if pos < draft.carrier_pos {
-                draft.carrier_pos = pos;
-                draft.carrier = carrier;
-            }
-        }
+/// Carrier names already looked up in the carrier table.
+type CarrierMemo = FxHashMap<Box<str>, Option<&'static Carrier>>;
 
-        let mut packages: Vec<Package> = drafts.into_values().map(|d| judge(book, d, as_of, scan_grace_days)).collect();
-        packages.sort_by(|a, b| {
-            (&a.order_id, a.ship_day, &a.tracking, &a.carrier).cmp(&(&b.order_id, b.ship_day, &b.tracking, &b.carrier))
+impl<'a> Tracking<'a> {
+    /// Every package of every MFN Amazon order, judged. Per-order work, run in parallel:
+    /// a package never spans two orders.
+    pub fn build(view: &'a View, book: &'a Book, scan_grace_days: i64) -> Tracking<'a> {
+        let unknown = ConfirmationCounts { unmatched: view.unknown_order_confirmations, ..Default::default() };
+        let (mut packages, left_out) = view
+            .orders
+            .par_iter()
+            .filter(|o| !o.shipments.is_empty())
+            // Few distinct carrier names (interned), many packages: look each up once per job.
+            .map_init(CarrierMemo::default, |memo, o| packages_of(o, book, view.as_of, scan_grace_days, memo))
+            .reduce(|| (Vec::new(), ConfirmationCounts::default()), |(mut a, ca), (b, cb)| {
+                a.extend(b);
+                (a, ca.add(cb))
+            });
+        packages.par_sort_unstable_by(|a, b| {
+            (a.order_id, a.ship_day, a.tracking, a.carrier).cmp(&(b.order_id, b.ship_day, b.tracking, b.carrier))
         });
-        Tracking { packages, left_out }
+        Tracking { packages, left_out: left_out.add(unknown) }
     }
 }
 
-fn judge(book: &Book, d: Draft, as_of: Option<Micros>, grace_days: i64) -> Package {
-    let mut defect = carriers::check(d.carrier, d.tracking).err();
+fn packages_of<'a>(
+    order: &'a OrderView,
+    book: &'a Book,
+    as_of: Option<Micros>,
+    grace_days: i64,
+    memo: &mut CarrierMemo,
+) -> (Vec<Package<'a>>, ConfirmationCounts) {
+    let rows = order.shipments.len() as u64;
+    let marketplace = match (&order.channel, &order.sales_channel) {
+        (Channel::Afn, _) => return (Vec::new(), ConfirmationCounts { unmatched: rows, ..Default::default() }),
+        (_, SalesChannel::NonAmazon) => {
+            return (Vec::new(), ConfirmationCounts { non_amazon: rows, ..Default::default() })
+        }
+        (_, SalesChannel::Unsupported) => {
+            return (Vec::new(), ConfirmationCounts { unsupported_marketplace: rows, ..Default::default() })
+        }
+        (Channel::Mfn, SalesChannel::Amazon(m)) => *m,
+    };
+    // Group rows into packages: by tracking number, or without one by (ship day, carrier).
+    let mut drafts: Vec<Draft> = Vec::with_capacity(order.shipments.len());
+    for row in &order.shipments {
+        let ship_day = match row.ship {
+            ShipDate::Day(d) => d,
+            ShipDate::At(t) => local_day(t, order.zone),
+        };
+        let carrier = row.carrier.trim_matches(' ');
+        let missing = carriers::is_missing(&row.tracking);
+        let tracking: &str = if missing { "" } else { &row.tracking };
+        let same = |d: &Draft| {
+            d.missing == missing && if missing { d.ship_day == ship_day && d.carrier == carrier } else { d.tracking == tracking }
+        };
+        match drafts.iter_mut().find(|d| same(d)) {
+            Some(d) => {
+                d.ship_day = d.ship_day.min(ship_day);
+                if row.position < d.carrier_position {
+                    d.carrier_position = row.position;
+                    d.carrier = carrier;
+                }
+            }
+            None => drafts.push(Draft { missing, ship_day, carrier, carrier_position: row.position, tracking }),
+        }
+    }
+    let categories = categories_of(order, book);
+    let packages = drafts
+        .into_iter()
+        .map(|d| {
+            let carrier = match memo.get(d.carrier) {
+                Some(c) => *c,
+                None => *memo.entry(d.carrier.into()).or_insert(Carrier::find(d.carrier)),
+            };
+            judge(order, marketplace, book, d, carrier, as_of, grace_days, categories.clone())
+        })
+        .collect();
+    (packages, ConfirmationCounts::default())
+}
+
+/// The order's newest-snapshot SKUs looked up in the catalog; `""` when none is catalogued.
+fn categories_of<'a>(order: &'a OrderView, book: &'a Book) -> Vec<&'a str> {
+    let mut categories: Vec<&str> =
+        order.skus.iter().filter_map(|sku| book.catalog.get(&**sku).map(|(_, c)| &**c)).collect();
+    categories.sort();
+    categories.dedup();
+    if categories.is_empty() {
+        categories.push("");
+    }
+    categories
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge<'a>(
+    order: &'a OrderView,
+    marketplace: Marketplace,
+    book: &Book,
+    d: Draft<'a>,
+    carrier: Option<&Carrier>,
+    as_of: Option<Micros>,
+    grace_days: i64,
+    categories: Vec<&'a str>,
+) -> Package<'a> {
+    let mut defect = carriers::check_with(carrier, d.tracking).err();
     if defect.is_none() {
         if let (Some(scans), Some(as_of)) = (&book.scans, as_of) {
             // Carriers need time to scan and deliver: only packages old enough are judged.
-            if (d.ship_day as i64) <= local_day(as_of, d.order.zone) as i64 - grace_days {
+            if (d.ship_day as i64) <= local_day(as_of, order.zone) as i64 - grace_days {
                 defect = match scans.get(&carriers::normalise(d.tracking)) {
                     None => Some(Defect::NoScan),
                     Some(t) => {
-                        let usd = d.order.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("USD"));
-                        let needs_two = usd && d.order.value_micros >= TWO_SCAN_VALUE;
+                        let usd = order.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("USD"));
+                        let needs_two = usd && order.value_micros >= TWO_SCAN_VALUE;
                         (needs_two && (t.scans < 2 || !t.delivered)).then_some(Defect::InsufficientScans)
                     }
                 };
@@ -141,19 +188,12 @@ fn judge(book: &Book, d: Draft, as_of: Option<Micros>, grace_days: i64) -> Packa
         Some(Defect::HiddenCharacters) => carriers::suggestion(d.carrier, d.tracking),
         _ => None,
     };
-    let mut categories: Vec<Box<str>> =
-        d.order.skus.iter().filter_map(|sku| book.catalog.get(&**sku).map(|(_, c)| c.clone())).collect();
-    categories.sort();
-    categories.dedup();
-    if categories.is_empty() {
-        categories.push("".into());
-    }
     Package {
-        order_id: d.order.order_id.clone(),
-        marketplace: d.marketplace,
+        order_id: &order.order_id,
+        marketplace,
         ship_day: d.ship_day,
-        carrier: d.carrier.into(),
-        tracking: d.tracking.into(),
+        carrier: d.carrier,
+        tracking: d.tracking,
         defect,
         suggestion,
         categories,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 use rayon::prelude::*;
 
-use crate::book::{Book, OrderState};
+use crate::book::{Book, OrderState, Shipment};
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::policy::{deadline, Policy};
 use crate::status::{Channel, Status};
@@ -124,6 +124,8 @@ pub struct OrderView {
     pub currency: Option<Arc<str>>,
     pub value_micros: i64,
     pub reasons: Vec<Box<str>>,
+    /// Its shipment-confirmation rows.
+    pub shipments: Vec<Shipment>,
 }
 
 impl OrderView {
@@ -156,6 +158,8 @@ pub struct View {
     pub as_of: Option<Micros>,
     /// Distinct orders per unsupported sales-channel value.
     pub unsupported_marketplaces: BTreeMap<String, u64>,
+    /// Confirmation rows of orders no order report mentions.
+    pub unknown_order_confirmations: u64,
 }
 
 impl View {
@@ -164,11 +168,13 @@ impl View {
     /// in memory in full.
     pub fn build(book: &mut Book, opts: &ViewOptions) -> View {
         let as_of = opts.as_of.or(book.newest_observation);
-        let states = std::mem::take(&mut book.orders);
+        let states = std::mem::take(&mut book.orders).into_states();
+        let unknown_order_confirmations =
+            states.iter().filter(|o| o.snapshots == 0).map(|o| o.shipments.len() as u64).sum();
         let mut orders: Vec<OrderView> = states
             .into_par_iter()
-            .filter(|(_, o)| o.snapshots > 0)
-            .map(|(id, o)| merge_order(id, o, opts, as_of.unwrap_or(0)))
+            .filter(|o| o.snapshots > 0)
+            .map(|o| merge_order(o, opts, as_of.unwrap_or(0)))
             .collect();
         orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
         let mut unsupported = BTreeMap::new();
@@ -178,7 +184,7 @@ impl View {
                 *unsupported.entry(value).or_insert(0) += 1;
             }
         }
-        View { orders, as_of, unsupported_marketplaces: unsupported }
+        View { orders, as_of, unsupported_marketplaces: unsupported, unknown_order_confirmations }
     }
 }
 
@@ -187,7 +193,7 @@ fn value<K, T>(slot: Option<(K, T)>) -> Option<T> {
     slot.map(|(_, v)| v)
 }
 
-fn merge_order(id: Box<str>, mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderView {
+fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderView {
     let sales_channel_value = value(o.sales_channel.take());
     let sales_channel = match &sales_channel_value {
         Some(v) => SalesChannel::parse(v),
@@ -205,7 +211,7 @@ fn merge_order(id: Box<str>, mut o: OrderState, opts: &ViewOptions, as_of: Micro
     let in_metrics = channel == Channel::Mfn && matches!(sales_channel, SalesChannel::Amazon(_));
     // Events of orders outside the metrics are ignored (§5.2).
     let cancelled = status == Status::Cancelled || (in_metrics && o.events.any);
-    let shipped = status.is_shipped() || o.confirmed;
+    let shipped = status.is_shipped() || !o.shipments.is_empty();
     let open = in_metrics && !shipped && !cancelled && status != Status::Pending;
     let deadline = deadline(opts.policy, expected_ship_ts.unwrap_or(purchase_ts), purchase_ts, zone);
     let class = (in_metrics && cancelled).then(|| classify(&o, deadline));
@@ -224,7 +230,7 @@ fn merge_order(id: Box<str>, mut o: OrderState, opts: &ViewOptions, as_of: Micro
         None => (None, 0),
     };
     OrderView {
-        order_id: id,
+        order_id: std::mem::take(&mut o.id),
         sales_channel,
         sales_channel_value,
         zone,
@@ -244,6 +250,7 @@ fn merge_order(id: Box<str>, mut o: OrderState, opts: &ViewOptions, as_of: Micro
         currency,
         value_micros,
         reasons: std::mem::take(&mut o.reasons),
+        shipments: std::mem::take(&mut o.shipments),
     }
 }
 

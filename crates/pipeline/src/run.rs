@@ -108,7 +108,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
                     Ok(vec![write(out, tables::AUTO_CANCEL, &df, format)?])
                 },
                 || -> Result<_> {
-                    let tracking = Tracking::build(&p.loaded.book, orders, p.view.as_of, opts.scan_grace_days);
+                    let tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
                     let windows = valid_tracking::valid_tracking(&tracking.packages)?;
                     let defects = valid_tracking::tracking_defects(&tracking.packages)?;
                     let written = vec![

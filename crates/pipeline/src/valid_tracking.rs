@@ -11,7 +11,7 @@ use crate::windows::{rolling_windows, DAY};
 /// One row per (package, category) with 0/1 counts.
 fn package_counts(packages: &[Package]) -> PolarsResult<DataFrame> {
     let rows: Vec<(&Package, &str)> =
-        packages.iter().flat_map(|p| p.categories.iter().map(move |c| (p, &**c))).collect();
+        packages.iter().flat_map(|p| p.categories.iter().map(move |c| (p, *c))).collect();
     let mut columns = vec![
         strings("marketplace", &rows.iter().map(|(p, _)| Some(p.marketplace.code())).collect::<Vec<_>>()),
         strings("category", &rows.iter().map(|(_, c)| Some(*c)).collect::<Vec<_>>()),
@@ -59,11 +59,11 @@ pub fn tracking_defects(packages: &[Package]) -> PolarsResult<DataFrame> {
     let bad: Vec<&Package> = packages.iter().filter(|p| p.defect.is_some()).collect();
     let (by, options) = sort_by(&["order_id", "ship_date", "tracking_number", "carrier", "defect"]);
     frame(vec![
-        strings("order_id", &bad.iter().map(|p| Some(&*p.order_id)).collect::<Vec<_>>()),
+        strings("order_id", &bad.iter().map(|p| Some(p.order_id)).collect::<Vec<_>>()),
         strings("marketplace", &bad.iter().map(|p| Some(p.marketplace.code())).collect::<Vec<_>>()),
         dates("ship_date", bad.iter().map(|p| Some(p.ship_day)).collect())?,
-        strings("carrier", &bad.iter().map(|p| Some(&*p.carrier)).collect::<Vec<_>>()),
-        strings("tracking_number", &bad.iter().map(|p| Some(display_number(&p.tracking))).collect::<Vec<_>>()),
+        strings("carrier", &bad.iter().map(|p| Some(p.carrier)).collect::<Vec<_>>()),
+        strings("tracking_number", &bad.iter().map(|p| Some(display_number(p.tracking))).collect::<Vec<_>>()),
         strings("defect", &bad.iter().map(|p| p.defect.map(|d| d.as_str())).collect::<Vec<_>>()),
         strings("suggestion", &bad.iter().map(|p| p.suggestion.as_deref()).collect::<Vec<_>>()),
     ])?
