@@ -70,7 +70,9 @@ fn build_packages(bencher: Bencher) {
     let mut loaded = load(&files, &ReadOptions::default(), &|_| {}).unwrap();
     let rows = loaded.book.shipment_rows();
     let view = View::build(&mut loaded.book, &ViewOptions::default());
-    bencher.counter(ItemsCount::new(rows)).bench(|| divan::black_box(Tracking::build(&view, &loaded.book, 7).packages.len()));
+    bencher
+        .counter(ItemsCount::new(rows))
+        .bench(|| divan::black_box(Tracking::build(&view, &loaded.book, 7).packages.len()));
 }
 
 /// Tracking-number validation alone.

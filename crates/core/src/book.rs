@@ -11,11 +11,12 @@ use std::sync::Arc;
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::read::{CancelEvent, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
+use crate::Text;
 
 /// Orders snapshots: by time (missing = oldest), ties by the file's rank (§2 item 1, §5.1).
 ///
@@ -71,7 +72,7 @@ pub struct EventFlags {
 /// Everything the inputs say about one order.
 #[derive(Debug, Default)]
 pub struct OrderState {
-    pub(crate) id: Box<str>,
+    pub(crate) id: Text,
     pub(crate) snapshots: u32,
     pub(crate) status: Keyed<Status>,
     pub(crate) channel: Keyed<Channel>,
@@ -90,7 +91,7 @@ pub struct OrderState {
     pub(crate) other_than_pending_or_cancelled: bool,
     pub(crate) events: EventFlags,
     pub(crate) feed_row: bool,
-    pub(crate) reasons: Vec<Box<str>>,
+    pub(crate) reasons: Vec<Text>,
     /// Its shipment confirmation rows (a row makes the order shipped).
     pub(crate) shipments: Vec<Shipment>,
 }
@@ -106,17 +107,17 @@ impl OrderState {
         }
         newer(&mut self.status, key, status);
         newer(&mut self.channel, key, s.channel);
-        newer(&mut self.sales_channel, key, s.sales_channel.map(|v| names.intern(v)));
+        newer(&mut self.sales_channel, key, s.sales_channel.map(|v| names.intern(&v)));
         newer(&mut self.purchase_ts, key, s.purchase_ts);
         newer(&mut self.expected_ship, key, s.expected_ship);
         if self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
-            self.skus = Some((key, s.skus.into_iter().map(|sku| names.intern(sku)).collect()));
+            self.skus = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
         }
-        newer(&mut self.valued, key, s.currency.map(|c| (names.intern(c), s.value_micros)));
+        newer(&mut self.valued, key, s.currency.map(|c| (names.intern(&c), s.value_micros)));
         self.buyer_requested |= s.buyer_requested;
     }
 
-    fn add_reason(&mut self, reason: Option<Box<str>>) {
+    fn add_reason(&mut self, reason: Option<Text>) {
         if let Some(r) = reason {
             if let Err(at) = self.reasons.binary_search(&r) {
                 self.reasons.insert(at, r);
@@ -151,7 +152,7 @@ pub struct Shipment {
     /// `carrier-code`, or `carrier-name` when the code is `Other` (§5.5), trimmed.
     pub carrier: Arc<str>,
     /// As given, ASCII spaces trimmed at the ends.
-    pub tracking: Box<str>,
+    pub tracking: Text,
 }
 
 /// Interned text (sales channels, currencies, SKUs): a few thousand distinct values shared
@@ -160,8 +161,8 @@ pub struct Shipment {
 pub struct Names(FxHashSet<Arc<str>>);
 
 impl Names {
-    fn intern(&mut self, value: Box<str>) -> Arc<str> {
-        match self.0.get(&*value) {
+    fn intern(&mut self, value: &str) -> Arc<str> {
+        match self.0.get(value) {
             Some(v) => v.clone(),
             None => {
                 let v: Arc<str> = value.into();
@@ -173,7 +174,7 @@ impl Names {
 }
 
 /// A catalog row and its input position (file rank, row index).
-pub type CatalogEntry = ((u32, u32), Box<str>);
+pub type CatalogEntry = ((u32, u32), Text);
 
 /// Every order mentioned by any input: states in a vector, found through a hash table of
 /// indices. A table of `u32` instead of a map of whole states keeps the per-order cost near
@@ -184,8 +185,21 @@ pub struct OrderTable {
     states: Vec<OrderState>,
 }
 
+/// Order ids share long prefixes and differ in a few digits: a hash that mixes every byte
+/// well (foldhash, fixed seed) keeps the table's probes short.
 fn id_hash(id: &str) -> u64 {
-    FxBuildHasher.hash_one(id)
+    foldhash::fast::FixedState::with_seed(0x6f72_6465_7268_6561).hash_one(id)
+}
+
+/// Shards of the book: inputs are split by order id (scans by tracking number, the catalog
+/// by SKU), so two threads absorb files at once into disjoint parts, and a distributed run
+/// would do the same across machines.
+pub const SHARDS: usize = 16;
+
+/// The shard of a key. Middle bits of the hash: the shard's own table uses the low bits
+/// (bucket) and the top 7 (tag).
+pub fn shard_of(key: &str) -> usize {
+    (id_hash(key) >> 32) as usize % SHARDS
 }
 
 impl OrderTable {
@@ -221,6 +235,18 @@ impl OrderTable {
     pub(crate) fn into_states(self) -> Vec<OrderState> {
         self.states
     }
+
+    /// Takes in another table's orders; the two must hold different orders (shards).
+    fn append(&mut self, other: OrderTable) {
+        let OrderTable { index, states } = self;
+        states.reserve(other.states.len());
+        for state in other.states {
+            let i = states.len() as u32;
+            let hash = id_hash(&state.id);
+            states.push(state);
+            index.insert_unique(hash, i, |&j| id_hash(&states[j as usize].id));
+        }
+    }
 }
 
 /// All inputs folded together.
@@ -230,12 +256,28 @@ pub struct Book {
     /// Scans by normalised tracking number; `None` when no scans file was given.
     pub scans: Option<FxHashMap<String, ScanTally>>,
     /// SKU → category: the first catalog row in input order wins (§5.5).
-    pub catalog: FxHashMap<Box<str>, CatalogEntry>,
+    pub catalog: FxHashMap<Text, CatalogEntry>,
     pub newest_observation: Option<Micros>,
     names: Names,
 }
 
 impl Book {
+    /// One book from the books of disjoint shards.
+    pub fn merge(shards: Vec<Book>) -> Book {
+        let mut book = Book::default();
+        book.orders.states.reserve(shards.iter().map(|b| b.orders.len()).sum());
+        for shard in shards {
+            book.orders.append(shard.orders);
+            if let Some(scans) = shard.scans {
+                book.scans.get_or_insert_with(FxHashMap::default).extend(scans);
+            }
+            book.catalog.extend(shard.catalog);
+            book.names.0.extend(shard.names.0);
+            book.newest_observation = book.newest_observation.max(shard.newest_observation);
+        }
+        book
+    }
+
     /// Shipment-confirmation rows held, for benchmarks and the summary.
     pub fn shipment_rows(&self) -> usize {
         self.orders.iter().map(|o| o.shipments.len()).sum()
@@ -247,9 +289,9 @@ impl Book {
             self.newest_observation = Some(self.newest_observation.map_or(t, |n| n.max(t)));
         }
         match data {
-            FileData::Orders(snapshots) => {
+            FileData::Orders(maps) => {
                 let Book { orders, names, .. } = self;
-                for (id, s) in snapshots {
+                for (id, s) in maps.into_iter().flatten() {
                     let key = SnapshotKey::new(s.time(), rank);
                     orders.get_or_insert(&id).absorb_snapshot(key, s, names);
                 }
@@ -270,7 +312,7 @@ impl Book {
                     let shipment = Shipment {
                         position: (rank, row.line),
                         ship: row.ship,
-                        carrier: names.intern(row.carrier),
+                        carrier: names.intern(&row.carrier),
                         tracking: row.tracking,
                     };
                     orders.get_or_insert(&row.order_id).shipments.push(shipment);

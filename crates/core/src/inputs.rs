@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::book::Book;
+use crate::book::{Book, SHARDS};
 use crate::error::InputError;
 use crate::kind::FileKind;
 use crate::read::{read_file, ReadOptions, Rejected};
@@ -106,7 +106,7 @@ fn walk(dir: &Path, out_dir: Option<&Path>, found: &mut Vec<InputFile>) -> Resul
 /// Reads every file (in parallel) and folds it into one book. The first error in input
 /// order stops the run; unrecognised files found in directories are skipped.
 pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
-    let book = Mutex::new(Book::default());
+    let shards: Vec<Mutex<Book>> = (0..SHARDS).map(|_| Mutex::new(Book::default())).collect();
     type Outcome = Result<Result<(FileSummary, Vec<Rejected>), Skipped>, InputError>;
     let outcomes: Vec<Outcome> = files
         .par_iter()
@@ -134,7 +134,10 @@ pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
                 rows_rejected: read.rejected.len() as u64,
                 unknown_columns: read.unknown_columns,
             };
-            book.lock().expect("book lock").absorb(rank as u32, read.data, read.newest_observation);
+            for (i, part) in read.data.split(SHARDS).into_iter().enumerate() {
+                let newest = if i == 0 { read.newest_observation } else { None };
+                shards[i].lock().expect("shard lock").absorb(rank as u32, part, newest);
+            }
             Ok(Ok((summary, read.rejected)))
         })
         .collect();
@@ -148,6 +151,6 @@ pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             Err(skipped) => loaded.skipped.push(skipped),
         }
     }
-    loaded.book = book.into_inner().expect("book lock");
+    loaded.book = Book::merge(shards.into_iter().map(|s| s.into_inner().expect("shard lock")).collect());
     Ok(loaded)
 }

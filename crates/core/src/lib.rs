@@ -21,6 +21,10 @@ pub mod timestamp;
 pub mod tracking;
 pub mod view;
 
+/// Short text (order ids, SKUs, codes): stored inline up to 24 bytes, so the millions of
+/// ids a run holds cost no allocation each.
+pub type Text = compact_str::CompactString;
+
 pub use error::InputError;
 pub use inputs::{collect_inputs, load, FileSummary, InputFile, Loaded, Skipped};
 pub use kind::FileKind;

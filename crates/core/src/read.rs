@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
+use crate::book::{shard_of, SHARDS};
 use crate::error::InputError;
 use crate::kind::{order_columns as oc, FileKind, Header};
 use crate::source::{with_lines, Compression, EncodingChoice, Lines, TextEncoding};
 use crate::status::Channel;
 use crate::timestamp::{epoch_days, parse_date, parse_instant, Micros};
+use crate::Text;
 
 /// Reading options shared by `orders` and `report`.
 #[derive(Debug, Clone, Default)]
@@ -39,13 +41,13 @@ pub struct Snapshot {
     pub purchase_ts: Option<Micros>,
     pub last_updated: Option<Micros>,
     pub reporting: Option<Micros>,
-    pub status_raw: Option<Box<str>>,
+    pub status_raw: Option<Text>,
     pub channel: Option<Channel>,
-    pub sales_channel: Option<Box<str>>,
+    pub sales_channel: Option<Text>,
     pub expected_ship: Option<Micros>,
     pub buyer_requested: bool,
-    pub skus: Vec<Box<str>>,
-    pub currency: Option<Box<str>>,
+    pub skus: Vec<Text>,
+    pub currency: Option<Text>,
     /// Σ(item-price + shipping-price) in millionths of the currency unit.
     pub value_micros: i64,
     pub any_quantity_shipped: bool,
@@ -67,15 +69,15 @@ pub enum Initiator {
 
 #[derive(Debug, Clone)]
 pub struct CancelEvent {
-    pub order_id: Box<str>,
+    pub order_id: Text,
     pub initiated_by: Initiator,
-    pub reason: Option<Box<str>>,
+    pub reason: Option<Text>,
 }
 
 #[derive(Debug, Clone)]
 pub struct FeedRow {
-    pub order_id: Box<str>,
-    pub reason: Option<Box<str>>,
+    pub order_id: Text,
+    pub reason: Option<Text>,
 }
 
 /// A ship date as given: a calendar date, or an instant.
@@ -87,12 +89,12 @@ pub enum ShipDate {
 
 #[derive(Debug, Clone)]
 pub struct Confirmation {
-    pub order_id: Box<str>,
+    pub order_id: Text,
     pub ship: ShipDate,
     /// `carrier-code`, or `carrier-name` when the code is `Other` (§5.5), trimmed.
-    pub carrier: Box<str>,
+    pub carrier: Text,
     /// As given, ASCII spaces trimmed at the ends.
-    pub tracking: Box<str>,
+    pub tracking: Text,
     pub line: u64,
 }
 
@@ -105,14 +107,43 @@ pub struct ScanTally {
 /// What one file contributes, by kind.
 #[derive(Debug)]
 pub enum FileData {
-    Orders(FxHashMap<Box<str>, Snapshot>),
+    /// Snapshots by order id, already split by shard.
+    Orders(Vec<FxHashMap<Text, Snapshot>>),
     Events(Vec<CancelEvent>),
     Feed(Vec<FeedRow>),
     Confirmations(Vec<Confirmation>),
     /// Keyed by the normalised tracking number.
     Scans(FxHashMap<String, ScanTally>),
     /// (sku, category) in line order.
-    Catalog(Vec<(Box<str>, Box<str>)>),
+    Catalog(Vec<(Text, Text)>),
+}
+
+impl FileData {
+    /// Splits the data by shard of its key (order id, tracking number or SKU).
+    pub fn split(self, shards: usize) -> Vec<FileData> {
+        fn spread<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str, shards: usize) -> Vec<Vec<T>> {
+            let mut parts: Vec<Vec<T>> = (0..shards).map(|_| Vec::new()).collect();
+            for item in items {
+                parts[shard_of(key(&item)) % shards].push(item);
+            }
+            parts
+        }
+        match self {
+            FileData::Orders(maps) => {
+                assert_eq!(maps.len(), shards, "order snapshots are split by shard as they are read");
+                maps.into_iter().map(|m| FileData::Orders(vec![m])).collect()
+            }
+            FileData::Events(v) => spread(v, |e| &e.order_id, shards).into_iter().map(FileData::Events).collect(),
+            FileData::Feed(v) => spread(v, |f| &f.order_id, shards).into_iter().map(FileData::Feed).collect(),
+            FileData::Confirmations(v) => {
+                spread(v, |c| &c.order_id, shards).into_iter().map(FileData::Confirmations).collect()
+            }
+            FileData::Scans(map) => {
+                spread(map, |(n, _)| n, shards).into_iter().map(|v| FileData::Scans(v.into_iter().collect())).collect()
+            }
+            FileData::Catalog(v) => spread(v, |(sku, _)| sku, shards).into_iter().map(FileData::Catalog).collect(),
+        }
+    }
 }
 
 /// A file read whole: what it said, what it rejected, and its row counts.
@@ -335,7 +366,7 @@ fn boolean(v: &str) -> bool {
     v.eq_ignore_ascii_case("true")
 }
 
-fn non_empty(v: &str) -> Option<Box<str>> {
+fn non_empty(v: &str) -> Option<Text> {
     (!v.is_empty()).then(|| v.into())
 }
 
@@ -348,7 +379,7 @@ fn keep_min<T: Ord + Clone>(slot: &mut Option<T>, v: Option<T>) {
 }
 
 /// `keep_min` for text, allocating only when the value is kept (the hot path of order rows).
-fn keep_min_text(slot: &mut Option<Box<str>>, v: &str) {
+fn keep_min_text(slot: &mut Option<Text>, v: &str) {
     if !v.is_empty() && slot.as_deref().is_none_or(|s| v < s) {
         *slot = Some(v.into());
     }
@@ -491,7 +522,8 @@ enum KindSink {
     Orders {
         c: OrderCols,
         has_status: bool,
-        snapshots: FxHashMap<Box<str>, Snapshot>,
+        /// One map per shard of the book (see `book::SHARDS`).
+        snapshots: Vec<FxHashMap<Text, Snapshot>>,
     },
     Events {
         order_id: Option<usize>,
@@ -523,7 +555,7 @@ enum KindSink {
     Catalog {
         sku: Option<usize>,
         category: Option<usize>,
-        out: Vec<(Box<str>, Box<str>)>,
+        out: Vec<(Text, Text)>,
     },
 }
 
@@ -549,7 +581,7 @@ impl KindSink {
                     quantity_shipped: h.first_of(oc::QUANTITY_SHIPPED),
                 },
                 has_status: h.has("order-status"),
-                snapshots: FxHashMap::default(),
+                snapshots: (0..SHARDS).map(|_| FxHashMap::default()).collect(),
             },
             FileKind::CancelEvents => KindSink::Events {
                 order_id: h.index("order-id"),
@@ -602,6 +634,7 @@ impl KindSink {
                 let shipped_qty = row.get(c.quantity_shipped).parse::<i64>().unwrap_or(0);
 
                 let id = row.get(c.order_id);
+                let snapshots = &mut snapshots[shard_of(id)];
                 let snap = match snapshots.get_mut(id) {
                     Some(s) => s,
                     None => snapshots.entry(id.into()).or_default(),
@@ -699,7 +732,7 @@ impl KindSink {
                 if !has_status {
                     // Reports without order-status (§5.2): Unshipped, or PartiallyShipped
                     // when a row shows quantity-shipped > 0.
-                    for s in snapshots.values_mut() {
+                    for s in snapshots.iter_mut().flat_map(|m| m.values_mut()) {
                         let status = if s.any_quantity_shipped { "PartiallyShipped" } else { "Unshipped" };
                         s.status_raw = Some(status.into());
                     }

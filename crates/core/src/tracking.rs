@@ -78,10 +78,13 @@ impl<'a> Tracking<'a> {
             .filter(|o| !o.shipments.is_empty())
             // Few distinct carrier names (interned), many packages: look each up once per job.
             .map_init(CarrierMemo::default, |memo, o| packages_of(o, book, view.as_of, scan_grace_days, memo))
-            .reduce(|| (Vec::new(), ConfirmationCounts::default()), |(mut a, ca), (b, cb)| {
-                a.extend(b);
-                (a, ca.add(cb))
-            });
+            .reduce(
+                || (Vec::new(), ConfirmationCounts::default()),
+                |(mut a, ca), (b, cb)| {
+                    a.extend(b);
+                    (a, ca.add(cb))
+                },
+            );
         packages.par_sort_unstable_by(|a, b| {
             (a.order_id, a.ship_day, a.tracking, a.carrier).cmp(&(b.order_id, b.ship_day, b.tracking, b.carrier))
         });
@@ -118,7 +121,8 @@ fn packages_of<'a>(
         let missing = carriers::is_missing(&row.tracking);
         let tracking: &str = if missing { "" } else { &row.tracking };
         let same = |d: &Draft| {
-            d.missing == missing && if missing { d.ship_day == ship_day && d.carrier == carrier } else { d.tracking == tracking }
+            d.missing == missing
+                && if missing { d.ship_day == ship_day && d.carrier == carrier } else { d.tracking == tracking }
         };
         match drafts.iter_mut().find(|d| same(d)) {
             Some(d) => {

@@ -11,6 +11,7 @@ use crate::marketplace::{Marketplace, SalesChannel};
 use crate::policy::{deadline, Policy};
 use crate::status::{Channel, Status};
 use crate::timestamp::{Micros, MICROS_PER_DAY};
+use crate::Text;
 
 /// Who a cancellation is charged to (§2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,7 +102,7 @@ impl Default for ViewOptions {
 /// One order, merged and classified.
 #[derive(Debug, Clone)]
 pub struct OrderView {
-    pub order_id: Box<str>,
+    pub order_id: Text,
     pub sales_channel: SalesChannel,
     /// The sales-channel value as given (for `unsupported_marketplaces`).
     pub sales_channel_value: Option<Arc<str>>,
@@ -123,7 +124,7 @@ pub struct OrderView {
     pub skus: Box<[Arc<str>]>,
     pub currency: Option<Arc<str>>,
     pub value_micros: i64,
-    pub reasons: Vec<Box<str>>,
+    pub reasons: Vec<Text>,
     /// Its shipment-confirmation rows.
     pub shipments: Vec<Shipment>,
 }

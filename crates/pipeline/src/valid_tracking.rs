@@ -10,8 +10,7 @@ use crate::windows::{rolling_windows, DAY};
 
 /// One row per (package, category) with 0/1 counts.
 fn package_counts(packages: &[Package]) -> PolarsResult<DataFrame> {
-    let rows: Vec<(&Package, &str)> =
-        packages.iter().flat_map(|p| p.categories.iter().map(move |c| (p, *c))).collect();
+    let rows: Vec<(&Package, &str)> = packages.iter().flat_map(|p| p.categories.iter().map(move |c| (p, *c))).collect();
     let mut columns = vec![
         strings("marketplace", &rows.iter().map(|(p, _)| Some(p.marketplace.code())).collect::<Vec<_>>()),
         strings("category", &rows.iter().map(|(_, c)| Some(*c)).collect::<Vec<_>>()),
