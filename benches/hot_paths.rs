@@ -56,7 +56,7 @@ fn load_everything(bencher: Bencher) {
 fn merge_and_classify(bencher: Bencher) {
     let files = collect_inputs(&[data().root.clone()], None).unwrap();
     let loaded = load(&files, &ReadOptions::default(), &|_| {}).unwrap();
-    let orders = loaded.book.orders.len();
+    let orders = loaded.book.orders_len();
     bencher
         .counter(ItemsCount::new(orders))
         .with_inputs(|| load(&files, &ReadOptions::default(), &|_| {}).unwrap().book)
@@ -72,7 +72,7 @@ fn build_packages(bencher: Bencher) {
     let view = View::build(&mut loaded.book, &ViewOptions::default());
     bencher
         .counter(ItemsCount::new(rows))
-        .bench(|| divan::black_box(Tracking::build(&view, &loaded.book, 7).packages.len()));
+        .bench(|| divan::black_box(Tracking::build(&view, &loaded.book, 7).defective.len()));
 }
 
 /// Tracking-number validation alone.

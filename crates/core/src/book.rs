@@ -235,62 +235,82 @@ impl OrderTable {
     pub(crate) fn into_states(self) -> Vec<OrderState> {
         self.states
     }
-
-    /// Takes in another table's orders; the two must hold different orders (shards).
-    fn append(&mut self, other: OrderTable) {
-        let OrderTable { index, states } = self;
-        states.reserve(other.states.len());
-        for state in other.states {
-            let i = states.len() as u32;
-            let hash = id_hash(&state.id);
-            states.push(state);
-            index.insert_unique(hash, i, |&j| id_hash(&states[j as usize].id));
-        }
-    }
 }
 
-/// All inputs folded together.
+/// One shard of the folded inputs: the orders whose ids fall in it, the scans of the
+/// tracking numbers that fall in it, the catalog rows of its SKUs.
 #[derive(Debug, Default)]
-pub struct Book {
-    pub orders: OrderTable,
+pub struct BookShard {
+    orders: OrderTable,
     /// Scans by normalised tracking number; `None` when no scans file was given.
-    pub scans: Option<FxHashMap<String, ScanTally>>,
+    scans: Option<FxHashMap<String, ScanTally>>,
     /// SKU → category: the first catalog row in input order wins (§5.5).
-    pub catalog: FxHashMap<Text, CatalogEntry>,
-    pub newest_observation: Option<Micros>,
+    catalog: FxHashMap<Text, CatalogEntry>,
+    newest_observation: Option<Micros>,
     names: Names,
 }
 
+/// All inputs folded together, in shards. Each shard is kept as it was built (no merge
+/// step copies millions of states), and lookups go to the key's shard.
+#[derive(Debug, Default)]
+pub struct Book {
+    shards: Vec<BookShard>,
+}
+
 impl Book {
-    /// One book from the books of disjoint shards.
-    pub fn merge(shards: Vec<Book>) -> Book {
-        let mut book = Book::default();
-        book.orders.states.reserve(shards.iter().map(|b| b.orders.len()).sum());
-        for shard in shards {
-            book.orders.append(shard.orders);
-            if let Some(scans) = shard.scans {
-                book.scans.get_or_insert_with(FxHashMap::default).extend(scans);
-            }
-            book.catalog.extend(shard.catalog);
-            book.names.0.extend(shard.names.0);
-            book.newest_observation = book.newest_observation.max(shard.newest_observation);
-        }
-        book
+    /// The book made of shards built by [`BookShard::absorb`]; shard `i` must hold the keys
+    /// whose [`shard_of`] is `i`.
+    pub fn from_shards(shards: Vec<BookShard>) -> Book {
+        assert!(shards.is_empty() || shards.len() == SHARDS, "one shard per shard number");
+        Book { shards }
     }
 
-    /// Shipment-confirmation rows held, for benchmarks and the summary.
+    /// The newest observation among accepted rows (the default `as_of`, §5.3).
+    pub fn newest_observation(&self) -> Option<Micros> {
+        self.shards.iter().filter_map(|s| s.newest_observation).max()
+    }
+
+    /// Orders mentioned by any input (with or without an order report).
+    pub fn orders_len(&self) -> usize {
+        self.shards.iter().map(|s| s.orders.len()).sum()
+    }
+
+    /// Shipment-confirmation rows held.
     pub fn shipment_rows(&self) -> usize {
-        self.orders.iter().map(|o| o.shipments.len()).sum()
+        self.shards.iter().flat_map(|s| s.orders.iter()).map(|o| o.shipments.len()).sum()
     }
 
-    /// Folds one file's data in; `rank` is the file's position among sorted input paths.
+    /// A scans file was given (the scan checks are on).
+    pub fn has_scans(&self) -> bool {
+        self.shards.iter().any(|s| s.scans.is_some())
+    }
+
+    /// The scans of a normalised tracking number.
+    pub fn scans_of(&self, number: &str) -> Option<&ScanTally> {
+        self.shards.get(shard_of(number))?.scans.as_ref()?.get(number)
+    }
+
+    /// The catalog category of a SKU.
+    pub fn category(&self, sku: &str) -> Option<&str> {
+        self.shards.get(shard_of(sku))?.catalog.get(sku).map(|(_, c)| c.as_str())
+    }
+
+    /// Moves the order states out, one vector per shard (the book keeps scans and catalog).
+    pub(crate) fn take_states(&mut self) -> Vec<Vec<OrderState>> {
+        self.shards.iter_mut().map(|s| std::mem::take(&mut s.orders).into_states()).collect()
+    }
+}
+
+impl BookShard {
+    /// Folds one file's share of this shard in; `rank` is the file's position among sorted
+    /// input paths.
     pub fn absorb(&mut self, rank: u32, data: FileData, newest_observation: Option<Micros>) {
         if let Some(t) = newest_observation {
             self.newest_observation = Some(self.newest_observation.map_or(t, |n| n.max(t)));
         }
         match data {
             FileData::Orders(maps) => {
-                let Book { orders, names, .. } = self;
+                let BookShard { orders, names, .. } = self;
                 for (id, s) in maps.into_iter().flatten() {
                     let key = SnapshotKey::new(s.time(), rank);
                     orders.get_or_insert(&id).absorb_snapshot(key, s, names);
@@ -307,7 +327,7 @@ impl Book {
                 }
             }
             FileData::Confirmations(rows) => {
-                let Book { orders, names, .. } = self;
+                let BookShard { orders, names, .. } = self;
                 for row in rows {
                     let shipment = Shipment {
                         position: (rank, row.line),

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::book::{Book, SHARDS};
+use crate::book::{Book, BookShard, SHARDS};
 use crate::error::InputError;
 use crate::kind::FileKind;
 use crate::read::{read_file, ReadOptions, Rejected};
@@ -106,7 +106,7 @@ fn walk(dir: &Path, out_dir: Option<&Path>, found: &mut Vec<InputFile>) -> Resul
 /// Reads every file (in parallel) and folds it into one book. The first error in input
 /// order stops the run; unrecognised files found in directories are skipped.
 pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
-    let shards: Vec<Mutex<Book>> = (0..SHARDS).map(|_| Mutex::new(Book::default())).collect();
+    let shards: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
     type Outcome = Result<Result<(FileSummary, Vec<Rejected>), Skipped>, InputError>;
     let outcomes: Vec<Outcome> = files
         .par_iter()
@@ -151,6 +151,6 @@ pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             Err(skipped) => loaded.skipped.push(skipped),
         }
     }
-    loaded.book = Book::merge(shards.into_iter().map(|s| s.into_inner().expect("shard lock")).collect());
+    loaded.book = Book::from_shards(shards.into_iter().map(|s| s.into_inner().expect("shard lock")).collect());
     Ok(loaded)
 }

@@ -9,6 +9,7 @@
 //! output by the `orderhealth` crate.
 
 pub mod book;
+pub mod daily;
 pub mod error;
 pub mod inputs;
 pub mod kind;
@@ -25,6 +26,7 @@ pub mod view;
 /// ids a run holds cost no allocation each.
 pub type Text = compact_str::CompactString;
 
+pub use daily::{cancel_days, CancelCounts, CancelDay};
 pub use error::InputError;
 pub use inputs::{collect_inputs, load, FileSummary, InputFile, Loaded, Skipped};
 pub use kind::FileKind;
@@ -33,5 +35,5 @@ pub use policy::Policy;
 pub use read::{ReadOptions, Rejected};
 pub use source::EncodingChoice;
 pub use status::{Channel, Status};
-pub use tracking::{Package, Tracking};
+pub use tracking::{Package, Tracking, TrackingDay};
 pub use view::{AutoState, Basis, Class, OrderView, View, ViewOptions};

@@ -46,10 +46,73 @@ impl ConfirmationCounts {
     }
 }
 
+/// One (marketplace, category, local ship day): packages, valid ones, and each defect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackingDay<'a> {
+    pub marketplace: Marketplace,
+    pub category: &'a str,
+    /// Days since 1970-01-01.
+    pub day: i32,
+    pub packages: i64,
+    pub valid: i64,
+    /// Counts by defect, in the order of [`Defect::ALL`].
+    pub defects: [i64; 7],
+}
+
+/// The valid-tracking inputs: per-day counts (every package), and the invalid packages
+/// themselves (valid ones are only counted, never kept).
 #[derive(Debug)]
 pub struct Tracking<'a> {
-    pub packages: Vec<Package<'a>>,
+    /// Sorted by marketplace code, category, day.
+    pub days: Vec<TrackingDay<'a>>,
+    /// Sorted by order id, ship day, tracking number, carrier.
+    pub defective: Vec<Package<'a>>,
     pub left_out: ConfirmationCounts,
+}
+
+type DayKey<'a> = (Marketplace, &'a str, i32);
+
+/// What one rayon job accumulates.
+#[derive(Default)]
+struct Partial<'a> {
+    days: FxHashMap<DayKey<'a>, TrackingDay<'a>>,
+    defective: Vec<Package<'a>>,
+    left_out: ConfirmationCounts,
+    carriers: CarrierMemo,
+}
+
+impl<'a> Partial<'a> {
+    fn count(&mut self, p: &Package<'a>) {
+        for &category in &p.categories {
+            let day = self.days.entry((p.marketplace, category, p.ship_day)).or_insert(TrackingDay {
+                marketplace: p.marketplace,
+                category,
+                day: p.ship_day,
+                packages: 0,
+                valid: 0,
+                defects: [0; 7],
+            });
+            day.packages += 1;
+            match p.defect {
+                None => day.valid += 1,
+                Some(d) => day.defects[Defect::ALL.iter().position(|x| *x == d).expect("a defect")] += 1,
+            }
+        }
+    }
+
+    fn merge(mut self, other: Partial<'a>) -> Partial<'a> {
+        for (k, v) in other.days {
+            let day = self.days.entry(k).or_insert(TrackingDay { packages: 0, valid: 0, defects: [0; 7], ..v });
+            day.packages += v.packages;
+            day.valid += v.valid;
+            for (a, b) in day.defects.iter_mut().zip(v.defects) {
+                *a += b;
+            }
+        }
+        self.defective.extend(other.defective);
+        self.left_out = self.left_out.add(other.left_out);
+        self
+    }
 }
 
 /// Minimum order value (in millionths of a dollar) from which two scans are needed.
@@ -68,27 +131,33 @@ struct Draft<'a> {
 type CarrierMemo = FxHashMap<Box<str>, Option<&'static Carrier>>;
 
 impl<'a> Tracking<'a> {
-    /// Every package of every MFN Amazon order, judged. Per-order work, run in parallel:
-    /// a package never spans two orders.
+    /// Every package of every MFN Amazon order, judged and counted per day. Per-order work,
+    /// run in parallel: a package never spans two orders.
     pub fn build(view: &'a View, book: &'a Book, scan_grace_days: i64) -> Tracking<'a> {
         let unknown = ConfirmationCounts { unmatched: view.unknown_order_confirmations, ..Default::default() };
-        let (mut packages, left_out) = view
+        let partial = view
             .orders
             .par_iter()
             .filter(|o| !o.shipments.is_empty())
-            // Few distinct carrier names (interned), many packages: look each up once per job.
-            .map_init(CarrierMemo::default, |memo, o| packages_of(o, book, view.as_of, scan_grace_days, memo))
-            .reduce(
-                || (Vec::new(), ConfirmationCounts::default()),
-                |(mut a, ca), (b, cb)| {
-                    a.extend(b);
-                    (a, ca.add(cb))
-                },
-            );
-        packages.par_sort_unstable_by(|a, b| {
+            .fold(Partial::default, |mut acc, o| {
+                let (packages, left_out) = packages_of(o, book, view.as_of, scan_grace_days, &mut acc.carriers);
+                for p in packages {
+                    acc.count(&p);
+                    if p.defect.is_some() {
+                        acc.defective.push(p);
+                    }
+                }
+                acc.left_out = acc.left_out.add(left_out);
+                acc
+            })
+            .reduce(Partial::default, Partial::merge);
+        let mut defective = partial.defective;
+        defective.par_sort_unstable_by(|a, b| {
             (a.order_id, a.ship_day, a.tracking, a.carrier).cmp(&(b.order_id, b.ship_day, b.tracking, b.carrier))
         });
-        Tracking { packages, left_out: left_out.add(unknown) }
+        let mut days: Vec<TrackingDay> = partial.days.into_values().collect();
+        days.sort_by(|a, b| (a.marketplace.code(), a.category, a.day).cmp(&(b.marketplace.code(), b.category, b.day)));
+        Tracking { days, defective, left_out: partial.left_out.add(unknown) }
     }
 }
 
@@ -151,8 +220,7 @@ fn packages_of<'a>(
 
 /// The order's newest-snapshot SKUs looked up in the catalog; `""` when none is catalogued.
 fn categories_of<'a>(order: &'a OrderView, book: &'a Book) -> Vec<&'a str> {
-    let mut categories: Vec<&str> =
-        order.skus.iter().filter_map(|sku| book.catalog.get(&**sku).map(|(_, c)| &**c)).collect();
+    let mut categories: Vec<&str> = order.skus.iter().filter_map(|sku| book.category(sku)).collect();
     categories.sort();
     categories.dedup();
     if categories.is_empty() {
@@ -174,10 +242,10 @@ fn judge<'a>(
 ) -> Package<'a> {
     let mut defect = carriers::check_with(carrier, d.tracking).err();
     if defect.is_none() {
-        if let (Some(scans), Some(as_of)) = (&book.scans, as_of) {
+        if let (true, Some(as_of)) = (book.has_scans(), as_of) {
             // Carriers need time to scan and deliver: only packages old enough are judged.
             if (d.ship_day as i64) <= local_day(as_of, order.zone) as i64 - grace_days {
-                defect = match scans.get(&carriers::normalise(d.tracking)) {
+                defect = match book.scans_of(&carriers::normalise(d.tracking)) {
                     None => Some(Defect::NoScan),
                     Some(t) => {
                         let usd = order.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("USD"));

@@ -168,15 +168,19 @@ impl View {
     /// the book (it keeps confirmations, scans and the catalog), so the two never coexist
     /// in memory in full.
     pub fn build(book: &mut Book, opts: &ViewOptions) -> View {
-        let as_of = opts.as_of.or(book.newest_observation);
-        let states = std::mem::take(&mut book.orders).into_states();
+        let as_of = opts.as_of.or(book.newest_observation());
+        let shards = book.take_states();
         let unknown_order_confirmations =
-            states.iter().filter(|o| o.snapshots == 0).map(|o| o.shipments.len() as u64).sum();
-        let mut orders: Vec<OrderView> = states
-            .into_par_iter()
-            .filter(|o| o.snapshots > 0)
-            .map(|o| merge_order(o, opts, as_of.unwrap_or(0)))
-            .collect();
+            shards.iter().flatten().filter(|o| o.snapshots == 0).map(|o| o.shipments.len() as u64).sum();
+        // Shard by shard into a vector sized once, so each shard's states are freed as soon
+        // as they are merged and the view is never held twice.
+        let known = shards.iter().flatten().filter(|o| o.snapshots > 0).count();
+        let mut orders: Vec<OrderView> = Vec::with_capacity(known);
+        for states in shards {
+            orders.extend(
+                states.into_iter().filter(|o| o.snapshots > 0).map(|o| merge_order(o, opts, as_of.unwrap_or(0))),
+            );
+        }
         orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
         let mut unsupported = BTreeMap::new();
         for o in &orders {

@@ -1,6 +1,6 @@
 //! The cancellation-rate report (SPEC §3.1, §5.4): `cancel_rate` and `cancel_reasons`.
 
-use orderhealth_core::{AutoState, Class, OrderView};
+use orderhealth_core::{CancelCounts, CancelDay, OrderView};
 use polars::prelude::*;
 
 use crate::tables::{self, frame, select_in_order, sort_by, strings};
@@ -8,25 +8,19 @@ use crate::windows::{rolling_windows, DAY};
 
 const COUNTS: &[&str] = &["orders", "seller_cancelled", "auto_cancelled", "buyer_excluded", "projected_cancelled"];
 
-/// One row per MFN Amazon order: its marketplace, local purchase day and what it counts as.
-fn order_counts(orders: &[OrderView]) -> PolarsResult<DataFrame> {
-    let metric: Vec<&OrderView> = orders.iter().filter(|o| o.in_metrics()).collect();
-    let flag = |f: &dyn Fn(&OrderView) -> bool| -> Vec<i64> { metric.iter().map(|o| f(o) as i64).collect() };
-    let counted = |o: &OrderView| !matches!(o.class, Some(Class::Buyer | Class::Pending | Class::Amazon));
+/// The per-day counts as a frame: marketplace, day and one column per count.
+fn day_counts(days: &[CancelDay]) -> PolarsResult<DataFrame> {
+    let count = |name: &str, f: fn(&CancelCounts) -> i64| {
+        Column::new(name.into(), days.iter().map(|d| f(&d.counts)).collect::<Vec<i64>>())
+    };
     frame(vec![
-        strings("marketplace", &metric.iter().map(|o| o.marketplace().map(|m| m.code())).collect::<Vec<_>>()),
-        Column::new(
-            DAY.into(),
-            metric.iter().map(|o| orderhealth_core::timestamp::local_day(o.purchase_ts, o.zone)).collect::<Vec<i32>>(),
-        ),
-        Column::new("orders".into(), flag(&counted)),
-        Column::new("seller_cancelled".into(), flag(&|o| o.class == Some(Class::Seller))),
-        Column::new("auto_cancelled".into(), flag(&|o| o.class == Some(Class::Auto))),
-        Column::new("buyer_excluded".into(), flag(&|o| o.class == Some(Class::Buyer))),
-        Column::new(
-            "projected_cancelled".into(),
-            flag(&|o| o.open && matches!(o.auto_state, Some(AutoState::Overdue | AutoState::AtRisk))),
-        ),
+        strings("marketplace", &days.iter().map(|d| Some(d.marketplace.code())).collect::<Vec<_>>()),
+        Column::new(DAY.into(), days.iter().map(|d| d.day).collect::<Vec<i32>>()),
+        count("orders", |c| c.orders),
+        count("seller_cancelled", |c| c.seller_cancelled),
+        count("auto_cancelled", |c| c.auto_cancelled),
+        count("buyer_excluded", |c| c.buyer_excluded),
+        count("projected_cancelled", |c| c.projected_cancelled),
     ])
 }
 
@@ -37,10 +31,10 @@ pub fn ratio(part: Expr, whole: &str) -> Expr {
         .otherwise(part.cast(DataType::Float64) / col(whole).cast(DataType::Float64))
 }
 
-pub fn cancel_rate(orders: &[OrderView]) -> PolarsResult<DataFrame> {
+pub fn cancel_rate(days: &[CancelDay]) -> PolarsResult<DataFrame> {
     let charged = || col("seller_cancelled") + col("auto_cancelled");
     let (by, options) = sort_by(&["marketplace", "window_end"]);
-    rolling_windows(order_counts(orders)?.lazy(), &["marketplace"], COUNTS, 7)?
+    rolling_windows(day_counts(days)?.lazy(), &["marketplace"], COUNTS, 7)?
         .with_columns([
             ratio(charged(), "orders").alias("rate"),
             // Integer comparison: 40 × cancelled ≥ orders is rate ≥ 2.5%, with no rounding.

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use orderhealth_core::timestamp::format_instant;
-use orderhealth_core::{collect_inputs, load, AutoState, Loaded, ReadOptions, Tracking, View, ViewOptions};
+use orderhealth_core::{
+    cancel_days, collect_inputs, load, AutoState, Loaded, ReadOptions, Tracking, View, ViewOptions,
+};
 
 use crate::output::{write_rejected, write_table, Format};
 use crate::summary::{latest_windows, skipped_files, AutoCancelCounts, Inputs, Latest, Summary};
@@ -93,7 +95,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     // The three reports share the one merged view and run concurrently.
     let (cancel, (auto, tracking)) = rayon::join(
         || -> Result<_> {
-            let rate = cancel_rate::cancel_rate(orders)?;
+            let rate = cancel_rate::cancel_rate(&cancel_days(orders))?;
             let reasons = cancel_rate::cancel_reasons(orders)?;
             let written = vec![
                 write(out, tables::CANCEL_RATE, &rate, format)?,
@@ -109,8 +111,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
                 },
                 || -> Result<_> {
                     let tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
-                    let windows = valid_tracking::valid_tracking(&tracking.packages)?;
-                    let defects = valid_tracking::tracking_defects(&tracking.packages)?;
+                    let windows = valid_tracking::valid_tracking(&tracking.days)?;
+                    let defects = valid_tracking::tracking_defects(&tracking.defective)?;
                     let written = vec![
                         write(out, tables::VALID_TRACKING, &windows, format)?,
                         write(out, tables::TRACKING_DEFECTS, &defects, format)?,

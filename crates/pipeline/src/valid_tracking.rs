@@ -1,28 +1,24 @@
 //! The valid-tracking report (SPEC §3.3, §5.5): `valid_tracking` and `tracking_defects`.
 
 use orderhealth_carriers::{display_number, Defect};
-use orderhealth_core::Package;
+use orderhealth_core::{Package, TrackingDay};
 use polars::prelude::*;
 
 use crate::cancel_rate::ratio;
 use crate::tables::{self, dates, frame, select_in_order, sort_by, strings};
 use crate::windows::{rolling_windows, DAY};
 
-/// One row per (package, category) with 0/1 counts.
-fn package_counts(packages: &[Package]) -> PolarsResult<DataFrame> {
-    let rows: Vec<(&Package, &str)> = packages.iter().flat_map(|p| p.categories.iter().map(move |c| (p, *c))).collect();
+/// The per-day counts as a frame: marketplace, category, day and one column per count.
+fn day_counts(days: &[TrackingDay]) -> PolarsResult<DataFrame> {
     let mut columns = vec![
-        strings("marketplace", &rows.iter().map(|(p, _)| Some(p.marketplace.code())).collect::<Vec<_>>()),
-        strings("category", &rows.iter().map(|(_, c)| Some(*c)).collect::<Vec<_>>()),
-        Column::new(DAY.into(), rows.iter().map(|(p, _)| p.ship_day).collect::<Vec<i32>>()),
-        Column::new("packages".into(), vec![1i64; rows.len()]),
-        Column::new("valid".into(), rows.iter().map(|(p, _)| p.defect.is_none() as i64).collect::<Vec<_>>()),
+        strings("marketplace", &days.iter().map(|d| Some(d.marketplace.code())).collect::<Vec<_>>()),
+        strings("category", &days.iter().map(|d| Some(d.category)).collect::<Vec<_>>()),
+        Column::new(DAY.into(), days.iter().map(|d| d.day).collect::<Vec<i32>>()),
+        Column::new("packages".into(), days.iter().map(|d| d.packages).collect::<Vec<i64>>()),
+        Column::new("valid".into(), days.iter().map(|d| d.valid).collect::<Vec<i64>>()),
     ];
-    for d in Defect::ALL {
-        columns.push(Column::new(
-            d.column().into(),
-            rows.iter().map(|(p, _)| (p.defect == Some(d)) as i64).collect::<Vec<_>>(),
-        ));
+    for (i, d) in Defect::ALL.iter().enumerate() {
+        columns.push(Column::new(d.column().into(), days.iter().map(|day| day.defects[i]).collect::<Vec<i64>>()));
     }
     frame(columns)
 }
@@ -33,12 +29,12 @@ fn value_columns() -> Vec<&'static str> {
     v
 }
 
-pub fn valid_tracking(packages: &[Package]) -> PolarsResult<DataFrame> {
+pub fn valid_tracking(days: &[TrackingDay]) -> PolarsResult<DataFrame> {
     let values = value_columns();
     let mut order: Vec<&str> = tables::VALID_TRACKING_LEADING.to_vec();
     order.extend(Defect::ALL.iter().map(|d| d.column()));
     let (by, options) = sort_by(&["marketplace", "category", "window_end"]);
-    rolling_windows(package_counts(packages)?.lazy(), &["marketplace", "category"], &values, 30)?
+    rolling_windows(day_counts(days)?.lazy(), &["marketplace", "category"], &values, 30)?
         .with_columns([
             ratio(col("valid"), "packages").alias("rate"),
             // 20 × valid > 19 × packages is rate > 95%, compared in integers.
@@ -54,8 +50,9 @@ pub fn valid_tracking(packages: &[Package]) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-pub fn tracking_defects(packages: &[Package]) -> PolarsResult<DataFrame> {
-    let bad: Vec<&Package> = packages.iter().filter(|p| p.defect.is_some()).collect();
+/// The invalid packages, already sorted as §5.6 says.
+pub fn tracking_defects(defective: &[Package]) -> PolarsResult<DataFrame> {
+    let bad: Vec<&Package> = defective.iter().collect();
     let (by, options) = sort_by(&["order_id", "ship_date", "tracking_number", "carrier", "defect"]);
     frame(vec![
         strings("order_id", &bad.iter().map(|p| Some(p.order_id)).collect::<Vec<_>>()),
