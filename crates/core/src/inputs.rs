@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::book::{Book, BookShard, SHARDS};
 use crate::error::InputError;
 use crate::kind::FileKind;
-use crate::read::{read_file, ReadOptions, Rejected};
+use crate::read::{read_file, FileData, ReadOptions, Rejected};
 use crate::source::{Compression, TextEncoding};
 
 /// A file to read: its path as given or found, and whether it was named on the command line.
@@ -134,9 +134,21 @@ pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
                 rows_rejected: read.rejected.len() as u64,
                 unknown_columns: read.unknown_columns,
             };
-            for (i, part) in read.data.split(SHARDS).into_iter().enumerate() {
-                let newest = if i == 0 { read.newest_observation } else { None };
-                shards[i].lock().expect("shard lock").absorb(rank as u32, part, newest);
+            // Each shard under its own lock. Start at a shard that depends on the file and
+            // skip shards another thread holds, coming back to them last, so two threads
+            // do not queue behind each other shard after shard.
+            let mut parts: Vec<(usize, FileData)> = read.data.split(SHARDS).into_iter().enumerate().collect();
+            parts.rotate_left(rank % SHARDS);
+            let mut newest = read.newest_observation;
+            let mut waiting = Vec::new();
+            for (i, part) in parts {
+                match shards[i].try_lock() {
+                    Ok(mut shard) => shard.absorb(rank as u32, part, newest.take()),
+                    Err(_) => waiting.push((i, part)),
+                }
+            }
+            for (i, part) in waiting {
+                shards[i].lock().expect("shard lock").absorb(rank as u32, part, newest.take());
             }
             Ok(Ok((summary, read.rejected)))
         })
