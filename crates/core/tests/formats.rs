@@ -44,7 +44,7 @@ fn windows_1252_and_cp932_are_decoded() {
 fn encoding_option_names_the_encoding_or_refuses() {
     let file = testdata("formats/windows1252_uk.txt");
     let as_cp932 = ReadOptions { encoding: EncodingChoice::Cp932, ..Default::default() };
-    let loaded = try_load(&[file.clone()], &as_cp932).unwrap();
+    let loaded = try_load(std::slice::from_ref(&file), &as_cp932).unwrap();
     assert_eq!(loaded.files[0].encoding, TextEncoding::Cp932);
     let strict_utf8 = ReadOptions { encoding: EncodingChoice::Utf8, ..Default::default() };
     let err = try_load(&[file], &strict_utf8).unwrap_err();
@@ -61,7 +61,7 @@ fn jp_by_marketplace_option_when_no_sales_channel() {
     let path = dir.path().join("jp-new-orders.txt");
     std::fs::write(&path, &bytes).unwrap();
     let jp = ReadOptions { marketplace_is_jp: true, ..Default::default() };
-    let (loaded, v) = load_view(&[path.clone()], &jp, &ViewOptions::default());
+    let (loaded, v) = load_view(std::slice::from_ref(&path), &jp, &ViewOptions::default());
     assert_eq!(loaded.files[0].encoding, TextEncoding::Cp932);
     assert_eq!(skus(order(&v, "503-1")), ["茶-02"]);
     // Without --marketplace JP the same bytes are Windows-1252.
