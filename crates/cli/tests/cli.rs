@@ -258,3 +258,24 @@ fn generated_dumps_read_without_a_rejected_row() {
     // Every generated order is in the merged view once.
     assert_eq!(std::fs::read_to_string(out.join("orders.csv")).unwrap().lines().count(), 3001);
 }
+
+#[test]
+fn a_progress_bar_is_drawn_on_a_terminal_and_only_there() {
+    // `script` (util-linux) runs the command on a pseudo-terminal.
+    let out = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("orderhealth");
+    let command =
+        format!("{} orders {} --out {}", bin.display(), testdata("sample").display(), out.path().join("tty").display());
+    let on_terminal = std::process::Command::new("script").args(["-qefc", &command, "/dev/null"]).output().unwrap();
+    assert!(on_terminal.status.success(), "{on_terminal:?}");
+    let screen = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(screen.contains("reading") && screen.contains("MiB"), "{screen}");
+    // Not a terminal: nothing but the summary on stdout, nothing on stderr but the warning.
+    orderhealth()
+        .args(["orders", testdata("sample").to_str().unwrap(), "--out"])
+        .arg(out.path().join("pipe"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("reading").not())
+        .stderr(predicate::str::contains("reading").not());
+}
