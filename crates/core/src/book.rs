@@ -107,13 +107,24 @@ impl OrderState {
         }
         newer(&mut self.status, key, status);
         newer(&mut self.channel, key, s.channel);
-        newer(&mut self.sales_channel, key, s.sales_channel.map(|v| names.intern(&v)));
+        // Most snapshots repeat the order's previous values: reuse them instead of interning
+        // (a hash lookup) or allocating again.
+        let current = self.sales_channel.as_ref().map(|(_, v)| v);
+        let sales_channel = s.sales_channel.map(|v| names.intern_like(current, &v));
+        newer(&mut self.sales_channel, key, sales_channel);
         newer(&mut self.purchase_ts, key, s.purchase_ts);
         newer(&mut self.expected_ship, key, s.expected_ship);
+        if let Some((k, skus)) = &mut self.skus {
+            if key > *k && skus.len() == s.skus.len() && skus.iter().zip(&s.skus).all(|(a, b)| **a == **b) {
+                *k = key;
+            }
+        }
         if self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
             self.skus = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
         }
-        newer(&mut self.valued, key, s.currency.map(|c| (names.intern(&c), s.value_micros)));
+        let current = self.valued.as_ref().map(|(_, (c, _))| c);
+        let valued = s.currency.map(|c| (names.intern_like(current, &c), s.value_micros));
+        newer(&mut self.valued, key, valued);
         self.buyer_requested |= s.buyer_requested;
     }
 
@@ -161,6 +172,14 @@ pub struct Shipment {
 pub struct Names(FxHashSet<Arc<str>>);
 
 impl Names {
+    /// `value` interned, or `current` itself when it already is that value.
+    fn intern_like(&mut self, current: Option<&Arc<str>>, value: &str) -> Arc<str> {
+        match current {
+            Some(c) if **c == *value => c.clone(),
+            _ => self.intern(value),
+        }
+    }
+
     fn intern(&mut self, value: &str) -> Arc<str> {
         match self.0.get(value) {
             Some(v) => v.clone(),
