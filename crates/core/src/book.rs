@@ -337,12 +337,12 @@ impl BookShard {
             }
             FileData::Events(events) => {
                 for e in events {
-                    self.orders.get_or_insert(&e.order_id.clone()).absorb_event(e);
+                    self.orders.get_or_insert(&e.order_id).absorb_event(e);
                 }
             }
             FileData::Feed(rows) => {
                 for f in rows {
-                    self.orders.get_or_insert(&f.order_id.clone()).absorb_feed(f);
+                    self.orders.get_or_insert(&f.order_id).absorb_feed(f);
                 }
             }
             FileData::Confirmations(rows) => {

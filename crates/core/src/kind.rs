@@ -78,10 +78,6 @@ impl FileKind {
         }
     }
 
-    pub fn is_order_report(self) -> bool {
-        matches!(self, FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped)
-    }
-
     fn recognised_by(self) -> &'static [&'static str] {
         RECOGNISED_BY.iter().find(|(k, _)| *k == self).map(|(_, c)| *c).unwrap_or(&[])
     }

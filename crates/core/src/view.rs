@@ -170,11 +170,14 @@ impl View {
     pub fn build(book: &mut Book, opts: &ViewOptions) -> View {
         let as_of = opts.as_of.or(book.newest_observation());
         let shards = book.take_states();
-        let unknown_order_confirmations =
-            shards.iter().flatten().filter(|o| o.snapshots == 0).map(|o| o.shipments.len() as u64).sum();
+        // One pass to size the view and count the confirmations of orders no report names.
+        let (known, unknown_order_confirmations) =
+            shards.iter().flatten().fold((0usize, 0u64), |(known, unknown), o| match o.snapshots {
+                0 => (known, unknown + o.shipments.len() as u64),
+                _ => (known + 1, unknown),
+            });
         // Shard by shard into a vector sized once, so each shard's states are freed as soon
         // as they are merged and the view is never held twice.
-        let known = shards.iter().flatten().filter(|o| o.snapshots > 0).count();
         let mut orders: Vec<OrderView> = Vec::with_capacity(known);
         for states in shards {
             orders.extend(

@@ -1,7 +1,7 @@
 //! The two jobs: `orders` (the merged view) and `report` (the three reports, concurrently,
 //! from one read of the inputs).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use orderhealth_core::timestamp::format_instant;
@@ -98,8 +98,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             let rate = cancel_rate::cancel_rate(&cancel_days(orders))?;
             let reasons = cancel_rate::cancel_reasons(orders)?;
             let written = vec![
-                write(out, tables::CANCEL_RATE, &rate, format)?,
-                write(out, tables::CANCEL_REASONS, &reasons, format)?,
+                write_table(out, tables::CANCEL_RATE, &rate, format)?,
+                write_table(out, tables::CANCEL_REASONS, &reasons, format)?,
             ];
             Ok((latest_windows(&rate, "orders", false)?, written))
         },
@@ -107,15 +107,15 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             rayon::join(
                 || -> Result<_> {
                     let df = auto_cancel::auto_cancel(orders)?;
-                    Ok(vec![write(out, tables::AUTO_CANCEL, &df, format)?])
+                    Ok(vec![write_table(out, tables::AUTO_CANCEL, &df, format)?])
                 },
                 || -> Result<_> {
                     let tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
                     let windows = valid_tracking::valid_tracking(&tracking.days)?;
                     let defects = valid_tracking::tracking_defects(&tracking.defective)?;
                     let written = vec![
-                        write(out, tables::VALID_TRACKING, &windows, format)?,
-                        write(out, tables::TRACKING_DEFECTS, &defects, format)?,
+                        write_table(out, tables::VALID_TRACKING, &windows, format)?,
+                        write_table(out, tables::TRACKING_DEFECTS, &defects, format)?,
                     ];
                     Ok((latest_windows(&windows, "packages", true)?, tracking.left_out, written))
                 },
@@ -156,8 +156,4 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         Ok(())
     })?);
     Ok(ReportOutcome { summary, written })
-}
-
-fn write(dir: &Path, table: &str, df: &polars::prelude::DataFrame, format: Format) -> Result<PathBuf> {
-    write_table(dir, table, df, format)
 }

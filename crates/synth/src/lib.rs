@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -726,11 +726,6 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Stats> {
     total.files += 1;
     total.bytes += catalog.len() as u64;
     Ok(total)
-}
-
-/// The folder a generated data set is usually written to, for the benches.
-pub fn default_dir(orders: u64, days: u32, seed: u64) -> PathBuf {
-    PathBuf::from(format!("synthetic-{orders}-{days}d-s{seed}"))
 }
 
 #[cfg(test)]
