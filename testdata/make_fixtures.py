@@ -360,12 +360,89 @@ def metrics_tracking():
     ])
 
 
+# --- late shipment (SPEC §3.5): as-of 2026-03-20T00:00:00Z in the tests ----------------------
+def metrics_late():
+    d = "metrics/late/"
+    # Expected ship dates come from the new-orders report; shipments from later all-orders
+    # snapshots (Shipped, with last-updated-date) or, for L-CONF-DATE, a confirmation row only.
+    write(d + "2026-03-01-new-orders.txt", NEW_ORDERS, [
+        # US (Los Angeles): local expected-ship days in the comments.
+        no("L-OLD", "2026-02-10T18:00:00+00:00", "2026-02-14T07:59:59+00:00"),        # 02-13, PST
+        no("L-LATE1", "2026-03-07T18:00:00+00:00", "2026-03-10T06:59:59+00:00"),      # 03-09, PDT
+        no("L-EXACT", "2026-03-07T18:00:00+00:00", "2026-03-10T06:59:59+00:00"),      # 03-09
+        no("L-CONF-DATE", "2026-03-10T18:00:00+00:00", "2026-03-13T06:59:59+00:00"),  # 03-12
+        no("L-OPEN-DUE", "2026-03-12T18:00:00+00:00", "2026-03-16T06:59:59+00:00"),   # 03-15
+        no("L-OPEN-NOTDUE", "2026-03-18T18:00:00+00:00", "2026-03-25T06:59:59+00:00"),  # after as-of
+        no("L-CANCEL", "2026-03-07T18:00:00+00:00", "2026-03-10T06:59:59+00:00"),
+    ])
+    uk = [ao(f"L-UK-{i:02}", "2026-03-08T10:00:00+00:00", "2026-03-08T10:00:00+00:00", "Unshipped",
+             sales="Amazon.co.uk", cur="GBP") for i in range(25)]
+    de = [ao(f"L-DE-{i:02}", "2026-03-08T10:00:00+00:00", "2026-03-08T10:00:00+00:00", "Unshipped",
+             sales="Amazon.de", cur="EUR") for i in range(26)]
+    write(d + "2026-03-08-all-orders.txt", ALL_ORDERS, uk + de)
+    # UK: 25 due 2026-03-10 23:59:59 London, one shipped late: 25 x 1 >= 25, exactly 4%: BAD.
+    # DE: 26 due 2026-03-10 23:59:59 Paris, one late: 1/26 < 4%: GOOD.
+    write(d + "2026-03-08-unshipped.txt", UNSHIPPED, [
+        {"order-id": f"L-UK-{i:02}", "order-item-id": "1", "purchase-date": "2026-03-08T10:00:00+00:00",
+         "reporting-date": "2026-03-08T12:00:00+00:00", "promise-date": "2026-03-10T23:59:59+00:00",
+         "quantity-purchased": "1", "quantity-shipped": "0", "quantity-to-ship": "1"} for i in range(25)
+    ] + [
+        {"order-id": f"L-DE-{i:02}", "order-item-id": "1", "purchase-date": "2026-03-08T10:00:00+00:00",
+         "reporting-date": "2026-03-08T12:00:00+00:00", "promise-date": "2026-03-10T22:59:59+00:00",
+         "quantity-purchased": "1", "quantity-shipped": "0", "quantity-to-ship": "1"} for i in range(26)
+    ])
+    us = [
+        ao("L-OLD", "2026-02-10T18:00:00+00:00", "2026-02-15T10:00:00+00:00", "Shipped"),
+        # One second after the expected ship date: late. Exactly at it: on time.
+        ao("L-LATE1", "2026-03-07T18:00:00+00:00", "2026-03-10T07:00:00+00:00", "Shipped"),
+        ao("L-EXACT", "2026-03-07T18:00:00+00:00", "2026-03-10T06:59:59+00:00", "Shipped"),
+        # Still Unshipped in every snapshot: only its confirmation row makes it shipped.
+        ao("L-CONF-DATE", "2026-03-10T18:00:00+00:00", "2026-03-12T20:00:00+00:00", "Unshipped"),
+        ao("L-OPEN-DUE", "2026-03-12T18:00:00+00:00", "2026-03-13T10:00:00+00:00", "Unshipped"),
+        ao("L-OPEN-NOTDUE", "2026-03-18T18:00:00+00:00", "2026-03-18T19:00:00+00:00", "Unshipped"),
+        ao("L-CANCEL", "2026-03-07T18:00:00+00:00", "2026-03-11T10:00:00+00:00", "Cancelled"),
+        # Shipped, but no snapshot gives an expected ship date: counted apart.
+        ao("L-NOEXP", "2026-03-07T18:00:00+00:00", "2026-03-09T10:00:00+00:00", "Shipped"),
+    ]
+    uk_ship = [ao(f"L-UK-{i:02}", "2026-03-08T10:00:00+00:00",
+                  "2026-03-11T09:00:00+00:00" if i == 0 else "2026-03-10T12:00:00+00:00", "Shipped",
+                  sales="Amazon.co.uk", cur="GBP") for i in range(25)]
+    de_ship = [ao(f"L-DE-{i:02}", "2026-03-08T10:00:00+00:00",
+                  "2026-03-11T09:00:00+00:00" if i == 0 else "2026-03-10T12:00:00+00:00", "Shipped",
+                  sales="Amazon.de", cur="EUR") for i in range(26)]
+    write(d + "2026-03-19-all-orders.txt", ALL_ORDERS, us + uk_ship + de_ship)
+    # L-CONF-DATE: a date-only ship-date on its due day: 00:00 local, before 23:59:59: on time.
+    write(d + "confirmations.txt", CONFIRMATIONS, [
+        conf("L-CONF-DATE", "2026-03-12", "UPS", "1Z5R89390357567127"),
+    ])
+
+
+# --- current windows (SPEC §5.6): an account idle in BR since 2020, active in JP today -------
+def metrics_current():
+    d = "metrics/current/"
+    write(d + "all-orders.txt", ALL_ORDERS, [
+        # BR, 2020-10: one of two orders cancelled by the seller: that old week is 50%, BAD.
+        ao("C-BR-1", "2020-10-20T15:00:00+00:00", "2020-10-21T15:00:00+00:00", "Cancelled", sales="Amazon.com.br",
+           cur="BRL"),
+        ao("C-BR-2", "2020-10-20T15:00:00+00:00", "2020-10-25T15:00:00+00:00", "Shipped", sales="Amazon.com.br",
+           cur="BRL"),
+        # JP: bought on the as-of day (2026-04-17 10:00 Tokyo).
+        ao("C-JP-1", "2026-04-17T01:00:00+00:00", "2026-04-17T02:00:00+00:00", "Unshipped", sales="Amazon.co.jp",
+           cur="JPY"),
+    ])
+    write(d + "cancel-events.tsv", EVENTS, [
+        ev("C-BR-1", "2020-10-21T15:00:00+00:00", "seller", "NoInventory"),
+    ])
+
+
 def main():
     formats()
     rules()
     metrics_cancel()
     metrics_autocancel()
     metrics_tracking()
+    metrics_late()
+    metrics_current()
 
 
 if __name__ == "__main__":

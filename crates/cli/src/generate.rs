@@ -32,7 +32,7 @@ pub struct GenerateArgs {
     out: PathBuf,
 }
 
-pub fn run(args: &GenerateArgs) -> Result<()> {
+pub fn run(args: &GenerateArgs) -> Result<String> {
     let opts = Options {
         orders: args.orders,
         days: args.days,
@@ -44,13 +44,12 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     };
     let stats =
         generate(&opts, &args.out).with_context(|| format!("{}: cannot write the dumps", args.out.display()))?;
-    println!(
-        "wrote {} files, {:.1} MB (uncompressed) of dumps for {} orders over {} days to {}",
+    Ok(format!(
+        "wrote {} files, {:.1} MB (uncompressed) of dumps for {} orders over {} days to {}\n",
         stats.files,
         stats.bytes as f64 / 1e6,
         args.orders,
         args.days,
         args.out.display()
-    );
-    Ok(())
+    ))
 }

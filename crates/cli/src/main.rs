@@ -1,15 +1,18 @@
 //! The `orderhealth` command: argument parsing, progress and exit codes over the
 //! `orderhealth` library. Exit 0 done, 1 unusable input or I/O failure, 2 bad usage,
-//! 3 `--fail-on-breach` with a BAD latest window (SPEC §4).
+//! 3 `--fail-on-breach` with a BAD current window (SPEC §4). A closed standard output
+//! (`| head`) ends the run quietly; any other failure to print is exit 1 with a message.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use orderhealth::summary::Inputs;
-use orderhealth::{run_orders, run_report, Format, Progress, RunOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use orderhealth::summary::{Inputs, SkippedFile};
+use orderhealth::verdict::{count, thousands};
+use orderhealth::{run_orders, run_report, Format, Progress, RunOptions, UsageError};
 use orderhealth_core::marketplace::parse_zone;
 use orderhealth_core::timestamp::parse_as_of;
 use orderhealth_core::{EncodingChoice, Marketplace, Policy, ReadOptions, ViewOptions};
@@ -30,11 +33,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compute cancel_rate, cancel_reasons, auto_cancel, valid_tracking and tracking_defects.
+    /// Judge the account: every report table, summary.json, and the verdict on the terminal.
     Report {
         #[command(flatten)]
         common: Common,
-        /// Exit 3 when a metric's latest window is BAD (the reports are still written).
+        /// Exit 3 when a metric's current window is BAD (the reports are still written).
         #[arg(long)]
         fail_on_breach: bool,
     },
@@ -47,51 +50,85 @@ enum Command {
     Generate(generate::GenerateArgs),
 }
 
+/// `--format`: how the tables are written.
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// Typed columnar files for DuckDB, polars, pandas or Spark.
+    Parquet,
+    /// One CSV file per table (RFC 4180, UTF-8, header row), for spreadsheets.
+    Csv,
+    /// One JSON array of row objects per table.
+    Json,
+}
+
+/// `--auto-cancel-policy`: when Amazon cancels an order left unshipped.
+#[derive(Clone, Copy, ValueEnum)]
+enum PolicyArg {
+    /// Expected ship date + 30 days. The rule the account's seeds describe; pick it unless you know otherwise.
+    Days30,
+    /// Expected ship date + 7 business days (Mon–Fri). Amazon's rule for orders since 2020-09-30.
+    Business7,
+    /// days30 for orders bought before 2020-09-30, business7 after: for histories across the change.
+    Dated,
+}
+
+/// `--encoding`: what a file that is not valid UTF-8 is.
+#[derive(Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    /// Shift_JIS/cp932 for Japanese files (Amazon.co.jp rows, or --marketplace JP), else Windows-1252.
+    Auto,
+    /// Only UTF-8: a file that is not is an error naming its first bad byte.
+    #[value(name = "utf-8")]
+    Utf8,
+    /// Western European downloads (UK, DE, FR, IT, ES, …).
+    #[value(name = "windows-1252")]
+    Windows1252,
+    /// Japanese downloads (Shift_JIS as Windows writes it).
+    Cp932,
+}
+
 #[derive(Args)]
 struct Common {
     /// Input files or directories (read recursively); each file is recognised by its header.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Output directory (created if missing; never read as input).
+    /// Output directory (created if missing; replaced as a whole; never read as input).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    #[arg(long, default_value = "parquet", value_parser = parse_format)]
-    format: Format,
+    /// How the tables are written.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FormatArg,
     /// The instant the report is as of (ISO-8601 with offset, or a date = 00:00 UTC);
     /// default: the newest observation in the inputs.
     #[arg(long, value_name = "TS", value_parser = parse_ts)]
     as_of: Option<i64>,
-    #[arg(long, default_value = "days30", value_parser = parse_policy)]
-    auto_cancel_policy: Policy,
-    /// Open orders this many days or fewer from their deadline are `at_risk`.
+    /// When Amazon auto-cancels an order left unshipped.
+    #[arg(long, value_enum, default_value = "days30")]
+    auto_cancel_policy: PolicyArg,
+    /// Open orders fewer than this many days from their auto-cancel deadline are at risk.
     #[arg(long, default_value_t = 7, value_name = "N")]
     warn_days: i64,
-    /// Use this time zone for every marketplace (e.g. UTC).
+    /// Use this time zone for every marketplace (an IANA name, e.g. UTC); default: each
+    /// marketplace's own zone.
     #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
     tz: Option<chrono_tz::Tz>,
-    /// Marketplace of orders whose reports carry no sales-channel.
+    /// Marketplace of orders whose reports say none (no sales-channel, no marketplace e-mail).
     #[arg(long, default_value = "US", value_name = "CODE", value_parser = parse_marketplace)]
     marketplace: Marketplace,
     /// Encoding of files that are not valid UTF-8.
-    #[arg(long, default_value = "auto", value_parser = parse_encoding)]
-    encoding: EncodingChoice,
+    #[arg(long, value_enum, default_value = "auto")]
+    encoding: EncodingArg,
     /// Stop at the first unusable row instead of writing it to rejected.tsv.
     #[arg(long)]
     strict: bool,
     /// With a scans file: packages shipped fewer days than this before as-of skip scan checks.
     #[arg(long, default_value_t = 7, value_name = "N")]
     scan_grace_days: i64,
+    /// Also list every input file with rejected rows, the unknown columns, and every skipped file.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
-}
-fn parse_policy(s: &str) -> Result<Policy, String> {
-    s.parse()
-}
-fn parse_encoding(s: &str) -> Result<EncodingChoice, String> {
-    s.parse()
-}
 fn parse_ts(s: &str) -> Result<i64, String> {
     parse_as_of(s).ok_or_else(|| format!("not an instant (YYYY-MM-DDTHH:MM:SS+HH:MM or Z) or date (YYYY-MM-DD): {s}"))
 }
@@ -107,14 +144,27 @@ impl Common {
         RunOptions {
             inputs: self.inputs.clone(),
             out: self.out.clone(),
-            format: self.format,
+            format: match self.format {
+                FormatArg::Parquet => Format::Parquet,
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Json => Format::Json,
+            },
             read: ReadOptions {
-                encoding: self.encoding,
+                encoding: match self.encoding {
+                    EncodingArg::Auto => EncodingChoice::Auto,
+                    EncodingArg::Utf8 => EncodingChoice::Utf8,
+                    EncodingArg::Windows1252 => EncodingChoice::Windows1252,
+                    EncodingArg::Cp932 => EncodingChoice::Cp932,
+                },
                 marketplace_is_jp: self.marketplace.code() == "JP",
                 strict: self.strict,
             },
             view: ViewOptions {
-                policy: self.auto_cancel_policy,
+                policy: match self.auto_cancel_policy {
+                    PolicyArg::Days30 => Policy::Days30,
+                    PolicyArg::Business7 => Policy::Business7,
+                    PolicyArg::Dated => Policy::Dated,
+                },
                 tz: self.tz,
                 default_marketplace: self.marketplace,
                 warn_days: self.warn_days,
@@ -125,17 +175,26 @@ impl Common {
     }
 }
 
-/// A byte-count progress bar on stderr, only when stderr is a terminal.
+/// A progress bar on stderr, only when stderr is a terminal: bytes while reading, then the
+/// later stages by name.
 struct Bar(ProgressBar);
 
 impl Bar {
     fn new() -> Bar {
         let bar = if std::io::stderr().is_terminal() {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            // An estimate from the first second is noise: none until then.
+            let eta = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                if state.elapsed() >= Duration::from_secs(1) && state.pos() < state.len().unwrap_or(0) {
+                    let _ = write!(w, " eta {}", indicatif::HumanDuration(state.eta()));
+                }
+            };
             b.set_style(
-                ProgressStyle::with_template("reading {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                    .expect("template"),
+                ProgressStyle::with_template("{msg:8} {bar:40} {bytes}/{total_bytes} {bytes_per_sec}{eta}")
+                    .expect("template")
+                    .with_key("eta", eta),
             );
+            b.set_message("reading");
             b
         } else {
             ProgressBar::hidden()
@@ -151,90 +210,152 @@ impl Progress for Bar {
     fn advance(&self, bytes: u64) {
         self.0.inc(bytes);
     }
+    fn stage(&self, stage: &str) {
+        // Reading is done: the bar stays full while the later stages run.
+        if let Some(len) = self.0.length() {
+            self.0.set_position(len);
+        }
+        self.0.set_message(stage.to_string());
+    }
     fn finish(&self) {
         self.0.finish_and_clear();
     }
 }
 
 /// Rows read = used + rejected: per kind of file, then each file that had rejected rows.
-fn print_inputs(inputs: &Inputs) {
+fn inputs_detail(inputs: &Inputs) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("Inputs by kind:\n");
     let mut kinds: Vec<&str> = inputs.files.iter().map(|f| f.kind.as_str()).collect();
     kinds.sort();
     kinds.dedup();
     for kind in kinds {
         let files: Vec<_> = inputs.files.iter().filter(|f| f.kind == kind).collect();
         let sum = |g: &dyn Fn(&orderhealth::summary::InputFileSummary) -> u64| files.iter().map(|f| g(f)).sum::<u64>();
-        println!(
-            "  {kind}: {} files, {} rows read = {} used + {} rejected",
-            files.len(),
-            sum(&|f| f.rows_read),
-            sum(&|f| f.rows_used),
-            sum(&|f| f.rows_rejected)
+        let _ = writeln!(
+            s,
+            "  {kind}: {}, {} read = {} used + {} rejected",
+            count(files.len() as i64, "file", "files"),
+            count(sum(&|f| f.rows_read) as i64, "row", "rows"),
+            thousands(sum(&|f| f.rows_used) as i64),
+            thousands(sum(&|f| f.rows_rejected) as i64)
         );
         let mut unknown: Vec<&str> = files.iter().flat_map(|f| f.unknown_columns.iter().map(String::as_str)).collect();
         unknown.sort();
         unknown.dedup();
         if !unknown.is_empty() {
-            println!("    unknown columns ignored: {}", unknown.join(", "));
+            let _ = writeln!(s, "    unknown columns ignored: {}", unknown.join(", "));
         }
     }
-    const SHOWN: usize = 20;
-    let with_rejects: Vec<_> = inputs.files.iter().filter(|f| f.rows_rejected > 0).collect();
-    for f in with_rejects.iter().take(SHOWN) {
-        println!(
-            "  {} ({}): {} rows read = {} used + {} rejected",
-            f.path, f.kind, f.rows_read, f.rows_used, f.rows_rejected
+    for f in inputs.files.iter().filter(|f| f.rows_rejected > 0) {
+        let _ = writeln!(
+            s,
+            "  {} ({}): {} read = {} used + {} rejected",
+            f.path,
+            f.kind,
+            count(f.rows_read as i64, "row", "rows"),
+            thousands(f.rows_used as i64),
+            thousands(f.rows_rejected as i64)
         );
     }
-    if with_rejects.len() > SHOWN {
-        println!(
-            "  ... and {} more files with rejected rows (per-file counts in summary.json)",
-            with_rejects.len() - SHOWN
+    s
+}
+
+/// Files passed over: a few examples, all of them with `--verbose` (and in summary.json).
+fn warn_skipped(skipped: &[SkippedFile], verbose: bool) {
+    const EXAMPLES: usize = 3;
+    if skipped.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let shown = if verbose { skipped.len() } else { EXAMPLES.min(skipped.len()) };
+    let _ = writeln!(
+        err,
+        "warning: skipped {} that orderhealth does not read{}:",
+        count(skipped.len() as i64, "file", "files"),
+        if shown < skipped.len() { ", for example" } else { "" }
+    );
+    for s in &skipped[..shown] {
+        let _ = writeln!(err, "  {}: {}", s.path, s.reason);
+    }
+    if shown < skipped.len() {
+        let _ = writeln!(
+            err,
+            "  … and {} more (--verbose lists them; all are in summary.json)",
+            thousands((skipped.len() - shown) as i64)
         );
     }
 }
 
+/// Prints to standard output. A closed pipe is not an error (`| head`): `Ok(false)` says
+/// the reader went away.
+fn print_out(text: &str) -> std::io::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
     let result = match &cli.command {
         Command::Report { common, fail_on_breach } => run_report(&common.run_options(), &Bar::new()).map(|outcome| {
-            for s in &outcome.summary.skipped_files {
-                eprintln!("warning: skipped {}: {}", s.path, s.reason);
+            warn_skipped(&outcome.summary.skipped_files, common.verbose);
+            let mut text = orderhealth::verdict::render(&outcome.summary, &common.out, color_stdout());
+            if common.verbose {
+                text.push_str(&inputs_detail(&outcome.summary.inputs));
             }
-            print!("{}", outcome.summary.render());
-            print_inputs(&outcome.summary.inputs);
-            println!("reports written to {}", common.out.display());
-            if *fail_on_breach && outcome.summary.breach() {
-                eprintln!("a metric is BAD in its latest window (--fail-on-breach)");
+            let code = if *fail_on_breach && outcome.summary.breach() {
+                let _ = writeln!(std::io::stderr(), "a metric is BAD in its current window (--fail-on-breach)");
                 ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS
-            }
+            };
+            (text, code)
         }),
         Command::Orders { common } => run_orders(&common.run_options(), &Bar::new()).map(|outcome| {
-            for s in &outcome.skipped {
-                eprintln!("warning: skipped {}: {}", s.path, s.reason);
-            }
-            println!(
-                "{} orders; {} rows read, {} rejected; {} files skipped",
-                outcome.orders,
-                outcome.inputs.rows_read,
-                outcome.inputs.rows_rejected,
-                outcome.skipped.len()
+            warn_skipped(&outcome.skipped, common.verbose);
+            let mut text = format!(
+                "{}; {} read, {} rejected; {} skipped\n",
+                count(outcome.orders as i64, "order", "orders"),
+                count(outcome.inputs.rows_read as i64, "row", "rows"),
+                thousands(outcome.inputs.rows_rejected as i64),
+                count(outcome.skipped.len() as i64, "file", "files")
             );
-            print_inputs(&outcome.inputs);
-            for w in &outcome.written {
-                println!("wrote {}", w.display());
+            if common.verbose {
+                text.push_str(&inputs_detail(&outcome.inputs));
             }
-            ExitCode::SUCCESS
+            for w in &outcome.written {
+                text.push_str(&format!("wrote {}\n", w.display()));
+            }
+            (text, ExitCode::SUCCESS)
         }),
-        Command::Generate(args) => generate::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Generate(args) => generate::run(args).map(|text| (text, ExitCode::SUCCESS)),
     };
     match result {
-        Ok(code) => code,
+        Ok((text, code)) => match print_out(&text) {
+            Ok(_) => code,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: cannot write to standard output: {e}");
+                ExitCode::from(1)
+            }
+        },
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            let code = if e.downcast_ref::<UsageError>().is_some() { 2 } else { 1 };
+            let _ = writeln!(std::io::stderr(), "error: {}", orderhealth::messages::error_message(&e));
+            ExitCode::from(code)
         }
     }
 }

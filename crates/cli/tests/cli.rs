@@ -22,40 +22,155 @@ fn report_prints_the_summary_and_writes_every_table() {
         .args(["--as-of", "2026-03-20T00:00:00Z"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("UK\n  cancel rate     2026-03-04 .. 2026-03-10     2.50%   BAD  (40 orders)"))
-        .stdout(predicate::str::contains("auto-cancel: 1 auto-cancelled, 0 overdue, 0 at risk"))
+        // As of 03-20 the UK's only busy week (03-04 .. 03-10, 2.5%) is past: its current
+        // window is empty.
+        .stdout(
+            predicate::str::is_match(
+                r"\nUK  cancellation rate, 7 days  2026-03-14 \.\. 2026-03-20 +- +0/0  < 2\.5%  NONE\n",
+            )
+            .unwrap(),
+        )
         // Not a terminal: no progress bar, nothing on stderr.
         .stderr("");
-    for table in ["cancel_rate", "cancel_reasons", "auto_cancel", "valid_tracking", "tracking_defects"] {
+    for table in [
+        "cancel_rate",
+        "cancel_reasons",
+        "auto_cancel",
+        "valid_tracking",
+        "tracking_defects",
+        "late_shipment",
+        "cancellations",
+    ] {
         assert!(out.path().join(format!("{table}.parquet")).is_file(), "{table}");
     }
     assert!(out.path().join("summary.json").is_file());
     assert_eq!(std::fs::read_to_string(out.path().join("rejected.tsv")).unwrap(), "file\tline\tkind\treason\n");
-    // Nothing left behind under a temporary name.
-    assert!(std::fs::read_dir(out.path()).unwrap().all(|e| !e
-        .unwrap()
-        .file_name()
-        .to_string_lossy()
-        .ends_with(".tmp")));
+    // Nothing left behind under a temporary name, in --out or beside it.
+    for dir in [out.path(), out.path().parent().unwrap()] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(!name.ends_with(".tmp") && !name.contains(".orderhealth-new-"), "{name}");
+        }
+    }
 }
 
 #[test]
 fn fail_on_breach_exits_3_and_still_writes_the_reports() {
     let out = tempfile::tempdir().unwrap();
+    // As of the newest observation (03-19), the UK's 30-day late-shipment window (exactly
+    // 4%) is BAD.
     orderhealth()
-        .args(["report", testdata("metrics/cancel").to_str().unwrap(), "--fail-on-breach", "--format", "csv", "--out"])
+        .args(["report", testdata("metrics/late").to_str().unwrap(), "--fail-on-breach", "--format", "csv", "--out"])
         .arg(out.path())
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("BAD"));
-    assert!(out.path().join("cancel_rate.csv").is_file());
-    // Only the latest windows count: in the autocancel scenario every latest window is GOOD
-    // even though orders are overdue (auto_cancel rows never set the exit code).
+        .stderr(predicate::str::contains("a metric is BAD in its current window (--fail-on-breach)"));
+    assert!(out.path().join("late_shipment.csv").is_file());
+}
+
+#[test]
+fn fail_on_breach_passes_when_only_an_old_window_was_bad() {
+    // BR's week of 2020-10-20 is 50% (BAD) in cancel_rate; as of 2026-04-17 its current
+    // window is empty and JP's is GOOD. JP's order is open, not yet due: auto_cancel and
+    // late shipment have nothing against it.
+    let out = tempfile::tempdir().unwrap();
     orderhealth()
-        .args(["report", testdata("metrics/autocancel").to_str().unwrap(), "--fail-on-breach", "--out"])
+        .args(["report", testdata("metrics/current").to_str().unwrap(), "--fail-on-breach", "--format", "csv"])
+        .args(["--as-of", "2026-04-17T03:00:00Z", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Verdict: every current window is within its limit (2 marketplaces)"))
+        .stdout(
+            predicate::str::is_match(
+                r"\nBR  cancellation rate, 7 days  2026-04-11 \.\. 2026-04-17 +- +0/0  < 2\.5%  NONE\n",
+            )
+            .unwrap(),
+        );
+    assert!(std::fs::read_to_string(out.path().join("cancel_rate.csv")).unwrap().contains(",0.5,BAD,"));
+}
+
+#[test]
+fn inputs_without_an_order_report_are_exit_1_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(testdata("metrics/tracking/confirmations.txt"), dir.path().join("confirmations.txt")).unwrap();
+    std::fs::copy(testdata("metrics/tracking/scans.tsv"), dir.path().join("scans.tsv")).unwrap();
+    std::fs::copy(testdata("formats-other/settlement.txt"), dir.path().join("settlement.txt")).unwrap();
+    let out = dir.path().join("out");
+    orderhealth()
+        .args(["report", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: no order report among the inputs (an all-orders, new-orders or unshipped report is needed): read 2 files (1 confirmations, 1 scans), skipped 1 file that is not an input; reports not written",
+        ));
+    assert!(!out.exists(), "no reports are written");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "nothing is left beside --out");
+}
+
+#[test]
+fn many_skipped_files_get_a_short_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(testdata("metrics/cancel/2026-03-17-all-orders.txt"), dir.path().join("all-orders.txt")).unwrap();
+    let junk = dir.path().join("junk");
+    std::fs::create_dir(&junk).unwrap();
+    for i in 0..4000 {
+        std::fs::write(junk.join(format!("note-{i:04}.txt")), "hello\n").unwrap();
+    }
+    let out = dir.path().join("out");
+    let run =
+        orderhealth().args(["report", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()]).assert().success();
+    let stderr = String::from_utf8(run.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.starts_with("warning: skipped 4,000 files that orderhealth does not read, for example:\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  … and 3,997 more (--verbose lists them; all are in summary.json)\n"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 5, "{stderr}");
+    let verbose = orderhealth()
+        .args(["report", dir.path().to_str().unwrap(), "--verbose", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(String::from_utf8_lossy(&verbose.get_output().stderr).lines().count(), 4001);
+}
+
+#[test]
+fn a_table_of_another_format_is_removed_and_other_files_are_kept() {
+    let out = tempfile::tempdir().unwrap();
+    let input = testdata("metrics/cancel");
+    orderhealth()
+        .args(["report", input.to_str().unwrap(), "--format", "csv", "--out"])
         .arg(out.path())
         .assert()
         .success();
+    std::fs::write(out.path().join("notes.txt"), "mine\n").unwrap();
+    std::fs::create_dir(out.path().join("archive")).unwrap();
+    std::fs::write(out.path().join("archive/old.csv"), "x\n").unwrap();
+    orderhealth()
+        .args(["report", input.to_str().unwrap(), "--format", "json", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let mut names: Vec<String> =
+        std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "archive",
+            "auto_cancel.json",
+            "cancel_rate.json",
+            "cancel_reasons.json",
+            "cancellations.json",
+            "late_shipment.json",
+            "notes.txt",
+            "rejected.tsv",
+            "summary.json",
+            "tracking_defects.json",
+            "valid_tracking.json",
+        ]
+    );
+    assert_eq!(std::fs::read_to_string(out.path().join("archive/old.csv")).unwrap(), "x\n");
 }
 
 #[test]
@@ -64,6 +179,14 @@ fn orders_writes_the_merged_view_and_rejected_rows() {
     orderhealth()
         .args(["orders", testdata("rules").to_str().unwrap(), testdata("formats/bad_rows.txt").to_str().unwrap()])
         .args(["--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("bad_rows.txt (all-orders): 7 rows read = 1 used + 6 rejected").not());
+    // The per-file lines are behind --verbose.
+    orderhealth()
+        .args(["orders", testdata("rules").to_str().unwrap(), testdata("formats/bad_rows.txt").to_str().unwrap()])
+        .args(["--format", "csv", "--verbose", "--out"])
         .arg(out.path())
         .assert()
         .success()
@@ -156,13 +279,16 @@ fn strict_stops_at_the_first_bad_row() {
 
 #[test]
 fn skipped_files_in_a_directory_are_warned_about() {
-    let out = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(testdata("metrics/cancel/2026-03-17-all-orders.txt"), dir.path().join("all-orders.txt")).unwrap();
+    std::fs::copy(testdata("formats-other/settlement.txt"), dir.path().join("settlement.txt")).unwrap();
+    let out = dir.path().join("out");
     orderhealth()
-        .args(["report", testdata("formats-other").to_str().unwrap(), "--out"])
-        .arg(out.path())
+        .args(["report", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()])
         .assert()
         .success()
-        .stderr(predicate::str::contains("warning: skipped").and(predicate::str::contains("settlement.txt")));
+        .stderr(predicate::str::starts_with("warning: skipped 1 file that orderhealth does not read:\n"))
+        .stderr(predicate::str::contains("settlement.txt: not a recognised input"));
 }
 
 #[test]
@@ -219,7 +345,7 @@ fn the_output_directory_is_never_read_as_input() {
             .args(["report", dir.path().to_str().unwrap(), "--format", "csv", "--out", out.to_str().unwrap()])
             .assert()
             .success()
-            .stdout(predicate::str::contains("inputs: 2 files"))
+            .stdout(predicate::str::contains("Inputs: 2 files"))
             .stderr("");
     }
 }
@@ -232,8 +358,12 @@ fn the_bundled_sample_runs_clean() {
         .arg(out.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("inputs: 429 files, 4030 rows read, 0 rejected"))
-        .stdout(predicate::str::contains("auto-cancel: 1 auto-cancelled, 1 overdue, 1 at risk"))
+        .stdout(predicate::str::contains(
+            "Inputs: 429 files, 4,030 rows read = 4,030 used + 0 rejected; 1 file skipped",
+        ))
+        .stdout(predicate::str::contains(
+            "  - 1 open order is past the auto-cancel deadline: ship or cancel it now (see auto_cancel)",
+        ))
         .stderr(predicate::str::contains("warning: skipped").and(predicate::str::contains("settlement-report.txt")));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();

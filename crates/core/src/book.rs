@@ -87,6 +87,9 @@ pub struct OrderState {
     /// `last_updated_ts` of the oldest snapshot showing `Cancelled`.
     pub(crate) cancel_seen: Keyed<Option<Micros>>,
     pub(crate) any_pending: bool,
+    /// The earliest `last_updated_ts` of a snapshot showing a shipped status: when Amazon
+    /// recorded the first confirmation (§3.5).
+    pub(crate) first_shipped_update: Option<Micros>,
     /// Some snapshot shows a status other than Pending or Cancelled (rule 3 of §2.1).
     pub(crate) other_than_pending_or_cancelled: bool,
     pub(crate) events: EventFlags,
@@ -104,6 +107,11 @@ impl OrderState {
             Some(Status::Pending) => self.any_pending = true,
             Some(Status::Cancelled) => older(&mut self.cancel_seen, key, s.last_updated),
             _ => self.other_than_pending_or_cancelled = true,
+        }
+        if status.as_ref().is_some_and(Status::is_shipped) {
+            if let Some(t) = s.last_updated {
+                self.first_shipped_update = Some(self.first_shipped_update.map_or(t, |f| f.min(t)));
+            }
         }
         newer(&mut self.status, key, status);
         newer(&mut self.channel, key, s.channel);

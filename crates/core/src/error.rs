@@ -29,12 +29,67 @@ pub enum InputError {
 
     #[error("{}: no such file or directory", path.display())]
     NotFound { path: PathBuf },
+
+    /// §1.5: inputs in which no file is an order report (a wrong folder, only confirmations).
+    #[error(
+        "no order report among the inputs (an all-orders, new-orders or unshipped report is needed): {}; reports not written",
+        found_text(*read, kinds, *skipped)
+    )]
+    NoOrderReport { read: usize, kinds: Vec<(String, usize)>, skipped: usize },
 }
+
+fn found_text(read: usize, kinds: &[(String, usize)], skipped: usize) -> String {
+    let files = |n: usize| if n == 1 { "1 file".to_string() } else { format!("{n} files") };
+    let mut s = match read {
+        0 => "found no file orderhealth reads".to_string(),
+        n => {
+            let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            format!("read {} ({})", files(n), kinds.join(", "))
+        }
+    };
+    if skipped > 0 {
+        let what = if skipped == 1 { "is not an input" } else { "are not inputs" };
+        s.push_str(&format!(", skipped {} that {what}", files(skipped)));
+    }
+    s
+}
+
+/// How much of a list of columns an error shows: a 200 MB line is not a header.
+const MAX_LIST: usize = 300;
 
 fn list(items: &[String]) -> String {
     if items.is_empty() {
-        "(none)".to_string()
-    } else {
-        items.join(", ")
+        return "(none)".to_string();
     }
+    let mut shown = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let item = printable(item, MAX_LIST);
+        if shown.len() + item.len() > MAX_LIST && i > 0 {
+            shown.push_str(&format!(" … and {} more", items.len() - i));
+            return shown;
+        }
+        if i > 0 {
+            shown.push_str(", ");
+        }
+        shown.push_str(&item);
+    }
+    shown
+}
+
+/// `text` safe to print on a terminal and at most about `max` characters: control and
+/// other invisible characters shown as `\u{…}`, the rest cut with `…`.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || orderhealth_carriers::is_hidden_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -53,15 +53,30 @@ pub struct Loaded {
     pub skipped: Vec<Skipped>,
 }
 
-/// The files behind the arguments: files as named, directories walked recursively, the
-/// output directory left out; sorted by path (code-point order) and each read once.
-pub fn collect_inputs(args: &[PathBuf], out_dir: Option<&Path>) -> Result<Vec<InputFile>, InputError> {
+/// The marker in the names of the staging directories a run writes beside its output
+/// directory; such directories are never inputs.
+pub const STAGING_MARK: &str = ".orderhealth-new-";
+
+/// The files behind the arguments, and the entries of directories that were passed over.
+#[derive(Debug, Default)]
+pub struct InputFiles {
+    pub files: Vec<InputFile>,
+    /// Dangling links, link loops, unreadable entries, special files.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The files behind the arguments: files as named, directories walked recursively (links
+/// followed, each directory once: a link back to an ancestor is skipped, not followed
+/// forever), the output directory left out; sorted by path (code-point order) and each
+/// read once.
+pub fn collect_inputs(args: &[PathBuf], out_dir: Option<&Path>) -> Result<InputFiles, InputError> {
     let out_dir = out_dir.and_then(|d| d.canonicalize().ok());
     let mut found = Vec::new();
+    let mut skipped = Vec::new();
     for arg in args {
         let meta = std::fs::metadata(arg).map_err(|_| InputError::NotFound { path: arg.clone() })?;
         if meta.is_dir() {
-            walk(arg, out_dir.as_deref(), &mut found)?;
+            walk(arg, out_dir.as_deref(), &mut found, &mut skipped)?;
         } else {
             found.push(InputFile { path: arg.clone(), named: true });
         }
@@ -81,23 +96,48 @@ pub fn collect_inputs(args: &[PathBuf], out_dir: Option<&Path>) -> Result<Vec<In
             }
         }
     }
-    Ok(files)
+    skipped.sort_by(|a: &Skipped, b: &Skipped| a.path.cmp(&b.path));
+    Ok(InputFiles { files, skipped })
 }
 
-fn walk(dir: &Path, out_dir: Option<&Path>, found: &mut Vec<InputFile>) -> Result<(), InputError> {
-    if out_dir.is_some_and(|o| dir.canonicalize().is_ok_and(|d| d == o)) {
-        return Ok(());
-    }
-    let io = |e| InputError::Io { path: dir.to_path_buf(), source: e };
-    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(io)?.collect::<Result<_, _>>().map_err(io)?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let ty = entry.file_type().map_err(io)?;
-        if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
-            walk(&path, out_dir, found)?;
-        } else {
-            found.push(InputFile { path, named: false });
+fn walk(
+    dir: &Path,
+    out_dir: Option<&Path>,
+    found: &mut Vec<InputFile>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), InputError> {
+    let is_out = |p: &Path| out_dir.is_some_and(|o| p.canonicalize().is_ok_and(|d| d == o));
+    let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+        !(e.file_type().is_dir()
+            && (e.file_name().to_str().is_some_and(|n| n.starts_with('.') && n.contains(STAGING_MARK))
+                || is_out(e.path())))
+    });
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_dir() => {}
+            Ok(e) if e.file_type().is_file() => found.push(InputFile { path: e.into_path(), named: false }),
+            Ok(e) => skipped.push(Skipped {
+                path: e.path().display().to_string(),
+                reason: "not a regular file (a device, pipe or socket)".into(),
+            }),
+            Err(e) if e.depth() == 0 => {
+                let source = e.into_io_error().unwrap_or_else(|| std::io::Error::other("unreadable"));
+                return Err(InputError::Io { path: dir.to_path_buf(), source });
+            }
+            Err(e) => {
+                let path = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+                let reason = if let Some(ancestor) = e.loop_ancestor() {
+                    format!("a link back to {}, already read (not followed again)", ancestor.display())
+                } else if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) {
+                    "a link to nothing (dangling)".to_string()
+                } else {
+                    match e.io_error() {
+                        Some(io) => format!("cannot be read: {io}"),
+                        None => "cannot be read".to_string(),
+                    }
+                };
+                skipped.push(Skipped { path, reason });
+            }
         }
     }
     Ok(())
@@ -105,7 +145,8 @@ fn walk(dir: &Path, out_dir: Option<&Path>, found: &mut Vec<InputFile>) -> Resul
 
 /// Reads every file (in parallel) and folds it into one book. The first error in input
 /// order stops the run; unrecognised files found in directories are skipped.
-pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
+pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
+    let files = &inputs.files;
     let shards: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
     type Outcome = Result<Result<(FileSummary, Vec<Rejected>), Skipped>, InputError>;
     let outcomes: Vec<Outcome> = files
@@ -153,7 +194,8 @@ pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             Ok(Ok((summary, read.rejected)))
         })
         .collect();
-    let mut loaded = Loaded { book: Book::default(), files: Vec::new(), rejected: Vec::new(), skipped: Vec::new() };
+    let mut loaded =
+        Loaded { book: Book::default(), files: Vec::new(), rejected: Vec::new(), skipped: inputs.skipped.clone() };
     for outcome in outcomes {
         match outcome? {
             Ok((summary, rejected)) => {
@@ -163,6 +205,7 @@ pub fn load(files: &[InputFile], opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             Err(skipped) => loaded.skipped.push(skipped),
         }
     }
+    loaded.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     loaded.book = Book::from_shards(shards.into_iter().map(|s| s.into_inner().expect("shard lock")).collect());
     Ok(loaded)
 }

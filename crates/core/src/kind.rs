@@ -64,6 +64,11 @@ impl FileKind {
         FileKind::Catalog,
     ];
 
+    /// An order report of §1.1 (a run needs at least one).
+    pub fn is_order_report(self) -> bool {
+        matches!(self, FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped)
+    }
+
     /// The name used in `rejected.tsv`, the summary and error messages (§5.6).
     pub fn as_str(self) -> &'static str {
         match self {

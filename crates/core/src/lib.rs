@@ -9,10 +9,12 @@
 //! output by the `orderhealth` crate.
 
 pub mod book;
+pub mod current;
 pub mod daily;
 pub mod error;
 pub mod inputs;
 pub mod kind;
+pub mod limits;
 pub mod marketplace;
 pub mod policy;
 pub mod read;
@@ -26,9 +28,9 @@ pub mod view;
 /// ids a run holds cost no allocation each.
 pub type Text = compact_str::CompactString;
 
-pub use daily::{cancel_days, CancelCounts, CancelDay};
+pub use daily::{cancel_days, late_days, CancelCounts, CancelDay, LateCounts, LateDay};
 pub use error::InputError;
-pub use inputs::{collect_inputs, load, FileSummary, InputFile, Loaded, Skipped};
+pub use inputs::{collect_inputs, load, FileSummary, InputFile, InputFiles, Loaded, Skipped};
 pub use kind::FileKind;
 pub use marketplace::{Marketplace, SalesChannel};
 pub use policy::Policy;
@@ -36,4 +38,4 @@ pub use read::{ReadOptions, Rejected};
 pub use source::EncodingChoice;
 pub use status::{Channel, Status};
 pub use tracking::{Package, Tracking, TrackingDay};
-pub use view::{AutoState, Basis, Class, OrderView, View, ViewOptions};
+pub use view::{AutoState, Basis, Class, Lateness, OrderView, View, ViewOptions};

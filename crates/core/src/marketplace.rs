@@ -64,7 +64,8 @@ impl SalesChannel {
         if let Some(i) = MARKETPLACES.iter().position(|m| m.1.eq_ignore_ascii_case(v)) {
             return SalesChannel::Amazon(Marketplace(i as u8));
         }
-        if v.len() >= 10 && v[..10].eq_ignore_ascii_case("non-amazon") {
+        // Compared as bytes: a value whose 10th byte falls inside a character is no panic.
+        if v.as_bytes().get(..10).is_some_and(|p| p.eq_ignore_ascii_case(b"non-amazon")) {
             SalesChannel::NonAmazon
         } else {
             SalesChannel::Unsupported
@@ -90,6 +91,8 @@ mod tests {
         assert_eq!(SalesChannel::parse("non-amazon US"), SalesChannel::NonAmazon);
         assert_eq!(SalesChannel::parse("Amazon.com.xx"), SalesChannel::Unsupported);
         assert_eq!(SalesChannel::parse("eBay"), SalesChannel::Unsupported);
+        assert_eq!(SalesChannel::parse("Amazon.fré"), SalesChannel::Unsupported);
+        assert_eq!(SalesChannel::parse("Non-Amazoné"), SalesChannel::NonAmazon);
         assert_eq!(Marketplace::from_code("jp").unwrap().zone(), Tz::Asia__Tokyo);
         assert_eq!(parse_zone("UTC"), Some(Tz::UTC));
     }

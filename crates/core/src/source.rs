@@ -67,6 +67,17 @@ pub enum EncodingChoice {
     Cp932,
 }
 
+impl EncodingChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EncodingChoice::Auto => "auto",
+            EncodingChoice::Utf8 => "utf-8",
+            EncodingChoice::Windows1252 => "windows-1252",
+            EncodingChoice::Cp932 => "cp932",
+        }
+    }
+}
+
 impl std::str::FromStr for EncodingChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -107,6 +107,25 @@ pub fn local_day(ts: Micros, zone: Tz) -> i32 {
     (secs + offset).div_euclid(86_400) as i32
 }
 
+/// The first instant of a local day in a zone: 00:00 local, or the first valid local time
+/// after it where a DST change skips midnight.
+pub fn local_midnight(day: i32, zone: Tz) -> Micros {
+    let utc_midnight = day as i64 * 86_400;
+    // The offset at UTC midnight is the offset at local midnight unless a change falls in
+    // between; one correction step settles it.
+    let offset_at = |secs: i64| -> i64 {
+        let utc = DateTime::<Utc>::from_timestamp(secs, 0).expect("instant in range");
+        zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as i64
+    };
+    let mut guess = utc_midnight - offset_at(utc_midnight);
+    guess = utc_midnight - offset_at(guess);
+    // A skipped midnight: the guess lands on the previous local day; the next hour is the first.
+    while local_day(guess * MICROS_PER_SECOND, zone) < day {
+        guess += 3600;
+    }
+    guess * MICROS_PER_SECOND
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ`, fractional seconds truncated (SPEC §5.6).
 pub fn format_instant(ts: Micros) -> String {
     let secs = ts.div_euclid(MICROS_PER_SECOND);
@@ -151,6 +170,18 @@ mod tests {
         assert_eq!(date_of(epoch_days(d)), d);
         assert_eq!(parse_as_of("2026-03-08"), parse_instant("2026-03-08T00:00:00Z"));
         assert_eq!(parse_date("2026-3-08"), None);
+    }
+
+    #[test]
+    fn local_midnight_is_the_first_instant_of_the_local_day() {
+        let la: Tz = "America/Los_Angeles".parse().unwrap();
+        let day = |s: &str| epoch_days(parse_date(s).unwrap());
+        assert_eq!(local_midnight(day("2026-03-08"), la), parse_instant("2026-03-08T08:00:00Z").unwrap());
+        assert_eq!(local_midnight(day("2026-03-09"), la), parse_instant("2026-03-09T07:00:00Z").unwrap());
+        assert_eq!(local_midnight(day("2026-03-09"), Tz::Asia__Tokyo), parse_instant("2026-03-08T15:00:00Z").unwrap());
+        // São Paulo skipped midnight on 2018-11-04: the day began at 01:00 local (-02:00).
+        let sp: Tz = "America/Sao_Paulo".parse().unwrap();
+        assert_eq!(local_midnight(day("2018-11-04"), sp), parse_instant("2018-11-04T03:00:00Z").unwrap());
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct Tracking<'a> {
     /// Sorted by order id, ship day, tracking number, carrier.
     pub defective: Vec<Package<'a>>,
     pub left_out: ConfirmationCounts,
+    /// Per (marketplace, day) over all categories, each package once (category `""`): for
+    /// display only — the table has no all-categories row (§5.6).
+    pub totals: Vec<TrackingDay<'a>>,
 }
 
 type DayKey<'a> = (Marketplace, &'a str, i32);
@@ -76,6 +79,7 @@ type DayKey<'a> = (Marketplace, &'a str, i32);
 #[derive(Default)]
 struct Partial<'a> {
     days: FxHashMap<DayKey<'a>, TrackingDay<'a>>,
+    totals: FxHashMap<DayKey<'a>, TrackingDay<'a>>,
     defective: Vec<Package<'a>>,
     left_out: ConfirmationCounts,
     carriers: CarrierMemo,
@@ -84,35 +88,51 @@ struct Partial<'a> {
 impl<'a> Partial<'a> {
     fn count(&mut self, p: &Package<'a>) {
         for &category in &p.categories {
-            let day = self.days.entry((p.marketplace, category, p.ship_day)).or_insert(TrackingDay {
-                marketplace: p.marketplace,
-                category,
-                day: p.ship_day,
-                packages: 0,
-                valid: 0,
-                defects: [0; 7],
-            });
-            day.packages += 1;
-            match p.defect {
-                None => day.valid += 1,
-                Some(d) => day.defects[Defect::ALL.iter().position(|x| *x == d).expect("a defect")] += 1,
-            }
+            count_into(&mut self.days, p, category);
         }
+        count_into(&mut self.totals, p, "");
     }
 
     fn merge(mut self, other: Partial<'a>) -> Partial<'a> {
-        for (k, v) in other.days {
-            let day = self.days.entry(k).or_insert(TrackingDay { packages: 0, valid: 0, defects: [0; 7], ..v });
-            day.packages += v.packages;
-            day.valid += v.valid;
-            for (a, b) in day.defects.iter_mut().zip(v.defects) {
-                *a += b;
-            }
-        }
+        merge_days(&mut self.days, other.days);
+        merge_days(&mut self.totals, other.totals);
         self.defective.extend(other.defective);
         self.left_out = self.left_out.add(other.left_out);
         self
     }
+}
+
+fn count_into<'a>(days: &mut FxHashMap<DayKey<'a>, TrackingDay<'a>>, p: &Package<'a>, category: &'a str) {
+    let day = days.entry((p.marketplace, category, p.ship_day)).or_insert(TrackingDay {
+        marketplace: p.marketplace,
+        category,
+        day: p.ship_day,
+        packages: 0,
+        valid: 0,
+        defects: [0; 7],
+    });
+    day.packages += 1;
+    match p.defect {
+        None => day.valid += 1,
+        Some(d) => day.defects[Defect::ALL.iter().position(|x| *x == d).expect("a defect")] += 1,
+    }
+}
+
+fn merge_days<'a>(into: &mut FxHashMap<DayKey<'a>, TrackingDay<'a>>, from: FxHashMap<DayKey<'a>, TrackingDay<'a>>) {
+    for (k, v) in from {
+        let day = into.entry(k).or_insert(TrackingDay { packages: 0, valid: 0, defects: [0; 7], ..v });
+        day.packages += v.packages;
+        day.valid += v.valid;
+        for (a, b) in day.defects.iter_mut().zip(v.defects) {
+            *a += b;
+        }
+    }
+}
+
+fn sorted_days<'a>(days: FxHashMap<DayKey<'a>, TrackingDay<'a>>) -> Vec<TrackingDay<'a>> {
+    let mut days: Vec<TrackingDay> = days.into_values().collect();
+    days.sort_by(|a, b| (a.marketplace.code(), a.category, a.day).cmp(&(b.marketplace.code(), b.category, b.day)));
+    days
 }
 
 /// Minimum order value (in millionths of a dollar) from which two scans are needed.
@@ -155,9 +175,12 @@ impl<'a> Tracking<'a> {
         defective.par_sort_unstable_by(|a, b| {
             (a.order_id, a.ship_day, a.tracking, a.carrier).cmp(&(b.order_id, b.ship_day, b.tracking, b.carrier))
         });
-        let mut days: Vec<TrackingDay> = partial.days.into_values().collect();
-        days.sort_by(|a, b| (a.marketplace.code(), a.category, a.day).cmp(&(b.marketplace.code(), b.category, b.day)));
-        Tracking { days, defective, left_out: partial.left_out.add(unknown) }
+        Tracking {
+            days: sorted_days(partial.days),
+            totals: sorted_days(partial.totals),
+            defective,
+            left_out: partial.left_out.add(unknown),
+        }
     }
 }
 

@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use crate::book::{Book, OrderState, Shipment};
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::policy::{deadline, Policy};
+use crate::read::ShipDate;
 use crate::status::{Channel, Status};
-use crate::timestamp::{Micros, MICROS_PER_DAY};
+use crate::timestamp::{local_midnight, Micros, MICROS_PER_DAY};
 use crate::Text;
 
 /// Who a cancellation is charged to (§2.1).
@@ -74,6 +75,23 @@ impl AutoState {
     }
 }
 
+/// How an order stands in the late shipment rate (§3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lateness {
+    /// Confirmed at or before its expected ship date.
+    OnTime,
+    /// Confirmed after its expected ship date.
+    Late,
+    /// Open and past its expected ship date: late whenever it is confirmed.
+    Unconfirmed,
+}
+
+impl Lateness {
+    pub fn is_late(self) -> bool {
+        !matches!(self, Lateness::OnTime)
+    }
+}
+
 /// Options that decide classification and deadlines.
 #[derive(Debug, Clone)]
 pub struct ViewOptions {
@@ -117,6 +135,17 @@ pub struct OrderView {
     pub cancelled: bool,
     pub open: bool,
     pub class: Option<Class>,
+    /// The number (1–7) of the §2.1 rule that gave `class`.
+    pub rule: Option<u8>,
+    /// `last_updated_ts` of the oldest snapshot showing `Cancelled`.
+    pub cancel_seen_ts: Option<Micros>,
+    /// When the shipment was first confirmed (§3.5); `None` when not shipped or unknown.
+    pub confirmed_ts: Option<Micros>,
+    /// `None` when the order is not in the late shipment rate.
+    pub lateness: Option<Lateness>,
+    /// A shipped or open MFN Amazon order the late shipment rate cannot judge: no expected
+    /// ship date, or shipped with no known confirmation time.
+    pub late_unjudged: bool,
     pub deadline: Micros,
     pub days_left: i64,
     pub auto_state: Option<AutoState>,
@@ -222,7 +251,21 @@ fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderVie
     let shipped = status.is_shipped() || !o.shipments.is_empty();
     let open = in_metrics && !shipped && !cancelled && status != Status::Pending;
     let deadline = deadline(opts.policy, expected_ship_ts.unwrap_or(purchase_ts), purchase_ts, zone);
-    let class = (in_metrics && cancelled).then(|| classify(&o, deadline));
+    let (class, rule) = match (in_metrics && cancelled).then(|| classify(&o, deadline)) {
+        Some((class, rule)) => (Some(class), Some(rule)),
+        None => (None, None),
+    };
+    let cancel_seen_ts = o.cancel_seen.as_ref().and_then(|(_, t)| *t);
+    let confirmed_ts = shipped.then(|| confirmed_at(&o, zone)).flatten();
+    let judged_shipped = in_metrics && shipped && !cancelled;
+    let lateness = match expected_ship_ts {
+        Some(expected) if judged_shipped => {
+            confirmed_ts.map(|c| if c > expected { Lateness::Late } else { Lateness::OnTime })
+        }
+        Some(expected) if open && expected < as_of => Some(Lateness::Unconfirmed),
+        _ => None,
+    };
+    let late_unjudged = (judged_shipped || open) && (expected_ship_ts.is_none() || (shipped && confirmed_ts.is_none()));
     let days_left = (deadline - as_of).div_euclid(MICROS_PER_DAY);
     let auto_state = if class == Some(Class::Auto) {
         Some(AutoState::AutoCancelled)
@@ -251,6 +294,11 @@ fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderVie
         cancelled,
         open,
         class,
+        rule,
+        cancel_seen_ts,
+        confirmed_ts,
+        lateness,
+        late_unjudged,
         deadline,
         days_left,
         auto_state,
@@ -262,23 +310,37 @@ fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderVie
     }
 }
 
-/// §2.1: the first rule that matches.
-fn classify(o: &OrderState, deadline: Micros) -> Class {
+/// §3.5: the first confirmation Amazon recorded — the earliest `last_updated_ts` of a
+/// shipped snapshot, else the earliest confirmation ship-date (a date is 00:00 local).
+fn confirmed_at(o: &OrderState, zone: Tz) -> Option<Micros> {
+    o.first_shipped_update.or_else(|| {
+        o.shipments
+            .iter()
+            .map(|s| match s.ship {
+                ShipDate::At(t) => t,
+                ShipDate::Day(d) => local_midnight(d, zone),
+            })
+            .min()
+    })
+}
+
+/// §2.1: the first rule that matches, and its number.
+fn classify(o: &OrderState, deadline: Micros) -> (Class, u8) {
     let e = &o.events;
     let cancel_seen = o.cancel_seen.as_ref().and_then(|(_, t)| *t);
     if o.buyer_requested || e.buyer {
-        Class::Buyer
+        (Class::Buyer, 1)
     } else if e.seller || o.feed_row {
-        Class::Seller
+        (Class::Seller, 2)
     } else if o.any_pending && !o.other_than_pending_or_cancelled {
-        Class::Pending
+        (Class::Pending, 3)
     } else if e.amazon_auto {
-        Class::Auto
+        (Class::Auto, 4)
     } else if e.amazon_other {
-        Class::Amazon
+        (Class::Amazon, 5)
     } else if !e.any && cancel_seen.is_some_and(|t| t >= deadline) {
-        Class::Auto
+        (Class::Auto, 6)
     } else {
-        Class::Seller
+        (Class::Seller, 7)
     }
 }

@@ -1,9 +1,10 @@
 //! The cancellation-rate report (SPEC §3.1, §5.4): `cancel_rate` and `cancel_reasons`.
 
+use orderhealth_core::limits::{CANCEL_RATE, CANCEL_RATE_WINDOW};
 use orderhealth_core::{CancelCounts, CancelDay, OrderView};
 use polars::prelude::*;
 
-use crate::tables::{self, frame, select_in_order, sort_by, strings};
+use crate::tables::{self, frame, limit_status, ratio, select_in_order, sort_by, strings};
 use crate::windows::{rolling_windows, DAY};
 
 const COUNTS: &[&str] = &["orders", "seller_cancelled", "auto_cancelled", "buyer_excluded", "projected_cancelled"];
@@ -24,26 +25,14 @@ fn day_counts(days: &[CancelDay]) -> PolarsResult<DataFrame> {
     ])
 }
 
-/// `rate` = part / whole, null when whole is 0.
-pub fn ratio(part: Expr, whole: &str) -> Expr {
-    when(col(whole).eq(lit(0i64)))
-        .then(lit(Null {}).cast(DataType::Float64))
-        .otherwise(part.cast(DataType::Float64) / col(whole).cast(DataType::Float64))
-}
-
 pub fn cancel_rate(days: &[CancelDay]) -> PolarsResult<DataFrame> {
     let charged = || col("seller_cancelled") + col("auto_cancelled");
     let (by, options) = sort_by(&["marketplace", "window_end"]);
-    rolling_windows(day_counts(days)?.lazy(), &["marketplace"], COUNTS, 7)?
+    rolling_windows(day_counts(days)?.lazy(), &["marketplace"], COUNTS, CANCEL_RATE_WINDOW)?
         .with_columns([
             ratio(charged(), "orders").alias("rate"),
             // Integer comparison: 40 × cancelled ≥ orders is rate ≥ 2.5%, with no rounding.
-            when(col("orders").eq(lit(0i64)))
-                .then(lit("NONE"))
-                .when((lit(40i64) * charged()).gt_eq(col("orders")))
-                .then(lit("BAD"))
-                .otherwise(lit("GOOD"))
-                .alias("status"),
+            limit_status(&CANCEL_RATE, charged(), "orders").alias("status"),
             ratio(charged() + col("projected_cancelled"), "orders").alias("projected_rate"),
         ])
         .select(select_in_order(tables::CANCEL_RATE_COLUMNS))

@@ -4,20 +4,25 @@
 //! The core hands over plain vectors (one merged row per order, one judged row per
 //! package); this crate turns them into polars frames and runs one small lazy plan per
 //! report ([`cancel_rate`], [`auto_cancel`], [`valid_tracking`]), all sharing the rolling
-//! day windows of [`windows`]. [`run`] computes the three reports concurrently from one read
-//! of the inputs and [`output`] writes them atomically. Table names and column orders live
-//! in [`tables`].
+//! day windows of [`windows`], plus [`late_shipment`] and the evidence tables
+//! [`cancellations`]. [`run`] computes the reports concurrently from one read of the inputs
+//! and [`output`] swaps them into `--out` as a whole. Table names and column orders live in
+//! [`tables`]; [`summary`] and [`verdict`] are what a person reads.
 
 pub mod auto_cancel;
 pub mod cancel_rate;
+pub mod cancellations;
+pub mod late_shipment;
+pub mod messages;
 pub mod orders;
 pub mod output;
 pub mod run;
 pub mod summary;
 pub mod tables;
 pub mod valid_tracking;
+pub mod verdict;
 pub mod windows;
 
 pub use output::Format;
-pub use run::{run_orders, run_report, OrdersOutcome, Progress, Quiet, ReportOutcome, RunOptions};
+pub use run::{run_orders, run_report, OrdersOutcome, Progress, Quiet, ReportOutcome, Reports, RunOptions, UsageError};
 pub use summary::Summary;

@@ -1,17 +1,27 @@
-//! The two jobs: `orders` (the merged view) and `report` (the three reports, concurrently,
-//! from one read of the inputs).
+//! The two jobs: `orders` (the merged view) and `report` (every report, concurrently, from
+//! one read of the inputs). Both write through an [`OutputSet`], so `--out` changes as a
+//! whole.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use orderhealth_core::current::{current_cancel, current_late, current_tracking, Today};
+use orderhealth_core::limits::LATE_SHIPMENT_WINDOWS;
 use orderhealth_core::timestamp::format_instant;
 use orderhealth_core::{
-    cancel_days, collect_inputs, load, AutoState, Loaded, ReadOptions, Tracking, View, ViewOptions,
+    cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, ReadOptions, Tracking, View,
+    ViewOptions,
 };
+use polars::prelude::DataFrame;
+use rayon::prelude::*;
 
-use crate::output::{write_rejected, write_table, Format};
-use crate::summary::{latest_windows, skipped_files, AutoCancelCounts, Inputs, Latest, Summary};
-use crate::{auto_cancel, cancel_rate, tables, valid_tracking};
+use crate::output::{write_rejected, Format, OutputSet};
+use crate::summary::{
+    skipped_files, AutoCancelCounts, CancelWindow, Inputs, LateWindow, MarketplaceCurrent, Settings, Summary,
+    TrackingWindow,
+};
+use crate::{auto_cancel, cancel_rate, cancellations, late_shipment, tables, valid_tracking};
 
 /// Everything a run needs to know.
 #[derive(Debug, Clone)]
@@ -25,10 +35,18 @@ pub struct RunOptions {
     pub scan_grace_days: i64,
 }
 
-/// What a progress display is told: total bytes to read, then bytes as they are read.
+/// A mistake in the command line that reading cannot fix (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// What a progress display is told: total bytes to read, then bytes as they are read, then
+/// the later stages by name.
 pub trait Progress: Sync {
     fn start(&self, total_bytes: u64);
     fn advance(&self, bytes: u64);
+    /// Reading is done; `stage` (merging, reports, writing) runs next.
+    fn stage(&self, _stage: &str) {}
     fn finish(&self);
 }
 
@@ -47,16 +65,54 @@ struct Prepared {
     view: View,
 }
 
+/// `--out` must not be an input directory or hold one: the run would write into its inputs.
+fn refuse_out_over_inputs(opts: &RunOptions) -> Result<()> {
+    let Ok(out) = opts.out.canonicalize() else { return Ok(()) };
+    for input in &opts.inputs {
+        let Ok(input_path) = input.canonicalize() else { continue };
+        if input_path.is_dir() && input_path.starts_with(&out) {
+            let relation = if input_path == out { "is" } else { "holds" };
+            return Err(UsageError(format!(
+                "--out {} {relation} the input directory {}: reports would be written into the inputs; choose another --out",
+                opts.out.display(),
+                input.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
 fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
-    std::fs::create_dir_all(&opts.out)
-        .with_context(|| format!("{}: cannot create output directory", opts.out.display()))?;
     let files = collect_inputs(&opts.inputs, Some(&opts.out))?;
-    progress.start(files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
+    progress.start(files.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
     let loaded = load(&files, &opts.read, &|n| progress.advance(n));
-    progress.finish();
     let mut loaded = loaded?;
+    require_an_order_report(&loaded)?;
+    progress.stage("merging");
     let view = View::build(&mut loaded.book, &opts.view);
     Ok(Prepared { loaded, view })
+}
+
+/// §1.5: inputs without a single order report are a wrong folder, not an empty account.
+fn require_an_order_report(loaded: &Loaded) -> Result<(), InputError> {
+    if loaded.files.iter().any(|f| f.kind.is_order_report()) {
+        return Ok(());
+    }
+    let mut kinds: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for f in &loaded.files {
+        *kinds.entry(f.kind.as_str()).or_default() += 1;
+    }
+    Err(InputError::NoOrderReport {
+        read: loaded.files.len(),
+        kinds: kinds.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+        skipped: loaded.skipped.len(),
+    })
+}
+
+fn begin(opts: &RunOptions) -> Result<OutputSet> {
+    refuse_out_over_inputs(opts)?;
+    OutputSet::begin(&opts.out, opts.format)
 }
 
 /// What `orders` did.
@@ -69,10 +125,14 @@ pub struct OrdersOutcome {
 }
 
 pub fn run_orders(opts: &RunOptions, progress: &dyn Progress) -> Result<OrdersOutcome> {
+    let set = begin(opts)?;
     let p = prepare(opts, progress)?;
+    progress.stage("writing");
     let df = crate::orders::orders_table(&p.view.orders)?;
-    let written =
-        vec![write_table(&opts.out, tables::ORDERS, &df, opts.format)?, write_rejected(&opts.out, &p.loaded.rejected)?];
+    set.write_table(tables::ORDERS, &df)?;
+    write_rejected(&set, &p.loaded.rejected)?;
+    let written = set.commit()?;
+    progress.finish();
     Ok(OrdersOutcome {
         inputs: Inputs::new(&p.loaded.files),
         skipped: skipped_files(&p.loaded.skipped),
@@ -81,52 +141,118 @@ pub fn run_orders(opts: &RunOptions, progress: &dyn Progress) -> Result<OrdersOu
     })
 }
 
+/// Every table of a report run, computed from one view.
+pub struct Reports {
+    pub cancel_rate: DataFrame,
+    pub cancel_reasons: DataFrame,
+    pub auto_cancel: DataFrame,
+    pub valid_tracking: DataFrame,
+    pub tracking_defects: DataFrame,
+    pub late_shipment: DataFrame,
+    pub cancellations: DataFrame,
+}
+
+impl Reports {
+    /// (table name, frame), in the order of [`tables::REPORT_TABLES`].
+    pub fn tables(&self) -> [(&'static str, &DataFrame); 7] {
+        [
+            (tables::CANCEL_RATE, &self.cancel_rate),
+            (tables::CANCEL_REASONS, &self.cancel_reasons),
+            (tables::AUTO_CANCEL, &self.auto_cancel),
+            (tables::VALID_TRACKING, &self.valid_tracking),
+            (tables::TRACKING_DEFECTS, &self.tracking_defects),
+            (tables::LATE_SHIPMENT, &self.late_shipment),
+            (tables::CANCELLATIONS, &self.cancellations),
+        ]
+    }
+}
+
 /// What `report` did.
-#[derive(Debug)]
 pub struct ReportOutcome {
     pub summary: Summary,
+    pub reports: Reports,
     pub written: Vec<PathBuf>,
+    /// The directory the reports are in.
+    pub out: PathBuf,
+}
+
+/// The current windows, per marketplace (§5.6), and the all-categories tracking totals.
+struct Current {
+    by_marketplace: BTreeMap<String, MarketplaceCurrent>,
+    tracking_totals: BTreeMap<String, TrackingWindow>,
 }
 
 pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOutcome> {
+    let set = begin(opts)?;
     let p = prepare(opts, progress)?;
-    let (orders, out, format) = (&p.view.orders, opts.out.as_path(), opts.format);
+    let orders = &p.view.orders;
+    let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
+    progress.stage("computing reports");
 
-    // The three reports share the one merged view and run concurrently.
-    let (cancel, (auto, tracking)) = rayon::join(
-        || -> Result<_> {
-            let rate = cancel_rate::cancel_rate(&cancel_days(orders))?;
-            let reasons = cancel_rate::cancel_reasons(orders)?;
-            let written = vec![
-                write_table(out, tables::CANCEL_RATE, &rate, format)?,
-                write_table(out, tables::CANCEL_REASONS, &reasons, format)?,
-            ];
-            Ok((latest_windows(&rate, "orders", false)?, written))
-        },
+    // The reports share the one merged view and run concurrently.
+    let mut current = Current { by_marketplace: BTreeMap::new(), tracking_totals: BTreeMap::new() };
+    let ((cancel, late), (auto_and_cancellations, tracking)) = rayon::join(
         || {
             rayon::join(
                 || -> Result<_> {
-                    let df = auto_cancel::auto_cancel(orders)?;
-                    Ok(vec![write_table(out, tables::AUTO_CANCEL, &df, format)?])
+                    let days = cancel_days(orders);
+                    let windows = today.map(|t| current_cancel(&days, &t)).unwrap_or_default();
+                    Ok((cancel_rate::cancel_rate(&days)?, cancel_rate::cancel_reasons(orders)?, windows))
                 },
+                || -> Result<_> {
+                    let days = late_days(orders);
+                    let windows = today.map(|t| current_late(&days, &t)).unwrap_or_default();
+                    Ok((late_shipment::late_shipment(&days)?, windows))
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || -> Result<_> { Ok((auto_cancel::auto_cancel(orders)?, cancellations::cancellations(orders)?)) },
                 || -> Result<_> {
                     let tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
                     let windows = valid_tracking::valid_tracking(&tracking.days)?;
                     let defects = valid_tracking::tracking_defects(&tracking.defective)?;
-                    let written = vec![
-                        write_table(out, tables::VALID_TRACKING, &windows, format)?,
-                        write_table(out, tables::TRACKING_DEFECTS, &defects, format)?,
-                    ];
-                    Ok((latest_windows(&windows, "packages", true)?, tracking.left_out, written))
+                    let (by_category, totals) = match today {
+                        Some(t) => (current_tracking(&tracking.days, &t), current_tracking(&tracking.totals, &t)),
+                        None => Default::default(),
+                    };
+                    let by_category: Vec<_> =
+                        by_category.into_iter().map(|((m, c), w)| (m, c.to_string(), TrackingWindow::of(&w))).collect();
+                    let totals: Vec<_> = totals.into_iter().map(|((m, _), w)| (m, TrackingWindow::of(&w))).collect();
+                    Ok((windows, defects, by_category, totals, tracking.left_out))
                 },
             )
         },
     );
-    let (cancel_latest, mut written) = cancel?;
-    written.extend(auto?);
-    let (tracking_latest, left_out, tracking_written) = tracking?;
-    written.extend(tracking_written);
-    written.push(write_rejected(out, &p.loaded.rejected)?);
+    let (cancel_rate, cancel_reasons, cancel_windows) = cancel?;
+    let (late_shipment, late_windows) = late?;
+    let (auto_cancel, cancellations) = auto_and_cancellations?;
+    let (valid_tracking, tracking_defects, tracking_windows, tracking_totals, left_out) = tracking?;
+    let reports = Reports {
+        cancel_rate,
+        cancel_reasons,
+        auto_cancel,
+        valid_tracking,
+        tracking_defects,
+        late_shipment,
+        cancellations,
+    };
+
+    fn entry<'c>(c: &'c mut Current, m: &str) -> &'c mut MarketplaceCurrent {
+        c.by_marketplace.entry(m.to_string()).or_default()
+    }
+    for (m, w) in &cancel_windows {
+        entry(&mut current, m).cancel_rate = Some(CancelWindow::of(w));
+    }
+    for (m, windows) in &late_windows {
+        let by_len = LATE_SHIPMENT_WINDOWS.iter().zip(windows).map(|(n, w)| (n.to_string(), LateWindow::of(w)));
+        entry(&mut current, m).late_shipment = Some(by_len.collect());
+    }
+    for (m, category, w) in tracking_windows {
+        entry(&mut current, m).valid_tracking.insert(category, w);
+    }
+    current.tracking_totals = tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect();
 
     let mut counts = AutoCancelCounts::default();
     for o in orders.iter().filter(|o| o.in_metrics()) {
@@ -138,8 +264,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         }
     }
     let summary = Summary {
+        version: env!("CARGO_PKG_VERSION").to_string(),
         as_of: p.view.as_of.map(format_instant),
         auto_cancel_policy: opts.view.policy.as_str().into(),
+        settings: settings(opts),
         inputs: Inputs::new(&p.loaded.files),
         skipped_files: skipped_files(&p.loaded.skipped),
         rejected_rows: p.loaded.rejected.len() as u64,
@@ -147,13 +275,35 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         unmatched_confirmations: left_out.unmatched,
         non_amazon_confirmations: left_out.non_amazon,
         unsupported_marketplace_confirmations: left_out.unsupported_marketplace,
+        late_shipment_no_expected_ship_date: orders.iter().filter(|o| o.in_metrics() && o.late_unjudged).count() as u64,
         auto_cancel: counts,
-        latest: Latest { cancel_rate: cancel_latest, valid_tracking: tracking_latest },
+        current: current.by_marketplace,
+        tracking_all_categories: current.tracking_totals,
     };
-    written.push(crate::output::write_atomically(out, "summary.json", |w| {
+
+    progress.stage("writing");
+    reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))?;
+    write_rejected(&set, &p.loaded.rejected)?;
+    set.write_file("summary.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &summary)?;
         std::io::Write::write_all(w, b"\n")?;
         Ok(())
-    })?);
-    Ok(ReportOutcome { summary, written })
+    })?;
+    let out = set.target().to_path_buf();
+    let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
+    progress.finish();
+    Ok(ReportOutcome { summary, reports, written, out })
+}
+
+fn settings(opts: &RunOptions) -> Settings {
+    Settings {
+        as_of: opts.view.as_of.map(format_instant),
+        auto_cancel_policy: opts.view.policy.as_str().into(),
+        warn_days: opts.view.warn_days,
+        scan_grace_days: opts.scan_grace_days,
+        tz: opts.view.tz.map(|tz| tz.name().to_string()),
+        default_marketplace: opts.view.default_marketplace.code().into(),
+        encoding: opts.read.encoding.as_str().into(),
+        strict: opts.read.strict,
+    }
 }

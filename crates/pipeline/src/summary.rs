@@ -1,16 +1,21 @@
-//! `summary.json` (SPEC §5.6) and the terminal summary printed at the end of a run.
+//! `summary.json` (SPEC §5.6): the run's inputs, settings and the current window of every
+//! metric series. The terminal verdict and `report.html` show the same numbers.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use orderhealth_core::{FileSummary, Skipped};
-use polars::prelude::*;
+use orderhealth_core::current::{CurrentWindow, TrackingCounts};
+use orderhealth_core::limits::{rate, Verdict, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
+use orderhealth_core::timestamp::date_of;
+use orderhealth_core::{CancelCounts, FileSummary, LateCounts, Skipped};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// The program's version.
+    pub version: String,
     pub as_of: Option<String>,
     pub auto_cancel_policy: String,
+    pub settings: Settings,
     pub inputs: Inputs,
     pub skipped_files: Vec<SkippedFile>,
     pub rejected_rows: u64,
@@ -18,8 +23,30 @@ pub struct Summary {
     pub unmatched_confirmations: u64,
     pub non_amazon_confirmations: u64,
     pub unsupported_marketplace_confirmations: u64,
+    /// Shipped or open MFN Amazon orders the late shipment rate cannot judge.
+    pub late_shipment_no_expected_ship_date: u64,
     pub auto_cancel: AutoCancelCounts,
-    pub latest: Latest,
+    /// Per marketplace: the window of each metric that ends on as_of's local date.
+    pub current: BTreeMap<String, MarketplaceCurrent>,
+    /// Per marketplace: valid tracking over all categories, each package once. For display
+    /// only (the terminal, `report.html`); not in `summary.json` (§5.6).
+    #[serde(skip)]
+    pub tracking_all_categories: BTreeMap<String, TrackingWindow>,
+}
+
+/// Every option that changes a number (§5.6).
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// `--as-of` as given (`null`: the newest observation in the inputs).
+    pub as_of: Option<String>,
+    pub auto_cancel_policy: String,
+    pub warn_days: i64,
+    pub scan_grace_days: i64,
+    /// `--tz` (`null`: each marketplace's own zone).
+    pub tz: Option<String>,
+    pub default_marketplace: String,
+    pub encoding: String,
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,24 +81,99 @@ pub struct AutoCancelCounts {
     pub at_risk: u64,
 }
 
+/// The current windows of one marketplace; a metric with no row in its table is `null`
+/// (cancel rate, late shipment) or absent (valid tracking categories).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Latest {
-    pub cancel_rate: Vec<LatestWindow>,
-    pub valid_tracking: Vec<LatestWindow>,
+pub struct MarketplaceCurrent {
+    pub cancel_rate: Option<CancelWindow>,
+    /// By window length in days: `"10"` and `"30"`.
+    pub late_shipment: Option<BTreeMap<String, LateWindow>>,
+    /// By category (`""` for orders without a catalogued SKU).
+    pub valid_tracking: BTreeMap<String, TrackingWindow>,
 }
 
-/// The last window of one metric series.
 #[derive(Debug, Clone, Serialize)]
-pub struct LatestWindow {
-    pub marketplace: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+pub struct CancelWindow {
     pub window_start: String,
     pub window_end: String,
-    /// Orders (cancel rate) or packages (valid tracking) in the window.
-    pub count: i64,
+    pub orders: i64,
+    /// seller + auto.
+    pub cancelled: i64,
     pub rate: Option<f64>,
     pub status: String,
+    /// Open orders in the window overdue or at risk of auto-cancellation.
+    pub projected_cancelled: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LateWindow {
+    pub window_start: String,
+    pub window_end: String,
+    pub orders: i64,
+    pub late: i64,
+    pub rate: Option<f64>,
+    pub status: String,
+    /// Open and past due (included in `late`).
+    pub unconfirmed: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackingWindow {
+    pub window_start: String,
+    pub window_end: String,
+    pub packages: i64,
+    pub valid: i64,
+    pub rate: Option<f64>,
+    pub status: String,
+}
+
+fn day(d: i32) -> String {
+    date_of(d).to_string()
+}
+
+impl CancelWindow {
+    pub fn of(w: &CurrentWindow<CancelCounts>) -> CancelWindow {
+        let c = &w.counts;
+        let cancelled = c.seller_cancelled + c.auto_cancelled;
+        CancelWindow {
+            window_start: day(w.start),
+            window_end: day(w.end),
+            orders: c.orders,
+            cancelled,
+            rate: rate(cancelled, c.orders),
+            status: CANCEL_RATE.verdict(cancelled, c.orders).as_str().into(),
+            projected_cancelled: c.projected_cancelled,
+        }
+    }
+}
+
+impl LateWindow {
+    pub fn of(w: &CurrentWindow<LateCounts>) -> LateWindow {
+        let c = &w.counts;
+        LateWindow {
+            window_start: day(w.start),
+            window_end: day(w.end),
+            orders: c.orders,
+            late: c.late,
+            rate: rate(c.late, c.orders),
+            status: LATE_SHIPMENT.verdict(c.late, c.orders).as_str().into(),
+            unconfirmed: c.unconfirmed,
+        }
+    }
+}
+
+impl TrackingWindow {
+    pub fn of(w: &CurrentWindow<TrackingCounts>) -> TrackingWindow {
+        let c = &w.counts;
+        TrackingWindow {
+            window_start: day(w.start),
+            window_end: day(w.end),
+            packages: c.packages,
+            valid: c.valid,
+            rate: rate(c.valid, c.packages),
+            status: VALID_TRACKING.verdict(c.valid, c.packages).as_str().into(),
+        }
+    }
 }
 
 impl Inputs {
@@ -100,106 +202,20 @@ pub fn skipped_files(skipped: &[Skipped]) -> Vec<SkippedFile> {
     skipped.iter().map(|s| SkippedFile { path: s.path.clone(), reason: s.reason.clone() }).collect()
 }
 
-/// The row with the greatest `window_end` of each group of a sorted report table.
-pub fn latest_windows(df: &DataFrame, count_column: &str, with_category: bool) -> PolarsResult<Vec<LatestWindow>> {
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(df.column(name)?.str()?.iter().map(|v| v.map(String::from)).collect())
-    };
-    let day = |name: &str| -> PolarsResult<Vec<Option<i32>>> {
-        Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.iter().collect())
-    };
-    let marketplace = text("marketplace")?;
-    let category = if with_category { text("category")? } else { vec![None; df.height()] };
-    let (start, end) = (day("window_start")?, day("window_end")?);
-    let count: Vec<Option<i64>> = df.column(count_column)?.i64()?.iter().collect();
-    let rate: Vec<Option<f64>> = df.column("rate")?.f64()?.iter().collect();
-    let status = text("status")?;
-    let mut latest: BTreeMap<(Option<String>, Option<String>), LatestWindow> = BTreeMap::new();
-    let date = |d: Option<i32>| d.map(|d| orderhealth_core::timestamp::date_of(d).to_string()).unwrap_or_default();
-    for i in 0..df.height() {
-        let key = (marketplace[i].clone(), category[i].clone());
-        let row = LatestWindow {
-            marketplace: marketplace[i].clone().unwrap_or_default(),
-            category: category[i].clone(),
-            window_start: date(start[i]),
-            window_end: date(end[i]),
-            count: count[i].unwrap_or(0),
-            rate: rate[i],
-            status: status[i].clone().unwrap_or_default(),
-        };
-        match latest.get(&key) {
-            Some(prev) if prev.window_end >= row.window_end => {}
-            _ => {
-                latest.insert(key, row);
-            }
-        }
-    }
-    Ok(latest.into_values().collect())
-}
-
 impl Summary {
-    /// Some metric's latest window is BAD (`--fail-on-breach`; auto_cancel never counts).
-    pub fn breach(&self) -> bool {
-        self.latest.cancel_rate.iter().chain(&self.latest.valid_tracking).any(|w| w.status == "BAD")
+    /// Every current window's status, with its marketplace (and what it is).
+    pub fn statuses(&self) -> impl Iterator<Item = &str> {
+        self.current.values().flat_map(|m| {
+            m.cancel_rate
+                .iter()
+                .map(|w| w.status.as_str())
+                .chain(m.late_shipment.iter().flat_map(|l| l.values().map(|w| w.status.as_str())))
+                .chain(m.valid_tracking.values().map(|w| w.status.as_str()))
+        })
     }
 
-    /// The summary a person reads at the end of a run.
-    pub fn render(&self) -> String {
-        let mut s = String::new();
-        let pct = |r: Option<f64>| r.map(|r| format!("{:.2}%", r * 100.0)).unwrap_or_else(|| "-".into());
-        let _ = writeln!(s, "as of {}", self.as_of.as_deref().unwrap_or("(no observations)"));
-        let mut marketplaces: Vec<&str> =
-            self.latest.cancel_rate.iter().chain(&self.latest.valid_tracking).map(|w| w.marketplace.as_str()).collect();
-        marketplaces.sort();
-        marketplaces.dedup();
-        for m in marketplaces {
-            let _ = writeln!(s, "{m}");
-            for w in self.latest.cancel_rate.iter().filter(|w| w.marketplace == m) {
-                let _ = writeln!(
-                    s,
-                    "  cancel rate     {} .. {}  {:>8}  {:>4}  ({} orders)",
-                    w.window_start,
-                    w.window_end,
-                    pct(w.rate),
-                    w.status,
-                    w.count
-                );
-            }
-            for w in self.latest.valid_tracking.iter().filter(|w| w.marketplace == m) {
-                let category = match w.category.as_deref() {
-                    Some(c) if !c.is_empty() => format!(" [{c}]"),
-                    _ => String::new(),
-                };
-                let _ = writeln!(
-                    s,
-                    "  valid tracking  {} .. {}  {:>8}  {:>4}  ({} packages){category}",
-                    w.window_start,
-                    w.window_end,
-                    pct(w.rate),
-                    w.status,
-                    w.count
-                );
-            }
-        }
-        let a = &self.auto_cancel;
-        let _ = writeln!(
-            s,
-            "auto-cancel: {} auto-cancelled, {} overdue, {} at risk",
-            a.auto_cancelled, a.overdue, a.at_risk
-        );
-        let _ = writeln!(
-            s,
-            "inputs: {} files, {} rows read, {} rejected (see rejected.tsv), {} skipped files",
-            self.inputs.files.len(),
-            self.inputs.rows_read,
-            self.rejected_rows,
-            self.skipped_files.len()
-        );
-        let _ = writeln!(
-            s,
-            "confirmations left out: {} unmatched, {} non-Amazon, {} unsupported marketplace",
-            self.unmatched_confirmations, self.non_amazon_confirmations, self.unsupported_marketplace_confirmations
-        );
-        s
+    /// Some metric's current window is BAD (`--fail-on-breach`; auto_cancel never counts).
+    pub fn breach(&self) -> bool {
+        self.statuses().any(|s| s == Verdict::Bad.as_str())
     }
 }

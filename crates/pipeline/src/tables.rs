@@ -1,6 +1,7 @@
 //! The output tables: their names and column orders (SPEC §3, §4, §5.6), declared once,
 //! and the helpers that build typed polars columns from the core's plain vectors.
 
+use orderhealth_core::limits::{Limit, Verdict};
 use polars::prelude::*;
 
 pub const CANCEL_RATE: &str = "cancel_rate";
@@ -9,6 +10,12 @@ pub const AUTO_CANCEL: &str = "auto_cancel";
 pub const VALID_TRACKING: &str = "valid_tracking";
 pub const TRACKING_DEFECTS: &str = "tracking_defects";
 pub const ORDERS: &str = "orders";
+pub const LATE_SHIPMENT: &str = "late_shipment";
+pub const CANCELLATIONS: &str = "cancellations";
+
+/// Every table `report` writes, in the order the summary lists them.
+pub const REPORT_TABLES: &[&str] =
+    &[CANCEL_RATE, CANCEL_REASONS, AUTO_CANCEL, VALID_TRACKING, TRACKING_DEFECTS, LATE_SHIPMENT, CANCELLATIONS];
 
 pub const CANCEL_RATE_COLUMNS: &[&str] = &[
     "marketplace",
@@ -31,6 +38,20 @@ pub const VALID_TRACKING_LEADING: &[&str] =
     &["marketplace", "category", "window_start", "window_end", "packages", "valid", "rate", "status"];
 pub const TRACKING_DEFECTS_COLUMNS: &[&str] =
     &["order_id", "marketplace", "ship_date", "carrier", "tracking_number", "defect", "suggestion"];
+pub const LATE_SHIPMENT_COLUMNS: &[&str] =
+    &["marketplace", "window_days", "window_start", "window_end", "orders", "late", "unconfirmed", "rate", "status"];
+pub const CANCELLATIONS_COLUMNS: &[&str] = &[
+    "order_id",
+    "marketplace",
+    "purchase_ts",
+    "purchase_day",
+    "class",
+    "rule",
+    "counted",
+    "reasons",
+    "cancel_seen_ts",
+    "buyer_requested",
+];
 pub const ORDERS_COLUMNS: &[&str] = &[
     "order_id",
     "marketplace",
@@ -70,6 +91,25 @@ pub fn strings<S: AsRef<str>>(name: &str, values: &[Option<S>]) -> Column {
 
 pub fn frame(columns: Vec<Column>) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(columns)
+}
+
+/// `rate` = part / whole, null when whole is 0.
+pub fn ratio(part: Expr, whole: &str) -> Expr {
+    when(col(whole).eq(lit(0i64)))
+        .then(lit(Null {}).cast(DataType::Float64))
+        .otherwise(part.cast(DataType::Float64) / col(whole).cast(DataType::Float64))
+}
+
+/// `status` by a metric's limit, as the integer comparison of `Limit::verdict`.
+pub fn limit_status(limit: &Limit, part: Expr, whole: &str) -> Expr {
+    let p = lit(limit.part_factor) * part;
+    let w = lit(limit.whole_factor) * col(whole);
+    let bad = if limit.bad_at_or_above { p.gt_eq(w) } else { p.lt_eq(w) };
+    when(col(whole).eq(lit(0i64)))
+        .then(lit(Verdict::None.as_str()))
+        .when(bad)
+        .then(lit(Verdict::Bad.as_str()))
+        .otherwise(lit(Verdict::Good.as_str()))
 }
 
 /// Column expressions in a declared order.

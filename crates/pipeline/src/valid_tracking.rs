@@ -1,11 +1,11 @@
 //! The valid-tracking report (SPEC §3.3, §5.5): `valid_tracking` and `tracking_defects`.
 
 use orderhealth_carriers::{display_number, Defect};
+use orderhealth_core::limits::{VALID_TRACKING, VALID_TRACKING_WINDOW};
 use orderhealth_core::{Package, TrackingDay};
 use polars::prelude::*;
 
-use crate::cancel_rate::ratio;
-use crate::tables::{self, dates, frame, select_in_order, sort_by, strings};
+use crate::tables::{self, dates, frame, limit_status, ratio, select_in_order, sort_by, strings};
 use crate::windows::{rolling_windows, DAY};
 
 /// The per-day counts as a frame: marketplace, category, day and one column per count.
@@ -34,16 +34,11 @@ pub fn valid_tracking(days: &[TrackingDay]) -> PolarsResult<DataFrame> {
     let mut order: Vec<&str> = tables::VALID_TRACKING_LEADING.to_vec();
     order.extend(Defect::ALL.iter().map(|d| d.column()));
     let (by, options) = sort_by(&["marketplace", "category", "window_end"]);
-    rolling_windows(day_counts(days)?.lazy(), &["marketplace", "category"], &values, 30)?
+    rolling_windows(day_counts(days)?.lazy(), &["marketplace", "category"], &values, VALID_TRACKING_WINDOW)?
         .with_columns([
             ratio(col("valid"), "packages").alias("rate"),
             // 20 × valid > 19 × packages is rate > 95%, compared in integers.
-            when(col("packages").eq(lit(0i64)))
-                .then(lit("NONE"))
-                .when((lit(20i64) * col("valid")).gt(lit(19i64) * col("packages")))
-                .then(lit("GOOD"))
-                .otherwise(lit("BAD"))
-                .alias("status"),
+            limit_status(&VALID_TRACKING, col("valid"), "packages").alias("status"),
         ])
         .select(select_in_order(&order))
         .sort(by, options)

@@ -25,6 +25,10 @@ impl Run {
     fn rows(&self, table: &str, prefix: &str) -> Vec<String> {
         self.csv(table).into_iter().filter(|l| l.starts_with(prefix)).collect()
     }
+
+    fn summary(&self) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(self.out.join("summary.json")).unwrap()).unwrap()
+    }
 }
 
 fn report(input: &str, configure: impl FnOnce(&mut RunOptions)) -> Run {
@@ -249,32 +253,136 @@ fn scan_checks_wait_for_the_grace_period() {
 }
 
 #[test]
-fn summary_json_counts_left_out_confirmations_and_latest_windows() {
+fn summary_json_counts_left_out_confirmations_and_current_windows() {
     let r = report("metrics/tracking", |_| {});
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(r.out.join("summary.json")).unwrap()).unwrap();
+    let summary = r.summary();
     assert_eq!(summary["as_of"], "2026-03-20T00:00:00Z");
     assert_eq!(summary["auto_cancel_policy"], "days30");
     assert_eq!(summary["unmatched_confirmations"], 2);
     assert_eq!(summary["non_amazon_confirmations"], 1);
     assert_eq!(summary["unsupported_marketplace_confirmations"], 1);
     assert_eq!(summary["unsupported_marketplaces"]["Amazon.com.xx"], 1);
-    let uk = summary["latest"]["valid_tracking"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["marketplace"] == "UK")
-        .unwrap()
-        .clone();
+    assert!(summary.get("latest").is_none(), "v1.3: `current` replaces `latest`");
+    // UK's packages shipped 03-16; as-of 03-20 in London: the window 02-19 .. 03-20 holds
+    // all 20 of them, 19 valid: exactly 95%, BAD.
     assert_eq!(
-        (uk["window_end"].as_str(), uk["rate"].as_f64(), uk["status"].as_str()),
-        (Some("2026-03-16"), Some(0.95), Some("BAD"))
+        summary["current"]["UK"]["valid_tracking"][""],
+        serde_json::json!({"window_start": "2026-02-19", "window_end": "2026-03-20", "packages": 20, "valid": 19,
+            "rate": 0.95, "status": "BAD"})
     );
+    // The US has three categories: exactly the categories of the table, no all-categories entry.
+    let us: Vec<&str> =
+        summary["current"]["US"]["valid_tracking"].as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(us, ["", "Kitchen", "Toys"]);
     let files = summary["inputs"]["files"].as_array().unwrap();
     assert_eq!(files.len(), 4);
     for f in files {
         assert_eq!(f["rows_read"], f["rows_used"].as_u64().unwrap() + f["rows_rejected"].as_u64().unwrap());
     }
+    assert_eq!(
+        summary["settings"],
+        serde_json::json!({"as_of": "2026-03-20T00:00:00Z", "auto_cancel_policy": "days30", "warn_days": 7,
+            "scan_grace_days": 7, "tz": null, "default_marketplace": "US", "encoding": "auto", "strict": false})
+    );
+    assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn late_shipment_windows_by_expected_ship_day() {
+    let r = report("metrics/late", |_| {});
+    assert_eq!(
+        r.csv("late_shipment")[0],
+        "marketplace,window_days,window_start,window_end,orders,late,unconfirmed,rate,status"
+    );
+    // UK: 25 orders due 03-10, one confirmed late: 25 × 1 ≥ 25, exactly 4% is BAD.
+    // DE: 26 orders, one late: 25 × 1 < 26, 3.85% is GOOD.
+    assert_eq!(
+        r.rows("late_shipment", "UK,"),
+        ["UK,10,2026-03-01,2026-03-10,25,1,0,0.04,BAD", "UK,30,2026-02-09,2026-03-10,25,1,0,0.04,BAD"]
+    );
+    assert_eq!(r.rows("late_shipment", "DE,10,"), ["DE,10,2026-03-01,2026-03-10,26,1,0,0.038461538461538464,GOOD"]);
+    // US, by local expected-ship day: 02-13 L-OLD (late); 03-09 L-LATE1 (confirmed one second
+    // after: late) and L-EXACT (at it exactly: on time); 03-12 L-CONF-DATE (date-only
+    // confirmation on its due day, 00:00 local: on time); 03-15 L-OPEN-DUE (open, past due:
+    // unconfirmed). L-OPEN-NOTDUE (due after as-of), L-CANCEL and L-NOEXP are not judged.
+    // 02-13 .. 03-15 is 31 days, one row each per window length.
+    assert_eq!(r.rows("late_shipment", "US,10,").len(), 31);
+    assert_eq!(r.rows("late_shipment", "US,30,").len(), 31);
+    // 10 days: L-OLD is D-9 of the window ending 02-22, D-10 (out) of the one ending 02-23.
+    assert_eq!(r.rows("late_shipment", "US,10,2026-02-13,"), ["US,10,2026-02-13,2026-02-22,1,1,0,1.0,BAD"]);
+    assert_eq!(r.rows("late_shipment", "US,10,2026-02-14,"), ["US,10,2026-02-14,2026-02-23,0,0,0,,NONE"]);
+    // 03-06 .. 03-15: L-LATE1, L-EXACT, L-CONF-DATE, L-OPEN-DUE: 2 late of 4, 1 unconfirmed.
+    assert_eq!(r.rows("late_shipment", "US,10,2026-03-06,"), ["US,10,2026-03-06,2026-03-15,4,2,1,0.5,BAD"]);
+    // 30 days: L-OLD is D-29 of the window ending 03-14, out of the one ending 03-15.
+    assert_eq!(r.rows("late_shipment", "US,30,2026-02-13,"), ["US,30,2026-02-13,2026-03-14,4,2,0,0.5,BAD"]);
+    assert_eq!(r.rows("late_shipment", "US,30,2026-02-14,"), ["US,30,2026-02-14,2026-03-15,4,2,1,0.5,BAD"]);
+
+    let summary = r.summary();
+    // L-NOEXP: shipped, no expected ship date.
+    assert_eq!(summary["late_shipment_no_expected_ship_date"], 1);
+    // As of 03-20T00:00Z = 03-19 in Los Angeles: 03-10 .. 03-19 holds L-CONF-DATE and L-OPEN-DUE.
+    assert_eq!(
+        summary["current"]["US"]["late_shipment"]["10"],
+        serde_json::json!({"window_start": "2026-03-10", "window_end": "2026-03-19", "orders": 2, "late": 1,
+            "rate": 0.5, "status": "BAD", "unconfirmed": 1})
+    );
+    assert_eq!(summary["current"]["US"]["late_shipment"]["30"]["orders"], 4);
+    // In London it is 03-20: the 10-day window 03-11 .. 03-20 no longer holds 03-10.
+    assert_eq!(summary["current"]["UK"]["late_shipment"]["10"]["status"], "NONE");
+    assert_eq!(summary["current"]["UK"]["late_shipment"]["10"]["orders"], 0);
+    assert_eq!(summary["current"]["UK"]["late_shipment"]["30"]["status"], "BAD");
+}
+
+#[test]
+fn cancellations_name_the_rule_of_every_cancelled_order() {
+    let r = report("rules", |_| {});
+    assert_eq!(
+        r.csv("cancellations"),
+        [
+            "order_id,marketplace,purchase_ts,purchase_day,class,rule,counted,reasons,cancel_seen_ts,buyer_requested",
+            // Rule 6: first seen Cancelled at (R6-EDGE) or after the deadline, 01-22T07:59:59Z + 30 d.
+            "R6-EDGE,US,2026-01-20T10:00:00Z,2026-01-20,auto,6,true,\"\",2026-02-21T07:59:59Z,false",
+            "R6-INFERRED,US,2026-01-20T10:00:00Z,2026-01-20,auto,6,true,\"\",2026-02-25T12:00:00Z,false",
+            // No last-updated-date: rule 6 cannot fire; rule 7.
+            "R6-NOLU,US,2026-01-20T10:00:00Z,2026-01-20,seller,7,true,\"\",,false",
+            // Seen one second before the deadline: rule 7.
+            "R7-EARLY,US,2026-01-20T10:00:00Z,2026-01-20,seller,7,true,\"\",2026-02-21T07:59:58Z,false",
+            // A seller event for one item cancels the order; never shown Cancelled.
+            "EVT-ITEM,US,2026-03-09T10:00:00Z,2026-03-09,seller,2,true,NoInventory,,false",
+            "R1-EVENT,US,2026-03-09T10:00:00Z,2026-03-09,buyer,1,false,BuyerCanceled,2026-03-11T10:00:00Z,false",
+            "R1-FLAG,US,2026-03-09T10:00:00Z,2026-03-09,buyer,1,false,\"\",2026-03-11T10:00:00Z,true",
+            // A feed row outranks Pending, even with reason BuyerCanceled.
+            "R2-FEED,US,2026-03-09T10:00:00Z,2026-03-09,seller,2,true,BuyerCanceled,2026-03-10T05:00:00Z,false",
+            "R2-SELLER,US,2026-03-09T10:00:00Z,2026-03-09,seller,2,true,NoInventory,2026-03-11T10:00:00Z,false",
+            "R3-PENDING,US,2026-03-09T10:00:00Z,2026-03-09,pending,3,false,\"\",2026-03-10T05:00:00Z,false",
+            "R4-AUTO,US,2026-03-09T10:00:00Z,2026-03-09,auto,4,true,AutoCancelUnshipped,2026-03-11T10:00:00Z,false",
+            "R5-AMAZON,US,2026-03-09T10:00:00Z,2026-03-09,amazon,5,false,PaymentDeclined,2026-03-11T10:00:00Z,false",
+            // Only ever Cancelled is not `pending`; no event, seen before its deadline: rule 7.
+            "R3-ONLYCANCELLED,US,2026-03-10T10:00:00Z,2026-03-10,seller,7,true,\"\",2026-03-11T10:00:00Z,false",
+        ]
+    );
+}
+
+#[test]
+fn current_window_of_an_idle_marketplace_is_empty_not_its_last_busy_week() {
+    let r = report("metrics/current", |o| o.view.as_of = parse_as_of("2026-04-17T03:00:00Z"));
+    // The table keeps BR's 2020 week (one of two orders cancelled: BAD) ...
+    assert_eq!(r.rows("cancel_rate", "BR,"), ["BR,2020-10-14,2020-10-20,2,1,0,0,0.5,BAD,0,0.5"]);
+    let summary = r.summary();
+    // ... but the current window ends on as-of's local date: 03:00Z is 00:00 in São Paulo.
+    assert_eq!(
+        summary["current"]["BR"]["cancel_rate"],
+        serde_json::json!({"window_start": "2026-04-11", "window_end": "2026-04-17", "orders": 0, "cancelled": 0,
+            "rate": null, "status": "NONE", "projected_cancelled": 0})
+    );
+    // JP's only order was bought on the as-of day (10:00 Tokyo): it is in the window.
+    assert_eq!(summary["current"]["JP"]["cancel_rate"]["window_end"], "2026-04-17");
+    assert_eq!(summary["current"]["JP"]["cancel_rate"]["orders"], 1);
+    assert_eq!(summary["current"]["JP"]["cancel_rate"]["status"], "GOOD");
+    // No late_shipment row for either: null, not an old window.
+    assert_eq!(summary["current"]["BR"]["late_shipment"], serde_json::Value::Null);
+    // C-BR-2 (shipped) and C-JP-1 (open) have no expected ship date.
+    assert_eq!(summary["late_shipment_no_expected_ship_date"], 2);
 }
 
 #[test]
@@ -301,7 +409,8 @@ fn every_format_is_byte_identical_from_run_to_run() {
         let b = report("metrics", |o| o.format = format);
         let mut names: Vec<_> = std::fs::read_dir(&a.out).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
-        assert_eq!(names.len(), 7, "{names:?}");
+        // Seven tables, summary.json and rejected.tsv.
+        assert_eq!(names.len(), 9, "{names:?}");
         for name in names {
             let (x, y) = (std::fs::read(a.out.join(&name)).unwrap(), std::fs::read(b.out.join(&name)).unwrap());
             assert!(x == y, "{name:?} differs between runs ({format:?})");

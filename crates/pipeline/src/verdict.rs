@@ -1,0 +1,352 @@
+//! The terminal verdict: one screen that answers "as of today, is this account healthy?",
+//! then what to do next and where the files are. The numbers are the current windows of
+//! `summary.json`; nothing here computes a metric.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use orderhealth_core::limits::{Limit, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
+
+use crate::summary::{MarketplaceCurrent, Summary};
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `3 orders`, `1 order`: the count with thousands separators and the right noun.
+pub fn count(n: i64, singular: &str, plural: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { singular } else { plural })
+}
+
+/// A rate as a percentage with two decimals, `-` for none.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{:.2}%", r * 100.0)).unwrap_or_else(|| "-".into())
+}
+
+/// One line of the verdict table.
+pub struct MetricLine<'a> {
+    pub marketplace: &'a str,
+    pub metric: String,
+    pub window_start: &'a str,
+    pub window_end: &'a str,
+    pub rate: Option<f64>,
+    pub part: i64,
+    pub whole: i64,
+    pub limit: &'static Limit,
+    pub status: &'a str,
+    /// A failing category shown beneath its marketplace's all-categories line.
+    pub indent: bool,
+}
+
+/// The current windows of one marketplace as lines, in a fixed order: cancellation rate,
+/// late shipment 10 and 30 days, valid tracking over all categories and then only the
+/// categories that fail.
+pub fn metric_lines<'a>(summary: &'a Summary, marketplace: &'a str, m: &'a MarketplaceCurrent) -> Vec<MetricLine<'a>> {
+    let mut lines = Vec::new();
+    if let Some(w) = &m.cancel_rate {
+        lines.push(MetricLine {
+            marketplace,
+            metric: "cancellation rate, 7 days".into(),
+            window_start: &w.window_start,
+            window_end: &w.window_end,
+            rate: w.rate,
+            part: w.cancelled,
+            whole: w.orders,
+            limit: &CANCEL_RATE,
+            status: &w.status,
+            indent: false,
+        });
+    }
+    for (days, w) in m.late_shipment.iter().flatten() {
+        lines.push(MetricLine {
+            marketplace,
+            metric: format!("late shipment, {days} days"),
+            window_start: &w.window_start,
+            window_end: &w.window_end,
+            rate: w.rate,
+            part: w.late,
+            whole: w.orders,
+            limit: &LATE_SHIPMENT,
+            status: &w.status,
+            indent: false,
+        });
+    }
+    if let Some(w) = summary.tracking_all_categories.get(marketplace) {
+        lines.push(MetricLine {
+            marketplace,
+            metric: "valid tracking, 30 days".into(),
+            window_start: &w.window_start,
+            window_end: &w.window_end,
+            rate: w.rate,
+            part: w.valid,
+            whole: w.packages,
+            limit: &VALID_TRACKING,
+            status: &w.status,
+            indent: false,
+        });
+    }
+    let catalogued = m.valid_tracking.keys().any(|c| !c.is_empty());
+    for (category, w) in m.valid_tracking.iter().filter(|(_, w)| catalogued && w.status == "BAD") {
+        let name = if category.is_empty() { "(no category)".to_string() } else { category.clone() };
+        lines.push(MetricLine {
+            marketplace,
+            metric: format!("category {name}"),
+            window_start: &w.window_start,
+            window_end: &w.window_end,
+            rate: w.rate,
+            part: w.valid,
+            whole: w.packages,
+            limit: &VALID_TRACKING,
+            status: &w.status,
+            indent: true,
+        });
+    }
+    lines
+}
+
+/// What the reader should do, most urgent first; each names the table that lists the orders.
+pub fn next_steps(summary: &Summary) -> Vec<String> {
+    let mut steps = Vec::new();
+    let a = &summary.auto_cancel;
+    if a.overdue > 0 {
+        steps.push(format!(
+            "{} past the auto-cancel deadline: ship or cancel {} now (see auto_cancel)",
+            count(a.overdue as i64, "open order is", "open orders are"),
+            if a.overdue == 1 { "it" } else { "them" }
+        ));
+    }
+    if a.at_risk > 0 {
+        steps.push(format!(
+            "{} auto-cancelled within {} unless shipped (see auto_cancel)",
+            count(a.at_risk as i64, "open order will be", "open orders will be"),
+            count(summary.settings.warn_days, "day", "days")
+        ));
+    }
+    // One step per failing metric, naming every marketplace it fails in.
+    let (mut cancel, mut late, mut tracking) = (Failing::default(), Failing::default(), Failing::default());
+    for (m, current) in &summary.current {
+        if let Some(w) = current.cancel_rate.as_ref().filter(|w| w.status == "BAD") {
+            cancel.add(m, w.cancelled, 0);
+        }
+        if let Some(w) =
+            current.late_shipment.iter().flat_map(|l| l.values()).filter(|w| w.status == "BAD").max_by_key(|w| w.late)
+        {
+            late.add(m, w.late, w.unconfirmed);
+        }
+        if let Some(w) = summary.tracking_all_categories.get(m).filter(|w| w.status == "BAD") {
+            tracking.add(m, w.packages - w.valid, 0);
+        }
+    }
+    if !cancel.marketplaces.is_empty() {
+        steps.push(format!(
+            "cancellation rate BAD in {}: {} against you; give the true reason when you cancel, and keep stock in step with listings (see cancellations)",
+            cancel.marketplaces.join(", "),
+            count(cancel.count, "cancellation counts", "cancellations count")
+        ));
+    }
+    if !late.marketplaces.is_empty() {
+        let unconfirmed = if late.other > 0 {
+            format!(" ({} of them not confirmed yet)", thousands(late.other))
+        } else {
+            String::new()
+        };
+        steps.push(format!(
+            "late shipment BAD in {}: {} confirmed after the expected ship date{unconfirmed}; confirm each shipment the day it leaves (see late_shipment)",
+            late.marketplaces.join(", "),
+            count(late.count, "order", "orders")
+        ));
+    }
+    if !tracking.marketplaces.is_empty() {
+        steps.push(format!(
+            "valid tracking BAD in {}: {} without a valid tracking number in the last 30 days; fix the numbers and carrier names (see tracking_defects)",
+            tracking.marketplaces.join(", "),
+            count(tracking.count, "package", "packages")
+        ));
+    }
+    if summary.rejected_rows > 0 {
+        steps.push(format!(
+            "{} could not be used and {} not counted (see rejected.tsv)",
+            count(summary.rejected_rows as i64, "input row", "input rows"),
+            if summary.rejected_rows == 1 { "is" } else { "are" }
+        ));
+    }
+    steps
+}
+
+/// The marketplaces a metric fails in, and what the current windows count there.
+#[derive(Default)]
+struct Failing {
+    marketplaces: Vec<String>,
+    count: i64,
+    other: i64,
+}
+
+impl Failing {
+    fn add(&mut self, marketplace: &str, count: i64, other: i64) {
+        self.marketplaces.push(marketplace.to_string());
+        self.count += count;
+        self.other += other;
+    }
+}
+
+fn paint(status: &str, color: bool) -> String {
+    if !color {
+        return status.to_string();
+    }
+    match status {
+        "BAD" => format!("\x1b[1;31m{status}\x1b[0m"),
+        "GOOD" => format!("\x1b[32m{status}\x1b[0m"),
+        _ => format!("\x1b[2m{status}\x1b[0m"),
+    }
+}
+
+/// The one-screen answer. `color`: ANSI colours (a terminal without `NO_COLOR`).
+pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
+    let mut s = String::new();
+    let as_of = match (&summary.as_of, &summary.settings.as_of) {
+        (Some(t), Some(_)) => format!("as of {t} (--as-of)"),
+        (Some(t), None) => format!("as of {t} (the newest observation in the inputs)"),
+        (None, _) => "as of: no observation in the inputs".to_string(),
+    };
+    let _ = writeln!(s, "orderhealth {} — {as_of}", summary.version);
+
+    // Per metric, the marketplaces whose current window is BAD.
+    let mut failing: Vec<(String, Vec<&str>)> = Vec::new();
+    for (m, c) in &summary.current {
+        for l in metric_lines(summary, m, c).into_iter().filter(|l| l.status == "BAD" && !l.indent) {
+            let metric = l.metric.split(',').next().unwrap_or_default().to_string();
+            match failing.iter_mut().find(|(name, _)| *name == metric) {
+                Some((_, ms)) if ms.last() != Some(&m.as_str()) => ms.push(m),
+                Some(_) => {}
+                None => failing.push((metric, vec![m])),
+            }
+        }
+    }
+    let bad_marketplaces =
+        summary.current.keys().filter(|m| failing.iter().any(|(_, ms)| ms.contains(&m.as_str()))).count() as i64;
+    let total = summary.current.len() as i64;
+    if failing.is_empty() {
+        let _ = writeln!(
+            s,
+            "Verdict: every current window is within its limit ({})",
+            count(total, "marketplace", "marketplaces")
+        );
+    } else {
+        let which: Vec<String> = failing.iter().map(|(metric, ms)| format!("{metric} in {}", ms.join(", "))).collect();
+        let _ = writeln!(
+            s,
+            "Verdict: {} in {} of {}: {}",
+            paint("BAD", color),
+            thousands(bad_marketplaces),
+            count(total, "marketplace", "marketplaces"),
+            which.join("; ")
+        );
+    }
+    let _ = writeln!(s);
+
+    // The table: aligned columns, numbers right-aligned.
+    let mut rows: Vec<[String; 6]> =
+        vec![[String::new(), "window".into(), "rate".into(), "n/N".into(), "limit".into(), "status".into()]];
+    let mut statuses = vec![String::new()];
+    for (m, current) in &summary.current {
+        for (i, l) in metric_lines(summary, m, current).into_iter().enumerate() {
+            let label = match (i, l.indent) {
+                (_, true) => format!("      {}", l.metric),
+                (0, false) => format!("{m:<4}{}", l.metric),
+                (_, false) => format!("    {}", l.metric),
+            };
+            rows.push([
+                label,
+                format!("{} .. {}", l.window_start, l.window_end),
+                percent(l.rate),
+                format!("{}/{}", thousands(l.part), thousands(l.whole)),
+                l.limit.threshold.to_string(),
+                String::new(),
+            ]);
+            statuses.push(l.status.to_string());
+        }
+    }
+    let mut widths = [0usize; 6];
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    for (i, (r, status)) in rows.iter().zip(&statuses).enumerate() {
+        let status = if i == 0 { "status".to_string() } else { paint(status, color) };
+        let line = format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:<w4$}  {status}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4],
+        );
+        let _ = writeln!(s, "{}", line.trim_end());
+    }
+
+    let steps = next_steps(summary);
+    let _ = writeln!(s);
+    if steps.is_empty() {
+        let _ = writeln!(s, "Next: nothing to act on.");
+    } else {
+        let _ = writeln!(s, "Next:");
+        for step in steps {
+            let _ = writeln!(s, "  - {step}");
+        }
+    }
+    let _ = writeln!(s);
+    let i = &summary.inputs;
+    let _ = writeln!(
+        s,
+        "Inputs: {}, {} read = {} used + {} rejected; {} skipped",
+        count(i.files.len() as i64, "file", "files"),
+        count(i.rows_read as i64, "row", "rows"),
+        thousands((i.rows_read - i.rows_rejected) as i64),
+        thousands(i.rows_rejected as i64),
+        count(summary.skipped_files.len() as i64, "file", "files"),
+    );
+    if summary.late_shipment_no_expected_ship_date > 0 {
+        let _ = writeln!(
+            s,
+            "  {} without an expected ship date or confirmation time: not in the late shipment rate",
+            count(summary.late_shipment_no_expected_ship_date as i64, "order", "orders")
+        );
+    }
+    let _ = writeln!(s, "Reports: {}/ (report.html, summary.json, the tables, rejected.tsv)", out.display());
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_a_person_writes_them() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(-1234567), "-1,234,567");
+        assert_eq!(count(1, "order", "orders"), "1 order");
+        assert_eq!(count(4030, "row", "rows"), "4,030 rows");
+        assert_eq!(percent(Some(0.025)), "2.50%");
+        assert_eq!(percent(None), "-");
+    }
+}
