@@ -435,6 +435,60 @@ def metrics_current():
     ])
 
 
+# --- real layouts (SPEC v1.3 §1.4, §5.1): shapes seen in real downloads ---------------------
+def real_layouts():
+    d = "real-layouts/"
+    # Amazon's Japanese shipping-confirmation template: a row of Japanese titles between the
+    # TemplateType line and the keys; cp932, CRLF.
+    keys = ["order-id", "order-item-id", "quantity", "ship-date", "carrier-code", "carrier-name",
+            "tracking-number", "ship-method"]
+    labels = "\t".join(["注文番号", "注文商品番号", "出荷数", "出荷日", "配送業者コード", "配送業者名", "お問い合わせ伝票番号",
+                        "配送方法"])
+    # write() puts the header first; here the label row comes before it: written by hand.
+    lines = ["TemplateType=OrderFulfillment\tVersion=2011.1102", labels, "\t".join(keys),
+             "\t".join(["250-1111111-1111111", "11111111111111", "1", "2026-03-10", "YamatoTransport", "",
+                        "123456789015", "宅急便"]),
+             "\t".join(["250-2222222-2222222", "22222222222222", "1", "2026-03-10", "Other", "佐川急便",
+                        "123456789012", "飛脚宅配便"])]
+    with open(os.path.join(ROOT, d + "jp-shipping-confirmation-template.txt"), "wb") as f:
+        f.write(("\r\n".join(lines) + "\r\n").encode("cp932"))
+    # An order report with a sales-channel column left empty and marketplace e-mails.
+    cols = ["order-id", "order-item-id", "purchase-date", "payments-date", "buyer-email", "buyer-name",
+            "sales-channel", "sku", "quantity-purchased", "currency", "item-price", "shipping-price",
+            "latest-ship-date"]
+    def row(oid, email, cur):
+        return {"order-id": oid, "order-item-id": "10000000000001", "purchase-date": "2026-03-08T10:00:00+00:00",
+                "payments-date": "2026-03-08T10:00:00+00:00", "buyer-email": email, "buyer-name": "A. Buyer",
+                "sales-channel": "", "sku": "SKU-1", "quantity-purchased": "1", "currency": cur,
+                "item-price": "10.00", "shipping-price": "0.00", "latest-ship-date": "2026-03-11T22:59:59+00:00"}
+    write(d + "orders-empty-sales-channel.txt", cols, [
+        row("171-0000001-0000001", "k2x7q9@marketplace.amazon.fr", "EUR"),
+        row("302-0000002-0000002", "m4p8@marketplace.amazon.de", "EUR"),
+        row("202-0000003-0000003", "z9@Marketplace.Amazon.co.uk", "GBP"),
+        row("250-1111111-1111111", "j1@marketplace.amazon.co.jp", "JPY"),
+        row("250-2222222-2222222", "j2@marketplace.amazon.co.jp", "JPY"),
+        row("702-0000005-0000005", "c5@marketplace.amazon.ca", "CAD"),
+        # No marketplace e-mail: the default marketplace applies, and the run says so.
+        row("111-0000006-0000006", "someone@example.com", "USD"),
+    ], crlf=True)
+    # An Australian unshipped report: no sales-channel column at all.
+    write(d + "au-unshipped.txt", ["order-id", "order-item-id", "purchase-date", "reporting-date", "promise-date",
+                                   "buyer-email", "quantity-purchased", "quantity-shipped", "quantity-to-ship"], [
+        {"order-id": "503-0000004-0000004", "order-item-id": "40000000000004",
+         "purchase-date": "2026-03-08T01:00:00+00:00", "reporting-date": "2026-03-09T00:00:00+00:00",
+         "promise-date": "2026-03-10T12:59:59+00:00", "buyer-email": "au4@marketplace.amazon.com.au",
+         "quantity-purchased": "1", "quantity-shipped": "0", "quantity-to-ship": "1"},
+    ])
+    # Two all-orders dumps appended into one file (cat a.txt b.txt): the second header repeats.
+    first = [ao("113-0000007-0000007", "2026-03-08T10:00:00+00:00", "2026-03-08T10:00:00+00:00", "Unshipped")]
+    second = [ao("113-0000007-0000007", "2026-03-08T10:00:00+00:00", "2026-03-09T10:00:00+00:00", "Shipped"),
+              ao("113-0000008-0000008", "2026-03-09T10:00:00+00:00", "2026-03-09T10:00:00+00:00", "Unshipped")]
+    head = "\t".join(ALL_ORDERS)
+    body = lambda rows: ["\t".join(str(r.get(h, "")) for h in ALL_ORDERS) for r in rows]
+    with open(os.path.join(ROOT, d + "appended-all-orders.txt"), "w") as f:
+        f.write("\n".join([head] + body(first) + [head] + body(second)) + "\n")
+
+
 def main():
     formats()
     rules()
@@ -443,6 +497,7 @@ def main():
     metrics_tracking()
     metrics_late()
     metrics_current()
+    real_layouts()
 
 
 if __name__ == "__main__":

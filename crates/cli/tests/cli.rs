@@ -240,6 +240,19 @@ fn json_output_is_one_array_of_row_objects() {
 }
 
 #[test]
+fn an_all_orders_lookalike_takes_an() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.txt");
+    std::fs::write(&file, "amazon-order-id\tpurchase-date\n1\t2026-03-01T00:00:00Z\n").unwrap();
+    orderhealth()
+        .args(["report", file.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("it looks most like an all-orders file but lacks order-status;"));
+}
+
+#[test]
 fn an_unrecognised_named_file_is_exit_1_naming_it() {
     let out = tempfile::tempdir().unwrap();
     orderhealth()
@@ -408,4 +421,174 @@ fn a_progress_bar_is_drawn_on_a_terminal_and_only_there() {
         .success()
         .stdout(predicate::str::contains("reading").not())
         .stderr(predicate::str::contains("reading").not());
+}
+
+/// Shapes of real downloads (testdata/real-layouts): each file's kind and rows, and the
+/// marketplace of every order.
+#[test]
+fn real_layouts_are_read_as_amazon_writes_them() {
+    let out = tempfile::tempdir().unwrap();
+    let input = testdata("real-layouts");
+    orderhealth()
+        .args(["report", input.to_str().unwrap(), "--format", "csv", "--as-of", "2026-03-12", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "  1 order with no sales-channel and no marketplace e-mail counted as US (--marketplace)",
+        ));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+    let file = |name: &str| {
+        summary["inputs"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    // The Japanese label row is skipped: the keys row is the header, two rows used.
+    let jp = file("jp-shipping-confirmation-template.txt");
+    assert_eq!(
+        (jp["kind"].as_str(), jp["rows_read"].as_u64(), jp["rows_used"].as_u64()),
+        (Some("confirmations"), Some(2), Some(2))
+    );
+    // The appended dump: the second header line is skipped and counted, not rejected.
+    let appended = file("appended-all-orders.txt");
+    assert_eq!(
+        (appended["rows_read"].as_u64(), appended["rows_rejected"].as_u64(), appended["repeated_headers"].as_u64()),
+        (Some(3), Some(0), Some(1))
+    );
+    assert_eq!(summary["default_marketplace_orders"], 1);
+    assert_eq!(std::fs::read_to_string(out.path().join("rejected.tsv")).unwrap(), "file\tline\tkind\treason\n");
+
+    orderhealth()
+        .args(["orders", input.to_str().unwrap(), "--format", "csv", "--out"])
+        .arg(out.path().join("o"))
+        .assert()
+        .success();
+    let orders = std::fs::read_to_string(out.path().join("o/orders.csv")).unwrap();
+    let marketplaces: Vec<(String, String)> = orders
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+    let expected = [
+        ("111-0000006-0000006", "US"), // someone@example.com: the default
+        ("113-0000007-0000007", "US"), // sales-channel Amazon.com
+        ("113-0000008-0000008", "US"),
+        ("171-0000001-0000001", "FR"),
+        ("202-0000003-0000003", "UK"),
+        ("250-1111111-1111111", "JP"),
+        ("250-2222222-2222222", "JP"),
+        ("302-0000002-0000002", "DE"),
+        ("503-0000004-0000004", "AU"), // unshipped report without sales-channel
+        ("702-0000005-0000005", "CA"),
+    ];
+    assert_eq!(marketplaces, expected.map(|(a, b)| (a.to_string(), b.to_string())));
+}
+
+#[test]
+fn an_unrecognised_template_names_the_closest_kind_with_its_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("template.txt");
+    std::fs::write(
+        &file,
+        "TemplateType=OrderFulfillment\tVersion=1\n注文番号\t出荷日\norder-id\torder-item-id\tcarrier-code\n",
+    )
+    .unwrap();
+    orderhealth()
+        .args(["report", file.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        // The keys row shares two of new-orders' three recognising columns: the label row
+        // (no known column) does not decide.
+        .stderr(predicate::str::contains("it looks most like a new-orders file but lacks purchase-date;"))
+        .stderr(predicate::str::contains("columns found: order-id, order-item-id, carrier-code"));
+}
+
+#[test]
+fn hostile_values_do_not_panic() {
+    // A sales-channel whose 10th byte falls inside a character used to panic.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all-orders.txt");
+    std::fs::write(
+        &file,
+        "amazon-order-id\tpurchase-date\torder-status\tsales-channel\n1\t2026-03-01T00:00:00Z\tShipped\tAmazon.fré\n2\t2026-03-01T00:00:00Z\tShipped\tNon-Amazoné\n",
+    )
+    .unwrap();
+    orderhealth()
+        .args(["report", file.to_str().unwrap(), "--format", "csv", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    assert!(summary.contains("\"Amazon.fré\": 1"), "{summary}");
+}
+
+#[test]
+fn a_link_loop_and_a_dangling_link_are_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::copy(testdata("metrics/cancel/2026-03-17-all-orders.txt"), input.join("all-orders.txt")).unwrap();
+    std::os::unix::fs::symlink("..", input.join("parent")).unwrap();
+    std::os::unix::fs::symlink("nowhere.txt", input.join("dangling.txt")).unwrap();
+    let out = dir.path().join("out");
+    orderhealth()
+        .args(["report", input.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("dangling.txt: a link to nothing (dangling)"))
+        .stderr(predicate::str::contains("not followed again"));
+}
+
+#[test]
+fn out_equal_to_or_above_an_input_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dumps");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::copy(testdata("metrics/cancel/2026-03-17-all-orders.txt"), input.join("all-orders.txt")).unwrap();
+    for out in [input.clone(), dir.path().to_path_buf()] {
+        orderhealth()
+            .args(["report", input.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("reports would be written into the inputs"));
+    }
+    assert_eq!(std::fs::read_dir(&input).unwrap().count(), 1);
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let out = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("orderhealth");
+    let command =
+        format!("{} report {} --out {} | head -n 1", bin.display(), testdata("sample").display(), out.path().display());
+    let run = std::process::Command::new("bash").args(["-o", "pipefail", "-c", &command]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(run.status.success(), "{run:?}");
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with("orderhealth "));
+    // A full disk on stdout is exit 1 with a message.
+    let full = std::process::Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "{} report {} --out {} > /dev/full",
+                bin.display(),
+                testdata("sample").display(),
+                out.path().display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(1), "{full:?}");
+    assert!(String::from_utf8_lossy(&full.stderr).contains("error: cannot write to standard output"));
 }

@@ -13,6 +13,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::marketplace::Marketplace;
 use crate::read::{CancelEvent, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
@@ -77,6 +78,8 @@ pub struct OrderState {
     pub(crate) status: Keyed<Status>,
     pub(crate) channel: Keyed<Channel>,
     pub(crate) sales_channel: Keyed<Arc<str>>,
+    /// From the newest snapshot with a `@marketplace.amazon.…` buyer e-mail.
+    pub(crate) email_marketplace: Keyed<Marketplace>,
     pub(crate) purchase_ts: Keyed<Micros>,
     pub(crate) expected_ship: Keyed<Micros>,
     /// The newest snapshot's SKUs (its item rows, never a union of two snapshots).
@@ -120,6 +123,7 @@ impl OrderState {
         let current = self.sales_channel.as_ref().map(|(_, v)| v);
         let sales_channel = s.sales_channel.map(|v| names.intern_like(current, &v));
         newer(&mut self.sales_channel, key, sales_channel);
+        newer(&mut self.email_marketplace, key, s.email_marketplace);
         newer(&mut self.purchase_ts, key, s.purchase_ts);
         newer(&mut self.expected_ship, key, s.expected_ship);
         if let Some((k, skus)) = &mut self.skus {

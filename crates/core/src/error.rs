@@ -10,8 +10,8 @@ pub enum InputError {
     Io { path: PathBuf, source: std::io::Error },
 
     #[error(
-        "{}: not a recognised input: it looks most like a {looked_like} file but lacks {}; columns found: {}",
-        path.display(), list(missing), list(found)
+        "{}: not a recognised input: it looks most like {} file but lacks {}; columns found: {}",
+        path.display(), looked_like.with_article(), list(missing), list(found)
     )]
     Unrecognised { path: PathBuf, looked_like: FileKind, missing: Vec<String>, found: Vec<String> },
 

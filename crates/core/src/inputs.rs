@@ -29,6 +29,8 @@ pub struct FileSummary {
     pub rows_read: u64,
     pub rows_rejected: u64,
     pub unknown_columns: Vec<String>,
+    /// Header lines repeated inside the file (dumps appended together), skipped.
+    pub repeated_headers: u64,
 }
 
 impl FileSummary {
@@ -174,6 +176,7 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
                 rows_read: read.rows_read,
                 rows_rejected: read.rejected.len() as u64,
                 unknown_columns: read.unknown_columns,
+                repeated_headers: read.repeated_headers,
             };
             // Each shard under its own lock. Start at a shard that depends on the file and
             // skip shards another thread holds, coming back to them last, so two threads

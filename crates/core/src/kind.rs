@@ -50,6 +50,7 @@ pub mod order_columns {
     pub const REPORTING_DATE: &[&str] = &["reporting-date"];
     pub const QUANTITY_SHIPPED: &[&str] = &["quantity-shipped"];
     pub const QUANTITY_TO_SHIP: &[&str] = &["quantity-to-ship"];
+    pub const BUYER_EMAIL: &[&str] = &["buyer-email"];
 }
 
 impl FileKind {
@@ -85,6 +86,13 @@ impl FileKind {
 
     fn recognised_by(self) -> &'static [&'static str] {
         RECOGNISED_BY.iter().find(|(k, _)| *k == self).map(|(_, c)| *c).unwrap_or(&[])
+    }
+
+    /// The name with its article, for sentences: "an all-orders", "a confirmations".
+    pub fn with_article(self) -> String {
+        let name = self.as_str();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} {name}")
     }
 
     /// Columns a recognised file must have (§5.1).
@@ -127,6 +135,7 @@ impl FileKind {
                 REPORTING_DATE,
                 QUANTITY_SHIPPED,
                 QUANTITY_TO_SHIP,
+                BUYER_EMAIL,
             ]
             .concat(),
             FileKind::CancelEvents => {
@@ -156,8 +165,8 @@ impl FileKind {
     }
 
     /// For an unrecognised header: the kind whose recognising columns it shares most
-    /// (first in precedence on a tie).
-    pub fn closest(header: &Header) -> FileKind {
+    /// (first in precedence on a tie), and how many it shares.
+    pub fn closest(header: &Header) -> (FileKind, usize) {
         let mut best = (FileKind::AllOrders, 0usize);
         for kind in FileKind::ALL {
             let shared = kind.recognised_by().iter().filter(|c| header.has(c)).count();
@@ -165,7 +174,7 @@ impl FileKind {
                 best = (kind, shared);
             }
         }
-        best.0
+        best
     }
 }
 
@@ -208,6 +217,13 @@ impl Header {
     /// The first present of several columns (first present wins: §5.1).
     pub fn first_of(&self, columns: &[&str]) -> Option<usize> {
         columns.iter().find_map(|c| self.index(c))
+    }
+
+    /// A line whose fields, trimmed and compared as header names, are this header (one
+    /// dump appended to another).
+    pub fn is_repeated_by<'f>(&self, fields: impl ExactSizeIterator<Item = &'f str>) -> bool {
+        fields.len() == self.keys.len()
+            && fields.zip(&self.keys).all(|(f, k)| f.trim_matches(' ').eq_ignore_ascii_case(k))
     }
 
     pub fn missing(&self, columns: &[&str]) -> Vec<String> {
@@ -257,7 +273,9 @@ mod tests {
     fn closest_kind_and_missing_columns() {
         let h = header("amazon-order-id\tpurchase-date");
         assert_eq!(FileKind::recognise(&h), None);
-        assert_eq!(FileKind::closest(&h), FileKind::AllOrders);
+        assert_eq!(FileKind::closest(&h), (FileKind::AllOrders, 1));
+        assert_eq!(FileKind::AllOrders.with_article(), "an all-orders");
+        assert_eq!(FileKind::Confirmations.with_article(), "a confirmations");
         assert_eq!(h.missing(FileKind::AllOrders.required()), ["order-status"]);
     }
 

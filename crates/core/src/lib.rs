@@ -38,4 +38,4 @@ pub use read::{ReadOptions, Rejected};
 pub use source::EncodingChoice;
 pub use status::{Channel, Status};
 pub use tracking::{Package, Tracking, TrackingDay};
-pub use view::{AutoState, Basis, Class, Lateness, OrderView, View, ViewOptions};
+pub use view::{AutoState, Basis, Class, Lateness, MarketplaceSource, OrderView, View, ViewOptions};

@@ -42,6 +42,19 @@ impl Marketplace {
         MARKETPLACES[self.0 as usize].2
     }
 
+    /// The marketplace of a buyer e-mail `…@marketplace.amazon.<domain>` (§1.4), where
+    /// `Amazon.<domain>` is in the table; any case.
+    pub fn from_buyer_email(email: &str) -> Option<Marketplace> {
+        let (_, domain) = email.trim_matches(' ').rsplit_once('@')?;
+        let prefix = b"marketplace.";
+        let bytes = domain.as_bytes();
+        if !bytes.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix)) {
+            return None;
+        }
+        let site = domain.get(prefix.len()..)?;
+        MARKETPLACES.iter().position(|m| m.1.eq_ignore_ascii_case(site)).map(|i| Marketplace(i as u8))
+    }
+
     /// `--marketplace CODE`.
     pub fn from_code(code: &str) -> Option<Marketplace> {
         MARKETPLACES.iter().position(|m| m.0.eq_ignore_ascii_case(code)).map(|i| Marketplace(i as u8))
@@ -95,5 +108,13 @@ mod tests {
         assert_eq!(SalesChannel::parse("Non-Amazoné"), SalesChannel::NonAmazon);
         assert_eq!(Marketplace::from_code("jp").unwrap().zone(), Tz::Asia__Tokyo);
         assert_eq!(parse_zone("UTC"), Some(Tz::UTC));
+        let code = |e: &str| Marketplace::from_buyer_email(e).map(|m| m.code());
+        assert_eq!(code("x7k2@marketplace.amazon.fr"), Some("FR"));
+        assert_eq!(code(" Q@Marketplace.Amazon.COM.AU "), Some("AU"));
+        assert_eq!(code("a@marketplace.amazon.co.uk"), Some("UK"));
+        assert_eq!(code("a@marketplace.amazon.com.xx"), None);
+        assert_eq!(code("a@amazon.fr"), None);
+        assert_eq!(code("a@é"), None);
+        assert_eq!(code(""), None);
     }
 }

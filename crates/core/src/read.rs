@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use crate::book::{shard_of, SHARDS};
 use crate::error::InputError;
 use crate::kind::{order_columns as oc, FileKind, Header};
+use crate::marketplace::Marketplace;
 use crate::source::{with_lines, Compression, EncodingChoice, Lines, TextEncoding};
 use crate::status::Channel;
 use crate::timestamp::{epoch_days, parse_date, parse_instant, Micros};
@@ -44,6 +45,8 @@ pub struct Snapshot {
     pub status_raw: Option<Text>,
     pub channel: Option<Channel>,
     pub sales_channel: Option<Text>,
+    /// From a `…@marketplace.amazon.<domain>` buyer e-mail (§1.4).
+    pub email_marketplace: Option<Marketplace>,
     pub expected_ship: Option<Micros>,
     pub buyer_requested: bool,
     pub skus: Vec<Text>,
@@ -156,6 +159,8 @@ pub struct FileRead {
     pub rows_read: u64,
     pub rejected: Vec<Rejected>,
     pub unknown_columns: Vec<String>,
+    /// Lines that repeat the header (dumps appended together): neither rows nor rejected.
+    pub repeated_headers: u64,
     /// The newest observation among accepted rows (for the default `as_of`, §5.3).
     pub newest_observation: Option<Micros>,
     pub data: FileData,
@@ -222,16 +227,22 @@ fn guess_legacy_encoding(path: &Path, opts: &ReadOptions) -> std::io::Result<Tex
         let mut column = None;
         let mut rows = 0;
         let mut header_seen = false;
+        let (mut template, mut candidates) = (false, 0);
         while let Ok(Some((_, line))) = lines.next_line() {
             if !header_seen {
-                if line.starts_with(b"TemplateType=") {
+                if !template && candidates == 0 && line.starts_with(b"TemplateType=") {
+                    template = true;
                     continue;
                 }
-                header_seen = true;
+                candidates += 1;
                 column =
                     line.split(|&b| b == b'\t').position(|c| c.trim_ascii().eq_ignore_ascii_case(b"sales-channel"));
-                if column.is_none() {
-                    break;
+                // Label rows of a template come before the keys (§5.1).
+                if column.is_some() || !template || candidates >= TEMPLATE_HEADER_LINES {
+                    header_seen = true;
+                    if column.is_none() {
+                        break;
+                    }
                 }
                 continue;
             }
@@ -253,6 +264,53 @@ fn guess_legacy_encoding(path: &Path, opts: &ReadOptions) -> std::io::Result<Tex
             TextEncoding::Windows1252
         }
     })
+}
+
+/// How many lines after a `TemplateType=` line may hold the header: Amazon's templates put
+/// one or two rows of column titles in the seller's language before the keys (§5.1).
+const TEMPLATE_HEADER_LINES: usize = 3;
+
+enum HeaderFound {
+    Recognised(Header, FileKind),
+    /// No candidate line is a kind: the one that looks most like one.
+    Unrecognised(Header),
+}
+
+fn header_of(line: &str) -> Header {
+    Header::new(line.split('\t').map(|s| s.trim_matches(' ').to_string()).collect())
+}
+
+fn found_columns(header: &Header) -> Vec<String> {
+    header.names.iter().filter(|n| !n.is_empty()).cloned().collect()
+}
+
+/// The header: line 1, or after a `TemplateType=` line the first of the next three lines
+/// recognised as a kind (the lines before it are labels, skipped but counted).
+fn find_header(
+    lines: &mut Lines<'_>,
+    next: &dyn Fn(&mut Lines<'_>) -> Result<Option<(u64, String)>, Failure>,
+) -> Result<HeaderFound, Failure> {
+    let Some((_, first)) = next(lines)? else { return Ok(HeaderFound::Unrecognised(Header::new(Vec::new()))) };
+    if !first.starts_with("TemplateType=") {
+        let header = header_of(&first);
+        return Ok(match FileKind::recognise(&header) {
+            Some(kind) => HeaderFound::Recognised(header, kind),
+            None => HeaderFound::Unrecognised(header),
+        });
+    }
+    let mut closest: Option<(usize, Header)> = None;
+    for _ in 0..TEMPLATE_HEADER_LINES {
+        let Some((_, line)) = next(lines)? else { break };
+        let header = header_of(&line);
+        if let Some(kind) = FileKind::recognise(&header) {
+            return Ok(HeaderFound::Recognised(header, kind));
+        }
+        let (_, shared) = FileKind::closest(&header);
+        if closest.as_ref().is_none_or(|(best, _)| shared > *best) {
+            closest = Some((shared, header));
+        }
+    }
+    Ok(HeaderFound::Unrecognised(closest.map(|(_, h)| h).unwrap_or_else(|| Header::new(Vec::new()))))
 }
 
 /// One row's fields: byte ranges into the line, reused between rows.
@@ -409,24 +467,19 @@ fn parse(
             Err(Err(bad)) => Err(Failure::NotUtf8(bad.offset)),
         }
     };
-    // Header: the first line, unless it is a TemplateType= marker.
-    let mut header_line = next(lines)?;
-    if header_line.as_ref().is_some_and(|(_, l)| l.starts_with("TemplateType=")) {
-        header_line = next(lines)?;
-    }
-    let names: Vec<String> =
-        header_line.map(|(_, l)| l.split('\t').map(|s| s.trim_matches(' ').to_string()).collect()).unwrap_or_default();
-    let header = Header::new(names);
-    let found = || header.names.iter().filter(|n| !n.is_empty()).cloned().collect::<Vec<_>>();
-    let Some(kind) = FileKind::recognise(&header) else {
-        let looked_like = FileKind::closest(&header);
-        return Err(Failure::Unrecognised(InputError::Unrecognised {
-            path: path.to_path_buf(),
-            looked_like,
-            missing: header.missing(looked_like.required()),
-            found: found(),
-        }));
+    let (header, kind) = match find_header(lines, &next)? {
+        HeaderFound::Recognised(header, kind) => (header, kind),
+        HeaderFound::Unrecognised(header) => {
+            let (looked_like, _) = FileKind::closest(&header);
+            return Err(Failure::Unrecognised(InputError::Unrecognised {
+                path: path.to_path_buf(),
+                looked_like,
+                missing: header.missing(looked_like.required()),
+                found: found_columns(&header),
+            }));
+        }
     };
+    let found = || found_columns(&header);
     let missing = header.missing(kind.required());
     if !missing.is_empty() {
         return Err(Failure::Stop(InputError::MissingColumns {
@@ -441,6 +494,7 @@ fn parse(
     let mut sink = KindSink::new(kind, &header);
     let cols = Columns { header: &header };
     let mut rows_read = 0u64;
+    let mut repeated_headers = 0u64;
     let mut rejected = Vec::new();
     let mut newest: Option<Micros> = None;
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
@@ -454,7 +508,6 @@ fn parse(
         if bytes.is_empty() {
             continue;
         }
-        rows_read += 1;
         // SAFETY: `Lines` hands out only bytes it validated as UTF-8, or transcoder output.
         let line = unsafe { std::str::from_utf8_unchecked(bytes) };
         ranges.clear();
@@ -464,6 +517,13 @@ fn parse(
             start = tab + 1;
         }
         ranges.push((start, bytes.len()));
+        // A dump appended to another repeats the header: skipped, counted, not a row. The
+        // first field is checked first so data rows cost one short comparison.
+        if ranges.len() == header.len() && is_header_again(&header, line, &ranges) {
+            repeated_headers += 1;
+            continue;
+        }
+        rows_read += 1;
         let outcome = if ranges.len() != header.len() {
             Err(format!("wrong number of fields: expected {}, found {}", header.len(), ranges.len()))
         } else {
@@ -493,9 +553,19 @@ fn parse(
         rows_read,
         rejected,
         unknown_columns: header.unknown_columns(kind),
+        repeated_headers,
         newest_observation: newest,
         data,
     })
+}
+
+fn is_header_again(header: &Header, line: &str, ranges: &[(usize, usize)]) -> bool {
+    let field = |&(a, b): &(usize, usize)| &line[a..b];
+    let first_matches = ranges
+        .first()
+        .map(field)
+        .is_some_and(|f| header.names.first().is_some_and(|n| f.trim_matches(' ').eq_ignore_ascii_case(n)));
+    first_matches && header.is_repeated_by(ranges.iter().map(field))
 }
 
 /// Column positions of an order report.
@@ -515,6 +585,7 @@ struct OrderCols {
     buyer: Option<usize>,
     reporting: Option<usize>,
     quantity_shipped: Option<usize>,
+    buyer_email: Option<usize>,
 }
 
 /// Per-kind row handling: where each canonical field is, and what a file accumulates.
@@ -579,6 +650,7 @@ impl KindSink {
                     buyer: h.first_of(oc::BUYER_REQUESTED),
                     reporting: h.first_of(oc::REPORTING_DATE),
                     quantity_shipped: h.first_of(oc::QUANTITY_SHIPPED),
+                    buyer_email: h.first_of(oc::BUYER_EMAIL),
                 },
                 has_status: h.has("order-status"),
                 snapshots: (0..SHARDS).map(|_| FxHashMap::default()).collect(),
@@ -647,6 +719,9 @@ impl KindSink {
                 keep_min(&mut snap.channel, Channel::parse(row.get(c.channel)));
                 keep_min_text(&mut snap.sales_channel, row.get(c.sales_channel));
                 keep_min_text(&mut snap.currency, row.get(c.currency));
+                if c.buyer_email.is_some() {
+                    keep_min(&mut snap.email_marketplace, Marketplace::from_buyer_email(row.get(c.buyer_email)));
+                }
                 snap.buyer_requested |= boolean(row.get(c.buyer));
                 snap.any_quantity_shipped |= shipped_qty > 0;
                 snap.value_micros = snap.value_micros.saturating_add(item).saturating_add(shipping);

@@ -92,6 +92,16 @@ impl Lateness {
     }
 }
 
+/// Where an order's marketplace came from (§1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketplaceSource {
+    SalesChannel,
+    /// A `…@marketplace.amazon.<domain>` buyer e-mail.
+    BuyerEmail,
+    /// Neither: `--marketplace` (default US).
+    Default,
+}
+
 /// Options that decide classification and deadlines.
 #[derive(Debug, Clone)]
 pub struct ViewOptions {
@@ -124,6 +134,7 @@ pub struct OrderView {
     pub sales_channel: SalesChannel,
     /// The sales-channel value as given (for `unsupported_marketplaces`).
     pub sales_channel_value: Option<Arc<str>>,
+    pub marketplace_source: MarketplaceSource,
     pub zone: Tz,
     pub channel: Channel,
     pub status: Status,
@@ -232,9 +243,10 @@ fn value<K, T>(slot: Option<(K, T)>) -> Option<T> {
 
 fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderView {
     let sales_channel_value = value(o.sales_channel.take());
-    let sales_channel = match &sales_channel_value {
-        Some(v) => SalesChannel::parse(v),
-        None => SalesChannel::Amazon(opts.default_marketplace),
+    let (sales_channel, marketplace_source) = match (&sales_channel_value, value(o.email_marketplace)) {
+        (Some(v), _) => (SalesChannel::parse(v), MarketplaceSource::SalesChannel),
+        (None, Some(m)) => (SalesChannel::Amazon(m), MarketplaceSource::BuyerEmail),
+        (None, None) => (SalesChannel::Amazon(opts.default_marketplace), MarketplaceSource::Default),
     };
     let zone = match (&opts.tz, &sales_channel) {
         (Some(tz), _) => *tz,
@@ -284,6 +296,7 @@ fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderVie
         order_id: std::mem::take(&mut o.id),
         sales_channel,
         sales_channel_value,
+        marketplace_source,
         zone,
         channel,
         status,

@@ -10,8 +10,8 @@ use orderhealth_core::current::{current_cancel, current_late, current_tracking, 
 use orderhealth_core::limits::LATE_SHIPMENT_WINDOWS;
 use orderhealth_core::timestamp::format_instant;
 use orderhealth_core::{
-    cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, ReadOptions, Tracking, View,
-    ViewOptions,
+    cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, MarketplaceSource, ReadOptions,
+    Tracking, View, ViewOptions,
 };
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
@@ -276,6 +276,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         non_amazon_confirmations: left_out.non_amazon,
         unsupported_marketplace_confirmations: left_out.unsupported_marketplace,
         late_shipment_no_expected_ship_date: orders.iter().filter(|o| o.in_metrics() && o.late_unjudged).count() as u64,
+        default_marketplace_orders: orders
+            .iter()
+            .filter(|o| o.in_metrics() && o.marketplace_source == MarketplaceSource::Default)
+            .count() as u64,
         auto_cancel: counts,
         current: current.by_marketplace,
         tracking_all_categories: current.tracking_totals,

@@ -25,6 +25,9 @@ pub struct Summary {
     pub unsupported_marketplace_confirmations: u64,
     /// Shipped or open MFN Amazon orders the late shipment rate cannot judge.
     pub late_shipment_no_expected_ship_date: u64,
+    /// MFN orders with neither a sales-channel nor a marketplace e-mail: counted in
+    /// `settings.default_marketplace` (§1.4).
+    pub default_marketplace_orders: u64,
     pub auto_cancel: AutoCancelCounts,
     /// Per marketplace: the window of each metric that ends on as_of's local date.
     pub current: BTreeMap<String, MarketplaceCurrent>,
@@ -66,6 +69,8 @@ pub struct InputFileSummary {
     pub rows_used: u64,
     pub rows_rejected: u64,
     pub unknown_columns: Vec<String>,
+    /// Header lines repeated inside the file (dumps appended together), skipped.
+    pub repeated_headers: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,6 +197,7 @@ impl Inputs {
                     rows_used: f.rows_used(),
                     rows_rejected: f.rows_rejected,
                     unknown_columns: f.unknown_columns.clone(),
+                    repeated_headers: f.repeated_headers,
                 })
                 .collect(),
         }

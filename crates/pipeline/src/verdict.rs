@@ -330,6 +330,14 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
             count(summary.late_shipment_no_expected_ship_date as i64, "order", "orders")
         );
     }
+    if summary.default_marketplace_orders > 0 {
+        let _ = writeln!(
+            s,
+            "  {} with no sales-channel and no marketplace e-mail counted as {} (--marketplace)",
+            count(summary.default_marketplace_orders as i64, "order", "orders"),
+            summary.settings.default_marketplace
+        );
+    }
     let _ = writeln!(s, "Reports: {}/ (report.html, summary.json, the tables, rejected.tsv)", out.display());
     s
 }
