@@ -15,10 +15,11 @@ fn orderhealth() -> Command {
 
 #[test]
 fn report_prints_the_summary_and_writes_every_table() {
-    let out = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
     orderhealth()
         .args(["report", testdata("metrics/cancel").to_str().unwrap(), "--out"])
-        .arg(out.path())
+        .arg(&out)
         .args(["--as-of", "2026-03-20T00:00:00Z"])
         .assert()
         .success()
@@ -41,12 +42,12 @@ fn report_prints_the_summary_and_writes_every_table() {
         "late_shipment",
         "cancellations",
     ] {
-        assert!(out.path().join(format!("{table}.parquet")).is_file(), "{table}");
+        assert!(out.join(format!("{table}.parquet")).is_file(), "{table}");
     }
-    assert!(out.path().join("summary.json").is_file());
-    assert_eq!(std::fs::read_to_string(out.path().join("rejected.tsv")).unwrap(), "file\tline\tkind\treason\n");
+    assert!(out.join("summary.json").is_file());
+    assert_eq!(std::fs::read_to_string(out.join("rejected.tsv")).unwrap(), "file\tline\tkind\treason\n");
     // Nothing left behind under a temporary name, in --out or beside it.
-    for dir in [out.path(), out.path().parent().unwrap()] {
+    for dir in [out.as_path(), dir.path()] {
         for e in std::fs::read_dir(dir).unwrap() {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
             assert!(!name.ends_with(".tmp") && !name.contains(".orderhealth-new-"), "{name}");
