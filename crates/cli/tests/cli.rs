@@ -593,3 +593,92 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(full.status.code(), Some(1), "{full:?}");
     assert!(String::from_utf8_lossy(&full.stderr).contains("error: cannot write to standard output"));
 }
+
+/// Same inputs, same bytes: whatever the thread count, and wherever the inputs are.
+#[test]
+fn outputs_do_not_depend_on_threads_or_the_input_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("elsewhere");
+    let status = std::process::Command::new("cp").arg("-r").arg(testdata("sample")).arg(&copy).status().unwrap();
+    assert!(status.success());
+    let run = |input: &Path, threads: &str, name: &str| {
+        let out = dir.path().join(name);
+        orderhealth()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["report", input.to_str().unwrap(), "--format", "csv", "--out", out.to_str().unwrap()])
+            .assert()
+            .success();
+        out
+    };
+    let one = run(&testdata("sample"), "1", "one");
+    let two = run(&testdata("sample"), "2", "two");
+    let moved = run(&copy, "2", "moved");
+    for table in [
+        "cancel_rate",
+        "cancel_reasons",
+        "auto_cancel",
+        "valid_tracking",
+        "tracking_defects",
+        "late_shipment",
+        "cancellations",
+    ] {
+        let name = format!("{table}.csv");
+        let a = std::fs::read(one.join(&name)).unwrap();
+        assert!(a == std::fs::read(two.join(&name)).unwrap(), "{name}: 1 vs 2 threads");
+        assert!(a == std::fs::read(moved.join(&name)).unwrap(), "{name}: inputs at another path");
+    }
+}
+
+/// A run killed at any moment leaves --out as the complete previous set or the complete new
+/// one, and the next run removes what the killed one left beside it.
+#[test]
+fn a_killed_run_leaves_the_previous_or_the_new_set_never_a_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = testdata("sample");
+    orderhealth()
+        .args(["report", input.to_str().unwrap(), "--format", "csv", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let listing = |d: &Path| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    };
+    let csv_set = listing(&out);
+    let csv_summary = std::fs::read(out.join("summary.json")).unwrap();
+    let json_set: Vec<String> = csv_set.iter().map(|n| n.replace(".csv", ".json")).collect::<Vec<_>>();
+    let mut json_set = json_set;
+    json_set.sort();
+    let bin = assert_cmd::cargo::cargo_bin("orderhealth");
+    for delay_ms in [5u64, 20, 40, 60, 80, 100, 130, 160, 200, 300] {
+        let mut child = std::process::Command::new(&bin)
+            .args(["report", input.to_str().unwrap(), "--format", "json", "--out", out.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = listing(&out);
+        if now == csv_set {
+            assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), csv_summary, "after {delay_ms} ms");
+        } else {
+            assert_eq!(now, json_set, "after {delay_ms} ms: a mixed directory");
+            // The new set is whole: back to the old one for the next try.
+            orderhealth()
+                .args(["report", input.to_str().unwrap(), "--format", "csv", "--out", out.to_str().unwrap()])
+                .assert()
+                .success();
+        }
+    }
+    // The next run cleans up: nothing is left beside --out but --out itself.
+    orderhealth()
+        .args(["report", input.to_str().unwrap(), "--format", "csv", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(listing(dir.path()), ["out"]);
+    assert_eq!(listing(&out), csv_set);
+}
