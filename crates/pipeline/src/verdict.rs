@@ -7,7 +7,7 @@ use std::path::Path;
 
 use orderhealth_core::limits::{Limit, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
 
-use crate::summary::{MarketplaceCurrent, Summary};
+use crate::summary::{MarketplaceCurrent, Summary, TrackingWindow};
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: i64) -> String {
@@ -83,35 +83,25 @@ pub fn metric_lines<'a>(summary: &'a Summary, marketplace: &'a str, m: &'a Marke
             indent: false,
         });
     }
+    let tracking_line = |metric: String, w: &'a TrackingWindow, indent: bool| MetricLine {
+        marketplace,
+        metric,
+        window_start: &w.window_start,
+        window_end: &w.window_end,
+        rate: w.rate,
+        part: w.valid,
+        whole: w.packages,
+        limit: &VALID_TRACKING,
+        status: &w.status,
+        indent,
+    };
     if let Some(w) = summary.tracking_all_categories.get(marketplace) {
-        lines.push(MetricLine {
-            marketplace,
-            metric: "valid tracking, 30 days".into(),
-            window_start: &w.window_start,
-            window_end: &w.window_end,
-            rate: w.rate,
-            part: w.valid,
-            whole: w.packages,
-            limit: &VALID_TRACKING,
-            status: &w.status,
-            indent: false,
-        });
+        lines.push(tracking_line("valid tracking, 30 days".into(), w, false));
     }
     let catalogued = m.valid_tracking.keys().any(|c| !c.is_empty());
     for (category, w) in m.valid_tracking.iter().filter(|(_, w)| catalogued && w.status == "BAD") {
-        let name = if category.is_empty() { "(no category)".to_string() } else { category.clone() };
-        lines.push(MetricLine {
-            marketplace,
-            metric: format!("category {name}"),
-            window_start: &w.window_start,
-            window_end: &w.window_end,
-            rate: w.rate,
-            part: w.valid,
-            whole: w.packages,
-            limit: &VALID_TRACKING,
-            status: &w.status,
-            indent: true,
-        });
+        let name = if category.is_empty() { "(no category)" } else { category.as_str() };
+        lines.push(tracking_line(format!("category {name}"), w, true));
     }
     lines
 }
