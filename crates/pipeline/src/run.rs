@@ -280,6 +280,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             .iter()
             .filter(|o| o.in_metrics() && o.marketplace_source == MarketplaceSource::Default)
             .count() as u64,
+        cancelled_without_explanation: orders.iter().filter(|o| o.in_metrics() && o.rule == Some(7)).count() as u64,
         auto_cancel: counts,
         current: current.by_marketplace,
         tracking_all_categories: current.tracking_totals,

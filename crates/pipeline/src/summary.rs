@@ -28,6 +28,9 @@ pub struct Summary {
     /// MFN orders with neither a sales-channel nor a marketplace e-mail: counted in
     /// `settings.default_marketplace` (§1.4).
     pub default_marketplace_orders: u64,
+    /// Cancelled orders no event or feed row explains, charged to the seller by rule 7 of
+    /// §2.1: the cancellation event log or the seller's uploaded feeds would classify them.
+    pub cancelled_without_explanation: u64,
     pub auto_cancel: AutoCancelCounts,
     /// Per marketplace: the window of each metric that ends on as_of's local date.
     pub current: BTreeMap<String, MarketplaceCurrent>,

@@ -320,6 +320,13 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
             count(summary.late_shipment_no_expected_ship_date as i64, "order", "orders")
         );
     }
+    if summary.cancelled_without_explanation > 0 {
+        let _ = writeln!(
+            s,
+            "  {} with no event or feed row counted against you (rule 7): add the cancellation event log or your uploaded cancellation feeds",
+            count(summary.cancelled_without_explanation as i64, "cancellation", "cancellations")
+        );
+    }
     if summary.default_marketplace_orders > 0 {
         let _ = writeln!(
             s,

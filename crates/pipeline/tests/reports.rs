@@ -361,6 +361,8 @@ fn cancellations_name_the_rule_of_every_cancelled_order() {
             "R3-ONLYCANCELLED,US,2026-03-10T10:00:00Z,2026-03-10,seller,7,true,\"\",2026-03-11T10:00:00Z,false",
         ]
     );
+    // R6-NOLU, R7-EARLY and R3-ONLYCANCELLED: rule 7, nothing explains them.
+    assert_eq!(r.summary()["cancelled_without_explanation"], 3);
 }
 
 #[test]
