@@ -286,10 +286,10 @@ fn found_columns(header: &Header) -> Vec<String> {
 
 /// The header: line 1, or after a `TemplateType=` line the first of the next three lines
 /// recognised as a kind (the lines before it are labels, skipped but counted).
-fn find_header(
-    lines: &mut Lines<'_>,
-    next: &dyn Fn(&mut Lines<'_>) -> Result<Option<(u64, String)>, Failure>,
-) -> Result<HeaderFound, Failure> {
+/// Reads the next line as text (lossy), for the header lines.
+type NextLine<'f> = dyn Fn(&mut Lines<'_>) -> Result<Option<(u64, String)>, Failure> + 'f;
+
+fn find_header(lines: &mut Lines<'_>, next: &NextLine<'_>) -> Result<HeaderFound, Failure> {
     let Some((_, first)) = next(lines)? else { return Ok(HeaderFound::Unrecognised(Header::new(Vec::new()))) };
     if !first.starts_with("TemplateType=") {
         let header = header_of(&first);
@@ -362,12 +362,18 @@ fn required(row: &Row, cols: &Columns, idx: Option<usize>, what: &str) -> Result
     }
 }
 
+/// A value as a rejection reason shows it: at most 100 characters, and no tab, newline or
+/// other control character that would break `rejected.tsv` or reach a terminal raw.
+fn shown(v: &str) -> String {
+    crate::error::printable(v, 100)
+}
+
 fn instant(row: &Row, cols: &Columns, idx: Option<usize>) -> Result<Option<Micros>, String> {
     let v = row.get(idx);
     if v.is_empty() {
         return Ok(None);
     }
-    parse_instant(v).map(Some).ok_or_else(|| format!("unparseable date in {}: {v}", cols.name(idx)))
+    parse_instant(v).map(Some).ok_or_else(|| format!("unparseable date in {}: {}", cols.name(idx), shown(v)))
 }
 
 fn integer(row: &Row, cols: &Columns, idx: Option<usize>) -> Result<Option<i64>, String> {
@@ -377,7 +383,7 @@ fn integer(row: &Row, cols: &Columns, idx: Option<usize>) -> Result<Option<i64>,
     }
     let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("not an integer in {}: {v}", cols.name(idx)));
+        return Err(format!("not an integer in {}: {}", cols.name(idx), shown(v)));
     }
     Ok(Some(v.parse::<i64>().unwrap_or(i64::MAX)))
 }
@@ -417,7 +423,7 @@ fn price(row: &Row, cols: &Columns, idx: Option<usize>) -> Result<i64, String> {
     if v.is_empty() {
         return Ok(0);
     }
-    parse_decimal_micros(v).ok_or_else(|| format!("not a decimal in {}: {v}", cols.name(idx)))
+    parse_decimal_micros(v).ok_or_else(|| format!("not a decimal in {}: {}", cols.name(idx), shown(v)))
 }
 
 fn boolean(v: &str) -> bool {
@@ -508,7 +514,11 @@ fn parse(
         if bytes.is_empty() {
             continue;
         }
-        // SAFETY: `Lines` hands out only bytes it validated as UTF-8, or transcoder output.
+        // SAFETY: `Lines` hands out only bytes it validated as UTF-8 (`Lines::check_utf8`
+        // runs over every complete line before `next_line` returns it, and over the last line
+        // at the end of the file), or the UTF-8 output of an encoding_rs transcoder. Checking
+        // again here would read every byte twice on the hot path.
+        #[allow(unsafe_code)]
         let line = unsafe { std::str::from_utf8_unchecked(bytes) };
         ranges.clear();
         let mut start = 0;
@@ -743,7 +753,7 @@ impl KindSink {
                 } else if who.eq_ignore_ascii_case("amazon") {
                     Initiator::Amazon
                 } else {
-                    return Err(format!("{} must be buyer, seller or amazon: {who}", cols.name(*by)));
+                    return Err(format!("{} must be buyer, seller or amazon: {}", cols.name(*by), shown(who)));
                 };
                 out.push(CancelEvent {
                     order_id: row.get(*order_id).into(),
@@ -764,7 +774,8 @@ impl KindSink {
                 let ship = match parse_date(v) {
                     Some(d) => ShipDate::Day(epoch_days(d)),
                     None => ShipDate::At(
-                        parse_instant(v).ok_or_else(|| format!("unparseable date in {}: {v}", cols.name(*date)))?,
+                        parse_instant(v)
+                            .ok_or_else(|| format!("unparseable date in {}: {}", cols.name(*date), shown(v)))?,
                     ),
                 };
                 integer(row, cols, *quantity)?;
