@@ -514,15 +514,10 @@ fn an_unrecognised_template_names_the_closest_kind_with_its_article() {
 }
 
 #[test]
-fn hostile_values_do_not_panic() {
-    // A sales-channel whose 10th byte falls inside a character used to panic.
+fn hostile_sales_channel_with_a_multibyte_tenth_byte() {
+    // Used to panic: `v[..10]` inside `é`.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("all-orders.txt");
-    std::fs::write(
-        &file,
-        "amazon-order-id\tpurchase-date\torder-status\tsales-channel\n1\t2026-03-01T00:00:00Z\tShipped\tAmazon.fré\n2\t2026-03-01T00:00:00Z\tShipped\tNon-Amazoné\n",
-    )
-    .unwrap();
+    let file = testdata("hostile/sales-channel-multibyte.txt");
     orderhealth()
         .args(["report", file.to_str().unwrap(), "--format", "csv", "--out"])
         .arg(dir.path().join("out"))
@@ -530,6 +525,44 @@ fn hostile_values_do_not_panic() {
         .success();
     let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
     assert!(summary.contains("\"Amazon.fré\": 1"), "{summary}");
+}
+
+#[test]
+fn hostile_control_bytes_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = orderhealth()
+        .args(["report", testdata("hostile/control-bytes.bin").to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(run.get_output().stderr.clone()).unwrap();
+    assert!(!stderr.chars().any(|c| c.is_control() && c != '\n'), "{stderr:?}");
+    assert!(stderr.contains("\\u{1b}[2J\\u{7}order\\u{d}id"), "{stderr}");
+}
+
+#[test]
+fn hostile_one_huge_line_gives_a_short_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.txt");
+    std::fs::write(&file, "x\t".repeat(1_000_000)).unwrap();
+    let run =
+        orderhealth().args(["report", file.to_str().unwrap(), "--out"]).arg(dir.path().join("out")).assert().code(1);
+    let stderr = String::from_utf8(run.get_output().stderr.clone()).unwrap();
+    assert!(stderr.len() < 2_500, "{} bytes of error", stderr.len());
+    assert!(stderr.contains("columns found: x, x, x") && stderr.contains("more"), "{stderr}");
+}
+
+#[test]
+fn hostile_truncated_gzip_says_the_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = orderhealth()
+        .args(["report", testdata("hostile/truncated.txt.gz").to_str().unwrap(), "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(run.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.matches("deflate").count(), 1, "{stderr}");
+    assert!(stderr.contains("truncated.txt.gz"), "{stderr}");
 }
 
 #[test]
