@@ -261,28 +261,39 @@ fn inputs_detail(inputs: &Inputs) -> String {
     s
 }
 
+/// Files read in an encoding that may be wrong: a few examples, all with `--verbose`.
+fn warn_encodings(inputs: &Inputs, verbose: bool) {
+    let doubtful: Vec<(&str, &str)> =
+        inputs.files.iter().filter_map(|f| f.encoding_hint.as_deref().map(|h| (f.path.as_str(), h))).collect();
+    if let Some((_, hint)) = doubtful.first() {
+        let title = format!("{}: {hint}", count(doubtful.len() as i64, "file", "files"));
+        warn_list(&title, doubtful.iter().map(|(p, _)| p.to_string()), verbose);
+    }
+}
+
 /// Files passed over: a few examples, all of them with `--verbose` (and in summary.json).
 fn warn_skipped(skipped: &[SkippedFile], verbose: bool) {
+    if !skipped.is_empty() {
+        let title = format!("skipped {} that orderhealth does not read", count(skipped.len() as i64, "file", "files"));
+        warn_list(&title, skipped.iter().map(|s| format!("{}: {}", s.path, s.reason)), verbose);
+    }
+}
+
+/// A warning about many files: the title, three examples, how many more.
+fn warn_list(title: &str, items: impl ExactSizeIterator<Item = String>, verbose: bool) {
     const EXAMPLES: usize = 3;
-    if skipped.is_empty() {
-        return;
-    }
+    let total = items.len();
+    let shown = if verbose { total } else { EXAMPLES.min(total) };
     let mut err = std::io::stderr().lock();
-    let shown = if verbose { skipped.len() } else { EXAMPLES.min(skipped.len()) };
-    let _ = writeln!(
-        err,
-        "warning: skipped {} that orderhealth does not read{}:",
-        count(skipped.len() as i64, "file", "files"),
-        if shown < skipped.len() { ", for example" } else { "" }
-    );
-    for s in &skipped[..shown] {
-        let _ = writeln!(err, "  {}: {}", s.path, s.reason);
+    let _ = writeln!(err, "warning: {title}{}:", if shown < total { ", for example" } else { "" });
+    for item in items.take(shown) {
+        let _ = writeln!(err, "  {item}");
     }
-    if shown < skipped.len() {
+    if shown < total {
         let _ = writeln!(
             err,
             "  … and {} more (--verbose lists them; all are in summary.json)",
-            thousands((skipped.len() - shown) as i64)
+            thousands((total - shown) as i64)
         );
     }
 }
@@ -313,6 +324,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Report { common, fail_on_breach } => run_report(&common.run_options(), &Bar::new()).map(|outcome| {
             warn_skipped(&outcome.summary.skipped_files, common.verbose);
+            warn_encodings(&outcome.summary.inputs, common.verbose);
             let mut text = orderhealth::verdict::render(&outcome.summary, &common.out, color_stdout());
             if common.verbose {
                 text.push_str(&inputs_detail(&outcome.summary.inputs));
@@ -327,6 +339,7 @@ fn main() -> ExitCode {
         }),
         Command::Orders { common } => run_orders(&common.run_options(), &Bar::new()).map(|outcome| {
             warn_skipped(&outcome.skipped, common.verbose);
+            warn_encodings(&outcome.inputs, common.verbose);
             let mut text = format!(
                 "{}; {} read, {} rejected; {} skipped\n",
                 count(outcome.orders as i64, "order", "orders"),

@@ -437,7 +437,11 @@ fn real_layouts_are_read_as_amazon_writes_them() {
         .success()
         .stdout(predicate::str::contains(
             "  1 order with no sales-channel and no marketplace e-mail counted as US (--marketplace)",
-        ));
+        ))
+        .stderr(predicate::str::contains(
+            "warning: 1 file: read as Windows-1252, but its bytes read as Japanese Shift_JIS (cp932)",
+        ))
+        .stderr(predicate::str::contains("jp-shipping-confirmation-template.txt\n"));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
     let file = |name: &str| {
@@ -462,6 +466,11 @@ fn real_layouts_are_read_as_amazon_writes_them() {
         (Some(3), Some(0), Some(1))
     );
     assert_eq!(summary["default_marketplace_orders"], 1);
+    // No sales-channel and no --marketplace JP: read as Windows-1252 (§5.1), and the run says
+    // the bytes look Japanese.
+    assert_eq!(jp["encoding"], "windows-1252");
+    assert!(jp["encoding_hint"].as_str().unwrap().contains("pass --marketplace JP or --encoding cp932"));
+    assert!(file("orders-empty-sales-channel.txt").get("encoding_hint").is_none());
     assert_eq!(std::fs::read_to_string(out.path().join("rejected.tsv")).unwrap(), "file\tline\tkind\treason\n");
 
     orderhealth()

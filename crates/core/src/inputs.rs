@@ -31,6 +31,8 @@ pub struct FileSummary {
     pub unknown_columns: Vec<String>,
     /// Header lines repeated inside the file (dumps appended together), skipped.
     pub repeated_headers: u64,
+    /// A doubt about how the file was decoded, for the user.
+    pub encoding_hint: Option<String>,
 }
 
 impl FileSummary {
@@ -177,6 +179,7 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
                 rows_rejected: read.rejected.len() as u64,
                 unknown_columns: read.unknown_columns,
                 repeated_headers: read.repeated_headers,
+                encoding_hint: read.encoding_hint,
             };
             // Each shard under its own lock. Start at a shard that depends on the file and
             // skip shards another thread holds, coming back to them last, so two threads

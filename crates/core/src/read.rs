@@ -161,6 +161,8 @@ pub struct FileRead {
     pub unknown_columns: Vec<String>,
     /// Lines that repeat the header (dumps appended together): neither rows nor rejected.
     pub repeated_headers: u64,
+    /// A doubt about the encoding the file was read in, for the user.
+    pub encoding_hint: Option<String>,
     /// The newest observation among accepted rows (for the default `as_of`, §5.3).
     pub newest_observation: Option<Micros>,
     pub data: FileData,
@@ -193,6 +195,15 @@ pub fn read_file(
         EncodingChoice::Cp932 => TextEncoding::Cp932,
         EncodingChoice::Auto => guess_legacy_encoding(path, opts).map_err(io)?,
     };
+    let hint = (opts.encoding == EncodingChoice::Auto && encoding == TextEncoding::Windows1252)
+        .then(|| reads_as_japanese(path))
+        .and_then(|r| r.ok())
+        .filter(|&japanese| japanese)
+        .map(|_| {
+            "read as Windows-1252, but its bytes read as Japanese Shift_JIS (cp932): if it is a Japanese file, \
+             pass --marketplace JP or --encoding cp932"
+                .to_string()
+        });
     let seen = AtomicU64::new(0);
     let progress = |n| {
         let before = seen.fetch_add(n, Ordering::Relaxed);
@@ -200,7 +211,20 @@ pub fn read_file(
         on_bytes((before + n).saturating_sub(already.max(before)));
     };
     let again = with_lines(path, encoding, &progress, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
-    settle(again)
+    settle(again.map(|read| FileRead { encoding_hint: hint, ..read }))
+}
+
+/// Whether the start of a file that is not UTF-8 decodes cleanly as Shift_JIS and holds kana
+/// (lead bytes 0x82/0x83, which are rare `‚ƒ` in Windows-1252 text): a Japanese file that the
+/// §5.1 rule reads as Windows-1252 because it has no `sales-channel` column.
+fn reads_as_japanese(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let (_, reader) = crate::source::open_decompressed(path, &|_| {})?;
+    let mut head = Vec::with_capacity(64 * 1024);
+    reader.take(64 * 1024).read_to_end(&mut head)?;
+    let whole_lines = head.iter().rposition(|&b| b == b'\n').map_or(head.len(), |p| p + 1);
+    let text = encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(&head[..whole_lines]);
+    Ok(text.is_some_and(|t| t.chars().any(|c| ('\u{3041}'..='\u{30FA}').contains(&c))))
 }
 
 /// A finished parse: `Err(..)` for a file that stops the run, `Ok(Err(..))` for an
@@ -564,6 +588,7 @@ fn parse(
         rejected,
         unknown_columns: header.unknown_columns(kind),
         repeated_headers,
+        encoding_hint: None,
         newest_observation: newest,
         data,
     })

@@ -74,6 +74,9 @@ pub struct InputFileSummary {
     pub unknown_columns: Vec<String>,
     /// Header lines repeated inside the file (dumps appended together), skipped.
     pub repeated_headers: u64,
+    /// A doubt about how the file was decoded (e.g. a Japanese file read as Windows-1252).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,6 +204,7 @@ impl Inputs {
                     rows_rejected: f.rows_rejected,
                     unknown_columns: f.unknown_columns.clone(),
                     repeated_headers: f.repeated_headers,
+                    encoding_hint: f.encoding_hint.clone(),
                 })
                 .collect(),
         }
