@@ -64,7 +64,7 @@ enum FormatArg {
 /// `--auto-cancel-policy`: when Amazon cancels an order left unshipped.
 #[derive(Clone, Copy, ValueEnum)]
 enum PolicyArg {
-    /// Expected ship date + 30 days. The rule the account's seeds describe; pick it unless you know otherwise.
+    /// Expected ship date + 30 days: an order unshipped a month after it was due. The default.
     Days30,
     /// Expected ship date + 7 business days (Mon–Fri). Amazon's rule for orders since 2020-09-30.
     Business7,

@@ -724,3 +724,33 @@ fn a_killed_run_leaves_the_previous_or_the_new_set_never_a_mix() {
     assert_eq!(listing(dir.path()), ["out"]);
     assert_eq!(listing(&out), csv_set);
 }
+
+#[test]
+fn help_lists_every_choice_and_default() {
+    let run = orderhealth().args(["report", "--help"]).assert().success();
+    let help = String::from_utf8(run.get_output().stdout.clone()).unwrap();
+    for expected in [
+        "- parquet:",
+        "- csv:",
+        "- json:",
+        "[default: parquet]",
+        "- days30:",
+        "- business7:",
+        "- dated:",
+        "[default: days30]",
+        "- auto:",
+        "- utf-8:",
+        "- windows-1252:",
+        "- cp932:",
+        "[default: auto]",
+        "--fail-on-breach",
+        "--verbose",
+    ] {
+        assert!(help.contains(expected), "{expected} missing from --help:\n{help}");
+    }
+    // Every option says what it does.
+    for line in help.lines().filter(|l| l.trim_start().starts_with("--")) {
+        let at = help.find(line).unwrap() + line.len();
+        assert!(help[at..].lines().nth(1).is_some_and(|l| !l.trim().is_empty()), "{line} has no help text");
+    }
+}
