@@ -754,3 +754,20 @@ fn help_lists_every_choice_and_default() {
         assert!(help[at..].lines().nth(1).is_some_and(|l| !l.trim().is_empty()), "{line} has no help text");
     }
 }
+
+#[test]
+fn an_out_that_is_a_link_stays_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let link = dir.path().join("reports");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    for _ in 0..2 {
+        orderhealth()
+            .args(["report", testdata("metrics/cancel").to_str().unwrap(), "--out", link.to_str().unwrap()])
+            .assert()
+            .success();
+    }
+    assert!(link.is_symlink());
+    assert!(real.join("summary.json").is_file());
+}

@@ -76,7 +76,10 @@ impl OutputSet {
     /// Starts a run's outputs for `out`: removes what killed runs left beside it and makes a
     /// fresh staging directory.
     pub fn begin(out: &Path, format: Format) -> Result<OutputSet> {
-        let target = std::path::absolute(out).with_context(|| format!("{}: bad output directory", out.display()))?;
+        // A link to a directory: the reports go to (and are swapped at) the directory it names,
+        // so the link itself stays.
+        let resolved = if out.is_symlink() { out.canonicalize() } else { std::path::absolute(out) };
+        let target = resolved.with_context(|| format!("{}: bad output directory", out.display()))?;
         let (Some(parent), Some(name)) = (target.parent(), target.file_name().and_then(|n| n.to_str())) else {
             bail!("{}: cannot write reports here (choose a directory with a name)", out.display());
         };
