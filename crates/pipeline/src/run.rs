@@ -172,14 +172,6 @@ pub struct ReportOutcome {
     pub summary: Summary,
     pub reports: Reports,
     pub written: Vec<PathBuf>,
-    /// The directory the reports are in.
-    pub out: PathBuf,
-}
-
-/// The current windows, per marketplace (§5.6), and the all-categories tracking totals.
-struct Current {
-    by_marketplace: BTreeMap<String, MarketplaceCurrent>,
-    tracking_totals: BTreeMap<String, TrackingWindow>,
 }
 
 pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOutcome> {
@@ -190,7 +182,6 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     progress.stage("computing reports");
 
     // The reports share the one merged view and run concurrently.
-    let mut current = Current { by_marketplace: BTreeMap::new(), tracking_totals: BTreeMap::new() };
     let ((cancel, late), (auto_and_cancellations, tracking)) = rayon::join(
         || {
             rayon::join(
@@ -239,8 +230,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         cancellations,
     };
 
-    fn entry<'c>(c: &'c mut Current, m: &str) -> &'c mut MarketplaceCurrent {
-        c.by_marketplace.entry(m.to_string()).or_default()
+    // The current windows, per marketplace (§5.6).
+    let mut current: BTreeMap<String, MarketplaceCurrent> = BTreeMap::new();
+    fn entry<'c>(c: &'c mut BTreeMap<String, MarketplaceCurrent>, m: &str) -> &'c mut MarketplaceCurrent {
+        c.entry(m.to_string()).or_default()
     }
     for (m, w) in &cancel_windows {
         entry(&mut current, m).cancel_rate = Some(CancelWindow::of(w));
@@ -252,7 +245,6 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     for (m, category, w) in tracking_windows {
         entry(&mut current, m).valid_tracking.insert(category, w);
     }
-    current.tracking_totals = tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect();
 
     let mut counts = AutoCancelCounts::default();
     for o in orders.iter().filter(|o| o.in_metrics()) {
@@ -282,8 +274,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             .count() as u64,
         cancelled_without_explanation: orders.iter().filter(|o| o.in_metrics() && o.rule == Some(7)).count() as u64,
         auto_cancel: counts,
-        current: current.by_marketplace,
-        tracking_all_categories: current.tracking_totals,
+        current,
+        tracking_all_categories: tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect(),
     };
 
     progress.stage("writing");
@@ -294,10 +286,9 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         std::io::Write::write_all(w, b"\n")?;
         Ok(())
     })?;
-    let out = set.target().to_path_buf();
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
     progress.finish();
-    Ok(ReportOutcome { summary, reports, written, out })
+    Ok(ReportOutcome { summary, reports, written })
 }
 
 fn settings(opts: &RunOptions) -> Settings {
