@@ -7,7 +7,8 @@
 //! day windows of [`windows`], plus [`late_shipment`] and the evidence tables
 //! [`cancellations`]. [`run`] computes the reports concurrently from one read of the inputs
 //! and [`output`] swaps them into `--out` as a whole. Table names and column orders live in
-//! [`tables`]; [`summary`] and [`verdict`] are what a person reads.
+//! [`tables`]; [`summary`], [`verdict`] and [`report_page`] (`report.html`, laid out by
+//! `orderhealth-review`) are what a person reads.
 
 pub mod auto_cancel;
 pub mod cancel_rate;
@@ -16,6 +17,7 @@ pub mod late_shipment;
 pub mod messages;
 pub mod orders;
 pub mod output;
+pub mod report_page;
 pub mod run;
 pub mod summary;
 pub mod tables;

@@ -286,6 +286,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         std::io::Write::write_all(w, b"\n")?;
         Ok(())
     })?;
+    let page = crate::report_page::review_page(&summary, &reports)?;
+    set.write_file("report.html", |w| Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?))?;
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
     progress.finish();
     Ok(ReportOutcome { summary, reports, written })

@@ -38,6 +38,9 @@ pub fn percent(rate: Option<f64>) -> String {
 /// One line of the verdict table.
 pub struct MetricLine<'a> {
     pub marketplace: &'a str,
+    /// Where the window is in `summary.json`'s `current` (`late_shipment/10`,
+    /// `valid_tracking/Books`); `valid_tracking` alone for the all-categories line.
+    pub key: String,
     pub metric: String,
     pub window_start: &'a str,
     pub window_end: &'a str,
@@ -51,13 +54,19 @@ pub struct MetricLine<'a> {
 }
 
 /// The current windows of one marketplace as lines, in a fixed order: cancellation rate,
-/// late shipment 10 and 30 days, valid tracking over all categories and then only the
-/// categories that fail.
-pub fn metric_lines<'a>(summary: &'a Summary, marketplace: &'a str, m: &'a MarketplaceCurrent) -> Vec<MetricLine<'a>> {
+/// late shipment 10 and 30 days, valid tracking over all categories and then the categories
+/// (only those that fail, unless `all_categories`: `report.html` lists each).
+pub fn metric_lines<'a>(
+    summary: &'a Summary,
+    marketplace: &'a str,
+    m: &'a MarketplaceCurrent,
+    all_categories: bool,
+) -> Vec<MetricLine<'a>> {
     let mut lines = Vec::new();
     if let Some(w) = &m.cancel_rate {
         lines.push(MetricLine {
             marketplace,
+            key: "cancel_rate".into(),
             metric: "cancellation rate, 7 days".into(),
             window_start: &w.window_start,
             window_end: &w.window_end,
@@ -72,6 +81,7 @@ pub fn metric_lines<'a>(summary: &'a Summary, marketplace: &'a str, m: &'a Marke
     for (days, w) in m.late_shipment.iter().flatten() {
         lines.push(MetricLine {
             marketplace,
+            key: format!("late_shipment/{days}"),
             metric: format!("late shipment, {days} days"),
             window_start: &w.window_start,
             window_end: &w.window_end,
@@ -83,8 +93,9 @@ pub fn metric_lines<'a>(summary: &'a Summary, marketplace: &'a str, m: &'a Marke
             indent: false,
         });
     }
-    let tracking_line = |metric: String, w: &'a TrackingWindow, indent: bool| MetricLine {
+    let tracking_line = |key: String, metric: String, w: &'a TrackingWindow, indent: bool| MetricLine {
         marketplace,
+        key,
         metric,
         window_start: &w.window_start,
         window_end: &w.window_end,
@@ -95,13 +106,16 @@ pub fn metric_lines<'a>(summary: &'a Summary, marketplace: &'a str, m: &'a Marke
         status: &w.status,
         indent,
     };
-    if let Some(w) = summary.tracking_all_categories.get(marketplace) {
-        lines.push(tracking_line("valid tracking, 30 days".into(), w, false));
-    }
     let catalogued = m.valid_tracking.keys().any(|c| !c.is_empty());
-    for (category, w) in m.valid_tracking.iter().filter(|(_, w)| catalogued && w.status == "BAD") {
+    if let Some(w) = summary.tracking_all_categories.get(marketplace) {
+        // Without a catalog every package is in category "": this line is that window.
+        let key = if catalogued { "valid_tracking" } else { "valid_tracking/" };
+        lines.push(tracking_line(key.into(), "valid tracking, 30 days".into(), w, false));
+    }
+    let shown = |w: &TrackingWindow| all_categories || w.status == "BAD";
+    for (category, w) in m.valid_tracking.iter().filter(|(_, w)| catalogued && shown(w)) {
         let name = if category.is_empty() { "(no category)" } else { category.as_str() };
-        lines.push(tracking_line(format!("category {name}"), w, true));
+        lines.push(tracking_line(format!("valid_tracking/{category}"), format!("category {name}"), w, true));
     }
     lines
 }
@@ -202,20 +216,21 @@ fn paint(status: &str, color: bool) -> String {
     }
 }
 
-/// The one-screen answer. `color`: ANSI colours (a terminal without `NO_COLOR`).
-pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
-    let mut s = String::new();
-    let as_of = match (&summary.as_of, &summary.settings.as_of) {
+/// When the run judges: `--as-of` or the newest observation.
+pub fn as_of_line(summary: &Summary) -> String {
+    match (&summary.as_of, &summary.settings.as_of) {
         (Some(t), Some(_)) => format!("as of {t} (--as-of)"),
         (Some(t), None) => format!("as of {t} (the newest observation in the inputs)"),
         (None, _) => "as of: no observation in the inputs".to_string(),
-    };
-    let _ = writeln!(s, "orderhealth {} — {as_of}", summary.version);
+    }
+}
 
+/// The one-line answer: which metrics fail in which marketplaces.
+pub fn verdict_line(summary: &Summary, color: bool) -> String {
     // Per metric, the marketplaces whose current window is BAD.
     let mut failing: Vec<(String, Vec<&str>)> = Vec::new();
     for (m, c) in &summary.current {
-        for l in metric_lines(summary, m, c).into_iter().filter(|l| l.status == "BAD" && !l.indent) {
+        for l in metric_lines(summary, m, c, false).into_iter().filter(|l| l.status == "BAD" && !l.indent) {
             let metric = l.metric.split(',').next().unwrap_or_default().to_string();
             match failing.iter_mut().find(|(name, _)| *name == metric) {
                 Some((_, ms)) if ms.last() != Some(&m.as_str()) => ms.push(m),
@@ -228,22 +243,24 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
         summary.current.keys().filter(|m| failing.iter().any(|(_, ms)| ms.contains(&m.as_str()))).count() as i64;
     let total = summary.current.len() as i64;
     if failing.is_empty() {
-        let _ = writeln!(
-            s,
-            "Verdict: every current window is within its limit ({})",
-            count(total, "marketplace", "marketplaces")
-        );
+        format!("Verdict: every current window is within its limit ({})", count(total, "marketplace", "marketplaces"))
     } else {
         let which: Vec<String> = failing.iter().map(|(metric, ms)| format!("{metric} in {}", ms.join(", "))).collect();
-        let _ = writeln!(
-            s,
+        format!(
             "Verdict: {} in {} of {}: {}",
             paint("BAD", color),
             thousands(bad_marketplaces),
             count(total, "marketplace", "marketplaces"),
             which.join("; ")
-        );
+        )
     }
+}
+
+/// The one-screen answer. `color`: ANSI colours (a terminal without `NO_COLOR`).
+pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "orderhealth {} — {}", summary.version, as_of_line(summary));
+    let _ = writeln!(s, "{}", verdict_line(summary, color));
     let _ = writeln!(s);
 
     // The table: aligned columns, numbers right-aligned.
@@ -251,7 +268,7 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
         vec![[String::new(), "window".into(), "rate".into(), "n/N".into(), "limit".into(), "status".into()]];
     let mut statuses = vec![String::new()];
     for (m, current) in &summary.current {
-        for (i, l) in metric_lines(summary, m, current).into_iter().enumerate() {
+        for (i, l) in metric_lines(summary, m, current, false).into_iter().enumerate() {
             let label = match (i, l.indent) {
                 (_, true) => format!("      {}", l.metric),
                 (0, false) => format!("{m:<4}{}", l.metric),

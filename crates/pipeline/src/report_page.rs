@@ -1,0 +1,450 @@
+//! `report.html` (SPEC §4.1), filled from the run's [`Summary`] and its tables: the
+//! verdict rows are the summary's current windows (through [`verdict::metric_lines`], as on
+//! the terminal), the charts and lists are rows of the tables the run writes. The layout
+//! lives in `orderhealth-review`.
+
+use std::collections::BTreeMap;
+
+use orderhealth_carriers::Defect;
+use orderhealth_core::limits::{Limit, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
+use orderhealth_core::timestamp::{date_of, format_instant};
+use orderhealth_review::{
+    Chart, CountedCancellation, DefectExample, DefectGroup, InputsSection, KindRow, Listing, MarketplaceSection,
+    OpenOrder, Page, Series, VerdictRow,
+};
+use polars::prelude::*;
+
+use crate::run::Reports;
+use crate::summary::Summary;
+use crate::verdict::{self, count, percent, thousands};
+
+/// Rows of a long list shown in the page; the table file holds them all.
+const LISTED: usize = 100;
+/// Examples shown per (marketplace, defect).
+const EXAMPLES: usize = 3;
+
+/// The page of one report run.
+pub fn review_page(summary: &Summary, reports: &Reports) -> PolarsResult<Page> {
+    let mut marketplaces = verdict_sections(summary);
+    add_charts(&mut marketplaces, reports)?;
+    Ok(Page {
+        as_of: verdict::as_of_line(summary),
+        version: summary.version.clone(),
+        verdict: verdict::verdict_line(summary, false),
+        breach: summary.breach(),
+        marketplaces,
+        next_steps: verdict::next_steps(summary),
+        open_orders: open_orders(&reports.auto_cancel)?,
+        counted_cancellations: counted_cancellations(summary, &reports.cancellations)?,
+        tracking_defects: tracking_defects(summary, &reports.tracking_defects)?,
+        inputs: inputs(summary),
+        settings: settings(summary),
+    })
+}
+
+/// BAD before GOOD before NONE.
+fn severity(status: &str) -> u8 {
+    match status {
+        "BAD" => 0,
+        "GOOD" => 1,
+        _ => 2,
+    }
+}
+
+/// Each marketplace's current windows, worst first: marketplaces by their worst status and
+/// then by how many windows fail; within one, each metric (a tracking line with its
+/// categories) by its worst status, in the fixed metric order on ties.
+fn verdict_sections(summary: &Summary) -> Vec<MarketplaceSection> {
+    let mut sections: Vec<(usize, MarketplaceSection)> = summary
+        .current
+        .iter()
+        .map(|(m, current)| {
+            let mut groups: Vec<Vec<VerdictRow>> = Vec::new();
+            for l in verdict::metric_lines(summary, m, current, true) {
+                let row = VerdictRow {
+                    key: l.key,
+                    metric: l.metric,
+                    window: format!("{} .. {}", l.window_start, l.window_end),
+                    rate: percent(l.rate),
+                    part: thousands(l.part),
+                    whole: thousands(l.whole),
+                    threshold: l.limit.threshold.to_string(),
+                    status: l.status.to_string(),
+                    indent: l.indent,
+                };
+                match groups.last_mut() {
+                    Some(group) if row.indent => group.push(row),
+                    _ => groups.push(vec![row]),
+                }
+            }
+            let worst = |g: &Vec<VerdictRow>| g.iter().map(|r| severity(&r.status)).min().unwrap_or(2);
+            groups.sort_by_key(worst);
+            let rows: Vec<VerdictRow> = groups.into_iter().flatten().collect();
+            let bad = rows.iter().filter(|r| r.status == "BAD").count();
+            let status = rows.iter().map(|r| r.status.as_str()).min_by_key(|s| severity(s)).unwrap_or("NONE");
+            (bad, MarketplaceSection { code: m.clone(), status: status.to_string(), rows, charts: Vec::new() })
+        })
+        .collect();
+    sections.sort_by(|(bad_a, a), (bad_b, b)| {
+        (severity(&a.status), std::cmp::Reverse(*bad_a), &a.code).cmp(&(
+            severity(&b.status),
+            std::cmp::Reverse(*bad_b),
+            &b.code,
+        ))
+    });
+    sections.into_iter().map(|(_, s)| s).collect()
+}
+
+fn texts(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+}
+
+fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
+}
+
+fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    Ok(df.column(name)?.f64()?.iter().collect())
+}
+
+/// A date column as days since the epoch.
+fn days(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
+    Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.iter().collect())
+}
+
+fn day_text(day: Option<i32>) -> String {
+    day.map(|d| date_of(d).to_string()).unwrap_or_default()
+}
+
+fn instant_text(ts: Option<i64>) -> String {
+    ts.map(format_instant).unwrap_or_default()
+}
+
+/// One series per group value (`rate` / `projected_rate`, a window length, a category),
+/// each a (window end, rate) per row of the table, rows already sorted by window end.
+struct SeriesBuilder {
+    by_marketplace: BTreeMap<String, BTreeMap<String, Vec<(i32, Option<f64>)>>>,
+}
+
+impl SeriesBuilder {
+    fn new() -> Self {
+        SeriesBuilder { by_marketplace: BTreeMap::new() }
+    }
+
+    fn add(&mut self, marketplace: &str, series: &str, day: Option<i32>, rate: Option<f64>) {
+        if let Some(day) = day {
+            let m = self.by_marketplace.entry(marketplace.to_string()).or_default();
+            m.entry(series.to_string()).or_default().push((day, rate));
+        }
+    }
+
+    /// The chart of one marketplace, its series in the order of `names` (or by name).
+    fn chart(&mut self, marketplace: &str, title: String, limit: &Limit, names: &[(&str, &str)]) -> Option<Chart> {
+        let mut series_of = self.by_marketplace.remove(marketplace)?;
+        let mut series = Vec::new();
+        for (key, name) in names {
+            if let Some(points) = series_of.remove(*key) {
+                series.push(Series { name: name.to_string(), points });
+            }
+        }
+        for (key, points) in series_of {
+            let name = if key.is_empty() { "(no category)".to_string() } else { format!("category {key}") };
+            series.push(Series { name, points });
+        }
+        Some(Chart { title, threshold: limit.threshold_rate, higher_is_better: !limit.bad_at_or_above, series })
+    }
+}
+
+/// The rolling series of each metric, from the rows of `cancel_rate`, `late_shipment` and
+/// `valid_tracking`.
+fn add_charts(sections: &mut [MarketplaceSection], reports: &Reports) -> PolarsResult<()> {
+    let mut cancel = SeriesBuilder::new();
+    let df = &reports.cancel_rate;
+    let (m, end, rate, projected) =
+        (texts(df, "marketplace")?, days(df, "window_end")?, floats(df, "rate")?, floats(df, "projected_rate")?);
+    for i in 0..df.height() {
+        cancel.add(&m[i], "rate", end[i], rate[i]);
+        cancel.add(&m[i], "projected_rate", end[i], projected[i]);
+    }
+
+    let mut late = SeriesBuilder::new();
+    let df = &reports.late_shipment;
+    let (m, len, end, rate) =
+        (texts(df, "marketplace")?, ints(df, "window_days")?, days(df, "window_end")?, floats(df, "rate")?);
+    for i in 0..df.height() {
+        late.add(&m[i], &len[i].unwrap_or_default().to_string(), end[i], rate[i]);
+    }
+
+    let mut tracking = SeriesBuilder::new();
+    let df = &reports.valid_tracking;
+    let (m, category, end, rate) =
+        (texts(df, "marketplace")?, texts(df, "category")?, days(df, "window_end")?, floats(df, "rate")?);
+    for i in 0..df.height() {
+        tracking.add(&m[i], &category[i], end[i], rate[i]);
+    }
+
+    for s in sections {
+        let code = s.code.clone();
+        let charts = [
+            cancel.chart(
+                &code,
+                format!("{code} cancellation rate, 7 days (limit {})", CANCEL_RATE.threshold),
+                &CANCEL_RATE,
+                &[("rate", "rate"), ("projected_rate", "projected: with the overdue and at-risk open orders")],
+            ),
+            late.chart(
+                &code,
+                format!("{code} late shipment rate (limit {})", LATE_SHIPMENT.threshold),
+                &LATE_SHIPMENT,
+                &[("10", "10 days"), ("30", "30 days")],
+            ),
+            tracking.chart(
+                &code,
+                format!("{code} valid tracking rate, 30 days (limit {})", VALID_TRACKING.threshold),
+                &VALID_TRACKING,
+                &[("", "all packages")],
+            ),
+        ];
+        s.charts = charts.into_iter().flatten().collect();
+    }
+    Ok(())
+}
+
+/// The open orders of `auto_cancel` (overdue or at risk), in its order (by deadline).
+fn open_orders(df: &DataFrame) -> PolarsResult<Listing<OpenOrder>> {
+    let state = texts(df, "state")?;
+    let open: Vec<usize> = (0..df.height()).filter(|i| state[*i] != "auto_cancelled").collect();
+    let (ids, m, purchase, expected, deadline, days_left) = (
+        texts(df, "order_id")?,
+        texts(df, "marketplace")?,
+        ints(df, "purchase_ts")?,
+        ints(df, "expected_ship_ts")?,
+        ints(df, "deadline")?,
+        ints(df, "days_left")?,
+    );
+    let rows = open
+        .iter()
+        .take(LISTED)
+        .map(|&i| OpenOrder {
+            order_id: ids[i].clone(),
+            marketplace: m[i].clone(),
+            purchase: instant_text(purchase[i]),
+            expected_ship: instant_text(expected[i]),
+            deadline: instant_text(deadline[i]),
+            days_left: days_left[i].map(thousands).unwrap_or_default(),
+            state: state[i].clone(),
+        })
+        .collect();
+    Ok(Listing { rows, total: open.len(), table: crate::tables::AUTO_CANCEL.into() })
+}
+
+/// The cancellations that count against the seller in each marketplace's current
+/// cancel-rate window (by local purchase day, as the window counts them).
+fn counted_cancellations(summary: &Summary, df: &DataFrame) -> PolarsResult<Listing<CountedCancellation>> {
+    let (ids, m, day, class, rule, reasons) = (
+        texts(df, "order_id")?,
+        texts(df, "marketplace")?,
+        days(df, "purchase_day")?,
+        texts(df, "class")?,
+        ints(df, "rule")?,
+        texts(df, "reasons")?,
+    );
+    let counted: Vec<Option<bool>> = df.column("counted")?.bool()?.iter().collect();
+    let in_window = |i: usize| {
+        let day = day_text(day[i]);
+        summary.current.get(&m[i]).and_then(|c| c.cancel_rate.as_ref()).is_some_and(|w| {
+            counted[i] == Some(true) && w.window_start.as_str() <= day.as_str() && day.as_str() <= w.window_end.as_str()
+        })
+    };
+    let rows: Vec<usize> = (0..df.height()).filter(|i| in_window(*i)).collect();
+    Ok(Listing {
+        rows: rows
+            .iter()
+            .take(LISTED)
+            .map(|&i| CountedCancellation {
+                order_id: ids[i].clone(),
+                marketplace: m[i].clone(),
+                purchase_day: day_text(day[i]),
+                class: class[i].clone(),
+                rule: rule[i].map(|r| r.to_string()).unwrap_or_default(),
+                reasons: reasons[i].replace(',', ", "),
+            })
+            .collect(),
+        total: rows.len(),
+        table: crate::tables::CANCELLATIONS.into(),
+    })
+}
+
+/// The defective packages shipped in each marketplace's current tracking window, by
+/// (marketplace, defect): how many, and the first few as examples with their suggestion.
+fn tracking_defects(summary: &Summary, df: &DataFrame) -> PolarsResult<Vec<DefectGroup>> {
+    let (ids, m, ship, carrier, number, defect, suggestion) = (
+        texts(df, "order_id")?,
+        texts(df, "marketplace")?,
+        days(df, "ship_date")?,
+        texts(df, "carrier")?,
+        texts(df, "tracking_number")?,
+        texts(df, "defect")?,
+        texts(df, "suggestion")?,
+    );
+    let mut groups: BTreeMap<(String, String), (i64, Vec<DefectExample>)> = BTreeMap::new();
+    for i in 0..df.height() {
+        let Some(w) = summary.tracking_all_categories.get(&m[i]) else { continue };
+        let day = day_text(ship[i]);
+        if day.as_str() < w.window_start.as_str() || day.as_str() > w.window_end.as_str() {
+            continue;
+        }
+        let (n, examples) = groups.entry((m[i].clone(), defect[i].clone())).or_default();
+        *n += 1;
+        if examples.len() < EXAMPLES {
+            examples.push(DefectExample {
+                order_id: ids[i].clone(),
+                ship_date: day,
+                carrier: carrier[i].clone(),
+                tracking_number: number[i].clone(),
+                suggestion: suggestion[i].clone(),
+            });
+        }
+    }
+    // Per marketplace, the most frequent defect first; ties in the carriers' defect order.
+    let rank = |d: &str| Defect::ALL.iter().position(|x| x.as_str() == d).unwrap_or(usize::MAX);
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|((ma, da), (na, _)), ((mb, db), (nb, _))| {
+        (ma, std::cmp::Reverse(*na), rank(da)).cmp(&(mb, std::cmp::Reverse(*nb), rank(db)))
+    });
+    Ok(groups
+        .into_iter()
+        .map(|((marketplace, defect), (n, examples))| DefectGroup {
+            marketplace,
+            defect,
+            packages: count(n, "package", "packages"),
+            examples,
+        })
+        .collect())
+}
+
+fn inputs(summary: &Summary) -> InputsSection {
+    let mut kinds: BTreeMap<&str, KindRow> = BTreeMap::new();
+    let mut totals: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
+    for f in &summary.inputs.files {
+        let t = totals.entry(&f.kind).or_default();
+        t[0] += 1;
+        t[1] += f.rows_read;
+        t[2] += f.rows_used;
+        t[3] += f.rows_rejected;
+        let row = kinds.entry(&f.kind).or_insert_with(|| KindRow { kind: f.kind.clone(), ..KindRow::default() });
+        for c in &f.unknown_columns {
+            if !row.unknown_columns.contains(c) {
+                row.unknown_columns.push(c.clone());
+            }
+        }
+    }
+    let kinds = kinds
+        .into_iter()
+        .map(|(kind, mut row)| {
+            let t = totals[kind];
+            row.files = thousands(t[0] as i64);
+            row.rows_read = thousands(t[1] as i64);
+            row.rows_used = thousands(t[2] as i64);
+            row.rows_rejected = thousands(t[3] as i64);
+            row.unknown_columns.sort();
+            row
+        })
+        .collect();
+    let i = &summary.inputs;
+    let mut notes = Vec::new();
+    let hinted = i.files.iter().filter(|f| f.encoding_hint.is_some()).count() as i64;
+    if hinted > 0 {
+        notes.push(format!(
+            "{} read as Windows-1252 whose bytes read as Japanese Shift_JIS: pass --marketplace JP or --encoding cp932 if they are Japanese (summary.json names them)",
+            count(hinted, "file was", "files were")
+        ));
+    }
+    let repeated: u64 = i.files.iter().map(|f| f.repeated_headers).sum();
+    if repeated > 0 {
+        notes.push(format!(
+            "{} repeated inside files (dumps appended together) skipped",
+            count(repeated as i64, "header line", "header lines")
+        ));
+    }
+    if summary.rejected_rows > 0 {
+        notes.push(format!(
+            "{} rejected: rejected.tsv gives each one's file, line and reason",
+            count(summary.rejected_rows as i64, "row", "rows")
+        ));
+    }
+    for (n, what) in [
+        (
+            summary.default_marketplace_orders,
+            format!(
+                "with no sales-channel and no marketplace e-mail counted as {} (--marketplace)",
+                summary.settings.default_marketplace
+            ),
+        ),
+        (
+            summary.late_shipment_no_expected_ship_date,
+            "without an expected ship date or confirmation time, not in the late shipment rate".to_string(),
+        ),
+        (
+            summary.cancelled_without_explanation,
+            "cancelled with no event or feed row, counted against the seller (rule 7)".to_string(),
+        ),
+    ] {
+        if n > 0 {
+            notes.push(format!("{} {what}", count(n as i64, "order", "orders")));
+        }
+    }
+    for (n, what) in [
+        (summary.unmatched_confirmations, "of unknown orders"),
+        (summary.non_amazon_confirmations, "of orders outside Amazon's marketplaces"),
+        (summary.unsupported_marketplace_confirmations, "of orders in marketplaces orderhealth does not judge"),
+    ] {
+        if n > 0 {
+            notes.push(format!(
+                "{} {what} left out of valid tracking",
+                count(n as i64, "confirmation", "confirmations")
+            ));
+        }
+    }
+    for (channel, n) in &summary.unsupported_marketplaces {
+        notes.push(format!(
+            "{} with sales-channel {channel}: not an Amazon marketplace orderhealth judges",
+            count(*n as i64, "order", "orders")
+        ));
+    }
+    let skipped = &summary.skipped_files;
+    InputsSection {
+        totals: format!(
+            "{}, {} read = {} used + {} rejected; {} skipped",
+            count(i.files.len() as i64, "file", "files"),
+            count(i.rows_read as i64, "row", "rows"),
+            thousands((i.rows_read - i.rows_rejected) as i64),
+            thousands(i.rows_rejected as i64),
+            count(skipped.len() as i64, "file", "files"),
+        ),
+        kinds,
+        skipped: Listing {
+            rows: skipped.iter().take(LISTED).map(|s| (s.path.clone(), s.reason.clone())).collect(),
+            total: skipped.len(),
+            table: "summary.json".into(),
+        },
+        notes,
+    }
+}
+
+fn settings(summary: &Summary) -> Vec<(String, String)> {
+    let s = &summary.settings;
+    let or = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.to_string());
+    vec![
+        ("as of".into(), or(&summary.as_of, "none")),
+        ("--as-of".into(), or(&s.as_of, "not given: the newest observation in the inputs")),
+        ("--auto-cancel-policy".into(), s.auto_cancel_policy.clone()),
+        ("--warn-days".into(), s.warn_days.to_string()),
+        ("--scan-grace-days".into(), s.scan_grace_days.to_string()),
+        ("--tz".into(), or(&s.tz, "not given: each marketplace's own zone")),
+        ("--marketplace".into(), s.default_marketplace.clone()),
+        ("--encoding".into(), s.encoding.clone()),
+        ("--strict".into(), s.strict.to_string()),
+        ("version".into(), summary.version.clone()),
+    ]
+}
