@@ -166,6 +166,7 @@ fn a_table_of_another_format_is_removed_and_other_files_are_kept() {
             "late_shipment.json",
             "notes.txt",
             "rejected.tsv",
+            "report.html",
             "summary.json",
             "tracking_defects.json",
             "valid_tracking.json",
@@ -772,4 +773,20 @@ fn an_out_that_is_a_link_stays_a_link() {
     }
     assert!(link.is_symlink());
     assert!(real.join("summary.json").is_file());
+}
+
+/// The one-screen verdict on the bundled sample, exactly as a terminal shows it (colours off:
+/// not a terminal). `cargo insta review` (or INSTA_UPDATE=always) accepts a deliberate change.
+#[test]
+fn the_terminal_verdict_on_the_sample_is_one_screen() {
+    let out = tempfile::tempdir().unwrap();
+    let run = orderhealth()
+        .args(["report", testdata("sample").to_str().unwrap(), "--format", "csv", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let screen = String::from_utf8(run.stdout).unwrap().replace(&out.path().display().to_string(), "OUT");
+    assert!(screen.lines().count() <= 50, "more than one screen:\n{screen}");
+    insta::assert_snapshot!(screen);
 }

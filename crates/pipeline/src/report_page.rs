@@ -123,8 +123,11 @@ fn instant_text(ts: Option<i64>) -> String {
 /// One series per group value (`rate` / `projected_rate`, a window length, a category),
 /// each a (window end, rate) per row of the table, rows already sorted by window end.
 struct SeriesBuilder {
-    by_marketplace: BTreeMap<String, BTreeMap<String, Vec<(i32, Option<f64>)>>>,
+    by_marketplace: BTreeMap<String, BTreeMap<String, Points>>,
 }
+
+/// (window end day, rate) of one series.
+type Points = Vec<(i32, Option<f64>)>;
 
 impl SeriesBuilder {
     fn new() -> Self {

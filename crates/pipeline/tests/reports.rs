@@ -411,8 +411,8 @@ fn every_format_is_byte_identical_from_run_to_run() {
         let b = report("metrics", |o| o.format = format);
         let mut names: Vec<_> = std::fs::read_dir(&a.out).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
-        // Seven tables, summary.json and rejected.tsv.
-        assert_eq!(names.len(), 9, "{names:?}");
+        // Seven tables, summary.json, rejected.tsv and report.html.
+        assert_eq!(names.len(), 10, "{names:?}");
         for name in names {
             let (x, y) = (std::fs::read(a.out.join(&name)).unwrap(), std::fs::read(b.out.join(&name)).unwrap());
             assert!(x == y, "{name:?} differs between runs ({format:?})");
