@@ -3,7 +3,7 @@
 # docs/report-sample.png (linked from the README). Run from anywhere: bash docs/screenshot.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderhealth/target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderhealth/target-$(pwd | cksum | cut -d" " -f1)}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo run -q -- report testdata/sample --format csv --out "$work/out" >/dev/null 2>&1
