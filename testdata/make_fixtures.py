@@ -489,6 +489,42 @@ def real_layouts():
         f.write("\n".join([head] + body(first) + [head] + body(second)) + "\n")
 
 
+
+# --- cancel-feed (issue: write the order-cancellation feed) ---------------------------------
+def feed():
+    d = "feed/"
+    t = "2026-03-10T10:00:00+00:00"
+    later = "2026-03-11T12:00:00+00:00"
+    uk = dict(sales="Amazon.co.uk", cur="GBP")
+    rows = [ao(f"F-UK-{n:02}", t, t, "Unshipped", **uk) for n in range(1, 40)]
+    rows += [
+        # In the feed: F-A (two items, the seller's reason), F-B (the buyer asked: BuyerCanceled).
+        ao("F-A", t, t, "Unshipped", **uk),
+        ao("F-B", t, t, "Unshipped", buyer="true", reason="Ordered by mistake", **uk),
+        # Refused: AFN (UK); shipped, cancelled, Pending, no item id (US, apart from the UK rate).
+        # (Updated after the unshipped report below, so these statuses are the newest.)
+        ao("F-F", t, later, "Unshipped", channel="Amazon", **uk),
+        ao("F-C", t, later, "Shipped"),
+        ao("F-D", t, later, "Cancelled"),
+        ao("F-E", t, later, "Pending"),
+        ao("F-H", t, t, "Unshipped"),
+    ]
+    write(d + "all-orders.txt", ALL_ORDERS, rows)
+    def un(oid, item, buyer="false"):
+        return {"order-id": oid, "order-item-id": item, "purchase-date": t, "payments-date": t,
+                "reporting-date": "2026-03-11T00:00:00+00:00", "promise-date": "2026-03-14T00:00:00+00:00",
+                "days-past-promise": "0", "sku": "SKU-1", "product-name": "Widget", "quantity-purchased": 1,
+                "quantity-shipped": 0, "quantity-to-ship": 1, "ship-service-level": "Standard",
+                "is-buyer-requested-cancellation": buyer, "buyer-requested-cancel-reason": ""}
+    write(d + "unshipped.txt", UNSHIPPED, [un("F-A", "501"), un("F-A", "502"), un("F-B", "503", "true"),
+                                           un("F-C", "504"), un("F-D", "505"), un("F-E", "506"),
+                                           un("F-F", "507")])
+    # The list a seller passes with --orders (not an input: it lives beside the inputs).
+    path = os.path.join(ROOT, "feed-orders.txt")
+    with open(path, "w") as f:
+        f.write("# orders to cancel\nF-A\nF-B\n\nF-C\nF-D\nF-E\nF-F\nF-G\nF-H\nF-A\n")
+
+
 def main():
     formats()
     rules()
@@ -498,6 +534,7 @@ def main():
     metrics_late()
     metrics_current()
     real_layouts()
+    feed()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use orderhealth::cancel_feed::{run_cancel_feed, FeedOptions, Selection};
 use orderhealth::summary::{Inputs, SkippedFile};
 use orderhealth::verdict::{count, thousands};
 use orderhealth::{run_orders, run_report, Format, Progress, RunOptions, UsageError};
@@ -45,6 +46,25 @@ enum Command {
     Orders {
         #[command(flatten)]
         common: Common,
+    },
+    /// Write Amazon's order-cancellation feed for chosen open orders, and what it does to
+    /// the cancellation rate before you upload it (cancel_feed_impact.json beside the feed).
+    CancelFeed {
+        #[command(flatten)]
+        reading: Reading,
+        #[command(flatten)]
+        selection: FeedSelection,
+        /// The feed file to write (tab-separated, TemplateType=OrderCancellation). Beside it:
+        /// <name>.refused.tsv and cancel_feed_impact.json.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The reason for orders the buyer did not ask to cancel (buyer-requested orders always
+        /// get BuyerCanceled). One of Amazon's codes: NoInventory, ShippingAddressUndeliverable,
+        /// CustomerExchange, GeneralAdjustment, CarrierCreditDecision,
+        /// RiskAssessmentInformationNotValid, CarrierCoverageFailure, CustomerReturn,
+        /// MerchandiseNotReceived, PricingError.
+        #[arg(long, default_value = "NoInventory", value_name = "CODE", value_parser = parse_reason)]
+        reason: String,
     },
     /// Write synthetic, realistic report dumps (deterministic by seed), for benchmarks.
     Generate(generate::GenerateArgs),
@@ -89,15 +109,22 @@ enum EncodingArg {
 
 #[derive(Args)]
 struct Common {
-    /// Input files or directories (read recursively); each file is recognised by its header.
-    #[arg(required = true, value_name = "INPUT")]
-    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    reading: Reading,
     /// Output directory (created if missing; replaced as a whole; never read as input).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// How the tables are written.
     #[arg(long, value_enum, default_value = "parquet")]
     format: FormatArg,
+}
+
+/// The inputs and every option that changes how they are read and judged.
+#[derive(Args)]
+struct Reading {
+    /// Input files or directories (read recursively); each file is recognised by its header.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
     /// The instant the report is as of (ISO-8601 with offset, or a date = 00:00 UTC);
     /// default: the newest observation in the inputs.
     #[arg(long, value_name = "TS", value_parser = parse_ts)]
@@ -141,38 +168,68 @@ fn parse_marketplace(s: &str) -> Result<Marketplace, String> {
 
 impl Common {
     fn run_options(&self) -> RunOptions {
+        let r = &self.reading;
         RunOptions {
-            inputs: self.inputs.clone(),
+            inputs: r.inputs.clone(),
             out: self.out.clone(),
             format: match self.format {
                 FormatArg::Parquet => Format::Parquet,
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Json => Format::Json,
             },
-            read: ReadOptions {
-                encoding: match self.encoding {
-                    EncodingArg::Auto => EncodingChoice::Auto,
-                    EncodingArg::Utf8 => EncodingChoice::Utf8,
-                    EncodingArg::Windows1252 => EncodingChoice::Windows1252,
-                    EncodingArg::Cp932 => EncodingChoice::Cp932,
-                },
-                marketplace_is_jp: self.marketplace.code() == "JP",
-                strict: self.strict,
-            },
-            view: ViewOptions {
-                policy: match self.auto_cancel_policy {
-                    PolicyArg::Days30 => Policy::Days30,
-                    PolicyArg::Business7 => Policy::Business7,
-                    PolicyArg::Dated => Policy::Dated,
-                },
-                tz: self.tz,
-                default_marketplace: self.marketplace,
-                warn_days: self.warn_days,
-                as_of: self.as_of,
-            },
-            scan_grace_days: self.scan_grace_days,
+            read: r.read_options(),
+            view: r.view_options(),
+            scan_grace_days: r.scan_grace_days,
         }
     }
+}
+
+impl Reading {
+    fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            encoding: match self.encoding {
+                EncodingArg::Auto => EncodingChoice::Auto,
+                EncodingArg::Utf8 => EncodingChoice::Utf8,
+                EncodingArg::Windows1252 => EncodingChoice::Windows1252,
+                EncodingArg::Cp932 => EncodingChoice::Cp932,
+            },
+            marketplace_is_jp: self.marketplace.code() == "JP",
+            strict: self.strict,
+        }
+    }
+
+    fn view_options(&self) -> ViewOptions {
+        ViewOptions {
+            policy: match self.auto_cancel_policy {
+                PolicyArg::Days30 => Policy::Days30,
+                PolicyArg::Business7 => Policy::Business7,
+                PolicyArg::Dated => Policy::Dated,
+            },
+            tz: self.tz,
+            default_marketplace: self.marketplace,
+            warn_days: self.warn_days,
+            as_of: self.as_of,
+        }
+    }
+}
+
+/// Which open orders `cancel-feed` writes (exactly one).
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct FeedSelection {
+    /// The orders listed in FILE, one order id a line (blank lines and # comments skipped).
+    #[arg(long, value_name = "FILE")]
+    orders: Option<PathBuf>,
+    /// Every open order past its auto-cancel deadline (auto_cancel's overdue rows).
+    #[arg(long)]
+    overdue: bool,
+    /// Every open order overdue or at risk (auto_cancel's overdue and at_risk rows).
+    #[arg(long)]
+    at_risk: bool,
+}
+
+fn parse_reason(s: &str) -> Result<String, String> {
+    orderhealth::cancel_feed::check_reason(s).map(|()| s.to_string()).map_err(|e| e.0)
 }
 
 /// A progress bar on stderr, only when stderr is a terminal: bytes while reading, then the
@@ -323,10 +380,10 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Report { common, fail_on_breach } => run_report(&common.run_options(), &Bar::new()).map(|outcome| {
-            warn_skipped(&outcome.summary.skipped_files, common.verbose);
-            warn_encodings(&outcome.summary.inputs, common.verbose);
+            warn_skipped(&outcome.summary.skipped_files, common.reading.verbose);
+            warn_encodings(&outcome.summary.inputs, common.reading.verbose);
             let mut text = orderhealth::verdict::render(&outcome.summary, &common.out, color_stdout());
-            if common.verbose {
+            if common.reading.verbose {
                 text.push_str(&inputs_detail(&outcome.summary.inputs));
             }
             let code = if *fail_on_breach && outcome.summary.breach() {
@@ -338,8 +395,8 @@ fn main() -> ExitCode {
             (text, code)
         }),
         Command::Orders { common } => run_orders(&common.run_options(), &Bar::new()).map(|outcome| {
-            warn_skipped(&outcome.skipped, common.verbose);
-            warn_encodings(&outcome.inputs, common.verbose);
+            warn_skipped(&outcome.skipped, common.reading.verbose);
+            warn_encodings(&outcome.inputs, common.reading.verbose);
             let mut text = format!(
                 "{}; {} read, {} rejected; {} skipped\n",
                 count(outcome.orders as i64, "order", "orders"),
@@ -347,7 +404,7 @@ fn main() -> ExitCode {
                 thousands(outcome.inputs.rows_rejected as i64),
                 count(outcome.skipped.len() as i64, "file", "files")
             );
-            if common.verbose {
+            if common.reading.verbose {
                 text.push_str(&inputs_detail(&outcome.inputs));
             }
             for w in &outcome.written {
@@ -355,6 +412,30 @@ fn main() -> ExitCode {
             }
             (text, ExitCode::SUCCESS)
         }),
+        Command::CancelFeed { reading, selection, out, reason } => {
+            let opts = FeedOptions {
+                inputs: reading.inputs.clone(),
+                out: out.clone(),
+                read: reading.read_options(),
+                view: reading.view_options(),
+                selection: match (&selection.orders, selection.overdue) {
+                    (Some(list), _) => Selection::Listed(list.clone()),
+                    (None, true) => Selection::Overdue,
+                    (None, false) => Selection::AtRisk,
+                },
+                reason: reason.clone(),
+            };
+            run_cancel_feed(&opts, &Bar::new()).map(|outcome| {
+                let _ = write!(std::io::stderr(), "{}", orderhealth::cancel_feed::refusals_text(&outcome));
+                let text = orderhealth::cancel_feed::render(&outcome);
+                if outcome.impact.orders == 0 {
+                    let _ = writeln!(std::io::stderr(), "error: no order could be written into the feed");
+                    (text, ExitCode::from(1))
+                } else {
+                    (text, ExitCode::SUCCESS)
+                }
+            })
+        }
         Command::Generate(args) => generate::run(args).map(|text| (text, ExitCode::SUCCESS)),
     };
     match result {

@@ -84,6 +84,8 @@ pub struct OrderState {
     pub(crate) expected_ship: Keyed<Micros>,
     /// The newest snapshot's SKUs (its item rows, never a union of two snapshots).
     pub(crate) skus: Keyed<Box<[Arc<str>]>>,
+    /// The `order-item-id`s of the newest snapshot that has any (the cancellation feed).
+    pub(crate) item_ids: Keyed<Box<[Text]>>,
     /// (currency, Σ prices) of the newest snapshot that has a currency.
     pub(crate) valued: Keyed<(Arc<str>, i64)>,
     pub(crate) buyer_requested: bool,
@@ -133,6 +135,9 @@ impl OrderState {
         }
         if self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
             self.skus = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
+        }
+        if !s.item_ids.is_empty() && self.item_ids.as_ref().is_none_or(|(k, _)| key > *k) {
+            self.item_ids = Some((key, s.item_ids.into_boxed_slice()));
         }
         let current = self.valued.as_ref().map(|(_, (c, _))| c);
         let valued = s.currency.map(|c| (names.intern_like(current, &c), s.value_micros));

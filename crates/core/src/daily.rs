@@ -22,7 +22,8 @@ pub struct CancelCounts {
 }
 
 impl CancelCounts {
-    fn of(o: &OrderView) -> CancelCounts {
+    /// What one order counts as on its purchase day.
+    pub fn of(o: &OrderView) -> CancelCounts {
         CancelCounts {
             orders: !matches!(o.class, Some(Class::Buyer | Class::Pending | Class::Amazon)) as i64,
             seller_cancelled: (o.class == Some(Class::Seller)) as i64,
@@ -31,6 +32,15 @@ impl CancelCounts {
             projected_cancelled: (o.open && matches!(o.auto_state, Some(AutoState::Overdue | AutoState::AtRisk)))
                 as i64,
         }
+    }
+
+    /// Takes one order's counts back out (what it counted as before a change).
+    pub fn sub(&mut self, o: CancelCounts) {
+        self.orders -= o.orders;
+        self.seller_cancelled -= o.seller_cancelled;
+        self.auto_cancelled -= o.auto_cancelled;
+        self.buyer_excluded -= o.buyer_excluded;
+        self.projected_cancelled -= o.projected_cancelled;
     }
 
     pub fn add(&mut self, o: CancelCounts) {

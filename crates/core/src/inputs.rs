@@ -111,10 +111,16 @@ fn walk(
     skipped: &mut Vec<Skipped>,
 ) -> Result<(), InputError> {
     let is_out = |p: &Path| out_dir.is_some_and(|o| p.canonicalize().is_ok_and(|d| d == o));
+    // The output may also be one file (the cancellation feed): compared by name first, so
+    // only a file of that name costs a canonicalize.
+    let out_name = out_dir.and_then(|o| o.file_name());
     let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
-        !(e.file_type().is_dir()
-            && (e.file_name().to_str().is_some_and(|n| n.starts_with('.') && n.contains(STAGING_MARK))
-                || is_out(e.path())))
+        let staging = e.file_name().to_str().is_some_and(|n| n.starts_with('.') && n.contains(STAGING_MARK));
+        if e.file_type().is_dir() {
+            !(staging || is_out(e.path()))
+        } else {
+            !(staging || (Some(e.file_name()) == out_name && is_out(e.path())))
+        }
     });
     for entry in walker {
         match entry {

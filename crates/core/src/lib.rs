@@ -9,6 +9,7 @@
 //! output by the `orderhealth` crate.
 
 pub mod book;
+pub mod cancel_feed;
 pub mod current;
 pub mod daily;
 pub mod error;

@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub expected_ship: Option<Micros>,
     pub buyer_requested: bool,
     pub skus: Vec<Text>,
+    /// `order-item-id` of its rows (new-orders and unshipped reports have them).
+    pub item_ids: Vec<Text>,
     pub currency: Option<Text>,
     /// Σ(item-price + shipping-price) in millionths of the currency unit.
     pub value_micros: i64,
@@ -612,6 +614,7 @@ struct OrderCols {
     channel: Option<usize>,
     sales_channel: Option<usize>,
     sku: Option<usize>,
+    item_id: Option<usize>,
     quantity: Option<usize>,
     currency: Option<usize>,
     item_price: Option<usize>,
@@ -677,6 +680,7 @@ impl KindSink {
                     channel: h.first_of(oc::CHANNEL),
                     sales_channel: h.first_of(oc::SALES_CHANNEL),
                     sku: h.first_of(oc::SKU),
+                    item_id: h.first_of(oc::ORDER_ITEM_ID),
                     quantity: h.first_of(oc::QUANTITY),
                     currency: h.first_of(oc::CURRENCY),
                     item_price: h.first_of(oc::ITEM_PRICE),
@@ -763,6 +767,12 @@ impl KindSink {
                 let sku = row.get(c.sku);
                 if !sku.is_empty() && !snap.skus.iter().any(|s| &**s == sku) {
                     snap.skus.push(sku.into());
+                }
+                if c.item_id.is_some() {
+                    let item = row.get(c.item_id);
+                    if !item.is_empty() && !snap.item_ids.iter().any(|s| &**s == item) {
+                        snap.item_ids.push(item.into());
+                    }
                 }
                 Ok([purchase, last_updated, reporting].into_iter().flatten().max())
             }

@@ -162,6 +162,8 @@ pub struct OrderView {
     pub auto_state: Option<AutoState>,
     /// The newest snapshot's SKUs.
     pub skus: Box<[Arc<str>]>,
+    /// `order-item-id`s of the newest snapshot that has them (empty: none seen).
+    pub item_ids: Box<[Text]>,
     pub currency: Option<Arc<str>>,
     pub value_micros: i64,
     pub reasons: Vec<Text>,
@@ -316,6 +318,7 @@ fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderVie
         days_left,
         auto_state,
         skus: value(o.skus.take()).unwrap_or_default(),
+        item_ids: value(o.item_ids.take()).unwrap_or_default(),
         currency,
         value_micros,
         reasons: std::mem::take(&mut o.reasons),

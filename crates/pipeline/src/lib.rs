@@ -11,6 +11,7 @@
 //! `orderhealth-review`) are what a person reads.
 
 pub mod auto_cancel;
+pub mod cancel_feed;
 pub mod cancel_rate;
 pub mod cancellations;
 pub mod late_shipment;

@@ -60,9 +60,9 @@ impl Progress for Quiet {
 }
 
 /// The inputs read once, merged and classified.
-struct Prepared {
-    loaded: Loaded,
-    view: View,
+pub(crate) struct Prepared {
+    pub(crate) loaded: Loaded,
+    pub(crate) view: View,
 }
 
 /// `--out` must not be an input directory or hold one: the run would write into its inputs.
@@ -84,13 +84,24 @@ fn refuse_out_over_inputs(opts: &RunOptions) -> Result<()> {
 }
 
 fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
-    let files = collect_inputs(&opts.inputs, Some(&opts.out))?;
+    prepare_inputs(&opts.inputs, &opts.out, &opts.read, &opts.view, progress)
+}
+
+/// Reads `inputs` (never `out`, the run's own output), merges and classifies.
+pub(crate) fn prepare_inputs(
+    inputs: &[PathBuf],
+    out: &std::path::Path,
+    read: &ReadOptions,
+    view: &ViewOptions,
+    progress: &dyn Progress,
+) -> Result<Prepared> {
+    let files = collect_inputs(inputs, Some(out))?;
     progress.start(files.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
-    let loaded = load(&files, &opts.read, &|n| progress.advance(n));
+    let loaded = load(&files, read, &|n| progress.advance(n));
     let mut loaded = loaded?;
     require_an_order_report(&loaded)?;
     progress.stage("merging");
-    let view = View::build(&mut loaded.book, &opts.view);
+    let view = View::build(&mut loaded.book, view);
     Ok(Prepared { loaded, view })
 }
 
