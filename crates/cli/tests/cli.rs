@@ -540,6 +540,21 @@ fn hostile_sales_channel_with_a_multibyte_tenth_byte() {
 }
 
 #[test]
+fn hostile_cp932_file_cut_inside_a_character() {
+    // Used to panic in the transcoder ("Must not use a decoder that has finished").
+    let dir = tempfile::tempdir().unwrap();
+    let file = testdata("hostile/cp932-cut-at-the-end.txt");
+    orderhealth()
+        .args(["orders", file.to_str().unwrap(), "--format", "csv", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("2 orders; 2 rows read, 0 rejected; 0 files skipped\n"));
+    let orders = std::fs::read_to_string(dir.path().join("out/orders.csv")).unwrap();
+    assert!(orders.contains("503-0000002,"), "{orders}");
+}
+
+#[test]
 fn hostile_control_bytes_never_reach_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let run = orderhealth()

@@ -8,13 +8,12 @@
 
 use std::sync::Arc;
 
-use std::hash::BuildHasher;
-
 use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::marketplace::Marketplace;
-use crate::read::{CancelEvent, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
+use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
+use crate::shard::{id_hash, shard_of, SHARDS};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
 use crate::Text;
@@ -219,23 +218,6 @@ pub type CatalogEntry = ((u32, u32), Text);
 pub struct OrderTable {
     index: HashTable<u32>,
     states: Vec<OrderState>,
-}
-
-/// Order ids share long prefixes and differ in a few digits: a hash that mixes every byte
-/// well (foldhash, fixed seed) keeps the table's probes short.
-fn id_hash(id: &str) -> u64 {
-    foldhash::fast::FixedState::with_seed(0x6f72_6465_7268_6561).hash_one(id)
-}
-
-/// Shards of the book: inputs are split by order id (scans by tracking number, the catalog
-/// by SKU), so two threads absorb files at once into disjoint parts, and a distributed run
-/// would do the same across machines.
-pub const SHARDS: usize = 16;
-
-/// The shard of a key. Middle bits of the hash: the shard's own table uses the low bits
-/// (bucket) and the top 7 (tag).
-pub fn shard_of(key: &str) -> usize {
-    (id_hash(key) >> 32) as usize % SHARDS
 }
 
 impl OrderTable {

@@ -6,10 +6,12 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::book::{Book, BookShard, SHARDS};
+use crate::book::{Book, BookShard};
 use crate::error::InputError;
 use crate::kind::FileKind;
-use crate::read::{read_file, FileData, ReadOptions, Rejected};
+use crate::read::{read_file, FileOutcome, ReadOptions};
+use crate::rows::{FileData, Rejected};
+use crate::shard::SHARDS;
 use crate::source::{Compression, TextEncoding};
 
 /// A file to read: its path as given or found, and whether it was named on the command line.
@@ -153,27 +155,32 @@ fn walk(
     Ok(())
 }
 
+/// One file after `load` folded it into the book, or skipped it.
+enum Absorbed {
+    Read(FileSummary, Vec<Rejected>),
+    Skipped(Skipped),
+}
+
 /// Reads every file (in parallel) and folds it into one book. The first error in input
 /// order stops the run; unrecognised files found in directories are skipped.
 pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
     let files = &inputs.files;
     let shards: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
-    type Outcome = Result<Result<(FileSummary, Vec<Rejected>), Skipped>, InputError>;
-    let outcomes: Vec<Outcome> = files
+    let outcomes: Vec<Result<Absorbed, InputError>> = files
         .par_iter()
         .enumerate()
         .map(|(rank, file)| {
             let read = match read_file(&file.path, opts, on_bytes)? {
-                Ok(read) => read,
-                Err(unrecognised) if file.named => return Err(unrecognised),
-                Err(unrecognised) => {
+                FileOutcome::Read(read) => read,
+                FileOutcome::Unrecognised(unrecognised) if file.named => return Err(unrecognised),
+                FileOutcome::Unrecognised(unrecognised) => {
                     let reason = match unrecognised {
                         InputError::Unrecognised { looked_like, missing, .. } if !missing.is_empty() => {
                             format!("not a recognised input (closest kind {looked_like}, lacks {})", missing.join(", "))
                         }
                         _ => "not a recognised input".to_string(),
                     };
-                    return Ok(Err(Skipped { path: file.path.display().to_string(), reason }));
+                    return Ok(Absorbed::Skipped(Skipped { path: file.path.display().to_string(), reason }));
                 }
             };
             let summary = FileSummary {
@@ -203,18 +210,18 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             for (i, part) in waiting {
                 shards[i].lock().expect("shard lock").absorb(rank as u32, part, newest.take());
             }
-            Ok(Ok((summary, read.rejected)))
+            Ok(Absorbed::Read(summary, read.rejected))
         })
         .collect();
     let mut loaded =
         Loaded { book: Book::default(), files: Vec::new(), rejected: Vec::new(), skipped: inputs.skipped.clone() };
     for outcome in outcomes {
         match outcome? {
-            Ok((summary, rejected)) => {
+            Absorbed::Read(summary, rejected) => {
                 loaded.files.push(summary);
                 loaded.rejected.extend(rejected);
             }
-            Err(skipped) => loaded.skipped.push(skipped),
+            Absorbed::Skipped(skipped) => loaded.skipped.push(skipped),
         }
     }
     loaded.skipped.sort_by(|a, b| a.path.cmp(&b.path));

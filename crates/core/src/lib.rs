@@ -19,6 +19,8 @@ pub mod limits;
 pub mod marketplace;
 pub mod policy;
 pub mod read;
+pub mod rows;
+pub mod shard;
 pub mod source;
 pub mod status;
 pub mod timestamp;
@@ -35,7 +37,8 @@ pub use inputs::{collect_inputs, load, FileSummary, InputFile, InputFiles, Loade
 pub use kind::FileKind;
 pub use marketplace::{Marketplace, SalesChannel};
 pub use policy::Policy;
-pub use read::{ReadOptions, Rejected};
+pub use read::ReadOptions;
+pub use rows::Rejected;
 pub use source::EncodingChoice;
 pub use status::{Channel, Status};
 pub use tracking::{Package, Tracking, TrackingDay};

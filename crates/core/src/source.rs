@@ -189,12 +189,15 @@ impl<R: Read> Read for Transcode<R> {
                 self.input_done = n == 0;
             }
             let last = self.input_done;
-            let (_, read, written, _) =
+            let (result, read, written, _) =
                 self.decoder.decode_to_utf8(&self.input[self.in_start..self.in_end], &mut self.output, last);
             self.in_start += read;
             self.out_start = 0;
             self.out_end = written;
-            if last && self.in_start == self.in_end && written == 0 {
+            // The call with `last` that takes the end of the input finishes the decoder, even
+            // when it still writes (a byte sequence cut off at the end of the file becomes
+            // U+FFFD): encoding_rs panics if a finished decoder is called again.
+            if last && result == encoding_rs::CoderResult::InputEmpty {
                 self.finished = true;
             }
         }
@@ -225,6 +228,14 @@ pub struct Lines<'a> {
 /// One line: its number and its bytes (no LF, no CR).
 pub type Line<'b> = (u64, &'b [u8]);
 
+/// Why the next line could not be had.
+#[derive(Debug)]
+pub enum LineError {
+    Io(io::Error),
+    /// Only in validate mode: the file is not UTF-8 (read it again in another encoding).
+    NotUtf8(NotUtf8),
+}
+
 const CHUNK: usize = 1 << 20;
 
 thread_local! {
@@ -243,7 +254,12 @@ impl Drop for Lines<'_> {
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(src: Box<dyn Read + 'a>, validate: bool) -> Self {
+    /// Lines of a stream expected to be UTF-8: every byte is checked.
+    pub fn utf8(src: Box<dyn Read + 'a>) -> Self {
+        Lines::new(src, true)
+    }
+
+    fn new(src: Box<dyn Read + 'a>, validate: bool) -> Self {
         let buf = SPARE_BUFFERS.with(|spare| spare.borrow_mut().pop()).unwrap_or_else(|| vec![0; CHUNK]);
         Lines { src, buf, start: 0, end: 0, consumed: 0, validated_to: 0, validate, eof: false, line_no: 0 }
     }
@@ -286,9 +302,26 @@ impl<'a> Lines<'a> {
         Ok(())
     }
 
-    /// The next line, or `None` at the end. An I/O error comes as `Err(Ok(e))`, invalid
-    /// UTF-8 (in validate mode) as `Err(Err(NotUtf8))`.
-    pub fn next_line(&mut self) -> Result<Option<Line<'_>>, Result<io::Error, NotUtf8>> {
+    /// The next line as text. Every line `Lines` hands out is UTF-8: in validate mode each
+    /// complete line is checked before it is returned, and otherwise the bytes are the output
+    /// of an encoding_rs transcoder, UTF-8 by construction (`transcoded` is the only way to
+    /// turn validation off).
+    pub fn next_text_line(&mut self) -> Result<Option<(u64, &str)>, LineError> {
+        match self.next_line()? {
+            None => Ok(None),
+            Some((n, bytes)) => {
+                // SAFETY: see above; checking again would read every byte twice on the
+                // reader's hot path. Debug builds check.
+                debug_assert!(std::str::from_utf8(bytes).is_ok());
+                #[allow(unsafe_code)]
+                let text = unsafe { std::str::from_utf8_unchecked(bytes) };
+                Ok(Some((n, text)))
+            }
+        }
+    }
+
+    /// The next line, or `None` at the end.
+    pub fn next_line(&mut self) -> Result<Option<Line<'_>>, LineError> {
         loop {
             if let Some(pos) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
                 let line_end = self.start + pos;
@@ -297,7 +330,7 @@ impl<'a> Lines<'a> {
                     let last_nl = memchr::memrchr(b'\n', &self.buf[self.start..self.end])
                         .map(|p| self.start + p + 1)
                         .unwrap_or(line_end + 1);
-                    self.check_utf8(last_nl).map_err(Err)?;
+                    self.check_utf8(last_nl).map_err(LineError::NotUtf8)?;
                 }
                 let begin = self.start;
                 self.start = line_end + 1;
@@ -308,11 +341,11 @@ impl<'a> Lines<'a> {
                     return Ok(None);
                 }
                 let (begin, end) = (self.start, self.end);
-                self.check_utf8(end).map_err(Err)?;
+                self.check_utf8(end).map_err(LineError::NotUtf8)?;
                 self.start = end;
                 return Ok(Some(self.emit(begin, end)));
             }
-            self.fill().map_err(Ok)?;
+            self.fill().map_err(LineError::Io)?;
         }
     }
 
@@ -363,7 +396,7 @@ mod tests {
     fn invalid_utf8_reports_the_offset() {
         let mut lines = Lines::new(Box::new(&b"ok\nbad \xE9 byte\n"[..]), true);
         match lines.next_line() {
-            Err(Err(NotUtf8 { offset })) => assert_eq!(offset, 7),
+            Err(LineError::NotUtf8(NotUtf8 { offset })) => assert_eq!(offset, 7),
             other => panic!("expected NotUtf8, got {:?}", other.map(|o| o.map(|l| l.0))),
         }
     }
@@ -375,6 +408,14 @@ mod tests {
         // 日本 in Shift_JIS.
         let mut l = Lines::transcoded(Box::new(&b"\x93\xFA\x96\x7B\n"[..]), TextEncoding::Cp932);
         assert_eq!(l.next_line().unwrap().unwrap().1, "日本".as_bytes());
+    }
+
+    #[test]
+    fn a_multibyte_character_cut_off_at_the_end_of_the_file_is_replaced() {
+        // 日 then the lead byte of 本, and the file ends.
+        let mut l = Lines::transcoded(Box::new(&b"\x93\xFA\x96"[..]), TextEncoding::Cp932);
+        assert_eq!(l.next_line().unwrap().unwrap().1, "日\u{fffd}".as_bytes());
+        assert!(l.next_line().unwrap().is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use orderhealth_carriers::{self as carriers, Carrier, Defect};
 
 use crate::book::Book;
 use crate::marketplace::{Marketplace, SalesChannel};
-use crate::read::ShipDate;
+use crate::rows::ShipDate;
 use crate::status::Channel;
 use crate::timestamp::{local_day, Micros};
 use crate::view::{OrderView, View};

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::book::{Book, OrderState, Shipment};
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::policy::{deadline, Policy};
-use crate::read::ShipDate;
+use crate::rows::ShipDate;
 use crate::status::{Channel, Status};
 use crate::timestamp::{local_midnight, Micros, MICROS_PER_DAY};
 use crate::Text;

@@ -1,0 +1,279 @@
+//! Per-kind row handling: where each canonical field is in a file of that kind, and what the
+//! file accumulates (order rows are folded into one snapshot per order as they are read).
+
+use rustc_hash::FxHashMap;
+
+use super::fields::{
+    boolean, instant, integer, keep_max, keep_min, keep_min_text, non_empty, price, required, shown, Columns, Row,
+};
+use crate::kind::{order_columns as oc, FileKind, Header};
+use crate::marketplace::Marketplace;
+use crate::rows::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
+use crate::shard::{shard_of, SHARDS};
+use crate::status::Channel;
+use crate::timestamp::{epoch_days, parse_date, parse_instant, Micros};
+use crate::Text;
+
+/// Column positions of an order report.
+pub(super) struct OrderCols {
+    order_id: Option<usize>,
+    purchase: Option<usize>,
+    last_updated: Option<usize>,
+    status: Option<usize>,
+    channel: Option<usize>,
+    sales_channel: Option<usize>,
+    sku: Option<usize>,
+    item_id: Option<usize>,
+    quantity: Option<usize>,
+    currency: Option<usize>,
+    item_price: Option<usize>,
+    shipping_price: Option<usize>,
+    expected_ship: Option<usize>,
+    buyer: Option<usize>,
+    reporting: Option<usize>,
+    quantity_shipped: Option<usize>,
+    buyer_email: Option<usize>,
+}
+
+/// Per-kind row handling: where each canonical field is, and what a file accumulates.
+pub(super) enum KindSink {
+    Orders {
+        c: OrderCols,
+        has_status: bool,
+        /// One map per shard of the book (see `book::SHARDS`).
+        snapshots: Vec<FxHashMap<Text, Snapshot>>,
+    },
+    Events {
+        order_id: Option<usize>,
+        date: Option<usize>,
+        by: Option<usize>,
+        reason: Option<usize>,
+        out: Vec<CancelEvent>,
+    },
+    Feed {
+        order_id: Option<usize>,
+        reason: Option<usize>,
+        out: Vec<FeedRow>,
+    },
+    Confirmations {
+        order_id: Option<usize>,
+        date: Option<usize>,
+        quantity: Option<usize>,
+        code: Option<usize>,
+        name: Option<usize>,
+        tracking: Option<usize>,
+        out: Vec<Confirmation>,
+    },
+    Scans {
+        tracking: Option<usize>,
+        date: Option<usize>,
+        kind: Option<usize>,
+        out: FxHashMap<String, ScanTally>,
+    },
+    Catalog {
+        sku: Option<usize>,
+        category: Option<usize>,
+        out: Vec<(Text, Text)>,
+    },
+}
+
+impl KindSink {
+    pub(super) fn new(kind: FileKind, h: &Header) -> KindSink {
+        match kind {
+            FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped => KindSink::Orders {
+                c: OrderCols {
+                    order_id: h.first_of(oc::ORDER_ID),
+                    purchase: h.first_of(oc::PURCHASE_DATE),
+                    last_updated: h.first_of(oc::LAST_UPDATED),
+                    status: h.first_of(oc::ORDER_STATUS),
+                    channel: h.first_of(oc::CHANNEL),
+                    sales_channel: h.first_of(oc::SALES_CHANNEL),
+                    sku: h.first_of(oc::SKU),
+                    item_id: h.first_of(oc::ORDER_ITEM_ID),
+                    quantity: h.first_of(oc::QUANTITY),
+                    currency: h.first_of(oc::CURRENCY),
+                    item_price: h.first_of(oc::ITEM_PRICE),
+                    shipping_price: h.first_of(oc::SHIPPING_PRICE),
+                    expected_ship: h.first_of(oc::EXPECTED_SHIP),
+                    buyer: h.first_of(oc::BUYER_REQUESTED),
+                    reporting: h.first_of(oc::REPORTING_DATE),
+                    quantity_shipped: h.first_of(oc::QUANTITY_SHIPPED),
+                    buyer_email: h.first_of(oc::BUYER_EMAIL),
+                },
+                has_status: h.has("order-status"),
+                snapshots: (0..SHARDS).map(|_| FxHashMap::default()).collect(),
+            },
+            FileKind::CancelEvents => KindSink::Events {
+                order_id: h.index("order-id"),
+                date: h.index("cancel-date"),
+                by: h.index("initiated-by"),
+                reason: h.index("reason"),
+                out: Vec::new(),
+            },
+            FileKind::CancelFeed => KindSink::Feed {
+                order_id: h.index("order-id"),
+                reason: h.index("cancellation-reason-code"),
+                out: Vec::new(),
+            },
+            FileKind::Confirmations => KindSink::Confirmations {
+                order_id: h.index("order-id"),
+                date: h.index("ship-date"),
+                quantity: h.index("quantity"),
+                code: h.index("carrier-code"),
+                name: h.index("carrier-name"),
+                tracking: h.index("tracking-number"),
+                out: Vec::new(),
+            },
+            FileKind::Scans => KindSink::Scans {
+                tracking: h.index("tracking-number"),
+                date: h.index("scan-date"),
+                kind: h.index("scan-type"),
+                out: FxHashMap::default(),
+            },
+            FileKind::Catalog => {
+                KindSink::Catalog { sku: h.index("sku"), category: h.index("category"), out: Vec::new() }
+            }
+        }
+    }
+
+    /// Takes one row; returns the newest instant it observed, or why it is rejected.
+    /// A row is validated whole before anything of it is kept.
+    pub(super) fn accept(&mut self, row: &Row, cols: &Columns, line_no: u64) -> Result<Option<Micros>, String> {
+        match self {
+            KindSink::Orders { c, snapshots, .. } => {
+                required(row, cols, c.order_id, "order id")?;
+                required(row, cols, c.purchase, "date")?;
+                let purchase = instant(row, cols, c.purchase)?;
+                let last_updated = instant(row, cols, c.last_updated)?;
+                let expected_ship = instant(row, cols, c.expected_ship)?;
+                integer(row, cols, c.quantity)?;
+                let item = price(row, cols, c.item_price)?;
+                let shipping = price(row, cols, c.shipping_price)?;
+                // reporting-date times the snapshot only; unparseable counts as missing (§5.1).
+                let reporting = parse_instant(row.get(c.reporting));
+                let shipped_qty = row.get(c.quantity_shipped).parse::<i64>().unwrap_or(0);
+
+                let id = row.get(c.order_id);
+                let snapshots = &mut snapshots[shard_of(id)];
+                let snap = match snapshots.get_mut(id) {
+                    Some(s) => s,
+                    None => snapshots.entry(id.into()).or_default(),
+                };
+                keep_min(&mut snap.purchase_ts, purchase);
+                keep_max(&mut snap.last_updated, last_updated);
+                keep_max(&mut snap.reporting, reporting);
+                keep_max(&mut snap.expected_ship, expected_ship);
+                keep_min_text(&mut snap.status_raw, row.get(c.status));
+                keep_min(&mut snap.channel, Channel::parse(row.get(c.channel)));
+                keep_min_text(&mut snap.sales_channel, row.get(c.sales_channel));
+                keep_min_text(&mut snap.currency, row.get(c.currency));
+                if c.buyer_email.is_some() {
+                    keep_min(&mut snap.email_marketplace, Marketplace::from_buyer_email(row.get(c.buyer_email)));
+                }
+                snap.buyer_requested |= boolean(row.get(c.buyer));
+                snap.any_quantity_shipped |= shipped_qty > 0;
+                snap.value_micros = snap.value_micros.saturating_add(item).saturating_add(shipping);
+                let sku = row.get(c.sku);
+                if !sku.is_empty() && !snap.skus.iter().any(|s| &**s == sku) {
+                    snap.skus.push(sku.into());
+                }
+                if c.item_id.is_some() {
+                    let item = row.get(c.item_id);
+                    if !item.is_empty() && !snap.item_ids.iter().any(|s| &**s == item) {
+                        snap.item_ids.push(item.into());
+                    }
+                }
+                Ok([purchase, last_updated, reporting].into_iter().flatten().max())
+            }
+            KindSink::Events { order_id, date, by, reason, out } => {
+                required(row, cols, *order_id, "order id")?;
+                required(row, cols, *date, "date")?;
+                let at = instant(row, cols, *date)?;
+                let who = row.get(*by);
+                let initiated_by = if who.eq_ignore_ascii_case("buyer") {
+                    Initiator::Buyer
+                } else if who.eq_ignore_ascii_case("seller") {
+                    Initiator::Seller
+                } else if who.eq_ignore_ascii_case("amazon") {
+                    Initiator::Amazon
+                } else {
+                    return Err(format!("{} must be buyer, seller or amazon: {}", cols.name(*by), shown(who)));
+                };
+                out.push(CancelEvent {
+                    order_id: row.get(*order_id).into(),
+                    initiated_by,
+                    reason: non_empty(row.get(*reason)),
+                });
+                Ok(at)
+            }
+            KindSink::Feed { order_id, reason, out } => {
+                required(row, cols, *order_id, "order id")?;
+                out.push(FeedRow { order_id: row.get(*order_id).into(), reason: non_empty(row.get(*reason)) });
+                Ok(None)
+            }
+            KindSink::Confirmations { order_id, date, quantity, code, name, tracking, out } => {
+                required(row, cols, *order_id, "order id")?;
+                required(row, cols, *date, "date")?;
+                let v = row.get(*date);
+                let ship = match parse_date(v) {
+                    Some(d) => ShipDate::Day(epoch_days(d)),
+                    None => ShipDate::At(
+                        parse_instant(v)
+                            .ok_or_else(|| format!("unparseable date in {}: {}", cols.name(*date), shown(v)))?,
+                    ),
+                };
+                integer(row, cols, *quantity)?;
+                let code_value = row.get(*code);
+                let carrier = if code_value.eq_ignore_ascii_case("other") { row.get(*name) } else { code_value };
+                out.push(Confirmation {
+                    order_id: row.get(*order_id).into(),
+                    ship,
+                    carrier: carrier.into(),
+                    tracking: row.raw(*tracking).trim_matches(' ').into(),
+                    line: line_no,
+                });
+                Ok(match ship {
+                    ShipDate::At(t) => Some(t),
+                    ShipDate::Day(_) => None,
+                })
+            }
+            KindSink::Scans { tracking, date, kind, out } => {
+                required(row, cols, *tracking, "tracking number")?;
+                required(row, cols, *date, "date")?;
+                let at = instant(row, cols, *date)?;
+                let number = orderhealth_carriers::normalise(row.raw(*tracking).trim_matches(' '));
+                let t = out.entry(number).or_default();
+                t.scans += 1;
+                let k = row.get(*kind);
+                t.delivered |= k.eq_ignore_ascii_case("delivered") || k.eq_ignore_ascii_case("attempted-delivery");
+                Ok(at)
+            }
+            KindSink::Catalog { sku, category, out } => {
+                required(row, cols, *sku, "sku")?;
+                out.push((row.get(*sku).into(), row.get(*category).into()));
+                Ok(None)
+            }
+        }
+    }
+
+    pub(super) fn finish(self) -> FileData {
+        match self {
+            KindSink::Orders { has_status, mut snapshots, .. } => {
+                if !has_status {
+                    // Reports without order-status (§5.2): Unshipped, or PartiallyShipped
+                    // when a row shows quantity-shipped > 0.
+                    for s in snapshots.iter_mut().flat_map(|m| m.values_mut()) {
+                        let status = if s.any_quantity_shipped { "PartiallyShipped" } else { "Unshipped" };
+                        s.status_raw = Some(status.into());
+                    }
+                }
+                FileData::Orders(snapshots)
+            }
+            KindSink::Events { out, .. } => FileData::Events(out),
+            KindSink::Feed { out, .. } => FileData::Feed(out),
+            KindSink::Confirmations { out, .. } => FileData::Confirmations(out),
+            KindSink::Scans { out, .. } => FileData::Scans(out),
+            KindSink::Catalog { out, .. } => FileData::Catalog(out),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! What a file contributes, typed: the rows of each kind as the reader yields them and the
+//! book folds them (SPEC §1), and the rows rejected with why (§1.5).
+
+use rustc_hash::FxHashMap;
+
+use crate::kind::FileKind;
+use crate::marketplace::Marketplace;
+use crate::shard::shard_of;
+use crate::status::Channel;
+use crate::timestamp::Micros;
+use crate::Text;
+
+/// One unusable row, as written to `rejected.tsv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub file: String,
+    pub line: u64,
+    pub kind: FileKind,
+    pub reason: String,
+}
+
+/// One (file, order) group of order rows, merged by the rules of SPEC §5.2.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub purchase_ts: Option<Micros>,
+    pub last_updated: Option<Micros>,
+    pub reporting: Option<Micros>,
+    pub status_raw: Option<Text>,
+    pub channel: Option<Channel>,
+    pub sales_channel: Option<Text>,
+    /// From a `…@marketplace.amazon.<domain>` buyer e-mail (§1.4).
+    pub email_marketplace: Option<Marketplace>,
+    pub expected_ship: Option<Micros>,
+    pub buyer_requested: bool,
+    pub skus: Vec<Text>,
+    /// `order-item-id` of its rows (new-orders and unshipped reports have them).
+    pub item_ids: Vec<Text>,
+    pub currency: Option<Text>,
+    /// Σ(item-price + shipping-price) in millionths of the currency unit.
+    pub value_micros: i64,
+    pub any_quantity_shipped: bool,
+}
+
+impl Snapshot {
+    /// The snapshot's time: its `last_updated_ts`, else the file's `reporting-date` (§2 item 1).
+    pub fn time(&self) -> Option<Micros> {
+        self.last_updated.or(self.reporting)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Initiator {
+    Buyer,
+    Seller,
+    Amazon,
+}
+
+#[derive(Debug, Clone)]
+pub struct CancelEvent {
+    pub order_id: Text,
+    pub initiated_by: Initiator,
+    pub reason: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedRow {
+    pub order_id: Text,
+    pub reason: Option<Text>,
+}
+
+/// A ship date as given: a calendar date, or an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShipDate {
+    Day(i32),
+    At(Micros),
+}
+
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    pub order_id: Text,
+    pub ship: ShipDate,
+    /// `carrier-code`, or `carrier-name` when the code is `Other` (§5.5), trimmed.
+    pub carrier: Text,
+    /// As given, ASCII spaces trimmed at the ends.
+    pub tracking: Text,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanTally {
+    pub scans: u32,
+    pub delivered: bool,
+}
+
+/// What one file contributes, by kind.
+#[derive(Debug)]
+pub enum FileData {
+    /// Snapshots by order id, already split by shard.
+    Orders(Vec<FxHashMap<Text, Snapshot>>),
+    Events(Vec<CancelEvent>),
+    Feed(Vec<FeedRow>),
+    Confirmations(Vec<Confirmation>),
+    /// Keyed by the normalised tracking number.
+    Scans(FxHashMap<String, ScanTally>),
+    /// (sku, category) in line order.
+    Catalog(Vec<(Text, Text)>),
+}
+
+impl FileData {
+    /// Splits the data by shard of its key (order id, tracking number or SKU).
+    pub fn split(self, shards: usize) -> Vec<FileData> {
+        fn spread<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str, shards: usize) -> Vec<Vec<T>> {
+            let mut parts: Vec<Vec<T>> = (0..shards).map(|_| Vec::new()).collect();
+            for item in items {
+                parts[shard_of(key(&item)) % shards].push(item);
+            }
+            parts
+        }
+        match self {
+            FileData::Orders(maps) => {
+                assert_eq!(maps.len(), shards, "order snapshots are split by shard as they are read");
+                maps.into_iter().map(|m| FileData::Orders(vec![m])).collect()
+            }
+            FileData::Events(v) => spread(v, |e| &e.order_id, shards).into_iter().map(FileData::Events).collect(),
+            FileData::Feed(v) => spread(v, |f| &f.order_id, shards).into_iter().map(FileData::Feed).collect(),
+            FileData::Confirmations(v) => {
+                spread(v, |c| &c.order_id, shards).into_iter().map(FileData::Confirmations).collect()
+            }
+            FileData::Scans(map) => {
+                spread(map, |(n, _)| n, shards).into_iter().map(|v| FileData::Scans(v.into_iter().collect())).collect()
+            }
+            FileData::Catalog(v) => spread(v, |(sku, _)| sku, shards).into_iter().map(FileData::Catalog).collect(),
+        }
+    }
+}
