@@ -188,31 +188,32 @@ fn digit(b: u8) -> u32 {
 /// Last digit as check digit against `(10 − Σ mod 10) mod 10`, weights 3,1,3,1… starting at
 /// the payload's rightmost digit.
 fn mod10_31(digits: &[u8]) -> bool {
-    let (payload, check) = digits.split_at(digits.len() - 1);
+    let Some((&check, payload)) = digits.split_last() else { return false };
     let sum: u32 = payload.iter().rev().enumerate().map(|(i, &b)| digit(b) * if i % 2 == 0 { 3 } else { 1 }).sum();
-    (10 - sum % 10) % 10 == digit(check[0])
+    (10 - sum % 10) % 10 == digit(check)
 }
 
 /// Payload as an integer mod 7 equals the check digit (DHL Express, Japanese carriers).
 fn mod7(digits: &[u8]) -> bool {
-    let (payload, check) = digits.split_at(digits.len() - 1);
+    let Some((&check, payload)) = digits.split_last() else { return false };
     let rem = payload.iter().fold(0u32, |acc, &b| (acc * 10 + digit(b)) % 7);
-    rem == digit(check[0])
+    rem == digit(check)
 }
 
 fn fedex12(digits: &[u8]) -> bool {
-    let (payload, check) = digits.split_at(11);
+    let (Some(payload), Some(&check)) = (digits.get(..11), digits.get(11)) else { return false };
     const WEIGHTS: [u32; 3] = [1, 3, 7];
-    let sum: u32 = payload.iter().rev().enumerate().map(|(i, &b)| digit(b) * WEIGHTS[i % 3]).sum();
-    (sum % 11) % 10 == digit(check[0])
+    let sum: u32 = payload.iter().rev().zip(WEIGHTS.iter().cycle()).map(|(&b, w)| digit(b) * w).sum();
+    (sum % 11) % 10 == digit(check)
 }
 
 fn deutsche_post(digits: &[u8]) -> bool {
-    let (payload, check) = digits.split_at(digits.len() - 1);
+    let Some((&check, payload)) = digits.split_last() else { return false };
     let sum: u32 = payload.iter().enumerate().map(|(i, &b)| digit(b) * if i % 2 == 0 { 4 } else { 9 }).sum();
-    (10 - sum % 10) % 10 == digit(check[0])
+    (10 - sum % 10) % 10 == digit(check)
 }
 
+#[allow(clippy::indexing_slicing, reason = "callers check the length (18) first")]
 fn ups(number: &[u8]) -> bool {
     let body = &number[2..17];
     let sum: u32 = body
@@ -230,6 +231,7 @@ fn ups(number: &[u8]) -> bool {
     (10 - sum % 10) % 10 == digit(number[17])
 }
 
+#[allow(clippy::indexing_slicing, reason = "the length is checked to be 13 first")]
 fn is_s10_shape(n: &[u8]) -> bool {
     n.len() == 13
         && n[..2].iter().all(u8::is_ascii_uppercase)
@@ -237,6 +239,7 @@ fn is_s10_shape(n: &[u8]) -> bool {
         && n[11..].iter().all(u8::is_ascii_uppercase)
 }
 
+#[allow(clippy::indexing_slicing, reason = "called only on numbers of the S10 shape (13 bytes)")]
 fn s10(n: &[u8]) -> bool {
     const WEIGHTS: [u32; 8] = [8, 6, 4, 2, 3, 5, 9, 7];
     let sum: u32 = n[2..10].iter().zip(WEIGHTS).map(|(&b, w)| digit(b) * w).sum();
@@ -249,6 +252,7 @@ fn s10(n: &[u8]) -> bool {
 }
 
 impl Format {
+    #[allow(clippy::indexing_slicing, reason = "each arm checks the length before it indexes")]
     fn fit(self, n: &[u8]) -> Fit {
         let checked = |shape: bool, ok: &dyn Fn() -> bool| {
             if shape {

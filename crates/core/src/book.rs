@@ -222,6 +222,10 @@ pub struct OrderTable {
 
 impl OrderTable {
     /// The state of order `id`, created empty when it is new.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the table itself, which only holds positions of `states`"
+    )]
     pub(crate) fn get_or_insert(&mut self, id: &str) -> &mut OrderState {
         let OrderTable { index, states } = self;
         let hash = id_hash(id);

@@ -69,6 +69,7 @@ pub fn current_cancel(days: &[CancelDay], today: &Today) -> BTreeMap<&'static st
 }
 
 /// Per marketplace code: the 10- and 30-day late-shipment windows ending today.
+#[allow(clippy::indexing_slicing, reason = "both maps come from the same rows, so they have the same keys")]
 pub fn current_late(
     days: &[LateDay],
     today: &Today,

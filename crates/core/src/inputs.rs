@@ -75,6 +75,7 @@ pub struct InputFiles {
 /// followed, each directory once: a link back to an ancestor is skipped, not followed
 /// forever), the output directory left out; sorted by path (code-point order) and each
 /// read once.
+#[allow(clippy::indexing_slicing, reason = "the seen map holds positions of files pushed before")]
 pub fn collect_inputs(args: &[PathBuf], out_dir: Option<&Path>) -> Result<InputFiles, InputError> {
     let out_dir = out_dir.and_then(|d| d.canonicalize().ok());
     let mut found = Vec::new();
@@ -163,6 +164,7 @@ enum Absorbed {
 
 /// Reads every file (in parallel) and folds it into one book. The first error in input
 /// order stops the run; unrecognised files found in directories are skipped.
+#[allow(clippy::indexing_slicing, reason = "part i of split(SHARDS) goes to shard i of SHARDS")]
 pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
     let files = &inputs.files;
     let shards: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();

@@ -33,6 +33,7 @@ const MARKETPLACES: &[(&str, &str, Tz)] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Marketplace(u8);
 
+#[allow(clippy::indexing_slicing, reason = "a Marketplace is only made from a position in MARKETPLACES")]
 impl Marketplace {
     pub fn code(self) -> &'static str {
         MARKETPLACES[self.0 as usize].0

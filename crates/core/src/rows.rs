@@ -108,6 +108,10 @@ pub enum FileData {
 
 impl FileData {
     /// Splits the data by shard of its key (order id, tracking number or SKU).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "spread takes keys modulo the number of parts; Orders has one map per shard"
+    )]
     pub fn split(self, shards: usize) -> Vec<FileData> {
         fn spread<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str, shards: usize) -> Vec<Vec<T>> {
             let mut parts: Vec<Vec<T>> = (0..shards).map(|_| Vec::new()).collect();

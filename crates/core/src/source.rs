@@ -106,6 +106,7 @@ impl<R: Read> Read for Counting<'_, R> {
 }
 
 /// Open a file and undo its compression, found by magic bytes (never by its name).
+#[allow(clippy::indexing_slicing, reason = "`got` never exceeds the 4-byte magic buffer")]
 pub fn open_decompressed<'a>(
     path: &Path,
     on_bytes: &'a (dyn Fn(u64) + Sync),
@@ -170,6 +171,10 @@ impl<R: Read> Transcode<R> {
     }
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "in_start <= in_end <= input.len() and out_start <= out_end <= output.len(), kept by every update"
+)]
 impl<R: Read> Read for Transcode<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
@@ -253,6 +258,10 @@ impl Drop for Lines<'_> {
     }
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "start <= end <= buf.len() and validated_to <= end, kept by fill and every cut"
+)]
 impl<'a> Lines<'a> {
     /// Lines of a stream expected to be UTF-8: every byte is checked.
     pub fn utf8(src: Box<dyn Read + 'a>) -> Self {

@@ -11,11 +11,8 @@ pub const MICROS_PER_SECOND: i64 = 1_000_000;
 pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
 fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
-    if b.len() < N {
-        return None;
-    }
     let mut v = 0u32;
-    for &c in &b[..N] {
+    for &c in b.get(..N)? {
         if !c.is_ascii_digit() {
             return None;
         }
@@ -25,6 +22,7 @@ fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
 }
 
 /// `YYYY-MM-DD` exactly.
+#[allow(clippy::indexing_slicing, reason = "the length is checked to be 10 first")]
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -44,6 +42,7 @@ pub fn date_of(days: i32) -> NaiveDate {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or `±HH:MM` (SPEC §5.1); nothing else.
+#[allow(clippy::indexing_slicing, reason = "the length is checked to be at least 20 first, and i never passes b.len()")]
 pub fn parse_instant(s: &str) -> Option<Micros> {
     let b = s.as_bytes();
     if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' {

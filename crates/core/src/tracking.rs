@@ -102,6 +102,7 @@ impl<'a> Partial<'a> {
     }
 }
 
+#[allow(clippy::indexing_slicing, reason = "defects has one count per entry of Defect::ALL")]
 fn count_into<'a>(days: &mut FxHashMap<DayKey<'a>, TrackingDay<'a>>, p: &Package<'a>, category: &'a str) {
     let day = days.entry((p.marketplace, category, p.ship_day)).or_insert(TrackingDay {
         marketplace: p.marketplace,

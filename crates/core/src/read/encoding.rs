@@ -33,6 +33,7 @@ pub(super) fn encoding_hint(path: &Path, opts: &ReadOptions, encoding: TextEncod
 /// Whether the start of a file that is not UTF-8 decodes cleanly as Shift_JIS and holds kana
 /// (lead bytes 0x82/0x83, which are rare `‚ƒ` in Windows-1252 text): a Japanese file that the
 /// §5.1 rule reads as Windows-1252 because it has no `sales-channel` column.
+#[allow(clippy::indexing_slicing, reason = "whole_lines <= head.len() by construction")]
 fn reads_as_japanese(path: &Path) -> std::io::Result<bool> {
     use std::io::Read;
     let (_, reader) = crate::source::open_decompressed(path, &|_| {})?;

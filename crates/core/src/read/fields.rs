@@ -15,14 +15,18 @@ pub(super) struct Row<'l> {
 }
 
 impl<'l> Row<'l> {
+    /// Field `i`; the row loop only hands over rows with as many fields as the header, so a
+    /// column index always has its field ("" would be the safe answer otherwise).
+    #[inline]
+    fn field(&self, i: usize) -> &'l str {
+        self.ranges.get(i).and_then(|&(a, b)| self.line.get(a..b)).unwrap_or("")
+    }
+
     /// A field trimmed of ASCII spaces; `""` when the column is absent.
     #[inline]
     pub(super) fn get(&self, idx: Option<usize>) -> &'l str {
         match idx {
-            Some(i) => {
-                let (a, b) = self.ranges[i];
-                self.line[a..b].trim_matches(' ')
-            }
+            Some(i) => self.field(i).trim_matches(' '),
             None => "",
         }
     }
@@ -31,10 +35,7 @@ impl<'l> Row<'l> {
     #[inline]
     pub(super) fn raw(&self, idx: Option<usize>) -> &'l str {
         match idx {
-            Some(i) => {
-                let (a, b) = self.ranges[i];
-                &self.line[a..b]
-            }
+            Some(i) => self.field(i),
             None => "",
         }
     }
@@ -47,7 +48,7 @@ pub(super) struct Columns<'h> {
 
 impl Columns<'_> {
     pub(super) fn name(&self, idx: Option<usize>) -> &str {
-        idx.map(|i| self.header.names[i].trim_matches(' ')).unwrap_or("?")
+        idx.and_then(|i| self.header.names.get(i)).map(|n| n.trim_matches(' ')).unwrap_or("?")
     }
 }
 

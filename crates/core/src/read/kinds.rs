@@ -138,6 +138,7 @@ impl KindSink {
 
     /// Takes one row; returns the newest instant it observed, or why it is rejected.
     /// A row is validated whole before anything of it is kept.
+    #[allow(clippy::indexing_slicing, reason = "one snapshot map per shard, and shard_of is below SHARDS")]
     pub(super) fn accept(&mut self, row: &Row, cols: &Columns, line_no: u64) -> Result<Option<Micros>, String> {
         match self {
             KindSink::Orders { c, snapshots, .. } => {
