@@ -66,8 +66,34 @@ enum Command {
         #[arg(long, default_value = "NoInventory", value_name = "CODE", value_parser = parse_reason)]
         reason: String,
     },
+    /// Fold new dumps into a store, once each (a file whose bytes it already holds is
+    /// skipped); then `report --store` computes from it in a fraction of the time.
+    Ingest(IngestArgs),
     /// Write synthetic, realistic report dumps (deterministic by seed), for benchmarks.
     Generate(generate::GenerateArgs),
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// Input files or directories (read recursively); each file is recognised by its header.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// The store directory (created when missing).
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// Marketplace of orders whose reports say none; `JP` also decodes such non-UTF-8 files
+    /// as cp932. Recorded in the store: later runs on it must give the same.
+    #[arg(long, default_value = "US", value_name = "CODE", value_parser = parse_marketplace)]
+    marketplace: Marketplace,
+    /// Encoding of files that are not valid UTF-8. Recorded in the store.
+    #[arg(long, value_enum, default_value = "auto")]
+    encoding: EncodingArg,
+    /// Stop at the first unusable row instead of storing it as rejected. Recorded in the store.
+    #[arg(long)]
+    strict: bool,
+    /// Also list every file ingested and every file already in the store.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// `--format`: how the tables are written.
@@ -123,8 +149,13 @@ struct Common {
 #[derive(Args)]
 struct Reading {
     /// Input files or directories (read recursively); each file is recognised by its header.
-    #[arg(required = true, value_name = "INPUT")]
+    /// With --store: ingested into the store first.
+    #[arg(required_unless_present = "store", value_name = "INPUT")]
     inputs: Vec<PathBuf>,
+    /// Compute from this store (made by `orderhealth ingest`), after ingesting any INPUTs.
+    /// The store's --encoding, --marketplace and --strict must be given again as they were.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
     /// The instant the report is as of (ISO-8601 with offset, or a date = 00:00 UTC);
     /// default: the newest observation in the inputs.
     #[arg(long, value_name = "TS", value_parser = parse_ts)]
@@ -156,6 +187,66 @@ struct Reading {
     verbose: bool,
 }
 
+fn encoding_choice(e: EncodingArg) -> EncodingChoice {
+    match e {
+        EncodingArg::Auto => EncodingChoice::Auto,
+        EncodingArg::Utf8 => EncodingChoice::Utf8,
+        EncodingArg::Windows1252 => EncodingChoice::Windows1252,
+        EncodingArg::Cp932 => EncodingChoice::Cp932,
+    }
+}
+
+/// Ingests `inputs` into `store` and says what it did on stderr.
+fn ingest(
+    store: &std::path::Path,
+    inputs: &[PathBuf],
+    read: &ReadOptions,
+    marketplace: Marketplace,
+    verbose: bool,
+) -> anyhow::Result<orderhealth::store::IngestOutcome> {
+    let settings = orderhealth::store::StoreSettings::of(read, marketplace);
+    let waiting = || {
+        let _ = writeln!(std::io::stderr(), "waiting for another ingest into {} to finish…", store.display());
+    };
+    let outcome = orderhealth::store::ingest(store, inputs, read, &settings, &waiting)?;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "ingested {} ({} rows read, {} rejected); {} already in the store; the store holds {}",
+        count(outcome.ingested.len() as i64, "new file", "new files"),
+        thousands(outcome.rows_read as i64),
+        thousands(outcome.rows_rejected as i64),
+        count(outcome.already.len() as i64, "file", "files"),
+        count(outcome.files_in_store as i64, "file", "files"),
+    );
+    let shown = if verbose { outcome.already.len() } else { outcome.already.len().min(3) };
+    for (path, first) in outcome.already.iter().take(shown) {
+        let _ = writeln!(err, "  already in the store: {} (same bytes as {first})", printable_path(path));
+    }
+    if outcome.already.len() > shown {
+        let _ = writeln!(err, "  … and {} more (--verbose lists them)", outcome.already.len() - shown);
+    }
+    if verbose {
+        for path in &outcome.ingested {
+            let _ = writeln!(err, "  ingested {}", printable_path(path));
+        }
+    }
+    drop(err);
+    warn_skipped(
+        &outcome
+            .skipped
+            .iter()
+            .map(|s| SkippedFile { path: s.path.clone(), reason: s.reason.clone() })
+            .collect::<Vec<_>>(),
+        verbose,
+    );
+    Ok(outcome)
+}
+
+fn printable_path(p: &str) -> String {
+    orderhealth_core::error::printable(p, 300)
+}
+
 fn parse_ts(s: &str) -> Result<i64, String> {
     parse_as_of(s).ok_or_else(|| format!("not an instant (YYYY-MM-DDTHH:MM:SS+HH:MM or Z) or date (YYYY-MM-DD): {s}"))
 }
@@ -170,7 +261,7 @@ impl Common {
     fn run_options(&self) -> RunOptions {
         let r = &self.reading;
         RunOptions {
-            inputs: r.inputs.clone(),
+            inputs: r.inputs_to_read(),
             out: self.out.clone(),
             format: match self.format {
                 FormatArg::Parquet => Format::Parquet,
@@ -180,19 +271,34 @@ impl Common {
             read: r.read_options(),
             view: r.view_options(),
             scan_grace_days: r.scan_grace_days,
+            store: r.store.clone(),
         }
     }
 }
 
 impl Reading {
+    /// With --store the INPUTs are ingested first and the run reads the store alone.
+    fn inputs_to_read(&self) -> Vec<PathBuf> {
+        if self.store.is_some() {
+            Vec::new()
+        } else {
+            self.inputs.clone()
+        }
+    }
+
+    /// `--store DIR INPUT...`: the INPUTs go into the store before the run.
+    fn ingest_first(&self) -> anyhow::Result<()> {
+        if let Some(store) = &self.store {
+            if !self.inputs.is_empty() {
+                ingest(store, &self.inputs, &self.read_options(), self.marketplace, self.verbose)?;
+            }
+        }
+        Ok(())
+    }
+
     fn read_options(&self) -> ReadOptions {
         ReadOptions {
-            encoding: match self.encoding {
-                EncodingArg::Auto => EncodingChoice::Auto,
-                EncodingArg::Utf8 => EncodingChoice::Utf8,
-                EncodingArg::Windows1252 => EncodingChoice::Windows1252,
-                EncodingArg::Cp932 => EncodingChoice::Cp932,
-            },
+            encoding: encoding_choice(self.encoding),
             marketplace_is_jp: self.marketplace.code() == "JP",
             strict: self.strict,
         }
@@ -379,42 +485,47 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        Command::Report { common, fail_on_breach } => run_report(&common.run_options(), &Bar::new()).map(|outcome| {
-            warn_skipped(&outcome.summary.skipped_files, common.reading.verbose);
-            warn_encodings(&outcome.summary.inputs, common.reading.verbose);
-            let mut text = orderhealth::verdict::render(&outcome.summary, &common.out, color_stdout());
-            if common.reading.verbose {
-                text.push_str(&inputs_detail(&outcome.summary.inputs));
-            }
-            let code = if *fail_on_breach && outcome.summary.breach() {
-                let _ = writeln!(std::io::stderr(), "a metric is BAD in its current window (--fail-on-breach)");
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
-            };
-            (text, code)
-        }),
-        Command::Orders { common } => run_orders(&common.run_options(), &Bar::new()).map(|outcome| {
-            warn_skipped(&outcome.skipped, common.reading.verbose);
-            warn_encodings(&outcome.inputs, common.reading.verbose);
-            let mut text = format!(
-                "{}; {} read, {} rejected; {} skipped\n",
-                count(outcome.orders as i64, "order", "orders"),
-                count(outcome.inputs.rows_read as i64, "row", "rows"),
-                thousands(outcome.inputs.rows_rejected as i64),
-                count(outcome.skipped.len() as i64, "file", "files")
-            );
-            if common.reading.verbose {
-                text.push_str(&inputs_detail(&outcome.inputs));
-            }
-            for w in &outcome.written {
-                text.push_str(&format!("wrote {}\n", w.display()));
-            }
-            (text, ExitCode::SUCCESS)
-        }),
+        Command::Report { common, fail_on_breach } => {
+            common.reading.ingest_first().and_then(|()| run_report(&common.run_options(), &Bar::new())).map(|outcome| {
+                warn_skipped(&outcome.summary.skipped_files, common.reading.verbose);
+                warn_encodings(&outcome.summary.inputs, common.reading.verbose);
+                let mut text = orderhealth::verdict::render(&outcome.summary, &common.out, color_stdout());
+                if common.reading.verbose {
+                    text.push_str(&inputs_detail(&outcome.summary.inputs));
+                }
+                let code = if *fail_on_breach && outcome.summary.breach() {
+                    let _ = writeln!(std::io::stderr(), "a metric is BAD in its current window (--fail-on-breach)");
+                    ExitCode::from(3)
+                } else {
+                    ExitCode::SUCCESS
+                };
+                (text, code)
+            })
+        }
+        Command::Orders { common } => {
+            common.reading.ingest_first().and_then(|()| run_orders(&common.run_options(), &Bar::new())).map(|outcome| {
+                warn_skipped(&outcome.skipped, common.reading.verbose);
+                warn_encodings(&outcome.inputs, common.reading.verbose);
+                let mut text = format!(
+                    "{}; {} read, {} rejected; {} skipped\n",
+                    count(outcome.orders as i64, "order", "orders"),
+                    count(outcome.inputs.rows_read as i64, "row", "rows"),
+                    thousands(outcome.inputs.rows_rejected as i64),
+                    count(outcome.skipped.len() as i64, "file", "files")
+                );
+                if common.reading.verbose {
+                    text.push_str(&inputs_detail(&outcome.inputs));
+                }
+                for w in &outcome.written {
+                    text.push_str(&format!("wrote {}\n", w.display()));
+                }
+                (text, ExitCode::SUCCESS)
+            })
+        }
         Command::CancelFeed { reading, selection, out, reason } => {
             let opts = FeedOptions {
-                inputs: reading.inputs.clone(),
+                inputs: reading.inputs_to_read(),
+                store: reading.store.clone(),
                 out: out.clone(),
                 read: reading.read_options(),
                 view: reading.view_options(),
@@ -425,7 +536,7 @@ fn main() -> ExitCode {
                 },
                 reason: reason.clone(),
             };
-            run_cancel_feed(&opts, &Bar::new()).map(|outcome| {
+            reading.ingest_first().and_then(|()| run_cancel_feed(&opts, &Bar::new())).map(|outcome| {
                 let _ = write!(std::io::stderr(), "{}", orderhealth::cancel_feed::refusals_text(&outcome));
                 let text = orderhealth::cancel_feed::render(&outcome);
                 if outcome.impact.orders == 0 {
@@ -435,6 +546,15 @@ fn main() -> ExitCode {
                     (text, ExitCode::SUCCESS)
                 }
             })
+        }
+        Command::Ingest(args) => {
+            let read = ReadOptions {
+                encoding: encoding_choice(args.encoding),
+                marketplace_is_jp: args.marketplace.code() == "JP",
+                strict: args.strict,
+            };
+            ingest(&args.store, &args.inputs, &read, args.marketplace, args.verbose)
+                .map(|_| (String::new(), ExitCode::SUCCESS))
         }
         Command::Generate(args) => generate::run(args).map(|text| (text, ExitCode::SUCCESS)),
     };

@@ -156,6 +156,16 @@ fn walk(
     Ok(())
 }
 
+/// Why a file found in a directory is skipped, for `skipped_files`.
+pub fn skip_reason(unrecognised: &InputError) -> String {
+    match unrecognised {
+        InputError::Unrecognised { looked_like, missing, .. } if !missing.is_empty() => {
+            format!("not a recognised input (closest kind {looked_like}, lacks {})", missing.join(", "))
+        }
+        _ => "not a recognised input".to_string(),
+    }
+}
+
 /// One file after `load` folded it into the book, or skipped it.
 enum Absorbed {
     Read(FileSummary, Vec<Rejected>),
@@ -176,12 +186,7 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
                 FileOutcome::Read(read) => read,
                 FileOutcome::Unrecognised(unrecognised) if file.named => return Err(unrecognised),
                 FileOutcome::Unrecognised(unrecognised) => {
-                    let reason = match unrecognised {
-                        InputError::Unrecognised { looked_like, missing, .. } if !missing.is_empty() => {
-                            format!("not a recognised input (closest kind {looked_like}, lacks {})", missing.join(", "))
-                        }
-                        _ => "not a recognised input".to_string(),
-                    };
+                    let reason = skip_reason(&unrecognised);
                     return Ok(Absorbed::Skipped(Skipped { path: file.path.display().to_string(), reason }));
                 }
             };

@@ -38,6 +38,8 @@ pub struct FeedOptions {
     pub selection: Selection,
     /// The reason for orders the buyer did not ask to cancel.
     pub reason: String,
+    /// `--store`: read the orders from this store.
+    pub store: Option<PathBuf>,
 }
 
 /// What the feed would do to one marketplace's cancel rate.
@@ -170,7 +172,7 @@ pub fn run_cancel_feed(opts: &FeedOptions, progress: &dyn Progress) -> Result<Fe
         ))
         .into());
     }
-    let p = prepare_inputs(&opts.inputs, &opts.out, &opts.read, &opts.view, progress)?;
+    let p = prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, progress)?;
     let orders = &p.view.orders;
     let by_id: BTreeMap<&str, &OrderView> = orders.iter().map(|o| (&*o.order_id, o)).collect();
 

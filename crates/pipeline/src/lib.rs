@@ -20,6 +20,7 @@ pub mod orders;
 pub mod output;
 pub mod report_page;
 pub mod run;
+pub mod store;
 pub mod summary;
 pub mod tables;
 pub mod valid_tracking;

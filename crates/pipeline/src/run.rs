@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub view: ViewOptions,
     /// `--scan-grace-days`: packages younger than this are judged without scans.
     pub scan_grace_days: i64,
+    /// `--store`: compute from this store (its inputs are ingested before, by the caller).
+    pub store: Option<PathBuf>,
 }
 
 /// A mistake in the command line that reading cannot fix (exit 2).
@@ -83,22 +85,46 @@ fn refuse_out_over_inputs(opts: &RunOptions) -> Result<()> {
     Ok(())
 }
 
-fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
-    prepare_inputs(&opts.inputs, &opts.out, &opts.read, &opts.view, progress)
+/// `--out` is replaced as a whole: it must not be the store, hold it, or lie inside it.
+fn refuse_out_over_store(out: &std::path::Path, store: &std::path::Path) -> Result<()> {
+    let (Ok(o), Ok(s)) = (std::path::absolute(out), std::path::absolute(store)) else { return Ok(()) };
+    let (o, s) = (o.canonicalize().unwrap_or(o), s.canonicalize().unwrap_or(s));
+    if o.starts_with(&s) || s.starts_with(&o) {
+        return Err(UsageError(format!(
+            "--out {} and the store {} overlap: the reports would replace the store; choose another --out",
+            out.display(),
+            store.display()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
-/// Reads `inputs` (never `out`, the run's own output), merges and classifies.
+fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
+    prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, progress)
+}
+
+/// Reads `inputs` (never `out`, the run's own output), or the store, merges and classifies.
 pub(crate) fn prepare_inputs(
     inputs: &[PathBuf],
+    store: Option<&std::path::Path>,
     out: &std::path::Path,
     read: &ReadOptions,
     view: &ViewOptions,
     progress: &dyn Progress,
 ) -> Result<Prepared> {
-    let files = collect_inputs(inputs, Some(out))?;
-    progress.start(files.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
-    let loaded = load(&files, read, &|n| progress.advance(n));
-    let mut loaded = loaded?;
+    let mut loaded = match store {
+        Some(dir) => {
+            refuse_out_over_store(out, dir)?;
+            progress.start(0);
+            crate::store::load(dir, &crate::store::StoreSettings::of(read, view.default_marketplace))?
+        }
+        None => {
+            let files = collect_inputs(inputs, Some(out))?;
+            progress.start(files.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
+            load(&files, read, &|n| progress.advance(n))?
+        }
+    };
     require_an_order_report(&loaded)?;
     progress.stage("merging");
     let view = View::build(&mut loaded.book, view);
