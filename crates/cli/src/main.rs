@@ -221,7 +221,16 @@ fn ingest(
     );
     let shown = if verbose { outcome.already.len() } else { outcome.already.len().min(3) };
     for (path, first) in outcome.already.iter().take(shown) {
-        let _ = writeln!(err, "  already in the store: {} (same bytes as {first})", printable_path(path));
+        if path == first {
+            let _ = writeln!(err, "  already in the store: {}", printable_path(path));
+        } else {
+            let _ = writeln!(
+                err,
+                "  already in the store: {} (same bytes as {})",
+                printable_path(path),
+                printable_path(first)
+            );
+        }
     }
     if outcome.already.len() > shown {
         let _ = writeln!(err, "  … and {} more (--verbose lists them)", outcome.already.len() - shown);

@@ -1,0 +1,290 @@
+//! The store as a nightly job uses it (SPEC §4.2): `ingest` each night, `report --store`;
+//! the outputs equal, byte for byte, one `report` over every file ever ingested.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+}
+
+fn orderhealth() -> Command {
+    Command::cargo_bin("orderhealth").unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
+    assert!(status.success());
+}
+
+fn ingest(dir: &Path, inputs: &[&str], store: &str) -> assert_cmd::assert::Assert {
+    orderhealth().current_dir(dir).arg("ingest").args(inputs).args(["--store", store]).assert()
+}
+
+/// `report` in `dir` with `args`, writing CSV to `out`; the outputs' names and bytes.
+fn report(dir: &Path, args: &[&str], out: &str) -> Vec<(String, Vec<u8>)> {
+    orderhealth().current_dir(dir).arg("report").args(args).args(["--format", "csv", "--out", out]).assert().success();
+    outputs(&dir.join(out))
+}
+
+fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
+    files
+}
+
+fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
+    assert_eq!(a.iter().map(|f| &f.0).collect::<Vec<_>>(), b.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for ((name, x), (_, y)) in a.iter().zip(b) {
+        assert!(x == y, "{name} differs between the store and one read of every file");
+    }
+}
+
+/// The bundled sample's nights (and its settlement report), in a temporary directory, plus a
+/// dump with a bad row so `rejected.tsv` has something to carry.
+fn sample_dumps() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&testdata("sample"), &dir.path().join("dumps"));
+    let all = std::fs::read_to_string(dir.path().join("dumps/2026-02-10/all-orders-NA.txt")).unwrap();
+    let header = all.lines().next().unwrap();
+    std::fs::write(
+        dir.path().join("dumps/2026-02-10/all-orders-late.txt"),
+        format!("{header}\n{}\nnot\ta row\n", all.lines().nth(1).unwrap()),
+    )
+    .unwrap();
+    dir
+}
+
+fn nights(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir.join("dumps"))
+        .unwrap()
+        .map(|e| format!("dumps/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    n.sort();
+    n
+}
+
+#[test]
+fn nightly_ingests_give_the_bytes_of_one_report_over_every_file() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    // One ingest per night, newest night first: every later ingest holds paths that sort
+    // before the stored ones (older snapshots on ties).
+    for night in nights(dir).iter().rev() {
+        ingest(dir, &[night], "store").success();
+    }
+    let from_store = report(dir, &["--store", "store"], "out-store");
+    let at_once = report(dir, &["dumps"], "out-once");
+    assert_same(&from_store, &at_once);
+    // The store carries rejected rows and the skipped settlement report like one read does.
+    let rejected = String::from_utf8(from_store.iter().find(|f| f.0 == "rejected.tsv").unwrap().1.clone()).unwrap();
+    assert!(
+        rejected.contains("dumps/2026-02-10/all-orders-late.txt\t3\tall-orders\twrong number of fields"),
+        "{rejected}"
+    );
+    let summary = String::from_utf8(from_store.iter().find(|f| f.0 == "summary.json").unwrap().1.clone()).unwrap();
+    assert!(summary.contains("dumps/other/settlement-report.txt"), "skipped file listed");
+    // Parquet too, and `orders`.
+    orderhealth().current_dir(dir).args(["report", "--store", "store", "--out", "pq-store"]).assert().success();
+    orderhealth().current_dir(dir).args(["report", "dumps", "--out", "pq-once"]).assert().success();
+    assert_same(&outputs(&dir.join("pq-store")), &outputs(&dir.join("pq-once")));
+    orderhealth()
+        .current_dir(dir)
+        .args(["orders", "--store", "store", "--format", "csv", "--out", "o1"])
+        .assert()
+        .success();
+    orderhealth().current_dir(dir).args(["orders", "dumps", "--format", "csv", "--out", "o2"]).assert().success();
+    assert_eq!(std::fs::read(dir.join("o1/orders.csv")).unwrap(), std::fs::read(dir.join("o2/orders.csv")).unwrap());
+}
+
+#[test]
+fn two_batches_and_one_batch_give_the_same_store_answer_and_reports_ingest_first() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    let (first, rest) = n.split_at(n.len() / 2);
+    ingest(dir, &first.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "two").success();
+    // `report --store DIR INPUT...` ingests the INPUTs first.
+    let rest: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
+    let two = report(dir, &[&["--store", "two"], rest.as_slice()].concat(), "out-two");
+    ingest(dir, &["dumps"], "one").success();
+    let one = report(dir, &["--store", "one"], "out-one");
+    assert_same(&two, &one);
+}
+
+/// Two files with the same snapshot time for an order: the later path is the newer snapshot
+/// (§5.1), whichever was ingested first.
+#[test]
+fn a_later_file_whose_path_sorts_earlier_is_the_older_snapshot_on_a_tie() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let header = "amazon-order-id\tpurchase-date\tlast-updated-date\torder-status\tsales-channel";
+    let row =
+        |status: &str| format!("{header}\nT-1\t2026-03-01T10:00:00Z\t2026-03-02T10:00:00Z\t{status}\tAmazon.com\n");
+    std::fs::create_dir_all(d.join("dumps/a")).unwrap();
+    std::fs::create_dir_all(d.join("dumps/b")).unwrap();
+    std::fs::write(d.join("dumps/a/all.txt"), row("Shipped")).unwrap();
+    std::fs::write(d.join("dumps/b/all.txt"), row("Cancelled")).unwrap();
+    ingest(d, &["dumps/b"], "store").success();
+    ingest(d, &["dumps/a"], "store").success();
+    let orders = |args: &[&str], out: &str| {
+        orderhealth()
+            .current_dir(d)
+            .arg("orders")
+            .args(args)
+            .args(["--format", "csv", "--out", out])
+            .assert()
+            .success();
+        std::fs::read_to_string(d.join(out).join("orders.csv")).unwrap()
+    };
+    let from_store = orders(&["--store", "store"], "o1");
+    assert!(from_store.contains("\nT-1,US,MFN,Cancelled,"), "{from_store}");
+    assert_eq!(from_store, orders(&["dumps"], "o2"));
+}
+
+#[test]
+fn the_same_bytes_under_another_name_are_ingested_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("night1")).unwrap();
+    std::fs::create_dir(d.join("night2")).unwrap();
+    std::fs::copy(testdata("metrics/cancel/2026-03-17-all-orders.txt"), d.join("night1/all-orders.txt")).unwrap();
+    std::fs::copy(testdata("metrics/cancel/2026-03-17-all-orders.txt"), d.join("night2/renamed.txt")).unwrap();
+    ingest(d, &["night1"], "store").success().stderr(predicate::str::starts_with("ingested 1 new file ("));
+    ingest(d, &["night1", "night2"], "store").success().stderr(
+        "ingested 0 new files (0 rows read, 0 rejected); 2 files already in the store; the store holds 1 file\n  \
+         already in the store: night1/all-orders.txt\n  \
+         already in the store: night2/renamed.txt (same bytes as night1/all-orders.txt)\n",
+    );
+    let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
+    assert_eq!(manifest.matches("\"path\": \"night1/all-orders.txt\"").count(), 1);
+    assert!(!manifest.contains("renamed.txt"));
+}
+
+#[test]
+fn an_option_that_changes_what_is_stored_must_match_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = testdata("metrics/cancel");
+    ingest(d, &[input.to_str().unwrap()], "store").success();
+    orderhealth()
+        .current_dir(d)
+        .args(["ingest", input.to_str().unwrap(), "--store", "store", "--encoding", "cp932"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the store store was made with --encoding auto (this run: cp932): pass the same options, or use another store",
+        ));
+    orderhealth()
+        .current_dir(d)
+        .args(["report", "--store", "store", "--marketplace", "JP", "--strict", "--out", "out"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--marketplace US (this run: JP), --strict false (this run: true)"));
+    assert!(!d.join("out").exists());
+}
+
+#[test]
+fn a_store_of_another_version_or_none_at_all_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
+    let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
+    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 1,", "\"version\": 99,")).unwrap();
+    for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
+        orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
+            "store: store format version 99 was written by another version of orderhealth; this one reads version 1 only",
+        ));
+    }
+    orderhealth()
+        .current_dir(d)
+        .args(["report", "--store", "nothing-here", "--out", "out"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing-here: no store here (make one with `orderhealth ingest"));
+    // --out must not replace the store.
+    std::fs::write(d.join("store/manifest.json"), manifest).unwrap();
+    orderhealth()
+        .current_dir(d)
+        .args(["report", "--store", "store", "--out", "store"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("overlap: the reports would replace the store"));
+    assert!(d.join("store/manifest.json").is_file());
+}
+
+/// An ingest killed at any moment leaves the store as before or as after; the next ingest
+/// clears what it left and completes it.
+#[test]
+fn an_ingest_killed_midway_leaves_the_store_as_before_or_after() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    let (first, _) = n.split_at(n.len() / 2);
+    ingest(dir, &first.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    let before = report(dir, &["--store", "store"], "before");
+    let bin = assert_cmd::cargo::cargo_bin("orderhealth");
+    let mut outcomes = Vec::new();
+    for delay_ms in [1u64, 5, 15, 40, 80] {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(dir)
+            .args(["ingest", "dumps", "--store", "store"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = report(dir, &["--store", "store"], &format!("after-kill-{delay_ms}"));
+        let as_before = now == before;
+        outcomes.push(as_before);
+        if !as_before {
+            // Then it is the complete new state.
+            assert_same(&now, &report(dir, &["dumps"], &format!("once-{delay_ms}")));
+            break;
+        }
+    }
+    // A killed ingest's leftovers (an unlisted batch, a half-written manifest) are cleared.
+    std::fs::create_dir_all(dir.join("store/batches/b999999")).unwrap();
+    std::fs::write(dir.join("store/manifest.tmp"), "{").unwrap();
+    ingest(dir, &["dumps"], "store").success();
+    assert!(!dir.join("store/batches/b999999").exists());
+    assert!(!dir.join("store/manifest.tmp").exists());
+    assert_same(&report(dir, &["--store", "store"], "completed"), &report(dir, &["dumps"], "once"));
+    assert!(!outcomes.is_empty());
+}
+
+/// Two ingests at once: the second waits for the first; nothing is lost or torn.
+#[test]
+fn two_ingests_at_once_both_land() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    let (first, second) = n.split_at(n.len() / 2);
+    let bin = assert_cmd::cargo::cargo_bin("orderhealth");
+    let spawn = |nights: &[String]| {
+        std::process::Command::new(&bin)
+            .current_dir(dir)
+            .arg("ingest")
+            .args(nights)
+            .args(["--store", "store"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn(first);
+    let b = spawn(second);
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_same(&report(dir, &["--store", "store"], "store-out"), &report(dir, &["dumps"], "once"));
+}
