@@ -287,6 +287,11 @@ impl Book {
         Book { shards }
     }
 
+    /// The shards, each a partition of the orders (the scale-out seam, `partition.rs`).
+    pub fn into_shards(self) -> Vec<BookShard> {
+        self.shards
+    }
+
     /// The newest observation among accepted rows (the default `as_of`, §5.3).
     pub fn newest_observation(&self) -> Option<Micros> {
         self.shards.iter().filter_map(|s| s.newest_observation).max()
@@ -324,6 +329,11 @@ impl Book {
 }
 
 impl BookShard {
+    /// The newest observation among the rows this shard absorbed.
+    pub fn newest_observation(&self) -> Option<Micros> {
+        self.newest_observation
+    }
+
     /// Folds one file's share of this shard in; `rank` is the file's position among sorted
     /// input paths.
     pub fn absorb(&mut self, rank: u32, data: FileData, newest_observation: Option<Micros>) {

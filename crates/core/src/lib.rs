@@ -21,6 +21,7 @@ pub mod inputs;
 pub mod kind;
 pub mod limits;
 pub mod marketplace;
+pub mod partition;
 pub mod policy;
 pub mod read;
 pub mod rows;
