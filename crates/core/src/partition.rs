@@ -6,7 +6,7 @@
 //! so a distributed run gives each worker one partition: fold its rows ([`BookShard`]),
 //! merge and classify each order, count per (marketplace, local day). The only global value
 //! is `as_of` (the newest observation of all partitions, a max, taken first). The per-day
-//! counts of the partitions are then summed ([`DailyCounts::add`]) and the rolling windows
+//! counts of the partitions are then summed (`DailyCounts + DailyCounts`) and the rolling windows
 //! run on those small sums. Valid tracking also needs the scans and the catalog, keyed by
 //! tracking number and SKU: small tables a distributed run would broadcast to every worker.
 
@@ -44,9 +44,11 @@ pub fn partition_counts(index: usize, part: BookShard, opts: &ViewOptions, as_of
     DailyCounts { cancel: cancel_days(&view.orders), late: late_days(&view.orders) }
 }
 
-impl DailyCounts {
-    /// The sum of two partitions' counts: per-day counts are additive.
-    pub fn add(self, other: DailyCounts) -> DailyCounts {
+/// The sum of two partitions' counts: per-day counts are additive.
+impl std::ops::Add for DailyCounts {
+    type Output = DailyCounts;
+
+    fn add(self, other: DailyCounts) -> DailyCounts {
         fn sum<C: Copy + Default>(
             a: impl IntoIterator<Item = (Marketplace, i32, C)>,
             add: fn(&mut C, C),

@@ -22,6 +22,6 @@ fn partitions_counted_apart_and_summed_give_the_whole_counts() {
         .into_iter()
         .enumerate()
         .map(|(i, part)| partition_counts(i, part, &opts, as_of))
-        .fold(DailyCounts::default(), DailyCounts::add);
+        .fold(DailyCounts::default(), |sum, part| sum + part);
     assert_eq!(summed, expected);
 }
