@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The store against a full report (docs/BENCHMARKS.md, "The store"): N orders over D nightly
+# dumps; the first D-1 nights are ingested one night at a time, as a nightly job would.
+# Then, alternately, ROUNDS times (same session, same files):
+#   full    report over every night's files
+#   nightly ingest of night D, then report --store   (on a copy of the store of D-1 nights)
+#   store   report --store alone                     (the store of all D nights)
+# and the store's bytes against the dumps'. Wall time and peak RSS by /usr/bin/time -v.
+#
+#   bash benches/store.sh                        # 1M orders, 60 nights
+#   ORDERS=100000 bash benches/store.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ORDERS=${ORDERS:-1000000}
+DAYS=${DAYS:-60}
+ROUNDS=${ROUNDS:-3}
+WORK=${WORK:-/tmp/orderhealth-store-bench}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderhealth/target}"
+
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+cargo build --release -q -p orderhealth-cli
+bin="$CARGO_TARGET_DIR/release/orderhealth"
+mkdir -p "$WORK"
+
+measure() { # label, command...: prints "seconds peak_MiB"
+  local label=$1; shift
+  /usr/bin/time -v "$@" >"$WORK/$label.out" 2>"$WORK/$label.time"
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i] }
+              /Maximum resident set size/ { rss = $2 } END { printf "%.2f %d\n", s, rss / 1024 }' "$WORK/$label.time"
+}
+
+dumps="$WORK/dumps-$ORDERS-$DAYS"
+if [ ! -f "$dumps.complete" ]; then
+  rm -rf "$dumps"
+  "$bin" generate --orders "$ORDERS" --days "$DAYS" --seed 1 --all-utf8 --out "$dumps" >/dev/null
+  touch "$dumps.complete"
+fi
+nights=$(find "$dumps" -mindepth 1 -maxdepth 1 -type d | sort)
+last=$(echo "$nights" | tail -n 1)
+store_before="$WORK/store-before"
+if [ ! -f "$store_before.complete" ]; then
+  rm -rf "$store_before"
+  for night in $(echo "$nights" | head -n -1); do "$bin" ingest "$night" --store "$store_before" 2>/dev/null; done
+  touch "$store_before.complete"
+fi
+store_all="$WORK/store-all"
+rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$last" --store "$store_all" 2>/dev/null
+
+dump_bytes=$(find "$dumps" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+store_bytes=$(du -sb "$store_all" | cut -f1)
+echo "orders $ORDERS, nights $DAYS: dumps $dump_bytes bytes, store $store_bytes bytes (ratio $(awk "BEGIN { printf \"%.3f\", $store_bytes / $dump_bytes }"))"
+printf '%5s | %8s %8s | %8s %8s | %8s %8s | %7s %7s\n' round full_s MiB night_s MiB store_s MiB night/f store/f
+for round in $(seq "$ROUNDS"); do
+  rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-store" "$WORK/store-night"
+  read -r f_s f_m < <(measure full "$bin" report "$dumps" --out "$WORK/out-full")
+  cp -r "$store_before" "$WORK/store-night"
+  read -r n_s n_m < <(measure night bash -c "'$bin' ingest '$last' --store '$WORK/store-night' 2>/dev/null && '$bin' report --store '$WORK/store-night' --out '$WORK/out-night'")
+  read -r s_s s_m < <(measure store "$bin" report --store "$store_all" --out "$WORK/out-store")
+  printf '%5s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$s_s" "$s_m" \
+    "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")"
+  for f in "$WORK/out-full"/*; do cmp -s "$f" "$WORK/out-store/$(basename "$f")" || echo "DIFFER: $(basename "$f")"; done
+done
