@@ -149,7 +149,7 @@ struct Common {
 #[derive(Args)]
 struct Reading {
     /// Input files or directories (read recursively); each file is recognised by its header.
-    /// With --store: ingested into the store first.
+    /// Given a store, they are ingested into it first.
     #[arg(required_unless_present = "store", value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Compute from this store (made by `orderhealth ingest`), after ingesting any INPUTs.
