@@ -81,16 +81,8 @@ struct IngestArgs {
     /// The store directory (created when missing).
     #[arg(long, value_name = "DIR")]
     store: PathBuf,
-    /// Marketplace of orders whose reports say none; `JP` also decodes such non-UTF-8 files
-    /// as cp932. Recorded in the store: later runs on it must give the same.
-    #[arg(long, default_value = "US", value_name = "CODE", value_parser = parse_marketplace)]
-    marketplace: Marketplace,
-    /// Encoding of files that are not valid UTF-8. Recorded in the store.
-    #[arg(long, value_enum, default_value = "auto")]
-    encoding: EncodingArg,
-    /// Stop at the first unusable row instead of storing it as rejected. Recorded in the store.
-    #[arg(long)]
-    strict: bool,
+    #[command(flatten)]
+    stored: StoredOptions,
     /// Also list every file ingested and every file already in the store.
     #[arg(long, short)]
     verbose: bool,
@@ -170,7 +162,21 @@ struct Reading {
     /// marketplace's own zone.
     #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
     tz: Option<chrono_tz::Tz>,
-    /// Marketplace of orders whose reports say none (no sales-channel, no marketplace e-mail).
+    #[command(flatten)]
+    stored: StoredOptions,
+    /// With a scans file: packages shipped fewer days than this before as-of skip scan checks.
+    #[arg(long, default_value_t = 7, value_name = "N")]
+    scan_grace_days: i64,
+    /// Also list every input file with rejected rows, the unknown columns, and every skipped file.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// The reading options that change what a store holds (a store records them).
+#[derive(Args)]
+struct StoredOptions {
+    /// Marketplace of orders whose reports say none (no sales-channel, no marketplace e-mail);
+    /// JP also reads such files that are not UTF-8 as cp932.
     #[arg(long, default_value = "US", value_name = "CODE", value_parser = parse_marketplace)]
     marketplace: Marketplace,
     /// Encoding of files that are not valid UTF-8.
@@ -179,12 +185,16 @@ struct Reading {
     /// Stop at the first unusable row instead of writing it to rejected.tsv.
     #[arg(long)]
     strict: bool,
-    /// With a scans file: packages shipped fewer days than this before as-of skip scan checks.
-    #[arg(long, default_value_t = 7, value_name = "N")]
-    scan_grace_days: i64,
-    /// Also list every input file with rejected rows, the unknown columns, and every skipped file.
-    #[arg(long, short)]
-    verbose: bool,
+}
+
+impl StoredOptions {
+    fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            encoding: encoding_choice(self.encoding),
+            marketplace_is_jp: self.marketplace.code() == "JP",
+            strict: self.strict,
+        }
+    }
 }
 
 fn encoding_choice(e: EncodingArg) -> EncodingChoice {
@@ -299,18 +309,14 @@ impl Reading {
     fn ingest_first(&self) -> anyhow::Result<()> {
         if let Some(store) = &self.store {
             if !self.inputs.is_empty() {
-                ingest(store, &self.inputs, &self.read_options(), self.marketplace, self.verbose)?;
+                ingest(store, &self.inputs, &self.read_options(), self.stored.marketplace, self.verbose)?;
             }
         }
         Ok(())
     }
 
     fn read_options(&self) -> ReadOptions {
-        ReadOptions {
-            encoding: encoding_choice(self.encoding),
-            marketplace_is_jp: self.marketplace.code() == "JP",
-            strict: self.strict,
-        }
+        self.stored.read_options()
     }
 
     fn view_options(&self) -> ViewOptions {
@@ -321,7 +327,7 @@ impl Reading {
                 PolicyArg::Dated => Policy::Dated,
             },
             tz: self.tz,
-            default_marketplace: self.marketplace,
+            default_marketplace: self.stored.marketplace,
             warn_days: self.warn_days,
             as_of: self.as_of,
         }
@@ -557,12 +563,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Ingest(args) => {
-            let read = ReadOptions {
-                encoding: encoding_choice(args.encoding),
-                marketplace_is_jp: args.marketplace.code() == "JP",
-                strict: args.strict,
-            };
-            ingest(&args.store, &args.inputs, &read, args.marketplace, args.verbose)
+            ingest(&args.store, &args.inputs, &args.stored.read_options(), args.stored.marketplace, args.verbose)
                 .map(|_| (String::new(), ExitCode::SUCCESS))
         }
         Command::Generate(args) => generate::run(args).map(|text| (text, ExitCode::SUCCESS)),
