@@ -334,6 +334,14 @@ impl BookShard {
         self.newest_observation
     }
 
+    fn absorb_snapshots(&mut self, rank: u32, snapshots: impl IntoIterator<Item = (Text, Snapshot)>) {
+        let BookShard { orders, names, .. } = self;
+        for (id, s) in snapshots {
+            let key = SnapshotKey::new(s.time(), rank);
+            orders.get_or_insert(&id).absorb_snapshot(key, s, names);
+        }
+    }
+
     /// Folds one file's share of this shard in; `rank` is the file's position among sorted
     /// input paths.
     pub fn absorb(&mut self, rank: u32, data: FileData, newest_observation: Option<Micros>) {
@@ -341,13 +349,8 @@ impl BookShard {
             self.newest_observation = Some(self.newest_observation.map_or(t, |n| n.max(t)));
         }
         match data {
-            FileData::Orders(maps) => {
-                let BookShard { orders, names, .. } = self;
-                for (id, s) in maps.into_iter().flatten() {
-                    let key = SnapshotKey::new(s.time(), rank);
-                    orders.get_or_insert(&id).absorb_snapshot(key, s, names);
-                }
-            }
+            FileData::Orders(maps) => self.absorb_snapshots(rank, maps.into_iter().flatten()),
+            FileData::Snapshots(list) => self.absorb_snapshots(rank, list),
             FileData::Events(events) => {
                 for e in events {
                     self.orders.get_or_insert(&e.order_id).absorb_event(e);

@@ -97,6 +97,8 @@ pub struct ScanTally {
 pub enum FileData {
     /// Snapshots by order id, already split by shard.
     Orders(Vec<FxHashMap<Text, Snapshot>>),
+    /// Snapshots of distinct orders as a list (read back from the store: no map to build).
+    Snapshots(Vec<(Text, Snapshot)>),
     Events(Vec<CancelEvent>),
     Feed(Vec<FeedRow>),
     Confirmations(Vec<Confirmation>),
@@ -125,6 +127,7 @@ impl FileData {
                 assert_eq!(maps.len(), shards, "order snapshots are split by shard as they are read");
                 maps.into_iter().map(|m| FileData::Orders(vec![m])).collect()
             }
+            FileData::Snapshots(v) => spread(v, |(id, _)| id, shards).into_iter().map(FileData::Snapshots).collect(),
             FileData::Events(v) => spread(v, |e| &e.order_id, shards).into_iter().map(FileData::Events).collect(),
             FileData::Feed(v) => spread(v, |f| &f.order_id, shards).into_iter().map(FileData::Feed).collect(),
             FileData::Confirmations(v) => {

@@ -29,7 +29,6 @@ use orderhealth_core::status::Channel;
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions, Text};
 use polars::prelude::*;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::run::UsageError;
@@ -459,8 +458,8 @@ fn initiator_str(i: Initiator) -> &'static str {
 impl ShardRows {
     fn add(&mut self, file: u32, data: FileData) {
         match data {
-            FileData::Orders(maps) => {
-                let mut snaps: Vec<(Text, Snapshot)> = maps.into_iter().flatten().collect();
+            FileData::Orders(maps) => self.add(file, FileData::Snapshots(maps.into_iter().flatten().collect())),
+            FileData::Snapshots(mut snaps) => {
                 snaps.sort_by(|a, b| a.0.cmp(&b.0));
                 for (id, s) in snaps {
                     self.snapshots.push(file, id, s);
@@ -751,10 +750,7 @@ fn table_data(table: &str, df: &DataFrame) -> Result<Vec<(u32, FileData)>> {
             };
             rows.push((Text::from(ids.get(i).unwrap_or("")), s));
         }
-        out.extend(by_file(df.column("file")?.u32()?, rows, |group| {
-            let map: FxHashMap<Text, Snapshot> = group.into_iter().collect();
-            FileData::Orders(vec![map])
-        }));
+        out.extend(by_file(df.column("file")?.u32()?, rows, FileData::Snapshots));
     }
     if table == "events" {
         let ids = df.column("order_id")?.str()?;
