@@ -821,34 +821,28 @@ fn table_data(table: &str, df: &DataFrame) -> Result<Vec<(u32, FileData)>> {
     Ok(out)
 }
 
-/// Per shard: each stored file's data, as `(file id, data)`.
-type PerShard = Vec<Vec<(u32, FileData)>>;
-
-/// One batch's table, read whole and cut at its shard boundaries.
-fn read_table_by_shard(path: &Path, table: &str) -> Result<PerShard> {
-    let mut per_shard: PerShard = (0..SHARDS).map(|_| Vec::new()).collect();
-    let Some(mut df) = read_parquet(path)? else { return Ok(per_shard) };
-    df.rechunk_mut();
-    let shard = df.column("shard")?.u32()?.clone();
+/// Where each shard's rows are in a table sorted by shard: (offset, length) per shard.
+fn shard_ranges(df: &DataFrame) -> Result<Vec<Option<(usize, usize)>>> {
+    let mut ranges: Vec<Option<(usize, usize)>> = vec![None; SHARDS];
+    let shard = df.column("shard")?.u32()?;
     let mut start = 0usize;
     let mut current: Option<u32> = None;
-    let mut cut = |from: usize, to: usize, s: u32| -> Result<()> {
-        let part = table_data(table, &df.slice(from as i64, to - from))?;
-        per_shard.get_mut(s as usize).context("a shard number out of range in the store")?.extend(part);
+    let mut close = |from: usize, to: usize, s: u32| -> Result<()> {
+        *ranges.get_mut(s as usize).context("a shard number out of range in the store")? = Some((from, to - from));
         Ok(())
     };
     for (i, s) in shard.iter().enumerate() {
         let s = s.unwrap_or(0);
         if current.is_some_and(|c| c != s) {
-            cut(start, i, current.unwrap_or(0))?;
+            close(start, i, current.unwrap_or(0))?;
             start = i;
         }
         current = Some(s);
     }
     if let Some(c) = current {
-        cut(start, shard.len(), c)?;
+        close(start, shard.len(), c)?;
     }
-    Ok(per_shard)
+    Ok(ranges)
 }
 
 /// Everything the store holds, folded as one read of every stored file would fold it. The
@@ -873,31 +867,29 @@ pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
     let rank =
         |id: u32| -> Result<u32> { rank_of.get(&id).copied().context("a row of a file the manifest does not list") };
 
-    // Batch by batch (memory: the book and one batch), each batch's tables read at once and
-    // every shard absorbed on its own.
+    // Table by table of each batch (memory: the book and one table of one batch); every
+    // shard converts and absorbs its own rows of the table, the shards in parallel.
     let mut shards: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
     for batch in &manifest.batches {
         let batch_dir = dir.join(BATCHES).join(batch);
-        let tables: Vec<Result<PerShard>> =
-            TABLES.par_iter().map(|t| read_table_by_shard(&batch_dir.join(format!("{t}.parquet")), t)).collect();
-        let mut per_shard: PerShard = (0..SHARDS).map(|_| Vec::new()).collect();
-        for table in tables {
-            for (all, part) in per_shard.iter_mut().zip(table?) {
-                all.extend(part);
+        for table in TABLES {
+            let Some(mut df) = read_parquet(&batch_dir.join(format!("{table}.parquet")))? else { continue };
+            df.rechunk_mut();
+            let ranges = shard_ranges(&df)?;
+            let absorbed: Vec<Result<()>> = shards
+                .par_iter_mut()
+                .zip(ranges)
+                .map(|(shard, range)| {
+                    let Some((offset, len)) = range else { return Ok(()) };
+                    for (file, data) in table_data(table, &df.slice(offset as i64, len))? {
+                        shard.absorb(rank(file)?, data, None);
+                    }
+                    Ok(())
+                })
+                .collect();
+            for a in absorbed {
+                a?;
             }
-        }
-        let absorbed: Vec<Result<()>> = shards
-            .par_iter_mut()
-            .zip(per_shard)
-            .map(|(shard, parts)| {
-                for (file, data) in parts {
-                    shard.absorb(rank(file)?, data, None);
-                }
-                Ok(())
-            })
-            .collect();
-        for a in absorbed {
-            a?;
         }
     }
     if let Some(first) = shards.first_mut() {
