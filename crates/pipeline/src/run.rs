@@ -117,6 +117,7 @@ pub(crate) fn prepare_inputs(
         Some(dir) => {
             refuse_out_over_store(out, dir)?;
             progress.start(0);
+            progress.stage("reading the store");
             crate::store::load(dir, &crate::store::StoreSettings::of(read, view.default_marketplace))?
         }
         None => {
