@@ -3,7 +3,6 @@
 //! does to the cancel rate before it is uploaded (`cancel_feed_impact.json`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -135,22 +134,12 @@ fn higher(after: &CancelWindow, than: &CancelWindow) -> bool {
     a > b || (a == b && after.orders > than.orders)
 }
 
-/// Writes `text` to `path` as a whole: a temporary file beside it, renamed over it.
+/// Writes `text` to `path` as a whole, through a staging name the input walk never reads.
 fn write_atomically(path: &Path, text: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}-{}", orderhealth_core::inputs::STAGING_MARK, std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-        f.write_all(text)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::output::write_whole(path, &tmp, text)
 }
 
 /// The files written beside the feed.

@@ -236,8 +236,25 @@ fn recover(parent: &Path, name: &str, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `path` as a whole: to `tmp` beside it, synced, renamed over `path`, and
+/// the directory synced. A failure removes `tmp`; a kill leaves at most `tmp`.
+pub(crate) fn write_whole(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
+    let result = (|| -> Result<()> {
+        let mut f = File::create(tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    sync_dir(path.parent());
+    result
+}
+
 /// Makes a directory's entries durable (best effort: not every file system allows it).
-fn sync_dir(dir: Option<&Path>) {
+pub(crate) fn sync_dir(dir: Option<&Path>) {
     if let Some(d) = dir {
         if let Ok(f) = File::open(d) {
             let _ = f.sync_all();

@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -31,6 +30,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::output::{sync_dir, write_whole};
 use crate::run::UsageError;
 use crate::tables::{frame, strings, timestamps};
 
@@ -195,23 +195,6 @@ fn check_settings(dir: &Path, stored: &StoreSettings, run: &StoreSettings) -> Re
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename: whole or not at all.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")));
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
 fn content_of(path: &Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_reader(File::open(path)?)?;
@@ -326,7 +309,8 @@ pub fn ingest(
     let mut json = serde_json::to_vec_pretty(&manifest)?;
     json.push(b'\n');
     // The commit: until this rename the store is as it was (new batches are not listed).
-    write_whole(&dir.join(MANIFEST), &json)?;
+    let manifest_path = dir.join(MANIFEST);
+    write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json)?;
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
 }
@@ -628,7 +612,7 @@ fn write_batch(dir: &Path, name: &str, files: Vec<(u32, FileRead)>) -> Result<()
     sync_tree(&tmp)?;
     let dest = batches.join(name);
     std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
-    sync_dir(&batches);
+    sync_dir(Some(&batches));
     Ok(())
 }
 
@@ -860,12 +844,14 @@ pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
     // ingested twice with different content is ordered by when it was ingested.
     let mut order: Vec<&StoredFile> = manifest.files.iter().collect();
     order.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()).then(a.id.cmp(&b.id)));
-    let mut rank_of: BTreeMap<u32, u32> = BTreeMap::new();
+    // A file's id is its position in `files` (ingest appends), so ranks index by id.
+    let mut rank_of = vec![0u32; manifest.files.len()];
     for (rank, f) in order.iter().enumerate() {
-        rank_of.insert(f.id, rank as u32);
+        *rank_of.get_mut(f.id as usize).context("a file id out of range in the manifest")? = rank as u32;
     }
-    let rank =
-        |id: u32| -> Result<u32> { rank_of.get(&id).copied().context("a row of a file the manifest does not list") };
+    let rank = |id: u32| -> Result<u32> {
+        rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
+    };
 
     // Table by table of each batch (memory: the book and one table of one batch); every
     // shard converts and absorbs its own rows of the table, the shards in parallel.
@@ -915,7 +901,6 @@ pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
         })
         .collect::<Result<Vec<_>>>()?;
 
-    let paths: BTreeMap<u32, &str> = manifest.files.iter().map(|f| (f.id, f.path.as_str())).collect();
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
     for batch in &manifest.batches {
         let Some(df) = read_parquet(&dir.join(BATCHES).join(batch).join("rejected.parquet"))? else { continue };
@@ -930,7 +915,7 @@ pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
             rejected.push((
                 rank(id)?,
                 Rejected {
-                    file: paths.get(&id).map(|p| p.to_string()).unwrap_or_default(),
+                    file: manifest.files.get(id as usize).map(|f| f.path.clone()).unwrap_or_default(),
                     line: line.get(i).unwrap_or(0),
                     kind: parse_kind(kind.get(i).unwrap_or(""))?,
                     reason: reason.get(i).unwrap_or("").to_string(),
