@@ -199,10 +199,10 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     let d = dir.path();
     ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
     let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
-    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 1,", "\"version\": 99,")).unwrap();
+    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 2,", "\"version\": 99,")).unwrap();
     for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
-            "store: store format version 99 was written by another version of orderhealth; this one reads version 1 only",
+            "store: store format version 99 was written by another version of orderhealth; this one reads version 2 only",
         ));
     }
     orderhealth()
@@ -252,11 +252,16 @@ fn an_ingest_killed_midway_leaves_the_store_as_before_or_after() {
             break;
         }
     }
-    // A killed ingest's leftovers (an unlisted batch, a half-written manifest) are cleared.
-    std::fs::create_dir_all(dir.join("store/batches/b999999")).unwrap();
+    // A killed ingest's leftovers (an unlisted batch and state, a half-written state and
+    // manifest) are cleared.
+    for leftover in ["batches/b999999", "state/b999999", "state/.b999999.tmp/shard=00"] {
+        std::fs::create_dir_all(dir.join("store").join(leftover)).unwrap();
+    }
     std::fs::write(dir.join("store/manifest.tmp"), "{").unwrap();
     ingest(dir, &["dumps"], "store").success();
     assert!(!dir.join("store/batches/b999999").exists());
+    assert!(!dir.join("store/state/b999999").exists());
+    assert!(!dir.join("store/state/.b999999.tmp").exists());
     assert!(!dir.join("store/manifest.tmp").exists());
     assert_same(&report(dir, &["--store", "store"], "completed"), &report(dir, &["dumps"], "once"));
     assert!(!outcomes.is_empty());

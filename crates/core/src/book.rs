@@ -40,10 +40,37 @@ impl SnapshotKey {
         };
         SnapshotKey(seconds << RANK_BITS | rank as u64)
     }
+
+    /// The packed key, as the store writes it.
+    pub fn to_bits(self) -> u64 {
+        self.0
+    }
+
+    /// A key the store wrote.
+    pub fn from_bits(bits: u64) -> Self {
+        SnapshotKey(bits)
+    }
+
+    /// The file part: a rank in a run, a file id in the store.
+    fn file(self) -> u32 {
+        (self.0 & ((1 << RANK_BITS) - 1)) as u32
+    }
+
+    fn with_file(self, file: u32) -> Self {
+        assert!(file < 1 << RANK_BITS, "more than {} input files", 1u32 << RANK_BITS);
+        SnapshotKey(self.0 >> RANK_BITS << RANK_BITS | file as u64)
+    }
+}
+
+/// Rewrites the file part of a keyed value (see [`OrderState::renumber_files`]).
+fn renumber<T>(slot: &mut Keyed<T>, to: &impl Fn(u32) -> u32) {
+    if let Some((key, _)) = slot {
+        *key = key.with_file(to(key.file()));
+    }
 }
 
 /// A value that remembers which snapshot gave it.
-type Keyed<T> = Option<(SnapshotKey, T)>;
+pub type Keyed<T> = Option<(SnapshotKey, T)>;
 
 fn newer<T>(slot: &mut Keyed<T>, key: SnapshotKey, value: Option<T>) {
     if let Some(v) = value {
@@ -69,38 +96,39 @@ pub struct EventFlags {
     pub amazon_other: bool,
 }
 
-/// Everything the inputs say about one order.
+/// Everything the inputs say about one order: what the fold keeps, and what the store keeps
+/// (one row per order, `store.rs` in the pipeline crate; file ranks become file ids there).
 #[derive(Debug, Default)]
 pub struct OrderState {
-    pub(crate) id: Text,
-    pub(crate) snapshots: u32,
-    pub(crate) status: Keyed<Status>,
-    pub(crate) channel: Keyed<Channel>,
-    pub(crate) sales_channel: Keyed<Arc<str>>,
+    pub id: Text,
+    pub snapshots: u32,
+    pub status: Keyed<Status>,
+    pub channel: Keyed<Channel>,
+    pub sales_channel: Keyed<Arc<str>>,
     /// From the newest snapshot with a `@marketplace.amazon.…` buyer e-mail.
-    pub(crate) email_marketplace: Keyed<Marketplace>,
-    pub(crate) purchase_ts: Keyed<Micros>,
-    pub(crate) expected_ship: Keyed<Micros>,
+    pub email_marketplace: Keyed<Marketplace>,
+    pub purchase_ts: Keyed<Micros>,
+    pub expected_ship: Keyed<Micros>,
     /// The newest snapshot's SKUs (its item rows, never a union of two snapshots).
-    pub(crate) skus: Keyed<Box<[Arc<str>]>>,
+    pub skus: Keyed<Box<[Arc<str>]>>,
     /// The `order-item-id`s of the newest snapshot that has any (the cancellation feed).
-    pub(crate) item_ids: Keyed<Box<[Text]>>,
+    pub item_ids: Keyed<Box<[Text]>>,
     /// (currency, Σ prices) of the newest snapshot that has a currency.
-    pub(crate) valued: Keyed<(Arc<str>, i64)>,
-    pub(crate) buyer_requested: bool,
+    pub valued: Keyed<(Arc<str>, i64)>,
+    pub buyer_requested: bool,
     /// `last_updated_ts` of the oldest snapshot showing `Cancelled`.
-    pub(crate) cancel_seen: Keyed<Option<Micros>>,
-    pub(crate) any_pending: bool,
+    pub cancel_seen: Keyed<Option<Micros>>,
+    pub any_pending: bool,
     /// The earliest `last_updated_ts` of a snapshot showing a shipped status: when Amazon
     /// recorded the first confirmation (§3.5).
-    pub(crate) first_shipped_update: Option<Micros>,
+    pub first_shipped_update: Option<Micros>,
     /// Some snapshot shows a status other than Pending or Cancelled (rule 3 of §2.1).
-    pub(crate) other_than_pending_or_cancelled: bool,
-    pub(crate) events: EventFlags,
-    pub(crate) feed_row: bool,
-    pub(crate) reasons: Vec<Text>,
+    pub other_than_pending_or_cancelled: bool,
+    pub events: EventFlags,
+    pub feed_row: bool,
+    pub reasons: Vec<Text>,
     /// Its shipment confirmation rows (a row makes the order shipped).
-    pub(crate) shipments: Vec<Shipment>,
+    pub shipments: Vec<Shipment>,
 }
 
 impl OrderState {
@@ -142,6 +170,26 @@ impl OrderState {
         let valued = s.currency.map(|c| (names.intern_like(current, &c), s.value_micros));
         newer(&mut self.valued, key, valued);
         self.buyer_requested |= s.buyer_requested;
+    }
+
+    /// Maps every file number the state holds (in its keys and its shipments' positions)
+    /// through `to`. The store keeps file ids, a run compares file ranks: both orders agree
+    /// on the files a state has seen (ranks of stored files keep their order when files are
+    /// added), so a state folded under one numbering folds on under the other.
+    pub fn renumber_files(&mut self, to: &impl Fn(u32) -> u32) {
+        renumber(&mut self.status, to);
+        renumber(&mut self.channel, to);
+        renumber(&mut self.sales_channel, to);
+        renumber(&mut self.email_marketplace, to);
+        renumber(&mut self.purchase_ts, to);
+        renumber(&mut self.expected_ship, to);
+        renumber(&mut self.skus, to);
+        renumber(&mut self.item_ids, to);
+        renumber(&mut self.valued, to);
+        renumber(&mut self.cancel_seen, to);
+        for s in &mut self.shipments {
+            s.position.0 = to(s.position.0);
+        }
     }
 
     fn add_reason(&mut self, reason: Option<Text>) {
@@ -196,7 +244,7 @@ impl Names {
         }
     }
 
-    fn intern(&mut self, value: &str) -> Arc<str> {
+    pub fn intern(&mut self, value: &str) -> Arc<str> {
         match self.0.get(value) {
             Some(v) => v.clone(),
             None => {
@@ -239,6 +287,16 @@ impl OrderTable {
             }
         };
         &mut states[at]
+    }
+
+    /// A table of states of distinct orders (as the store gives them back).
+    #[allow(clippy::indexing_slicing, reason = "the index only holds positions of `states`")]
+    pub fn from_states(states: Vec<OrderState>) -> OrderTable {
+        let mut index = HashTable::with_capacity(states.len());
+        for (i, o) in states.iter().enumerate() {
+            index.insert_unique(id_hash(&o.id), i as u32, |&j| id_hash(&states[j as usize].id));
+        }
+        OrderTable { index, states }
     }
 
     pub fn len(&self) -> usize {
@@ -329,6 +387,39 @@ impl Book {
 }
 
 impl BookShard {
+    /// A shard as the store keeps it: its orders' states, scans and catalog rows.
+    pub fn from_parts(
+        orders: OrderTable,
+        scans: Option<FxHashMap<String, ScanTally>>,
+        catalog: FxHashMap<Text, CatalogEntry>,
+        names: Names,
+    ) -> BookShard {
+        BookShard { orders, scans, catalog, newest_observation: None, names }
+    }
+
+    pub fn orders(&self) -> &OrderTable {
+        &self.orders
+    }
+
+    /// Scans by normalised tracking number; `None` when no scans file was read.
+    pub fn scans(&self) -> Option<&FxHashMap<String, ScanTally>> {
+        self.scans.as_ref()
+    }
+
+    pub fn catalog(&self) -> &FxHashMap<Text, CatalogEntry> {
+        &self.catalog
+    }
+
+    /// Maps every file number the shard holds through `to` ([`OrderState::renumber_files`]).
+    pub fn renumber_files(&mut self, to: &(impl Fn(u32) -> u32 + Sync)) {
+        for o in &mut self.orders.states {
+            o.renumber_files(to);
+        }
+        for ((file, _), _) in self.catalog.values_mut() {
+            *file = to(*file);
+        }
+    }
+
     /// The newest observation among the rows this shard absorbed.
     pub fn newest_observation(&self) -> Option<Micros> {
         self.newest_observation

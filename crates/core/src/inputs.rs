@@ -13,6 +13,7 @@ use crate::read::{read_file, FileOutcome, ReadOptions};
 use crate::rows::{FileData, Rejected};
 use crate::shard::SHARDS;
 use crate::source::{Compression, TextEncoding};
+use crate::timestamp::Micros;
 
 /// A file to read: its path as given or found, and whether it was named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,9 +173,28 @@ enum Absorbed {
     Skipped(Skipped),
 }
 
+/// Folds one file's rows into the book's shards, each part into its shard, taking the shards
+/// no other file holds first (files are read and absorbed in parallel).
+#[allow(clippy::indexing_slicing, reason = "part i of split(SHARDS) goes to shard i of SHARDS")]
+pub fn absorb_file(shards: &[Mutex<BookShard>], rank: u32, data: FileData, newest_observation: Option<Micros>) {
+    assert_eq!(shards.len(), SHARDS, "one shard per shard number");
+    let mut parts: Vec<(usize, FileData)> = data.split(SHARDS).into_iter().enumerate().collect();
+    parts.rotate_left(rank as usize % SHARDS);
+    let mut newest = newest_observation;
+    let mut waiting = Vec::new();
+    for (i, part) in parts {
+        match shards[i].try_lock() {
+            Ok(mut shard) => shard.absorb(rank, part, newest.take()),
+            Err(_) => waiting.push((i, part)),
+        }
+    }
+    for (i, part) in waiting {
+        shards[i].lock().expect("shard lock").absorb(rank, part, newest.take());
+    }
+}
+
 /// Reads every file (in parallel) and folds it into one book. The first error in input
 /// order stops the run; unrecognised files found in directories are skipped.
-#[allow(clippy::indexing_slicing, reason = "part i of split(SHARDS) goes to shard i of SHARDS")]
 pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
     let files = &inputs.files;
     let shards: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
@@ -204,19 +224,7 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             // Each shard under its own lock. Start at a shard that depends on the file and
             // skip shards another thread holds, coming back to them last, so two threads
             // do not queue behind each other shard after shard.
-            let mut parts: Vec<(usize, FileData)> = read.data.split(SHARDS).into_iter().enumerate().collect();
-            parts.rotate_left(rank % SHARDS);
-            let mut newest = read.newest_observation;
-            let mut waiting = Vec::new();
-            for (i, part) in parts {
-                match shards[i].try_lock() {
-                    Ok(mut shard) => shard.absorb(rank as u32, part, newest.take()),
-                    Err(_) => waiting.push((i, part)),
-                }
-            }
-            for (i, part) in waiting {
-                shards[i].lock().expect("shard lock").absorb(rank as u32, part, newest.take());
-            }
+            absorb_file(&shards, rank as u32, read.data, read.newest_observation);
             Ok(Absorbed::Read(summary, read.rejected))
         })
         .collect();

@@ -117,7 +117,7 @@ pub(crate) fn prepare_inputs(
         Some(dir) => {
             refuse_out_over_store(out, dir)?;
             progress.start(0);
-            progress.stage("reading the store");
+            progress.stage("reading the store"); tmark("start");
             crate::store::load(dir, &crate::store::StoreSettings::of(read, view.default_marketplace))?
         }
         None => {
@@ -127,8 +127,10 @@ pub(crate) fn prepare_inputs(
         }
     };
     require_an_order_report(&loaded)?;
+    tmark("loaded");
     progress.stage("merging");
     let view = View::build(&mut loaded.book, view);
+    tmark("view");
     Ok(Prepared { loaded, view })
 }
 
@@ -316,6 +318,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         tracking_all_categories: tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect(),
     };
 
+    tmark("reports");
     progress.stage("writing");
     reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))?;
     write_rejected(&set, &p.loaded.rejected)?;
@@ -327,6 +330,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let page = crate::report_page::review_page(&summary, &reports)?;
     set.write_file("report.html", |w| Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?))?;
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
+    tmark("written");
     progress.finish();
     Ok(ReportOutcome { summary, reports, written })
 }
@@ -342,4 +346,10 @@ fn settings(opts: &RunOptions) -> Settings {
         encoding: opts.read.encoding.as_str().into(),
         strict: opts.read.strict,
     }
+}
+
+fn tmark(label: &str) {
+    static T0: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let t0 = T0.get_or_init(std::time::Instant::now);
+    if std::env::var_os("OH_T").is_some() { eprintln!("T {label} {:?}", t0.elapsed()); }
 }

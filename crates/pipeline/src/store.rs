@@ -1,48 +1,50 @@
-//! The store (SPEC §4.2): every nightly dump read once, its typed rows kept as Parquet, so a
-//! nightly job reads only what the night added and a report folds the stored rows instead
-//! of parsing every dump again. The layout is documented in `docs/STORE.md`.
+//! The store (SPEC §4.2): every nightly dump read once and folded into the per-order state
+//! kept as Parquet, so a nightly job reads only what the night added and a report reads one
+//! row per order instead of every dump. The layout is documented in `docs/STORE.md`.
 //!
-//! What is stored is what the reader makes of a file (`orderhealth_core::rows`), tagged with
-//! the file: a report from the store absorbs exactly the data a report over every file would
-//! absorb, with each file's rank among all stored paths, so the fold, and every output, is
-//! the same byte for byte (the fold is associative and commutative, `core/src/book.rs`).
+//! What is stored is the book itself (`orderhealth_core::book`): each order's folded state,
+//! the scans and the catalog, with file ids where a run keeps file ranks. The fold is
+//! associative and commutative and compares files only by rank, and adding files never
+//! reorders the ranks of stored ones, so the stored state renumbered to the ranks of all
+//! stored paths, with new files folded in, is the book one read of every file would build:
+//! every output is the same byte for byte.
 //!
-//! Per-order rows are partitioned by `shard_of(order_id)` (`shard=NN/` directories), so
-//! per-order work can run one partition at a time: the scale-out seam (docs/SCALE-OUT.md).
+//! The state is partitioned by `shard_of(order_id)` (`shard=NN/` directories), so per-order
+//! work can run one partition at a time: the scale-out seam (docs/SCALE-OUT.md).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use orderhealth_core::book::{Book, BookShard};
-use orderhealth_core::inputs::{FileSummary, InputFile, Skipped};
+use orderhealth_core::book::{Book, BookShard, CatalogEntry, Keyed, Names, OrderState, OrderTable, Shipment, SnapshotKey};
+use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
-use orderhealth_core::read::{read_file, FileOutcome, FileRead};
-use orderhealth_core::rows::{
-    CancelEvent, Confirmation, FeedRow, FileData, Initiator, Rejected, ScanTally, ShipDate, Snapshot,
-};
+use orderhealth_core::read::{read_file, FileOutcome};
+use orderhealth_core::rows::{FileData, Rejected, ScanTally, ShipDate};
 use orderhealth_core::shard::SHARDS;
 use orderhealth_core::source::{Compression, TextEncoding};
-use orderhealth_core::status::Channel;
+use orderhealth_core::status::{Channel, Status};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions, Text};
 use polars::prelude::*;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::output::{sync_dir, write_whole};
 use crate::run::UsageError;
-use crate::tables::{frame, strings, timestamps};
+use crate::tables::{frame, timestamps};
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
 pub const STORE_FORMAT: &str = "orderhealth-store";
 /// The layout version. A store of another version is refused, never misread.
-pub const STORE_VERSION: u32 = 1;
+/// Version 1 kept each file's rows; version 2 keeps the folded per-order state.
+pub const STORE_VERSION: u32 = 2;
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
 const BATCHES: &str = "batches";
-/// Files read per batch: bounds the memory of a first ingest of years of dumps.
-const FILES_PER_BATCH: usize = 256;
+const STATE: &str = "state";
 
 /// The reading options that change what is stored; a store keeps the ones it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,8 +116,11 @@ struct Manifest {
     format: String,
     version: u32,
     settings: StoreSettings,
-    /// Batch directories under `batches/`, in the order they were ingested.
+    /// Batch directories under `batches/` (each ingest that read files: their rejected
+    /// rows), in the order they were ingested.
     batches: Vec<String>,
+    /// The directory under `state/` holding the folded state; `None` before the first file.
+    state: Option<String>,
     files: Vec<StoredFile>,
     skipped: Vec<StoredSkip>,
 }
@@ -132,10 +137,20 @@ pub struct IngestOutcome {
     pub files_in_store: usize,
 }
 
-/// The store's exclusive lock (an `flock` on `lock`), held while an ingest writes.
+/// The store's lock (an `flock` on `lock`): exclusive while an ingest writes, shared while a
+/// report reads (an ingest removes the state it replaced).
 struct StoreLock(#[allow(dead_code)] File);
 
 impl StoreLock {
+    /// A shared lock for reading, when the lock file can be opened (a read-only copy of a
+    /// store has no writer to wait for).
+    fn share(dir: &Path) -> Option<StoreLock> {
+        use rustix::fs::{flock, FlockOperation};
+        let file = File::open(dir.join(LOCK)).ok()?;
+        flock(&file, FlockOperation::LockShared).ok()?;
+        Some(StoreLock(file))
+    }
+
     fn take(dir: &Path, waiting: &dyn Fn()) -> Result<StoreLock> {
         use rustix::fs::{flock, FlockOperation};
         let path = dir.join(LOCK);
@@ -201,6 +216,7 @@ fn content_of(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
+
 /// Folds `inputs` into the store at `dir` (created when missing): only files whose content
 /// it does not hold yet are read.
 pub fn ingest(
@@ -212,6 +228,7 @@ pub fn ingest(
 ) -> Result<IngestOutcome> {
     std::fs::create_dir_all(dir.join(BATCHES))
         .with_context(|| format!("{}: cannot create the store", dir.display()))?;
+    std::fs::create_dir_all(dir.join(STATE)).with_context(|| format!("{}: cannot create the store", dir.display()))?;
     let _lock = StoreLock::take(dir, waiting)?;
     let mut manifest = match read_manifest(dir)? {
         Some(m) => {
@@ -223,6 +240,7 @@ pub fn ingest(
             version: STORE_VERSION,
             settings: settings.clone(),
             batches: Vec::new(),
+            state: None,
             files: Vec::new(),
             skipped: Vec::new(),
         },
@@ -258,73 +276,149 @@ pub fn ingest(
         outcome.skipped.push(s);
     }
 
-    for chunk in new_files.chunks(FILES_PER_BATCH) {
-        let reads: Vec<Result<FileOutcome, InputError>> =
-            chunk.par_iter().map(|(f, _)| read_file(&f.path, read, &|_| {})).collect();
-        let batch = format!("b{:06}", manifest.batches.len() + 1);
-        let mut batch_files: Vec<(u32, FileRead)> = Vec::new();
-        for ((file, content), read) in chunk.iter().zip(reads) {
-            let path = file.path.display().to_string();
-            match read? {
-                FileOutcome::Read(r) => {
-                    let id = u32::try_from(manifest.files.len()).context("too many files in one store")?;
-                    outcome.rows_read += r.rows_read;
-                    outcome.rows_rejected += r.rejected.len() as u64;
-                    manifest.files.push(StoredFile {
-                        id,
-                        path: path.clone(),
-                        content: content.clone(),
-                        batch: batch.clone(),
-                        kind: r.kind.as_str().into(),
-                        compression: r.compression.as_str().into(),
-                        encoding: r.encoding.as_str().into(),
-                        rows_read: r.rows_read,
-                        rows_rejected: r.rejected.len() as u64,
-                        unknown_columns: r.unknown_columns.clone(),
-                        repeated_headers: r.repeated_headers,
-                        encoding_hint: r.encoding_hint.clone(),
-                        newest_observation: r.newest_observation,
-                    });
-                    outcome.ingested.push(path);
-                    batch_files.push((id, r));
-                }
-                FileOutcome::Unrecognised(e) if file.named => return Err(e.into()),
-                FileOutcome::Unrecognised(e) => {
-                    let reason = orderhealth_core::inputs::skip_reason(&e);
-                    manifest.skipped.push(StoredSkip {
-                        path: path.clone(),
-                        content: Some(content.clone()),
-                        reason: reason.clone(),
-                    });
-                    outcome.skipped.push(Skipped { path, reason });
-                }
-            }
-        }
-        if !batch_files.is_empty() {
-            write_batch(dir, &batch, batch_files)?;
-            manifest.batches.push(batch);
-        }
+    let old_state = manifest.state.clone();
+    if !new_files.is_empty() {
+        fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
     }
     manifest.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let mut json = serde_json::to_vec_pretty(&manifest)?;
     json.push(b'\n');
-    // The commit: until this rename the store is as it was (new batches are not listed).
+    // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
     write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json)?;
+    // The state it replaced is no longer listed (a kill here leaves it to the next ingest).
+    if let Some(old) = old_state.filter(|old| manifest.state.as_ref() != Some(old)) {
+        let _ = std::fs::remove_dir_all(dir.join(STATE).join(old));
+    }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
 }
 
-/// Batches a killed ingest wrote but never listed, and its temporary files.
+/// Reads the new files (in parallel, each folded in as it is read) into the stored state and
+/// writes the new state and the batch of their rejected rows; the caller commits.
+fn fold_new_files(
+    dir: &Path,
+    manifest: &mut Manifest,
+    new_files: Vec<(InputFile, String)>,
+    read: &ReadOptions,
+    outcome: &mut IngestOutcome,
+) -> Result<()> {
+    // New files are numbered after the stored ones, in path order; a file found
+    // unrecognised keeps its number unused (numbers are compared, never counted).
+    let stored = manifest.files.len();
+    let mut by_path: Vec<(&str, usize)> = manifest.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect();
+    let new_paths: Vec<String> = new_files.iter().map(|(f, _)| f.path.display().to_string()).collect();
+    by_path.extend(new_paths.iter().enumerate().map(|(j, p)| (p.as_str(), stored + j)));
+    let rank_of = ranks(by_path)?;
+
+    let mut shards = match &manifest.state {
+        Some(state) => read_state(&dir.join(STATE).join(state))?,
+        None => (0..SHARDS).map(|_| BookShard::default()).collect(),
+    };
+    let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
+    shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
+    let locked: Vec<Mutex<BookShard>> = shards.into_iter().map(Mutex::new).collect();
+    let reads: Vec<Result<FileOutcome, InputError>> = new_files
+        .par_iter()
+        .enumerate()
+        .map(|(j, (f, _))| {
+            let outcome = read_file(&f.path, read, &|_| {})?;
+            Ok(match outcome {
+                FileOutcome::Read(mut r) => {
+                    let data = std::mem::replace(&mut r.data, FileData::Events(Vec::new()));
+                    absorb_file(&locked, to_rank((stored + j) as u32), data, r.newest_observation);
+                    FileOutcome::Read(r)
+                }
+                unrecognised => unrecognised,
+            })
+        })
+        .collect();
+    let mut shards: Vec<BookShard> = locked.into_iter().map(|m| m.into_inner().expect("shard lock")).collect();
+
+    let batch = format!("b{:06}", manifest.batches.len() + 1);
+    // Rank → the number the store keeps: stored ids stay, read files get the next ids.
+    let mut id_of_rank = vec![0u32; rank_of.len()];
+    let mut rejected: Vec<(u32, Rejected)> = Vec::new();
+    for (j, ((file, content), read)) in new_files.iter().zip(reads).enumerate() {
+        let path = file.path.display().to_string();
+        match read? {
+            FileOutcome::Read(r) => {
+                let id = u32::try_from(manifest.files.len()).context("too many files in one store")?;
+                if let Some(slot) = id_of_rank.get_mut(to_rank((stored + j) as u32) as usize) {
+                    *slot = id;
+                }
+                outcome.rows_read += r.rows_read;
+                outcome.rows_rejected += r.rejected.len() as u64;
+                manifest.files.push(StoredFile {
+                    id,
+                    path: path.clone(),
+                    content: content.clone(),
+                    batch: batch.clone(),
+                    kind: r.kind.as_str().into(),
+                    compression: r.compression.as_str().into(),
+                    encoding: r.encoding.as_str().into(),
+                    rows_read: r.rows_read,
+                    rows_rejected: r.rejected.len() as u64,
+                    unknown_columns: r.unknown_columns.clone(),
+                    repeated_headers: r.repeated_headers,
+                    encoding_hint: r.encoding_hint.clone(),
+                    newest_observation: r.newest_observation,
+                });
+                rejected.extend(r.rejected.into_iter().map(|row| (id, row)));
+                outcome.ingested.push(path);
+            }
+            FileOutcome::Unrecognised(e) if file.named => return Err(e.into()),
+            FileOutcome::Unrecognised(e) => {
+                let reason = orderhealth_core::inputs::skip_reason(&e);
+                manifest.skipped.push(StoredSkip { path: path.clone(), content: Some(content.clone()), reason: reason.clone() });
+                outcome.skipped.push(Skipped { path, reason });
+            }
+        }
+    }
+    if manifest.files.len() == stored {
+        return Ok(()); // nothing was read: the state stays as it is
+    }
+    for (id, rank) in rank_of.iter().enumerate().take(stored) {
+        if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
+            *slot = id as u32;
+        }
+    }
+    let to_id = |rank: u32| id_of_rank.get(rank as usize).copied().unwrap_or(0);
+    shards.par_iter_mut().for_each(|s| s.renumber_files(&to_id));
+    write_state(&dir.join(STATE), &batch, &shards)?;
+    write_batch(&dir.join(BATCHES), &batch, &rejected)?;
+    manifest.batches.push(batch.clone());
+    manifest.state = Some(batch);
+    Ok(())
+}
+
+/// Ranks among sorted paths (§5.1), as if every stored file were read at once: `(path,
+/// number)` pairs in, the rank of each number out. A path ingested twice with different
+/// content is ordered by number, that is by when it was ingested.
+fn ranks(mut by_path: Vec<(&str, usize)>) -> Result<Vec<u32>> {
+    by_path.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(&b.1)));
+    let mut rank_of = vec![0u32; by_path.len()];
+    for (rank, (_, number)) in by_path.iter().enumerate() {
+        *rank_of.get_mut(*number).context("a file id out of range in the manifest")? = rank as u32;
+    }
+    Ok(rank_of)
+}
+
+/// Batches and states a killed ingest wrote but never listed, its temporary files, and a
+/// replaced state it had no time to remove.
 fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
     let listed: HashSet<&str> = manifest.batches.iter().map(|b| b.as_str()).collect();
-    let batches = dir.join(BATCHES);
-    for entry in std::fs::read_dir(&batches).with_context(|| format!("{}: cannot list", batches.display()))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !listed.contains(name.as_str()) {
-            std::fs::remove_dir_all(entry.path())
-                .with_context(|| format!("{}: cannot remove what a killed ingest left", entry.path().display()))?;
+    let state: HashSet<&str> = manifest.state.iter().map(|s| s.as_str()).collect();
+    for (sub, keep) in [(BATCHES, &listed), (STATE, &state)] {
+        let parent = dir.join(sub);
+        for entry in std::fs::read_dir(&parent).with_context(|| format!("{}: cannot list", parent.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !keep.contains(name.as_str()) {
+                std::fs::remove_dir_all(entry.path()).with_context(|| {
+                    format!("{}: cannot remove what a killed ingest left", entry.path().display())
+                })?;
+            }
         }
     }
     let _ = std::fs::remove_file(dir.join(MANIFEST).with_extension("tmp"));
@@ -332,221 +426,151 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Writing a batch: one directory, per-order tables under shard=NN/, written whole.
+// The state: per shard, the orders (one row each), their shipment rows, scans and catalog.
 
-/// Rows of one table, column by column.
-#[derive(Default)]
-struct SnapshotCols {
-    file: Vec<u32>,
-    order_id: Vec<Text>,
-    purchase_ts: Vec<Option<i64>>,
-    last_updated_ts: Vec<Option<i64>>,
-    reporting_ts: Vec<Option<i64>>,
-    status: Vec<Option<Text>>,
-    channel: Vec<Option<&'static str>>,
-    sales_channel: Vec<Option<Text>>,
-    email_marketplace: Vec<Option<&'static str>>,
-    expected_ship_ts: Vec<Option<i64>>,
-    buyer_requested: Vec<bool>,
-    skus: Vec<String>,
-    item_ids: Vec<String>,
-    currency: Vec<Option<Text>>,
-    value_micros: Vec<i64>,
-    any_quantity_shipped: Vec<bool>,
-}
-
-/// A snapshot's SKUs or item ids: in row order, joined by TAB (a TSV field never holds one).
+/// A list (SKUs, item ids, reasons) in one text field, joined by TAB (a TSV field never
+/// holds one).
 const LIST_SEPARATOR: char = '\t';
 
-impl SnapshotCols {
-    fn push(&mut self, file: u32, id: Text, s: Snapshot) {
-        self.file.push(file);
-        self.order_id.push(id);
-        self.purchase_ts.push(s.purchase_ts);
-        self.last_updated_ts.push(s.last_updated);
-        self.reporting_ts.push(s.reporting);
-        self.status.push(s.status_raw);
-        self.channel.push(s.channel.map(Channel::as_str));
-        self.sales_channel.push(s.sales_channel);
-        self.email_marketplace.push(s.email_marketplace.map(Marketplace::code));
-        self.expected_ship_ts.push(s.expected_ship);
-        self.buyer_requested.push(s.buyer_requested);
-        self.skus.push(join(&s.skus));
-        self.item_ids.push(join(&s.item_ids));
-        self.currency.push(s.currency);
-        self.value_micros.push(s.value_micros);
-        self.any_quantity_shipped.push(s.any_quantity_shipped);
-    }
-
-    fn frame(self) -> PolarsResult<DataFrame> {
-        frame(vec![
-            Column::new("file".into(), self.file),
-            text_column("order_id", &self.order_id),
-            timestamps("purchase_ts", self.purchase_ts)?,
-            timestamps("last_updated_ts", self.last_updated_ts)?,
-            timestamps("reporting_ts", self.reporting_ts)?,
-            strings("status", &self.status),
-            Column::new("channel".into(), self.channel),
-            strings("sales_channel", &self.sales_channel),
-            Column::new("email_marketplace".into(), self.email_marketplace),
-            timestamps("expected_ship_ts", self.expected_ship_ts)?,
-            Column::new("buyer_requested".into(), self.buyer_requested),
-            Column::new("skus".into(), self.skus),
-            Column::new("item_ids".into(), self.item_ids),
-            strings("currency", &self.currency),
-            Column::new("value_micros".into(), self.value_micros),
-            Column::new("any_quantity_shipped".into(), self.any_quantity_shipped),
-        ])
-    }
-}
-
-fn join(values: &[Text]) -> String {
+fn join<S: AsRef<str>>(values: &[S]) -> String {
     let mut out = String::new();
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(LIST_SEPARATOR);
         }
-        out.push_str(v);
+        out.push_str(v.as_ref());
     }
     out
 }
 
-fn text_column(name: &str, values: &[Text]) -> Column {
-    let v: Vec<&str> = values.iter().map(|t| t.as_str()).collect();
-    Column::new(name.into(), v)
+fn split(v: Option<&str>) -> impl Iterator<Item = &str> {
+    v.filter(|s| !s.is_empty()).into_iter().flat_map(|s| s.split(LIST_SEPARATOR))
 }
 
-/// Everything of one batch that falls in one shard.
-#[derive(Default)]
-struct ShardRows {
-    snapshots: SnapshotCols,
-    /// (file, order id, initiated-by, reason)
-    events: Vec<(u32, Text, &'static str, Option<Text>)>,
-    /// (file, order id, reason)
-    feed: Vec<(u32, Text, Option<Text>)>,
-    confirmations: Vec<(u32, Confirmation)>,
-    /// (file, normalised tracking number, scans, delivered)
-    scans: Vec<(u32, String, ScanTally)>,
-    /// (file, sku, category), in the file's row order.
-    catalog: Vec<(u32, Text, Text)>,
+fn key_of<T>(slot: &Keyed<T>) -> Option<u64> {
+    slot.as_ref().map(|(k, _)| k.to_bits())
 }
 
-fn initiator_str(i: Initiator) -> &'static str {
-    match i {
-        Initiator::Buyer => "buyer",
-        Initiator::Seller => "seller",
-        Initiator::Amazon => "amazon",
-    }
+fn value_of<T>(slot: &Keyed<T>) -> Option<&T> {
+    slot.as_ref().map(|(_, v)| v)
 }
 
-impl ShardRows {
-    fn add(&mut self, file: u32, data: FileData) {
-        match data {
-            FileData::Orders(maps) => self.add(file, FileData::Snapshots(maps.into_iter().flatten().collect())),
-            FileData::Snapshots(mut snaps) => {
-                snaps.sort_by(|a, b| a.0.cmp(&b.0));
-                for (id, s) in snaps {
-                    self.snapshots.push(file, id, s);
-                }
-            }
-            FileData::Events(v) => {
-                self.events.extend(v.into_iter().map(|e| (file, e.order_id, initiator_str(e.initiated_by), e.reason)))
-            }
-            FileData::Feed(v) => self.feed.extend(v.into_iter().map(|f| (file, f.order_id, f.reason))),
-            FileData::Confirmations(v) => self.confirmations.extend(v.into_iter().map(|c| (file, c))),
-            FileData::Scans(m) => {
-                let mut v: Vec<(String, ScanTally)> = m.into_iter().collect();
-                v.sort_by(|a, b| a.0.cmp(&b.0));
-                self.scans.extend(v.into_iter().map(|(n, t)| (file, n, t)));
-            }
-            FileData::Catalog(v) => self.catalog.extend(v.into_iter().map(|(s, c)| (file, s, c))),
-        }
-    }
+fn keyed<T>(key: Option<u64>, value: Option<T>) -> Keyed<T> {
+    Some((SnapshotKey::from_bits(key?), value?))
+}
 
-    /// The shard's tables, each only when it has rows.
-    fn frames(self) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
-        let mut out = Vec::new();
-        if !self.snapshots.file.is_empty() {
-            out.push(("snapshots", self.snapshots.frame()?));
-        }
-        if !self.events.is_empty() {
-            let (f, rest): (Vec<u32>, Vec<_>) = self.events.into_iter().map(|(f, o, b, r)| (f, (o, b, r))).unzip();
-            let ids: Vec<Text> = rest.iter().map(|r| r.0.clone()).collect();
-            let by: Vec<&str> = rest.iter().map(|r| r.1).collect();
-            let reason: Vec<Option<Text>> = rest.into_iter().map(|r| r.2).collect();
-            out.push((
-                "events",
-                frame(vec![
-                    Column::new("file".into(), f),
-                    text_column("order_id", &ids),
-                    Column::new("initiated_by".into(), by),
-                    strings("reason", &reason),
-                ])?,
-            ));
-        }
-        if !self.feed.is_empty() {
-            let f: Vec<u32> = self.feed.iter().map(|r| r.0).collect();
-            let ids: Vec<Text> = self.feed.iter().map(|r| r.1.clone()).collect();
-            let reason: Vec<Option<Text>> = self.feed.into_iter().map(|r| r.2).collect();
-            out.push((
-                "feed",
-                frame(vec![Column::new("file".into(), f), text_column("order_id", &ids), strings("reason", &reason)])?,
-            ));
-        }
-        if !self.confirmations.is_empty() {
-            let c = &self.confirmations;
-            let day: Vec<Option<i32>> = c
-                .iter()
-                .map(|(_, c)| match c.ship {
+fn keys(name: &str, states: &[&OrderState], slot: impl Fn(&OrderState) -> Option<u64>) -> Column {
+    Column::new(name.into(), states.iter().map(|o| slot(o)).collect::<Vec<Option<u64>>>())
+}
+
+fn flags(name: &str, states: &[&OrderState], flag: impl Fn(&OrderState) -> bool) -> Column {
+    Column::new(name.into(), states.iter().map(|o| flag(o)).collect::<Vec<bool>>())
+}
+
+fn texts<'a>(name: &str, states: &[&'a OrderState], text: impl Fn(&'a OrderState) -> Option<&'a str>) -> Column {
+    Column::new(name.into(), states.iter().map(|o| text(o)).collect::<Vec<Option<&str>>>())
+}
+
+fn instants(name: &str, states: &[&OrderState], at: impl Fn(&OrderState) -> Option<i64>) -> PolarsResult<Column> {
+    timestamps(name, states.iter().map(|o| at(o)).collect())
+}
+
+/// `orders.parquet`: one row per order, sorted by `order_id`; each kept value beside the key
+/// of the snapshot that gave it (docs/STORE.md).
+fn orders_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
+    frame(vec![
+        texts("order_id", states, |o| Some(o.id.as_str())),
+        Column::new("snapshots".into(), states.iter().map(|o| o.snapshots).collect::<Vec<u32>>()),
+        texts("status", states, |o| value_of(&o.status).map(Status::as_str)),
+        keys("status_key", states, |o| key_of(&o.status)),
+        texts("channel", states, |o| value_of(&o.channel).map(|c| c.as_str())),
+        keys("channel_key", states, |o| key_of(&o.channel)),
+        texts("sales_channel", states, |o| value_of(&o.sales_channel).map(|v| &**v)),
+        keys("sales_channel_key", states, |o| key_of(&o.sales_channel)),
+        texts("email_marketplace", states, |o| value_of(&o.email_marketplace).map(|m| m.code())),
+        keys("email_marketplace_key", states, |o| key_of(&o.email_marketplace)),
+        instants("purchase_ts", states, |o| value_of(&o.purchase_ts).copied())?,
+        keys("purchase_key", states, |o| key_of(&o.purchase_ts)),
+        instants("expected_ship_ts", states, |o| value_of(&o.expected_ship).copied())?,
+        keys("expected_ship_key", states, |o| key_of(&o.expected_ship)),
+        Column::new("skus".into(), states.iter().map(|o| join(value_of(&o.skus).map_or(&[][..], |v| v))).collect::<Vec<String>>()),
+        keys("skus_key", states, |o| key_of(&o.skus)),
+        Column::new(
+            "item_ids".into(),
+            states.iter().map(|o| join(value_of(&o.item_ids).map_or(&[][..], |v| v))).collect::<Vec<String>>(),
+        ),
+        keys("item_ids_key", states, |o| key_of(&o.item_ids)),
+        texts("currency", states, |o| value_of(&o.valued).map(|(c, _)| &**c)),
+        Column::new(
+            "value_micros".into(),
+            states.iter().map(|o| value_of(&o.valued).map(|(_, v)| *v)).collect::<Vec<Option<i64>>>(),
+        ),
+        keys("valued_key", states, |o| key_of(&o.valued)),
+        flags("buyer_requested", states, |o| o.buyer_requested),
+        instants("cancel_seen_ts", states, |o| value_of(&o.cancel_seen).copied().flatten())?,
+        keys("cancel_seen_key", states, |o| key_of(&o.cancel_seen)),
+        flags("any_pending", states, |o| o.any_pending),
+        instants("first_shipped_update_ts", states, |o| o.first_shipped_update)?,
+        flags("other_than_pending_or_cancelled", states, |o| o.other_than_pending_or_cancelled),
+        flags("event_any", states, |o| o.events.any),
+        flags("event_buyer", states, |o| o.events.buyer),
+        flags("event_seller", states, |o| o.events.seller),
+        flags("event_amazon_auto", states, |o| o.events.amazon_auto),
+        flags("event_amazon_other", states, |o| o.events.amazon_other),
+        flags("feed_row", states, |o| o.feed_row),
+        Column::new("reasons".into(), states.iter().map(|o| join(&o.reasons)).collect::<Vec<String>>()),
+    ])
+}
+
+/// `shipments.parquet`: the orders' shipment-confirmation rows, in the orders' order.
+fn shipments_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
+    let rows: Vec<(&str, &Shipment)> = states.iter().flat_map(|o| o.shipments.iter().map(|s| (o.id.as_str(), s))).collect();
+    frame(vec![
+        Column::new("order_id".into(), rows.iter().map(|r| r.0).collect::<Vec<&str>>()),
+        Column::new("file".into(), rows.iter().map(|r| r.1.position.0).collect::<Vec<u32>>()),
+        Column::new("line".into(), rows.iter().map(|r| r.1.position.1).collect::<Vec<u64>>()),
+        crate::tables::dates(
+            "ship_date",
+            rows.iter()
+                .map(|r| match r.1.ship {
                     ShipDate::Day(d) => Some(d),
                     ShipDate::At(_) => None,
                 })
-                .collect();
-            let at: Vec<Option<i64>> = c
-                .iter()
-                .map(|(_, c)| match c.ship {
+                .collect(),
+        )?,
+        timestamps(
+            "ship_ts",
+            rows.iter()
+                .map(|r| match r.1.ship {
                     ShipDate::At(t) => Some(t),
                     ShipDate::Day(_) => None,
                 })
-                .collect();
-            out.push((
-                "confirmations",
-                frame(vec![
-                    Column::new("file".into(), c.iter().map(|(f, _)| *f).collect::<Vec<u32>>()),
-                    Column::new("line".into(), c.iter().map(|(_, c)| c.line).collect::<Vec<u64>>()),
-                    text_column("order_id", &c.iter().map(|(_, c)| c.order_id.clone()).collect::<Vec<_>>()),
-                    crate::tables::dates("ship_date", day)?,
-                    timestamps("ship_ts", at)?,
-                    text_column("carrier", &c.iter().map(|(_, c)| c.carrier.clone()).collect::<Vec<_>>()),
-                    text_column("tracking_number", &c.iter().map(|(_, c)| c.tracking.clone()).collect::<Vec<_>>()),
-                ])?,
-            ));
-        }
-        if !self.scans.is_empty() {
-            let s = &self.scans;
-            out.push((
-                "scans",
-                frame(vec![
-                    Column::new("file".into(), s.iter().map(|r| r.0).collect::<Vec<u32>>()),
-                    Column::new("tracking_number".into(), s.iter().map(|r| r.1.as_str()).collect::<Vec<&str>>()),
-                    Column::new("scans".into(), s.iter().map(|r| r.2.scans).collect::<Vec<u32>>()),
-                    Column::new("delivered".into(), s.iter().map(|r| r.2.delivered).collect::<Vec<bool>>()),
-                ])?,
-            ));
-        }
-        if !self.catalog.is_empty() {
-            let c = &self.catalog;
-            out.push((
-                "catalog",
-                frame(vec![
-                    Column::new("file".into(), c.iter().map(|r| r.0).collect::<Vec<u32>>()),
-                    text_column("sku", &c.iter().map(|r| r.1.clone()).collect::<Vec<_>>()),
-                    text_column("category", &c.iter().map(|r| r.2.clone()).collect::<Vec<_>>()),
-                ])?,
-            ));
-        }
-        Ok(out)
-    }
+                .collect(),
+        )?,
+        Column::new("carrier".into(), rows.iter().map(|r| &*r.1.carrier).collect::<Vec<&str>>()),
+        Column::new("tracking_number".into(), rows.iter().map(|r| r.1.tracking.as_str()).collect::<Vec<&str>>()),
+    ])
+}
+
+fn scans_frame(scans: &FxHashMap<String, ScanTally>) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<(&String, &ScanTally)> = scans.iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    frame(vec![
+        Column::new("tracking_number".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
+        Column::new("scans".into(), rows.iter().map(|r| r.1.scans).collect::<Vec<u32>>()),
+        Column::new("delivered".into(), rows.iter().map(|r| r.1.delivered).collect::<Vec<bool>>()),
+    ])
+}
+
+fn catalog_frame(catalog: &FxHashMap<Text, CatalogEntry>) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<(&Text, &CatalogEntry)> = catalog.iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    frame(vec![
+        Column::new("sku".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
+        Column::new("category".into(), rows.iter().map(|r| r.1 .1.as_str()).collect::<Vec<&str>>()),
+        Column::new("file".into(), rows.iter().map(|r| r.1 .0 .0).collect::<Vec<u32>>()),
+        Column::new("row".into(), rows.iter().map(|r| r.1 .0 .1).collect::<Vec<u32>>()),
+    ])
 }
 
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
@@ -555,51 +579,47 @@ fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     Ok(())
 }
 
-/// The tables of a batch, in the order they are written and read.
-const TABLES: [&str; 6] = ["snapshots", "events", "feed", "confirmations", "scans", "catalog"];
+fn shard_dir(state: &Path, shard: usize) -> PathBuf {
+    state.join(format!("shard={shard:02}"))
+}
 
-/// Writes one batch under `batches/.<name>.tmp`, synced, then renames it into place. Each
-/// table is one file whose rows are sorted by `shard` (the partition of the order id), then
-/// by file, each file's rows in the order it gave them.
-fn write_batch(dir: &Path, name: &str, files: Vec<(u32, FileRead)>) -> Result<()> {
-    let batches = dir.join(BATCHES);
-    let tmp = batches.join(format!(".{name}.tmp"));
+/// Writes the state under `state/.<name>.tmp`, synced, then renames it into place.
+fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<()> {
+    let tmp = parent.join(format!(".{name}.tmp"));
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    let mut shards: Vec<ShardRows> = (0..SHARDS).map(|_| ShardRows::default()).collect();
-    let mut rejected: Vec<(u32, Rejected)> = Vec::new();
-    for (id, read) in files {
-        rejected.extend(read.rejected.into_iter().map(|r| (id, r)));
-        for (shard, part) in shards.iter_mut().zip(read.data.split(SHARDS)) {
-            shard.add(id, part);
-        }
-    }
-    let per_shard: Vec<PolarsResult<Vec<(&'static str, DataFrame)>>> =
-        shards.into_par_iter().map(ShardRows::frames).collect();
-    let mut by_table: BTreeMap<&'static str, Vec<DataFrame>> = BTreeMap::new();
-    for (shard, frames) in per_shard.into_iter().enumerate() {
-        for (table, df) in frames? {
-            let mut columns = vec![Column::new_scalar("shard".into(), Scalar::from(shard as u32), df.height())];
-            columns.extend(df.columns().iter().cloned());
-            by_table.entry(table).or_default().push(frame(columns)?);
-        }
-    }
-    let written: Vec<Result<()>> = by_table
-        .into_par_iter()
-        .map(|(table, frames)| {
-            let mut all = frames.into_iter().reduce(|mut a, b| {
-                a.vstack_mut_owned(b).expect("same columns");
-                a
-            });
-            match &mut all {
-                Some(df) => write_parquet(&tmp.join(format!("{table}.parquet")), df),
-                None => Ok(()),
+    let written: Vec<Result<()>> = shards
+        .par_iter()
+        .enumerate()
+        .map(|(i, shard)| {
+            let dir = shard_dir(&tmp, i);
+            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            let mut states: Vec<&OrderState> = shard.orders().iter().collect();
+            states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            write_parquet(&dir.join("orders.parquet"), &mut orders_frame(&states)?)?;
+            write_parquet(&dir.join("shipments.parquet"), &mut shipments_frame(&states)?)?;
+            if let Some(scans) = shard.scans() {
+                write_parquet(&dir.join("scans.parquet"), &mut scans_frame(scans)?)?;
             }
+            write_parquet(&dir.join("catalog.parquet"), &mut catalog_frame(shard.catalog())?)?;
+            Ok(())
         })
         .collect();
     for w in written {
         w?;
     }
+    sync_tree(&tmp)?;
+    let dest = parent.join(name);
+    std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
+    sync_dir(Some(parent));
+    Ok(())
+}
+
+/// Writes one batch (the rejected rows of the files it read) under `batches/.<name>.tmp`,
+/// synced, then renames it into place.
+fn write_batch(parent: &Path, name: &str, rejected: &[(u32, Rejected)]) -> Result<()> {
+    let tmp = parent.join(format!(".{name}.tmp"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
     if !rejected.is_empty() {
         let mut df = frame(vec![
             Column::new("file".into(), rejected.iter().map(|r| r.0).collect::<Vec<u32>>()),
@@ -610,13 +630,13 @@ fn write_batch(dir: &Path, name: &str, files: Vec<(u32, FileRead)>) -> Result<()
         write_parquet(&tmp.join("rejected.parquet"), &mut df)?;
     }
     sync_tree(&tmp)?;
-    let dest = batches.join(name);
+    let dest = parent.join(name);
     std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
-    sync_dir(Some(&batches));
+    sync_dir(Some(parent));
     Ok(())
 }
 
-/// Every file and directory under `dir` reaches the disk before the batch is renamed in.
+/// Every file and directory under `dir` reaches the disk before it is renamed in.
 fn sync_tree(dir: &Path) -> Result<()> {
     for entry in walkdir::WalkDir::new(dir).contents_first(true) {
         let entry = entry?;
@@ -626,7 +646,7 @@ fn sync_tree(dir: &Path) -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading the store back: the same `Loaded` a read of every stored file gives.
+// Reading the state back.
 
 fn parse_kind(s: &str) -> Result<FileKind> {
     FileKind::ALL.into_iter().find(|k| k.as_str() == s).with_context(|| format!("unknown kind {s:?} in the store"))
@@ -649,9 +669,10 @@ fn parse_encoding(s: &str) -> Result<TextEncoding> {
 fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
     match File::open(path) {
         Ok(f) => {
-            let df = anyhow::Context::with_context(ParquetReader::new(f).finish(), || {
+            let mut df = anyhow::Context::with_context(ParquetReader::new(f).finish(), || {
                 format!("{}: cannot read", path.display())
             })?;
+            df.rechunk_mut();
             Ok(Some(df))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -659,179 +680,163 @@ fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
     }
 }
 
-fn text(v: Option<&str>) -> Option<Text> {
-    v.map(Text::from)
+fn micros<'a>(df: &'a DataFrame, name: &str) -> Result<impl Iterator<Item = Option<i64>> + 'a> {
+    Ok(df.column(name)?.datetime()?.physical().iter())
 }
 
-fn split_list(v: Option<&str>) -> Vec<Text> {
-    match v {
-        Some(s) if !s.is_empty() => s.split(LIST_SEPARATOR).map(Text::from).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Rows of one table grouped by consecutive `file`, as one `FileData` each.
-fn by_file<T>(files: &UInt32Chunked, rows: Vec<T>, mut make: impl FnMut(Vec<T>) -> FileData) -> Vec<(u32, FileData)> {
-    let mut out = Vec::new();
-    let mut current: Option<u32> = None;
-    let mut group = Vec::new();
-    for (f, row) in files.iter().zip(rows) {
-        let f = f.unwrap_or(0);
-        if current.is_some_and(|c| c != f) {
-            out.push((current.unwrap_or(0), make(std::mem::take(&mut group))));
-        }
-        current = Some(f);
-        group.push(row);
-    }
-    if let Some(c) = current {
-        out.push((c, make(group)));
-    }
-    out
-}
-
-fn micros(c: &Column) -> Result<Vec<Option<i64>>> {
-    Ok(c.datetime()?.physical().iter().collect())
-}
-
-/// Rows of one table (of one shard), as the `FileData` of each file.
-fn table_data(table: &str, df: &DataFrame) -> Result<Vec<(u32, FileData)>> {
-    let mut out = Vec::new();
-    if table == "snapshots" {
-        let ids = df.column("order_id")?.str()?;
-        let (pt, lu, rp, es) = (
-            micros(df.column("purchase_ts")?)?,
-            micros(df.column("last_updated_ts")?)?,
-            micros(df.column("reporting_ts")?)?,
-            micros(df.column("expected_ship_ts")?)?,
-        );
-        let status = df.column("status")?.str()?;
-        let channel = df.column("channel")?.str()?;
-        let sales = df.column("sales_channel")?.str()?;
-        let email = df.column("email_marketplace")?.str()?;
-        let buyer = df.column("buyer_requested")?.bool()?;
-        let skus = df.column("skus")?.str()?;
-        let items = df.column("item_ids")?.str()?;
-        let currency = df.column("currency")?.str()?;
-        let value = df.column("value_micros")?.i64()?;
-        let shipped = df.column("any_quantity_shipped")?.bool()?;
-        let mut rows = Vec::with_capacity(df.height());
-        for i in 0..df.height() {
-            let s = Snapshot {
-                purchase_ts: pt.get(i).copied().flatten(),
-                last_updated: lu.get(i).copied().flatten(),
-                reporting: rp.get(i).copied().flatten(),
-                status_raw: text(status.get(i)),
-                channel: channel.get(i).and_then(Channel::parse),
-                sales_channel: text(sales.get(i)),
-                email_marketplace: email.get(i).and_then(Marketplace::from_code),
-                expected_ship: es.get(i).copied().flatten(),
-                buyer_requested: buyer.get(i).unwrap_or(false),
-                skus: split_list(skus.get(i)),
-                item_ids: split_list(items.get(i)),
-                currency: text(currency.get(i)),
-                value_micros: value.get(i).unwrap_or(0),
-                any_quantity_shipped: shipped.get(i).unwrap_or(false),
-            };
-            rows.push((Text::from(ids.get(i).unwrap_or("")), s));
-        }
-        out.extend(by_file(df.column("file")?.u32()?, rows, FileData::Snapshots));
-    }
-    if table == "events" {
-        let ids = df.column("order_id")?.str()?;
-        let by = df.column("initiated_by")?.str()?;
-        let reason = df.column("reason")?.str()?;
-        let rows: Vec<CancelEvent> = (0..df.height())
-            .map(|i| CancelEvent {
-                order_id: Text::from(ids.get(i).unwrap_or("")),
-                initiated_by: match by.get(i) {
-                    Some("buyer") => Initiator::Buyer,
-                    Some("seller") => Initiator::Seller,
-                    _ => Initiator::Amazon,
-                },
-                reason: text(reason.get(i)),
-            })
-            .collect();
-        out.extend(by_file(df.column("file")?.u32()?, rows, FileData::Events));
-    }
-    if table == "feed" {
-        let ids = df.column("order_id")?.str()?;
-        let reason = df.column("reason")?.str()?;
-        let rows: Vec<FeedRow> = (0..df.height())
-            .map(|i| FeedRow { order_id: Text::from(ids.get(i).unwrap_or("")), reason: text(reason.get(i)) })
-            .collect();
-        out.extend(by_file(df.column("file")?.u32()?, rows, FileData::Feed));
-    }
-    if table == "confirmations" {
-        let line = df.column("line")?.u64()?;
-        let ids = df.column("order_id")?.str()?;
-        let day: Vec<Option<i32>> = df.column("ship_date")?.date()?.physical().iter().collect();
-        let at = micros(df.column("ship_ts")?)?;
-        let carrier = df.column("carrier")?.str()?;
-        let tracking = df.column("tracking_number")?.str()?;
-        let rows: Vec<Confirmation> = (0..df.height())
-            .map(|i| Confirmation {
-                order_id: Text::from(ids.get(i).unwrap_or("")),
-                ship: match (day.get(i).copied().flatten(), at.get(i).copied().flatten()) {
-                    (Some(d), _) => ShipDate::Day(d),
-                    (None, t) => ShipDate::At(t.unwrap_or(0)),
-                },
-                carrier: Text::from(carrier.get(i).unwrap_or("")),
-                tracking: Text::from(tracking.get(i).unwrap_or("")),
-                line: line.get(i).unwrap_or(0),
-            })
-            .collect();
-        out.extend(by_file(df.column("file")?.u32()?, rows, FileData::Confirmations));
-    }
-    if table == "scans" {
-        let number = df.column("tracking_number")?.str()?;
-        let scans = df.column("scans")?.u32()?;
-        let delivered = df.column("delivered")?.bool()?;
-        let rows: Vec<(String, ScanTally)> = (0..df.height())
-            .map(|i| {
-                let t = ScanTally { scans: scans.get(i).unwrap_or(0), delivered: delivered.get(i).unwrap_or(false) };
-                (number.get(i).unwrap_or("").to_string(), t)
-            })
-            .collect();
-        out.extend(by_file(df.column("file")?.u32()?, rows, |g| FileData::Scans(g.into_iter().collect())));
-    }
-    if table == "catalog" {
-        let sku = df.column("sku")?.str()?;
-        let category = df.column("category")?.str()?;
-        let rows: Vec<(Text, Text)> = (0..df.height())
-            .map(|i| (Text::from(sku.get(i).unwrap_or("")), Text::from(category.get(i).unwrap_or(""))))
-            .collect();
-        out.extend(by_file(df.column("file")?.u32()?, rows, FileData::Catalog));
+/// The orders of one shard from `orders.parquet`, in its row order (sorted by id).
+fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
+    let n = df.height();
+    let (id, snapshots) = (df.column("order_id")?.str()?, df.column("snapshots")?.u32()?);
+    let u64s = |name: &str| -> Result<_> { Ok(df.column(name)?.u64()?.iter()) };
+    let strs = |name: &str| -> Result<_> { Ok(df.column(name)?.str()?.iter()) };
+    let bools = |name: &str| -> Result<_> { Ok(df.column(name)?.bool()?.iter().map(|b| b.unwrap_or(false))) };
+    let (mut id, mut snapshots) = (id.iter(), snapshots.iter());
+    let (mut status, mut status_key) = (strs("status")?, u64s("status_key")?);
+    let (mut channel, mut channel_key) = (strs("channel")?, u64s("channel_key")?);
+    let (mut sales, mut sales_key) = (strs("sales_channel")?, u64s("sales_channel_key")?);
+    let (mut email, mut email_key) = (strs("email_marketplace")?, u64s("email_marketplace_key")?);
+    let (mut purchase, mut purchase_key) = (micros(df, "purchase_ts")?, u64s("purchase_key")?);
+    let (mut expected, mut expected_key) = (micros(df, "expected_ship_ts")?, u64s("expected_ship_key")?);
+    let (mut skus, mut skus_key) = (strs("skus")?, u64s("skus_key")?);
+    let (mut items, mut items_key) = (strs("item_ids")?, u64s("item_ids_key")?);
+    let (mut currency, mut value, mut valued_key) =
+        (strs("currency")?, df.column("value_micros")?.i64()?.iter(), u64s("valued_key")?);
+    let mut buyer = bools("buyer_requested")?;
+    let (mut cancel_seen, mut cancel_seen_key) = (micros(df, "cancel_seen_ts")?, u64s("cancel_seen_key")?);
+    let mut pending = bools("any_pending")?;
+    let mut first_shipped = micros(df, "first_shipped_update_ts")?;
+    let mut other = bools("other_than_pending_or_cancelled")?;
+    let (mut any, mut by_buyer, mut by_seller, mut auto, mut amazon) = (
+        bools("event_any")?,
+        bools("event_buyer")?,
+        bools("event_seller")?,
+        bools("event_amazon_auto")?,
+        bools("event_amazon_other")?,
+    );
+    let mut feed = bools("feed_row")?;
+    let mut reasons = strs("reasons")?;
+    let mut out = Vec::with_capacity(n);
+    let bad = || anyhow::anyhow!("a short column in the store's orders");
+    for _ in 0..n {
+        let mut o = OrderState {
+            id: Text::from(id.next().flatten().ok_or_else(bad)?),
+            snapshots: snapshots.next().flatten().unwrap_or(0),
+            status: keyed(status_key.next().flatten(), status.next().flatten().map(Status::parse)),
+            channel: keyed(channel_key.next().flatten(), channel.next().flatten().and_then(Channel::parse)),
+            ..Default::default()
+        };
+        let (k, v) = (sales_key.next().flatten(), sales.next().flatten());
+        o.sales_channel = keyed(k, v.map(|v| names.intern(v)));
+        o.email_marketplace = keyed(email_key.next().flatten(), email.next().flatten().and_then(Marketplace::from_code));
+        o.purchase_ts = keyed(purchase_key.next().flatten(), purchase.next().flatten());
+        o.expected_ship = keyed(expected_key.next().flatten(), expected.next().flatten());
+        let (k, v) = (skus_key.next().flatten(), skus.next().flatten());
+        o.skus = k.map(|k| (SnapshotKey::from_bits(k), split(v).map(|s| names.intern(s)).collect()));
+        let (k, v) = (items_key.next().flatten(), items.next().flatten());
+        o.item_ids = k.map(|k| (SnapshotKey::from_bits(k), split(v).map(Text::from).collect()));
+        let (k, c, v) = (valued_key.next().flatten(), currency.next().flatten(), value.next().flatten());
+        o.valued = keyed(k, c.map(|c| (names.intern(c), v.unwrap_or(0))));
+        o.buyer_requested = buyer.next().unwrap_or(false);
+        let (k, t) = (cancel_seen_key.next().flatten(), cancel_seen.next().flatten());
+        o.cancel_seen = k.map(|k| (SnapshotKey::from_bits(k), t));
+        o.any_pending = pending.next().unwrap_or(false);
+        o.first_shipped_update = first_shipped.next().flatten();
+        o.other_than_pending_or_cancelled = other.next().unwrap_or(false);
+        o.events.any = any.next().unwrap_or(false);
+        o.events.buyer = by_buyer.next().unwrap_or(false);
+        o.events.seller = by_seller.next().unwrap_or(false);
+        o.events.amazon_auto = auto.next().unwrap_or(false);
+        o.events.amazon_other = amazon.next().unwrap_or(false);
+        o.feed_row = feed.next().unwrap_or(false);
+        o.reasons = split(reasons.next().flatten()).map(Text::from).collect();
+        out.push(o);
     }
     Ok(out)
 }
 
-/// Where each shard's rows are in a table sorted by shard: (offset, length) per shard.
-fn shard_ranges(df: &DataFrame) -> Result<Vec<Option<(usize, usize)>>> {
-    let mut ranges: Vec<Option<(usize, usize)>> = vec![None; SHARDS];
-    let shard = df.column("shard")?.u32()?;
-    let mut start = 0usize;
-    let mut current: Option<u32> = None;
-    let mut close = |from: usize, to: usize, s: u32| -> Result<()> {
-        *ranges.get_mut(s as usize).context("a shard number out of range in the store")? = Some((from, to - from));
-        Ok(())
-    };
-    for (i, s) in shard.iter().enumerate() {
-        let s = s.unwrap_or(0);
-        if current.is_some_and(|c| c != s) {
-            close(start, i, current.unwrap_or(0))?;
-            start = i;
+/// Gives each order its rows of `shipments.parquet` (in the orders' order).
+fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &mut Names) -> Result<()> {
+    let id = df.column("order_id")?.str()?;
+    let (file, line) = (df.column("file")?.u32()?, df.column("line")?.u64()?);
+    let day = df.column("ship_date")?.date()?.physical().iter();
+    let rows = id.iter().zip(file.iter()).zip(line.iter()).zip(day).zip(micros(df, "ship_ts")?);
+    let rows = rows.zip(df.column("carrier")?.str()?.iter()).zip(df.column("tracking_number")?.str()?.iter());
+    let mut at = 0usize;
+    for ((((((id, file), line), day), ts), carrier), tracking) in rows {
+        let id = id.unwrap_or("");
+        while states.get(at).is_some_and(|o| o.id.as_str() != id) {
+            at += 1;
         }
-        current = Some(s);
+        let order = states.get_mut(at).with_context(|| format!("a shipment of order {id} the store's orders lack"))?;
+        order.shipments.push(Shipment {
+            position: (file.unwrap_or(0), line.unwrap_or(0)),
+            ship: match (day, ts) {
+                (Some(d), _) => ShipDate::Day(d),
+                (None, t) => ShipDate::At(t.unwrap_or(0)),
+            },
+            carrier: names.intern(carrier.unwrap_or("")),
+            tracking: Text::from(tracking.unwrap_or("")),
+        });
     }
-    if let Some(c) = current {
-        close(start, shard.len(), c)?;
-    }
-    Ok(ranges)
+    Ok(())
 }
 
-/// Everything the store holds, folded as one read of every stored file would fold it. The
-/// run's reading options must be the store's.
+fn read_scans(df: &DataFrame) -> Result<FxHashMap<String, ScanTally>> {
+    let number = df.column("tracking_number")?.str()?.iter();
+    let rows = number.zip(df.column("scans")?.u32()?.iter()).zip(df.column("delivered")?.bool()?.iter());
+    Ok(rows
+        .map(|((n, s), d)| {
+            (n.unwrap_or("").to_string(), ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false) })
+        })
+        .collect())
+}
+
+fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
+    let sku = df.column("sku")?.str()?.iter();
+    let rows = sku
+        .zip(df.column("category")?.str()?.iter())
+        .zip(df.column("file")?.u32()?.iter())
+        .zip(df.column("row")?.u32()?.iter());
+    Ok(rows
+        .map(|(((s, c), f), r)| {
+            (Text::from(s.unwrap_or("")), ((f.unwrap_or(0), r.unwrap_or(0)), Text::from(c.unwrap_or(""))))
+        })
+        .collect())
+}
+
+fn read_shard(dir: &Path) -> Result<BookShard> {
+    let mut names = Names::default();
+    let mut states = match read_parquet(&dir.join("orders.parquet"))? {
+        Some(df) => read_orders(&df, &mut names)?,
+        None => Vec::new(),
+    };
+    if let Some(df) = read_parquet(&dir.join("shipments.parquet"))? {
+        read_shipments(&df, &mut states, &mut names)?;
+    }
+    let scans = read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df)).transpose()?;
+    let catalog = match read_parquet(&dir.join("catalog.parquet"))? {
+        Some(df) => read_catalog(&df)?,
+        None => FxHashMap::default(),
+    };
+    Ok(BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names))
+}
+
+/// The stored state, shard by shard (in parallel), with file ids in its keys.
+fn read_state(state: &Path) -> Result<Vec<BookShard>> {
+    (0..SHARDS)
+        .into_par_iter()
+        .map(|i| {
+            let dir = shard_dir(state, i);
+            read_shard(&dir).with_context(|| format!("{}: a damaged store", dir.display()))
+        })
+        .collect()
+}
+
+/// Everything the store holds, as one read of every stored file would give it. The run's
+/// reading options must be the store's.
 pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
+    let _lock = StoreLock::share(dir);
     let Some(manifest) = read_manifest(dir)? else {
         bail!(UsageError(format!(
             "{}: no store here (make one with `orderhealth ingest INPUT... --store {}`)",
@@ -840,50 +845,24 @@ pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
         )));
     };
     check_settings(dir, &manifest.settings, settings)?;
-    // Ranks among sorted paths (§5.1), as if every stored file were read at once; a path
-    // ingested twice with different content is ordered by when it was ingested.
-    let mut order: Vec<&StoredFile> = manifest.files.iter().collect();
-    order.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()).then(a.id.cmp(&b.id)));
-    // A file's id is its position in `files` (ingest appends), so ranks index by id.
-    let mut rank_of = vec![0u32; manifest.files.len()];
-    for (rank, f) in order.iter().enumerate() {
-        *rank_of.get_mut(f.id as usize).context("a file id out of range in the manifest")? = rank as u32;
-    }
+    let rank_of = ranks(manifest.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect())?;
     let rank = |id: u32| -> Result<u32> {
         rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
     };
-
-    // Table by table of each batch (memory: the book and one table of one batch); every
-    // shard converts and absorbs its own rows of the table, the shards in parallel.
-    let mut shards: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
-    for batch in &manifest.batches {
-        let batch_dir = dir.join(BATCHES).join(batch);
-        for table in TABLES {
-            let Some(mut df) = read_parquet(&batch_dir.join(format!("{table}.parquet")))? else { continue };
-            df.rechunk_mut();
-            let ranges = shard_ranges(&df)?;
-            let absorbed: Vec<Result<()>> = shards
-                .par_iter_mut()
-                .zip(ranges)
-                .map(|(shard, range)| {
-                    let Some((offset, len)) = range else { return Ok(()) };
-                    for (file, data) in table_data(table, &df.slice(offset as i64, len))? {
-                        shard.absorb(rank(file)?, data, None);
-                    }
-                    Ok(())
-                })
-                .collect();
-            for a in absorbed {
-                a?;
-            }
-        }
-    }
+    let mut shards = match &manifest.state {
+        Some(state) => read_state(&dir.join(STATE).join(state))?,
+        None => (0..SHARDS).map(|_| BookShard::default()).collect(),
+    };
+    let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
+    shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
     if let Some(first) = shards.first_mut() {
         for f in &manifest.files {
             first.absorb(rank(f.id)?, FileData::Events(Vec::new()), f.newest_observation);
         }
     }
 
+    let mut order: Vec<&StoredFile> = manifest.files.iter().collect();
+    order.sort_by_key(|f| rank_of.get(f.id as usize).copied().unwrap_or(0));
     let files = order
         .iter()
         .map(|f| {
