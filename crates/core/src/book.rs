@@ -264,6 +264,8 @@ pub type CatalogEntry = ((u32, u32), Text);
 /// the size of the state itself (a map's buckets hold the state, and it grows by doubling).
 #[derive(Debug, Default)]
 pub struct OrderTable {
+    /// Positions of a prefix of `states` (all of them once anything was looked up): states
+    /// the store gives back are indexed only when a lookup needs them, never for a report.
     index: HashTable<u32>,
     states: Vec<OrderState>,
 }
@@ -276,6 +278,12 @@ impl OrderTable {
     )]
     pub(crate) fn get_or_insert(&mut self, id: &str) -> &mut OrderState {
         let OrderTable { index, states } = self;
+        if index.len() < states.len() {
+            index.reserve(states.len() - index.len(), |&j| id_hash(&states[j as usize].id));
+        }
+        for i in index.len()..states.len() {
+            index.insert_unique(id_hash(&states[i].id), i as u32, |&j| id_hash(&states[j as usize].id));
+        }
         let hash = id_hash(id);
         let at = match index.find(hash, |&i| &*states[i as usize].id == id) {
             Some(&i) => i as usize,
@@ -289,14 +297,10 @@ impl OrderTable {
         &mut states[at]
     }
 
-    /// A table of states of distinct orders (as the store gives them back).
-    #[allow(clippy::indexing_slicing, reason = "the index only holds positions of `states`")]
+    /// A table of states of distinct orders (as the store gives them back), indexed when
+    /// first looked up.
     pub fn from_states(states: Vec<OrderState>) -> OrderTable {
-        let mut index = HashTable::with_capacity(states.len());
-        for (i, o) in states.iter().enumerate() {
-            index.insert_unique(id_hash(&o.id), i as u32, |&j| id_hash(&states[j as usize].id));
-        }
-        OrderTable { index, states }
+        OrderTable { index: HashTable::new(), states }
     }
 
     pub fn len(&self) -> usize {
@@ -501,5 +505,26 @@ mod tests {
         assert!(
             missing < ancient && ancient < early && early < same_second_later_file && same_second_later_file < later
         );
+    }
+
+    /// The store keeps file ids where a run keeps ranks: renumbering rewrites the file part of
+    /// every key and shipment position, and nothing else.
+    #[test]
+    fn renumbering_files_rewrites_only_the_file_part() {
+        let t = Some(parse_instant("2026-03-01T00:00:00Z").unwrap());
+        let key = SnapshotKey::new(t, 5);
+        let mut o = OrderState { status: Some((key, Status::Shipped)), ..Default::default() };
+        o.cancel_seen = Some((SnapshotKey::new(None, 2), None));
+        o.shipments.push(Shipment {
+            position: (5, 7),
+            ship: ShipDate::Day(1),
+            carrier: "UPS".into(),
+            tracking: "1Z".into(),
+        });
+        o.renumber_files(&|f| f + 10);
+        assert_eq!(o.status.as_ref().map(|(k, _)| *k), Some(SnapshotKey::new(t, 15)));
+        assert_eq!(o.cancel_seen.as_ref().map(|(k, _)| *k), Some(SnapshotKey::new(None, 12)));
+        assert_eq!(o.shipments[0].position, (15, 7));
+        assert_eq!(SnapshotKey::from_bits(key.to_bits()), key);
     }
 }

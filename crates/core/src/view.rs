@@ -218,13 +218,20 @@ impl View {
                 0 => (known, unknown + o.shipments.len() as u64),
                 _ => (known + 1, unknown),
             });
-        // Shard by shard into a vector sized once, so each shard's states are freed as soon
-        // as they are merged and the view is never held twice.
+        // Shards merged in parallel, each state freed as its shard is done; then moved shard by
+        // shard into a vector sized once, so the view is never held twice.
+        let merged: Vec<Vec<OrderView>> = shards
+            .into_par_iter()
+            .map(|states| {
+                let mut views = Vec::with_capacity(states.iter().filter(|o| o.snapshots > 0).count());
+                let merged = states.into_iter().filter(|o| o.snapshots > 0);
+                views.extend(merged.map(|o| merge_order(o, opts, as_of.unwrap_or(0))));
+                views
+            })
+            .collect();
         let mut orders: Vec<OrderView> = Vec::with_capacity(known);
-        for states in shards {
-            orders.extend(
-                states.into_iter().filter(|o| o.snapshots > 0).map(|o| merge_order(o, opts, as_of.unwrap_or(0))),
-            );
+        for shard in merged {
+            orders.extend(shard);
         }
         orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
         let mut unsupported = BTreeMap::new();

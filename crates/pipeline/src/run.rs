@@ -117,7 +117,7 @@ pub(crate) fn prepare_inputs(
         Some(dir) => {
             refuse_out_over_store(out, dir)?;
             progress.start(0);
-            progress.stage("reading the store"); tmark("start");
+            progress.stage("reading the store");
             crate::store::load(dir, &crate::store::StoreSettings::of(read, view.default_marketplace))?
         }
         None => {
@@ -127,10 +127,8 @@ pub(crate) fn prepare_inputs(
         }
     };
     require_an_order_report(&loaded)?;
-    tmark("loaded");
     progress.stage("merging");
     let view = View::build(&mut loaded.book, view);
-    tmark("view");
     Ok(Prepared { loaded, view })
 }
 
@@ -318,7 +316,6 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         tracking_all_categories: tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect(),
     };
 
-    tmark("reports");
     progress.stage("writing");
     reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))?;
     write_rejected(&set, &p.loaded.rejected)?;
@@ -330,8 +327,9 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let page = crate::report_page::review_page(&summary, &reports)?;
     set.write_file("report.html", |w| Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?))?;
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
-    tmark("written");
     progress.finish();
+    // A million orders take a good half second to free: done aside, the caller goes on.
+    std::thread::spawn(move || drop(p));
     Ok(ReportOutcome { summary, reports, written })
 }
 
@@ -346,10 +344,4 @@ fn settings(opts: &RunOptions) -> Settings {
         encoding: opts.read.encoding.as_str().into(),
         strict: opts.read.strict,
     }
-}
-
-fn tmark(label: &str) {
-    static T0: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let t0 = T0.get_or_init(std::time::Instant::now);
-    if std::env::var_os("OH_T").is_some() { eprintln!("T {label} {:?}", t0.elapsed()); }
 }

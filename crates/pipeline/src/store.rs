@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use orderhealth_core::book::{Book, BookShard, CatalogEntry, Keyed, Names, OrderState, OrderTable, Shipment, SnapshotKey};
+use orderhealth_core::book::{
+    Book, BookShard, CatalogEntry, Keyed, Names, OrderState, OrderTable, Shipment, SnapshotKey,
+};
 use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
 use orderhealth_core::read::{read_file, FileOutcome};
@@ -216,7 +218,6 @@ fn content_of(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-
 /// Folds `inputs` into the store at `dir` (created when missing): only files whose content
 /// it does not hold yet are read.
 pub fn ingest(
@@ -277,9 +278,8 @@ pub fn ingest(
     }
 
     let old_state = manifest.state.clone();
-    if !new_files.is_empty() {
-        fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
-    }
+    let folded =
+        if new_files.is_empty() { None } else { fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)? };
     manifest.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let mut json = serde_json::to_vec_pretty(&manifest)?;
     json.push(b'\n');
@@ -290,8 +290,40 @@ pub fn ingest(
     if let Some(old) = old_state.filter(|old| manifest.state.as_ref() != Some(old)) {
         let _ = std::fs::remove_dir_all(dir.join(STATE).join(old));
     }
+    if let (Some(shards), Some(state)) = (folded, &manifest.state) {
+        Handoff::keep(dir, state, shards);
+    }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
+}
+
+/// The state an ingest just wrote, kept for a report in the same process (`report --store DIR
+/// NIGHT`): the nightly job reads the state it wrote from memory, not from disk. It is used
+/// only for the state the manifest names, in the same store.
+struct Handoff {
+    store: PathBuf,
+    state: String,
+    shards: Vec<BookShard>,
+}
+
+static HANDOFF: Mutex<Option<Handoff>> = Mutex::new(None);
+
+impl Handoff {
+    fn keep(dir: &Path, state: &str, shards: Vec<BookShard>) {
+        let store = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        if let Ok(mut slot) = HANDOFF.lock() {
+            *slot = Some(Handoff { store, state: state.to_string(), shards });
+        }
+    }
+
+    fn take(dir: &Path, state: &str) -> Option<Vec<BookShard>> {
+        let store = dir.canonicalize().ok()?;
+        let mut slot = HANDOFF.lock().ok()?;
+        match slot.take() {
+            Some(h) if h.store == store && h.state == state => Some(h.shards),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the new files (in parallel, each folded in as it is read) into the stored state and
@@ -302,7 +334,7 @@ fn fold_new_files(
     new_files: Vec<(InputFile, String)>,
     read: &ReadOptions,
     outcome: &mut IngestOutcome,
-) -> Result<()> {
+) -> Result<Option<Vec<BookShard>>> {
     // New files are numbered after the stored ones, in path order; a file found
     // unrecognised keeps its number unused (numbers are compared, never counted).
     let stored = manifest.files.len();
@@ -370,13 +402,17 @@ fn fold_new_files(
             FileOutcome::Unrecognised(e) if file.named => return Err(e.into()),
             FileOutcome::Unrecognised(e) => {
                 let reason = orderhealth_core::inputs::skip_reason(&e);
-                manifest.skipped.push(StoredSkip { path: path.clone(), content: Some(content.clone()), reason: reason.clone() });
+                manifest.skipped.push(StoredSkip {
+                    path: path.clone(),
+                    content: Some(content.clone()),
+                    reason: reason.clone(),
+                });
                 outcome.skipped.push(Skipped { path, reason });
             }
         }
     }
     if manifest.files.len() == stored {
-        return Ok(()); // nothing was read: the state stays as it is
+        return Ok(None); // nothing was read: the state stays as it is
     }
     for (id, rank) in rank_of.iter().enumerate().take(stored) {
         if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
@@ -389,7 +425,7 @@ fn fold_new_files(
     write_batch(&dir.join(BATCHES), &batch, &rejected)?;
     manifest.batches.push(batch.clone());
     manifest.state = Some(batch);
-    Ok(())
+    Ok(Some(shards))
 }
 
 /// Ranks among sorted paths (§5.1), as if every stored file were read at once: `(path,
@@ -415,9 +451,8 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if !keep.contains(name.as_str()) {
-                std::fs::remove_dir_all(entry.path()).with_context(|| {
-                    format!("{}: cannot remove what a killed ingest left", entry.path().display())
-                })?;
+                std::fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("{}: cannot remove what a killed ingest left", entry.path().display()))?;
             }
         }
     }
@@ -493,7 +528,10 @@ fn orders_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
         keys("purchase_key", states, |o| key_of(&o.purchase_ts)),
         instants("expected_ship_ts", states, |o| value_of(&o.expected_ship).copied())?,
         keys("expected_ship_key", states, |o| key_of(&o.expected_ship)),
-        Column::new("skus".into(), states.iter().map(|o| join(value_of(&o.skus).map_or(&[][..], |v| v))).collect::<Vec<String>>()),
+        Column::new(
+            "skus".into(),
+            states.iter().map(|o| join(value_of(&o.skus).map_or(&[][..], |v| v))).collect::<Vec<String>>(),
+        ),
         keys("skus_key", states, |o| key_of(&o.skus)),
         Column::new(
             "item_ids".into(),
@@ -524,7 +562,8 @@ fn orders_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
 
 /// `shipments.parquet`: the orders' shipment-confirmation rows, in the orders' order.
 fn shipments_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
-    let rows: Vec<(&str, &Shipment)> = states.iter().flat_map(|o| o.shipments.iter().map(|s| (o.id.as_str(), s))).collect();
+    let rows: Vec<(&str, &Shipment)> =
+        states.iter().flat_map(|o| o.shipments.iter().map(|s| (o.id.as_str(), s))).collect();
     frame(vec![
         Column::new("order_id".into(), rows.iter().map(|r| r.0).collect::<Vec<&str>>()),
         Column::new("file".into(), rows.iter().map(|r| r.1.position.0).collect::<Vec<u32>>()),
@@ -575,7 +614,12 @@ fn catalog_frame(catalog: &FxHashMap<Text, CatalogEntry>) -> PolarsResult<DataFr
 
 fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-    anyhow::Context::with_context(ParquetWriter::new(f).finish(df), || format!("{}: cannot write", path.display()))?;
+    // LZ4 and no column statistics: a nightly ingest rewrites the state and every report
+    // reads all of it; zstd's smaller files cost more time than they save (the state stays
+    // far below the dumps' size), and nothing filters on statistics.
+    let writer =
+        ParquetWriter::new(f).with_compression(ParquetCompression::Lz4Raw).with_statistics(StatisticsOptions::empty());
+    anyhow::Context::with_context(writer.finish(df), || format!("{}: cannot write", path.display()))?;
     Ok(())
 }
 
@@ -728,7 +772,8 @@ fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
         };
         let (k, v) = (sales_key.next().flatten(), sales.next().flatten());
         o.sales_channel = keyed(k, v.map(|v| names.intern(v)));
-        o.email_marketplace = keyed(email_key.next().flatten(), email.next().flatten().and_then(Marketplace::from_code));
+        o.email_marketplace =
+            keyed(email_key.next().flatten(), email.next().flatten().and_then(Marketplace::from_code));
         o.purchase_ts = keyed(purchase_key.next().flatten(), purchase.next().flatten());
         o.expected_ship = keyed(expected_key.next().flatten(), expected.next().flatten());
         let (k, v) = (skus_key.next().flatten(), skus.next().flatten());
@@ -750,6 +795,7 @@ fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
         o.events.amazon_other = amazon.next().unwrap_or(false);
         o.feed_row = feed.next().unwrap_or(false);
         o.reasons = split(reasons.next().flatten()).map(Text::from).collect();
+        o.reasons.shrink_to_fit();
         out.push(o);
     }
     Ok(out)
@@ -760,15 +806,21 @@ fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &mut Names) 
     let id = df.column("order_id")?.str()?;
     let (file, line) = (df.column("file")?.u32()?, df.column("line")?.u64()?);
     let day = df.column("ship_date")?.date()?.physical().iter();
-    let rows = id.iter().zip(file.iter()).zip(line.iter()).zip(day).zip(micros(df, "ship_ts")?);
+    let rows = file.iter().zip(line.iter()).zip(day).zip(micros(df, "ship_ts")?);
     let rows = rows.zip(df.column("carrier")?.str()?.iter()).zip(df.column("tracking_number")?.str()?.iter());
+    let ids: Vec<&str> = id.iter().map(|v| v.unwrap_or("")).collect();
     let mut at = 0usize;
-    for ((((((id, file), line), day), ts), carrier), tracking) in rows {
-        let id = id.unwrap_or("");
+    for (i, (((((file, line), day), ts), carrier), tracking)) in rows.enumerate() {
+        let id = ids.get(i).copied().unwrap_or("");
+        let first_of_order = i == 0 || ids.get(i - 1) != Some(&id);
         while states.get(at).is_some_and(|o| o.id.as_str() != id) {
             at += 1;
         }
         let order = states.get_mut(at).with_context(|| format!("a shipment of order {id} the store's orders lack"))?;
+        if first_of_order {
+            // Sized exactly: most orders have one row, and a pushed vector starts at four.
+            order.shipments.reserve_exact(ids.iter().skip(i).take_while(|x| **x == id).count());
+        }
         order.shipments.push(Shipment {
             position: (file.unwrap_or(0), line.unwrap_or(0)),
             ship: match (day, ts) {
@@ -850,7 +902,10 @@ pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
         rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
     };
     let mut shards = match &manifest.state {
-        Some(state) => read_state(&dir.join(STATE).join(state))?,
+        Some(state) => match Handoff::take(dir, state) {
+            Some(shards) => shards,
+            None => read_state(&dir.join(STATE).join(state))?,
+        },
         None => (0..SHARDS).map(|_| BookShard::default()).collect(),
     };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
