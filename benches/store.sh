@@ -4,6 +4,7 @@
 # Then, alternately, ROUNDS times (same session, same files):
 #   full    report over every night's files
 #   nightly ingest of night D, then report --store   (on a copy of the store of D-1 nights)
+#   one     report --store DIR NIGHT: the same in one command (the state it wrote is reused)
 #   store   report --store alone                     (the store of all D nights)
 # and the store's bytes against the dumps'. Wall time and peak RSS by /usr/bin/time -v.
 #
@@ -49,14 +50,18 @@ rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$las
 dump_bytes=$(find "$dumps" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
 store_bytes=$(du -sb "$store_all" | cut -f1)
 echo "orders $ORDERS, nights $DAYS: dumps $dump_bytes bytes, store $store_bytes bytes (ratio $(awk "BEGIN { printf \"%.3f\", $store_bytes / $dump_bytes }"))"
-printf '%5s | %8s %8s | %8s %8s | %8s %8s | %7s %7s\n' round full_s MiB night_s MiB store_s MiB night/f store/f
+printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB night/f one/f store/f
 for round in $(seq "$ROUNDS"); do
-  rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-store" "$WORK/store-night"
+  rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/store-night" "$WORK/store-one"
   read -r f_s f_m < <(measure full "$bin" report "$dumps" --out "$WORK/out-full")
   cp -r "$store_before" "$WORK/store-night"
   read -r n_s n_m < <(measure night bash -c "'$bin' ingest '$last' --store '$WORK/store-night' 2>/dev/null && '$bin' report --store '$WORK/store-night' --out '$WORK/out-night'")
+  cp -r "$store_before" "$WORK/store-one"
+  read -r o_s o_m < <(measure one "$bin" report --store "$WORK/store-one" --out "$WORK/out-one" "$last")
   read -r s_s s_m < <(measure store "$bin" report --store "$store_all" --out "$WORK/out-store")
-  printf '%5s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$s_s" "$s_m" \
-    "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")"
-  for f in "$WORK/out-full"/*; do cmp -s "$f" "$WORK/out-store/$(basename "$f")" || echo "DIFFER: $(basename "$f")"; done
+  printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$o_s" "$o_m" "$s_s" "$s_m" \
+    "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $o_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")"
+  for f in "$WORK/out-full"/*; do
+    for o in out-store out-night out-one; do cmp -s "$f" "$WORK/$o/$(basename "$f")" || echo "DIFFER: $o/$(basename "$f")"; done
+  done
 done

@@ -713,9 +713,10 @@ fn parse_encoding(s: &str) -> Result<TextEncoding> {
 fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
     match File::open(path) {
         Ok(f) => {
-            let mut df = anyhow::Context::with_context(ParquetReader::new(f).finish(), || {
-                format!("{}: cannot read", path.display())
-            })?;
+            // One thread per file: the shards are read in parallel already, and polars'
+            // own pool under ours made the decoding several times slower.
+            let reader = ParquetReader::new(f).read_parallel(ParallelStrategy::None);
+            let mut df = anyhow::Context::with_context(reader.finish(), || format!("{}: cannot read", path.display()))?;
             df.rechunk_mut();
             Ok(Some(df))
         }
@@ -726,6 +727,31 @@ fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
 
 fn micros<'a>(df: &'a DataFrame, name: &str) -> Result<impl Iterator<Item = Option<i64>> + 'a> {
     Ok(df.column(name)?.datetime()?.physical().iter())
+}
+
+/// The value made of the previous text, reused while the text repeats.
+struct Last<'a, T> {
+    text: Option<&'a str>,
+    value: Option<T>,
+}
+
+impl<T> Default for Last<'_, T> {
+    fn default() -> Self {
+        Last { text: None, value: None }
+    }
+}
+
+impl<'a, T: Clone> Last<'a, T> {
+    fn get(&mut self, text: &'a str, make: impl FnOnce(&str) -> T) -> T {
+        match &self.value {
+            Some(v) if self.text == Some(text) => v.clone(),
+            _ => {
+                let v = make(text);
+                (self.text, self.value) = (Some(text), Some(v.clone()));
+                v
+            }
+        }
+    }
 }
 
 /// The orders of one shard from `orders.parquet`, in its row order (sorted by id).
@@ -762,16 +788,21 @@ fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
     let mut reasons = strs("reasons")?;
     let mut out = Vec::with_capacity(n);
     let bad = || anyhow::anyhow!("a short column in the store's orders");
+    // Neighbouring orders mostly share these values: parsed or interned once per change.
+    let (mut last_status, mut last_sales, mut last_currency) = (Last::default(), Last::default(), Last::default());
     for _ in 0..n {
         let mut o = OrderState {
             id: Text::from(id.next().flatten().ok_or_else(bad)?),
             snapshots: snapshots.next().flatten().unwrap_or(0),
-            status: keyed(status_key.next().flatten(), status.next().flatten().map(Status::parse)),
+            status: keyed(
+                status_key.next().flatten(),
+                status.next().flatten().map(|v| last_status.get(v, Status::parse)),
+            ),
             channel: keyed(channel_key.next().flatten(), channel.next().flatten().and_then(Channel::parse)),
             ..Default::default()
         };
         let (k, v) = (sales_key.next().flatten(), sales.next().flatten());
-        o.sales_channel = keyed(k, v.map(|v| names.intern(v)));
+        o.sales_channel = keyed(k, v.map(|v| last_sales.get(v, |v| names.intern(v))));
         o.email_marketplace =
             keyed(email_key.next().flatten(), email.next().flatten().and_then(Marketplace::from_code));
         o.purchase_ts = keyed(purchase_key.next().flatten(), purchase.next().flatten());
@@ -781,7 +812,7 @@ fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
         let (k, v) = (items_key.next().flatten(), items.next().flatten());
         o.item_ids = k.map(|k| (SnapshotKey::from_bits(k), split(v).map(Text::from).collect()));
         let (k, c, v) = (valued_key.next().flatten(), currency.next().flatten(), value.next().flatten());
-        o.valued = keyed(k, c.map(|c| (names.intern(c), v.unwrap_or(0))));
+        o.valued = keyed(k, c.map(|c| (last_currency.get(c, |c| names.intern(c)), v.unwrap_or(0))));
         o.buyer_requested = buyer.next().unwrap_or(false);
         let (k, t) = (cancel_seen_key.next().flatten(), cancel_seen.next().flatten());
         o.cancel_seen = k.map(|k| (SnapshotKey::from_bits(k), t));
