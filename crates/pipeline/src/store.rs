@@ -616,9 +616,12 @@ fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     // LZ4 and no column statistics: a nightly ingest rewrites the state and every report
     // reads all of it; zstd's smaller files cost more time than they save (the state stays
-    // far below the dumps' size), and nothing filters on statistics.
-    let writer =
-        ParquetWriter::new(f).with_compression(ParquetCompression::Lz4Raw).with_statistics(StatisticsOptions::empty());
+    // far below the dumps' size), and nothing filters on statistics. One thread per file:
+    // the shards are written in parallel already.
+    let writer = ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .with_statistics(StatisticsOptions::empty())
+        .set_parallel(false);
     anyhow::Context::with_context(writer.finish(df), || format!("{}: cannot write", path.display()))?;
     Ok(())
 }
