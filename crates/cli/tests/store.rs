@@ -106,6 +106,46 @@ fn nightly_ingests_give_the_bytes_of_one_report_over_every_file() {
     assert_eq!(std::fs::read(dir.join("o1/orders.csv")).unwrap(), std::fs::read(dir.join("o2/orders.csv")).unwrap());
 }
 
+/// The state directories the manifest lists: the base, then the layers.
+fn state_dirs(store: &Path) -> Vec<String> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
+    manifest["state"].as_array().unwrap().iter().map(|s| s["dir"].as_str().unwrap().to_string()).collect()
+}
+
+/// After a large first ingest each night is folded alone into a layer, until the layers hold
+/// a quarter of the base's orders and an ingest folds everything into a new base. After every
+/// night the report from the store is the report over the same files read at once, and only
+/// the listed states are on disk.
+#[test]
+fn nightly_layers_merge_to_the_bytes_of_one_report() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    let (base, later) = n.split_at(n.len() - 10);
+    ingest(dir, &base.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    let mut layers_seen = Vec::new();
+    for (i, night) in later.iter().enumerate() {
+        ingest(dir, &[night], "store").success();
+        let listed = state_dirs(&dir.join("store"));
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir.join("store/state"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        assert_eq!(on_disk, listed);
+        layers_seen.push(listed.len() - 1);
+        let so_far: Vec<&str> = base.iter().chain(&later[..=i]).map(|s| s.as_str()).collect();
+        assert_same(
+            &report(dir, &["--store", "store"], &format!("store-{i}")),
+            &report(dir, &so_far, &format!("once-{i}")),
+        );
+    }
+    // Layers were added, and folded into a new base when they grew.
+    assert!(layers_seen.iter().any(|&l| l > 0), "{layers_seen:?}");
+    assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "{layers_seen:?}");
+}
+
 #[test]
 fn two_batches_and_one_batch_give_the_same_store_answer_and_reports_ingest_first() {
     let tmp = sample_dumps();

@@ -192,6 +192,46 @@ impl OrderState {
         }
     }
 
+    /// Folds in the state another set of files gave the same order: the result is the state
+    /// of all those files folded together (every field is a newest/oldest by key, a sum, an
+    /// or or a union). Both must number files the same way (ranks of one run).
+    pub fn merge(&mut self, other: OrderState) {
+        fn take_newer<T>(slot: &mut Keyed<T>, other: Keyed<T>) {
+            if let Some((key, value)) = other {
+                newer(slot, key, Some(value));
+            }
+        }
+        self.snapshots += other.snapshots;
+        take_newer(&mut self.status, other.status);
+        take_newer(&mut self.channel, other.channel);
+        take_newer(&mut self.sales_channel, other.sales_channel);
+        take_newer(&mut self.email_marketplace, other.email_marketplace);
+        take_newer(&mut self.purchase_ts, other.purchase_ts);
+        take_newer(&mut self.expected_ship, other.expected_ship);
+        take_newer(&mut self.skus, other.skus);
+        take_newer(&mut self.item_ids, other.item_ids);
+        take_newer(&mut self.valued, other.valued);
+        if let Some((key, value)) = other.cancel_seen {
+            older(&mut self.cancel_seen, key, value);
+        }
+        self.buyer_requested |= other.buyer_requested;
+        self.any_pending |= other.any_pending;
+        self.first_shipped_update = match (self.first_shipped_update, other.first_shipped_update) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.other_than_pending_or_cancelled |= other.other_than_pending_or_cancelled;
+        let (e, o) = (&mut self.events, other.events);
+        (e.any, e.buyer, e.seller) = (e.any | o.any, e.buyer | o.buyer, e.seller | o.seller);
+        (e.amazon_auto, e.amazon_other) = (e.amazon_auto | o.amazon_auto, e.amazon_other | o.amazon_other);
+        self.feed_row |= other.feed_row;
+        for r in other.reasons {
+            self.add_reason(Some(r));
+        }
+        self.shipments.reserve_exact(other.shipments.len());
+        self.shipments.extend(other.shipments);
+    }
+
     fn add_reason(&mut self, reason: Option<Text>) {
         if let Some(r) = reason {
             if let Err(at) = self.reasons.binary_search(&r) {
@@ -321,6 +361,30 @@ impl OrderTable {
     }
 }
 
+/// Two vectors of states sorted by id, as one: the states of an id in both merged.
+fn merge_sorted(mine: Vec<OrderState>, theirs: Vec<OrderState>) -> Vec<OrderState> {
+    let mut states = Vec::with_capacity(mine.len() + theirs.len());
+    let (mut mine, mut theirs) = (mine.into_iter().peekable(), theirs.into_iter().peekable());
+    loop {
+        let next = match (mine.peek(), theirs.peek()) {
+            (Some(a), Some(b)) => match a.id.cmp(&b.id) {
+                std::cmp::Ordering::Less => mine.next(),
+                std::cmp::Ordering::Greater => theirs.next(),
+                std::cmp::Ordering::Equal => mine.next().map(|mut a| {
+                    a.merge(theirs.next().unwrap_or_default());
+                    a
+                }),
+            },
+            (Some(_), None) => mine.next(),
+            (None, Some(_)) => theirs.next(),
+            (None, None) => break,
+        };
+        states.extend(next);
+    }
+    states.shrink_to_fit();
+    states
+}
+
 /// One shard of the folded inputs: the orders whose ids fall in it, the scans of the
 /// tracking numbers that fall in it, the catalog rows of its SKUs.
 #[derive(Debug, Default)]
@@ -414,6 +478,48 @@ impl BookShard {
         &self.catalog
     }
 
+    /// The shard of the inputs of both: orders merged ([`OrderState::merge`]), scans added,
+    /// the first catalog row kept. Both must number files the same way. The result's orders
+    /// are sorted by id (a sorted merge when both are sorted, as the store keeps them).
+    pub fn merge(self, other: BookShard) -> BookShard {
+        let sorted = |mut v: Vec<OrderState>| {
+            if !v.is_sorted_by(|a, b| a.id <= b.id) {
+                v.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            }
+            v
+        };
+        let (mine, theirs) = (sorted(self.orders.into_states()), sorted(other.orders.into_states()));
+        let states = if theirs.is_empty() || mine.is_empty() {
+            if theirs.is_empty() {
+                mine
+            } else {
+                theirs
+            }
+        } else {
+            merge_sorted(mine, theirs)
+        };
+        let scans = match (self.scans, other.scans) {
+            (Some(mut a), Some(b)) => {
+                for (number, t) in b {
+                    let s = a.entry(number).or_default();
+                    s.scans += t.scans;
+                    s.delivered |= t.delivered;
+                }
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        };
+        let mut catalog = self.catalog;
+        for (sku, entry) in other.catalog {
+            let slot = catalog.entry(sku).or_insert_with(|| entry.clone());
+            if entry.0 < slot.0 {
+                *slot = entry;
+            }
+        }
+        let newest_observation = self.newest_observation.max(other.newest_observation);
+        BookShard { orders: OrderTable::from_states(states), scans, catalog, newest_observation, names: self.names }
+    }
+
     /// Maps every file number the shard holds through `to` ([`OrderState::renumber_files`]).
     pub fn renumber_files(&mut self, to: &(impl Fn(u32) -> u32 + Sync)) {
         for o in &mut self.orders.states {
@@ -492,6 +598,7 @@ impl BookShard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::{CancelEvent, FeedRow, Initiator};
     use crate::timestamp::parse_instant;
 
     #[test]
@@ -526,5 +633,64 @@ mod tests {
         assert_eq!(o.cancel_seen.as_ref().map(|(k, _)| *k), Some(SnapshotKey::new(None, 12)));
         assert_eq!(o.shipments[0].position, (15, 7));
         assert_eq!(SnapshotKey::from_bits(key.to_bits()), key);
+    }
+
+    /// Folding files into two shards and merging them is folding them all into one, whichever
+    /// files went where (the store merges its layers this way).
+    #[test]
+    fn merging_two_partial_folds_is_the_fold_of_all_their_files() {
+        let t = |s: &str| Some(parse_instant(s).unwrap());
+        let snapshot = |status: &str, at: &str, sku: &str, buyer: bool| Snapshot {
+            status_raw: Some(status.into()),
+            last_updated: t(at),
+            purchase_ts: t("2026-03-01T00:00:00Z"),
+            skus: vec![sku.into()],
+            buyer_requested: buyer,
+            ..Default::default()
+        };
+        let files = |rank: u32| -> Vec<FileData> {
+            match rank {
+                0 => vec![FileData::Snapshots(vec![
+                    ("A".into(), snapshot("Unshipped", "2026-03-01T10:00:00Z", "s1", false)),
+                    ("B".into(), snapshot("Pending", "2026-03-01T10:00:00Z", "s2", false)),
+                ])],
+                1 => vec![
+                    FileData::Snapshots(vec![("A".into(), snapshot("Shipped", "2026-03-03T10:00:00Z", "s3", false))]),
+                    FileData::Events(vec![CancelEvent {
+                        order_id: "B".into(),
+                        initiated_by: Initiator::Buyer,
+                        reason: Some("BuyerCanceled".into()),
+                    }]),
+                ],
+                _ => vec![
+                    FileData::Snapshots(vec![
+                        ("A".into(), snapshot("Shipped", "2026-03-03T10:00:00Z", "s4", true)),
+                        ("B".into(), snapshot("Cancelled", "2026-03-02T10:00:00Z", "s2", false)),
+                    ]),
+                    FileData::Feed(vec![FeedRow { order_id: "B".into(), reason: Some("NoInventory".into()) }]),
+                ],
+            }
+        };
+        let fold = |ranks: &[u32]| {
+            let mut shard = BookShard::default();
+            for &rank in ranks {
+                for data in files(rank) {
+                    shard.absorb(rank, data, None);
+                }
+            }
+            shard
+        };
+        let states = |shard: BookShard| {
+            let mut v = shard.orders.into_states();
+            v.sort_by(|a, b| a.id.cmp(&b.id));
+            format!("{v:?}")
+        };
+        let all = states(fold(&[0, 1, 2]));
+        for (a, b) in [(vec![1], vec![0, 2]), (vec![2], vec![1, 0]), (vec![0, 1], vec![2])] {
+            assert_eq!(states(fold(&a).merge(fold(&b))), all, "{a:?} + {b:?}");
+            assert_eq!(states(fold(&b).merge(fold(&a))), all, "{b:?} + {a:?}");
+        }
+        // The tie at 2026-03-03T10:00:00Z went to the later file (rank 2): its SKU.
+        assert!(all.contains("\"s4\""), "{all}");
     }
 }

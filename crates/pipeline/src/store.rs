@@ -5,9 +5,14 @@
 //! What is stored is the book itself (`orderhealth_core::book`): each order's folded state,
 //! the scans and the catalog, with file ids where a run keeps file ranks. The fold is
 //! associative and commutative and compares files only by rank, and adding files never
-//! reorders the ranks of stored ones, so the stored state renumbered to the ranks of all
-//! stored paths, with new files folded in, is the book one read of every file would build:
-//! every output is the same byte for byte.
+//! reorders the ranks of stored ones, so the stored states renumbered to the ranks of all
+//! stored paths and merged are the book one read of every file would build: every output is
+//! the same byte for byte.
+//!
+//! A nightly ingest folds only the night's files and writes them as a *layer* (a state of
+//! those files alone, the size of the night); a report merges the base state and its layers
+//! in one sorted pass per shard. When the layers hold a quarter of the base's orders (or
+//! reach [`MAX_LAYERS`]), the ingest folds everything into a new base instead.
 //!
 //! The state is partitioned by `shard_of(order_id)` (`shard=NN/` directories), so per-order
 //! work can run one partition at a time: the scale-out seam (docs/SCALE-OUT.md).
@@ -47,6 +52,8 @@ const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
 const BATCHES: &str = "batches";
 const STATE: &str = "state";
+/// Layers kept beside the base state before an ingest folds them into a new base.
+pub const MAX_LAYERS: usize = 6;
 
 /// The reading options that change what is stored; a store keeps the ones it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +111,14 @@ pub struct StoredFile {
     pub newest_observation: Option<i64>,
 }
 
+/// One directory of folded state (the base or a layer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredState {
+    pub dir: String,
+    /// Orders it holds (rows of its `orders.parquet` files).
+    pub orders: u64,
+}
+
 /// A file passed over (not an input orderhealth reads), remembered so it is not read again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredSkip {
@@ -121,8 +136,9 @@ struct Manifest {
     /// Batch directories under `batches/` (each ingest that read files: their rejected
     /// rows), in the order they were ingested.
     batches: Vec<String>,
-    /// The directory under `state/` holding the folded state; `None` before the first file.
-    state: Option<String>,
+    /// The directories under `state/` holding the folded state: the base, then the layers
+    /// of later ingests, oldest first; empty before the first file.
+    state: Vec<StoredState>,
     files: Vec<StoredFile>,
     skipped: Vec<StoredSkip>,
 }
@@ -241,7 +257,7 @@ pub fn ingest(
             version: STORE_VERSION,
             settings: settings.clone(),
             batches: Vec::new(),
-            state: None,
+            state: Vec::new(),
             files: Vec::new(),
             skipped: Vec::new(),
         },
@@ -278,63 +294,34 @@ pub fn ingest(
     }
 
     let old_state = manifest.state.clone();
-    let folded =
-        if new_files.is_empty() { None } else { fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)? };
+    if !new_files.is_empty() {
+        fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
+    }
     manifest.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let mut json = serde_json::to_vec_pretty(&manifest)?;
     json.push(b'\n');
     // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
     write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json)?;
-    // The state it replaced is no longer listed (a kill here leaves it to the next ingest).
-    if let Some(old) = old_state.filter(|old| manifest.state.as_ref() != Some(old)) {
-        let _ = std::fs::remove_dir_all(dir.join(STATE).join(old));
-    }
-    if let (Some(shards), Some(state)) = (folded, &manifest.state) {
-        Handoff::keep(dir, state, shards);
+    // States a new base replaced are no longer listed (a kill here leaves them to the next
+    // ingest).
+    for old in old_state.iter().filter(|old| !manifest.state.contains(old)) {
+        let _ = std::fs::remove_dir_all(dir.join(STATE).join(&old.dir));
     }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
 }
 
-/// The state an ingest just wrote, kept for a report in the same process (`report --store DIR
-/// NIGHT`): the nightly job reads the state it wrote from memory, not from disk. It is used
-/// only for the state the manifest names, in the same store.
-struct Handoff {
-    store: PathBuf,
-    state: String,
-    shards: Vec<BookShard>,
-}
-
-static HANDOFF: Mutex<Option<Handoff>> = Mutex::new(None);
-
-impl Handoff {
-    fn keep(dir: &Path, state: &str, shards: Vec<BookShard>) {
-        let store = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        if let Ok(mut slot) = HANDOFF.lock() {
-            *slot = Some(Handoff { store, state: state.to_string(), shards });
-        }
-    }
-
-    fn take(dir: &Path, state: &str) -> Option<Vec<BookShard>> {
-        let store = dir.canonicalize().ok()?;
-        let mut slot = HANDOFF.lock().ok()?;
-        match slot.take() {
-            Some(h) if h.store == store && h.state == state => Some(h.shards),
-            _ => None,
-        }
-    }
-}
-
-/// Reads the new files (in parallel, each folded in as it is read) into the stored state and
-/// writes the new state and the batch of their rejected rows; the caller commits.
+/// Reads the new files (in parallel, each folded in as it is read) and writes them as a new
+/// layer, or with every stored state as a new base; and the batch of their rejected rows.
+/// The caller commits.
 fn fold_new_files(
     dir: &Path,
     manifest: &mut Manifest,
     new_files: Vec<(InputFile, String)>,
     read: &ReadOptions,
     outcome: &mut IngestOutcome,
-) -> Result<Option<Vec<BookShard>>> {
+) -> Result<()> {
     // New files are numbered after the stored ones, in path order; a file found
     // unrecognised keeps its number unused (numbers are compared, never counted).
     let stored = manifest.files.len();
@@ -343,12 +330,13 @@ fn fold_new_files(
     by_path.extend(new_paths.iter().enumerate().map(|(j, p)| (p.as_str(), stored + j)));
     let rank_of = ranks(by_path)?;
 
-    let mut shards = match &manifest.state {
-        Some(state) => read_state(&dir.join(STATE).join(state))?,
-        None => (0..SHARDS).map(|_| BookShard::default()).collect(),
-    };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
-    shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
+    let new_base = needs_new_base(&manifest.state);
+    let shards = if new_base {
+        read_states(dir, &manifest.state, &to_rank)?
+    } else {
+        (0..SHARDS).map(|_| BookShard::default()).collect()
+    };
     let locked: Vec<Mutex<BookShard>> = shards.into_iter().map(Mutex::new).collect();
     let reads: Vec<Result<FileOutcome, InputError>> = new_files
         .par_iter()
@@ -412,7 +400,7 @@ fn fold_new_files(
         }
     }
     if manifest.files.len() == stored {
-        return Ok(None); // nothing was read: the state stays as it is
+        return Ok(()); // nothing was read: the state stays as it is
     }
     for (id, rank) in rank_of.iter().enumerate().take(stored) {
         if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
@@ -424,8 +412,21 @@ fn fold_new_files(
     write_state(&dir.join(STATE), &batch, &shards)?;
     write_batch(&dir.join(BATCHES), &batch, &rejected)?;
     manifest.batches.push(batch.clone());
-    manifest.state = Some(batch);
-    Ok(Some(shards))
+    let written = StoredState { dir: batch, orders: shards.iter().map(|s| s.orders().len() as u64).sum() };
+    if new_base {
+        manifest.state = vec![written];
+    } else {
+        manifest.state.push(written);
+    }
+    Ok(())
+}
+
+/// Whether this ingest folds everything into a new base rather than adding a layer: there is
+/// no base yet, the layers reached [`MAX_LAYERS`], or they hold a quarter of the base's orders
+/// (a report reads them all, and a merged row costs more than a base row).
+fn needs_new_base(state: &[StoredState]) -> bool {
+    let Some((base, layers)) = state.split_first() else { return true };
+    layers.len() >= MAX_LAYERS || layers.iter().map(|l| l.orders).sum::<u64>() * 4 > base.orders
 }
 
 /// Ranks among sorted paths (§5.1), as if every stored file were read at once: `(path,
@@ -440,11 +441,11 @@ fn ranks(mut by_path: Vec<(&str, usize)>) -> Result<Vec<u32>> {
     Ok(rank_of)
 }
 
-/// Batches and states a killed ingest wrote but never listed, its temporary files, and a
-/// replaced state it had no time to remove.
+/// Batches and states a killed ingest wrote but never listed, its temporary files, and
+/// replaced states it had no time to remove.
 fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
     let listed: HashSet<&str> = manifest.batches.iter().map(|b| b.as_str()).collect();
-    let state: HashSet<&str> = manifest.state.iter().map(|s| s.as_str()).collect();
+    let state: HashSet<&str> = manifest.state.iter().map(|s| s.dir.as_str()).collect();
     for (sub, keep) in [(BATCHES, &listed), (STATE, &state)] {
         let parent = dir.join(sub);
         for entry in std::fs::read_dir(&parent).with_context(|| format!("{}: cannot list", parent.display()))? {
@@ -908,7 +909,22 @@ fn read_shard(dir: &Path) -> Result<BookShard> {
     Ok(BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names))
 }
 
-/// The stored state, shard by shard (in parallel), with file ids in its keys.
+/// The stored states (base and layers), each renumbered from file ids to ranks by `to_rank`,
+/// merged shard by shard: the book of every stored file.
+fn read_states(dir: &Path, state: &[StoredState], to_rank: &(impl Fn(u32) -> u32 + Sync)) -> Result<Vec<BookShard>> {
+    let mut shards: Option<Vec<BookShard>> = None;
+    for stored in state {
+        let mut layer = read_state(&dir.join(STATE).join(&stored.dir))?;
+        layer.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+        shards = Some(match shards {
+            None => layer,
+            Some(base) => base.into_par_iter().zip(layer).map(|(base, layer)| base.merge(layer)).collect(),
+        });
+    }
+    Ok(shards.unwrap_or_else(|| (0..SHARDS).map(|_| BookShard::default()).collect()))
+}
+
+/// One stored state, shard by shard (in parallel), with file ids in its keys.
 fn read_state(state: &Path) -> Result<Vec<BookShard>> {
     (0..SHARDS)
         .into_par_iter()
@@ -935,15 +951,8 @@ pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
     let rank = |id: u32| -> Result<u32> {
         rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
     };
-    let mut shards = match &manifest.state {
-        Some(state) => match Handoff::take(dir, state) {
-            Some(shards) => shards,
-            None => read_state(&dir.join(STATE).join(state))?,
-        },
-        None => (0..SHARDS).map(|_| BookShard::default()).collect(),
-    };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
-    shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
+    let mut shards = read_states(dir, &manifest.state, &to_rank)?;
     if let Some(first) = shards.first_mut() {
         for f in &manifest.files {
             first.absorb(rank(f.id)?, FileData::Events(Vec::new()), f.newest_observation);
