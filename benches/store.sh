@@ -50,6 +50,8 @@ rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$las
 dump_bytes=$(find "$dumps" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
 store_bytes=$(du -sb "$store_all" | cut -f1)
 echo "orders $ORDERS, nights $DAYS: dumps $dump_bytes bytes, store $store_bytes bytes (ratio $(awk "BEGIN { printf \"%.3f\", $store_bytes / $dump_bytes }"))"
+layers() { grep -c '"dir"' "$1/manifest.json" | awk '{ print $1 - 1 }'; }
+echo "layers beside the base: $(layers "$store_before") before the last night, $(layers "$store_all") after it"
 printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB night/f one/f store/f
 for round in $(seq "$ROUNDS"); do
   rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/store-night" "$WORK/store-one"
