@@ -479,8 +479,13 @@ fn join<S: AsRef<str>>(values: &[S]) -> String {
     out
 }
 
-fn split(v: Option<&str>) -> impl Iterator<Item = &str> {
-    v.filter(|s| !s.is_empty()).into_iter().flat_map(|s| s.split(LIST_SEPARATOR))
+/// A joined list read back, each item made by `item`; most lists have one item.
+fn split<T, C: FromIterator<T>>(v: Option<&str>, mut item: impl FnMut(&str) -> T) -> C {
+    match v {
+        None | Some("") => std::iter::empty().collect(),
+        Some(one) if !one.contains(LIST_SEPARATOR) => std::iter::once(item(one)).collect(),
+        Some(many) => many.split(LIST_SEPARATOR).map(item).collect(),
+    }
 }
 
 fn key_of<T>(slot: &Keyed<T>) -> Option<u64> {
@@ -812,9 +817,9 @@ fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
         o.purchase_ts = keyed(purchase_key.next().flatten(), purchase.next().flatten());
         o.expected_ship = keyed(expected_key.next().flatten(), expected.next().flatten());
         let (k, v) = (skus_key.next().flatten(), skus.next().flatten());
-        o.skus = k.map(|k| (SnapshotKey::from_bits(k), split(v).map(|s| names.intern(s)).collect()));
+        o.skus = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| names.intern(s))));
         let (k, v) = (items_key.next().flatten(), items.next().flatten());
-        o.item_ids = k.map(|k| (SnapshotKey::from_bits(k), split(v).map(Text::from).collect()));
+        o.item_ids = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| Text::from(s))));
         let (k, c, v) = (valued_key.next().flatten(), currency.next().flatten(), value.next().flatten());
         o.valued = keyed(k, c.map(|c| (last_currency.get(c, |c| names.intern(c)), v.unwrap_or(0))));
         o.buyer_requested = buyer.next().unwrap_or(false);
@@ -829,7 +834,7 @@ fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
         o.events.amazon_auto = auto.next().unwrap_or(false);
         o.events.amazon_other = amazon.next().unwrap_or(false);
         o.feed_row = feed.next().unwrap_or(false);
-        o.reasons = split(reasons.next().flatten()).map(Text::from).collect();
+        o.reasons = split(reasons.next().flatten(), |s| Text::from(s));
         o.reasons.shrink_to_fit();
         out.push(o);
     }
