@@ -361,30 +361,6 @@ impl OrderTable {
     }
 }
 
-/// Two vectors of states sorted by id, as one: the states of an id in both merged.
-fn merge_sorted(mine: Vec<OrderState>, theirs: Vec<OrderState>) -> Vec<OrderState> {
-    let mut states = Vec::with_capacity(mine.len() + theirs.len());
-    let (mut mine, mut theirs) = (mine.into_iter().peekable(), theirs.into_iter().peekable());
-    loop {
-        let next = match (mine.peek(), theirs.peek()) {
-            (Some(a), Some(b)) => match a.id.cmp(&b.id) {
-                std::cmp::Ordering::Less => mine.next(),
-                std::cmp::Ordering::Greater => theirs.next(),
-                std::cmp::Ordering::Equal => mine.next().map(|mut a| {
-                    a.merge(theirs.next().unwrap_or_default());
-                    a
-                }),
-            },
-            (Some(_), None) => mine.next(),
-            (None, Some(_)) => theirs.next(),
-            (None, None) => break,
-        };
-        states.extend(next);
-    }
-    states.shrink_to_fit();
-    states
-}
-
 /// One shard of the folded inputs: the orders whose ids fall in it, the scans of the
 /// tracking numbers that fall in it, the catalog rows of its SKUs.
 #[derive(Debug, Default)]
@@ -479,25 +455,25 @@ impl BookShard {
     }
 
     /// The shard of the inputs of both: orders merged ([`OrderState::merge`]), scans added,
-    /// the first catalog row kept. Both must number files the same way. The result's orders
-    /// are sorted by id (a sorted merge when both are sorted, as the store keeps them).
+    /// the first catalog row kept. Both must number files the same way. The smaller side's
+    /// orders are looked up in the larger side's, sorted by id (as the store keeps them),
+    /// and merged in place or added at the end: a small layer merged into a large base
+    /// moves none of the base's states.
+    #[allow(clippy::indexing_slicing, reason = "positions come from a binary search of `big`")]
     pub fn merge(self, other: BookShard) -> BookShard {
-        let sorted = |mut v: Vec<OrderState>| {
-            if !v.is_sorted_by(|a, b| a.id <= b.id) {
-                v.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let (mine, theirs) = (self.orders.into_states(), other.orders.into_states());
+        let (mut big, small) = if mine.len() >= theirs.len() { (mine, theirs) } else { (theirs, mine) };
+        if !big.is_sorted_by(|a, b| a.id <= b.id) {
+            big.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        }
+        let sorted = big.len();
+        big.reserve(small.len());
+        for state in small {
+            match big[..sorted].binary_search_by(|o| o.id.cmp(&state.id)) {
+                Ok(at) => big[at].merge(state),
+                Err(_) => big.push(state),
             }
-            v
-        };
-        let (mine, theirs) = (sorted(self.orders.into_states()), sorted(other.orders.into_states()));
-        let states = if theirs.is_empty() || mine.is_empty() {
-            if theirs.is_empty() {
-                mine
-            } else {
-                theirs
-            }
-        } else {
-            merge_sorted(mine, theirs)
-        };
+        }
         let scans = match (self.scans, other.scans) {
             (Some(mut a), Some(b)) => {
                 for (number, t) in b {
@@ -517,7 +493,7 @@ impl BookShard {
             }
         }
         let newest_observation = self.newest_observation.max(other.newest_observation);
-        BookShard { orders: OrderTable::from_states(states), scans, catalog, newest_observation, names: self.names }
+        BookShard { orders: OrderTable::from_states(big), scans, catalog, newest_observation, names: self.names }
     }
 
     /// Maps every file number the shard holds through `to` ([`OrderState::renumber_files`]).

@@ -10,8 +10,8 @@
 //! the same byte for byte.
 //!
 //! A nightly ingest folds only the night's files and writes them as a *layer* (a state of
-//! those files alone, the size of the night); a report merges the base state and its layers
-//! in one sorted pass per shard. When the layers hold a quarter of the base's orders (or
+//! those files alone, the size of the night); a report merges the layers into the base state,
+//! each layer order looked up in the base (sorted by id) and merged in place. When the layers hold a quarter of the base's orders (or
 //! reach [`MAX_LAYERS`]), the ingest folds everything into a new base instead.
 //!
 //! The state is partitioned by `shard_of(order_id)` (`shard=NN/` directories), so per-order
@@ -764,7 +764,7 @@ impl<'a, T: Clone> Last<'a, T> {
 }
 
 /// The orders of one shard from `orders.parquet`, in its row order (sorted by id).
-fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
+fn read_orders(df: &DataFrame, room: usize, names: &mut Names) -> Result<Vec<OrderState>> {
     let n = df.height();
     let (id, snapshots) = (df.column("order_id")?.str()?, df.column("snapshots")?.u32()?);
     let u64s = |name: &str| -> Result<_> { Ok(df.column(name)?.u64()?.iter()) };
@@ -795,7 +795,7 @@ fn read_orders(df: &DataFrame, names: &mut Names) -> Result<Vec<OrderState>> {
     );
     let mut feed = bools("feed_row")?;
     let mut reasons = strs("reasons")?;
-    let mut out = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(n + room);
     let bad = || anyhow::anyhow!("a short column in the store's orders");
     // Neighbouring orders mostly share these values: parsed or interned once per change.
     let (mut last_status, mut last_sales, mut last_currency) = (Last::default(), Last::default(), Last::default());
@@ -897,10 +897,10 @@ fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
         .collect())
 }
 
-fn read_shard(dir: &Path) -> Result<BookShard> {
+fn read_shard(dir: &Path, room: usize) -> Result<BookShard> {
     let mut names = Names::default();
     let mut states = match read_parquet(&dir.join("orders.parquet"))? {
-        Some(df) => read_orders(&df, &mut names)?,
+        Some(df) => read_orders(&df, room, &mut names)?,
         None => Vec::new(),
     };
     if let Some(df) = read_parquet(&dir.join("shipments.parquet"))? {
@@ -915,27 +915,45 @@ fn read_shard(dir: &Path) -> Result<BookShard> {
 }
 
 /// The stored states (base and layers), each renumbered from file ids to ranks by `to_rank`,
-/// merged shard by shard: the book of every stored file.
+/// merged shard by shard: the book of every stored file. The layers are merged among
+/// themselves first, then into the base, which is read with room for them.
 fn read_states(dir: &Path, state: &[StoredState], to_rank: &(impl Fn(u32) -> u32 + Sync)) -> Result<Vec<BookShard>> {
-    let mut shards: Option<Vec<BookShard>> = None;
-    for stored in state {
-        let mut layer = read_state(&dir.join(STATE).join(&stored.dir))?;
-        layer.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        shards = Some(match shards {
-            None => layer,
-            Some(base) => base.into_par_iter().zip(layer).map(|(base, layer)| base.merge(layer)).collect(),
+    let read = |stored: &StoredState, room: usize| -> Result<Vec<BookShard>> {
+        let mut shards = read_state(&dir.join(STATE).join(&stored.dir), room)?;
+        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+        Ok(shards)
+    };
+    let merge = |a: Vec<BookShard>, b: Vec<BookShard>| -> Vec<BookShard> {
+        a.into_par_iter().zip(b).map(|(a, b)| a.merge(b)).collect()
+    };
+    let Some((base, layers)) = state.split_first() else {
+        return Ok((0..SHARDS).map(|_| BookShard::default()).collect());
+    };
+    let mut merged_layers: Option<Vec<BookShard>> = None;
+    for layer in layers {
+        let shards = read(layer, 0)?;
+        merged_layers = Some(match merged_layers {
+            None => shards,
+            Some(before) => merge(before, shards),
         });
     }
-    Ok(shards.unwrap_or_else(|| (0..SHARDS).map(|_| BookShard::default()).collect()))
+    // Orders hash evenly over the shards; a quarter more room than the average share.
+    let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
+    let base = read(base, layer_orders / SHARDS + layer_orders / (4 * SHARDS))?;
+    Ok(match merged_layers {
+        None => base,
+        Some(layers) => merge(base, layers),
+    })
 }
 
-/// One stored state, shard by shard (in parallel), with file ids in its keys.
-fn read_state(state: &Path) -> Result<Vec<BookShard>> {
+/// One stored state, shard by shard (in parallel), with file ids in its keys; each shard's
+/// orders with `room` for more.
+fn read_state(state: &Path, room: usize) -> Result<Vec<BookShard>> {
     (0..SHARDS)
         .into_par_iter()
         .map(|i| {
             let dir = shard_dir(state, i);
-            read_shard(&dir).with_context(|| format!("{}: a damaged store", dir.display()))
+            read_shard(&dir, room).with_context(|| format!("{}: a damaged store", dir.display()))
         })
         .collect()
 }
