@@ -38,19 +38,26 @@ if [ ! -f "$dumps.complete" ]; then
 fi
 nights=$(find "$dumps" -mindepth 1 -maxdepth 1 -type d | sort)
 last=$(echo "$nights" | tail -n 1)
+layers() { grep -c '"dir"' "$1/manifest.json" | awk '{ print $1 - 1 }'; }
 store_before="$WORK/store-before"
 if [ ! -f "$store_before.complete" ]; then
-  rm -rf "$store_before"
-  for night in $(echo "$nights" | head -n -1); do "$bin" ingest "$night" --store "$store_before" 2>/dev/null; done
+  rm -rf "$store_before" "$WORK/ingests.txt"
+  for night in $(echo "$nights" | head -n -1); do
+    start=$(date +%s.%N)
+    "$bin" ingest "$night" --store "$store_before" 2>/dev/null
+    echo "$night $start $(date +%s.%N) $(layers "$store_before")" >>"$WORK/ingests.txt"
+  done
   touch "$store_before.complete"
 fi
+# Each night's ingest while the store was built: a layer, or a new base (0 layers after it).
+awk '{ t = $3 - $2; if ($4 == 0) { b++; bt += t; if (t > bm) bm = t } else { l++; lt += t; if (t > lm) lm = t } }
+     END { printf "nightly ingests: %d layers, mean %.2f s (max %.2f); %d new bases, mean %.2f s (max %.2f)\n", l, (l ? lt / l : 0), lm, b, (b ? bt / b : 0), bm }' "$WORK/ingests.txt"
 store_all="$WORK/store-all"
 rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$last" --store "$store_all" 2>/dev/null
 
 dump_bytes=$(find "$dumps" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
 store_bytes=$(du -sb "$store_all" | cut -f1)
 echo "orders $ORDERS, nights $DAYS: dumps $dump_bytes bytes, store $store_bytes bytes (ratio $(awk "BEGIN { printf \"%.3f\", $store_bytes / $dump_bytes }"))"
-layers() { grep -c '"dir"' "$1/manifest.json" | awk '{ print $1 - 1 }'; }
 echo "layers beside the base: $(layers "$store_before") before the last night, $(layers "$store_all") after it"
 printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB night/f one/f store/f
 for round in $(seq "$ROUNDS"); do
