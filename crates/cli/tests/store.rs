@@ -333,3 +333,26 @@ fn two_ingests_at_once_both_land() {
     }
     assert_same(&report(dir, &["--store", "store"], "store-out"), &report(dir, &["dumps"], "once"));
 }
+
+/// A report reads the store under a shared lock: while an ingest holds the store it waits
+/// (an ingest that writes a new base removes the state it replaced), then reads.
+#[test]
+fn a_report_waits_for_a_running_ingest() {
+    use rustix::fs::{flock, FlockOperation};
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    ingest(dir, &["dumps"], "store").success();
+    let lock = std::fs::File::options().write(true).open(dir.join("store/lock")).unwrap();
+    flock(&lock, FlockOperation::LockExclusive).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("orderhealth"))
+        .current_dir(dir)
+        .args(["report", "--store", "store", "--format", "csv", "--out", "waited"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the report did not wait for the lock");
+    drop(lock);
+    assert!(child.wait().unwrap().success());
+    assert_same(&outputs(&dir.join("waited")), &report(dir, &["dumps"], "once"));
+}

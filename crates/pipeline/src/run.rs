@@ -118,7 +118,8 @@ pub(crate) fn prepare_inputs(
             refuse_out_over_store(out, dir)?;
             progress.start(0);
             progress.stage("reading the store");
-            crate::store::load(dir, &crate::store::StoreSettings::of(read, view.default_marketplace))?
+            let settings = crate::store::StoreSettings::of(read, view.default_marketplace);
+            crate::store::load(dir, &settings, &|| progress.stage("waiting for an ingest into the store to finish"))?
         }
         None => {
             let files = collect_inputs(inputs, Some(out))?;

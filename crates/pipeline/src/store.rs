@@ -162,10 +162,13 @@ struct StoreLock(#[allow(dead_code)] File);
 impl StoreLock {
     /// A shared lock for reading, when the lock file can be opened (a read-only copy of a
     /// store has no writer to wait for).
-    fn share(dir: &Path) -> Option<StoreLock> {
+    fn share(dir: &Path, waiting: &dyn Fn()) -> Option<StoreLock> {
         use rustix::fs::{flock, FlockOperation};
         let file = File::open(dir.join(LOCK)).ok()?;
-        flock(&file, FlockOperation::LockShared).ok()?;
+        if flock(&file, FlockOperation::NonBlockingLockShared).is_err() {
+            waiting();
+            flock(&file, FlockOperation::LockShared).ok()?;
+        }
         Some(StoreLock(file))
     }
 
@@ -959,9 +962,9 @@ fn read_state(state: &Path, room: usize) -> Result<Vec<BookShard>> {
 }
 
 /// Everything the store holds, as one read of every stored file would give it. The run's
-/// reading options must be the store's.
-pub fn load(dir: &Path, settings: &StoreSettings) -> Result<Loaded> {
-    let _lock = StoreLock::share(dir);
+/// reading options must be the store's. `waiting` is called when an ingest holds the store.
+pub fn load(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn()) -> Result<Loaded> {
+    let _lock = StoreLock::share(dir, waiting);
     let Some(manifest) = read_manifest(dir)? else {
         bail!(UsageError(format!(
             "{}: no store here (make one with `orderhealth ingest INPUT... --store {}`)",
