@@ -233,7 +233,7 @@ impl View {
         for shard in merged {
             orders.extend(shard);
         }
-        sort_by_id(&mut orders);
+        orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
         let mut unsupported = BTreeMap::new();
         for o in &orders {
             if o.sales_channel == SalesChannel::Unsupported {
@@ -242,34 +242,6 @@ impl View {
             }
         }
         View { orders, as_of, unsupported_marketplaces: unsupported, unknown_order_confirmations }
-    }
-}
-
-/// Sorts the view by order id. Views are large, and a sort moves each many times: the ids
-/// are sorted with their positions instead, then every view is moved once into place.
-fn sort_by_id(orders: &mut [OrderView]) {
-    let mut keys: Vec<(&str, u32)> = orders.iter().enumerate().map(|(i, o)| (o.order_id.as_str(), i as u32)).collect();
-    keys.par_sort_unstable();
-    let to: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
-    permute(orders, to);
-}
-
-/// Rearranges `items` so that position k holds what was at `to[k]`, moving each item once:
-/// the item first at the start of a cycle travels along it by swaps.
-#[allow(clippy::indexing_slicing, reason = "`to` is a permutation of the positions of `items`")]
-fn permute<T>(items: &mut [T], mut to: Vec<u32>) {
-    assert_eq!(items.len(), to.len(), "one target per item");
-    for start in 0..to.len() {
-        let mut at = start;
-        loop {
-            let next = to[at] as usize;
-            to[at] = at as u32;
-            if next == start || next == at {
-                break;
-            }
-            items.swap(at, next);
-            at = next;
-        }
     }
 }
 
@@ -393,35 +365,5 @@ fn classify(o: &OrderState, deadline: Micros) -> (Class, u8) {
         (Class::Auto, 6)
     } else {
         (Class::Seller, 7)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::permute;
-
-    /// Every permutation of five items: position k ends up holding what was at `to[k]`.
-    #[test]
-    fn permute_moves_each_item_to_its_place() {
-        fn all(n: u32) -> Vec<Vec<u32>> {
-            if n == 0 {
-                return vec![Vec::new()];
-            }
-            let mut out = Vec::new();
-            for p in all(n - 1) {
-                for at in 0..=p.len() {
-                    let mut q = p.clone();
-                    q.insert(at, n - 1);
-                    out.push(q);
-                }
-            }
-            out
-        }
-        for to in all(5) {
-            let mut items: Vec<String> = (0..5).map(|i| format!("item{i}")).collect();
-            permute(&mut items, to.clone());
-            let expected: Vec<String> = to.iter().map(|i| format!("item{i}")).collect();
-            assert_eq!(items, expected, "{to:?}");
-        }
     }
 }
