@@ -639,30 +639,13 @@ fn shard_dir(state: &Path, shard: usize) -> PathBuf {
     state.join(format!("shard={shard:02}"))
 }
 
-/// Writes the state under `state/.<name>.tmp`, synced, then renames it into place.
-fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<()> {
+/// Writes the directory `parent/name` whole: `fill` writes into `parent/.<name>.tmp`, which is
+/// synced, then renamed into place (a killed ingest leaves only the temporary directory).
+fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let tmp = parent.join(format!(".{name}.tmp"));
     let _ = std::fs::remove_dir_all(&tmp);
-    let written: Vec<Result<()>> = shards
-        .par_iter()
-        .enumerate()
-        .map(|(i, shard)| {
-            let dir = shard_dir(&tmp, i);
-            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-            let mut states: Vec<&OrderState> = shard.orders().iter().collect();
-            states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-            write_parquet(&dir.join("orders.parquet"), &mut orders_frame(&states)?)?;
-            write_parquet(&dir.join("shipments.parquet"), &mut shipments_frame(&states)?)?;
-            if let Some(scans) = shard.scans() {
-                write_parquet(&dir.join("scans.parquet"), &mut scans_frame(scans)?)?;
-            }
-            write_parquet(&dir.join("catalog.parquet"), &mut catalog_frame(shard.catalog())?)?;
-            Ok(())
-        })
-        .collect();
-    for w in written {
-        w?;
-    }
+    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+    fill(&tmp)?;
     sync_tree(&tmp)?;
     let dest = parent.join(name);
     std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
@@ -670,26 +653,44 @@ fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<()> {
     Ok(())
 }
 
-/// Writes one batch (the rejected rows of the files it read) under `batches/.<name>.tmp`,
-/// synced, then renames it into place.
+/// Writes a state (every shard's tables) as `state/<name>`.
+fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<()> {
+    write_dir_whole(parent, name, |tmp| {
+        let written: Vec<Result<()>> = shards
+            .par_iter()
+            .enumerate()
+            .map(|(i, shard)| {
+                let dir = shard_dir(tmp, i);
+                std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+                let mut states: Vec<&OrderState> = shard.orders().iter().collect();
+                states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+                write_parquet(&dir.join("orders.parquet"), &mut orders_frame(&states)?)?;
+                write_parquet(&dir.join("shipments.parquet"), &mut shipments_frame(&states)?)?;
+                if let Some(scans) = shard.scans() {
+                    write_parquet(&dir.join("scans.parquet"), &mut scans_frame(scans)?)?;
+                }
+                write_parquet(&dir.join("catalog.parquet"), &mut catalog_frame(shard.catalog())?)?;
+                Ok(())
+            })
+            .collect();
+        written.into_iter().collect()
+    })
+}
+
+/// Writes one batch (the rejected rows of the files it read) as `batches/<name>`.
 fn write_batch(parent: &Path, name: &str, rejected: &[(u32, Rejected)]) -> Result<()> {
-    let tmp = parent.join(format!(".{name}.tmp"));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    if !rejected.is_empty() {
+    write_dir_whole(parent, name, |tmp| {
+        if rejected.is_empty() {
+            return Ok(());
+        }
         let mut df = frame(vec![
             Column::new("file".into(), rejected.iter().map(|r| r.0).collect::<Vec<u32>>()),
             Column::new("line".into(), rejected.iter().map(|r| r.1.line).collect::<Vec<u64>>()),
             Column::new("kind".into(), rejected.iter().map(|r| r.1.kind.as_str()).collect::<Vec<&str>>()),
             Column::new("reason".into(), rejected.iter().map(|r| r.1.reason.as_str()).collect::<Vec<&str>>()),
         ])?;
-        write_parquet(&tmp.join("rejected.parquet"), &mut df)?;
-    }
-    sync_tree(&tmp)?;
-    let dest = parent.join(name);
-    std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
-    sync_dir(Some(parent));
-    Ok(())
+        write_parquet(&tmp.join("rejected.parquet"), &mut df)
+    })
 }
 
 /// Every file and directory under `dir` reaches the disk before it is renamed in.
