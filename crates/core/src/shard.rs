@@ -9,7 +9,7 @@ pub const SHARDS: usize = 16;
 
 /// Order ids share long prefixes and differ in a few digits: a hash that mixes every byte
 /// well (foldhash, fixed seed) keeps the table's probes short.
-pub(crate) fn id_hash(id: &str) -> u64 {
+pub fn id_hash(id: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0x6f72_6465_7268_6561).hash_one(id)
 }
 

@@ -161,7 +161,7 @@ pub fn run_cancel_feed(opts: &FeedOptions, progress: &dyn Progress) -> Result<Fe
         ))
         .into());
     }
-    let p = prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, progress)?;
+    let p = prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, None, progress)?;
     let orders = &p.view.orders;
     let by_id: BTreeMap<&str, &OrderView> = orders.iter().map(|o| (&*o.order_id, o)).collect();
 

@@ -17,6 +17,7 @@ use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
 use crate::output::{write_rejected, Format, OutputSet};
+use crate::store::{add_tracking_days, SettledRequest, Tally};
 use crate::summary::{
     skipped_files, AutoCancelCounts, CancelWindow, Inputs, LateWindow, MarketplaceCurrent, Settings, Summary,
     TrackingWindow,
@@ -65,6 +66,9 @@ impl Progress for Quiet {
 pub(crate) struct Prepared {
     pub(crate) loaded: Loaded,
     pub(crate) view: View,
+    /// What the store's settled orders add (they are then not in `view`): only for a
+    /// report, which needs their counts and never their rows.
+    pub(crate) settled: Option<Tally>,
 }
 
 /// `--out` must not be an input directory or hold one: the run would write into its inputs.
@@ -101,7 +105,7 @@ fn refuse_out_over_store(out: &std::path::Path, store: &std::path::Path) -> Resu
 }
 
 fn prepare(opts: &RunOptions, progress: &dyn Progress) -> Result<Prepared> {
-    prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, progress)
+    prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, None, progress)
 }
 
 /// Reads `inputs` (never `out`, the run's own output), or the store, merges and classifies.
@@ -111,26 +115,32 @@ pub(crate) fn prepare_inputs(
     out: &std::path::Path,
     read: &ReadOptions,
     view: &ViewOptions,
+    settled_request: Option<&SettledRequest>,
     progress: &dyn Progress,
 ) -> Result<Prepared> {
-    let mut loaded = match store {
+    let (mut loaded, settled) = match store {
         Some(dir) => {
             refuse_out_over_store(out, dir)?;
             progress.start(0);
             progress.stage("reading the store");
             let settings = crate::store::StoreSettings::of(read, view.default_marketplace);
-            crate::store::load(dir, &settings, &|| progress.stage("waiting for an ingest into the store to finish"))?
+            let waiting = || progress.stage("waiting for an ingest into the store to finish");
+            crate::store::load(dir, &settings, &waiting, settled_request)?
         }
         None => {
             let files = collect_inputs(inputs, Some(out))?;
             progress.start(files.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
-            load(&files, read, &|n| progress.advance(n))?
+            (load(&files, read, &|n| progress.advance(n))?, None)
         }
     };
     require_an_order_report(&loaded)?;
     progress.stage("merging");
-    let view = View::build(&mut loaded.book, view);
-    Ok(Prepared { loaded, view })
+    let view_of_all = View::build(&mut loaded.book, view);
+    let settled = match (settled, settled_request) {
+        (Some(part), Some(request)) => Some(part.settle(&loaded.book, request)),
+        _ => None,
+    };
+    Ok(Prepared { loaded, view: view_of_all, settled })
 }
 
 /// §1.5: inputs without a single order report are a wrong folder, not an empty account.
@@ -215,8 +225,20 @@ pub struct ReportOutcome {
 
 pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOutcome> {
     let set = begin(opts)?;
-    let p = prepare(opts, progress)?;
+    let request = SettledRequest { view: opts.view.clone(), scan_grace_days: opts.scan_grace_days };
+    let p = prepare_inputs(
+        &opts.inputs,
+        opts.store.as_deref(),
+        &opts.out,
+        &opts.read,
+        &opts.view,
+        Some(&request),
+        progress,
+    )?;
     let orders = &p.view.orders;
+    // The store's settled orders are counted, never listed: their counts join the others'.
+    let no_settled = Tally::default();
+    let settled = p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
     progress.stage("computing reports");
 
@@ -225,12 +247,12 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         || {
             rayon::join(
                 || -> Result<_> {
-                    let days = cancel_days(orders);
+                    let days = settled.add_cancel_days(cancel_days(orders));
                     let windows = today.map(|t| current_cancel(&days, &t)).unwrap_or_default();
                     Ok((cancel_rate::cancel_rate(&days)?, cancel_rate::cancel_reasons(orders)?, windows))
                 },
                 || -> Result<_> {
-                    let days = late_days(orders);
+                    let days = settled.add_late_days(late_days(orders));
                     let windows = today.map(|t| current_late(&days, &t)).unwrap_or_default();
                     Ok((late_shipment::late_shipment(&days)?, windows))
                 },
@@ -240,7 +262,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             rayon::join(
                 || -> Result<_> { Ok((auto_cancel::auto_cancel(orders)?, cancellations::cancellations(orders)?)) },
                 || -> Result<_> {
-                    let tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
+                    let mut tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
+                    tracking.days = add_tracking_days(tracking.days, &settled.tracking_days);
+                    tracking.totals = add_tracking_days(tracking.totals, &settled.tracking_totals);
+                    tracking.left_out = settled.add_left_out(tracking.left_out);
                     let windows = valid_tracking::valid_tracking(&tracking.days)?;
                     let defects = valid_tracking::tracking_defects(&tracking.defective)?;
                     let (by_category, totals) = match today {
@@ -302,15 +327,23 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         inputs: Inputs::new(&p.loaded.files),
         skipped_files: skipped_files(&p.loaded.skipped),
         rejected_rows: p.loaded.rejected.len() as u64,
-        unsupported_marketplaces: p.view.unsupported_marketplaces.clone(),
+        unsupported_marketplaces: {
+            let mut m = p.view.unsupported_marketplaces.clone();
+            for (k, v) in &settled.unsupported_marketplaces {
+                *m.entry(k.clone()).or_insert(0) += v;
+            }
+            m
+        },
         unmatched_confirmations: left_out.unmatched,
         non_amazon_confirmations: left_out.non_amazon,
         unsupported_marketplace_confirmations: left_out.unsupported_marketplace,
-        late_shipment_no_expected_ship_date: orders.iter().filter(|o| o.in_metrics() && o.late_unjudged).count() as u64,
+        late_shipment_no_expected_ship_date: orders.iter().filter(|o| o.in_metrics() && o.late_unjudged).count() as u64
+            + settled.late_unjudged,
         default_marketplace_orders: orders
             .iter()
             .filter(|o| o.in_metrics() && o.marketplace_source == MarketplaceSource::Default)
-            .count() as u64,
+            .count() as u64
+            + settled.default_marketplace_orders,
         cancelled_without_explanation: orders.iter().filter(|o| o.in_metrics() && o.rule == Some(7)).count() as u64,
         auto_cancel: counts,
         current,

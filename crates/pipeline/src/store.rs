@@ -43,6 +43,11 @@ use crate::output::{sync_dir, write_whole};
 use crate::run::UsageError;
 use crate::tables::{frame, timestamps};
 
+mod settled;
+use orderhealth_core::shard::id_hash;
+pub use settled::{add_tracking_days, SettledPart, SettledRequest, Tally};
+use settled::{Settled, SettledKey};
+
 /// What `manifest.json` says it is; anything else is not a store this program reads.
 pub const STORE_FORMAT: &str = "orderhealth-store";
 /// The layout version. A store of another version is refused, never misread.
@@ -310,6 +315,7 @@ pub fn ingest(
     // ingest).
     for old in old_state.iter().filter(|old| !manifest.state.contains(old)) {
         let _ = std::fs::remove_dir_all(dir.join(STATE).join(&old.dir));
+        let _ = std::fs::remove_dir_all(dir.join(settled::SETTLED).join(&old.dir));
     }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
@@ -336,7 +342,7 @@ fn fold_new_files(
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
     let new_base = needs_new_base(&manifest.state);
     let shards = if new_base {
-        read_states(dir, &manifest.state, &to_rank)?
+        read_states(dir, manifest, &to_rank, None)?.0
     } else {
         (0..SHARDS).map(|_| BookShard::default()).collect()
     };
@@ -460,6 +466,7 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
             }
         }
     }
+    settled::remove_leftovers(dir, &state)?;
     let _ = std::fs::remove_file(dir.join(MANIFEST).with_extension("tmp"));
     Ok(())
 }
@@ -901,14 +908,21 @@ fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
         .collect())
 }
 
-fn read_shard(dir: &Path, room: usize) -> Result<BookShard> {
+/// One shard: its orders and shipment rows from `orders_dir`, its scans and catalog from `dir`
+/// (the same directory, but for the live states of a settled base), and from `dir` too the
+/// orders whose id hashes are in `touched` (settled orders a layer touched).
+fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &HashSet<u64>) -> Result<BookShard> {
     let mut names = Names::default();
-    let mut states = match read_parquet(&dir.join("orders.parquet"))? {
+    let mut states = match read_parquet(&orders_dir.join("orders.parquet"))? {
         Some(df) => read_orders(&df, room, &mut names)?,
         None => Vec::new(),
     };
-    if let Some(df) = read_parquet(&dir.join("shipments.parquet"))? {
+    if let Some(df) = read_parquet(&orders_dir.join("shipments.parquet"))? {
         read_shipments(&df, &mut states, &mut names)?;
+    }
+    if !touched.is_empty() {
+        // After the live states: `BookShard::merge` sorts the base again when needed.
+        states.extend(read_touched(dir, touched, &mut names)?);
     }
     let scans = read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df)).transpose()?;
     let catalog = match read_parquet(&dir.join("catalog.parquet"))? {
@@ -918,36 +932,139 @@ fn read_shard(dir: &Path, room: usize) -> Result<BookShard> {
     Ok(BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names))
 }
 
+/// The states of `dir` (a base shard) whose id hashes are in `touched`, as the base has them.
+fn read_touched(dir: &Path, touched: &HashSet<u64>, names: &mut Names) -> Result<Vec<OrderState>> {
+    let pick = |df: &DataFrame| -> Result<DataFrame> {
+        let keep: BooleanChunked = df
+            .column("order_id")?
+            .str()?
+            .iter()
+            .map(|id| touched.contains(&orderhealth_core::shard::id_hash(id.unwrap_or(""))))
+            .collect();
+        Ok(df.filter(&keep)?)
+    };
+    let mut states = match read_parquet(&dir.join("orders.parquet"))? {
+        Some(df) => read_orders(&pick(&df)?, 0, names)?,
+        None => Vec::new(),
+    };
+    if let Some(df) = read_parquet(&dir.join("shipments.parquet"))? {
+        read_shipments(&pick(&df)?, &mut states, names)?;
+    }
+    Ok(states)
+}
+
 /// The stored states (base and layers), each renumbered from file ids to ranks by `to_rank`,
 /// merged shard by shard: the book of every stored file. The layers are merged among
 /// themselves first, then into the base, which is read with room for them.
-fn read_states(dir: &Path, state: &[StoredState], to_rank: &(impl Fn(u32) -> u32 + Sync)) -> Result<Vec<BookShard>> {
-    let read = |stored: &StoredState, room: usize| -> Result<Vec<BookShard>> {
-        let mut shards = read_state(&dir.join(STATE).join(&stored.dir), room)?;
-        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        Ok(shards)
-    };
+///
+/// With `request` (a report), the base's settled orders are not read where its settled
+/// directory can stand for them: the book then holds the other orders, and the tally of the
+/// settled ones is returned beside it.
+fn read_states(
+    dir: &Path,
+    manifest: &Manifest,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    request: Option<&SettledRequest>,
+) -> Result<(Vec<BookShard>, Option<SettledPart>)> {
     let merge = |a: Vec<BookShard>, b: Vec<BookShard>| -> Vec<BookShard> {
         a.into_par_iter().zip(b).map(|(a, b)| a.merge(b)).collect()
     };
-    let Some((base, layers)) = state.split_first() else {
-        return Ok((0..SHARDS).map(|_| BookShard::default()).collect());
+    let Some((base, layers)) = manifest.state.split_first() else {
+        return Ok(((0..SHARDS).map(|_| BookShard::default()).collect(), None));
     };
     let mut merged_layers: Option<Vec<BookShard>> = None;
     for layer in layers {
-        let shards = read(layer, 0)?;
+        let mut shards = read_state(&dir.join(STATE).join(&layer.dir), 0)?;
+        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
         merged_layers = Some(match merged_layers {
             None => shards,
             Some(before) => merge(before, shards),
         });
     }
+    let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, merged_layers.as_deref(), to_rank));
+    // Settled orders a layer touched (by id hash) leave the tally: they are read from the base
+    // and judged again with the layers.
+    let touched: Vec<HashSet<u64>> = (0..SHARDS)
+        .map(|i| match (&settled, merged_layers.as_ref().and_then(|l| l.get(i))) {
+            (Some(s), Some(layer)) => {
+                layer.orders().iter().filter(|o| s.holds(i, o.id.as_str())).map(|o| id_hash(o.id.as_str())).collect()
+            }
+            _ => HashSet::new(),
+        })
+        .collect();
     // Orders hash evenly over the shards; a quarter more room than the average share.
     let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
-    let base = read(base, layer_orders / SHARDS + layer_orders / (4 * SHARDS))?;
-    Ok(match merged_layers {
-        None => base,
-        Some(layers) => merge(base, layers),
-    })
+    let room = layer_orders / SHARDS + layer_orders / (4 * SHARDS);
+    let base_dir = dir.join(STATE).join(&base.dir);
+    let read: Vec<(BookShard, Vec<OrderState>)> = touched
+        .par_iter()
+        .enumerate()
+        .map(|(i, touched)| {
+            let dir = shard_dir(&base_dir, i);
+            let Some(s) = &settled else {
+                let shard = read_shard(&dir, &dir, room, touched);
+                return Ok((shard.with_context(|| format!("{}: a damaged store", dir.display()))?, Vec::new()));
+            };
+            let live = s.shard_dir(i);
+            let shard = read_shard(&live, &dir, room, touched)
+                .with_context(|| format!("{}: a damaged store", live.display()))?;
+            // The touched orders once more, as the base alone has them: what the tally counted.
+            let mut before = match touched.is_empty() {
+                true => Vec::new(),
+                false => read_touched(&dir, touched, &mut Names::default())?,
+            };
+            before.iter_mut().for_each(|o| o.renumber_files(to_rank));
+            Ok((shard, before))
+        })
+        .collect::<Result<_>>()?;
+    let (mut base_shards, before): (Vec<BookShard>, Vec<Vec<OrderState>>) = read.into_iter().unzip();
+    base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+    let part = settled.map(|s| {
+        let mut tally = Tally::default();
+        for (t, _) in &s.shards {
+            tally.add(t);
+        }
+        SettledPart { tally, touched: before.into_iter().flatten().collect(), as_of: s.as_of }
+    });
+    let shards = match merged_layers {
+        None => base_shards,
+        Some(layers) => merge(base_shards, layers),
+    };
+    Ok((shards, part))
+}
+
+/// The base's settled directory for this report, written first when there is none, when it
+/// can stand for the settled orders: no `--as-of` (the settled orders were judged as of the
+/// newest observation then, and a later one cannot change them), no catalog rows in the layers
+/// (a category could change), no scans in the layers when the base had none (the scan checks
+/// would turn on). `None`: every order is read.
+fn usable_settled(
+    dir: &Path,
+    manifest: &Manifest,
+    base: &str,
+    request: &SettledRequest,
+    layers: Option<&[BookShard]>,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+) -> Option<Settled> {
+    if request.view.as_of.is_some() {
+        return None;
+    }
+    let as_of = manifest.files.iter().filter_map(|f| f.newest_observation).max()?;
+    let layers = layers.unwrap_or(&[]);
+    if layers.iter().any(|l| !l.catalog().is_empty()) {
+        return None;
+    }
+    let layer_scans = layers.iter().any(|l| l.scans().is_some());
+    let key = SettledKey::of(base, &request.view, request.scan_grace_days);
+    let settled = match settled::read(dir, &key) {
+        Some(s) => s,
+        None => {
+            // A store the report cannot write to (read-only) is still read whole.
+            settled::write(dir, &key, request, as_of, to_rank).ok()?;
+            settled::read(dir, &key)?
+        }
+    };
+    (settled.as_of <= as_of && (settled.has_scans || !layer_scans)).then_some(settled)
 }
 
 /// One stored state, shard by shard (in parallel), with file ids in its keys; each shard's
@@ -957,14 +1074,22 @@ fn read_state(state: &Path, room: usize) -> Result<Vec<BookShard>> {
         .into_par_iter()
         .map(|i| {
             let dir = shard_dir(state, i);
-            read_shard(&dir, room).with_context(|| format!("{}: a damaged store", dir.display()))
+            read_shard(&dir, &dir, room, &HashSet::new()).with_context(|| format!("{}: a damaged store", dir.display()))
         })
         .collect()
 }
 
 /// Everything the store holds, as one read of every stored file would give it. The run's
 /// reading options must be the store's. `waiting` is called when an ingest holds the store.
-pub fn load(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn()) -> Result<Loaded> {
+///
+/// With `request` (a report, which sums counts), the base's settled orders may come as their
+/// [`Tally`] instead of in the book (see `settled`).
+pub fn load(
+    dir: &Path,
+    settings: &StoreSettings,
+    waiting: &dyn Fn(),
+    request: Option<&SettledRequest>,
+) -> Result<(Loaded, Option<SettledPart>)> {
     let _lock = StoreLock::share(dir, waiting);
     let Some(manifest) = read_manifest(dir)? else {
         bail!(UsageError(format!(
@@ -979,7 +1104,7 @@ pub fn load(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn()) -> Result<
         rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
     };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
-    let mut shards = read_states(dir, &manifest.state, &to_rank)?;
+    let (mut shards, settled) = read_states(dir, &manifest, &to_rank, request)?;
     if let Some(first) = shards.first_mut() {
         for f in &manifest.files {
             first.absorb(rank(f.id)?, FileData::Events(Vec::new()), f.newest_observation);
@@ -1030,10 +1155,11 @@ pub fn load(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn()) -> Result<
     // A file's rejected rows in line order, files in rank order: as `load` lists them.
     rejected.sort_by_key(|(rank, r)| (*rank, r.line));
     let skipped = manifest.skipped.iter().map(|s| Skipped { path: s.path.clone(), reason: s.reason.clone() }).collect();
-    Ok(Loaded {
+    let loaded = Loaded {
         book: Book::from_shards(shards),
         files,
         rejected: rejected.into_iter().map(|(_, r)| r).collect(),
         skipped,
-    })
+    };
+    Ok((loaded, settled))
 }

@@ -1,0 +1,539 @@
+//! The settled orders of a base state: what they add to the reports, kept beside the base so a
+//! report recomputes only the orders that can still change (docs/STORE.md, "Settled orders").
+//!
+//! An order is *settled* at an instant `as_of` when no later `as_of` can change what it adds
+//! to any report and it adds no evidence row: it is not open (lateness, `auto_cancel` and the
+//! projected rate move with `as_of`), not cancelled in the metrics (its rows in
+//! `cancellations`, `cancel_reasons`, `auto_cancel`), none of its packages is defective
+//! (`tracking_defects`), and every package is older than the scan grace (so its scans are
+//! already judged). Its counts — per-day cancel, late-shipment and valid-tracking counts and
+//! the summary's counters — are additive, so the settled orders of a partition are kept as
+//! one [`Tally`] per partition, and only the others' states (the *live* states) are read.
+//!
+//! Later files can change a settled order only through its own rows (snapshots, events,
+//! confirmations: then it is in a layer, and its whole partition is recomputed from the base),
+//! through scans (more scans never fail a valid package: a tally counts scans and delivery
+//! and both only grow), or through the catalog (a layer with catalog rows is not reported
+//! from the settled orders). Everything else is per order.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
+use orderhealth_core::rows::ShipDate;
+use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
+use orderhealth_core::timestamp::{local_day, Micros};
+use orderhealth_core::tracking::ConfirmationCounts;
+use orderhealth_core::{
+    late_days, CancelCounts, CancelDay, LateCounts, LateDay, Marketplace, MarketplaceSource, OrderView, Tracking,
+    TrackingDay, View, ViewOptions,
+};
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{read_parquet, read_state, shard_dir, write_parquet};
+
+/// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
+pub(super) const SETTLED: &str = "settled";
+/// The layout of one settled directory; a different one is rebuilt, never misread.
+const SETTLED_FORMAT: u32 = 1;
+const TALLY_FILE: &str = "settled.json";
+
+/// What the settled orders were judged under: a report under other options, or another
+/// program version, judges afresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SettledKey {
+    pub format: u32,
+    pub version: String,
+    pub base: String,
+    pub policy: String,
+    pub tz: Option<String>,
+    pub marketplace: String,
+    pub warn_days: i64,
+    pub scan_grace_days: i64,
+}
+
+impl SettledKey {
+    pub fn of(base: &str, view: &ViewOptions, scan_grace_days: i64) -> SettledKey {
+        SettledKey {
+            format: SETTLED_FORMAT,
+            version: env!("CARGO_PKG_VERSION").into(),
+            base: base.into(),
+            policy: view.policy.as_str().into(),
+            tz: view.tz.map(|tz| tz.name().into()),
+            marketplace: view.default_marketplace.code().into(),
+            warn_days: view.warn_days,
+            scan_grace_days,
+        }
+    }
+
+    /// The directory name: a hash of the whole key (the key itself is in the tally file).
+    fn dir_name(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        format!("{:016x}", id_hash(&json))
+    }
+}
+
+/// What a report run needs to use the settled orders.
+#[derive(Debug, Clone)]
+pub struct SettledRequest {
+    pub view: ViewOptions,
+    pub scan_grace_days: i64,
+}
+
+/// Per (marketplace code, local day) counts.
+type DayCounts<const N: usize> = Vec<(String, i32, [i64; N])>;
+/// Per (marketplace code, category, local ship day): packages, valid, each defect.
+type TrackingCounts = Vec<(String, String, i32, [i64; 9])>;
+
+/// What a set of settled orders adds to the reports: every count additive.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub orders: u64,
+    /// The five counts of `CancelCounts`, then how many orders count on the day (a day only
+    /// Pending- or Amazon-class orders count on still has a row).
+    pub cancel: DayCounts<6>,
+    pub late: DayCounts<3>,
+    pub tracking_days: TrackingCounts,
+    pub tracking_totals: TrackingCounts,
+    /// Confirmation rows left out: unmatched, non-Amazon, unsupported marketplace.
+    pub left_out: [u64; 3],
+    pub late_unjudged: u64,
+    pub default_marketplace_orders: u64,
+    pub unsupported_marketplaces: BTreeMap<String, u64>,
+}
+
+fn cancel_array(c: CancelCounts) -> [i64; 5] {
+    [c.orders, c.seller_cancelled, c.auto_cancelled, c.buyer_excluded, c.projected_cancelled]
+}
+
+/// How many orders a day's counts come from is not among them: each order counts on one
+/// purchase day, so it is counted apart.
+fn cancel_array_of(o: &OrderView) -> [i64; 6] {
+    let [a, b, c, d, e] = cancel_array(CancelCounts::of(o));
+    [a, b, c, d, e, 1]
+}
+
+fn late_array(c: LateCounts) -> [i64; 3] {
+    [c.orders, c.late, c.unconfirmed]
+}
+
+fn tracking_array(d: &TrackingDay) -> [i64; 9] {
+    let [a, b, c, e, f, g, h] = d.defects;
+    [d.packages, d.valid, a, b, c, e, f, g, h]
+}
+
+/// Sums keyed counts; the result sorted by key (the order of every per-day list here).
+fn sum_keyed<K: Ord, const N: usize>(rows: impl IntoIterator<Item = (K, [i64; N])>) -> BTreeMap<K, [i64; N]> {
+    let mut sums: BTreeMap<K, [i64; N]> = BTreeMap::new();
+    for (k, v) in rows {
+        let s = sums.entry(k).or_insert([0; N]);
+        for (a, b) in s.iter_mut().zip(v) {
+            *a += b;
+        }
+    }
+    sums
+}
+
+impl Tally {
+    /// The tally of `orders` (settled ones), judged as of `as_of` against the scans and
+    /// catalog of `book`.
+    pub fn of(orders: Vec<OrderView>, book: &Book, as_of: Micros, scan_grace_days: i64) -> Tally {
+        let mut unsupported = BTreeMap::new();
+        for o in &orders {
+            if o.sales_channel == orderhealth_core::SalesChannel::Unsupported {
+                *unsupported.entry(o.sales_channel_value.as_deref().unwrap_or("").to_string()).or_insert(0) += 1;
+            }
+        }
+        let view = View {
+            orders,
+            as_of: Some(as_of),
+            unsupported_marketplaces: BTreeMap::new(),
+            unknown_order_confirmations: 0,
+        };
+        let in_metrics = || view.orders.iter().filter(|o| o.in_metrics());
+        let tracking = Tracking::build(&view, book, scan_grace_days);
+        let owned = |days: &[TrackingDay]| -> TrackingCounts {
+            days.iter()
+                .map(|d| (d.marketplace.code().to_string(), d.category.to_string(), d.day, tracking_array(d)))
+                .collect()
+        };
+        Tally {
+            orders: view.orders.len() as u64,
+            cancel: sum_keyed(view.orders.iter().filter(|o| o.in_metrics()).filter_map(|o| {
+                Some(((o.marketplace()?.code(), local_day(o.purchase_ts, o.zone)), cancel_array_of(o)))
+            }))
+            .into_iter()
+            .map(|((m, d), c)| (m.to_string(), d, c))
+            .collect(),
+            late: late_days(&view.orders)
+                .into_iter()
+                .map(|d| (d.marketplace.code().to_string(), d.day, late_array(d.counts)))
+                .collect(),
+            tracking_days: owned(&tracking.days),
+            tracking_totals: owned(&tracking.totals),
+            left_out: [
+                tracking.left_out.unmatched,
+                tracking.left_out.non_amazon,
+                tracking.left_out.unsupported_marketplace,
+            ],
+            late_unjudged: in_metrics().filter(|o| o.late_unjudged).count() as u64,
+            default_marketplace_orders: in_metrics()
+                .filter(|o| o.marketplace_source == MarketplaceSource::Default)
+                .count() as u64,
+            unsupported_marketplaces: unsupported,
+        }
+    }
+
+    /// The tally of both sets of orders.
+    pub fn add(&mut self, other: &Tally) {
+        self.combine(other, 1);
+    }
+
+    /// The tally without `other`'s orders (counted in it before).
+    pub fn subtract(&mut self, other: &Tally) {
+        self.combine(other, -1);
+    }
+
+    /// Adds `sign` times `other`; a key no order counts on any more is dropped.
+    fn combine(&mut self, other: &Tally, sign: i64) {
+        fn scaled<const N: usize>(v: [i64; N], sign: i64) -> [i64; N] {
+            v.map(|x| x * sign)
+        }
+        fn days<const N: usize>(a: &DayCounts<N>, b: &DayCounts<N>, sign: i64, held: usize) -> DayCounts<N> {
+            let rows = a.iter().map(|(m, d, c)| ((m.clone(), *d), *c));
+            let rows = rows.chain(b.iter().map(|(m, d, c)| ((m.clone(), *d), scaled(*c, sign))));
+            sum_keyed(rows).into_iter().filter(|(_, c)| c.get(held) != Some(&0)).map(|((m, d), c)| (m, d, c)).collect()
+        }
+        fn tracking(a: &TrackingCounts, b: &TrackingCounts, sign: i64) -> TrackingCounts {
+            let rows = a.iter().map(|(m, c, d, n)| ((m.clone(), c.clone(), *d), *n));
+            let rows = rows.chain(b.iter().map(|(m, c, d, n)| ((m.clone(), c.clone(), *d), scaled(*n, sign))));
+            sum_keyed(rows).into_iter().filter(|(_, n)| n[0] != 0).map(|((m, c, d), n)| (m, c, d, n)).collect()
+        }
+        let add = |a: u64, b: u64| if sign < 0 { a.saturating_sub(b) } else { a + b };
+        self.orders = add(self.orders, other.orders);
+        // The count of orders (index 5) of a cancel day; the judged orders (0) of a late one.
+        self.cancel = days(&self.cancel, &other.cancel, sign, 5);
+        self.late = days(&self.late, &other.late, sign, 0);
+        self.tracking_days = tracking(&self.tracking_days, &other.tracking_days, sign);
+        self.tracking_totals = tracking(&self.tracking_totals, &other.tracking_totals, sign);
+        for (a, b) in self.left_out.iter_mut().zip(other.left_out) {
+            *a = add(*a, b);
+        }
+        self.late_unjudged = add(self.late_unjudged, other.late_unjudged);
+        self.default_marketplace_orders = add(self.default_marketplace_orders, other.default_marketplace_orders);
+        for (k, v) in &other.unsupported_marketplaces {
+            let n = self.unsupported_marketplaces.entry(k.clone()).or_insert(0);
+            *n = add(*n, *v);
+        }
+        self.unsupported_marketplaces.retain(|_, n| *n > 0);
+    }
+
+    /// `days` (the live orders' per-day cancel counts) plus the settled ones.
+    pub fn add_cancel_days(&self, days: Vec<CancelDay>) -> Vec<CancelDay> {
+        let settled = self.cancel.iter().filter_map(|(m, d, [a, b, c, e, f, _])| {
+            Some(((Marketplace::from_code(m)?.code(), *d), [*a, *b, *c, *e, *f]))
+        });
+        let live = days.into_iter().map(|d| ((d.marketplace.code(), d.day), cancel_array(d.counts)));
+        sum_keyed(live.chain(settled))
+            .into_iter()
+            .filter_map(
+                |((code, day), [orders, seller_cancelled, auto_cancelled, buyer_excluded, projected_cancelled])| {
+                    Some(CancelDay {
+                        marketplace: Marketplace::from_code(code)?,
+                        day,
+                        counts: CancelCounts {
+                            orders,
+                            seller_cancelled,
+                            auto_cancelled,
+                            buyer_excluded,
+                            projected_cancelled,
+                        },
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// `days` (the live orders' per-day late-shipment counts) plus the settled ones.
+    pub fn add_late_days(&self, days: Vec<LateDay>) -> Vec<LateDay> {
+        let settled = self.late.iter().filter_map(|(m, d, c)| Some(((Marketplace::from_code(m)?.code(), *d), *c)));
+        let live = days.into_iter().map(|d| ((d.marketplace.code(), d.day), late_array(d.counts)));
+        sum_keyed(live.chain(settled))
+            .into_iter()
+            .filter_map(|((code, day), [orders, late, unconfirmed])| {
+                Some(LateDay {
+                    marketplace: Marketplace::from_code(code)?,
+                    day,
+                    counts: LateCounts { orders, late, unconfirmed },
+                })
+            })
+            .collect()
+    }
+
+    /// `confirmations` (the live orders' left-out rows) plus the settled ones.
+    pub fn add_left_out(&self, c: ConfirmationCounts) -> ConfirmationCounts {
+        let [unmatched, non_amazon, unsupported_marketplace] = self.left_out;
+        ConfirmationCounts {
+            unmatched: c.unmatched + unmatched,
+            non_amazon: c.non_amazon + non_amazon,
+            unsupported_marketplace: c.unsupported_marketplace + unsupported_marketplace,
+        }
+    }
+}
+
+/// `days` (the live packages' per-day counts, sorted by marketplace code, category, day)
+/// plus the settled ones, in the same order.
+pub fn add_tracking_days<'a>(days: Vec<TrackingDay<'a>>, settled: &'a TrackingCounts) -> Vec<TrackingDay<'a>> {
+    let live = days.into_iter().map(|d| ((d.marketplace.code(), d.category, d.day), tracking_array(&d)));
+    let settled =
+        settled.iter().filter_map(|(m, c, d, n)| Some(((Marketplace::from_code(m)?.code(), c.as_str(), *d), *n)));
+    sum_keyed(live.chain(settled))
+        .into_iter()
+        .filter_map(|((code, category, day), [packages, valid, a, b, c, e, f, g, h])| {
+            Some(TrackingDay {
+                marketplace: Marketplace::from_code(code)?,
+                category,
+                day,
+                packages,
+                valid,
+                defects: [a, b, c, e, f, g, h],
+            })
+        })
+        .collect()
+}
+
+/// What a report takes from the settled directory: the tally of the settled orders, and the
+/// settled orders a layer touched, as the base alone has them (counted in the tally: the
+/// report takes them out again, [`SettledPart::settle`], and judges them with the layers).
+pub struct SettledPart {
+    pub tally: Tally,
+    pub touched: Vec<OrderState>,
+    /// The instant the settled orders were judged as of.
+    pub as_of: Micros,
+}
+
+impl SettledPart {
+    /// The tally without the touched orders: they are judged as they were (as of the same
+    /// instant, under `request`), against `book`'s scans and catalog, and taken out.
+    pub fn settle(self, book: &Book, request: &SettledRequest) -> Tally {
+        let SettledPart { mut tally, touched, as_of } = self;
+        if touched.is_empty() {
+            return tally;
+        }
+        let mut shards: Vec<Vec<OrderState>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        for o in touched {
+            if let Some(s) = shards.get_mut(shard_of(o.id.as_str())) {
+                s.push(o);
+            }
+        }
+        let shards = shards
+            .into_iter()
+            .map(|s| BookShard::from_parts(OrderTable::from_states(s), None, Default::default(), Names::default()))
+            .collect();
+        let view =
+            View::build(&mut Book::from_shards(shards), &ViewOptions { as_of: Some(as_of), ..request.view.clone() });
+        tally.subtract(&Tally::of(view.orders, book, as_of, request.scan_grace_days));
+        tally
+    }
+}
+
+/// The settled directory of one base under one key, as read back.
+pub(super) struct Settled {
+    pub as_of: Micros,
+    pub has_scans: bool,
+    /// Per shard: the tally of its settled orders, and their id hashes, sorted.
+    pub shards: Vec<(Tally, Vec<u64>)>,
+    pub dir: PathBuf,
+}
+
+impl Settled {
+    /// Whether a layer order of `shard` may be one of its settled orders (a hash match:
+    /// a false match only recomputes a partition that did not need it).
+    pub fn holds(&self, shard: usize, id: &str) -> bool {
+        self.shards.get(shard).is_some_and(|(_, ids)| ids.binary_search(&id_hash(id)).is_ok())
+    }
+
+    /// Where shard `i`'s live states are.
+    pub fn shard_dir(&self, i: usize) -> PathBuf {
+        shard_dir(&self.dir, i)
+    }
+}
+
+/// The tally file.
+#[derive(Serialize, Deserialize)]
+struct TallyFile {
+    key: SettledKey,
+    as_of: Micros,
+    has_scans: bool,
+    shards: Vec<Tally>,
+}
+
+fn key_dir(store: &Path, key: &SettledKey) -> PathBuf {
+    store.join(SETTLED).join(&key.base).join(key.dir_name())
+}
+
+/// The settled directory for `key`, when there is a whole one (`None`: none, or one this
+/// program cannot use, which is then removed to be rebuilt).
+pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
+    let dir = key_dir(store, key);
+    let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
+    let read = || -> Result<Settled> {
+        let file: TallyFile = serde_json::from_slice(&text)?;
+        anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
+        let ids: Vec<Vec<u64>> = (0..SHARDS)
+            .into_par_iter()
+            .map(|i| -> Result<Vec<u64>> {
+                let Some(df) = read_parquet(&shard_dir(&dir, i).join("settled_ids.parquet"))? else {
+                    return Ok(Vec::new());
+                };
+                Ok(df.column("id_hash")?.u64()?.into_no_null_iter().collect())
+            })
+            .collect::<Result<_>>()?;
+        Ok(Settled {
+            as_of: file.as_of,
+            has_scans: file.has_scans,
+            shards: file.shards.into_iter().zip(ids).collect(),
+            dir: dir.clone(),
+        })
+    };
+    match read() {
+        Ok(s) => Some(s),
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            None
+        }
+    }
+}
+
+/// The local day of a confirmation row.
+fn ship_day(s: &orderhealth_core::book::Shipment, o: &OrderView) -> i32 {
+    match s.ship {
+        ShipDate::Day(d) => d,
+        ShipDate::At(t) => local_day(t, o.zone),
+    }
+}
+
+/// Judges the base `base` (stored file ids renumbered by `to_rank`) as of `as_of` under
+/// `request`, and writes its settled directory: the tally of each partition's settled orders,
+/// their id hashes, and the live states (the base's rows of every other order). Written
+/// whole under a name of its own, then renamed in: two reports at once each write theirs
+/// and the first rename wins.
+pub(super) fn write(
+    store: &Path,
+    key: &SettledKey,
+    request: &SettledRequest,
+    as_of: Micros,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+) -> Result<()> {
+    let base_dir = store.join(super::STATE).join(&key.base);
+    let mut shards: Vec<BookShard> = read_state(&base_dir, 0)?;
+    shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+    let mut book = Book::from_shards(shards);
+    let has_scans = book.has_scans();
+    let view = View::build(&mut book, &ViewOptions { as_of: Some(as_of), ..request.view.clone() });
+    let grace = request.scan_grace_days;
+    let settled_flags: Vec<bool> = {
+        let tracking = Tracking::build(&view, &book, grace);
+        let defective: HashSet<&str> = tracking.defective.iter().map(|p| p.order_id).collect();
+        view.orders
+            .par_iter()
+            .map(|o| {
+                let judged_from = local_day(as_of, o.zone) as i64 - grace;
+                !o.open
+                    && o.class.is_none()
+                    && o.auto_state.is_none()
+                    && !defective.contains(&*o.order_id)
+                    && o.shipments.iter().all(|s| ship_day(s, o) as i64 <= judged_from)
+            })
+            .collect()
+    };
+    // A settled order whose id hash is also a live order's stays live: a report that finds
+    // a hash among the settled ones takes it for a settled order.
+    let live_hashes: HashSet<u64> =
+        view.orders.iter().zip(&settled_flags).filter(|(_, s)| !**s).map(|(o, _)| id_hash(&o.order_id)).collect();
+    let mut by_shard: Vec<Vec<OrderView>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    let live = view.orders.into_iter().zip(settled_flags).map(|(o, s)| {
+        let settled = s && !live_hashes.contains(&id_hash(&o.order_id));
+        (o, settled)
+    });
+    for (o, settled) in live {
+        if settled {
+            if let Some(bucket) = by_shard.get_mut(shard_of(&o.order_id)) {
+                bucket.push(o);
+            }
+        }
+    }
+    let parts: Vec<(Tally, HashSet<String>)> = by_shard
+        .into_par_iter()
+        .map(|orders| {
+            let ids: HashSet<String> = orders.iter().map(|o| o.order_id.to_string()).collect();
+            (Tally::of(orders, &book, as_of, grace), ids)
+        })
+        .collect();
+
+    let parent = key_dir(store, key).parent().map(Path::to_path_buf).context("a settled directory")?;
+    std::fs::create_dir_all(&parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+    let tmp = parent.join(format!(".{}.{}.tmp", key.dir_name(), std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let filled = (|| -> Result<()> {
+        parts.par_iter().enumerate().try_for_each(|(i, (_, ids))| -> Result<()> {
+            let dir = shard_dir(&tmp, i);
+            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            let mut hashes: Vec<u64> = ids.iter().map(|id| id_hash(id)).collect();
+            hashes.sort_unstable();
+            write_parquet(
+                &dir.join("settled_ids.parquet"),
+                &mut crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?,
+            )?;
+            // The live states: the base's rows of the orders not settled, as the base has them.
+            let base = shard_dir(&base_dir, i);
+            for table in ["orders.parquet", "shipments.parquet"] {
+                if let Some(df) = read_parquet(&base.join(table))? {
+                    let keep: BooleanChunked =
+                        df.column("order_id")?.str()?.iter().map(|id| !ids.contains(id.unwrap_or(""))).collect();
+                    write_parquet(&dir.join(table), &mut df.filter(&keep)?)?;
+                }
+            }
+            Ok(())
+        })?;
+        let file =
+            TallyFile { key: key.clone(), as_of, has_scans, shards: parts.iter().map(|(t, _)| t.clone()).collect() };
+        std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
+        super::sync_tree(&tmp)
+    })();
+    if let Err(e) = filled {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if std::fs::rename(&tmp, key_dir(store, key)).is_err() {
+        // Another report wrote the same directory first.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    super::sync_dir(Some(&parent));
+    Ok(())
+}
+
+/// Settled directories of bases no longer listed, and temporary ones a killed report left.
+pub(super) fn remove_leftovers(store: &Path, bases: &HashSet<&str>) -> Result<()> {
+    let parent = store.join(SETTLED);
+    let Ok(entries) = std::fs::read_dir(&parent) else { return Ok(()) };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !bases.contains(name.as_str()) {
+            std::fs::remove_dir_all(entry.path()).with_context(|| {
+                format!("{}: cannot remove a replaced base's settled orders", entry.path().display())
+            })?;
+            continue;
+        }
+        for inner in std::fs::read_dir(entry.path())?.flatten() {
+            if inner.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = std::fs::remove_dir_all(inner.path());
+            }
+        }
+    }
+    Ok(())
+}
