@@ -911,7 +911,7 @@ fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
 /// One shard: its orders and shipment rows from `orders_dir`, its scans and catalog from `dir`
 /// (the same directory, but for the live states of a settled base), and from `dir` too the
 /// orders whose id hashes are in `touched` (settled orders a layer touched).
-fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &HashSet<u64>) -> Result<BookShard> {
+fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &[Option<DataFrame>; 2]) -> Result<BookShard> {
     let mut names = Names::default();
     let mut states = match read_parquet(&orders_dir.join("orders.parquet"))? {
         Some(df) => read_orders(&df, room, &mut names)?,
@@ -920,10 +920,8 @@ fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &HashSet<u64>
     if let Some(df) = read_parquet(&orders_dir.join("shipments.parquet"))? {
         read_shipments(&df, &mut states, &mut names)?;
     }
-    if !touched.is_empty() {
-        // After the live states: `BookShard::merge` sorts the base again when needed.
-        states.extend(read_touched(dir, touched, &mut names)?);
-    }
+    // After the live states: `BookShard::merge` sorts the base again when needed.
+    states.extend(touched_states(touched, &mut names)?);
     let scans = read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df)).transpose()?;
     let catalog = match read_parquet(&dir.join("catalog.parquet"))? {
         Some(df) => read_catalog(&df)?,
@@ -932,23 +930,27 @@ fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &HashSet<u64>
     Ok(BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names))
 }
 
-/// The states of `dir` (a base shard) whose id hashes are in `touched`, as the base has them.
-fn read_touched(dir: &Path, touched: &HashSet<u64>, names: &mut Names) -> Result<Vec<OrderState>> {
-    let pick = |df: &DataFrame| -> Result<DataFrame> {
-        let keep: BooleanChunked = df
-            .column("order_id")?
-            .str()?
-            .iter()
-            .map(|id| touched.contains(&orderhealth_core::shard::id_hash(id.unwrap_or(""))))
-            .collect();
+/// The rows of `dir` (a base shard) of the orders whose id hashes are in `touched`: its
+/// orders and shipments tables, filtered.
+fn touched_rows(dir: &Path, touched: &HashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
+    let pick = |df: DataFrame| -> Result<DataFrame> {
+        let ids = df.column("order_id")?.str()?;
+        let keep: BooleanChunked = ids.iter().map(|id| touched.contains(&id_hash(id.unwrap_or("")))).collect();
         Ok(df.filter(&keep)?)
     };
-    let mut states = match read_parquet(&dir.join("orders.parquet"))? {
-        Some(df) => read_orders(&pick(&df)?, 0, names)?,
+    let orders = read_parquet(&dir.join("orders.parquet"))?.map(pick).transpose()?;
+    let shipments = read_parquet(&dir.join("shipments.parquet"))?.map(pick).transpose()?;
+    Ok([orders, shipments])
+}
+
+/// The states of rows read by [`touched_rows`].
+fn touched_states(rows: &[Option<DataFrame>; 2], names: &mut Names) -> Result<Vec<OrderState>> {
+    let mut states = match &rows[0] {
+        Some(df) => read_orders(df, 0, names)?,
         None => Vec::new(),
     };
-    if let Some(df) = read_parquet(&dir.join("shipments.parquet"))? {
-        read_shipments(&pick(&df)?, &mut states, names)?;
+    if let Some(df) = &rows[1] {
+        read_shipments(df, &mut states, names)?;
     }
     Ok(states)
 }
@@ -981,6 +983,7 @@ fn read_states(
             Some(before) => merge(before, shards),
         });
     }
+    crate::trace("layers read");
     let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, merged_layers.as_deref(), to_rank));
     // Settled orders a layer touched (by id hash) leave the tally: they are read from the base
     // and judged again with the layers.
@@ -992,6 +995,7 @@ fn read_states(
             _ => HashSet::new(),
         })
         .collect();
+    crate::trace("settled read");
     // Orders hash evenly over the shards; a quarter more room than the average share.
     let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
     let room = layer_orders / SHARDS + layer_orders / (4 * SHARDS);
@@ -1002,17 +1006,18 @@ fn read_states(
         .map(|(i, touched)| {
             let dir = shard_dir(&base_dir, i);
             let Some(s) = &settled else {
-                let shard = read_shard(&dir, &dir, room, touched);
+                let shard = read_shard(&dir, &dir, room, &[None, None]);
                 return Ok((shard.with_context(|| format!("{}: a damaged store", dir.display()))?, Vec::new()));
             };
             let live = s.shard_dir(i);
-            let shard = read_shard(&live, &dir, room, touched)
-                .with_context(|| format!("{}: a damaged store", live.display()))?;
-            // The touched orders once more, as the base alone has them: what the tally counted.
-            let mut before = match touched.is_empty() {
-                true => Vec::new(),
-                false => read_touched(&dir, touched, &mut Names::default())?,
+            let rows = match touched.is_empty() {
+                true => [None, None],
+                false => touched_rows(&dir, touched)?,
             };
+            let shard =
+                read_shard(&live, &dir, room, &rows).with_context(|| format!("{}: a damaged store", live.display()))?;
+            // The touched orders once more, as the base alone has them: what the tally counted.
+            let mut before = touched_states(&rows, &mut Names::default())?;
             before.iter_mut().for_each(|o| o.renumber_files(to_rank));
             Ok((shard, before))
         })
@@ -1026,10 +1031,12 @@ fn read_states(
         }
         SettledPart { tally, touched: before.into_iter().flatten().collect(), as_of: s.as_of }
     });
+    crate::trace("base read");
     let shards = match merged_layers {
         None => base_shards,
         Some(layers) => merge(base_shards, layers),
     };
+    crate::trace("merged");
     Ok((shards, part))
 }
 
@@ -1074,7 +1081,7 @@ fn read_state(state: &Path, room: usize) -> Result<Vec<BookShard>> {
         .into_par_iter()
         .map(|i| {
             let dir = shard_dir(state, i);
-            read_shard(&dir, &dir, room, &HashSet::new()).with_context(|| format!("{}: a damaged store", dir.display()))
+            read_shard(&dir, &dir, room, &[None, None]).with_context(|| format!("{}: a damaged store", dir.display()))
         })
         .collect()
 }

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
 use orderhealth_core::rows::ShipDate;
+use orderhealth_core::status::Status;
 use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
 use orderhealth_core::timestamp::{local_day, Micros};
 use orderhealth_core::tracking::ConfirmationCounts;
@@ -442,7 +443,10 @@ pub(super) fn write(
             .par_iter()
             .map(|o| {
                 let judged_from = local_day(as_of, o.zone) as i64 - grace;
-                !o.open
+                // Only a final status: an order still pending or unshipped is likely to be in
+                // tomorrow's dumps again (it would be settled, then touched).
+                matches!(o.status, Status::Shipped | Status::Cancelled)
+                    && !o.open
                     && o.class.is_none()
                     && o.auto_state.is_none()
                     && !defective.contains(&*o.order_id)
