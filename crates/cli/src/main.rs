@@ -492,7 +492,6 @@ fn color_stdout() -> bool {
 }
 
 fn main() -> ExitCode {
-    orderhealth::trace("start");
     // No transparent huge pages: with them the kernel zeroes 2 MiB pages each time the
     // allocator touches fresh memory, and a 1 M-order report spent half its time in that
     // (docs/BENCHMARKS.md). Best effort: a kernel without the switch runs as before.

@@ -356,3 +356,127 @@ fn a_report_waits_for_a_running_ingest() {
     assert!(child.wait().unwrap().success());
     assert_same(&outputs(&dir.join("waited")), &report(dir, &["dumps"], "once"));
 }
+
+/// The settled orders' tallies of the store's base: `settled/<base>/<key>/settled.json`.
+fn settled_tallies(store: &Path) -> Vec<serde_json::Value> {
+    let mut found = Vec::new();
+    for base in std::fs::read_dir(store.join("settled")).unwrap() {
+        for key in std::fs::read_dir(base.unwrap().path()).unwrap() {
+            let file = key.unwrap().path().join("settled.json");
+            found.push(serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap());
+        }
+    }
+    found
+}
+
+fn settled_orders(tally: &serde_json::Value) -> u64 {
+    tally["shards"].as_array().unwrap().iter().map(|s| s["orders"].as_u64().unwrap()).sum()
+}
+
+/// A report from a store counts the base's settled orders from their tallies; a later night
+/// that touches settled orders (a seller cancellation after shipping, a second confirmation
+/// with a broken tracking number) takes them out of the tallies and judges them again: the
+/// report still equals one read of every file, and shows both changes.
+#[test]
+fn settled_orders_a_later_night_touches_are_judged_again() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    let before = report(dir, &["--store", "store"], "out-before");
+    let tallies = settled_tallies(&dir.join("store"));
+    assert_eq!(tallies.len(), 1, "one settled directory: one base, one set of options");
+    let settled = settled_orders(&tallies[0]);
+    assert!(settled > 100, "most of the sample's orders are settled: {settled}");
+    let text = |files: &[(String, Vec<u8>)], name: &str| {
+        String::from_utf8(files.iter().find(|f| f.0 == name).unwrap().1.clone()).unwrap()
+    };
+    let (cancelled, broken) = ("111-1000000-0000001", "111-1000000-0000002");
+    assert!(!text(&before, "cancellations.csv").contains(cancelled));
+    assert!(!text(&before, "tracking_defects.csv").contains(broken));
+
+    std::fs::create_dir_all(dir.join("dumps/zz-late")).unwrap();
+    std::fs::write(
+        dir.join("dumps/zz-late/cancel-events.tsv"),
+        format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n{cancelled}\t\t2026-03-01T09:00:00+00:00\tseller\tNoInventory\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("dumps/zz-late/shipping-confirmations.txt"),
+        format!("order-id\torder-item-id\tquantity\tship-date\tcarrier-code\tcarrier-name\ttracking-number\tship-method\n{broken}\t\t\t2026-02-02\tUPS\t\t1Z-NOT-A-NUMBER\tStandard\n"),
+    )
+    .unwrap();
+    ingest(dir, &["dumps/zz-late"], "store").success();
+    assert_eq!(state_dirs(&dir.join("store")).len(), 2, "the night is a layer over the same base");
+    let after = report(dir, &["--store", "store"], "out-after");
+    assert_same(&after, &report(dir, &["dumps"], "out-once"));
+    assert!(text(&after, "cancellations.csv").contains(cancelled), "the touched order is cancelled now");
+    assert!(text(&after, "tracking_defects.csv").contains(broken), "and the other has a defective package");
+    // The base's settled directory was used as it was, not judged again.
+    assert_eq!(settled_tallies(&dir.join("store")), tallies);
+}
+
+/// What cannot come from the settled tallies is read whole, with the same answer: a report
+/// under `--as-of`, a night with catalog rows (categories can change); other options keep
+/// their own settled directory; a damaged one is judged again; a new base drops the old
+/// base's.
+#[test]
+fn settled_tallies_stand_only_where_they_hold() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    let all: Vec<&str> = n.iter().map(|s| s.as_str()).collect();
+    ingest(dir, &all, "store").success();
+    let store = dir.join("store");
+    let once = report(dir, &["dumps"], "once");
+    assert_same(&report(dir, &["--store", "store"], "s1"), &once);
+    // --as-of: judged as of another instant, read whole (and nothing new is written).
+    let as_of = ["--as-of", "2026-02-20T00:00:00Z"];
+    assert_same(
+        &report(dir, &[&["--store", "store"][..], &as_of[..]].concat(), "s2"),
+        &report(dir, &[&["dumps"][..], &as_of[..]].concat(), "o2"),
+    );
+    assert_eq!(settled_tallies(&store).len(), 1);
+    // Another scan grace: a settled directory of its own, same answer as one read.
+    let grace = ["--scan-grace-days", "9"];
+    assert_same(
+        &report(dir, &[&["--store", "store"][..], &grace[..]].concat(), "s3"),
+        &report(dir, &[&["dumps"][..], &grace[..]].concat(), "o3"),
+    );
+    assert_eq!(settled_tallies(&store).len(), 2);
+    // A damaged tally file is judged again.
+    for base in std::fs::read_dir(store.join("settled")).unwrap() {
+        for key in std::fs::read_dir(base.unwrap().path()).unwrap() {
+            let file = key.unwrap().path().join("settled.json");
+            let tally: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+            if tally["key"]["scan_grace_days"] == 7 {
+                std::fs::write(file, b"{ not json").unwrap();
+            }
+        }
+    }
+    assert_same(&report(dir, &["--store", "store"], "s4"), &once);
+    assert_eq!(settled_tallies(&store).len(), 2, "judged again");
+    // A night with a catalog: the base is read whole.
+    std::fs::create_dir_all(dir.join("dumps/zz-catalog")).unwrap();
+    std::fs::write(dir.join("dumps/zz-catalog/catalog.tsv"), "sku\tcategory\nSKU-01674\tGarden\n").unwrap();
+    ingest(dir, &["dumps/zz-catalog"], "store").success();
+    assert_eq!(state_dirs(&store).len(), 2);
+    assert_same(&report(dir, &["--store", "store"], "s5"), &report(dir, &["dumps"], "o5"));
+    // A new base (ten nights at once outgrow a quarter of the base) drops the old settled
+    // directories with the old base.
+    let old_base = state_dirs(&store)[0].clone();
+    for i in 0..6 {
+        let night = format!("dumps/zz-more-{i}");
+        std::fs::create_dir_all(dir.join(&night)).unwrap();
+        std::fs::write(
+            dir.join(&night).join("cancel-events.tsv"),
+            format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n111-1000000-000000{i}\t\t2026-03-01T09:00:00+00:00\tbuyer\tOther\n"),
+        )
+        .unwrap();
+        ingest(dir, &[&night], "store").success();
+    }
+    assert_ne!(state_dirs(&store)[0], old_base, "a new base after six layers");
+    assert!(!store.join("settled").join(&old_base).exists());
+    assert_same(&report(dir, &["--store", "store"], "s6"), &report(dir, &["dumps"], "o6"));
+    assert_eq!(settled_tallies(&store).len(), 1);
+}

@@ -30,11 +30,3 @@ pub mod windows;
 pub use output::Format;
 pub use run::{run_orders, run_report, OrdersOutcome, Progress, Quiet, ReportOutcome, Reports, RunOptions, UsageError};
 pub use summary::Summary;
-pub fn trace(what: &str) {
-    use std::sync::OnceLock;
-    static START: OnceLock<std::time::Instant> = OnceLock::new();
-    let start = START.get_or_init(std::time::Instant::now);
-    if std::env::var_os("OH_TRACE").is_some() {
-        eprintln!("{:8.3} {what}", start.elapsed().as_secs_f64());
-    }
-}

@@ -134,13 +134,12 @@ pub(crate) fn prepare_inputs(
         }
     };
     require_an_order_report(&loaded)?;
-    progress.stage("merging"); crate::trace("loaded");
+    progress.stage("merging");
     let view_of_all = View::build(&mut loaded.book, view);
     let settled = match (settled, settled_request) {
         (Some(part), Some(request)) => Some(part.settle(&loaded.book, request)),
         _ => None,
     };
-    crate::trace("viewed+settled");
     Ok(Prepared { loaded, view: view_of_all, settled })
 }
 
@@ -241,7 +240,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let no_settled = Tally::default();
     let settled = p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
-    progress.stage("computing reports"); crate::trace("start reports");
+    progress.stage("computing reports");
 
     // The reports share the one merged view and run concurrently.
     let ((cancel, late), (auto_and_cancellations, tracking)) = rayon::join(
@@ -351,7 +350,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         tracking_all_categories: tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect(),
     };
 
-    progress.stage("writing"); crate::trace("reports done");
+    progress.stage("writing");
     reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))?;
     write_rejected(&set, &p.loaded.rejected)?;
     set.write_file("summary.json", |w| {
@@ -361,9 +360,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     })?;
     let page = crate::report_page::review_page(&summary, &reports)?;
     set.write_file("report.html", |w| Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?))?;
-    crate::trace("written");
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
-    crate::trace("committed");
     progress.finish();
     // A million orders take a good half second to free: done aside, the caller goes on.
     std::thread::spawn(move || drop(p));

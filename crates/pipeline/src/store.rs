@@ -983,7 +983,6 @@ fn read_states(
             Some(before) => merge(before, shards),
         });
     }
-    crate::trace("layers read");
     let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, merged_layers.as_deref(), to_rank));
     // Settled orders a layer touched (by id hash) leave the tally: they are read from the base
     // and judged again with the layers.
@@ -995,7 +994,6 @@ fn read_states(
             _ => HashSet::new(),
         })
         .collect();
-    crate::trace("settled read");
     // Orders hash evenly over the shards; a quarter more room than the average share.
     let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
     let room = layer_orders / SHARDS + layer_orders / (4 * SHARDS);
@@ -1031,12 +1029,10 @@ fn read_states(
         }
         SettledPart { tally, touched: before.into_iter().flatten().collect(), as_of: s.as_of }
     });
-    crate::trace("base read");
     let shards = match merged_layers {
         None => base_shards,
         Some(layers) => merge(base_shards, layers),
     };
-    crate::trace("merged");
     Ok((shards, part))
 }
 

@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
 use orderhealth_core::rows::ShipDate;
-use orderhealth_core::status::Status;
 use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
+use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
 use orderhealth_core::tracking::ConfirmationCounts;
 use orderhealth_core::{
@@ -540,4 +540,66 @@ pub(super) fn remove_leftovers(store: &Path, bases: &HashSet<&str>) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(cancel: DayCounts<6>, tracking: TrackingCounts, unsupported: &[(&str, u64)]) -> Tally {
+        Tally {
+            orders: cancel.iter().map(|c| c.2[5] as u64).sum(),
+            cancel,
+            tracking_days: tracking.clone(),
+            tracking_totals: tracking,
+            unsupported_marketplaces: unsupported.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            ..Tally::default()
+        }
+    }
+
+    /// Taking back out what was added leaves no key behind, but a day whose only order counts
+    /// as nothing (a Pending-class cancellation: all five counts 0) keeps its row: the table's
+    /// day range runs over every order's purchase day.
+    #[test]
+    fn subtracting_an_order_drops_only_the_keys_no_order_counts_on() {
+        let day = |d: i32, c: [i64; 6]| ("US".to_string(), d, c);
+        let pkg = |d: i32| ("US".to_string(), String::new(), d, [1, 1, 0, 0, 0, 0, 0, 0, 0]);
+        let mut sum = tally(vec![day(100, [1, 0, 0, 0, 0, 1])], vec![pkg(101)], &[("Amazon.zz", 1)]);
+        let pending_only = tally(vec![day(102, [0, 0, 0, 0, 0, 1])], vec![], &[]);
+        sum.add(&pending_only);
+        let touched = tally(vec![day(100, [1, 0, 0, 0, 0, 1])], vec![pkg(101)], &[("Amazon.zz", 1)]);
+        sum.subtract(&touched);
+        assert_eq!(sum.cancel, vec![day(102, [0, 0, 0, 0, 0, 1])]);
+        assert!(sum.tracking_days.is_empty() && sum.tracking_totals.is_empty());
+        assert!(sum.unsupported_marketplaces.is_empty());
+        assert_eq!(sum.orders, 1);
+    }
+
+    /// The settled counts join the live ones key by key, in the tables' order.
+    #[test]
+    fn settled_days_join_the_live_ones_in_order() {
+        let us = Marketplace::from_code("US").unwrap();
+        let settled = tally(
+            vec![("DE".to_string(), 5, [1, 0, 0, 0, 0, 1]), ("US".to_string(), 7, [2, 1, 0, 0, 0, 2])],
+            vec![],
+            &[],
+        );
+        let live = vec![CancelDay {
+            marketplace: us,
+            day: 7,
+            counts: CancelCounts {
+                orders: 1,
+                seller_cancelled: 0,
+                auto_cancelled: 1,
+                buyer_excluded: 0,
+                projected_cancelled: 0,
+            },
+        }];
+        let joined = settled.add_cancel_days(live);
+        let got: Vec<(&str, i32, i64, i64, i64)> = joined
+            .iter()
+            .map(|d| (d.marketplace.code(), d.day, d.counts.orders, d.counts.seller_cancelled, d.counts.auto_cancelled))
+            .collect();
+        assert_eq!(got, vec![("DE", 5, 1, 0, 0), ("US", 7, 3, 1, 1)]);
+    }
 }
