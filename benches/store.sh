@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The store against a full report (docs/BENCHMARKS.md, "The store"): N orders over D nightly
 # dumps; the first D-1 nights are ingested one night at a time, as a nightly job would.
-# Then, alternately, ROUNDS times (same session, same files):
+# A nightly job reports after each ingest: the report of night D-1 has judged the base's
+# settled orders (docs/STORE.md) before the rounds. Then, alternately, ROUNDS times (same
+# session, same files):
 #   full    report over every night's files
 #   nightly ingest of night D, then report --store   (on a copy of the store of D-1 nights)
 #   one     report --store DIR NIGHT: the same in one command (the state it wrote is reused)
 #   store   report --store alone                     (the store of all D nights)
+#   first   report --store on a base nobody reported on yet (it judges the settled orders)
 # and the store's bytes against the dumps'. Wall time and peak RSS by /usr/bin/time -v.
 #
 #   bash benches/store.sh                        # 1M orders, 60 nights
@@ -52,6 +55,10 @@ fi
 # Each night's ingest while the store was built: a layer, or a new base (0 layers after it).
 awk '{ t = $3 - $2; if ($4 == 0) { b++; bt += t; if (t > bm) bm = t } else { l++; lt += t; if (t > lm) lm = t } }
      END { printf "nightly ingests: %d layers, mean %.2f s (max %.2f); %d new bases, mean %.2f s (max %.2f)\n", l, (l ? lt / l : 0), lm, b, (b ? bt / b : 0), bm }' "$WORK/ingests.txt"
+# The report of night D-1, as the nightly job ran it.
+if [ ! -d "$store_before/settled" ]; then
+  "$bin" report --store "$store_before" --out "$WORK/out-before" >/dev/null 2>&1
+fi
 store_all="$WORK/store-all"
 rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$last" --store "$store_all" 2>/dev/null
 
@@ -59,18 +66,20 @@ dump_bytes=$(find "$dumps" -type f -printf '%s\n' | awk '{ s += $1 } END { print
 store_bytes=$(du -sb "$store_all" | cut -f1)
 echo "orders $ORDERS, nights $DAYS: dumps $dump_bytes bytes, store $store_bytes bytes (ratio $(awk "BEGIN { printf \"%.3f\", $store_bytes / $dump_bytes }"))"
 echo "layers beside the base: $(layers "$store_before") before the last night, $(layers "$store_all") after it"
-printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB night/f one/f store/f
+printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB first_s MiB night/f one/f store/f first/f
 for round in $(seq "$ROUNDS"); do
-  rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/store-night" "$WORK/store-one"
+  rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/out-first" "$WORK/store-night" "$WORK/store-one" "$WORK/store-first"
   read -r f_s f_m < <(measure full "$bin" report "$dumps" --out "$WORK/out-full")
   cp -r "$store_before" "$WORK/store-night"
   read -r n_s n_m < <(measure night bash -c "'$bin' ingest '$last' --store '$WORK/store-night' 2>/dev/null && '$bin' report --store '$WORK/store-night' --out '$WORK/out-night'")
   cp -r "$store_before" "$WORK/store-one"
   read -r o_s o_m < <(measure one "$bin" report --store "$WORK/store-one" --out "$WORK/out-one" "$last")
   read -r s_s s_m < <(measure store "$bin" report --store "$store_all" --out "$WORK/out-store")
-  printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$o_s" "$o_m" "$s_s" "$s_m" \
-    "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $o_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")"
+  cp -r "$store_all" "$WORK/store-first" && rm -rf "$WORK/store-first/settled"
+  read -r x_s x_m < <(measure first "$bin" report --store "$WORK/store-first" --out "$WORK/out-first")
+  printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$o_s" "$o_m" "$s_s" "$s_m" "$x_s" "$x_m" \
+    "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $o_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")" "$(awk "BEGIN { print $x_s / $f_s }")"
   for f in "$WORK/out-full"/*; do
-    for o in out-store out-night out-one; do cmp -s "$f" "$WORK/$o/$(basename "$f")" || echo "DIFFER: $o/$(basename "$f")"; done
+    for o in out-store out-night out-one out-first; do cmp -s "$f" "$WORK/$o/$(basename "$f")" || echo "DIFFER: $o/$(basename "$f")"; done
   done
 done
