@@ -425,7 +425,7 @@ impl Book {
     }
 
     /// Moves the order states out, one vector per shard (the book keeps scans and catalog).
-    pub(crate) fn take_states(&mut self) -> Vec<Vec<OrderState>> {
+    pub fn take_states(&mut self) -> Vec<Vec<OrderState>> {
         self.shards.iter_mut().map(|s| std::mem::take(&mut s.orders).into_states()).collect()
     }
 }

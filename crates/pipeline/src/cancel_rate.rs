@@ -1,5 +1,7 @@
 //! The cancellation-rate report (SPEC §3.1, §5.4): `cancel_rate` and `cancel_reasons`.
 
+use std::collections::BTreeMap;
+
 use orderhealth_core::limits::{CANCEL_RATE, CANCEL_RATE_WINDOW};
 use orderhealth_core::{CancelCounts, CancelDay, OrderView};
 use polars::prelude::*;
@@ -42,25 +44,34 @@ pub fn cancel_rate(days: &[CancelDay]) -> PolarsResult<DataFrame> {
 
 /// Distinct cancelled MFN Amazon orders per (marketplace, reason code), all time.
 pub fn cancel_reasons(orders: &[OrderView]) -> PolarsResult<DataFrame> {
-    let mut marketplaces = Vec::new();
-    let mut reasons: Vec<Option<&str>> = Vec::new();
+    cancel_reasons_of(reason_counts(orders))
+}
+
+/// Per (marketplace, reason): how many cancelled MFN Amazon orders of `orders` carry it (an
+/// order with two reasons counts under both; none: `unknown`, §5.4). Additive.
+pub fn reason_counts(orders: &[OrderView]) -> BTreeMap<(String, String), i64> {
+    let mut counts = BTreeMap::new();
     for o in orders.iter().filter(|o| o.in_metrics() && o.cancelled) {
-        let code = o.marketplace().map(|m| m.code());
-        if o.reasons.is_empty() {
-            marketplaces.push(code);
-            reasons.push(Some("unknown"));
-        }
-        for r in &o.reasons {
-            marketplaces.push(code);
-            reasons.push(Some(r));
+        let code = o.marketplace().map(|m| m.code()).unwrap_or_default();
+        let unknown = ["unknown".into()];
+        let reasons: &[orderhealth_core::Text] = if o.reasons.is_empty() { &unknown } else { &o.reasons };
+        for r in reasons {
+            *counts.entry((code.to_string(), r.to_string())).or_insert(0) += 1;
         }
     }
-    let (by, options) = sort_by(&["marketplace", "reason"]);
-    frame(vec![strings("marketplace", &marketplaces), Column::new("reason".into(), reasons)])?
-        .lazy()
-        .group_by([col("marketplace"), col("reason")])
-        .agg([len().cast(DataType::Int64).alias("orders")])
-        .select(select_in_order(tables::CANCEL_REASONS_COLUMNS))
-        .sort(by, options)
-        .collect()
+    counts
+}
+
+/// The `cancel_reasons` table of reason counts: sorted by marketplace, reason (the map's
+/// order, code point by code point as §5.6 sorts).
+pub fn cancel_reasons_of(counts: BTreeMap<(String, String), i64>) -> PolarsResult<DataFrame> {
+    let (keys, orders): (Vec<(String, String)>, Vec<i64>) = counts.into_iter().unzip();
+    frame(vec![
+        Column::new("marketplace".into(), keys.iter().map(|k| k.0.as_str()).collect::<Vec<&str>>()),
+        Column::new("reason".into(), keys.iter().map(|k| k.1.as_str()).collect::<Vec<&str>>()),
+        Column::new("orders".into(), orders),
+    ])?
+    .lazy()
+    .select(select_in_order(tables::CANCEL_REASONS_COLUMNS))
+    .collect()
 }

@@ -13,8 +13,21 @@ pub fn cancelled(orders: &[OrderView]) -> impl Iterator<Item = &OrderView> {
 }
 
 pub fn cancellations(orders: &[OrderView]) -> PolarsResult<DataFrame> {
-    let rows: Vec<&OrderView> = cancelled(orders).collect();
+    sorted(cancellation_rows(orders)?)
+}
+
+/// The table's rows in the table's order (§5.6): one order per row, so the order of the rows
+/// given (of several sets of orders, stacked) never shows.
+pub fn sorted(rows: DataFrame) -> PolarsResult<DataFrame> {
     let (by, options) = sort_by(&["marketplace", "purchase_ts", "order_id"]);
+    let mut df = rows.lazy().sort(by, options).collect()?;
+    df.rechunk_mut();
+    Ok(df)
+}
+
+/// The rows of the cancelled orders among `orders`, in no particular order.
+pub fn cancellation_rows(orders: &[OrderView]) -> PolarsResult<DataFrame> {
+    let rows: Vec<&OrderView> = cancelled(orders).collect();
     let reasons: Vec<Option<String>> = rows.iter().map(|o| Some(o.reasons.join(","))).collect();
     frame(vec![
         strings("order_id", &rows.iter().map(|o| Some(&*o.order_id)).collect::<Vec<_>>()),
@@ -33,6 +46,5 @@ pub fn cancellations(orders: &[OrderView]) -> PolarsResult<DataFrame> {
     ])?
     .lazy()
     .select(select_in_order(tables::CANCELLATIONS_COLUMNS))
-    .sort(by, options)
     .collect()
 }

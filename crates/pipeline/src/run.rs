@@ -13,11 +13,11 @@ use orderhealth_core::{
     cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, MarketplaceSource, ReadOptions,
     Tracking, View, ViewOptions,
 };
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, PolarsResult};
 use rayon::prelude::*;
 
 use crate::output::{write_rejected, Format, OutputSet};
-use crate::store::{add_tracking_days, SettledRequest, Tally};
+use crate::store::{add_tracking_days, Evidence, SettledRequest, Tally};
 use crate::summary::{
     skipped_files, AutoCancelCounts, CancelWindow, Inputs, LateWindow, MarketplaceCurrent, Settings, Summary,
     TrackingWindow,
@@ -66,9 +66,9 @@ impl Progress for Quiet {
 pub(crate) struct Prepared {
     pub(crate) loaded: Loaded,
     pub(crate) view: View,
-    /// What the store's settled orders add (they are then not in `view`): only for a
-    /// report, which needs their counts and never their rows.
-    pub(crate) settled: Option<Tally>,
+    /// What the store's settled orders add (they are then not in `view`): their counts and
+    /// their evidence rows; only for a report.
+    pub(crate) settled: Option<(Tally, Vec<Evidence>)>,
 }
 
 /// `--out` must not be an input directory or hold one: the run would write into its inputs.
@@ -236,9 +236,9 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         progress,
     )?;
     let orders = &p.view.orders;
-    // The store's settled orders are counted, never listed: their counts join the others'.
-    let no_settled = Tally::default();
-    let settled = p.settled.as_ref().unwrap_or(&no_settled);
+    // The store's settled orders come as counts and rows: they join the others'.
+    let no_settled = (Tally::default(), Vec::new());
+    let (settled, evidence) = p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
     progress.stage("computing reports");
 
@@ -249,7 +249,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
                 || -> Result<_> {
                     let days = settled.add_cancel_days(cancel_days(orders));
                     let windows = today.map(|t| current_cancel(&days, &t)).unwrap_or_default();
-                    Ok((cancel_rate::cancel_rate(&days)?, cancel_rate::cancel_reasons(orders)?, windows))
+                    let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
+                    Ok((cancel_rate::cancel_rate(&days)?, cancel_rate::cancel_reasons_of(reasons)?, windows))
                 },
                 || -> Result<_> {
                     let days = settled.add_late_days(late_days(orders));
@@ -260,14 +261,20 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         },
         || {
             rayon::join(
-                || -> Result<_> { Ok((auto_cancel::auto_cancel(orders)?, cancellations::cancellations(orders)?)) },
+                || -> Result<_> {
+                    let rows =
+                        stacked(cancellations::cancellation_rows(orders)?, evidence.iter().map(|e| &e.cancellations))?;
+                    Ok((auto_cancel::auto_cancel(orders)?, cancellations::sorted(rows)?))
+                },
                 || -> Result<_> {
                     let mut tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
                     tracking.days = add_tracking_days(tracking.days, &settled.tracking_days);
                     tracking.totals = add_tracking_days(tracking.totals, &settled.tracking_totals);
                     tracking.left_out = settled.add_left_out(tracking.left_out);
                     let windows = valid_tracking::valid_tracking(&tracking.days)?;
-                    let defects = valid_tracking::tracking_defects(&tracking.defective)?;
+                    let rows = valid_tracking::tracking_defect_rows(&tracking.defective)?;
+                    let rows = stacked(rows, evidence.iter().map(|e| &e.tracking_defects))?;
+                    let defects = valid_tracking::sorted_defects(rows)?;
                     let (by_category, totals) = match today {
                         Some(t) => (current_tracking(&tracking.days, &t), current_tracking(&tracking.totals, &t)),
                         None => Default::default(),
@@ -344,7 +351,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             .filter(|o| o.in_metrics() && o.marketplace_source == MarketplaceSource::Default)
             .count() as u64
             + settled.default_marketplace_orders,
-        cancelled_without_explanation: orders.iter().filter(|o| o.in_metrics() && o.rule == Some(7)).count() as u64,
+        cancelled_without_explanation: orders.iter().filter(|o| o.in_metrics() && o.rule == Some(7)).count() as u64
+            + settled.rule7,
         auto_cancel: counts,
         current,
         tracking_all_categories: tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect(),
@@ -365,6 +373,15 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     // A million orders take a good half second to free: done aside, the caller goes on.
     std::thread::spawn(move || drop(p));
     Ok(ReportOutcome { summary, reports, written })
+}
+
+/// `rows` with every frame of `more` below them (same columns).
+fn stacked<'a>(rows: DataFrame, more: impl Iterator<Item = &'a DataFrame>) -> PolarsResult<DataFrame> {
+    let mut rows = rows;
+    for m in more {
+        rows.vstack_mut(m)?;
+    }
+    Ok(rows)
 }
 
 fn settings(opts: &RunOptions) -> Settings {

@@ -45,7 +45,7 @@ use crate::tables::{frame, timestamps};
 
 mod settled;
 use orderhealth_core::shard::id_hash;
-pub use settled::{add_tracking_days, SettledPart, SettledRequest, Tally};
+pub use settled::{add_tracking_days, Evidence, SettledPart, SettledRequest, Tally};
 use settled::{Settled, SettledKey};
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
@@ -912,13 +912,25 @@ fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
 /// (the same directory, but for the live states of a settled base), and from `dir` too the
 /// orders whose id hashes are in `touched` (settled orders a layer touched).
 fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &[Option<DataFrame>; 2]) -> Result<BookShard> {
+    Ok(read_shard_rows(orders_dir, dir, room, touched)?.0)
+}
+
+/// [`read_shard`], and the orders and shipments tables of `orders_dir` as read.
+fn read_shard_rows(
+    orders_dir: &Path,
+    dir: &Path,
+    room: usize,
+    touched: &[Option<DataFrame>; 2],
+) -> Result<(BookShard, [Option<DataFrame>; 2])> {
     let mut names = Names::default();
-    let mut states = match read_parquet(&orders_dir.join("orders.parquet"))? {
-        Some(df) => read_orders(&df, room, &mut names)?,
+    let orders = read_parquet(&orders_dir.join("orders.parquet"))?;
+    let mut states = match &orders {
+        Some(df) => read_orders(df, room, &mut names)?,
         None => Vec::new(),
     };
-    if let Some(df) = read_parquet(&orders_dir.join("shipments.parquet"))? {
-        read_shipments(&df, &mut states, &mut names)?;
+    let shipments = read_parquet(&orders_dir.join("shipments.parquet"))?;
+    if let Some(df) = &shipments {
+        read_shipments(df, &mut states, &mut names)?;
     }
     // After the live states: `BookShard::merge` sorts the base again when needed.
     states.extend(touched_states(touched, &mut names)?);
@@ -927,7 +939,7 @@ fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &[Option<Data
         Some(df) => read_catalog(&df)?,
         None => FxHashMap::default(),
     };
-    Ok(BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names))
+    Ok((BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names), [orders, shipments]))
 }
 
 /// The rows of `dir` (a base shard) of the orders whose id hashes are in `touched`: its
@@ -998,14 +1010,15 @@ fn read_states(
     let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
     let room = layer_orders / SHARDS + layer_orders / (4 * SHARDS);
     let base_dir = dir.join(STATE).join(&base.dir);
-    let read: Vec<(BookShard, Vec<OrderState>)> = touched
+    type Read = (BookShard, Option<(Vec<OrderState>, settled::Evidence)>);
+    let read: Vec<Read> = touched
         .par_iter()
         .enumerate()
         .map(|(i, touched)| {
             let dir = shard_dir(&base_dir, i);
             let Some(s) = &settled else {
                 let shard = read_shard(&dir, &dir, room, &[None, None]);
-                return Ok((shard.with_context(|| format!("{}: a damaged store", dir.display()))?, Vec::new()));
+                return Ok((shard.with_context(|| format!("{}: a damaged store", dir.display()))?, None));
             };
             let live = s.shard_dir(i);
             let rows = match touched.is_empty() {
@@ -1017,17 +1030,20 @@ fn read_states(
             // The touched orders once more, as the base alone has them: what the tally counted.
             let mut before = touched_states(&rows, &mut Names::default())?;
             before.iter_mut().for_each(|o| o.renumber_files(to_rank));
-            Ok((shard, before))
+            let evidence = s.evidence(i, touched).with_context(|| format!("{}: a damaged store", live.display()))?;
+            Ok((shard, Some((before, evidence))))
         })
         .collect::<Result<_>>()?;
-    let (mut base_shards, before): (Vec<BookShard>, Vec<Vec<OrderState>>) = read.into_iter().unzip();
+    let (mut base_shards, settled_parts): (Vec<BookShard>, Vec<_>) = read.into_iter().unzip();
+    let (before, evidence): (Vec<Vec<OrderState>>, Vec<settled::Evidence>) =
+        settled_parts.into_iter().flatten().unzip();
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
     let part = settled.map(|s| {
         let mut tally = Tally::default();
         for (t, _) in &s.shards {
             tally.add(t);
         }
-        SettledPart { tally, touched: before.into_iter().flatten().collect(), as_of: s.as_of }
+        SettledPart { tally, evidence, touched: before.into_iter().flatten().collect(), as_of: s.as_of }
     });
     let shards = match merged_layers {
         None => base_shards,

@@ -47,8 +47,21 @@ pub fn valid_tracking(days: &[TrackingDay]) -> PolarsResult<DataFrame> {
 
 /// The invalid packages, already sorted as §5.6 says.
 pub fn tracking_defects(defective: &[Package]) -> PolarsResult<DataFrame> {
-    let bad: Vec<&Package> = defective.iter().collect();
+    sorted_defects(tracking_defect_rows(defective)?)
+}
+
+/// The table's rows in the table's order (§5.6). The sort is stable and a package's rows
+/// never span two orders, so rows of several sets of orders, stacked, sort as one set.
+pub fn sorted_defects(rows: DataFrame) -> PolarsResult<DataFrame> {
     let (by, options) = sort_by(&["order_id", "ship_date", "tracking_number", "carrier", "defect"]);
+    let mut df = rows.lazy().sort(by, options).collect()?;
+    df.rechunk_mut();
+    Ok(df)
+}
+
+/// The rows of `defective` (sorted by order id, ship day, tracking number as given, carrier).
+pub fn tracking_defect_rows(defective: &[Package]) -> PolarsResult<DataFrame> {
+    let bad: Vec<&Package> = defective.iter().collect();
     frame(vec![
         strings("order_id", &bad.iter().map(|p| Some(p.order_id)).collect::<Vec<_>>()),
         strings("marketplace", &bad.iter().map(|p| Some(p.marketplace.code())).collect::<Vec<_>>()),
@@ -60,6 +73,5 @@ pub fn tracking_defects(defective: &[Package]) -> PolarsResult<DataFrame> {
     ])?
     .lazy()
     .select(select_in_order(tables::TRACKING_DEFECTS_COLUMNS))
-    .sort(by, options)
     .collect()
 }

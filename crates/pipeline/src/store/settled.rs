@@ -2,24 +2,26 @@
 //! report recomputes only the orders that can still change (docs/STORE.md, "Settled orders").
 //!
 //! An order is *settled* at an instant `as_of` when no later `as_of` can change what it adds
-//! to any report and it adds no evidence row: it is not open (lateness, `auto_cancel` and the
-//! projected rate move with `as_of`), not cancelled in the metrics (its rows in
-//! `cancellations`, `cancel_reasons`, `auto_cancel`), none of its packages is defective
-//! (`tracking_defects`), and every package is older than the scan grace (so its scans are
-//! already judged). Its counts — per-day cancel, late-shipment and valid-tracking counts and
-//! the summary's counters — are additive, so the settled orders of a partition are kept as
-//! one [`Tally`] per partition, and only the others' states (the *live* states) are read.
+//! to any report: its status is final (Shipped or Cancelled), it is not open (lateness,
+//! `auto_cancel` and the projected rate move with `as_of`), not auto-cancelled (its
+//! `auto_cancel` row counts days), every package is older than the scan grace (its scans are
+//! judged already) and none is short of scans (a later scan could make it valid). Its counts —
+//! per-day cancel, late-shipment and valid-tracking counts, reason counts and the summary's
+//! counters — are additive, so each partition's settled orders are kept as one [`Tally`], with
+//! their evidence rows (`cancellations`, `tracking_defects`) as the tables have them; only the
+//! others' states (the *live* states) are read and judged by a report.
 //!
 //! Later files can change a settled order only through its own rows (snapshots, events,
-//! confirmations: then it is in a layer, and its whole partition is recomputed from the base),
-//! through scans (more scans never fail a valid package: a tally counts scans and delivery
-//! and both only grow), or through the catalog (a layer with catalog rows is not reported
-//! from the settled orders). Everything else is per order.
+//! confirmations: then it is in a layer, leaves the tally and is judged again), through scans
+//! (a valid package stays valid with more scans: a scan tally only grows; and a package short
+//! of scans is never settled), or through the catalog (a layer with catalog rows is not
+//! reported from the settled orders). Everything else is per order.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use orderhealth_carriers::Defect;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
 use orderhealth_core::rows::ShipDate;
 use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
@@ -27,19 +29,19 @@ use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
 use orderhealth_core::tracking::ConfirmationCounts;
 use orderhealth_core::{
-    late_days, CancelCounts, CancelDay, LateCounts, LateDay, Marketplace, MarketplaceSource, OrderView, Tracking,
-    TrackingDay, View, ViewOptions,
+    late_days, CancelCounts, CancelDay, Class, LateCounts, LateDay, Marketplace, MarketplaceSource, OrderView,
+    Tracking, TrackingDay, View, ViewOptions,
 };
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{read_parquet, read_state, shard_dir, write_parquet};
+use super::{read_parquet, read_shard_rows, shard_dir, write_parquet};
 
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
 /// The layout of one settled directory; a different one is rebuilt, never misread.
-const SETTLED_FORMAT: u32 = 1;
+const SETTLED_FORMAT: u32 = 2;
 const TALLY_FILE: &str = "settled.json";
 
 /// What the settled orders were judged under: a report under other options, or another
@@ -104,6 +106,17 @@ pub struct Tally {
     pub late_unjudged: u64,
     pub default_marketplace_orders: u64,
     pub unsupported_marketplaces: BTreeMap<String, u64>,
+    /// Per (marketplace code, reason): cancelled orders carrying it (`cancel_reasons`).
+    pub reasons: Vec<(String, String, i64)>,
+    /// Cancellations counted against the seller with no event or feed row (rule 7).
+    pub rule7: u64,
+}
+
+/// The evidence rows of a set of orders: their rows of `cancellations` and
+/// `tracking_defects`, in no particular order (a report sorts them with the others).
+pub struct Evidence {
+    pub cancellations: DataFrame,
+    pub tracking_defects: DataFrame,
 }
 
 fn cancel_array(c: CancelCounts) -> [i64; 5] {
@@ -139,31 +152,49 @@ fn sum_keyed<K: Ord, const N: usize>(rows: impl IntoIterator<Item = (K, [i64; N]
 }
 
 impl Tally {
-    /// The tally of `orders` (settled ones), judged as of `as_of` against the scans and
-    /// catalog of `book`.
+    /// The tally of `orders`, judged as of `as_of` against the scans and catalog of `book`.
     pub fn of(orders: Vec<OrderView>, book: &Book, as_of: Micros, scan_grace_days: i64) -> Tally {
+        Tally::with_evidence(&Tally::view_of(orders, as_of), book, scan_grace_days).0
+    }
+
+    /// `orders` as a view of their own, as of `as_of`.
+    fn view_of(orders: Vec<OrderView>, as_of: Micros) -> View {
+        View { orders, as_of: Some(as_of), unsupported_marketplaces: BTreeMap::new(), unknown_order_confirmations: 0 }
+    }
+
+    /// The tally of `view`'s orders, their evidence rows, and the ids of the orders with a
+    /// package short of scans (no scan, or too few).
+    fn with_evidence(view: &View, book: &Book, scan_grace_days: i64) -> (Tally, Result<Evidence>, HashSet<String>) {
         let mut unsupported = BTreeMap::new();
-        for o in &orders {
+        for o in &view.orders {
             if o.sales_channel == orderhealth_core::SalesChannel::Unsupported {
                 *unsupported.entry(o.sales_channel_value.as_deref().unwrap_or("").to_string()).or_insert(0) += 1;
             }
         }
-        let view = View {
-            orders,
-            as_of: Some(as_of),
-            unsupported_marketplaces: BTreeMap::new(),
-            unknown_order_confirmations: 0,
-        };
+
         let in_metrics = || view.orders.iter().filter(|o| o.in_metrics());
-        let tracking = Tracking::build(&view, book, scan_grace_days);
+        let tracking = Tracking::build(view, book, scan_grace_days);
         let owned = |days: &[TrackingDay]| -> TrackingCounts {
             days.iter()
                 .map(|d| (d.marketplace.code().to_string(), d.category.to_string(), d.day, tracking_array(d)))
                 .collect()
         };
-        Tally {
+        let evidence = (|| -> Result<Evidence> {
+            Ok(Evidence {
+                cancellations: crate::cancellations::cancellation_rows(&view.orders)?,
+                tracking_defects: crate::valid_tracking::tracking_defect_rows(&tracking.defective)?,
+            })
+        })();
+        // Scans can still come for a package without enough of them: its order is not settled.
+        let short_of_scans: HashSet<String> = tracking
+            .defective
+            .iter()
+            .filter(|p| matches!(p.defect, Some(Defect::NoScan | Defect::InsufficientScans)))
+            .map(|p| p.order_id.to_string())
+            .collect();
+        let tally = Tally {
             orders: view.orders.len() as u64,
-            cancel: sum_keyed(view.orders.iter().filter(|o| o.in_metrics()).filter_map(|o| {
+            cancel: sum_keyed(in_metrics().filter_map(|o| {
                 Some(((o.marketplace()?.code(), local_day(o.purchase_ts, o.zone)), cancel_array_of(o)))
             }))
             .into_iter()
@@ -185,7 +216,10 @@ impl Tally {
                 .filter(|o| o.marketplace_source == MarketplaceSource::Default)
                 .count() as u64,
             unsupported_marketplaces: unsupported,
-        }
+            reasons: crate::cancel_rate::reason_counts(&view.orders).into_iter().map(|((m, r), n)| (m, r, n)).collect(),
+            rule7: in_metrics().filter(|o| o.rule == Some(7)).count() as u64,
+        };
+        (tally, evidence, short_of_scans)
     }
 
     /// The tally of both sets of orders.
@@ -230,6 +264,19 @@ impl Tally {
             *n = add(*n, *v);
         }
         self.unsupported_marketplaces.retain(|_, n| *n > 0);
+        let reasons = self.reasons.iter().map(|(m, r, n)| ((m.clone(), r.clone()), [*n]));
+        let reasons = reasons.chain(other.reasons.iter().map(|(m, r, n)| ((m.clone(), r.clone()), [*n * sign])));
+        self.reasons =
+            sum_keyed(reasons).into_iter().filter(|(_, [n])| *n != 0).map(|((m, r), [n])| (m, r, n)).collect();
+        self.rule7 = add(self.rule7, other.rule7);
+    }
+
+    /// `counts` (the live orders' reason counts) plus the settled ones.
+    pub fn add_reasons(&self, mut counts: BTreeMap<(String, String), i64>) -> BTreeMap<(String, String), i64> {
+        for (m, r, n) in &self.reasons {
+            *counts.entry((m.clone(), r.clone())).or_insert(0) += n;
+        }
+        counts
     }
 
     /// `days` (the live orders' per-day cancel counts) plus the settled ones.
@@ -311,6 +358,8 @@ pub fn add_tracking_days<'a>(days: Vec<TrackingDay<'a>>, settled: &'a TrackingCo
 /// report takes them out again, [`SettledPart::settle`], and judges them with the layers).
 pub struct SettledPart {
     pub tally: Tally,
+    /// The settled orders' evidence rows, less the touched orders'.
+    pub evidence: Vec<Evidence>,
     pub touched: Vec<OrderState>,
     /// The instant the settled orders were judged as of.
     pub as_of: Micros,
@@ -319,10 +368,10 @@ pub struct SettledPart {
 impl SettledPart {
     /// The tally without the touched orders: they are judged as they were (as of the same
     /// instant, under `request`), against `book`'s scans and catalog, and taken out.
-    pub fn settle(self, book: &Book, request: &SettledRequest) -> Tally {
-        let SettledPart { mut tally, touched, as_of } = self;
+    pub fn settle(self, book: &Book, request: &SettledRequest) -> (Tally, Vec<Evidence>) {
+        let SettledPart { mut tally, evidence, touched, as_of } = self;
         if touched.is_empty() {
-            return tally;
+            return (tally, evidence);
         }
         let mut shards: Vec<Vec<OrderState>> = (0..SHARDS).map(|_| Vec::new()).collect();
         for o in touched {
@@ -337,7 +386,7 @@ impl SettledPart {
         let view =
             View::build(&mut Book::from_shards(shards), &ViewOptions { as_of: Some(as_of), ..request.view.clone() });
         tally.subtract(&Tally::of(view.orders, book, as_of, request.scan_grace_days));
-        tally
+        (tally, evidence)
     }
 }
 
@@ -351,6 +400,24 @@ pub(super) struct Settled {
 }
 
 impl Settled {
+    /// Partition `i`'s evidence rows, less those of the orders whose id hashes are in `touched`.
+    pub fn evidence(&self, i: usize, touched: &HashSet<u64>) -> Result<Evidence> {
+        let dir = shard_dir(&self.dir, i);
+        let read = |name: &str| -> Result<DataFrame> {
+            let df = read_parquet(&dir.join(name))?.context("a settled directory without its evidence rows")?;
+            if touched.is_empty() {
+                return Ok(df);
+            }
+            let keep: BooleanChunked =
+                df.column("order_id")?.str()?.iter().map(|id| !touched.contains(&id_hash(id.unwrap_or("")))).collect();
+            Ok(df.filter(&keep)?)
+        };
+        Ok(Evidence {
+            cancellations: read("cancellations.parquet")?,
+            tracking_defects: read("tracking_defects.parquet")?,
+        })
+    }
+
     /// Whether a layer order of `shard` may be one of its settled orders (a hash match:
     /// a false match only recomputes a partition that did not need it).
     pub fn holds(&self, shard: usize, id: &str) -> bool {
@@ -417,11 +484,11 @@ fn ship_day(s: &orderhealth_core::book::Shipment, o: &OrderView) -> i32 {
     }
 }
 
-/// Judges the base `base` (stored file ids renumbered by `to_rank`) as of `as_of` under
-/// `request`, and writes its settled directory: the tally of each partition's settled orders,
-/// their id hashes, and the live states (the base's rows of every other order). Written
-/// whole under a name of its own, then renamed in: two reports at once each write theirs
-/// and the first rename wins.
+/// Judges the base `key.base` (stored file ids renumbered by `to_rank`) as of `as_of` under
+/// `request`, partition by partition, and writes its settled directory: per partition the
+/// tally of the settled orders, their id hashes and evidence rows, and the live states (the
+/// base's rows of every other order). Written whole under a name of its own, then renamed in:
+/// two reports at once each write theirs and the first rename wins.
 pub(super) fn write(
     store: &Path,
     key: &SettledKey,
@@ -430,81 +497,55 @@ pub(super) fn write(
     to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Result<()> {
     let base_dir = store.join(super::STATE).join(&key.base);
-    let mut shards: Vec<BookShard> = read_state(&base_dir, 0)?;
+    // Each base shard read once: its part of the book, and its tables for the live states.
+    let read: Vec<(BookShard, [Option<DataFrame>; 2])> = (0..SHARDS)
+        .into_par_iter()
+        .map(|i| {
+            let dir = shard_dir(&base_dir, i);
+            read_shard_rows(&dir, &dir, 0, &[None, None]).with_context(|| format!("{}: a damaged store", dir.display()))
+        })
+        .collect::<Result<_>>()?;
+    let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
     shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
     let mut book = Book::from_shards(shards);
     let has_scans = book.has_scans();
-    let view = View::build(&mut book, &ViewOptions { as_of: Some(as_of), ..request.view.clone() });
+    // The book keeps the scans and the catalog every partition's packages are judged against.
+    let states = book.take_states();
+    let opts = ViewOptions { as_of: Some(as_of), ..request.view.clone() };
     let grace = request.scan_grace_days;
-    let settled_flags: Vec<bool> = {
-        let tracking = Tracking::build(&view, &book, grace);
-        let defective: HashSet<&str> = tracking.defective.iter().map(|p| p.order_id).collect();
-        view.orders
-            .par_iter()
-            .map(|o| {
-                let judged_from = local_day(as_of, o.zone) as i64 - grace;
-                // Only a final status: an order still pending or unshipped is likely to be in
-                // tomorrow's dumps again (it would be settled, then touched).
-                matches!(o.status, Status::Shipped | Status::Cancelled)
-                    && !o.open
-                    && o.class.is_none()
-                    && o.auto_state.is_none()
-                    && !defective.contains(&*o.order_id)
-                    && o.shipments.iter().all(|s| ship_day(s, o) as i64 <= judged_from)
-            })
-            .collect()
-    };
-    // A settled order whose id hash is also a live order's stays live: a report that finds
-    // a hash among the settled ones takes it for a settled order.
-    let live_hashes: HashSet<u64> =
-        view.orders.iter().zip(&settled_flags).filter(|(_, s)| !**s).map(|(o, _)| id_hash(&o.order_id)).collect();
-    let mut by_shard: Vec<Vec<OrderView>> = (0..SHARDS).map(|_| Vec::new()).collect();
-    let live = view.orders.into_iter().zip(settled_flags).map(|(o, s)| {
-        let settled = s && !live_hashes.contains(&id_hash(&o.order_id));
-        (o, settled)
-    });
-    for (o, settled) in live {
-        if settled {
-            if let Some(bucket) = by_shard.get_mut(shard_of(&o.order_id)) {
-                bucket.push(o);
-            }
-        }
-    }
-    let parts: Vec<(Tally, HashSet<String>)> = by_shard
+    let parts: Vec<Partition> = states
         .into_par_iter()
-        .map(|orders| {
-            let ids: HashSet<String> = orders.iter().map(|o| o.order_id.to_string()).collect();
-            (Tally::of(orders, &book, as_of, grace), ids)
-        })
-        .collect();
+        .enumerate()
+        .map(|(i, states)| settle_partition(i, states, &book, &opts, grace))
+        .collect::<Result<_>>()?;
 
     let parent = key_dir(store, key).parent().map(Path::to_path_buf).context("a settled directory")?;
     std::fs::create_dir_all(&parent).with_context(|| format!("{}: cannot create", parent.display()))?;
     let tmp = parent.join(format!(".{}.{}.tmp", key.dir_name(), std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let filled = (|| -> Result<()> {
-        parts.par_iter().enumerate().try_for_each(|(i, (_, ids))| -> Result<()> {
+        parts.par_iter().zip(tables).enumerate().try_for_each(|(i, (part, tables))| -> Result<()> {
             let dir = shard_dir(&tmp, i);
             std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-            let mut hashes: Vec<u64> = ids.iter().map(|id| id_hash(id)).collect();
+            let mut hashes: Vec<u64> = part.ids.iter().map(|id| id_hash(id)).collect();
             hashes.sort_unstable();
+            let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?;
+            write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
+            write_parquet(&dir.join("cancellations.parquet"), &mut part.pick(&part.evidence.cancellations, true)?)?;
             write_parquet(
-                &dir.join("settled_ids.parquet"),
-                &mut crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?,
+                &dir.join("tracking_defects.parquet"),
+                &mut part.pick(&part.evidence.tracking_defects, true)?,
             )?;
             // The live states: the base's rows of the orders not settled, as the base has them.
-            let base = shard_dir(&base_dir, i);
-            for table in ["orders.parquet", "shipments.parquet"] {
-                if let Some(df) = read_parquet(&base.join(table))? {
-                    let keep: BooleanChunked =
-                        df.column("order_id")?.str()?.iter().map(|id| !ids.contains(id.unwrap_or(""))).collect();
-                    write_parquet(&dir.join(table), &mut df.filter(&keep)?)?;
+            for (name, table) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables) {
+                if let Some(df) = table {
+                    write_parquet(&dir.join(name), &mut part.pick(&df, false)?)?;
                 }
             }
             Ok(())
         })?;
         let file =
-            TallyFile { key: key.clone(), as_of, has_scans, shards: parts.iter().map(|(t, _)| t.clone()).collect() };
+            TallyFile { key: key.clone(), as_of, has_scans, shards: parts.iter().map(|p| p.tally.clone()).collect() };
         std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
         super::sync_tree(&tmp)
     })();
@@ -518,6 +559,78 @@ pub(super) fn write(
     }
     super::sync_dir(Some(&parent));
     Ok(())
+}
+
+/// One partition judged: the settled orders' ids and tally, and the partition's evidence
+/// rows (of every order: [`Partition::pick`] keeps the settled ones').
+struct Partition {
+    ids: HashSet<String>,
+    tally: Tally,
+    evidence: Evidence,
+}
+
+impl Partition {
+    /// The rows of `df` (by `order_id`) of the settled orders, or of the others.
+    fn pick(&self, df: &DataFrame, settled: bool) -> Result<DataFrame> {
+        let keep: BooleanChunked =
+            df.column("order_id")?.str()?.iter().map(|id| self.ids.contains(id.unwrap_or("")) == settled).collect();
+        Ok(df.filter(&keep)?)
+    }
+}
+
+/// Is `o`, judged as of `as_of`, settled (see the module's doc), unless a package of it is short
+/// of scans? Cancelled orders are (their evidence rows are kept), but not auto-cancelled ones:
+/// their `auto_cancel` rows count the days since the deadline.
+fn is_settled(o: &OrderView, as_of: Micros, grace: i64) -> bool {
+    let judged_from = local_day(as_of, o.zone) as i64 - grace;
+    // Only a final status: an order still pending or unshipped is likely to be in tomorrow's
+    // dumps again (it would be settled, then touched).
+    matches!(o.status, Status::Shipped | Status::Cancelled)
+        && !o.open
+        && o.auto_state.is_none()
+        && o.class != Some(Class::Auto)
+        && o.shipments.iter().all(|s| ship_day(s, o) as i64 <= judged_from)
+}
+
+/// Judges partition `index` (its order states) and splits it into settled and live orders.
+fn settle_partition(
+    index: usize,
+    states: Vec<OrderState>,
+    book: &Book,
+    opts: &ViewOptions,
+    grace: i64,
+) -> Result<Partition> {
+    let mut shards: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
+    if let Some(slot) = shards.get_mut(index) {
+        *slot = BookShard::from_parts(OrderTable::from_states(states), None, Default::default(), Names::default());
+    }
+    let mut view = View::build(&mut Book::from_shards(shards), opts);
+    // Confirmations of orders no report names stay with their (live) states.
+    view.unknown_order_confirmations = 0;
+    let as_of = view.as_of.unwrap_or(0);
+    let (all, evidence, short_of_scans) = Tally::with_evidence(&view, book, grace);
+    let flags: Vec<bool> = view
+        .orders
+        .iter()
+        .map(|o| is_settled(o, as_of, grace) && !short_of_scans.contains(o.order_id.as_str()))
+        .collect();
+    // A settled order whose id hash is also a live order's stays live: a report that finds
+    // a hash among the settled ones takes it for a settled order.
+    let live_hashes: HashSet<u64> =
+        view.orders.iter().zip(&flags).filter(|(_, s)| !**s).map(|(o, _)| id_hash(&o.order_id)).collect();
+    let mut ids = HashSet::new();
+    let mut live = Vec::new();
+    for (o, settled) in view.orders.into_iter().zip(flags) {
+        if settled && !live_hashes.contains(&id_hash(&o.order_id)) {
+            ids.insert(o.order_id.to_string());
+        } else {
+            live.push(o);
+        }
+    }
+    // The settled orders' tally: the partition's less the live orders'.
+    let mut tally = all;
+    tally.subtract(&Tally::of(live, book, as_of, grace));
+    Ok(Partition { ids, tally, evidence: evidence? })
 }
 
 /// Settled directories of bases no longer listed, and temporary ones a killed report left.
