@@ -375,8 +375,9 @@ fn settled_orders(tally: &serde_json::Value) -> u64 {
 
 /// A report from a store counts the base's settled orders from their tallies; a later night
 /// that touches settled orders (a seller cancellation after shipping, a second confirmation
-/// with a broken tracking number) takes them out of the tallies and judges them again: the
-/// report still equals one read of every file, and shows both changes.
+/// with a broken tracking number, the scans a package lacked) takes them out of the tallies
+/// and judges them again: the report still equals one read of every file, and shows the
+/// three changes.
 #[test]
 fn settled_orders_a_later_night_touches_are_judged_again() {
     let tmp = sample_dumps();
@@ -394,6 +395,8 @@ fn settled_orders_a_later_night_touches_are_judged_again() {
     let (cancelled, broken) = ("111-1000000-0000001", "111-1000000-0000002");
     assert!(!text(&before, "cancellations.csv").contains(cancelled));
     assert!(!text(&before, "tracking_defects.csv").contains(broken));
+    let unscanned = "111-1000000-0000058,US,2026-02-07,FedEx,121054219325,no-scan,";
+    assert!(text(&before, "tracking_defects.csv").contains(unscanned));
 
     std::fs::create_dir_all(dir.join("dumps/zz-late")).unwrap();
     std::fs::write(
@@ -406,12 +409,19 @@ fn settled_orders_a_later_night_touches_are_judged_again() {
         format!("order-id\torder-item-id\tquantity\tship-date\tcarrier-code\tcarrier-name\ttracking-number\tship-method\n{broken}\t\t\t2026-02-02\tUPS\t\t1Z-NOT-A-NUMBER\tStandard\n"),
     )
     .unwrap();
+    std::fs::write(
+        dir.join("dumps/zz-late/carrier-scans.tsv"),
+        "tracking-number\tscan-date\tscan-type\n121054219325\t2026-02-08T10:00:00+00:00\taccepted\n\
+         121054219325\t2026-02-10T10:00:00+00:00\tdelivered\n",
+    )
+    .unwrap();
     ingest(dir, &["dumps/zz-late"], "store").success();
     assert_eq!(state_dirs(&dir.join("store")).len(), 2, "the night is a layer over the same base");
     let after = report(dir, &["--store", "store"], "out-after");
     assert_same(&after, &report(dir, &["dumps"], "out-once"));
     assert!(text(&after, "cancellations.csv").contains(cancelled), "the touched order is cancelled now");
     assert!(text(&after, "tracking_defects.csv").contains(broken), "and the other has a defective package");
+    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
     // The base's settled directory was used as it was, not judged again.
     assert_eq!(settled_tallies(&dir.join("store")), tallies);
 }

@@ -115,7 +115,7 @@ pub(crate) fn prepare_inputs(
     out: &std::path::Path,
     read: &ReadOptions,
     view: &ViewOptions,
-    settled_request: Option<&SettledRequest>,
+    settled: Option<&SettledRequest>,
     progress: &dyn Progress,
 ) -> Result<Prepared> {
     let (mut loaded, settled) = match store {
@@ -125,7 +125,7 @@ pub(crate) fn prepare_inputs(
             progress.stage("reading the store");
             let settings = crate::store::StoreSettings::of(read, view.default_marketplace);
             let waiting = || progress.stage("waiting for an ingest into the store to finish");
-            crate::store::load(dir, &settings, &waiting, settled_request)?
+            crate::store::load(dir, &settings, &waiting, settled)?
         }
         None => {
             let files = collect_inputs(inputs, Some(out))?;
@@ -136,10 +136,7 @@ pub(crate) fn prepare_inputs(
     require_an_order_report(&loaded)?;
     progress.stage("merging");
     let view_of_all = View::build(&mut loaded.book, view);
-    let settled = match (settled, settled_request) {
-        (Some(part), Some(request)) => Some(part.settle(&loaded.book, request)),
-        _ => None,
-    };
+    let settled = settled.map(|part| (part.tally, part.evidence));
     Ok(Prepared { loaded, view: view_of_all, settled })
 }
 

@@ -634,11 +634,15 @@ fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     // reads all of it; zstd's smaller files cost more time than they save (the state stays
     // far below the dumps' size), and nothing filters on statistics. One thread per file:
     // the shards are written in parallel already.
-    let writer = ParquetWriter::new(f)
+    // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
+    // kernel).
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    let writer = ParquetWriter::new(&mut out)
         .with_compression(ParquetCompression::Lz4Raw)
         .with_statistics(StatisticsOptions::empty())
         .set_parallel(false);
     anyhow::Context::with_context(writer.finish(df), || format!("{}: cannot write", path.display()))?;
+    std::io::Write::flush(&mut out).with_context(|| format!("{}: cannot write", path.display()))?;
     Ok(())
 }
 
@@ -998,10 +1002,24 @@ fn read_states(
     let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, merged_layers.as_deref(), to_rank));
     // Settled orders a layer touched (by id hash) leave the tally: they are read from the base
     // and judged again with the layers.
+    // So are settled orders with a package short of scans that a layer scans.
+    let scanned: HashSet<u64> = merged_layers
+        .iter()
+        .flatten()
+        .filter_map(|l| l.scans())
+        .flat_map(|scans| scans.keys().map(|number| id_hash(number)))
+        .collect();
     let touched: Vec<HashSet<u64>> = (0..SHARDS)
         .map(|i| match (&settled, merged_layers.as_ref().and_then(|l| l.get(i))) {
             (Some(s), Some(layer)) => {
-                layer.orders().iter().filter(|o| s.holds(i, o.id.as_str())).map(|o| id_hash(o.id.as_str())).collect()
+                let mut touched: HashSet<u64> = layer
+                    .orders()
+                    .iter()
+                    .filter(|o| s.holds(i, o.id.as_str()))
+                    .map(|o| id_hash(o.id.as_str()))
+                    .collect();
+                touched.extend(s.scanned(i, &scanned));
+                touched
             }
             _ => HashSet::new(),
         })
@@ -1038,13 +1056,24 @@ fn read_states(
     let (before, evidence): (Vec<Vec<OrderState>>, Vec<settled::Evidence>) =
         settled_parts.into_iter().flatten().unzip();
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-    let part = settled.map(|s| {
-        let mut tally = Tally::default();
-        for (t, _) in &s.shards {
-            tally.add(t);
+    let part = match (settled, request) {
+        (Some(s), Some(request)) => {
+            let mut tally = Tally::default();
+            for (t, _) in &s.shards {
+                tally.add(t);
+            }
+            // The touched orders leave the tally as it counted them: against the base's scans,
+            // before the layers' are added.
+            let touched: Vec<OrderState> = before.into_iter().flatten().collect();
+            if !touched.is_empty() {
+                let base = Book::from_shards(base_shards);
+                tally.subtract(&settled::counted_before(touched, &base, s.as_of, request));
+                base_shards = base.into_shards();
+            }
+            Some(SettledPart { tally, evidence })
         }
-        SettledPart { tally, evidence, touched: before.into_iter().flatten().collect(), as_of: s.as_of }
-    });
+        _ => None,
+    };
     let shards = match merged_layers {
         None => base_shards,
         Some(layers) => merge(base_shards, layers),

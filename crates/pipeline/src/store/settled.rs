@@ -2,10 +2,10 @@
 //! report recomputes only the orders that can still change (docs/STORE.md, "Settled orders").
 //!
 //! An order is *settled* at an instant `as_of` when no later `as_of` can change what it adds
-//! to any report: its status is final (Shipped or Cancelled), it is not open (lateness,
+//! to any report: its status is final (`Shipped` or `Cancelled`), it is not open (lateness,
 //! `auto_cancel` and the projected rate move with `as_of`), not auto-cancelled (its
-//! `auto_cancel` row counts days), every package is older than the scan grace (its scans are
-//! judged already) and none is short of scans (a later scan could make it valid). Its counts —
+//! `auto_cancel` row counts days), and every package is older than the scan grace (its scans
+//! are judged already). Its counts —
 //! per-day cancel, late-shipment and valid-tracking counts, reason counts and the summary's
 //! counters — are additive, so each partition's settled orders are kept as one [`Tally`], with
 //! their evidence rows (`cancellations`, `tracking_defects`) as the tables have them; only the
@@ -13,9 +13,10 @@
 //!
 //! Later files can change a settled order only through its own rows (snapshots, events,
 //! confirmations: then it is in a layer, leaves the tally and is judged again), through scans
-//! (a valid package stays valid with more scans: a scan tally only grows; and a package short
-//! of scans is never settled), or through the catalog (a layer with catalog rows is not
-//! reported from the settled orders). Everything else is per order.
+//! (a valid package stays valid with more scans, a scan tally only grows; a package short of
+//! scans is on a watch list by its number, and a layer scanning it sends its order back to be
+//! judged the same way), or through the catalog (a layer with catalog rows is not reported
+//! from the settled orders). Everything else is per order.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -41,7 +42,7 @@ use super::{read_parquet, read_shard_rows, shard_dir, write_parquet};
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
 /// The layout of one settled directory; a different one is rebuilt, never misread.
-const SETTLED_FORMAT: u32 = 2;
+const SETTLED_FORMAT: u32 = 3;
 const TALLY_FILE: &str = "settled.json";
 
 /// What the settled orders were judged under: a report under other options, or another
@@ -162,9 +163,9 @@ impl Tally {
         View { orders, as_of: Some(as_of), unsupported_marketplaces: BTreeMap::new(), unknown_order_confirmations: 0 }
     }
 
-    /// The tally of `view`'s orders, their evidence rows, and the ids of the orders with a
-    /// package short of scans (no scan, or too few).
-    fn with_evidence(view: &View, book: &Book, scan_grace_days: i64) -> (Tally, Result<Evidence>, HashSet<String>) {
+    /// The tally of `view`'s orders, their evidence rows, and the packages short of scans (no
+    /// scan, or too few): their order ids and the hashes of their normalised numbers.
+    fn with_evidence(view: &View, book: &Book, scan_grace_days: i64) -> (Tally, Result<Evidence>, Vec<(String, u64)>) {
         let mut unsupported = BTreeMap::new();
         for o in &view.orders {
             if o.sales_channel == orderhealth_core::SalesChannel::Unsupported {
@@ -185,12 +186,12 @@ impl Tally {
                 tracking_defects: crate::valid_tracking::tracking_defect_rows(&tracking.defective)?,
             })
         })();
-        // Scans can still come for a package without enough of them: its order is not settled.
-        let short_of_scans: HashSet<String> = tracking
+        // Scans can still come for a package without enough of them.
+        let short_of_scans: Vec<(String, u64)> = tracking
             .defective
             .iter()
             .filter(|p| matches!(p.defect, Some(Defect::NoScan | Defect::InsufficientScans)))
-            .map(|p| p.order_id.to_string())
+            .map(|p| (p.order_id.to_string(), id_hash(&orderhealth_carriers::normalise(p.tracking))))
             .collect();
         let tally = Tally {
             orders: view.orders.len() as u64,
@@ -353,41 +354,29 @@ pub fn add_tracking_days<'a>(days: Vec<TrackingDay<'a>>, settled: &'a TrackingCo
         .collect()
 }
 
-/// What a report takes from the settled directory: the tally of the settled orders, and the
-/// settled orders a layer touched, as the base alone has them (counted in the tally: the
-/// report takes them out again, [`SettledPart::settle`], and judges them with the layers).
+/// What a report takes from the settled directory: the tally of the settled orders and their
+/// evidence rows, less the settled orders a layer touched (those are read and judged again).
 pub struct SettledPart {
     pub tally: Tally,
-    /// The settled orders' evidence rows, less the touched orders'.
     pub evidence: Vec<Evidence>,
-    pub touched: Vec<OrderState>,
-    /// The instant the settled orders were judged as of.
-    pub as_of: Micros,
 }
 
-impl SettledPart {
-    /// The tally without the touched orders: they are judged as they were (as of the same
-    /// instant, under `request`), against `book`'s scans and catalog, and taken out.
-    pub fn settle(self, book: &Book, request: &SettledRequest) -> (Tally, Vec<Evidence>) {
-        let SettledPart { mut tally, evidence, touched, as_of } = self;
-        if touched.is_empty() {
-            return (tally, evidence);
+/// The tally of `touched` (settled orders, as the base alone has them) as the settled
+/// directory counted them: judged as of the same instant, under `request`, against the scans
+/// and catalog of `base` (the base alone: a layer's scans may have changed their packages).
+pub(super) fn counted_before(touched: Vec<OrderState>, base: &Book, as_of: Micros, request: &SettledRequest) -> Tally {
+    let mut shards: Vec<Vec<OrderState>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    for o in touched {
+        if let Some(s) = shards.get_mut(shard_of(o.id.as_str())) {
+            s.push(o);
         }
-        let mut shards: Vec<Vec<OrderState>> = (0..SHARDS).map(|_| Vec::new()).collect();
-        for o in touched {
-            if let Some(s) = shards.get_mut(shard_of(o.id.as_str())) {
-                s.push(o);
-            }
-        }
-        let shards = shards
-            .into_iter()
-            .map(|s| BookShard::from_parts(OrderTable::from_states(s), None, Default::default(), Names::default()))
-            .collect();
-        let view =
-            View::build(&mut Book::from_shards(shards), &ViewOptions { as_of: Some(as_of), ..request.view.clone() });
-        tally.subtract(&Tally::of(view.orders, book, as_of, request.scan_grace_days));
-        (tally, evidence)
     }
+    let shards = shards
+        .into_iter()
+        .map(|s| BookShard::from_parts(OrderTable::from_states(s), None, Default::default(), Names::default()))
+        .collect();
+    let view = View::build(&mut Book::from_shards(shards), &ViewOptions { as_of: Some(as_of), ..request.view.clone() });
+    Tally::of(view.orders, base, as_of, request.scan_grace_days)
 }
 
 /// The settled directory of one base under one key, as read back.
@@ -396,6 +385,8 @@ pub(super) struct Settled {
     pub has_scans: bool,
     /// Per shard: the tally of its settled orders, and their id hashes, sorted.
     pub shards: Vec<(Tally, Vec<u64>)>,
+    /// Per shard: the settled packages short of scans, (number hash, order id hash), sorted.
+    pub watch: Vec<Vec<(u64, u64)>>,
     pub dir: PathBuf,
 }
 
@@ -422,6 +413,13 @@ impl Settled {
     /// a false match only recomputes a partition that did not need it).
     pub fn holds(&self, shard: usize, id: &str) -> bool {
         self.shards.get(shard).is_some_and(|(_, ids)| ids.binary_search(&id_hash(id)).is_ok())
+    }
+
+    /// The id hashes of shard `i`'s settled orders with a package short of scans whose number
+    /// (hashed) is in `scanned`: a layer's scans may make it valid.
+    pub fn scanned(&self, i: usize, scanned: &HashSet<u64>) -> Vec<u64> {
+        let watch = self.watch.get(i).map(Vec::as_slice).unwrap_or_default();
+        watch.iter().filter(|(number, _)| scanned.contains(number)).map(|(_, order)| *order).collect()
     }
 
     /// Where shard `i`'s live states are.
@@ -451,19 +449,28 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
     let read = || -> Result<Settled> {
         let file: TallyFile = serde_json::from_slice(&text)?;
         anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
-        let ids: Vec<Vec<u64>> = (0..SHARDS)
+        type Watch = Vec<(u64, u64)>;
+        type Hashes = (Vec<u64>, Watch);
+        let (ids, watch): (Vec<Vec<u64>>, Vec<Watch>) = (0..SHARDS)
             .into_par_iter()
-            .map(|i| -> Result<Vec<u64>> {
-                let Some(df) = read_parquet(&shard_dir(&dir, i).join("settled_ids.parquet"))? else {
-                    return Ok(Vec::new());
-                };
-                Ok(df.column("id_hash")?.u64()?.into_no_null_iter().collect())
+            .map(|i| -> Result<Hashes> {
+                let dir = shard_dir(&dir, i);
+                let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
+                let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
+                let (number, order) = (watch.column("number_hash")?.u64()?, watch.column("order_hash")?.u64()?);
+                Ok((
+                    ids.column("id_hash")?.u64()?.into_no_null_iter().collect(),
+                    number.into_no_null_iter().zip(order.into_no_null_iter()).collect(),
+                ))
             })
-            .collect::<Result<_>>()?;
+            .collect::<Result<Vec<Hashes>>>()?
+            .into_iter()
+            .unzip();
         Ok(Settled {
             as_of: file.as_of,
             has_scans: file.has_scans,
             shards: file.shards.into_iter().zip(ids).collect(),
+            watch,
             dir: dir.clone(),
         })
     };
@@ -531,6 +538,13 @@ pub(super) fn write(
             hashes.sort_unstable();
             let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?;
             write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
+            let mut watch = part.watch.clone();
+            watch.sort_unstable();
+            let mut watch = crate::tables::frame(vec![
+                Column::new("number_hash".into(), watch.iter().map(|w| w.0).collect::<Vec<u64>>()),
+                Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
+            ])?;
+            write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
             write_parquet(&dir.join("cancellations.parquet"), &mut part.pick(&part.evidence.cancellations, true)?)?;
             write_parquet(
                 &dir.join("tracking_defects.parquet"),
@@ -565,6 +579,8 @@ pub(super) fn write(
 /// rows (of every order: [`Partition::pick`] keeps the settled ones').
 struct Partition {
     ids: HashSet<String>,
+    /// The settled packages short of scans: (number hash, order id hash).
+    watch: Vec<(u64, u64)>,
     tally: Tally,
     evidence: Evidence,
 }
@@ -578,9 +594,9 @@ impl Partition {
     }
 }
 
-/// Is `o`, judged as of `as_of`, settled (see the module's doc), unless a package of it is short
-/// of scans? Cancelled orders are (their evidence rows are kept), but not auto-cancelled ones:
-/// their `auto_cancel` rows count the days since the deadline.
+/// Is `o`, judged as of `as_of`, settled (see the module's doc)? Cancelled orders are (their
+/// evidence rows are kept), but not auto-cancelled ones: their `auto_cancel` rows count the
+/// days since the deadline.
 fn is_settled(o: &OrderView, as_of: Micros, grace: i64) -> bool {
     let judged_from = local_day(as_of, o.zone) as i64 - grace;
     // Only a final status: an order still pending or unshipped is likely to be in tomorrow's
@@ -609,11 +625,7 @@ fn settle_partition(
     view.unknown_order_confirmations = 0;
     let as_of = view.as_of.unwrap_or(0);
     let (all, evidence, short_of_scans) = Tally::with_evidence(&view, book, grace);
-    let flags: Vec<bool> = view
-        .orders
-        .iter()
-        .map(|o| is_settled(o, as_of, grace) && !short_of_scans.contains(o.order_id.as_str()))
-        .collect();
+    let flags: Vec<bool> = view.orders.iter().map(|o| is_settled(o, as_of, grace)).collect();
     // A settled order whose id hash is also a live order's stays live: a report that finds
     // a hash among the settled ones takes it for a settled order.
     let live_hashes: HashSet<u64> =
@@ -627,10 +639,16 @@ fn settle_partition(
             live.push(o);
         }
     }
+    // Settled orders with a package short of scans: a report watches the layers' scans for it.
+    let watch = short_of_scans
+        .into_iter()
+        .filter(|(order, _)| ids.contains(order.as_str()))
+        .map(|(order, number)| (number, id_hash(&order)))
+        .collect();
     // The settled orders' tally: the partition's less the live orders'.
     let mut tally = all;
     tally.subtract(&Tally::of(live, book, as_of, grace));
-    Ok(Partition { ids, tally, evidence: evidence? })
+    Ok(Partition { ids, watch, tally, evidence: evidence? })
 }
 
 /// Settled directories of bases no longer listed, and temporary ones a killed report left.
