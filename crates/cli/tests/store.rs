@@ -466,11 +466,18 @@ fn settled_tallies_stand_only_where_they_hold() {
     }
     assert_same(&report(dir, &["--store", "store"], "s4"), &once);
     assert_eq!(settled_tallies(&store).len(), 2, "judged again");
+    // One of another program version (or damaged) is removed by the next ingest.
+    let base = state_dirs(&store)[0].clone();
+    let stale = store.join("settled").join(&base).join("00000000000000ff");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("settled.json"), br#"{"key": {"format": 1, "version": "0.0.1"}}"#).unwrap();
     // A night with a catalog: the base is read whole.
     std::fs::create_dir_all(dir.join("dumps/zz-catalog")).unwrap();
     std::fs::write(dir.join("dumps/zz-catalog/catalog.tsv"), "sku\tcategory\nSKU-01674\tGarden\n").unwrap();
     ingest(dir, &["dumps/zz-catalog"], "store").success();
     assert_eq!(state_dirs(&store).len(), 2);
+    assert!(!stale.exists(), "the other version's settled directory is gone");
+    assert_eq!(settled_tallies(&store).len(), 2, "this version's stay");
     assert_same(&report(dir, &["--store", "store"], "s5"), &report(dir, &["dumps"], "o5"));
     // A new base (ten nights at once outgrow a quarter of the base) drops the old settled
     // directories with the old base.

@@ -651,7 +651,20 @@ fn settle_partition(
     Ok(Partition { ids, watch, tally, evidence: evidence? })
 }
 
-/// Settled directories of bases no longer listed, and temporary ones a killed report left.
+/// Whether the settled directory `dir` was written by this program's version and layout (one
+/// of another is never read: its key differs).
+fn of_this_program(dir: &Path) -> bool {
+    #[derive(Deserialize)]
+    struct KeyOnly {
+        key: SettledKey,
+    }
+    let Ok(text) = std::fs::read(dir.join(TALLY_FILE)) else { return false };
+    serde_json::from_slice::<KeyOnly>(&text)
+        .is_ok_and(|k| k.key.format == SETTLED_FORMAT && k.key.version == env!("CARGO_PKG_VERSION"))
+}
+
+/// Settled directories of bases no longer listed, of another program version, and temporary
+/// ones a killed report left.
 pub(super) fn remove_leftovers(store: &Path, bases: &HashSet<&str>) -> Result<()> {
     let parent = store.join(SETTLED);
     let Ok(entries) = std::fs::read_dir(&parent) else { return Ok(()) };
@@ -665,7 +678,7 @@ pub(super) fn remove_leftovers(store: &Path, bases: &HashSet<&str>) -> Result<()
             continue;
         }
         for inner in std::fs::read_dir(entry.path())?.flatten() {
-            if inner.file_name().to_string_lossy().ends_with(".tmp") {
+            if inner.file_name().to_string_lossy().ends_with(".tmp") || !of_this_program(&inner.path()) {
                 let _ = std::fs::remove_dir_all(inner.path());
             }
         }
