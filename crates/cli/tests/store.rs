@@ -428,8 +428,8 @@ fn settled_orders_a_later_night_touches_are_judged_again() {
 
 /// What cannot come from the settled tallies is read whole, with the same answer: a report
 /// under `--as-of`, a night with catalog rows (categories can change); other options keep
-/// their own settled directory; a damaged one is judged again; a new base drops the old
-/// base's.
+/// their own settled directory; a damaged one is judged again; an ingest that makes a new base
+/// drops the old base's and judges the new one under the same options.
 #[test]
 fn settled_tallies_stand_only_where_they_hold() {
     let tmp = sample_dumps();
@@ -492,8 +492,17 @@ fn settled_tallies_stand_only_where_they_hold() {
         .unwrap();
         ingest(dir, &[&night], "store").success();
     }
-    assert_ne!(state_dirs(&store)[0], old_base, "a new base after six layers");
+    let new_base = state_dirs(&store)[0].clone();
+    assert_ne!(new_base, old_base, "a new base after six layers");
     assert!(!store.join("settled").join(&old_base).exists());
+    // The ingest judged the new base under both sets of options the reports used.
+    let tallies = settled_tallies(&store);
+    assert_eq!(tallies.len(), 2);
+    assert!(tallies.iter().all(|t| t["key"]["base"] == new_base.as_str()));
     assert_same(&report(dir, &["--store", "store"], "s6"), &report(dir, &["dumps"], "o6"));
-    assert_eq!(settled_tallies(&store).len(), 1);
+    assert_same(
+        &report(dir, &[&["--store", "store"][..], &grace[..]].concat(), "s7"),
+        &report(dir, &[&["dumps"][..], &grace[..]].concat(), "o7"),
+    );
+    assert_eq!(settled_tallies(&store), tallies, "the reports used them as the ingest wrote them");
 }

@@ -311,14 +311,39 @@ pub fn ingest(
     // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
     write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json)?;
+    // The report options the replaced base's orders were judged under, to judge the new one.
+    let new_base = manifest.state.first().filter(|base| old_state.first() != Some(*base));
+    let judged_under = match (new_base, old_state.first()) {
+        (Some(_), Some(old)) => settled::keys_of(dir, &old.dir),
+        _ => Vec::new(),
+    };
     // States a new base replaced are no longer listed (a kill here leaves them to the next
     // ingest).
     for old in old_state.iter().filter(|old| !manifest.state.contains(old)) {
         let _ = std::fs::remove_dir_all(dir.join(STATE).join(&old.dir));
         let _ = std::fs::remove_dir_all(dir.join(settled::SETTLED).join(&old.dir));
     }
+    // A new base: its settled orders judged now, under the options the reports used, so the
+    // next report reads only the live ones. Derived data: a failure leaves it to that report.
+    if let Some(base) = new_base {
+        settle_new_base(dir, &manifest, &base.dir, &judged_under);
+    }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
+}
+
+/// Writes the settled directories of the new base `base` for each of `keys` (those of the base
+/// it replaced), as of the newest observation of every stored file.
+fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledKey]) {
+    let Some(as_of) = manifest.files.iter().filter_map(|f| f.newest_observation).max() else { return };
+    let Ok(rank_of) = ranks(manifest.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect()) else { return };
+    let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
+    for old in keys {
+        let key = SettledKey { base: base.to_string(), ..old.clone() };
+        if let Some(request) = key.request() {
+            let _ = settled::write(dir, &key, &request, as_of, &to_rank);
+        }
+    }
 }
 
 /// Reads the new files (in parallel, each folded in as it is read) and writes them as a new

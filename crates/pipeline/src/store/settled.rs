@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use orderhealth_carriers::Defect;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
+use orderhealth_core::marketplace::parse_zone;
 use orderhealth_core::rows::ShipDate;
 use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
 use orderhealth_core::status::Status;
@@ -48,7 +49,7 @@ const TALLY_FILE: &str = "settled.json";
 /// What the settled orders were judged under: a report under other options, or another
 /// program version, judges afresh.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct SettledKey {
+pub struct SettledKey {
     pub format: u32,
     pub version: String,
     pub base: String,
@@ -71,6 +72,22 @@ impl SettledKey {
             warn_days: view.warn_days,
             scan_grace_days,
         }
+    }
+
+    /// The report options it stands for (`None`: a key this program cannot read back).
+    pub fn request(&self) -> Option<SettledRequest> {
+        let tz = match &self.tz {
+            Some(name) => Some(parse_zone(name)?),
+            None => None,
+        };
+        let view = ViewOptions {
+            policy: self.policy.parse().ok()?,
+            tz,
+            default_marketplace: Marketplace::from_code(&self.marketplace)?,
+            warn_days: self.warn_days,
+            as_of: None,
+        };
+        Some(SettledRequest { view, scan_grace_days: self.scan_grace_days })
     }
 
     /// The directory name: a hash of the whole key (the key itself is in the tally file).
@@ -651,16 +668,29 @@ fn settle_partition(
     Ok(Partition { ids, watch, tally, evidence: evidence? })
 }
 
-/// Whether the settled directory `dir` was written by this program's version and layout (one
-/// of another is never read: its key differs).
-fn of_this_program(dir: &Path) -> bool {
+/// The keys of `base`'s settled directories written by this program.
+pub(super) fn keys_of(store: &Path, base: &str) -> Vec<SettledKey> {
+    let Ok(entries) = std::fs::read_dir(store.join(SETTLED).join(base)) else { return Vec::new() };
+    let mut keys: Vec<SettledKey> = entries.flatten().filter_map(|e| key_of(&e.path())).collect();
+    keys.sort_by_key(|k| k.dir_name());
+    keys
+}
+
+/// The key of the settled directory `dir`, when this program wrote it.
+fn key_of(dir: &Path) -> Option<SettledKey> {
     #[derive(Deserialize)]
     struct KeyOnly {
         key: SettledKey,
     }
-    let Ok(text) = std::fs::read(dir.join(TALLY_FILE)) else { return false };
-    serde_json::from_slice::<KeyOnly>(&text)
-        .is_ok_and(|k| k.key.format == SETTLED_FORMAT && k.key.version == env!("CARGO_PKG_VERSION"))
+    let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
+    let key = serde_json::from_slice::<KeyOnly>(&text).ok()?.key;
+    (key.format == SETTLED_FORMAT && key.version == env!("CARGO_PKG_VERSION")).then_some(key)
+}
+
+/// Whether the settled directory `dir` was written by this program's version and layout (one
+/// of another is never read: its key differs).
+fn of_this_program(dir: &Path) -> bool {
+    key_of(dir).is_some()
 }
 
 /// Settled directories of bases no longer listed, of another program version, and temporary
