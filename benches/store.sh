@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # The store against a full report (docs/BENCHMARKS.md, "The store"): N orders over D nightly
-# dumps; the first D-1 nights are ingested one night at a time, as a nightly job would.
-# A nightly job reports after each ingest: the report of night D-1 has judged the base's
-# settled orders (docs/STORE.md) before the rounds. Then, alternately, ROUNDS times (same
-# session, same files):
+# dumps. The store of the first D-1 nights is built as a nightly job would: each night an
+# ingest, then a report (both timed). Then, alternately, ROUNDS times (same session, same files):
 #   full    report over every night's files
 #   nightly ingest of night D, then report --store   (on a copy of the store of D-1 nights)
 #   one     report --store DIR NIGHT: the same in one command (the state it wrote is reused)
@@ -45,20 +43,22 @@ layers() { grep -c '"dir"' "$1/manifest.json" | awk '{ print $1 - 1 }'; }
 store_before="$WORK/store-before"
 if [ ! -f "$store_before.complete" ]; then
   rm -rf "$store_before" "$WORK/ingests.txt"
+  # As a nightly job: each night's ingest, then its report (both timed).
   for night in $(echo "$nights" | head -n -1); do
     start=$(date +%s.%N)
     "$bin" ingest "$night" --store "$store_before" 2>/dev/null
-    echo "$night $start $(date +%s.%N) $(layers "$store_before")" >>"$WORK/ingests.txt"
+    ingested=$(date +%s.%N)
+    "$bin" report --store "$store_before" --out "$WORK/out-nightly" >/dev/null 2>&1
+    echo "$night $start $ingested $(date +%s.%N) $(layers "$store_before")" >>"$WORK/ingests.txt"
   done
   touch "$store_before.complete"
 fi
-# Each night's ingest while the store was built: a layer, or a new base (0 layers after it).
-awk '{ t = $3 - $2; if ($4 == 0) { b++; bt += t; if (t > bm) bm = t } else { l++; lt += t; if (t > lm) lm = t } }
-     END { printf "nightly ingests: %d layers, mean %.2f s (max %.2f); %d new bases, mean %.2f s (max %.2f)\n", l, (l ? lt / l : 0), lm, b, (b ? bt / b : 0), bm }' "$WORK/ingests.txt"
-# The report of night D-1, as the nightly job ran it.
-if [ ! -d "$store_before/settled" ]; then
-  "$bin" report --store "$store_before" --out "$WORK/out-before" >/dev/null 2>&1
-fi
+# Each night while the store was built: a layer, or a new base (0 layers after it); the
+# first night (the first report judges every order) is left out.
+awk 'NR > 1 { i = $3 - $2; r = $4 - $3; if ($5 == 0) { b++; bi += i; br += r; if (i + r > bm) bm = i + r }
+                                        else { l++; li += i; lr += r; if (i + r > lm) lm = i + r } }
+     END { printf "nightly, layer nights (%d): ingest %.2f s + report %.2f s on average (max of both %.2f s)\n", l, li / l, lr / l, lm;
+           printf "nightly, new-base nights (%d): ingest %.2f s + report %.2f s on average (max of both %.2f s)\n", b, bi / b, br / b, bm }' "$WORK/ingests.txt"
 store_all="$WORK/store-all"
 rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$last" --store "$store_all" 2>/dev/null
 
