@@ -520,6 +520,32 @@ pub(super) fn write(
     as_of: Micros,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Result<()> {
+    // Where it goes, made first: a store this run cannot write to is not judged for nothing.
+    let parent = key_dir(store, key).parent().map(Path::to_path_buf).context("a settled directory")?;
+    let tmp = parent.join(format!(".{}.{}.tmp", key.dir_name(), std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+    if let Err(e) = judge_into(&tmp, store, key, request, as_of, to_rank) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if std::fs::rename(&tmp, key_dir(store, key)).is_err() {
+        // Another report wrote the same directory first.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    super::sync_dir(Some(&parent));
+    Ok(())
+}
+
+/// The work of [`write`]: judges the base and writes the settled directory into `tmp`.
+fn judge_into(
+    tmp: &Path,
+    store: &Path,
+    key: &SettledKey,
+    request: &SettledRequest,
+    as_of: Micros,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+) -> Result<()> {
     let base_dir = store.join(super::STATE).join(&key.base);
     // Each base shard read once: its part of the book, and its tables for the live states.
     let read: Vec<(BookShard, [Option<DataFrame>; 2])> = (0..SHARDS)
@@ -543,53 +569,34 @@ pub(super) fn write(
         .map(|(i, states)| settle_partition(i, states, &book, &opts, grace))
         .collect::<Result<_>>()?;
 
-    let parent = key_dir(store, key).parent().map(Path::to_path_buf).context("a settled directory")?;
-    std::fs::create_dir_all(&parent).with_context(|| format!("{}: cannot create", parent.display()))?;
-    let tmp = parent.join(format!(".{}.{}.tmp", key.dir_name(), std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let filled = (|| -> Result<()> {
-        parts.par_iter().zip(tables).enumerate().try_for_each(|(i, (part, tables))| -> Result<()> {
-            let dir = shard_dir(&tmp, i);
-            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-            let mut hashes: Vec<u64> = part.ids.iter().map(|id| id_hash(id)).collect();
-            hashes.sort_unstable();
-            let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?;
-            write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
-            let mut watch = part.watch.clone();
-            watch.sort_unstable();
-            let mut watch = crate::tables::frame(vec![
-                Column::new("number_hash".into(), watch.iter().map(|w| w.0).collect::<Vec<u64>>()),
-                Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
-            ])?;
-            write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
-            write_parquet(&dir.join("cancellations.parquet"), &mut part.pick(&part.evidence.cancellations, true)?)?;
-            write_parquet(
-                &dir.join("tracking_defects.parquet"),
-                &mut part.pick(&part.evidence.tracking_defects, true)?,
-            )?;
-            // The live states: the base's rows of the orders not settled, as the base has them.
-            for (name, table) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables) {
-                if let Some(df) = table {
-                    write_parquet(&dir.join(name), &mut part.pick(&df, false)?)?;
-                }
+    parts.par_iter().zip(tables).enumerate().try_for_each(|(i, (part, tables))| -> Result<()> {
+        let dir = shard_dir(tmp, i);
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        let mut hashes: Vec<u64> = part.ids.iter().map(|id| id_hash(id)).collect();
+        hashes.sort_unstable();
+        let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?;
+        write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
+        let mut watch = part.watch.clone();
+        watch.sort_unstable();
+        let mut watch = crate::tables::frame(vec![
+            Column::new("number_hash".into(), watch.iter().map(|w| w.0).collect::<Vec<u64>>()),
+            Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
+        ])?;
+        write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
+        write_parquet(&dir.join("cancellations.parquet"), &mut part.pick(&part.evidence.cancellations, true)?)?;
+        write_parquet(&dir.join("tracking_defects.parquet"), &mut part.pick(&part.evidence.tracking_defects, true)?)?;
+        // The live states: the base's rows of the orders not settled, as the base has them.
+        for (name, table) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables) {
+            if let Some(df) = table {
+                write_parquet(&dir.join(name), &mut part.pick(&df, false)?)?;
             }
-            Ok(())
-        })?;
-        let file =
-            TallyFile { key: key.clone(), as_of, has_scans, shards: parts.iter().map(|p| p.tally.clone()).collect() };
-        std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
-        super::sync_tree(&tmp)
-    })();
-    if let Err(e) = filled {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if std::fs::rename(&tmp, key_dir(store, key)).is_err() {
-        // Another report wrote the same directory first.
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    super::sync_dir(Some(&parent));
-    Ok(())
+        }
+        Ok(())
+    })?;
+    let file =
+        TallyFile { key: key.clone(), as_of, has_scans, shards: parts.iter().map(|p| p.tally.clone()).collect() };
+    std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
+    super::sync_tree(tmp)
 }
 
 /// One partition judged: the settled orders' ids and tally, and the partition's evidence
