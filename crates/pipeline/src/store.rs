@@ -302,8 +302,9 @@ pub fn ingest(
     }
 
     let old_state = manifest.state.clone();
+    let mut written_base = None;
     if !new_files.is_empty() {
-        fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
+        written_base = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
     }
     manifest.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let mut json = serde_json::to_vec_pretty(&manifest)?;
@@ -326,23 +327,30 @@ pub fn ingest(
     // A new base: its settled orders judged now, under the options the reports used, so the
     // next report reads only the live ones. Derived data: a failure leaves it to that report.
     if let Some(base) = new_base {
-        settle_new_base(dir, &manifest, &base.dir, &judged_under);
+        settle_new_base(dir, &manifest, &base.dir, &judged_under, written_base);
     }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
 }
 
 /// Writes the settled directories of the new base `base` for each of `keys` (those of the base
-/// it replaced), as of the newest observation of every stored file.
-fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledKey]) {
+/// it replaced), as of the newest observation of every stored file: the first from `written`
+/// (the base as this ingest has it in memory), any other from the base read back.
+fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledKey], written: Option<NewBase>) {
     let Some(as_of) = manifest.files.iter().filter_map(|f| f.newest_observation).max() else { return };
     let Ok(rank_of) = ranks(manifest.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect()) else { return };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
+    let mut written = written;
     for old in keys {
         let key = SettledKey { base: base.to_string(), ..old.clone() };
-        if let Some(request) = key.request() {
-            let _ = settled::write(dir, &key, &request, as_of, &to_rank);
-        }
+        let Some(request) = key.request() else { continue };
+        let _ = match written.take() {
+            Some(NewBase { mut shards, tables }) => {
+                shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
+                settled::write_from(dir, &key, &request, as_of, shards, tables)
+            }
+            None => settled::write(dir, &key, &request, as_of, &to_rank),
+        };
     }
 }
 
@@ -355,7 +363,7 @@ fn fold_new_files(
     new_files: Vec<(InputFile, String)>,
     read: &ReadOptions,
     outcome: &mut IngestOutcome,
-) -> Result<()> {
+) -> Result<Option<NewBase>> {
     // New files are numbered after the stored ones, in path order; a file found
     // unrecognised keeps its number unused (numbers are compared, never counted).
     let stored = manifest.files.len();
@@ -434,7 +442,7 @@ fn fold_new_files(
         }
     }
     if manifest.files.len() == stored {
-        return Ok(()); // nothing was read: the state stays as it is
+        return Ok(None); // nothing was read: the state stays as it is
     }
     for (id, rank) in rank_of.iter().enumerate().take(stored) {
         if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
@@ -443,16 +451,22 @@ fn fold_new_files(
     }
     let to_id = |rank: u32| id_of_rank.get(rank as usize).copied().unwrap_or(0);
     shards.par_iter_mut().for_each(|s| s.renumber_files(&to_id));
-    write_state(&dir.join(STATE), &batch, &shards)?;
+    let tables = write_state(&dir.join(STATE), &batch, &shards)?;
     write_batch(&dir.join(BATCHES), &batch, &rejected)?;
     manifest.batches.push(batch.clone());
     let written = StoredState { dir: batch, orders: shards.iter().map(|s| s.orders().len() as u64).sum() };
     if new_base {
         manifest.state = vec![written];
-    } else {
-        manifest.state.push(written);
+        return Ok(Some(NewBase { shards, tables }));
     }
-    Ok(())
+    manifest.state.push(written);
+    Ok(None)
+}
+
+/// A new base as an ingest wrote it: its shards (file ids in the keys) and tables.
+struct NewBase {
+    shards: Vec<BookShard>,
+    tables: ShardTables,
 }
 
 /// Whether this ingest folds everything into a new base rather than adding a layer: there is
@@ -690,9 +704,13 @@ fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path) -> Result
 }
 
 /// Writes a state (every shard's tables) as `state/<name>`.
-fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<()> {
+/// Each shard's `orders` and `shipments` tables, as a state wrote them.
+type ShardTables = Vec<[Option<DataFrame>; 2]>;
+
+fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<ShardTables> {
+    let mut tables = Vec::new();
     write_dir_whole(parent, name, |tmp| {
-        let written: Vec<Result<()>> = shards
+        let written: Vec<Result<[Option<DataFrame>; 2]>> = shards
             .par_iter()
             .enumerate()
             .map(|(i, shard)| {
@@ -700,17 +718,21 @@ fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<()> {
                 std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
                 let mut states: Vec<&OrderState> = shard.orders().iter().collect();
                 states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-                write_parquet(&dir.join("orders.parquet"), &mut orders_frame(&states)?)?;
-                write_parquet(&dir.join("shipments.parquet"), &mut shipments_frame(&states)?)?;
+                let mut orders = orders_frame(&states)?;
+                write_parquet(&dir.join("orders.parquet"), &mut orders)?;
+                let mut shipments = shipments_frame(&states)?;
+                write_parquet(&dir.join("shipments.parquet"), &mut shipments)?;
                 if let Some(scans) = shard.scans() {
                     write_parquet(&dir.join("scans.parquet"), &mut scans_frame(scans)?)?;
                 }
                 write_parquet(&dir.join("catalog.parquet"), &mut catalog_frame(shard.catalog())?)?;
-                Ok(())
+                Ok([Some(orders), Some(shipments)])
             })
             .collect();
-        written.into_iter().collect()
-    })
+        tables = written.into_iter().collect::<Result<_>>()?;
+        Ok(())
+    })?;
+    Ok(tables)
 }
 
 /// Writes one batch (the rejected rows of the files it read) as `batches/<name>`.

@@ -520,12 +520,45 @@ pub(super) fn write(
     as_of: Micros,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Result<()> {
+    write_whole(store, key, |tmp| {
+        let base_dir = store.join(super::STATE).join(&key.base);
+        // Each base shard read once: its part of the book, and its tables for the live states.
+        let read: Vec<(BookShard, [Option<DataFrame>; 2])> = (0..SHARDS)
+            .into_par_iter()
+            .map(|i| {
+                let dir = shard_dir(&base_dir, i);
+                read_shard_rows(&dir, &dir, 0, &[None, None])
+                    .with_context(|| format!("{}: a damaged store", dir.display()))
+            })
+            .collect::<Result<_>>()?;
+        let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
+        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+        judge_into(tmp, shards, tables, key, request, as_of)
+    })
+}
+
+/// [`write`] for a base an ingest has in memory: `shards` (file ids renumbered to ranks) and
+/// each shard's `orders` and `shipments` tables as written.
+pub(super) fn write_from(
+    store: &Path,
+    key: &SettledKey,
+    request: &SettledRequest,
+    as_of: Micros,
+    shards: Vec<BookShard>,
+    tables: Vec<[Option<DataFrame>; 2]>,
+) -> Result<()> {
+    write_whole(store, key, |tmp| judge_into(tmp, shards, tables, key, request, as_of))
+}
+
+/// Writes the settled directory of `key` whole: `fill` writes into a temporary directory of
+/// this process, which is then renamed in (the first of two reports at once wins).
+fn write_whole(store: &Path, key: &SettledKey, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     // Where it goes, made first: a store this run cannot write to is not judged for nothing.
     let parent = key_dir(store, key).parent().map(Path::to_path_buf).context("a settled directory")?;
     let tmp = parent.join(format!(".{}.{}.tmp", key.dir_name(), std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    if let Err(e) = judge_into(&tmp, store, key, request, as_of, to_rank) {
+    if let Err(e) = fill(&tmp) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
@@ -537,26 +570,16 @@ pub(super) fn write(
     Ok(())
 }
 
-/// The work of [`write`]: judges the base and writes the settled directory into `tmp`.
+/// Judges the base (`shards`, renumbered to ranks; `tables`, each shard's `orders` and
+/// `shipments` as stored) and writes its settled directory into `tmp`.
 fn judge_into(
     tmp: &Path,
-    store: &Path,
+    shards: Vec<BookShard>,
+    tables: Vec<[Option<DataFrame>; 2]>,
     key: &SettledKey,
     request: &SettledRequest,
     as_of: Micros,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Result<()> {
-    let base_dir = store.join(super::STATE).join(&key.base);
-    // Each base shard read once: its part of the book, and its tables for the live states.
-    let read: Vec<(BookShard, [Option<DataFrame>; 2])> = (0..SHARDS)
-        .into_par_iter()
-        .map(|i| {
-            let dir = shard_dir(&base_dir, i);
-            read_shard_rows(&dir, &dir, 0, &[None, None]).with_context(|| format!("{}: a damaged store", dir.display()))
-        })
-        .collect::<Result<_>>()?;
-    let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
-    shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
     let mut book = Book::from_shards(shards);
     let has_scans = book.has_scans();
     // The book keeps the scans and the catalog every partition's packages are judged against.
