@@ -779,6 +779,25 @@ mod tests {
         assert_eq!(sum.orders, 1);
     }
 
+    /// An ingest that writes a new base judges it under the options of the old base's keys:
+    /// a key reads back as the options it was made of.
+    #[test]
+    fn a_key_reads_back_as_the_options_it_was_made_of() {
+        let view = ViewOptions {
+            policy: "business7".parse().unwrap(),
+            tz: parse_zone("Europe/London"),
+            default_marketplace: Marketplace::from_code("JP").unwrap(),
+            warn_days: 3,
+            as_of: None,
+        };
+        let key = SettledKey::of("b000007", &view, 9);
+        let request = key.request().expect("readable");
+        assert_eq!(SettledKey::of("b000007", &request.view, request.scan_grace_days), key);
+        assert_eq!(request.view.tz, view.tz);
+        let unknown = SettledKey { policy: "someday".into(), ..key };
+        assert!(unknown.request().is_none());
+    }
+
     /// The settled counts join the live ones key by key, in the tables' order.
     #[test]
     fn settled_days_join_the_live_ones_in_order() {
