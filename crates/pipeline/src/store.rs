@@ -1031,50 +1031,81 @@ fn read_states(
     to_rank: &(impl Fn(u32) -> u32 + Sync),
     request: Option<&SettledRequest>,
 ) -> Result<(Vec<BookShard>, Option<SettledPart>)> {
-    let merge = |a: Vec<BookShard>, b: Vec<BookShard>| -> Vec<BookShard> {
-        a.into_par_iter().zip(b).map(|(a, b)| a.merge(b)).collect()
-    };
     let Some((base, layers)) = manifest.state.split_first() else {
         return Ok(((0..SHARDS).map(|_| BookShard::default()).collect(), None));
     };
-    let mut merged_layers: Option<Vec<BookShard>> = None;
-    for layer in layers {
-        let mut shards = read_state(&dir.join(STATE).join(&layer.dir), 0)?;
-        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        merged_layers = Some(match merged_layers {
-            None => shards,
-            Some(before) => merge(before, shards),
-        });
-    }
-    let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, merged_layers.as_deref(), to_rank));
-    // Settled orders a layer touched (by id hash) leave the tally: they are read from the base
-    // and judged again with the layers.
-    // So are settled orders with a package short of scans that a layer scans.
-    let scanned: HashSet<u64> = merged_layers
-        .iter()
-        .flatten()
-        .filter_map(|l| l.scans())
-        .flat_map(|scans| scans.keys().map(|number| id_hash(number)))
-        .collect();
-    let touched: Vec<HashSet<u64>> = (0..SHARDS)
-        .map(|i| match (&settled, merged_layers.as_ref().and_then(|l| l.get(i))) {
-            (Some(s), Some(layer)) => {
-                let mut touched: HashSet<u64> = layer
-                    .orders()
-                    .iter()
-                    .filter(|o| s.holds(i, o.id.as_str()))
-                    .map(|o| id_hash(o.id.as_str()))
-                    .collect();
-                touched.extend(s.scanned(i, &scanned));
-                touched
-            }
-            _ => HashSet::new(),
-        })
-        .collect();
+    let layers_read = read_layers(dir, layers, to_rank)?;
+    let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, layers_read.as_deref(), to_rank));
+    let touched = match &settled {
+        Some(s) => touched_by(s, layers_read.as_deref().unwrap_or(&[])),
+        None => (0..SHARDS).map(|_| HashSet::new()).collect(),
+    };
     // Orders hash evenly over the shards; a quarter more room than the average share.
     let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
     let room = layer_orders / SHARDS + layer_orders / (4 * SHARDS);
-    let base_dir = dir.join(STATE).join(&base.dir);
+    let (base_shards, part) = read_base(dir, &base.dir, room, settled, &touched, request, to_rank)?;
+    let shards = match layers_read {
+        None => base_shards,
+        Some(layers) => merge_shards(base_shards, layers),
+    };
+    Ok((shards, part))
+}
+
+fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
+    a.into_par_iter().zip(b).map(|(a, b)| a.merge(b)).collect()
+}
+
+/// The layers, each renumbered to ranks, merged among themselves (`None`: no layer).
+fn read_layers(
+    dir: &Path,
+    layers: &[StoredState],
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+) -> Result<Option<Vec<BookShard>>> {
+    let mut merged: Option<Vec<BookShard>> = None;
+    for layer in layers {
+        let mut shards = read_state(&dir.join(STATE).join(&layer.dir), 0)?;
+        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+        merged = Some(match merged {
+            None => shards,
+            Some(before) => merge_shards(before, shards),
+        });
+    }
+    Ok(merged)
+}
+
+/// Per shard, the id hashes of the settled orders the layers touch: orders they have rows of,
+/// and orders with a package short of scans they scan. Those leave the tally, are read from
+/// the base and judged again with the layers.
+fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<HashSet<u64>> {
+    let scanned: HashSet<u64> =
+        layers.iter().filter_map(|l| l.scans()).flat_map(|scans| scans.keys().map(|n| id_hash(n))).collect();
+    (0..SHARDS)
+        .map(|i| {
+            let mut touched: HashSet<u64> = layers
+                .get(i)
+                .into_iter()
+                .flat_map(|layer| layer.orders().iter())
+                .filter(|o| settled.holds(i, o.id.as_str()))
+                .map(|o| id_hash(o.id.as_str()))
+                .collect();
+            touched.extend(settled.scanned(i, &scanned));
+            touched
+        })
+        .collect()
+}
+
+/// The base, renumbered to ranks: every state, or with `settled` its live states, the
+/// `touched` settled orders, and the settled orders' tally and evidence (less the touched).
+fn read_base(
+    dir: &Path,
+    base: &str,
+    room: usize,
+    settled: Option<Settled>,
+    touched: &[HashSet<u64>],
+    request: Option<&SettledRequest>,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+) -> Result<(Vec<BookShard>, Option<SettledPart>)> {
+    let base_dir = dir.join(STATE).join(base);
     type Read = (BookShard, Option<(Vec<OrderState>, settled::Evidence)>);
     let read: Vec<Read> = touched
         .par_iter()
@@ -1103,29 +1134,20 @@ fn read_states(
     let (before, evidence): (Vec<Vec<OrderState>>, Vec<settled::Evidence>) =
         settled_parts.into_iter().flatten().unzip();
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-    let part = match (settled, request) {
-        (Some(s), Some(request)) => {
-            let mut tally = Tally::default();
-            for (t, _) in &s.shards {
-                tally.add(t);
-            }
-            // The touched orders leave the tally as it counted them: against the base's scans,
-            // before the layers' are added.
-            let touched: Vec<OrderState> = before.into_iter().flatten().collect();
-            if !touched.is_empty() {
-                let base = Book::from_shards(base_shards);
-                tally.subtract(&settled::counted_before(touched, &base, s.as_of, request));
-                base_shards = base.into_shards();
-            }
-            Some(SettledPart { tally, evidence })
-        }
-        _ => None,
-    };
-    let shards = match merged_layers {
-        None => base_shards,
-        Some(layers) => merge(base_shards, layers),
-    };
-    Ok((shards, part))
+    let (Some(s), Some(request)) = (settled, request) else { return Ok((base_shards, None)) };
+    let mut tally = Tally::default();
+    for (t, _) in &s.shards {
+        tally.add(t);
+    }
+    // The touched orders leave the tally as it counted them: against the base's scans, before
+    // the layers' are added.
+    let touched: Vec<OrderState> = before.into_iter().flatten().collect();
+    if !touched.is_empty() {
+        let base = Book::from_shards(base_shards);
+        tally.subtract(&settled::counted_before(touched, &base, s.as_of, request));
+        base_shards = base.into_shards();
+    }
+    Ok((base_shards, Some(SettledPart { tally, evidence })))
 }
 
 /// The base's settled directory for this report, written first when there is none, when it
