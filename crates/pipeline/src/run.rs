@@ -65,6 +65,7 @@ impl Progress for Quiet {
 /// The inputs read once, merged and classified.
 pub(crate) struct Prepared {
     pub(crate) loaded: Loaded,
+    /// Every order read: all of them, or the store's live ones when `settled` is given.
     pub(crate) view: View,
     /// What the store's settled orders add (they are then not in `view`): their counts and
     /// their evidence rows; only for a report.
@@ -135,9 +136,9 @@ pub(crate) fn prepare_inputs(
     };
     require_an_order_report(&loaded)?;
     progress.stage("merging");
-    let view_of_all = View::build(&mut loaded.book, view);
+    let merged = View::build(&mut loaded.book, view);
     let settled = settled.map(|part| (part.tally, part.evidence));
-    Ok(Prepared { loaded, view: view_of_all, settled })
+    Ok(Prepared { loaded, view: merged, settled })
 }
 
 /// §1.5: inputs without a single order report are a wrong folder, not an empty account.
