@@ -426,8 +426,9 @@ impl Settled {
         })
     }
 
-    /// Whether a layer order of `shard` may be one of its settled orders (a hash match:
-    /// a false match only recomputes a partition that did not need it).
+    /// Whether a layer order of `shard` may be one of its settled orders (a hash match: a false
+    /// one takes the settled order of that hash out of the tally and judges it again, which
+    /// gives the same counts; the writer keeps no settled hash equal to a live one).
     pub fn holds(&self, shard: usize, id: &str) -> bool {
         self.shards.get(shard).is_some_and(|(_, ids)| ids.binary_search(&id_hash(id)).is_ok())
     }
