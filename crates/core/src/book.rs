@@ -450,6 +450,11 @@ impl BookShard {
         self.scans.as_ref()
     }
 
+    /// Replaces the shard's scans: a store reads them once it knows which numbers it needs.
+    pub fn set_scans(&mut self, scans: Option<FxHashMap<String, ScanTally>>) {
+        self.scans = scans;
+    }
+
     pub fn catalog(&self) -> &FxHashMap<Text, CatalogEntry> {
         &self.catalog
     }

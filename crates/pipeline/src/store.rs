@@ -936,10 +936,12 @@ fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &mut Names) 
     Ok(())
 }
 
-fn read_scans(df: &DataFrame) -> Result<FxHashMap<String, ScanTally>> {
+/// The scans of `df`; with `wanted`, only those of the numbers in it.
+fn read_scans(df: &DataFrame, wanted: Option<&HashSet<String>>) -> Result<FxHashMap<String, ScanTally>> {
     let number = df.column("tracking_number")?.str()?.iter();
     let rows = number.zip(df.column("scans")?.u32()?.iter()).zip(df.column("delivered")?.bool()?.iter());
     Ok(rows
+        .filter(|((n, _), _)| wanted.is_none_or(|w| w.contains(n.unwrap_or(""))))
         .map(|((n, s), d)| {
             (n.unwrap_or("").to_string(), ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false) })
         })
@@ -963,7 +965,15 @@ fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
 /// (the same directory, but for the live states of a settled base), and from `dir` too the
 /// orders whose id hashes are in `touched` (settled orders a layer touched).
 fn read_shard(orders_dir: &Path, dir: &Path, room: usize, touched: &[Option<DataFrame>; 2]) -> Result<BookShard> {
-    Ok(read_shard_rows(orders_dir, dir, room, touched)?.0)
+    Ok(read_shard_rows(orders_dir, dir, room, touched, Scans::All)?.0)
+}
+
+/// Which scans a shard is read with.
+#[derive(Clone, Copy)]
+enum Scans {
+    All,
+    /// None yet ([`BookShard::set_scans`] later).
+    Later,
 }
 
 /// [`read_shard`], and the orders and shipments tables of `orders_dir` as read.
@@ -972,6 +982,7 @@ fn read_shard_rows(
     dir: &Path,
     room: usize,
     touched: &[Option<DataFrame>; 2],
+    scans: Scans,
 ) -> Result<(BookShard, [Option<DataFrame>; 2])> {
     let mut names = Names::default();
     let orders = read_parquet(&orders_dir.join("orders.parquet"))?;
@@ -985,7 +996,10 @@ fn read_shard_rows(
     }
     // After the live states: `BookShard::merge` sorts the base again when needed.
     states.extend(touched_states(touched, &mut names)?);
-    let scans = read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df)).transpose()?;
+    let scans = match scans {
+        Scans::All => read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df, None)).transpose()?,
+        Scans::Later => None,
+    };
     let catalog = match read_parquet(&dir.join("catalog.parquet"))? {
         Some(df) => read_catalog(&df)?,
         None => FxHashMap::default(),
@@ -1043,7 +1057,8 @@ fn read_states(
     // Orders hash evenly over the shards; a quarter more room than the average share.
     let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
     let room = layer_orders / SHARDS + layer_orders / (4 * SHARDS);
-    let (base_shards, part) = read_base(dir, &base.dir, room, settled, &touched, request, to_rank)?;
+    let layer_shards = layers_read.as_deref().unwrap_or(&[]);
+    let (base_shards, part) = read_base(dir, &base.dir, room, settled, &touched, layer_shards, request, to_rank)?;
     let shards = match layers_read {
         None => base_shards,
         Some(layers) => merge_shards(base_shards, layers),
@@ -1053,6 +1068,16 @@ fn read_states(
 
 fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
     a.into_par_iter().zip(b).map(|(a, b)| a.merge(b)).collect()
+}
+
+/// The normalised tracking numbers of the shipment rows of the orders of `shards`.
+fn tracking_numbers<'a>(shards: impl Iterator<Item = &'a BookShard>) -> HashSet<String> {
+    shards
+        .flat_map(|s| s.orders().iter())
+        .flat_map(|o| o.shipments.iter())
+        .filter(|s| !orderhealth_carriers::is_missing(&s.tracking))
+        .map(|s| orderhealth_carriers::normalise(&s.tracking))
+        .collect()
 }
 
 /// The layers, each renumbered to ranks, merged among themselves (`None`: no layer).
@@ -1096,12 +1121,14 @@ fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<HashSet<u64>> {
 
 /// The base, renumbered to ranks: every state, or with `settled` its live states, the
 /// `touched` settled orders, and the settled orders' tally and evidence (less the touched).
+#[allow(clippy::too_many_arguments)]
 fn read_base(
     dir: &Path,
     base: &str,
     room: usize,
     settled: Option<Settled>,
     touched: &[HashSet<u64>],
+    layers: &[BookShard],
     request: Option<&SettledRequest>,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Result<(Vec<BookShard>, Option<SettledPart>)> {
@@ -1121,8 +1148,8 @@ fn read_base(
                 true => [None, None],
                 false => touched_rows(&dir, touched)?,
             };
-            let shard =
-                read_shard(&live, &dir, room, &rows).with_context(|| format!("{}: a damaged store", live.display()))?;
+            let (shard, _) = read_shard_rows(&live, &dir, room, &rows, Scans::Later)
+                .with_context(|| format!("{}: a damaged store", live.display()))?;
             // The touched orders once more, as the base alone has them: what the tally counted.
             let mut before = touched_states(&rows, &mut Names::default())?;
             before.iter_mut().for_each(|o| o.renumber_files(to_rank));
@@ -1133,6 +1160,16 @@ fn read_base(
     let (mut base_shards, settled_parts): (Vec<BookShard>, Vec<_>) = read.into_iter().unzip();
     let (before, evidence): (Vec<Vec<OrderState>>, Vec<settled::Evidence>) =
         settled_parts.into_iter().flatten().unzip();
+    if settled.is_some() {
+        // Only the packages of the orders read are judged: the base's scans of their numbers
+        // are all a report needs (about a tenth of a million numbers, instead of all).
+        let wanted = tracking_numbers(base_shards.iter().chain(layers));
+        base_shards.par_iter_mut().enumerate().try_for_each(|(i, shard)| -> Result<()> {
+            let path = shard_dir(&base_dir, i).join("scans.parquet");
+            shard.set_scans(read_parquet(&path)?.map(|df| read_scans(&df, Some(&wanted))).transpose()?);
+            Ok(())
+        })?;
+    }
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
     let (Some(s), Some(request)) = (settled, request) else { return Ok((base_shards, None)) };
     let mut tally = Tally::default();

@@ -528,7 +528,7 @@ pub(super) fn write(
             .into_par_iter()
             .map(|i| {
                 let dir = shard_dir(&base_dir, i);
-                read_shard_rows(&dir, &dir, 0, &[None, None])
+                read_shard_rows(&dir, &dir, 0, &[None, None], super::Scans::All)
                     .with_context(|| format!("{}: a damaged store", dir.display()))
             })
             .collect::<Result<_>>()?;
