@@ -481,21 +481,14 @@ impl BookShard {
         }
         let scans = match (self.scans, other.scans) {
             (Some(mut a), Some(b)) => {
-                for (number, t) in b {
-                    let s = a.entry(number).or_default();
-                    s.scans += t.scans;
-                    s.delivered |= t.delivered;
-                }
+                add_scans(&mut a, b);
                 Some(a)
             }
             (a, b) => a.or(b),
         };
         let mut catalog = self.catalog;
         for (sku, entry) in other.catalog {
-            let slot = catalog.entry(sku).or_insert_with(|| entry.clone());
-            if entry.0 < slot.0 {
-                *slot = entry;
-            }
+            keep_first(&mut catalog, sku, entry);
         }
         let newest_observation = self.newest_observation.max(other.newest_observation);
         BookShard { orders: OrderTable::from_states(big), scans, catalog, newest_observation, names: self.names }
@@ -555,24 +548,30 @@ impl BookShard {
                     orders.get_or_insert(&row.order_id).shipments.push(shipment);
                 }
             }
-            FileData::Scans(tallies) => {
-                let scans = self.scans.get_or_insert_with(FxHashMap::default);
-                for (number, t) in tallies {
-                    let s = scans.entry(number).or_default();
-                    s.scans += t.scans;
-                    s.delivered |= t.delivered;
-                }
-            }
+            FileData::Scans(tallies) => add_scans(self.scans.get_or_insert_with(FxHashMap::default), tallies),
             FileData::Catalog(rows) => {
                 for (i, (sku, category)) in rows.into_iter().enumerate() {
-                    let pos = (rank, i as u32);
-                    let slot = self.catalog.entry(sku).or_insert((pos, category.clone()));
-                    if pos < slot.0 {
-                        *slot = (pos, category);
-                    }
+                    keep_first(&mut self.catalog, sku, ((rank, i as u32), category));
                 }
             }
         }
+    }
+}
+
+/// Scans of more files: counts added, delivered if any file says so.
+fn add_scans(scans: &mut FxHashMap<String, ScanTally>, more: impl IntoIterator<Item = (String, ScanTally)>) {
+    for (number, t) in more {
+        let s = scans.entry(number).or_default();
+        s.scans += t.scans;
+        s.delivered |= t.delivered;
+    }
+}
+
+/// The first catalog row of a SKU in input order wins (§5.5).
+fn keep_first(catalog: &mut FxHashMap<Text, CatalogEntry>, sku: Text, entry: CatalogEntry) {
+    let slot = catalog.entry(sku).or_insert_with(|| entry.clone());
+    if entry.0 < slot.0 {
+        *slot = entry;
     }
 }
 

@@ -36,7 +36,10 @@ pub struct ConfirmationCounts {
     pub unsupported_marketplace: u64,
 }
 
-impl ConfirmationCounts {
+/// Counts of two sets of orders: additive.
+impl std::ops::Add for ConfirmationCounts {
+    type Output = ConfirmationCounts;
+
     fn add(self, o: ConfirmationCounts) -> ConfirmationCounts {
         ConfirmationCounts {
             unmatched: self.unmatched + o.unmatched,
@@ -97,7 +100,7 @@ impl<'a> Partial<'a> {
         merge_days(&mut self.days, other.days);
         merge_days(&mut self.totals, other.totals);
         self.defective.extend(other.defective);
-        self.left_out = self.left_out.add(other.left_out);
+        self.left_out = self.left_out + other.left_out;
         self
     }
 }
@@ -168,7 +171,7 @@ impl<'a> Tracking<'a> {
                         acc.defective.push(p);
                     }
                 }
-                acc.left_out = acc.left_out.add(left_out);
+                acc.left_out = acc.left_out + left_out;
                 acc
             })
             .reduce(Partial::default, Partial::merge);
@@ -180,7 +183,7 @@ impl<'a> Tracking<'a> {
             days: sorted_days(partial.days),
             totals: sorted_days(partial.totals),
             defective,
-            left_out: partial.left_out.add(unknown),
+            left_out: partial.left_out + unknown,
         }
     }
 }

@@ -234,15 +234,18 @@ impl View {
             orders.extend(shard);
         }
         orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
-        let mut unsupported = BTreeMap::new();
-        for o in &orders {
-            if o.sales_channel == SalesChannel::Unsupported {
-                let value = o.sales_channel_value.as_deref().unwrap_or("").to_string();
-                *unsupported.entry(value).or_insert(0) += 1;
-            }
-        }
-        View { orders, as_of, unsupported_marketplaces: unsupported, unknown_order_confirmations }
+        let unsupported_marketplaces = unsupported_marketplaces(&orders);
+        View { orders, as_of, unsupported_marketplaces, unknown_order_confirmations }
     }
+}
+
+/// Distinct orders per unsupported sales-channel value, among `orders` (additive).
+pub fn unsupported_marketplaces(orders: &[OrderView]) -> BTreeMap<String, u64> {
+    let mut unsupported = BTreeMap::new();
+    for o in orders.iter().filter(|o| o.sales_channel == SalesChannel::Unsupported) {
+        *unsupported.entry(o.sales_channel_value.as_deref().unwrap_or("").to_string()).or_insert(0) += 1;
+    }
+    unsupported
 }
 
 /// The value a keyed slot holds, whichever snapshot gave it.

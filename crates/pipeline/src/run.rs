@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use orderhealth_core::current::{current_cancel, current_late, current_tracking, Today};
 use orderhealth_core::limits::LATE_SHIPMENT_WINDOWS;
+use orderhealth_core::partition::DailyCounts;
 use orderhealth_core::timestamp::format_instant;
 use orderhealth_core::{
     cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, MarketplaceSource, ReadOptions,
@@ -17,7 +18,7 @@ use polars::prelude::{DataFrame, PolarsResult};
 use rayon::prelude::*;
 
 use crate::output::{write_rejected, Format, OutputSet};
-use crate::store::{add_tracking_days, Evidence, SettledRequest, Tally};
+use crate::store::{add_tracking_days, SettledPart, SettledRequest};
 use crate::summary::{
     skipped_files, AutoCancelCounts, CancelWindow, Inputs, LateWindow, MarketplaceCurrent, Settings, Summary,
     TrackingWindow,
@@ -69,7 +70,7 @@ pub(crate) struct Prepared {
     pub(crate) view: View,
     /// What the store's settled orders add (they are then not in `view`): their counts and
     /// their evidence rows; only for a report.
-    pub(crate) settled: Option<(Tally, Vec<Evidence>)>,
+    pub(crate) settled: Option<SettledPart>,
 }
 
 /// `--out` must not be an input directory or hold one: the run would write into its inputs.
@@ -137,7 +138,6 @@ pub(crate) fn prepare_inputs(
     require_an_order_report(&loaded)?;
     progress.stage("merging");
     let merged = View::build(&mut loaded.book, view);
-    let settled = settled.map(|part| (part.tally, part.evidence));
     Ok(Prepared { loaded, view: merged, settled })
 }
 
@@ -235,25 +235,27 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     )?;
     let orders = &p.view.orders;
     // The store's settled orders come as counts and rows: they join the others'.
-    let no_settled = (Tally::default(), Vec::new());
-    let (settled, evidence) = p.settled.as_ref().unwrap_or(&no_settled);
+    let no_settled = SettledPart::default();
+    let SettledPart { tally: settled, evidence } = p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
     progress.stage("computing reports");
+    // Per-day counts are additive: the live orders' and the settled ones' summed.
+    let daily = DailyCounts { cancel: cancel_days(orders), late: late_days(orders) } + settled.daily();
 
     // The reports share the one merged view and run concurrently.
     let ((cancel, late), (auto_and_cancellations, tracking)) = rayon::join(
         || {
             rayon::join(
                 || -> Result<_> {
-                    let days = settled.add_cancel_days(cancel_days(orders));
-                    let windows = today.map(|t| current_cancel(&days, &t)).unwrap_or_default();
+                    let days = &daily.cancel;
+                    let windows = today.map(|t| current_cancel(days, &t)).unwrap_or_default();
                     let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
-                    Ok((cancel_rate::cancel_rate(&days)?, cancel_rate::cancel_reasons_of(reasons)?, windows))
+                    Ok((cancel_rate::cancel_rate(days)?, cancel_rate::cancel_reasons_of(reasons)?, windows))
                 },
                 || -> Result<_> {
-                    let days = settled.add_late_days(late_days(orders));
-                    let windows = today.map(|t| current_late(&days, &t)).unwrap_or_default();
-                    Ok((late_shipment::late_shipment(&days)?, windows))
+                    let days = &daily.late;
+                    let windows = today.map(|t| current_late(days, &t)).unwrap_or_default();
+                    Ok((late_shipment::late_shipment(days)?, windows))
                 },
             )
         },
@@ -268,7 +270,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
                     let mut tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
                     tracking.days = add_tracking_days(tracking.days, &settled.tracking_days);
                     tracking.totals = add_tracking_days(tracking.totals, &settled.tracking_totals);
-                    tracking.left_out = settled.add_left_out(tracking.left_out);
+                    tracking.left_out = tracking.left_out + settled.left_out();
                     let windows = valid_tracking::valid_tracking(&tracking.days)?;
                     let rows = valid_tracking::tracking_defect_rows(&tracking.defective)?;
                     let rows = stacked(rows, evidence.iter().map(|e| &e.tracking_defects))?;

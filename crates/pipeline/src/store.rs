@@ -148,6 +148,18 @@ struct Manifest {
     skipped: Vec<StoredSkip>,
 }
 
+impl Manifest {
+    /// Each stored file's rank among all stored paths, by file id (§5.1).
+    fn ranks(&self) -> Result<Vec<u32>> {
+        ranks(self.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect())
+    }
+
+    /// The default `as_of` of a report over every stored file (§5.3).
+    fn newest_observation(&self) -> Option<i64> {
+        self.files.iter().filter_map(|f| f.newest_observation).max()
+    }
+}
+
 /// What an ingest did, for the terminal.
 #[derive(Debug, Default)]
 pub struct IngestOutcome {
@@ -337,8 +349,8 @@ pub fn ingest(
 /// it replaced), as of the newest observation of every stored file: the first from `written`
 /// (the base as this ingest has it in memory), any other from the base read back.
 fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledKey], written: Option<NewBase>) {
-    let Some(as_of) = manifest.files.iter().filter_map(|f| f.newest_observation).max() else { return };
-    let Ok(rank_of) = ranks(manifest.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect()) else { return };
+    let Some(as_of) = manifest.newest_observation() else { return };
+    let Ok(rank_of) = manifest.ranks() else { return };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
     let mut written = written;
     for old in keys {
@@ -985,17 +997,11 @@ fn read_shard_rows(
     scans: Scans,
 ) -> Result<(BookShard, [Option<DataFrame>; 2])> {
     let mut names = Names::default();
-    let orders = read_parquet(&orders_dir.join("orders.parquet"))?;
-    let mut states = match &orders {
-        Some(df) => read_orders(df, room, &mut names)?,
-        None => Vec::new(),
-    };
-    let shipments = read_parquet(&orders_dir.join("shipments.parquet"))?;
-    if let Some(df) = &shipments {
-        read_shipments(df, &mut states, &mut names)?;
-    }
+    let tables =
+        [read_parquet(&orders_dir.join("orders.parquet"))?, read_parquet(&orders_dir.join("shipments.parquet"))?];
+    let mut states = states_of(&tables, room, &mut names)?;
     // After the live states: `BookShard::merge` sorts the base again when needed.
-    states.extend(touched_states(touched, &mut names)?);
+    states.extend(states_of(touched, 0, &mut names)?);
     let scans = match scans {
         Scans::All => read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df, None)).transpose()?,
         Scans::Later => None,
@@ -1004,29 +1010,32 @@ fn read_shard_rows(
         Some(df) => read_catalog(&df)?,
         None => FxHashMap::default(),
     };
-    Ok((BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names), [orders, shipments]))
+    Ok((BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names), tables))
 }
 
 /// The rows of `dir` (a base shard) of the orders whose id hashes are in `touched`: its
 /// orders and shipments tables, filtered.
 fn touched_rows(dir: &Path, touched: &HashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
-    let pick = |df: DataFrame| -> Result<DataFrame> {
-        let ids = df.column("order_id")?.str()?;
-        let keep: BooleanChunked = ids.iter().map(|id| touched.contains(&id_hash(id.unwrap_or("")))).collect();
-        Ok(df.filter(&keep)?)
-    };
+    let pick = |df: DataFrame| rows_of_orders(&df, |id| touched.contains(&id_hash(id)));
     let orders = read_parquet(&dir.join("orders.parquet"))?.map(pick).transpose()?;
     let shipments = read_parquet(&dir.join("shipments.parquet"))?.map(pick).transpose()?;
     Ok([orders, shipments])
 }
 
-/// The states of rows read by [`touched_rows`].
-fn touched_states(rows: &[Option<DataFrame>; 2], names: &mut Names) -> Result<Vec<OrderState>> {
-    let mut states = match &rows[0] {
-        Some(df) => read_orders(df, 0, names)?,
+/// The rows of `df` whose `order_id` passes `keep`.
+fn rows_of_orders(df: &DataFrame, keep: impl Fn(&str) -> bool) -> Result<DataFrame> {
+    let kept: BooleanChunked = df.column("order_id")?.str()?.iter().map(|id| keep(id.unwrap_or(""))).collect();
+    Ok(df.filter(&kept)?)
+}
+
+/// The states of an `orders` and a `shipments` table (with `room` for more orders).
+fn states_of(tables: &[Option<DataFrame>; 2], room: usize, names: &mut Names) -> Result<Vec<OrderState>> {
+    let [orders, shipments] = tables;
+    let mut states = match orders {
+        Some(df) => read_orders(df, room, names)?,
         None => Vec::new(),
     };
-    if let Some(df) = &rows[1] {
+    if let Some(df) = shipments {
         read_shipments(df, &mut states, names)?;
     }
     Ok(states)
@@ -1151,7 +1160,7 @@ fn read_base(
             let (shard, _) = read_shard_rows(&live, &dir, room, &rows, Scans::Later)
                 .with_context(|| format!("{}: a damaged store", live.display()))?;
             // The touched orders once more, as the base alone has them: what the tally counted.
-            let mut before = touched_states(&rows, &mut Names::default())?;
+            let mut before = states_of(&rows, 0, &mut Names::default())?;
             before.iter_mut().for_each(|o| o.renumber_files(to_rank));
             let evidence = s.evidence(i, touched).with_context(|| format!("{}: a damaged store", live.display()))?;
             Ok((shard, Some((before, evidence))))
@@ -1203,7 +1212,7 @@ fn usable_settled(
     if request.view.as_of.is_some() {
         return None;
     }
-    let as_of = manifest.files.iter().filter_map(|f| f.newest_observation).max()?;
+    let as_of = manifest.newest_observation()?;
     let layers = layers.unwrap_or(&[]);
     if layers.iter().any(|l| !l.catalog().is_empty()) {
         return None;
@@ -1253,7 +1262,7 @@ pub fn load(
         )));
     };
     check_settings(dir, &manifest.settings, settings)?;
-    let rank_of = ranks(manifest.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect())?;
+    let rank_of = manifest.ranks()?;
     let rank = |id: u32| -> Result<u32> {
         rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
     };

@@ -25,11 +25,13 @@ use anyhow::{Context, Result};
 use orderhealth_carriers::Defect;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
 use orderhealth_core::marketplace::parse_zone;
+use orderhealth_core::partition::DailyCounts;
 use orderhealth_core::rows::ShipDate;
 use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
 use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
 use orderhealth_core::tracking::ConfirmationCounts;
+use orderhealth_core::view::unsupported_marketplaces;
 use orderhealth_core::{
     late_days, CancelCounts, CancelDay, Class, LateCounts, LateDay, Marketplace, MarketplaceSource, OrderView,
     Tracking, TrackingDay, View, ViewOptions,
@@ -38,7 +40,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{read_parquet, read_shard_rows, shard_dir, write_parquet};
+use super::{read_parquet, read_shard_rows, rows_of_orders, shard_dir, write_parquet};
 
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
@@ -183,13 +185,6 @@ impl Tally {
     /// The tally of `view`'s orders, their evidence rows, and the packages short of scans (no
     /// scan, or too few): their order ids and the hashes of their normalised numbers.
     fn with_evidence(view: &View, book: &Book, scan_grace_days: i64) -> (Tally, Result<Evidence>, Vec<(String, u64)>) {
-        let mut unsupported = BTreeMap::new();
-        for o in &view.orders {
-            if o.sales_channel == orderhealth_core::SalesChannel::Unsupported {
-                *unsupported.entry(o.sales_channel_value.as_deref().unwrap_or("").to_string()).or_insert(0) += 1;
-            }
-        }
-
         let in_metrics = || view.orders.iter().filter(|o| o.in_metrics());
         let tracking = Tracking::build(view, book, scan_grace_days);
         let owned = |days: &[TrackingDay]| -> TrackingCounts {
@@ -233,7 +228,7 @@ impl Tally {
             default_marketplace_orders: in_metrics()
                 .filter(|o| o.marketplace_source == MarketplaceSource::Default)
                 .count() as u64,
-            unsupported_marketplaces: unsupported,
+            unsupported_marketplaces: unsupported_marketplaces(&view.orders),
             reasons: crate::cancel_rate::reason_counts(&view.orders).into_iter().map(|((m, r), n)| (m, r, n)).collect(),
             rule7: in_metrics().filter(|o| o.rule == Some(7)).count() as u64,
         };
@@ -297,56 +292,30 @@ impl Tally {
         counts
     }
 
-    /// `days` (the live orders' per-day cancel counts) plus the settled ones.
-    pub fn add_cancel_days(&self, days: Vec<CancelDay>) -> Vec<CancelDay> {
-        let settled = self.cancel.iter().filter_map(|(m, d, [a, b, c, e, f, _])| {
-            Some(((Marketplace::from_code(m)?.code(), *d), [*a, *b, *c, *e, *f]))
+    /// The settled orders' per-day cancel and late-shipment counts, to add to the live ones'
+    /// (`DailyCounts + DailyCounts`).
+    pub fn daily(&self) -> DailyCounts {
+        let cancel = self.cancel.iter().filter_map(|(m, day, [a, b, c, e, f, _])| {
+            let counts = CancelCounts {
+                orders: *a,
+                seller_cancelled: *b,
+                auto_cancelled: *c,
+                buyer_excluded: *e,
+                projected_cancelled: *f,
+            };
+            Some(CancelDay { marketplace: Marketplace::from_code(m)?, day: *day, counts })
         });
-        let live = days.into_iter().map(|d| ((d.marketplace.code(), d.day), cancel_array(d.counts)));
-        sum_keyed(live.chain(settled))
-            .into_iter()
-            .filter_map(
-                |((code, day), [orders, seller_cancelled, auto_cancelled, buyer_excluded, projected_cancelled])| {
-                    Some(CancelDay {
-                        marketplace: Marketplace::from_code(code)?,
-                        day,
-                        counts: CancelCounts {
-                            orders,
-                            seller_cancelled,
-                            auto_cancelled,
-                            buyer_excluded,
-                            projected_cancelled,
-                        },
-                    })
-                },
-            )
-            .collect()
+        let late = self.late.iter().filter_map(|(m, day, [orders, late, unconfirmed])| {
+            let counts = LateCounts { orders: *orders, late: *late, unconfirmed: *unconfirmed };
+            Some(LateDay { marketplace: Marketplace::from_code(m)?, day: *day, counts })
+        });
+        DailyCounts { cancel: cancel.collect(), late: late.collect() }
     }
 
-    /// `days` (the live orders' per-day late-shipment counts) plus the settled ones.
-    pub fn add_late_days(&self, days: Vec<LateDay>) -> Vec<LateDay> {
-        let settled = self.late.iter().filter_map(|(m, d, c)| Some(((Marketplace::from_code(m)?.code(), *d), *c)));
-        let live = days.into_iter().map(|d| ((d.marketplace.code(), d.day), late_array(d.counts)));
-        sum_keyed(live.chain(settled))
-            .into_iter()
-            .filter_map(|((code, day), [orders, late, unconfirmed])| {
-                Some(LateDay {
-                    marketplace: Marketplace::from_code(code)?,
-                    day,
-                    counts: LateCounts { orders, late, unconfirmed },
-                })
-            })
-            .collect()
-    }
-
-    /// `confirmations` (the live orders' left-out rows) plus the settled ones.
-    pub fn add_left_out(&self, c: ConfirmationCounts) -> ConfirmationCounts {
+    /// The settled orders' confirmation rows left out of the metrics.
+    pub fn left_out(&self) -> ConfirmationCounts {
         let [unmatched, non_amazon, unsupported_marketplace] = self.left_out;
-        ConfirmationCounts {
-            unmatched: c.unmatched + unmatched,
-            non_amazon: c.non_amazon + non_amazon,
-            unsupported_marketplace: c.unsupported_marketplace + unsupported_marketplace,
-        }
+        ConfirmationCounts { unmatched, non_amazon, unsupported_marketplace }
     }
 }
 
@@ -373,6 +342,7 @@ pub fn add_tracking_days<'a>(days: Vec<TrackingDay<'a>>, settled: &'a TrackingCo
 
 /// What a report takes from the settled directory: the tally of the settled orders and their
 /// evidence rows, less the settled orders a layer touched (those are read and judged again).
+#[derive(Default)]
 pub struct SettledPart {
     pub tally: Tally,
     pub evidence: Vec<Evidence>,
@@ -416,9 +386,7 @@ impl Settled {
             if touched.is_empty() {
                 return Ok(df);
             }
-            let keep: BooleanChunked =
-                df.column("order_id")?.str()?.iter().map(|id| !touched.contains(&id_hash(id.unwrap_or("")))).collect();
-            Ok(df.filter(&keep)?)
+            rows_of_orders(&df, |id| !touched.contains(&id_hash(id)))
         };
         Ok(Evidence {
             cancellations: read("cancellations.parquet")?,
@@ -636,9 +604,7 @@ struct Partition {
 impl Partition {
     /// The rows of `df` (by `order_id`) of the settled orders, or of the others.
     fn pick(&self, df: &DataFrame, settled: bool) -> Result<DataFrame> {
-        let keep: BooleanChunked =
-            df.column("order_id")?.str()?.iter().map(|id| self.ids.contains(id.unwrap_or("")) == settled).collect();
-        Ok(df.filter(&keep)?)
+        rows_of_orders(df, |id| self.ids.contains(id) == settled)
     }
 }
 
@@ -707,7 +673,8 @@ pub(super) fn keys_of(store: &Path, base: &str) -> Vec<SettledKey> {
     keys
 }
 
-/// The key of the settled directory `dir`, when this program wrote it.
+/// The key of the settled directory `dir`, when this program wrote it (one of another
+/// version or layout is never read: its key differs).
 fn key_of(dir: &Path) -> Option<SettledKey> {
     #[derive(Deserialize)]
     struct KeyOnly {
@@ -716,12 +683,6 @@ fn key_of(dir: &Path) -> Option<SettledKey> {
     let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
     let key = serde_json::from_slice::<KeyOnly>(&text).ok()?.key;
     (key.format == SETTLED_FORMAT && key.version == env!("CARGO_PKG_VERSION")).then_some(key)
-}
-
-/// Whether the settled directory `dir` was written by this program's version and layout (one
-/// of another is never read: its key differs).
-fn of_this_program(dir: &Path) -> bool {
-    key_of(dir).is_some()
 }
 
 /// Settled directories of bases no longer listed, of another program version, and temporary
@@ -739,7 +700,7 @@ pub(super) fn remove_leftovers(store: &Path, bases: &HashSet<&str>) -> Result<()
             continue;
         }
         for inner in std::fs::read_dir(entry.path())?.flatten() {
-            if inner.file_name().to_string_lossy().ends_with(".tmp") || !of_this_program(&inner.path()) {
+            if inner.file_name().to_string_lossy().ends_with(".tmp") || key_of(&inner.path()).is_none() {
                 let _ = std::fs::remove_dir_all(inner.path());
             }
         }
@@ -819,7 +780,7 @@ mod tests {
                 projected_cancelled: 0,
             },
         }];
-        let joined = settled.add_cancel_days(live);
+        let joined = (DailyCounts { cancel: live, late: Vec::new() } + settled.daily()).cancel;
         let got: Vec<(&str, i32, i64, i64, i64)> = joined
             .iter()
             .map(|d| (d.marketplace.code(), d.day, d.counts.orders, d.counts.seller_cancelled, d.counts.auto_cancelled))
