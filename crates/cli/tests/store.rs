@@ -506,3 +506,54 @@ fn settled_tallies_stand_only_where_they_hold() {
     );
     assert_eq!(settled_tallies(&store), tallies, "the reports used them as the ingest wrote them");
 }
+
+/// A package younger than the scan grace is settled when its scans already pass (scans only
+/// accumulate), and left live when they do not: a later night that moves `as_of` past the
+/// grace finds the unscanned young packages without scans (`no-scan`), as one read does,
+/// while the settled directory is used as it was.
+#[test]
+fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    let before = report(dir, &["--store", "store"], "out-before");
+    let tallies = settled_tallies(&dir.join("store"));
+    // Ship days (UTC day numbers) younger than the 7-day grace in every marketplace's zone.
+    const DAY: u64 = 86_400_000_000;
+    let as_of_day = tallies[0]["as_of"].as_u64().unwrap() / DAY;
+    let young_settled: Vec<u64> = tallies[0]["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["tracking_days"].as_array().unwrap().iter().map(|d| d[2].as_u64().unwrap()))
+        .filter(|&d| d + 6 > as_of_day)
+        .collect();
+    assert!(!young_settled.is_empty(), "packages with their scans settle inside the grace (as of day {as_of_day})");
+
+    let no_scan = |files: &[(String, Vec<u8>)]| -> Vec<String> {
+        let defects = &files.iter().find(|f| f.0 == "tracking_defects.csv").unwrap().1;
+        String::from_utf8_lossy(defects).lines().filter(|l| l.contains(",no-scan,")).map(str::to_string).collect()
+    };
+    std::fs::create_dir_all(dir.join("dumps/zz-later")).unwrap();
+    std::fs::write(
+        dir.join("dumps/zz-later/cancel-events.tsv"),
+        "order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n\
+         111-1000000-0000001\t\t2026-03-30T09:00:00+00:00\tseller\tNoInventory\n",
+    )
+    .unwrap();
+    ingest(dir, &["dumps/zz-later"], "store").success();
+    let after = report(dir, &["--store", "store"], "out-after");
+    assert_same(&after, &report(dir, &["dumps"], "out-once"));
+    let newly: Vec<String> = no_scan(&after).into_iter().filter(|l| !no_scan(&before).contains(l)).collect();
+    assert_eq!(
+        newly,
+        [
+            "111-1000000-0000435,US,2026-03-10,UPS,1Z86D83C0368424900,no-scan,",
+            "111-1000000-0000464,US,2026-03-10,USPS,9400219433247301017415,no-scan,",
+            "302-1000000-0000493,DE,2026-03-13,DHL,6781865005,no-scan,",
+        ],
+        "the young packages without scans were left live and are judged past the grace now"
+    );
+    assert_eq!(settled_tallies(&dir.join("store")), tallies, "the settled directory was used as it was");
+}

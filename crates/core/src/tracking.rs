@@ -256,6 +256,26 @@ fn categories_of<'a>(order: &'a OrderView, book: &'a Book) -> Vec<&'a str> {
     categories
 }
 
+/// What the book's scans of package `tracking` of `order` find wrong, once the package is
+/// older than the scan grace: no scan, or too few for its value.
+fn scan_defect(order: &OrderView, book: &Book, tracking: &str) -> Option<Defect> {
+    match book.scans_of(&carriers::normalise(tracking)) {
+        None => Some(Defect::NoScan),
+        Some(t) => {
+            let usd = order.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("USD"));
+            let needs_two = usd && order.value_micros >= TWO_SCAN_VALUE;
+            (needs_two && (t.scans < 2 || !t.delivered)).then_some(Defect::InsufficientScans)
+        }
+    }
+}
+
+/// Do the book's scans already make package `tracking` of `order` pass the scan checks? Scans
+/// only accumulate, so a package they pass today passes at every later `as_of`, inside the
+/// scan grace or past it (a book without scans runs no scan check at all).
+pub fn scans_suffice(order: &OrderView, book: &Book, tracking: &str) -> bool {
+    !book.has_scans() || (!carriers::is_missing(tracking) && scan_defect(order, book, tracking).is_none())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn judge<'a>(
     order: &'a OrderView,
@@ -272,14 +292,7 @@ fn judge<'a>(
         if let (true, Some(as_of)) = (book.has_scans(), as_of) {
             // Carriers need time to scan and deliver: only packages old enough are judged.
             if (d.ship_day as i64) <= local_day(as_of, order.zone) as i64 - grace_days {
-                defect = match book.scans_of(&carriers::normalise(d.tracking)) {
-                    None => Some(Defect::NoScan),
-                    Some(t) => {
-                        let usd = order.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("USD"));
-                        let needs_two = usd && order.value_micros >= TWO_SCAN_VALUE;
-                        (needs_two && (t.scans < 2 || !t.delivered)).then_some(Defect::InsufficientScans)
-                    }
-                };
+                defect = scan_defect(order, book, d.tracking);
             }
         }
     }

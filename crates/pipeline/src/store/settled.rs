@@ -5,7 +5,8 @@
 //! to any report: its status is final (`Shipped` or `Cancelled`), it is not open (lateness,
 //! `auto_cancel` and the projected rate move with `as_of`), not auto-cancelled (its
 //! `auto_cancel` row counts days), and every package is older than the scan grace (its scans
-//! are judged already). Its counts —
+//! are judged already) or has the scans it needs (scans only accumulate: it passes for good).
+//! Its counts —
 //! per-day cancel, late-shipment and valid-tracking counts, reason counts and the summary's
 //! counters — are additive, so each partition's settled orders are kept as one [`Tally`], with
 //! their evidence rows (`cancellations`, `tracking_defects`) as the tables have them; only the
@@ -30,7 +31,7 @@ use orderhealth_core::rows::ShipDate;
 use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
 use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
-use orderhealth_core::tracking::ConfirmationCounts;
+use orderhealth_core::tracking::{scans_suffice, ConfirmationCounts};
 use orderhealth_core::view::unsupported_marketplaces;
 use orderhealth_core::{
     late_days, CancelCounts, CancelDay, Class, LateCounts, LateDay, Marketplace, MarketplaceSource, OrderView,
@@ -611,7 +612,7 @@ impl Partition {
 /// Is `o`, judged as of `as_of`, settled (see the module's doc)? Cancelled orders are (their
 /// evidence rows are kept), but not auto-cancelled ones: their `auto_cancel` rows count the
 /// days since the deadline.
-fn is_settled(o: &OrderView, as_of: Micros, grace: i64) -> bool {
+fn is_settled(o: &OrderView, book: &Book, as_of: Micros, grace: i64) -> bool {
     let judged_from = local_day(as_of, o.zone) as i64 - grace;
     // Only a final status: an order still pending or unshipped is likely to be in tomorrow's
     // dumps again (it would be settled, then touched).
@@ -619,7 +620,7 @@ fn is_settled(o: &OrderView, as_of: Micros, grace: i64) -> bool {
         && !o.open
         && o.auto_state.is_none()
         && o.class != Some(Class::Auto)
-        && o.shipments.iter().all(|s| ship_day(s, o) as i64 <= judged_from)
+        && o.shipments.iter().all(|s| ship_day(s, o) as i64 <= judged_from || scans_suffice(o, book, &s.tracking))
 }
 
 /// Judges partition `index` (its order states) and splits it into settled and live orders.
@@ -639,7 +640,7 @@ fn settle_partition(
     view.unknown_order_confirmations = 0;
     let as_of = view.as_of.unwrap_or(0);
     let (all, evidence, short_of_scans) = Tally::with_evidence(&view, book, grace);
-    let flags: Vec<bool> = view.orders.iter().map(|o| is_settled(o, as_of, grace)).collect();
+    let flags: Vec<bool> = view.orders.iter().map(|o| is_settled(o, book, as_of, grace)).collect();
     // A settled order whose id hash is also a live order's stays live: a report that finds
     // a hash among the settled ones takes it for a settled order.
     let live_hashes: HashSet<u64> =
