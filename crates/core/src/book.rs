@@ -460,25 +460,25 @@ impl BookShard {
     }
 
     /// The shard of the inputs of both: orders merged ([`OrderState::merge`]), scans added,
-    /// the first catalog row kept. Both must number files the same way. The smaller side's
-    /// orders are looked up in the larger side's, sorted by id (as the store keeps them),
-    /// and merged in place or added at the end: a small layer merged into a large base
-    /// moves none of the base's states.
-    #[allow(clippy::indexing_slicing, reason = "positions come from a binary search of `big`")]
+    /// the first catalog row kept. Both must number files the same way. Orders of sides of
+    /// like size are merged as two lists sorted by id (as the store keeps them), so the result
+    /// is sorted too and the next merge does not sort again; a small layer merged into a large
+    /// base is looked up in it instead and merged in place or added at the end, moving none
+    /// of the base's states.
     pub fn merge(self, other: BookShard) -> BookShard {
-        let (mine, theirs) = (self.orders.into_states(), other.orders.into_states());
-        let (mut big, small) = if mine.len() >= theirs.len() { (mine, theirs) } else { (theirs, mine) };
-        if !big.is_sorted_by(|a, b| a.id <= b.id) {
-            big.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        }
-        let sorted = big.len();
-        big.reserve(small.len());
-        for state in small {
-            match big[..sorted].binary_search_by(|o| o.id.cmp(&state.id)) {
-                Ok(at) => big[at].merge(state),
-                Err(_) => big.push(state),
+        let (mut mine, mut theirs) = (self.orders.into_states(), other.orders.into_states());
+        for side in [&mut mine, &mut theirs] {
+            if !side.is_sorted_by(|a, b| a.id <= b.id) {
+                side.sort_unstable_by(|a, b| a.id.cmp(&b.id));
             }
         }
+        let big = mine.len().max(theirs.len());
+        let small = mine.len().min(theirs.len());
+        let states = match big > 8 * small {
+            true if mine.len() >= theirs.len() => merge_into(mine, theirs),
+            true => merge_into(theirs, mine),
+            false => merge_sorted(mine, theirs),
+        };
         let scans = match (self.scans, other.scans) {
             (Some(mut a), Some(b)) => {
                 add_scans(&mut a, b);
@@ -491,7 +491,7 @@ impl BookShard {
             keep_first(&mut catalog, sku, entry);
         }
         let newest_observation = self.newest_observation.max(other.newest_observation);
-        BookShard { orders: OrderTable::from_states(big), scans, catalog, newest_observation, names: self.names }
+        BookShard { orders: OrderTable::from_states(states), scans, catalog, newest_observation, names: self.names }
     }
 
     /// Maps every file number the shard holds through `to` ([`OrderState::renumber_files`]).
@@ -556,6 +556,42 @@ impl BookShard {
             }
         }
     }
+}
+
+/// Two lists of states sorted by id (no id twice in either) as one: the states of an order
+/// both have merged, `a`'s first.
+fn merge_sorted(a: Vec<OrderState>, b: Vec<OrderState>) -> Vec<OrderState> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        let next = match x.id.cmp(&y.id) {
+            std::cmp::Ordering::Less => a.next(),
+            std::cmp::Ordering::Greater => b.next(),
+            std::cmp::Ordering::Equal => a.next().zip(b.next()).map(|(mut x, y)| {
+                x.merge(y);
+                x
+            }),
+        };
+        out.extend(next);
+    }
+    out.extend(a);
+    out.extend(b);
+    out
+}
+
+/// The states of `small` merged into `big` (sorted by id) where `big` has their order, added
+/// at the end where not.
+#[allow(clippy::indexing_slicing, reason = "positions come from a binary search of `big`")]
+fn merge_into(mut big: Vec<OrderState>, small: Vec<OrderState>) -> Vec<OrderState> {
+    let sorted = big.len();
+    big.reserve(small.len());
+    for state in small {
+        match big[..sorted].binary_search_by(|o| o.id.cmp(&state.id)) {
+            Ok(at) => big[at].merge(state),
+            Err(_) => big.push(state),
+        }
+    }
+    big
 }
 
 /// Scans of more files: counts added, delivered if any file says so.
@@ -672,5 +708,38 @@ mod tests {
         }
         // The tie at 2026-03-03T10:00:00Z went to the later file (rank 2): its SKU.
         assert!(all.contains("\"s4\""), "{all}");
+    }
+
+    /// Sides of like size merge into a list sorted by id (the next merge need not sort); a
+    /// small side merged into a large one is looked up in it, new orders at the end. Either
+    /// way an order on both sides is one state with the newer file's status.
+    #[test]
+    fn merging_alike_sides_keeps_the_states_sorted_and_a_small_side_is_looked_up() {
+        let fold = |rank: u32, ids: &[String]| {
+            let mut shard = BookShard::default();
+            let status = Some(Text::from(format!("status of file {rank}")));
+            let rows = ids
+                .iter()
+                .map(|id| (Text::from(id.as_str()), Snapshot { status_raw: status.clone(), ..Default::default() }));
+            shard.absorb(rank, FileData::Snapshots(rows.collect()), None);
+            shard
+        };
+        let ids = |shard: &BookShard| shard.orders().iter().map(|o| o.id.to_string()).collect::<Vec<_>>();
+        let status = |shard: &BookShard, id: &str| {
+            let o = shard.orders().iter().find(|o| o.id.as_str() == id).expect("the order");
+            format!("{:?}", o.status.as_ref().map(|(_, s)| s))
+        };
+        let named = |range: std::ops::Range<usize>| range.rev().map(|i| format!("o{i:02}")).collect::<Vec<_>>();
+
+        let alike = fold(0, &named(0..20)).merge(fold(1, &named(15..40)));
+        assert!(ids(&alike).is_sorted(), "{:?}", ids(&alike));
+        assert_eq!(ids(&alike).len(), 40, "five orders were on both sides");
+        assert_eq!(status(&alike, "o17"), status(&alike, "o30"), "the newer file's status");
+
+        let small = fold(0, &named(0..40)).merge(fold(1, &["o05".to_string(), "zz".to_string()]));
+        assert_eq!(ids(&small).len(), 41);
+        assert_eq!(ids(&small).last().map(String::as_str), Some("zz"), "the new order at the end");
+        assert_eq!(status(&small, "o05"), status(&small, "zz"), "the newer file's status");
+        assert_ne!(status(&small, "o05"), status(&small, "o06"));
     }
 }

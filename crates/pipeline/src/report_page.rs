@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use orderhealth_carriers::Defect;
 use orderhealth_core::limits::{Limit, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
-use orderhealth_core::timestamp::{date_of, format_instant};
+use orderhealth_core::timestamp::{date_of, epoch_days, format_instant, parse_date};
 use orderhealth_review::{
     Chart, CountedCancellation, DefectExample, DefectGroup, InputsSection, KindRow, Listing, MarketplaceSection,
     OpenOrder, Page, Series, VerdictRow,
@@ -95,8 +95,10 @@ fn verdict_sections(summary: &Summary) -> Vec<MarketplaceSection> {
     sections.into_iter().map(|(_, s)| s).collect()
 }
 
-fn texts(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
-    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+/// A text column, borrowed (an evidence table has a row per order or package: only the rows
+/// a page shows are copied).
+fn texts<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<&'a str>> {
+    Ok(df.column(name)?.str()?.iter().map(Option::unwrap_or_default).collect())
 }
 
 fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
@@ -114,6 +116,12 @@ fn days(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
 
 fn day_text(day: Option<i32>) -> String {
     day.map(|d| date_of(d).to_string()).unwrap_or_default()
+}
+
+/// Whether `day` falls in the window from `start` to `end` (`YYYY-MM-DD`, both included).
+fn in_window(day: Option<i32>, start: &str, end: &str) -> bool {
+    let day_of = |s: &str| parse_date(s).map(epoch_days);
+    day.is_some_and(|d| day_of(start).is_some_and(|s| s <= d) && day_of(end).is_some_and(|e| d <= e))
 }
 
 fn instant_text(ts: Option<i64>) -> String {
@@ -229,13 +237,13 @@ fn open_orders(df: &DataFrame) -> PolarsResult<Listing<OpenOrder>> {
         .iter()
         .take(LISTED)
         .map(|&i| OpenOrder {
-            order_id: ids[i].clone(),
-            marketplace: m[i].clone(),
+            order_id: ids[i].to_string(),
+            marketplace: m[i].to_string(),
             purchase: instant_text(purchase[i]),
             expected_ship: instant_text(expected[i]),
             deadline: instant_text(deadline[i]),
             days_left: days_left[i].map(thousands).unwrap_or_default(),
-            state: state[i].clone(),
+            state: state[i].to_string(),
         })
         .collect();
     Ok(Listing { rows, total: open.len(), table: crate::tables::AUTO_CANCEL.into() })
@@ -253,22 +261,23 @@ fn counted_cancellations(summary: &Summary, df: &DataFrame) -> PolarsResult<List
         texts(df, "reasons")?,
     );
     let counted: Vec<Option<bool>> = df.column("counted")?.bool()?.iter().collect();
-    let in_window = |i: usize| {
-        let day = day_text(day[i]);
-        summary.current.get(&m[i]).and_then(|c| c.cancel_rate.as_ref()).is_some_and(|w| {
-            counted[i] == Some(true) && w.window_start.as_str() <= day.as_str() && day.as_str() <= w.window_end.as_str()
-        })
+    let counts = |i: usize| {
+        summary
+            .current
+            .get(m[i])
+            .and_then(|c| c.cancel_rate.as_ref())
+            .is_some_and(|w| counted[i] == Some(true) && in_window(day[i], &w.window_start, &w.window_end))
     };
-    let rows: Vec<usize> = (0..df.height()).filter(|i| in_window(*i)).collect();
+    let rows: Vec<usize> = (0..df.height()).filter(|i| counts(*i)).collect();
     Ok(Listing {
         rows: rows
             .iter()
             .take(LISTED)
             .map(|&i| CountedCancellation {
-                order_id: ids[i].clone(),
-                marketplace: m[i].clone(),
+                order_id: ids[i].to_string(),
+                marketplace: m[i].to_string(),
                 purchase_day: day_text(day[i]),
-                class: class[i].clone(),
+                class: class[i].to_string(),
                 rule: rule[i].map(|r| r.to_string()).unwrap_or_default(),
                 reasons: reasons[i].replace(',', ", "),
             })
@@ -290,22 +299,21 @@ fn tracking_defects(summary: &Summary, df: &DataFrame) -> PolarsResult<Vec<Defec
         texts(df, "defect")?,
         texts(df, "suggestion")?,
     );
-    let mut groups: BTreeMap<(String, String), (i64, Vec<DefectExample>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, &str), (i64, Vec<DefectExample>)> = BTreeMap::new();
     for i in 0..df.height() {
-        let Some(w) = summary.tracking_all_categories.get(&m[i]) else { continue };
-        let day = day_text(ship[i]);
-        if day.as_str() < w.window_start.as_str() || day.as_str() > w.window_end.as_str() {
+        let Some(w) = summary.tracking_all_categories.get(m[i]) else { continue };
+        if !in_window(ship[i], &w.window_start, &w.window_end) {
             continue;
         }
-        let (n, examples) = groups.entry((m[i].clone(), defect[i].clone())).or_default();
+        let (n, examples) = groups.entry((m[i], defect[i])).or_default();
         *n += 1;
         if examples.len() < EXAMPLES {
             examples.push(DefectExample {
-                order_id: ids[i].clone(),
-                ship_date: day,
-                carrier: carrier[i].clone(),
-                tracking_number: number[i].clone(),
-                suggestion: suggestion[i].clone(),
+                order_id: ids[i].to_string(),
+                ship_date: day_text(ship[i]),
+                carrier: carrier[i].to_string(),
+                tracking_number: number[i].to_string(),
+                suggestion: suggestion[i].to_string(),
             });
         }
     }
@@ -318,8 +326,8 @@ fn tracking_defects(summary: &Summary, df: &DataFrame) -> PolarsResult<Vec<Defec
     Ok(groups
         .into_iter()
         .map(|((marketplace, defect), (n, examples))| DefectGroup {
-            marketplace,
-            defect,
+            marketplace: marketplace.to_string(),
+            defect: defect.to_string(),
             packages: count(n, "package", "packages"),
             examples,
         })

@@ -36,7 +36,7 @@ use orderhealth_core::status::{Channel, Status};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions, Text};
 use polars::prelude::*;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{sync_dir, write_whole};
@@ -949,7 +949,7 @@ fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &mut Names) 
 }
 
 /// The scans of `df`; with `wanted`, only those of the numbers in it.
-fn read_scans(df: &DataFrame, wanted: Option<&HashSet<String>>) -> Result<FxHashMap<String, ScanTally>> {
+fn read_scans(df: &DataFrame, wanted: Option<&FxHashSet<String>>) -> Result<FxHashMap<String, ScanTally>> {
     let number = df.column("tracking_number")?.str()?.iter();
     let rows = number.zip(df.column("scans")?.u32()?.iter()).zip(df.column("delivered")?.bool()?.iter());
     Ok(rows
@@ -1080,7 +1080,7 @@ fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
 }
 
 /// The normalised tracking numbers of the shipment rows of the orders of `shards`.
-fn tracking_numbers<'a>(shards: impl Iterator<Item = &'a BookShard>) -> HashSet<String> {
+fn tracking_numbers<'a>(shards: impl Iterator<Item = &'a BookShard>) -> FxHashSet<String> {
     shards
         .flat_map(|s| s.orders().iter())
         .flat_map(|o| o.shipments.iter())

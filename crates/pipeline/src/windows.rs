@@ -18,8 +18,9 @@ pub fn rolling_windows(rows: LazyFrame, groups: &[&str], values: &[&str], days: 
     keys.push(col(DAY));
 
     // Per-day counts are additive: this is what a distributed run would shuffle and merge.
-    let daily = rows.group_by(keys.clone()).agg(values.iter().map(|v| col(*v).sum()).collect::<Vec<_>>());
-    let grid = day_grid(daily.clone(), groups)?;
+    // Collected once: the grid and the join both read it.
+    let daily = rows.group_by(keys.clone()).agg(values.iter().map(|v| col(*v).sum()).collect::<Vec<_>>()).collect()?;
+    let grid = day_grid(daily.clone().lazy(), groups)?;
 
     let mut order: Vec<&str> = groups.to_vec();
     order.push(DAY);
@@ -35,7 +36,7 @@ pub fn rolling_windows(rows: LazyFrame, groups: &[&str], values: &[&str], days: 
         .collect::<PolarsResult<Vec<_>>>()?;
     Ok(grid
         .lazy()
-        .join(daily, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+        .join(daily.lazy(), keys.clone(), keys, JoinArgs::new(JoinType::Left))
         .with_columns(values.iter().map(|v| col(*v).fill_null(lit(0i64))).collect::<Vec<_>>())
         .sort(by, sort_options)
         .with_columns(window_sums)
