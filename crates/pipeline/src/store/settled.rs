@@ -576,12 +576,12 @@ fn judge_into(
             Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
         ])?;
         write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
-        write_parquet(&dir.join("cancellations.parquet"), &mut part.pick(&part.evidence.cancellations, true)?)?;
-        write_parquet(&dir.join("tracking_defects.parquet"), &mut part.pick(&part.evidence.tracking_defects, true)?)?;
+        write_parquet(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
+        write_parquet(&dir.join("tracking_defects.parquet"), &mut part.evidence.tracking_defects.clone())?;
         // The live states: the base's rows of the orders not settled, as the base has them.
         for (name, table) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables) {
             if let Some(df) = table {
-                write_parquet(&dir.join(name), &mut part.pick(&df, false)?)?;
+                write_parquet(&dir.join(name), &mut part.live_rows(&df)?)?;
             }
         }
         Ok(())
@@ -592,8 +592,7 @@ fn judge_into(
     super::sync_tree(tmp)
 }
 
-/// One partition judged: the settled orders' ids and tally, and the partition's evidence
-/// rows (of every order: [`Partition::pick`] keeps the settled ones').
+/// One partition judged: the settled orders' ids, tally and evidence rows.
 struct Partition {
     ids: HashSet<String>,
     /// The settled packages short of scans: (number hash, order id hash).
@@ -603,9 +602,9 @@ struct Partition {
 }
 
 impl Partition {
-    /// The rows of `df` (by `order_id`) of the settled orders, or of the others.
-    fn pick(&self, df: &DataFrame, settled: bool) -> Result<DataFrame> {
-        rows_of_orders(df, |id| self.ids.contains(id) == settled)
+    /// The rows of `df` (by `order_id`) of the orders not settled.
+    fn live_rows(&self, df: &DataFrame) -> Result<DataFrame> {
+        rows_of_orders(df, |id| !self.ids.contains(id))
     }
 }
 
@@ -639,30 +638,23 @@ fn settle_partition(
     // Confirmations of orders no report names stay with their (live) states.
     view.unknown_order_confirmations = 0;
     let as_of = view.as_of.unwrap_or(0);
-    let (all, evidence, short_of_scans) = Tally::with_evidence(&view, book, grace);
     let flags: Vec<bool> = view.orders.iter().map(|o| is_settled(o, book, as_of, grace)).collect();
     // A settled order whose id hash is also a live order's stays live: a report that finds
     // a hash among the settled ones takes it for a settled order.
     let live_hashes: HashSet<u64> =
         view.orders.iter().zip(&flags).filter(|(_, s)| !**s).map(|(o, _)| id_hash(&o.order_id)).collect();
-    let mut ids = HashSet::new();
-    let mut live = Vec::new();
-    for (o, settled) in view.orders.into_iter().zip(flags) {
-        if settled && !live_hashes.contains(&id_hash(&o.order_id)) {
-            ids.insert(o.order_id.to_string());
-        } else {
-            live.push(o);
-        }
-    }
-    // Settled orders with a package short of scans: a report watches the layers' scans for it.
-    let watch = short_of_scans
+    let settled: Vec<OrderView> = view
+        .orders
         .into_iter()
-        .filter(|(order, _)| ids.contains(order.as_str()))
-        .map(|(order, number)| (number, id_hash(&order)))
+        .zip(flags)
+        .filter(|(o, settled)| *settled && !live_hashes.contains(&id_hash(&o.order_id)))
+        .map(|(o, _)| o)
         .collect();
-    // The settled orders' tally: the partition's less the live orders'.
-    let mut tally = all;
-    tally.subtract(&Tally::of(live, book, as_of, grace));
+    let ids = settled.iter().map(|o| o.order_id.to_string()).collect();
+    // Only the settled orders are judged here: a report judges the live ones.
+    let (tally, evidence, short_of_scans) = Tally::with_evidence(&Tally::view_of(settled, as_of), book, grace);
+    // Settled orders with a package short of scans: a report watches the layers' scans for it.
+    let watch = short_of_scans.into_iter().map(|(order, number)| (number, id_hash(&order))).collect();
     Ok(Partition { ids, watch, tally, evidence: evidence? })
 }
 
