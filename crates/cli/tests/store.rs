@@ -557,3 +557,61 @@ fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
     );
     assert_eq!(settled_tallies(&dir.join("store")), tallies, "the settled directory was used as it was");
 }
+
+/// A new base takes the old base's settled orders over instead of judging them again, less
+/// those the layers touched (a seller cancellation after shipping, a broken second
+/// confirmation, the scans an unscanned package lacked): those leave the tally as it counted
+/// them and are judged with the rest. Every report equals one read of the same files.
+#[test]
+fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    report(dir, &["--store", "store"], "out-before");
+    let store = dir.join("store");
+    let old_base = state_dirs(&store)[0].clone();
+    let (cancelled, broken) = ("111-1000000-0000001", "111-1000000-0000002");
+    let late = dir.join("dumps/zz-0");
+    std::fs::create_dir_all(&late).unwrap();
+    std::fs::write(
+        late.join("cancel-events.tsv"),
+        format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n{cancelled}\t\t2026-03-01T09:00:00+00:00\tseller\tNoInventory\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        late.join("shipping-confirmations.txt"),
+        format!("order-id\torder-item-id\tquantity\tship-date\tcarrier-code\tcarrier-name\ttracking-number\tship-method\n{broken}\t\t\t2026-02-02\tUPS\t\t1Z-NOT-A-NUMBER\tStandard\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        late.join("carrier-scans.tsv"),
+        "tracking-number\tscan-date\tscan-type\n121054219325\t2026-02-08T10:00:00+00:00\taccepted\n\
+         121054219325\t2026-02-10T10:00:00+00:00\tdelivered\n",
+    )
+    .unwrap();
+    ingest(dir, &["dumps/zz-0"], "store").success();
+    // Six more small nights: with six layers, the next ingest folds everything into a new base.
+    for i in 1..=6 {
+        let night = format!("dumps/zz-{i}");
+        std::fs::create_dir_all(dir.join(&night)).unwrap();
+        std::fs::write(
+            dir.join(&night).join("cancel-events.tsv"),
+            format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n111-1000000-000001{i}\t\t2026-03-01T09:00:00+00:00\tbuyer\tOther\n"),
+        )
+        .unwrap();
+        ingest(dir, &[&night], "store").success();
+    }
+    let new_base = state_dirs(&store)[0].clone();
+    assert_ne!(new_base, old_base, "a new base after six layers");
+    let tallies = settled_tallies(&store);
+    assert_eq!(tallies.len(), 1);
+    assert_eq!(tallies[0]["carried_from"], old_base.as_str(), "the old base's settled orders were taken over");
+    let after = report(dir, &["--store", "store"], "out-after");
+    assert_same(&after, &report(dir, &["dumps"], "out-once"));
+    let text = |name: &str| String::from_utf8(after.iter().find(|f| f.0 == name).unwrap().1.clone()).unwrap();
+    assert!(text("cancellations.csv").contains(cancelled), "the touched order is cancelled now");
+    assert!(text("tracking_defects.csv").contains(broken), "and the other has a defective package");
+    assert!(!text("tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
+    assert_eq!(settled_tallies(&store), tallies, "the report used the new base's settled orders as written");
+}

@@ -98,7 +98,7 @@ pub struct EventFlags {
 
 /// Everything the inputs say about one order: what the fold keeps, and what the store keeps
 /// (one row per order, `store.rs` in the pipeline crate; file ranks become file ids there).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct OrderState {
     pub id: Text,
     pub snapshots: u32,

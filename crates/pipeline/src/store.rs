@@ -357,9 +357,9 @@ fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledK
         let key = SettledKey { base: base.to_string(), ..old.clone() };
         let Some(request) = key.request() else { continue };
         let _ = match written.take() {
-            Some(NewBase { mut shards, tables }) => {
+            Some(NewBase { mut shards, tables, carried }) => {
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
-                settled::write_from(dir, &key, &request, as_of, shards, tables)
+                settled::write_from(dir, &key, &request, as_of, shards, tables, carried)
             }
             None => settled::write(dir, &key, &request, as_of, &to_rank),
         };
@@ -386,12 +386,8 @@ fn fold_new_files(
 
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
     let new_base = needs_new_base(&manifest.state);
-    let shards = if new_base {
-        read_states(dir, manifest, &to_rank, None)?.0
-    } else {
-        (0..SHARDS).map(|_| BookShard::default()).collect()
-    };
-    let locked: Vec<Mutex<BookShard>> = shards.into_iter().map(Mutex::new).collect();
+    // The night alone first (a layer); a new base folds it into the stored states below.
+    let locked: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
     let reads: Vec<Result<FileOutcome, InputError>> = new_files
         .par_iter()
         .enumerate()
@@ -456,6 +452,10 @@ fn fold_new_files(
     if manifest.files.len() == stored {
         return Ok(None); // nothing was read: the state stays as it is
     }
+    let mut carried = None;
+    if new_base {
+        (shards, carried) = with_stored_states(dir, manifest, &to_rank, shards)?;
+    }
     for (id, rank) in rank_of.iter().enumerate().take(stored) {
         if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
             *slot = id as u32;
@@ -469,16 +469,40 @@ fn fold_new_files(
     let written = StoredState { dir: batch, orders: shards.iter().map(|s| s.orders().len() as u64).sum() };
     if new_base {
         manifest.state = vec![written];
-        return Ok(Some(NewBase { shards, tables }));
+        return Ok(Some(NewBase { shards, tables, carried }));
     }
     manifest.state.push(written);
     Ok(None)
 }
 
-/// A new base as an ingest wrote it: its shards (file ids in the keys) and tables.
+/// A new base as an ingest wrote it: its shards (file ids in the keys) and tables, and the
+/// settled orders it takes over from the base it replaces.
 struct NewBase {
     shards: Vec<BookShard>,
     tables: ShardTables,
+    carried: Option<settled::Carried>,
+}
+
+/// `night` (the night's files folded, ranks) folded into every stored state: a new base. And
+/// the replaced base's settled orders the layers and the night leave as they were
+/// ([`settled::carried`]), read before the base is merged.
+fn with_stored_states(
+    dir: &Path,
+    manifest: &Manifest,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    night: Vec<BookShard>,
+) -> Result<(Vec<BookShard>, Option<settled::Carried>)> {
+    let Some((base, layers)) = manifest.state.split_first() else { return Ok((night, None)) };
+    let changes = match read_layers(dir, layers, to_rank)? {
+        None => night,
+        Some(layers) => merge_shards(layers, night),
+    };
+    // Orders hash evenly over the shards; a quarter more room than the average share.
+    let more = changes.iter().map(|s| s.orders().len()).sum::<usize>();
+    let mut base_shards = read_state(&dir.join(STATE).join(&base.dir), more / SHARDS + more / (4 * SHARDS))?;
+    base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+    let carried = settled::carried(dir, &base.dir, &mut base_shards, &changes);
+    Ok((merge_shards(base_shards, changes), carried))
 }
 
 /// Whether this ingest folds everything into a new base rather than adding a layer: there is

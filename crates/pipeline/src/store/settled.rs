@@ -421,6 +421,9 @@ struct TallyFile {
     key: SettledKey,
     as_of: Micros,
     has_scans: bool,
+    /// The replaced base whose settled orders this one took over (the rest were judged).
+    #[serde(default)]
+    carried_from: Option<String>,
     shards: Vec<Tally>,
 }
 
@@ -503,12 +506,13 @@ pub(super) fn write(
             .collect::<Result<_>>()?;
         let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
         shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        judge_into(tmp, shards, tables, key, request, as_of)
+        judge_into(tmp, shards, tables, key, request, as_of, None)
     })
 }
 
 /// [`write`] for a base an ingest has in memory: `shards` (file ids renumbered to ranks) and
-/// each shard's `orders` and `shipments` tables as written.
+/// each shard's `orders` and `shipments` tables as written; with `carried`, the replaced
+/// base's settled orders the night left as they were are taken over, not judged again.
 pub(super) fn write_from(
     store: &Path,
     key: &SettledKey,
@@ -516,8 +520,79 @@ pub(super) fn write_from(
     as_of: Micros,
     shards: Vec<BookShard>,
     tables: Vec<[Option<DataFrame>; 2]>,
+    carried: Option<Carried>,
 ) -> Result<()> {
-    write_whole(store, key, |tmp| judge_into(tmp, shards, tables, key, request, as_of))
+    let carried = carried.filter(|c| SettledKey { base: key.base.clone(), ..c.key.clone() } == *key);
+    write_whole(store, key, |tmp| judge_into(tmp, shards, tables, key, request, as_of, carried))
+}
+
+/// What a new base takes over from the base it replaces, partition by partition: the settled
+/// orders the layers and the night leave as they were ([`carried`]).
+pub(super) struct Carried {
+    /// The replaced base's key: the options they were judged under.
+    key: SettledKey,
+    shards: Vec<CarriedShard>,
+}
+
+struct CarriedShard {
+    tally: Tally,
+    /// Their id hashes, sorted.
+    hashes: Vec<u64>,
+    watch: Vec<(u64, u64)>,
+    evidence: Evidence,
+}
+
+/// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
+/// night a new base folds in, merged) leave as they were: no row of theirs, no scan for a
+/// package they lack scans for. What they add no longer moves with `as_of`, so the new base
+/// carries them over instead of judging them again; the touched ones leave the tally as it
+/// counted them (against `base`: the old base alone, ranks). `None` where a report could not
+/// use them either: no settled directory, catalog rows in `changes`, or scans in `changes`
+/// where the old base had none.
+pub(super) fn carried(
+    store: &Path,
+    old_base: &str,
+    base: &mut Vec<BookShard>,
+    changes: &[BookShard],
+) -> Option<Carried> {
+    let key = keys_of(store, old_base).into_iter().next()?;
+    let request = key.request()?;
+    let old = read(store, &key)?;
+    let scans_now = !old.has_scans && changes.iter().any(|c| c.scans().is_some());
+    if scans_now || changes.iter().any(|c| !c.catalog().is_empty()) {
+        return None;
+    }
+    let touched = super::touched_by(&old, changes);
+    // The touched orders as the old base has them: what the tally counted.
+    let before: Vec<Vec<OrderState>> = base
+        .iter()
+        .zip(&touched)
+        .map(|(shard, touched)| {
+            shard.orders().iter().filter(|o| touched.contains(&id_hash(o.id.as_str()))).cloned().collect()
+        })
+        .collect();
+    let book = Book::from_shards(std::mem::take(base));
+    let counted: Vec<Tally> = before.into_iter().map(|b| counted_before(b, &book, old.as_of, &request)).collect();
+    *base = book.into_shards();
+    let shards = old
+        .shards
+        .iter()
+        .zip(&old.watch)
+        .zip(touched.iter().zip(counted))
+        .enumerate()
+        .map(|(i, (((tally, hashes), watch), (touched, counted)))| {
+            let mut tally = tally.clone();
+            tally.subtract(&counted);
+            Ok(CarriedShard {
+                tally,
+                hashes: hashes.iter().copied().filter(|h| !touched.contains(h)).collect(),
+                watch: watch.iter().copied().filter(|(_, order)| !touched.contains(order)).collect(),
+                evidence: old.evidence(i, touched)?,
+            })
+        })
+        .collect::<Result<_>>()
+        .ok()?;
+    Some(Carried { key, shards })
 }
 
 /// Writes the settled directory of `key` whole: `fill` writes into a temporary directory of
@@ -542,6 +617,7 @@ fn write_whole(store: &Path, key: &SettledKey, fill: impl FnOnce(&Path) -> Resul
 
 /// Judges the base (`shards`, renumbered to ranks; `tables`, each shard's `orders` and
 /// `shipments` as stored) and writes its settled directory into `tmp`.
+#[allow(clippy::too_many_arguments)]
 fn judge_into(
     tmp: &Path,
     shards: Vec<BookShard>,
@@ -549,6 +625,7 @@ fn judge_into(
     key: &SettledKey,
     request: &SettledRequest,
     as_of: Micros,
+    carried: Option<Carried>,
 ) -> Result<()> {
     let mut book = Book::from_shards(shards);
     let has_scans = book.has_scans();
@@ -556,16 +633,30 @@ fn judge_into(
     let states = book.take_states();
     let opts = ViewOptions { as_of: Some(as_of), ..request.view.clone() };
     let grace = request.scan_grace_days;
+    let carried_from = carried.as_ref().map(|c| c.key.base.clone());
+    let carried: Vec<Option<CarriedShard>> = match carried {
+        Some(c) if c.shards.len() == SHARDS => c.shards.into_iter().map(Some).collect(),
+        _ => (0..SHARDS).map(|_| None).collect(),
+    };
     let parts: Vec<Partition> = states
         .into_par_iter()
+        .zip(carried)
         .enumerate()
-        .map(|(i, states)| settle_partition(i, states, &book, &opts, grace))
+        .map(|(i, (states, carried))| match carried {
+            None => settle_partition(i, states, &book, &opts, grace),
+            Some(c) => {
+                // The carried orders are not judged again.
+                let held = |o: &OrderState| c.hashes.binary_search(&id_hash(o.id.as_str())).is_ok();
+                let states = states.into_iter().filter(|o| !held(o)).collect();
+                settle_partition(i, states, &book, &opts, grace)?.with(c)
+            }
+        })
         .collect::<Result<_>>()?;
 
     parts.par_iter().zip(tables).enumerate().try_for_each(|(i, (part, tables))| -> Result<()> {
         let dir = shard_dir(tmp, i);
         std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-        let mut hashes: Vec<u64> = part.ids.iter().map(|id| id_hash(id)).collect();
+        let mut hashes: Vec<u64> = part.ids.iter().map(|id| id_hash(id)).chain(part.carried.iter().copied()).collect();
         hashes.sort_unstable();
         let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?;
         write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
@@ -586,8 +677,8 @@ fn judge_into(
         }
         Ok(())
     })?;
-    let file =
-        TallyFile { key: key.clone(), as_of, has_scans, shards: parts.iter().map(|p| p.tally.clone()).collect() };
+    let shards = parts.iter().map(|p| p.tally.clone()).collect();
+    let file = TallyFile { key: key.clone(), as_of, has_scans, carried_from, shards };
     std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
     super::sync_tree(tmp)
 }
@@ -595,6 +686,8 @@ fn judge_into(
 /// One partition judged: the settled orders' ids, tally and evidence rows.
 struct Partition {
     ids: HashSet<String>,
+    /// The id hashes of the settled orders carried over from a replaced base, sorted.
+    carried: Vec<u64>,
     /// The settled packages short of scans: (number hash, order id hash).
     watch: Vec<(u64, u64)>,
     tally: Tally,
@@ -604,7 +697,17 @@ struct Partition {
 impl Partition {
     /// The rows of `df` (by `order_id`) of the orders not settled.
     fn live_rows(&self, df: &DataFrame) -> Result<DataFrame> {
-        rows_of_orders(df, |id| !self.ids.contains(id))
+        rows_of_orders(df, |id| !self.ids.contains(id) && self.carried.binary_search(&id_hash(id)).is_err())
+    }
+
+    /// This partition's newly settled orders and the `carried` ones together.
+    fn with(mut self, carried: CarriedShard) -> Result<Partition> {
+        self.tally.add(&carried.tally);
+        self.watch.extend(carried.watch);
+        self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
+        self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
+        self.carried = carried.hashes;
+        Ok(self)
     }
 }
 
@@ -655,7 +758,7 @@ fn settle_partition(
     let (tally, evidence, short_of_scans) = Tally::with_evidence(&Tally::view_of(settled, as_of), book, grace);
     // Settled orders with a package short of scans: a report watches the layers' scans for it.
     let watch = short_of_scans.into_iter().map(|(order, number)| (number, id_hash(&order))).collect();
-    Ok(Partition { ids, watch, tally, evidence: evidence? })
+    Ok(Partition { ids, carried: Vec::new(), watch, tally, evidence: evidence? })
 }
 
 /// The keys of `base`'s settled directories written by this program.
