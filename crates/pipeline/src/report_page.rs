@@ -174,8 +174,8 @@ fn add_charts(sections: &mut [MarketplaceSection], reports: &Reports) -> PolarsR
     let (m, end, rate, projected) =
         (texts(df, "marketplace")?, days(df, "window_end")?, floats(df, "rate")?, floats(df, "projected_rate")?);
     for i in 0..df.height() {
-        cancel.add(&m[i], "rate", end[i], rate[i]);
-        cancel.add(&m[i], "projected_rate", end[i], projected[i]);
+        cancel.add(m[i], "rate", end[i], rate[i]);
+        cancel.add(m[i], "projected_rate", end[i], projected[i]);
     }
 
     let mut late = SeriesBuilder::new();
@@ -183,7 +183,7 @@ fn add_charts(sections: &mut [MarketplaceSection], reports: &Reports) -> PolarsR
     let (m, len, end, rate) =
         (texts(df, "marketplace")?, ints(df, "window_days")?, days(df, "window_end")?, floats(df, "rate")?);
     for i in 0..df.height() {
-        late.add(&m[i], &len[i].unwrap_or_default().to_string(), end[i], rate[i]);
+        late.add(m[i], &len[i].unwrap_or_default().to_string(), end[i], rate[i]);
     }
 
     let mut tracking = SeriesBuilder::new();
@@ -191,7 +191,7 @@ fn add_charts(sections: &mut [MarketplaceSection], reports: &Reports) -> PolarsR
     let (m, category, end, rate) =
         (texts(df, "marketplace")?, texts(df, "category")?, days(df, "window_end")?, floats(df, "rate")?);
     for i in 0..df.height() {
-        tracking.add(&m[i], &category[i], end[i], rate[i]);
+        tracking.add(m[i], category[i], end[i], rate[i]);
     }
 
     for s in sections {
