@@ -373,6 +373,58 @@ fn settled_orders(tally: &serde_json::Value) -> u64 {
     tally["shards"].as_array().unwrap().iter().map(|s| s["orders"].as_u64().unwrap()).sum()
 }
 
+/// The settled orders a later night touches in the sample, and the night: a seller
+/// cancellation of `CANCELLED` after it shipped, a second confirmation of `BROKEN` with a
+/// broken tracking number, and the scans the unscanned package of order 58 lacked.
+const CANCELLED: &str = "111-1000000-0000001";
+const BROKEN: &str = "111-1000000-0000002";
+
+fn write_touching_night(night: &Path) {
+    std::fs::create_dir_all(night).unwrap();
+    std::fs::write(
+        night.join("cancel-events.tsv"),
+        format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n{CANCELLED}\t\t2026-03-01T09:00:00+00:00\tseller\tNoInventory\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        night.join("shipping-confirmations.txt"),
+        format!("order-id\torder-item-id\tquantity\tship-date\tcarrier-code\tcarrier-name\ttracking-number\tship-method\n{BROKEN}\t\t\t2026-02-02\tUPS\t\t1Z-NOT-A-NUMBER\tStandard\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        night.join("carrier-scans.tsv"),
+        "tracking-number\tscan-date\tscan-type\n121054219325\t2026-02-08T10:00:00+00:00\taccepted\n\
+         121054219325\t2026-02-10T10:00:00+00:00\tdelivered\n",
+    )
+    .unwrap();
+}
+
+/// The sample's nights ingested at once into `store`, and a first report from it (`out-before`,
+/// which writes the base's settled directory): the directory and that report's outputs.
+fn sample_store_reported() -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
+    let tmp = sample_dumps();
+    let n = nights(tmp.path());
+    ingest(tmp.path(), &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    let before = report(tmp.path(), &["--store", "store"], "out-before");
+    (tmp, before)
+}
+
+/// Ingests a small night `night` (under `dir`): a buyer's cancellation of `order`.
+fn ingest_buyer_cancellation(dir: &Path, night: &str, order: &str) {
+    std::fs::create_dir_all(dir.join(night)).unwrap();
+    std::fs::write(
+        dir.join(night).join("cancel-events.tsv"),
+        format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n{order}\t\t2026-03-01T09:00:00+00:00\tbuyer\tOther\n"),
+    )
+    .unwrap();
+    ingest(dir, &[night], "store").success();
+}
+
+/// The text of output `name`.
+fn text(files: &[(String, Vec<u8>)], name: &str) -> String {
+    String::from_utf8(files.iter().find(|f| f.0 == name).unwrap().1.clone()).unwrap()
+}
+
 /// A report from a store counts the base's settled orders from their tallies; a later night
 /// that touches settled orders (a seller cancellation after shipping, a second confirmation
 /// with a broken tracking number, the scans a package lacked) takes them out of the tallies
@@ -380,47 +432,24 @@ fn settled_orders(tally: &serde_json::Value) -> u64 {
 /// three changes.
 #[test]
 fn settled_orders_a_later_night_touches_are_judged_again() {
-    let tmp = sample_dumps();
+    let (tmp, before) = sample_store_reported();
     let dir = tmp.path();
-    let n = nights(dir);
-    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
-    let before = report(dir, &["--store", "store"], "out-before");
     let tallies = settled_tallies(&dir.join("store"));
     assert_eq!(tallies.len(), 1, "one settled directory: one base, one set of options");
     let settled = settled_orders(&tallies[0]);
     assert!(settled > 100, "most of the sample's orders are settled: {settled}");
-    let text = |files: &[(String, Vec<u8>)], name: &str| {
-        String::from_utf8(files.iter().find(|f| f.0 == name).unwrap().1.clone()).unwrap()
-    };
-    let (cancelled, broken) = ("111-1000000-0000001", "111-1000000-0000002");
-    assert!(!text(&before, "cancellations.csv").contains(cancelled));
-    assert!(!text(&before, "tracking_defects.csv").contains(broken));
+    assert!(!text(&before, "cancellations.csv").contains(CANCELLED));
+    assert!(!text(&before, "tracking_defects.csv").contains(BROKEN));
     let unscanned = "111-1000000-0000058,US,2026-02-07,FedEx,121054219325,no-scan,";
     assert!(text(&before, "tracking_defects.csv").contains(unscanned));
 
-    std::fs::create_dir_all(dir.join("dumps/zz-late")).unwrap();
-    std::fs::write(
-        dir.join("dumps/zz-late/cancel-events.tsv"),
-        format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n{cancelled}\t\t2026-03-01T09:00:00+00:00\tseller\tNoInventory\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("dumps/zz-late/shipping-confirmations.txt"),
-        format!("order-id\torder-item-id\tquantity\tship-date\tcarrier-code\tcarrier-name\ttracking-number\tship-method\n{broken}\t\t\t2026-02-02\tUPS\t\t1Z-NOT-A-NUMBER\tStandard\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("dumps/zz-late/carrier-scans.tsv"),
-        "tracking-number\tscan-date\tscan-type\n121054219325\t2026-02-08T10:00:00+00:00\taccepted\n\
-         121054219325\t2026-02-10T10:00:00+00:00\tdelivered\n",
-    )
-    .unwrap();
+    write_touching_night(&dir.join("dumps/zz-late"));
     ingest(dir, &["dumps/zz-late"], "store").success();
     assert_eq!(state_dirs(&dir.join("store")).len(), 2, "the night is a layer over the same base");
     let after = report(dir, &["--store", "store"], "out-after");
     assert_same(&after, &report(dir, &["dumps"], "out-once"));
-    assert!(text(&after, "cancellations.csv").contains(cancelled), "the touched order is cancelled now");
-    assert!(text(&after, "tracking_defects.csv").contains(broken), "and the other has a defective package");
+    assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
+    assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");
     assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
     // The base's settled directory was used as it was, not judged again.
     assert_eq!(settled_tallies(&dir.join("store")), tallies);
@@ -483,14 +512,7 @@ fn settled_tallies_stand_only_where_they_hold() {
     // directories with the old base.
     let old_base = state_dirs(&store)[0].clone();
     for i in 0..6 {
-        let night = format!("dumps/zz-more-{i}");
-        std::fs::create_dir_all(dir.join(&night)).unwrap();
-        std::fs::write(
-            dir.join(&night).join("cancel-events.tsv"),
-            format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n111-1000000-000000{i}\t\t2026-03-01T09:00:00+00:00\tbuyer\tOther\n"),
-        )
-        .unwrap();
-        ingest(dir, &[&night], "store").success();
+        ingest_buyer_cancellation(dir, &format!("dumps/zz-more-{i}"), &format!("111-1000000-000000{i}"));
     }
     let new_base = state_dirs(&store)[0].clone();
     assert_ne!(new_base, old_base, "a new base after six layers");
@@ -513,11 +535,8 @@ fn settled_tallies_stand_only_where_they_hold() {
 /// while the settled directory is used as it was.
 #[test]
 fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
-    let tmp = sample_dumps();
+    let (tmp, before) = sample_store_reported();
     let dir = tmp.path();
-    let n = nights(dir);
-    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
-    let before = report(dir, &["--store", "store"], "out-before");
     let tallies = settled_tallies(&dir.join("store"));
     // Ship days (UTC day numbers) younger than the 7-day grace in every marketplace's zone.
     const DAY: u64 = 86_400_000_000;
@@ -564,43 +583,15 @@ fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
 /// them and are judged with the rest. Every report equals one read of the same files.
 #[test]
 fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
-    let tmp = sample_dumps();
+    let (tmp, _) = sample_store_reported();
     let dir = tmp.path();
-    let n = nights(dir);
-    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
-    report(dir, &["--store", "store"], "out-before");
     let store = dir.join("store");
     let old_base = state_dirs(&store)[0].clone();
-    let (cancelled, broken) = ("111-1000000-0000001", "111-1000000-0000002");
-    let late = dir.join("dumps/zz-0");
-    std::fs::create_dir_all(&late).unwrap();
-    std::fs::write(
-        late.join("cancel-events.tsv"),
-        format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n{cancelled}\t\t2026-03-01T09:00:00+00:00\tseller\tNoInventory\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        late.join("shipping-confirmations.txt"),
-        format!("order-id\torder-item-id\tquantity\tship-date\tcarrier-code\tcarrier-name\ttracking-number\tship-method\n{broken}\t\t\t2026-02-02\tUPS\t\t1Z-NOT-A-NUMBER\tStandard\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        late.join("carrier-scans.tsv"),
-        "tracking-number\tscan-date\tscan-type\n121054219325\t2026-02-08T10:00:00+00:00\taccepted\n\
-         121054219325\t2026-02-10T10:00:00+00:00\tdelivered\n",
-    )
-    .unwrap();
+    write_touching_night(&dir.join("dumps/zz-0"));
     ingest(dir, &["dumps/zz-0"], "store").success();
     // Six more small nights: with six layers, the next ingest folds everything into a new base.
     for i in 1..=6 {
-        let night = format!("dumps/zz-{i}");
-        std::fs::create_dir_all(dir.join(&night)).unwrap();
-        std::fs::write(
-            dir.join(&night).join("cancel-events.tsv"),
-            format!("order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n111-1000000-000001{i}\t\t2026-03-01T09:00:00+00:00\tbuyer\tOther\n"),
-        )
-        .unwrap();
-        ingest(dir, &[&night], "store").success();
+        ingest_buyer_cancellation(dir, &format!("dumps/zz-{i}"), &format!("111-1000000-000001{i}"));
     }
     let new_base = state_dirs(&store)[0].clone();
     assert_ne!(new_base, old_base, "a new base after six layers");
@@ -609,9 +600,8 @@ fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
     assert_eq!(tallies[0]["carried_from"], old_base.as_str(), "the old base's settled orders were taken over");
     let after = report(dir, &["--store", "store"], "out-after");
     assert_same(&after, &report(dir, &["dumps"], "out-once"));
-    let text = |name: &str| String::from_utf8(after.iter().find(|f| f.0 == name).unwrap().1.clone()).unwrap();
-    assert!(text("cancellations.csv").contains(cancelled), "the touched order is cancelled now");
-    assert!(text("tracking_defects.csv").contains(broken), "and the other has a defective package");
-    assert!(!text("tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
+    assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
+    assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");
+    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
     assert_eq!(settled_tallies(&store), tallies, "the report used the new base's settled orders as written");
 }

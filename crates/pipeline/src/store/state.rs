@@ -1,0 +1,529 @@
+//! A stored state as Parquet, partition by partition (docs/STORE.md, "The tables"): the
+//! orders (one row each), their shipment rows, the scans and the catalog of a
+//! [`BookShard`], written whole and read back into the book, or as the tables' rows of some
+//! orders only. Everything here maps between the book and its columns; what is stored when
+//! is decided by the store (`store.rs`).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use orderhealth_core::book::{BookShard, CatalogEntry, Keyed, Names, OrderState, OrderTable, Shipment, SnapshotKey};
+use orderhealth_core::rows::{ScanTally, ShipDate};
+use orderhealth_core::shard::{id_hash, SHARDS};
+use orderhealth_core::status::{Channel, Status};
+use orderhealth_core::{Marketplace, Text};
+use polars::prelude::*;
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::output::sync_dir;
+use crate::tables::{frame, timestamps};
+
+/// A list (SKUs, item ids, reasons) in one text field, joined by TAB (a TSV field never
+/// holds one).
+const LIST_SEPARATOR: char = '\t';
+
+pub(super) fn join<S: AsRef<str>>(values: &[S]) -> String {
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(LIST_SEPARATOR);
+        }
+        out.push_str(v.as_ref());
+    }
+    out
+}
+
+/// A joined list read back, each item made by `item`; most lists have one item.
+pub(super) fn split<T, C: FromIterator<T>>(v: Option<&str>, mut item: impl FnMut(&str) -> T) -> C {
+    match v {
+        None | Some("") => std::iter::empty().collect(),
+        Some(one) if !one.contains(LIST_SEPARATOR) => std::iter::once(item(one)).collect(),
+        Some(many) => many.split(LIST_SEPARATOR).map(item).collect(),
+    }
+}
+
+pub(super) fn key_of<T>(slot: &Keyed<T>) -> Option<u64> {
+    slot.as_ref().map(|(k, _)| k.to_bits())
+}
+
+pub(super) fn value_of<T>(slot: &Keyed<T>) -> Option<&T> {
+    slot.as_ref().map(|(_, v)| v)
+}
+
+pub(super) fn keyed<T>(key: Option<u64>, value: Option<T>) -> Keyed<T> {
+    Some((SnapshotKey::from_bits(key?), value?))
+}
+
+pub(super) fn keys(name: &str, states: &[&OrderState], slot: impl Fn(&OrderState) -> Option<u64>) -> Column {
+    Column::new(name.into(), states.iter().map(|o| slot(o)).collect::<Vec<Option<u64>>>())
+}
+
+pub(super) fn flags(name: &str, states: &[&OrderState], flag: impl Fn(&OrderState) -> bool) -> Column {
+    Column::new(name.into(), states.iter().map(|o| flag(o)).collect::<Vec<bool>>())
+}
+
+pub(super) fn texts<'a>(
+    name: &str,
+    states: &[&'a OrderState],
+    text: impl Fn(&'a OrderState) -> Option<&'a str>,
+) -> Column {
+    Column::new(name.into(), states.iter().map(|o| text(o)).collect::<Vec<Option<&str>>>())
+}
+
+pub(super) fn instants(
+    name: &str,
+    states: &[&OrderState],
+    at: impl Fn(&OrderState) -> Option<i64>,
+) -> PolarsResult<Column> {
+    timestamps(name, states.iter().map(|o| at(o)).collect())
+}
+
+/// `orders.parquet`: one row per order, sorted by `order_id`; each kept value beside the key
+/// of the snapshot that gave it (docs/STORE.md).
+pub(super) fn orders_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
+    frame(vec![
+        texts("order_id", states, |o| Some(o.id.as_str())),
+        Column::new("snapshots".into(), states.iter().map(|o| o.snapshots).collect::<Vec<u32>>()),
+        texts("status", states, |o| value_of(&o.status).map(Status::as_str)),
+        keys("status_key", states, |o| key_of(&o.status)),
+        texts("channel", states, |o| value_of(&o.channel).map(|c| c.as_str())),
+        keys("channel_key", states, |o| key_of(&o.channel)),
+        texts("sales_channel", states, |o| value_of(&o.sales_channel).map(|v| &**v)),
+        keys("sales_channel_key", states, |o| key_of(&o.sales_channel)),
+        texts("email_marketplace", states, |o| value_of(&o.email_marketplace).map(|m| m.code())),
+        keys("email_marketplace_key", states, |o| key_of(&o.email_marketplace)),
+        instants("purchase_ts", states, |o| value_of(&o.purchase_ts).copied())?,
+        keys("purchase_key", states, |o| key_of(&o.purchase_ts)),
+        instants("expected_ship_ts", states, |o| value_of(&o.expected_ship).copied())?,
+        keys("expected_ship_key", states, |o| key_of(&o.expected_ship)),
+        Column::new(
+            "skus".into(),
+            states.iter().map(|o| join(value_of(&o.skus).map_or(&[][..], |v| v))).collect::<Vec<String>>(),
+        ),
+        keys("skus_key", states, |o| key_of(&o.skus)),
+        Column::new(
+            "item_ids".into(),
+            states.iter().map(|o| join(value_of(&o.item_ids).map_or(&[][..], |v| v))).collect::<Vec<String>>(),
+        ),
+        keys("item_ids_key", states, |o| key_of(&o.item_ids)),
+        texts("currency", states, |o| value_of(&o.valued).map(|(c, _)| &**c)),
+        Column::new(
+            "value_micros".into(),
+            states.iter().map(|o| value_of(&o.valued).map(|(_, v)| *v)).collect::<Vec<Option<i64>>>(),
+        ),
+        keys("valued_key", states, |o| key_of(&o.valued)),
+        flags("buyer_requested", states, |o| o.buyer_requested),
+        instants("cancel_seen_ts", states, |o| value_of(&o.cancel_seen).copied().flatten())?,
+        keys("cancel_seen_key", states, |o| key_of(&o.cancel_seen)),
+        flags("any_pending", states, |o| o.any_pending),
+        instants("first_shipped_update_ts", states, |o| o.first_shipped_update)?,
+        flags("other_than_pending_or_cancelled", states, |o| o.other_than_pending_or_cancelled),
+        flags("event_any", states, |o| o.events.any),
+        flags("event_buyer", states, |o| o.events.buyer),
+        flags("event_seller", states, |o| o.events.seller),
+        flags("event_amazon_auto", states, |o| o.events.amazon_auto),
+        flags("event_amazon_other", states, |o| o.events.amazon_other),
+        flags("feed_row", states, |o| o.feed_row),
+        Column::new("reasons".into(), states.iter().map(|o| join(&o.reasons)).collect::<Vec<String>>()),
+    ])
+}
+
+/// `shipments.parquet`: the orders' shipment-confirmation rows, in the orders' order.
+pub(super) fn shipments_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
+    let rows: Vec<(&str, &Shipment)> =
+        states.iter().flat_map(|o| o.shipments.iter().map(|s| (o.id.as_str(), s))).collect();
+    frame(vec![
+        Column::new("order_id".into(), rows.iter().map(|r| r.0).collect::<Vec<&str>>()),
+        Column::new("file".into(), rows.iter().map(|r| r.1.position.0).collect::<Vec<u32>>()),
+        Column::new("line".into(), rows.iter().map(|r| r.1.position.1).collect::<Vec<u64>>()),
+        crate::tables::dates(
+            "ship_date",
+            rows.iter()
+                .map(|r| match r.1.ship {
+                    ShipDate::Day(d) => Some(d),
+                    ShipDate::At(_) => None,
+                })
+                .collect(),
+        )?,
+        timestamps(
+            "ship_ts",
+            rows.iter()
+                .map(|r| match r.1.ship {
+                    ShipDate::At(t) => Some(t),
+                    ShipDate::Day(_) => None,
+                })
+                .collect(),
+        )?,
+        Column::new("carrier".into(), rows.iter().map(|r| &*r.1.carrier).collect::<Vec<&str>>()),
+        Column::new("tracking_number".into(), rows.iter().map(|r| r.1.tracking.as_str()).collect::<Vec<&str>>()),
+    ])
+}
+
+pub(super) fn scans_frame(scans: &FxHashMap<String, ScanTally>) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<(&String, &ScanTally)> = scans.iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    frame(vec![
+        Column::new("tracking_number".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
+        Column::new("scans".into(), rows.iter().map(|r| r.1.scans).collect::<Vec<u32>>()),
+        Column::new("delivered".into(), rows.iter().map(|r| r.1.delivered).collect::<Vec<bool>>()),
+    ])
+}
+
+pub(super) fn catalog_frame(catalog: &FxHashMap<Text, CatalogEntry>) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<(&Text, &CatalogEntry)> = catalog.iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    frame(vec![
+        Column::new("sku".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
+        Column::new("category".into(), rows.iter().map(|r| r.1 .1.as_str()).collect::<Vec<&str>>()),
+        Column::new("file".into(), rows.iter().map(|r| r.1 .0 .0).collect::<Vec<u32>>()),
+        Column::new("row".into(), rows.iter().map(|r| r.1 .0 .1).collect::<Vec<u32>>()),
+    ])
+}
+
+pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
+    let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    // LZ4 and no column statistics: a nightly ingest rewrites the state and every report
+    // reads all of it; zstd's smaller files cost more time than they save (the state stays
+    // far below the dumps' size), and nothing filters on statistics. One thread per file:
+    // the shards are written in parallel already.
+    // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
+    // kernel).
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    let writer = ParquetWriter::new(&mut out)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .with_statistics(StatisticsOptions::empty())
+        .set_parallel(false);
+    anyhow::Context::with_context(writer.finish(df), || format!("{}: cannot write", path.display()))?;
+    std::io::Write::flush(&mut out).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+pub(super) fn shard_dir(state: &Path, shard: usize) -> PathBuf {
+    state.join(format!("shard={shard:02}"))
+}
+
+/// Writes the directory `parent/name` whole: `fill` writes into `parent/.<name>.tmp`, which is
+/// synced, then renamed into place (a killed ingest leaves only the temporary directory).
+pub(super) fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let tmp = parent.join(format!(".{name}.tmp"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+    fill(&tmp)?;
+    sync_tree(&tmp)?;
+    let dest = parent.join(name);
+    std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
+    sync_dir(Some(parent));
+    Ok(())
+}
+
+/// Writes a state (every shard's tables) as `state/<name>`.
+/// Each shard's `orders` and `shipments` tables, as a state wrote them.
+pub(super) type ShardTables = Vec<[Option<DataFrame>; 2]>;
+
+pub(super) fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<ShardTables> {
+    let mut tables = Vec::new();
+    write_dir_whole(parent, name, |tmp| {
+        let written: Vec<Result<[Option<DataFrame>; 2]>> = shards
+            .par_iter()
+            .enumerate()
+            .map(|(i, shard)| {
+                let dir = shard_dir(tmp, i);
+                std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+                let mut states: Vec<&OrderState> = shard.orders().iter().collect();
+                states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+                let mut orders = orders_frame(&states)?;
+                write_parquet(&dir.join("orders.parquet"), &mut orders)?;
+                let mut shipments = shipments_frame(&states)?;
+                write_parquet(&dir.join("shipments.parquet"), &mut shipments)?;
+                if let Some(scans) = shard.scans() {
+                    write_parquet(&dir.join("scans.parquet"), &mut scans_frame(scans)?)?;
+                }
+                write_parquet(&dir.join("catalog.parquet"), &mut catalog_frame(shard.catalog())?)?;
+                Ok([Some(orders), Some(shipments)])
+            })
+            .collect();
+        tables = written.into_iter().collect::<Result<_>>()?;
+        Ok(())
+    })?;
+    Ok(tables)
+}
+
+/// Every file and directory under `dir` reaches the disk before it is renamed in.
+pub(super) fn sync_tree(dir: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(dir).contents_first(true) {
+        let entry = entry?;
+        File::open(entry.path())?.sync_all()?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the state back.
+
+pub(super) fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
+    match File::open(path) {
+        Ok(f) => {
+            // One thread per file: the shards are read in parallel already, and polars'
+            // own pool under ours made the decoding several times slower.
+            let reader = ParquetReader::new(f).read_parallel(ParallelStrategy::None);
+            let mut df = anyhow::Context::with_context(reader.finish(), || format!("{}: cannot read", path.display()))?;
+            df.rechunk_mut();
+            Ok(Some(df))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow::Error::from(e).context(format!("{}: cannot read", path.display()))),
+    }
+}
+
+pub(super) fn micros<'a>(df: &'a DataFrame, name: &str) -> Result<impl Iterator<Item = Option<i64>> + 'a> {
+    Ok(df.column(name)?.datetime()?.physical().iter())
+}
+
+/// The value made of the previous text, reused while the text repeats.
+struct Last<'a, T> {
+    text: Option<&'a str>,
+    value: Option<T>,
+}
+
+impl<T> Default for Last<'_, T> {
+    fn default() -> Self {
+        Last { text: None, value: None }
+    }
+}
+
+impl<'a, T: Clone> Last<'a, T> {
+    fn get(&mut self, text: &'a str, make: impl FnOnce(&str) -> T) -> T {
+        match &self.value {
+            Some(v) if self.text == Some(text) => v.clone(),
+            _ => {
+                let v = make(text);
+                (self.text, self.value) = (Some(text), Some(v.clone()));
+                v
+            }
+        }
+    }
+}
+
+/// The orders of one shard from `orders.parquet`, in its row order (sorted by id).
+pub(super) fn read_orders(df: &DataFrame, room: usize, names: &mut Names) -> Result<Vec<OrderState>> {
+    let n = df.height();
+    let (id, snapshots) = (df.column("order_id")?.str()?, df.column("snapshots")?.u32()?);
+    let u64s = |name: &str| -> Result<_> { Ok(df.column(name)?.u64()?.iter()) };
+    let strs = |name: &str| -> Result<_> { Ok(df.column(name)?.str()?.iter()) };
+    let bools = |name: &str| -> Result<_> { Ok(df.column(name)?.bool()?.iter().map(|b| b.unwrap_or(false))) };
+    let (mut id, mut snapshots) = (id.iter(), snapshots.iter());
+    let (mut status, mut status_key) = (strs("status")?, u64s("status_key")?);
+    let (mut channel, mut channel_key) = (strs("channel")?, u64s("channel_key")?);
+    let (mut sales, mut sales_key) = (strs("sales_channel")?, u64s("sales_channel_key")?);
+    let (mut email, mut email_key) = (strs("email_marketplace")?, u64s("email_marketplace_key")?);
+    let (mut purchase, mut purchase_key) = (micros(df, "purchase_ts")?, u64s("purchase_key")?);
+    let (mut expected, mut expected_key) = (micros(df, "expected_ship_ts")?, u64s("expected_ship_key")?);
+    let (mut skus, mut skus_key) = (strs("skus")?, u64s("skus_key")?);
+    let (mut items, mut items_key) = (strs("item_ids")?, u64s("item_ids_key")?);
+    let (mut currency, mut value, mut valued_key) =
+        (strs("currency")?, df.column("value_micros")?.i64()?.iter(), u64s("valued_key")?);
+    let mut buyer = bools("buyer_requested")?;
+    let (mut cancel_seen, mut cancel_seen_key) = (micros(df, "cancel_seen_ts")?, u64s("cancel_seen_key")?);
+    let mut pending = bools("any_pending")?;
+    let mut first_shipped = micros(df, "first_shipped_update_ts")?;
+    let mut other = bools("other_than_pending_or_cancelled")?;
+    let (mut any, mut by_buyer, mut by_seller, mut auto, mut amazon) = (
+        bools("event_any")?,
+        bools("event_buyer")?,
+        bools("event_seller")?,
+        bools("event_amazon_auto")?,
+        bools("event_amazon_other")?,
+    );
+    let mut feed = bools("feed_row")?;
+    let mut reasons = strs("reasons")?;
+    let mut out = Vec::with_capacity(n + room);
+    let bad = || anyhow::anyhow!("a short column in the store's orders");
+    // Neighbouring orders mostly share these values: parsed or interned once per change.
+    let (mut last_status, mut last_sales, mut last_currency) = (Last::default(), Last::default(), Last::default());
+    for _ in 0..n {
+        let mut o = OrderState {
+            id: Text::from(id.next().flatten().ok_or_else(bad)?),
+            snapshots: snapshots.next().flatten().unwrap_or(0),
+            status: keyed(
+                status_key.next().flatten(),
+                status.next().flatten().map(|v| last_status.get(v, Status::parse)),
+            ),
+            channel: keyed(channel_key.next().flatten(), channel.next().flatten().and_then(Channel::parse)),
+            ..Default::default()
+        };
+        let (k, v) = (sales_key.next().flatten(), sales.next().flatten());
+        o.sales_channel = keyed(k, v.map(|v| last_sales.get(v, |v| names.intern(v))));
+        o.email_marketplace =
+            keyed(email_key.next().flatten(), email.next().flatten().and_then(Marketplace::from_code));
+        o.purchase_ts = keyed(purchase_key.next().flatten(), purchase.next().flatten());
+        o.expected_ship = keyed(expected_key.next().flatten(), expected.next().flatten());
+        let (k, v) = (skus_key.next().flatten(), skus.next().flatten());
+        o.skus = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| names.intern(s))));
+        let (k, v) = (items_key.next().flatten(), items.next().flatten());
+        o.item_ids = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| Text::from(s))));
+        let (k, c, v) = (valued_key.next().flatten(), currency.next().flatten(), value.next().flatten());
+        o.valued = keyed(k, c.map(|c| (last_currency.get(c, |c| names.intern(c)), v.unwrap_or(0))));
+        o.buyer_requested = buyer.next().unwrap_or(false);
+        let (k, t) = (cancel_seen_key.next().flatten(), cancel_seen.next().flatten());
+        o.cancel_seen = k.map(|k| (SnapshotKey::from_bits(k), t));
+        o.any_pending = pending.next().unwrap_or(false);
+        o.first_shipped_update = first_shipped.next().flatten();
+        o.other_than_pending_or_cancelled = other.next().unwrap_or(false);
+        o.events.any = any.next().unwrap_or(false);
+        o.events.buyer = by_buyer.next().unwrap_or(false);
+        o.events.seller = by_seller.next().unwrap_or(false);
+        o.events.amazon_auto = auto.next().unwrap_or(false);
+        o.events.amazon_other = amazon.next().unwrap_or(false);
+        o.feed_row = feed.next().unwrap_or(false);
+        o.reasons = split(reasons.next().flatten(), |s| Text::from(s));
+        o.reasons.shrink_to_fit();
+        out.push(o);
+    }
+    Ok(out)
+}
+
+/// Gives each order its rows of `shipments.parquet` (in the orders' order).
+pub(super) fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &mut Names) -> Result<()> {
+    let id = df.column("order_id")?.str()?;
+    let (file, line) = (df.column("file")?.u32()?, df.column("line")?.u64()?);
+    let day = df.column("ship_date")?.date()?.physical().iter();
+    let rows = file.iter().zip(line.iter()).zip(day).zip(micros(df, "ship_ts")?);
+    let rows = rows.zip(df.column("carrier")?.str()?.iter()).zip(df.column("tracking_number")?.str()?.iter());
+    let ids: Vec<&str> = id.iter().map(|v| v.unwrap_or("")).collect();
+    let mut at = 0usize;
+    for (i, (((((file, line), day), ts), carrier), tracking)) in rows.enumerate() {
+        let id = ids.get(i).copied().unwrap_or("");
+        let first_of_order = i == 0 || ids.get(i - 1) != Some(&id);
+        while states.get(at).is_some_and(|o| o.id.as_str() != id) {
+            at += 1;
+        }
+        let order = states.get_mut(at).with_context(|| format!("a shipment of order {id} the store's orders lack"))?;
+        if first_of_order {
+            // Sized exactly: most orders have one row, and a pushed vector starts at four.
+            order.shipments.reserve_exact(ids.iter().skip(i).take_while(|x| **x == id).count());
+        }
+        order.shipments.push(Shipment {
+            position: (file.unwrap_or(0), line.unwrap_or(0)),
+            ship: match (day, ts) {
+                (Some(d), _) => ShipDate::Day(d),
+                (None, t) => ShipDate::At(t.unwrap_or(0)),
+            },
+            carrier: names.intern(carrier.unwrap_or("")),
+            tracking: Text::from(tracking.unwrap_or("")),
+        });
+    }
+    Ok(())
+}
+
+/// The scans of `df`; with `wanted`, only those of the numbers in it.
+pub(super) fn read_scans(df: &DataFrame, wanted: Option<&FxHashSet<String>>) -> Result<FxHashMap<String, ScanTally>> {
+    let number = df.column("tracking_number")?.str()?.iter();
+    let rows = number.zip(df.column("scans")?.u32()?.iter()).zip(df.column("delivered")?.bool()?.iter());
+    Ok(rows
+        .filter(|((n, _), _)| wanted.is_none_or(|w| w.contains(n.unwrap_or(""))))
+        .map(|((n, s), d)| {
+            (n.unwrap_or("").to_string(), ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false) })
+        })
+        .collect())
+}
+
+pub(super) fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
+    let sku = df.column("sku")?.str()?.iter();
+    let rows = sku
+        .zip(df.column("category")?.str()?.iter())
+        .zip(df.column("file")?.u32()?.iter())
+        .zip(df.column("row")?.u32()?.iter());
+    Ok(rows
+        .map(|(((s, c), f), r)| {
+            (Text::from(s.unwrap_or("")), ((f.unwrap_or(0), r.unwrap_or(0)), Text::from(c.unwrap_or(""))))
+        })
+        .collect())
+}
+
+/// One shard: its orders and shipment rows from `orders_dir`, its scans and catalog from `dir`
+/// (the same directory, but for the live states of a settled base), and from `dir` too the
+/// orders whose id hashes are in `touched` (settled orders a layer touched).
+pub(super) fn read_shard(
+    orders_dir: &Path,
+    dir: &Path,
+    room: usize,
+    touched: &[Option<DataFrame>; 2],
+) -> Result<BookShard> {
+    Ok(read_shard_rows(orders_dir, dir, room, touched, Scans::All)?.0)
+}
+
+/// Which scans a shard is read with.
+#[derive(Clone, Copy)]
+pub(super) enum Scans {
+    All,
+    /// None yet ([`BookShard::set_scans`] later).
+    Later,
+}
+
+/// [`read_shard`], and the orders and shipments tables of `orders_dir` as read.
+pub(super) fn read_shard_rows(
+    orders_dir: &Path,
+    dir: &Path,
+    room: usize,
+    touched: &[Option<DataFrame>; 2],
+    scans: Scans,
+) -> Result<(BookShard, [Option<DataFrame>; 2])> {
+    let mut names = Names::default();
+    let tables =
+        [read_parquet(&orders_dir.join("orders.parquet"))?, read_parquet(&orders_dir.join("shipments.parquet"))?];
+    let mut states = states_of(&tables, room, &mut names)?;
+    // After the live states: `BookShard::merge` sorts the base again when needed.
+    states.extend(states_of(touched, 0, &mut names)?);
+    let scans = match scans {
+        Scans::All => read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df, None)).transpose()?,
+        Scans::Later => None,
+    };
+    let catalog = match read_parquet(&dir.join("catalog.parquet"))? {
+        Some(df) => read_catalog(&df)?,
+        None => FxHashMap::default(),
+    };
+    Ok((BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names), tables))
+}
+
+/// The rows of `dir` (a base shard) of the orders whose id hashes are in `touched`: its
+/// orders and shipments tables, filtered.
+pub(super) fn touched_rows(dir: &Path, touched: &HashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
+    let pick = |df: DataFrame| rows_of_orders(&df, |id| touched.contains(&id_hash(id)));
+    let orders = read_parquet(&dir.join("orders.parquet"))?.map(pick).transpose()?;
+    let shipments = read_parquet(&dir.join("shipments.parquet"))?.map(pick).transpose()?;
+    Ok([orders, shipments])
+}
+
+/// The rows of `df` whose `order_id` passes `keep`.
+pub(super) fn rows_of_orders(df: &DataFrame, keep: impl Fn(&str) -> bool) -> Result<DataFrame> {
+    let kept: BooleanChunked = df.column("order_id")?.str()?.iter().map(|id| keep(id.unwrap_or(""))).collect();
+    Ok(df.filter(&kept)?)
+}
+
+/// The states of an `orders` and a `shipments` table (with `room` for more orders).
+pub(super) fn states_of(tables: &[Option<DataFrame>; 2], room: usize, names: &mut Names) -> Result<Vec<OrderState>> {
+    let [orders, shipments] = tables;
+    let mut states = match orders {
+        Some(df) => read_orders(df, room, names)?,
+        None => Vec::new(),
+    };
+    if let Some(df) = shipments {
+        read_shipments(df, &mut states, names)?;
+    }
+    Ok(states)
+}
+
+/// One stored state, shard by shard (in parallel), with file ids in its keys; each shard's
+/// orders with `room` for more.
+pub(super) fn read_state(state: &Path, room: usize) -> Result<Vec<BookShard>> {
+    (0..SHARDS)
+        .into_par_iter()
+        .map(|i| {
+            let dir = shard_dir(state, i);
+            read_shard(&dir, &dir, room, &[None, None]).with_context(|| format!("{}: a damaged store", dir.display()))
+        })
+        .collect()
+}
