@@ -11,8 +11,8 @@ use orderhealth_core::limits::LATE_SHIPMENT_WINDOWS;
 use orderhealth_core::partition::DailyCounts;
 use orderhealth_core::timestamp::format_instant;
 use orderhealth_core::{
-    cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, MarketplaceSource, ReadOptions,
-    Tracking, View, ViewOptions,
+    cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, ReadOptions, Tracking, View,
+    ViewOptions,
 };
 use polars::prelude::{DataFrame, PolarsResult};
 use rayon::prelude::*;
@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use crate::output::{write_rejected, Format, OutputSet};
 use crate::store::{add_tracking_days, SettledPart, SettledRequest};
 use crate::summary::{
-    skipped_files, AutoCancelCounts, CancelWindow, Inputs, LateWindow, MarketplaceCurrent, Settings, Summary,
-    TrackingWindow,
+    skipped_files, AutoCancelCounts, CancelWindow, Inputs, LateWindow, MarketplaceCurrent, OrderCounters, Settings,
+    Summary, TrackingWindow,
 };
 use crate::{auto_cancel, cancel_rate, cancellations, late_shipment, tables, valid_tracking};
 
@@ -326,6 +326,9 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             None => {}
         }
     }
+    // The live orders' counters and the settled ones': additive.
+    let mut counters = OrderCounters::of(orders);
+    counters.combine(&settled.counters, 1);
     let summary = Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         as_of: p.view.as_of.map(format_instant),
@@ -334,25 +337,13 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         inputs: Inputs::new(&p.loaded.files),
         skipped_files: skipped_files(&p.loaded.skipped),
         rejected_rows: p.loaded.rejected.len() as u64,
-        unsupported_marketplaces: {
-            let mut m = p.view.unsupported_marketplaces.clone();
-            for (k, v) in &settled.unsupported_marketplaces {
-                *m.entry(k.clone()).or_insert(0) += v;
-            }
-            m
-        },
+        unsupported_marketplaces: counters.unsupported_marketplaces,
         unmatched_confirmations: left_out.unmatched,
         non_amazon_confirmations: left_out.non_amazon,
         unsupported_marketplace_confirmations: left_out.unsupported_marketplace,
-        late_shipment_no_expected_ship_date: orders.iter().filter(|o| o.in_metrics() && o.late_unjudged).count() as u64
-            + settled.late_unjudged,
-        default_marketplace_orders: orders
-            .iter()
-            .filter(|o| o.in_metrics() && o.marketplace_source == MarketplaceSource::Default)
-            .count() as u64
-            + settled.default_marketplace_orders,
-        cancelled_without_explanation: orders.iter().filter(|o| o.in_metrics() && o.rule == Some(7)).count() as u64
-            + settled.rule7,
+        late_shipment_no_expected_ship_date: counters.late_unjudged,
+        default_marketplace_orders: counters.default_marketplace_orders,
+        cancelled_without_explanation: counters.rule7,
         auto_cancel: counts,
         current,
         tracking_all_categories: tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect(),

@@ -501,9 +501,8 @@ fn with_stored_states(
         None => night,
         Some(layers) => merge_shards(layers, night),
     };
-    // Orders hash evenly over the shards; a quarter more room than the average share.
     let more = changes.iter().map(|s| s.orders().len()).sum::<usize>();
-    let mut base_shards = read_state(&dir.join(STATE).join(&base.dir), more / SHARDS + more / (4 * SHARDS))?;
+    let mut base_shards = read_state(&dir.join(STATE).join(&base.dir), room_for(more))?;
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
     let carried = settled::carried(dir, &base.dir, &mut base_shards, &changes);
     Ok((merge_shards(base_shards, changes), carried))
@@ -603,9 +602,7 @@ fn read_states(
         Some(s) => touched_by(s, layers_read.as_deref().unwrap_or(&[])),
         None => (0..SHARDS).map(|_| HashSet::new()).collect(),
     };
-    // Orders hash evenly over the shards; a quarter more room than the average share.
-    let layer_orders = layers.iter().map(|l| l.orders as usize).sum::<usize>();
-    let room = layer_orders / SHARDS + layer_orders / (4 * SHARDS);
+    let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());
     let layer_shards = layers_read.as_deref().unwrap_or(&[]);
     let (base_shards, part) = read_base(dir, &base.dir, room, settled, &touched, layer_shards, request, to_rank)?;
     let shards = match layers_read {
@@ -613,6 +610,12 @@ fn read_states(
         Some(layers) => merge_shards(base_shards, layers),
     };
     Ok((shards, part))
+}
+
+/// The room a shard keeps for `more` orders to be merged in: they hash evenly over the shards;
+/// a quarter more than the average share.
+fn room_for(more: usize) -> usize {
+    more / SHARDS + more / (4 * SHARDS)
 }
 
 fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {

@@ -6,8 +6,49 @@ use std::collections::BTreeMap;
 use orderhealth_core::current::{CurrentWindow, TrackingCounts};
 use orderhealth_core::limits::{rate, Verdict, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
 use orderhealth_core::timestamp::date_of;
-use orderhealth_core::{CancelCounts, FileSummary, LateCounts, Skipped};
-use serde::Serialize;
+use orderhealth_core::view::unsupported_marketplaces;
+use orderhealth_core::{CancelCounts, FileSummary, LateCounts, MarketplaceSource, OrderView, Skipped};
+use serde::{Deserialize, Serialize};
+
+/// The summary's counts of orders beside the metrics. Additive: a store adds its settled
+/// orders' counts to those of the orders a report judges.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderCounters {
+    /// Orders without an expected ship date (`late_shipment_no_expected_ship_date`).
+    pub late_unjudged: u64,
+    pub default_marketplace_orders: u64,
+    pub unsupported_marketplaces: BTreeMap<String, u64>,
+    /// Cancellations counted against the seller with no event or feed row (rule 7).
+    pub rule7: u64,
+}
+
+impl OrderCounters {
+    pub fn of(orders: &[OrderView]) -> OrderCounters {
+        let in_metrics = || orders.iter().filter(|o| o.in_metrics());
+        OrderCounters {
+            late_unjudged: in_metrics().filter(|o| o.late_unjudged).count() as u64,
+            default_marketplace_orders: in_metrics()
+                .filter(|o| o.marketplace_source == MarketplaceSource::Default)
+                .count() as u64,
+            unsupported_marketplaces: unsupported_marketplaces(orders),
+            rule7: in_metrics().filter(|o| o.rule == Some(7)).count() as u64,
+        }
+    }
+
+    /// Adds `sign` times `other` (−1 takes counted orders out; a value no order counts on any
+    /// more is dropped).
+    pub fn combine(&mut self, other: &OrderCounters, sign: i64) {
+        let add = |a: u64, b: u64| if sign < 0 { a.saturating_sub(b) } else { a + b };
+        self.late_unjudged = add(self.late_unjudged, other.late_unjudged);
+        self.default_marketplace_orders = add(self.default_marketplace_orders, other.default_marketplace_orders);
+        for (k, v) in &other.unsupported_marketplaces {
+            let n = self.unsupported_marketplaces.entry(k.clone()).or_insert(0);
+            *n = add(*n, *v);
+        }
+        self.unsupported_marketplaces.retain(|_, n| *n > 0);
+        self.rule7 = add(self.rule7, other.rule7);
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {

@@ -32,14 +32,15 @@ use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
 use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
 use orderhealth_core::tracking::{scans_suffice, ConfirmationCounts};
-use orderhealth_core::view::unsupported_marketplaces;
 use orderhealth_core::{
-    late_days, CancelCounts, CancelDay, Class, LateCounts, LateDay, Marketplace, MarketplaceSource, OrderView,
-    Tracking, TrackingDay, View, ViewOptions,
+    late_days, CancelCounts, CancelDay, Class, LateCounts, LateDay, Marketplace, OrderView, Tracking, TrackingDay,
+    View, ViewOptions,
 };
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::summary::OrderCounters;
 
 use super::{read_parquet, read_shard_rows, rows_of_orders, shard_dir, write_parquet};
 
@@ -124,13 +125,10 @@ pub struct Tally {
     pub tracking_totals: TrackingCounts,
     /// Confirmation rows left out: unmatched, non-Amazon, unsupported marketplace.
     pub left_out: [u64; 3],
-    pub late_unjudged: u64,
-    pub default_marketplace_orders: u64,
-    pub unsupported_marketplaces: BTreeMap<String, u64>,
+    #[serde(flatten)]
+    pub counters: OrderCounters,
     /// Per (marketplace code, reason): cancelled orders carrying it (`cancel_reasons`).
     pub reasons: Vec<(String, String, i64)>,
-    /// Cancellations counted against the seller with no event or feed row (rule 7).
-    pub rule7: u64,
 }
 
 /// The evidence rows of a set of orders: their rows of `cancellations` and
@@ -175,7 +173,8 @@ fn sum_keyed<K: Ord, const N: usize>(rows: impl IntoIterator<Item = (K, [i64; N]
 impl Tally {
     /// The tally of `orders`, judged as of `as_of` against the scans and catalog of `book`.
     pub fn of(orders: Vec<OrderView>, book: &Book, as_of: Micros, scan_grace_days: i64) -> Tally {
-        Tally::with_evidence(&Tally::view_of(orders, as_of), book, scan_grace_days).0
+        let view = Tally::view_of(orders, as_of);
+        Tally::judged(&view, &Tracking::build(&view, book, scan_grace_days))
     }
 
     /// `orders` as a view of their own, as of `as_of`.
@@ -183,32 +182,16 @@ impl Tally {
         View { orders, as_of: Some(as_of), unsupported_marketplaces: BTreeMap::new(), unknown_order_confirmations: 0 }
     }
 
-    /// The tally of `view`'s orders, their evidence rows, and the packages short of scans (no
-    /// scan, or too few): their order ids and the hashes of their normalised numbers.
-    fn with_evidence(view: &View, book: &Book, scan_grace_days: i64) -> (Tally, Result<Evidence>, Vec<(String, u64)>) {
-        let in_metrics = || view.orders.iter().filter(|o| o.in_metrics());
-        let tracking = Tracking::build(view, book, scan_grace_days);
+    /// The tally of `view`'s orders, their packages judged in `tracking`.
+    fn judged(view: &View, tracking: &Tracking) -> Tally {
         let owned = |days: &[TrackingDay]| -> TrackingCounts {
             days.iter()
                 .map(|d| (d.marketplace.code().to_string(), d.category.to_string(), d.day, tracking_array(d)))
                 .collect()
         };
-        let evidence = (|| -> Result<Evidence> {
-            Ok(Evidence {
-                cancellations: crate::cancellations::cancellation_rows(&view.orders)?,
-                tracking_defects: crate::valid_tracking::tracking_defect_rows(&tracking.defective)?,
-            })
-        })();
-        // Scans can still come for a package without enough of them.
-        let short_of_scans: Vec<(String, u64)> = tracking
-            .defective
-            .iter()
-            .filter(|p| matches!(p.defect, Some(Defect::NoScan | Defect::InsufficientScans)))
-            .map(|p| (p.order_id.to_string(), id_hash(&orderhealth_carriers::normalise(p.tracking))))
-            .collect();
-        let tally = Tally {
+        Tally {
             orders: view.orders.len() as u64,
-            cancel: sum_keyed(in_metrics().filter_map(|o| {
+            cancel: sum_keyed(view.orders.iter().filter(|o| o.in_metrics()).filter_map(|o| {
                 Some(((o.marketplace()?.code(), local_day(o.purchase_ts, o.zone)), cancel_array_of(o)))
             }))
             .into_iter()
@@ -225,15 +208,17 @@ impl Tally {
                 tracking.left_out.non_amazon,
                 tracking.left_out.unsupported_marketplace,
             ],
-            late_unjudged: in_metrics().filter(|o| o.late_unjudged).count() as u64,
-            default_marketplace_orders: in_metrics()
-                .filter(|o| o.marketplace_source == MarketplaceSource::Default)
-                .count() as u64,
-            unsupported_marketplaces: unsupported_marketplaces(&view.orders),
+            counters: OrderCounters::of(&view.orders),
             reasons: crate::cancel_rate::reason_counts(&view.orders).into_iter().map(|((m, r), n)| (m, r, n)).collect(),
-            rule7: in_metrics().filter(|o| o.rule == Some(7)).count() as u64,
-        };
-        (tally, evidence, short_of_scans)
+        }
+    }
+
+    /// The evidence rows of `view`'s orders, their packages judged in `tracking`.
+    fn evidence(view: &View, tracking: &Tracking) -> Result<Evidence> {
+        Ok(Evidence {
+            cancellations: crate::cancellations::cancellation_rows(&view.orders)?,
+            tracking_defects: crate::valid_tracking::tracking_defect_rows(&tracking.defective)?,
+        })
     }
 
     /// The tally of both sets of orders.
@@ -271,18 +256,11 @@ impl Tally {
         for (a, b) in self.left_out.iter_mut().zip(other.left_out) {
             *a = add(*a, b);
         }
-        self.late_unjudged = add(self.late_unjudged, other.late_unjudged);
-        self.default_marketplace_orders = add(self.default_marketplace_orders, other.default_marketplace_orders);
-        for (k, v) in &other.unsupported_marketplaces {
-            let n = self.unsupported_marketplaces.entry(k.clone()).or_insert(0);
-            *n = add(*n, *v);
-        }
-        self.unsupported_marketplaces.retain(|_, n| *n > 0);
+        self.counters.combine(&other.counters, sign);
         let reasons = self.reasons.iter().map(|(m, r, n)| ((m.clone(), r.clone()), [*n]));
         let reasons = reasons.chain(other.reasons.iter().map(|(m, r, n)| ((m.clone(), r.clone()), [*n * sign])));
         self.reasons =
             sum_keyed(reasons).into_iter().filter(|(_, [n])| *n != 0).map(|((m, r), [n])| (m, r, n)).collect();
-        self.rule7 = add(self.rule7, other.rule7);
     }
 
     /// `counts` (the live orders' reason counts) plus the settled ones.
@@ -656,9 +634,7 @@ fn judge_into(
     parts.par_iter().zip(tables).enumerate().try_for_each(|(i, (part, tables))| -> Result<()> {
         let dir = shard_dir(tmp, i);
         std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-        let mut hashes: Vec<u64> = part.ids.iter().map(|id| id_hash(id)).chain(part.carried.iter().copied()).collect();
-        hashes.sort_unstable();
-        let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), hashes)])?;
+        let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), part.hashes.clone())])?;
         write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
         let mut watch = part.watch.clone();
         watch.sort_unstable();
@@ -685,9 +661,8 @@ fn judge_into(
 
 /// One partition judged: the settled orders' ids, tally and evidence rows.
 struct Partition {
-    ids: HashSet<String>,
-    /// The id hashes of the settled orders carried over from a replaced base, sorted.
-    carried: Vec<u64>,
+    /// The settled orders' id hashes (no live order of the partition has one), sorted.
+    hashes: Vec<u64>,
     /// The settled packages short of scans: (number hash, order id hash).
     watch: Vec<(u64, u64)>,
     tally: Tally,
@@ -697,7 +672,7 @@ struct Partition {
 impl Partition {
     /// The rows of `df` (by `order_id`) of the orders not settled.
     fn live_rows(&self, df: &DataFrame) -> Result<DataFrame> {
-        rows_of_orders(df, |id| !self.ids.contains(id) && self.carried.binary_search(&id_hash(id)).is_err())
+        rows_of_orders(df, |id| self.hashes.binary_search(&id_hash(id)).is_err())
     }
 
     /// This partition's newly settled orders and the `carried` ones together.
@@ -706,7 +681,8 @@ impl Partition {
         self.watch.extend(carried.watch);
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
         self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
-        self.carried = carried.hashes;
+        self.hashes.extend(carried.hashes);
+        self.hashes.sort_unstable();
         Ok(self)
     }
 }
@@ -753,12 +729,24 @@ fn settle_partition(
         .filter(|(o, settled)| *settled && !live_hashes.contains(&id_hash(&o.order_id)))
         .map(|(o, _)| o)
         .collect();
-    let ids = settled.iter().map(|o| o.order_id.to_string()).collect();
+    let mut hashes: Vec<u64> = settled.iter().map(|o| id_hash(&o.order_id)).collect();
+    hashes.sort_unstable();
     // Only the settled orders are judged here: a report judges the live ones.
-    let (tally, evidence, short_of_scans) = Tally::with_evidence(&Tally::view_of(settled, as_of), book, grace);
-    // Settled orders with a package short of scans: a report watches the layers' scans for it.
-    let watch = short_of_scans.into_iter().map(|(order, number)| (number, id_hash(&order))).collect();
-    Ok(Partition { ids, carried: Vec::new(), watch, tally, evidence: evidence? })
+    let view = Tally::view_of(settled, as_of);
+    let tracking = Tracking::build(&view, book, grace);
+    // Settled packages short of scans: a report watches the layers' scans for them.
+    let watch = tracking
+        .defective
+        .iter()
+        .filter(|p| matches!(p.defect, Some(Defect::NoScan | Defect::InsufficientScans)))
+        .map(|p| (id_hash(&orderhealth_carriers::normalise(p.tracking)), id_hash(p.order_id)))
+        .collect();
+    Ok(Partition {
+        hashes,
+        watch,
+        tally: Tally::judged(&view, &tracking),
+        evidence: Tally::evidence(&view, &tracking)?,
+    })
 }
 
 /// The keys of `base`'s settled directories written by this program.
@@ -814,7 +802,10 @@ mod tests {
             cancel,
             tracking_days: tracking.clone(),
             tracking_totals: tracking,
-            unsupported_marketplaces: unsupported.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            counters: OrderCounters {
+                unsupported_marketplaces: unsupported.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                ..OrderCounters::default()
+            },
             ..Tally::default()
         }
     }
@@ -833,7 +824,7 @@ mod tests {
         sum.subtract(&touched);
         assert_eq!(sum.cancel, vec![day(102, [0, 0, 0, 0, 0, 1])]);
         assert!(sum.tracking_days.is_empty() && sum.tracking_totals.is_empty());
-        assert!(sum.unsupported_marketplaces.is_empty());
+        assert!(sum.counters.unsupported_marketplaces.is_empty());
         assert_eq!(sum.orders, 1);
     }
 
