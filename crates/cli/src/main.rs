@@ -11,12 +11,13 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use orderhealth::cancel_feed::{run_cancel_feed, FeedOptions, Selection};
-use orderhealth::summary::{Inputs, SkippedFile};
+use orderhealth::summary::Inputs;
 use orderhealth::verdict::{count, thousands};
-use orderhealth::{run_orders, run_report, Format, Progress, RunOptions, UsageError};
+use orderhealth::{run_orders, run_report, Format, Progress, RunOptions};
 use orderhealth_core::marketplace::parse_zone;
 use orderhealth_core::timestamp::parse_as_of;
 use orderhealth_core::{EncodingChoice, Marketplace, Policy, ReadOptions, ViewOptions};
+use orderhealth_core::{FileSummary, Skipped};
 
 mod generate;
 
@@ -251,14 +252,7 @@ fn ingest(
         }
     }
     drop(err);
-    warn_skipped(
-        &outcome
-            .skipped
-            .iter()
-            .map(|s| SkippedFile { path: s.path.clone(), reason: s.reason.clone() })
-            .collect::<Vec<_>>(),
-        verbose,
-    );
+    warn_skipped(&outcome.skipped, verbose);
     Ok(outcome)
 }
 
@@ -408,14 +402,14 @@ fn inputs_detail(inputs: &Inputs) -> String {
     kinds.sort();
     kinds.dedup();
     for kind in kinds {
-        let files: Vec<_> = inputs.files.iter().filter(|f| f.kind == kind).collect();
-        let sum = |g: &dyn Fn(&orderhealth::summary::InputFileSummary) -> u64| files.iter().map(|f| g(f)).sum::<u64>();
+        let files: Vec<_> = inputs.files.iter().filter(|f| f.kind.as_str() == kind).collect();
+        let sum = |g: &dyn Fn(&FileSummary) -> u64| files.iter().map(|f| g(f)).sum::<u64>();
         let _ = writeln!(
             s,
             "  {kind}: {}, {} read = {} used + {} rejected",
             count(files.len() as i64, "file", "files"),
             count(sum(&|f| f.rows_read) as i64, "row", "rows"),
-            thousands(sum(&|f| f.rows_used) as i64),
+            thousands(sum(&|f| f.rows_used()) as i64),
             thousands(sum(&|f| f.rows_rejected) as i64)
         );
         let mut unknown: Vec<&str> = files.iter().flat_map(|f| f.unknown_columns.iter().map(String::as_str)).collect();
@@ -432,7 +426,7 @@ fn inputs_detail(inputs: &Inputs) -> String {
             f.path,
             f.kind,
             count(f.rows_read as i64, "row", "rows"),
-            thousands(f.rows_used as i64),
+            thousands(f.rows_used() as i64),
             thousands(f.rows_rejected as i64)
         );
     }
@@ -450,7 +444,7 @@ fn warn_encodings(inputs: &Inputs, verbose: bool) {
 }
 
 /// Files passed over: a few examples, all of them with `--verbose` (and in summary.json).
-fn warn_skipped(skipped: &[SkippedFile], verbose: bool) {
+fn warn_skipped(skipped: &[Skipped], verbose: bool) {
     if !skipped.is_empty() {
         let title = format!("skipped {} that orderhealth does not read", count(skipped.len() as i64, "file", "files"));
         warn_list(&title, skipped.iter().map(|s| format!("{}: {}", s.path, s.reason)), verbose);
@@ -581,7 +575,7 @@ fn main() -> ExitCode {
             }
         },
         Err(e) => {
-            let code = if e.downcast_ref::<UsageError>().is_some() { 2 } else { 1 };
+            let code = orderhealth::exit_code(&e);
             let _ = writeln!(std::io::stderr(), "error: {}", orderhealth::messages::error_message(&e));
             ExitCode::from(code)
         }

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::daily::{CancelCounts, CancelDay};
 use crate::marketplace::Marketplace;
+use crate::metric::cancel_rate::{CancelCounts, CancelDay};
 use crate::status::{Channel, Status};
 use crate::timestamp::local_day;
 use crate::view::{Class, OrderView};
@@ -141,23 +141,19 @@ pub fn after_feed(o: &OrderView) -> OrderView {
 /// moved from what it was to what the feed makes it, on its local purchase day.
 pub fn cancel_days_after(before: &[CancelDay], feed: &[&OrderView]) -> Vec<CancelDay> {
     let mut days: BTreeMap<(Marketplace, i32), CancelCounts> =
-        before.iter().map(|d| ((d.marketplace, d.day), d.counts)).collect();
+        before.iter().map(|d| ((d.key, d.day), d.counts)).collect();
     for o in feed {
         let Some(m) = o.marketplace() else { continue };
         let counts = days.entry((m, local_day(o.purchase_ts, o.zone))).or_default();
-        counts.sub(CancelCounts::of(o));
-        counts.add(CancelCounts::of(&after_feed(o)));
+        *counts = *counts - CancelCounts::of(o) + CancelCounts::of(&after_feed(o));
     }
-    days.into_iter().map(|((marketplace, day), counts)| CancelDay { marketplace, day, counts }).collect()
+    days.into_iter().map(|((key, day), counts)| CancelDay { key, day, counts }).collect()
 }
 
 /// The 7-day window of one marketplace ending on `end`, summed from per-day counts.
 pub fn window_ending(days: &[CancelDay], m: Marketplace, end: i32) -> CancelCounts {
-    let mut sum = CancelCounts::default();
-    for d in days.iter().filter(|d| d.marketplace == m && (end - 6..=end).contains(&d.day)) {
-        sum.add(d.counts);
-    }
-    sum
+    let window = end - crate::metric::cancel_rate::WINDOW + 1..=end;
+    days.iter().filter(|d| d.key == m && window.contains(&d.day)).fold(CancelCounts::default(), |sum, d| sum + d.counts)
 }
 
 #[cfg(test)]

@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 
-use crate::daily::{CancelCounts, CancelDay, LateCounts, LateDay};
-use crate::limits::{CANCEL_RATE_WINDOW, LATE_SHIPMENT_WINDOWS, VALID_TRACKING_WINDOW};
 use crate::marketplace::Marketplace;
+use crate::metric::{cancel_rate, late_shipment, valid_tracking, Counts, Day, SeriesKey};
+use crate::metric::{CancelCounts, LateCounts, TrackingCounts};
 use crate::timestamp::{local_day, Micros};
-use crate::tracking::TrackingDay;
 
 /// A window of local days (days since 1970-01-01, both ends included) and its summed counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,15 +18,6 @@ pub struct CurrentWindow<C> {
     pub start: i32,
     pub end: i32,
     pub counts: C,
-}
-
-/// Packages of a valid-tracking window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TrackingCounts {
-    pub packages: i64,
-    pub valid: i64,
-    /// By defect, in the order of `Defect::ALL`.
-    pub defects: [i64; 7],
 }
 
 /// Where "now" is for each marketplace: as_of's local date in its zone, or in `--tz`.
@@ -43,61 +33,45 @@ impl Today {
     }
 }
 
-/// Sums `rows` of each series (key) over the `len` days ending on its marketplace's today.
-/// Every key with at least one row gets a window, empty or not.
-fn current<K: Ord, C: Default + Copy>(
-    rows: impl Iterator<Item = (K, Marketplace, i32, C)>,
-    len: i32,
-    today: &Today,
-    add: fn(&mut C, C),
-) -> BTreeMap<K, CurrentWindow<C>> {
+/// Sums each series of `days` over the `len` days ending on its marketplace's today.
+/// Every series with at least one day gets a window, empty or not.
+pub fn current<K: SeriesKey, C: Counts>(days: &[Day<K, C>], len: i32, today: &Today) -> BTreeMap<K, CurrentWindow<C>> {
     let mut out: BTreeMap<K, CurrentWindow<C>> = BTreeMap::new();
-    for (key, m, day, counts) in rows {
-        let end = today.day_in(m);
-        let w = out.entry(key).or_insert(CurrentWindow { start: end - len + 1, end, counts: C::default() });
-        if (w.start..=w.end).contains(&day) {
-            add(&mut w.counts, counts);
+    for d in days {
+        let end = today.day_in(d.key.marketplace());
+        let w = out.entry(d.key.clone()).or_insert(CurrentWindow { start: end - len + 1, end, counts: C::default() });
+        if (w.start..=w.end).contains(&d.day) {
+            w.counts = w.counts + d.counts;
         }
     }
     out
 }
 
-/// Per marketplace code: the 7-day cancel-rate window ending today.
-pub fn current_cancel(days: &[CancelDay], today: &Today) -> BTreeMap<&'static str, CurrentWindow<CancelCounts>> {
-    let rows = days.iter().map(|d| (d.marketplace.code(), d.marketplace, d.day, d.counts));
-    current(rows, CANCEL_RATE_WINDOW, today, CancelCounts::add)
+/// Per marketplace: the 7-day cancel-rate window ending today.
+pub fn current_cancel(
+    days: &[Day<Marketplace, CancelCounts>],
+    today: &Today,
+) -> BTreeMap<Marketplace, CurrentWindow<CancelCounts>> {
+    current(days, cancel_rate::WINDOW, today)
 }
 
-/// Per marketplace code: the 10- and 30-day late-shipment windows ending today.
+/// Per marketplace: the 10- and 30-day late-shipment windows ending today.
 #[allow(clippy::indexing_slicing, reason = "both maps come from the same rows, so they have the same keys")]
 pub fn current_late(
-    days: &[LateDay],
+    days: &[Day<Marketplace, LateCounts>],
     today: &Today,
-) -> BTreeMap<&'static str, [CurrentWindow<LateCounts>; LATE_SHIPMENT_WINDOWS.len()]> {
-    let per_len = LATE_SHIPMENT_WINDOWS.map(|len| {
-        let rows = days.iter().map(|d| (d.marketplace.code(), d.marketplace, d.day, d.counts));
-        current(rows, len, today, LateCounts::add)
-    });
-    let [ten, thirty] = per_len;
+) -> BTreeMap<Marketplace, [CurrentWindow<LateCounts>; late_shipment::WINDOWS.len()]> {
+    let [ten, thirty] = late_shipment::WINDOWS.map(|len| current(days, len, today));
     ten.into_iter().map(|(m, w10)| (m, [w10, thirty[&m]])).collect()
 }
 
-/// Per (marketplace code, category): the 30-day valid-tracking window ending today.
-pub fn current_tracking<'a>(
-    days: &[TrackingDay<'a>],
+/// Per series (a marketplace, or a marketplace's category): the 30-day valid-tracking window
+/// ending today.
+pub fn current_tracking<K: SeriesKey>(
+    days: &[Day<K, TrackingCounts>],
     today: &Today,
-) -> BTreeMap<(&'static str, &'a str), CurrentWindow<TrackingCounts>> {
-    let rows = days.iter().map(|d| {
-        let counts = TrackingCounts { packages: d.packages, valid: d.valid, defects: d.defects };
-        ((d.marketplace.code(), d.category), d.marketplace, d.day, counts)
-    });
-    current(rows, VALID_TRACKING_WINDOW, today, |a, b| {
-        a.packages += b.packages;
-        a.valid += b.valid;
-        for (x, y) in a.defects.iter_mut().zip(b.defects) {
-            *x += y;
-        }
-    })
+) -> BTreeMap<K, CurrentWindow<TrackingCounts>> {
+    current(days, valid_tracking::WINDOW, today)
 }
 
 #[cfg(test)]
@@ -109,9 +83,9 @@ mod tests {
         epoch_days(parse_date(s).unwrap())
     }
 
-    fn cancel_day(m: &str, d: &str, orders: i64, seller: i64) -> CancelDay {
-        CancelDay {
-            marketplace: Marketplace::from_code(m).unwrap(),
+    fn cancel_day(m: &str, d: &str, orders: i64, seller: i64) -> Day<Marketplace, CancelCounts> {
+        Day {
+            key: Marketplace::from_code(m).unwrap(),
             day: day(d),
             counts: CancelCounts { orders, seller_cancelled: seller, ..Default::default() },
         }
@@ -130,30 +104,28 @@ mod tests {
             cancel_day("US", "2026-04-17", 9, 9), // after as_of's local date: out
         ];
         let c = current_cancel(&days, &today);
-        assert_eq!(c.keys().copied().collect::<Vec<_>>(), ["BR", "DE", "US"]);
+        assert_eq!(c.keys().map(|m| m.code()).collect::<Vec<_>>(), ["BR", "DE", "US"]);
+        let [br, de, us] = ["BR", "DE", "US"].map(|m| Marketplace::from_code(m).unwrap());
         // Idle since 2020: an empty window ending today, not the last busy week.
-        assert_eq!((c["BR"].start, c["BR"].end, c["BR"].counts.orders), (day("2026-04-11"), day("2026-04-17"), 0));
-        assert_eq!((c["DE"].start, c["DE"].end), (day("2026-04-11"), day("2026-04-17")));
-        assert_eq!((c["DE"].counts.orders, c["DE"].counts.seller_cancelled), (4, 1));
-        assert_eq!((c["US"].end, c["US"].counts.orders), (day("2026-04-16"), 4));
+        assert_eq!((c[&br].start, c[&br].end, c[&br].counts.orders), (day("2026-04-11"), day("2026-04-17"), 0));
+        assert_eq!((c[&de].start, c[&de].end), (day("2026-04-11"), day("2026-04-17")));
+        assert_eq!((c[&de].counts.orders, c[&de].counts.seller_cancelled), (4, 1));
+        assert_eq!((c[&us].end, c[&us].counts.orders), (day("2026-04-16"), 4));
         // --tz UTC moves every marketplace's today.
         let utc = Today { tz: Some(Tz::UTC), ..today };
-        assert_eq!(current_cancel(&days, &utc)["US"].counts.orders, 13);
+        assert_eq!(current_cancel(&days, &utc)[&us].counts.orders, 13);
     }
 
     #[test]
     fn late_shipment_has_a_10_and_a_30_day_window() {
         let today = Today { as_of: parse_instant("2026-03-31T12:00:00Z").unwrap(), tz: Some(Tz::UTC) };
         let us = Marketplace::from_code("US").unwrap();
-        let late = |d: &str, orders, late| LateDay {
-            marketplace: us,
-            day: day(d),
-            counts: LateCounts { orders, late, unconfirmed: 0 },
-        };
+        let late =
+            |d: &str, orders, late| Day { key: us, day: day(d), counts: LateCounts { orders, late, unconfirmed: 0 } };
         // D-9 is in the 10-day window, D-10 only in the 30-day one; D-30 in neither.
         let days =
             [late("2026-03-01", 7, 7), late("2026-03-02", 5, 1), late("2026-03-21", 2, 0), late("2026-03-22", 1, 1)];
-        let [ten, thirty] = current_late(&days, &today)["US"];
+        let [ten, thirty] = current_late(&days, &today)[&us];
         assert_eq!(
             (ten.start, ten.end, ten.counts.orders, ten.counts.late),
             (day("2026-03-22"), day("2026-03-31"), 1, 1)

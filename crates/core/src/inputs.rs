@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::book::{Book, BookShard};
 use crate::error::InputError;
@@ -22,8 +23,10 @@ pub struct InputFile {
     pub named: bool,
 }
 
-/// What the summary says of one file read.
-#[derive(Debug, Clone)]
+/// One file's account: what it was and what became of its rows (`rows read = rows used +
+/// rows rejected`, §1.5). The reader makes it, the store's manifest keeps it, and
+/// `summary.json` lists it, as written here.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FileSummary {
     pub path: String,
     pub kind: FileKind,
@@ -35,6 +38,7 @@ pub struct FileSummary {
     /// Header lines repeated inside the file (dumps appended together), skipped.
     pub repeated_headers: u64,
     /// A doubt about how the file was decoded, for the user.
+    #[serde(default)]
     pub encoding_hint: Option<String>,
 }
 
@@ -44,8 +48,42 @@ impl FileSummary {
     }
 }
 
-/// A file found in a directory that is not an input orderhealth reads.
-#[derive(Debug, Clone)]
+/// Written with `rows_used` beside the counts it is the difference of, in the order of
+/// `summary.json` (§5.6); a hint only when there is one.
+impl Serialize for FileSummary {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            path: &'a str,
+            kind: FileKind,
+            compression: Compression,
+            encoding: TextEncoding,
+            rows_read: u64,
+            rows_used: u64,
+            rows_rejected: u64,
+            unknown_columns: &'a [String],
+            repeated_headers: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            encoding_hint: Option<&'a str>,
+        }
+        Shown {
+            path: &self.path,
+            kind: self.kind,
+            compression: self.compression,
+            encoding: self.encoding,
+            rows_read: self.rows_read,
+            rows_used: self.rows_used(),
+            rows_rejected: self.rows_rejected,
+            unknown_columns: &self.unknown_columns,
+            repeated_headers: self.repeated_headers,
+            encoding_hint: self.encoding_hint.as_deref(),
+        }
+        .serialize(s)
+    }
+}
+
+/// A file passed over: not an input orderhealth reads (or not reachable), and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,
@@ -92,7 +130,7 @@ pub fn collect_inputs(args: &[PathBuf], out_dir: Option<&Path>) -> Result<InputF
     found.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()).then(b.named.cmp(&a.named)));
     // A file reached twice (named and found in a directory) is read once, at its first path;
     // it counts as named if it was named at all.
-    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut seen: rustc_hash::FxHashMap<PathBuf, usize> = rustc_hash::FxHashMap::default();
     let mut files: Vec<InputFile> = Vec::new();
     for f in found {
         let canon = f.path.canonicalize().unwrap_or_else(|_| f.path.clone());
@@ -210,22 +248,11 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
                     return Ok(Absorbed::Skipped(Skipped { path: file.path.display().to_string(), reason }));
                 }
             };
-            let summary = FileSummary {
-                path: read.path,
-                kind: read.kind,
-                compression: read.compression,
-                encoding: read.encoding,
-                rows_read: read.rows_read,
-                rows_rejected: read.rejected.len() as u64,
-                unknown_columns: read.unknown_columns,
-                repeated_headers: read.repeated_headers,
-                encoding_hint: read.encoding_hint,
-            };
             // Each shard under its own lock. Start at a shard that depends on the file and
             // skip shards another thread holds, coming back to them last, so two threads
             // do not queue behind each other shard after shard.
             absorb_file(&shards, rank as u32, read.data, read.newest_observation);
-            Ok(Absorbed::Read(summary, read.rejected))
+            Ok(Absorbed::Read(read.account, read.rejected))
         })
         .collect();
     let mut loaded =

@@ -53,6 +53,8 @@ pub mod order_columns {
     pub const BUYER_EMAIL: &[&str] = &["buyer-email"];
 }
 
+crate::serde_by_name!(FileKind, FileKind::ALL);
+
 impl FileKind {
     pub const ALL: [FileKind; 8] = [
         FileKind::AllOrders,

@@ -12,15 +12,37 @@
 // panic). Each place that indexes says why its index is in bounds.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+/// Serialised as its `as_str` name and read back from it (file kinds, compressions,
+/// encodings in `summary.json` and the store's manifest).
+macro_rules! serde_by_name {
+    ($t:ty, $all:expr) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                let name = <String as serde::Deserialize>::deserialize(d)?;
+                $all.into_iter()
+                    .find(|v: &$t| v.as_str() == name)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown {} {name:?}", stringify!($t))))
+            }
+        }
+    };
+}
+pub(crate) use serde_by_name;
+
 pub mod book;
 pub mod cancel_feed;
 pub mod current;
-pub mod daily;
 pub mod error;
 pub mod inputs;
 pub mod kind;
 pub mod limits;
 pub mod marketplace;
+pub mod metric;
 pub mod partition;
 pub mod policy;
 pub mod read;
@@ -36,15 +58,18 @@ pub mod view;
 /// ids a run holds cost no allocation each.
 pub type Text = compact_str::CompactString;
 
-pub use daily::{cancel_days, late_days, CancelCounts, CancelDay, LateCounts, LateDay};
 pub use error::InputError;
 pub use inputs::{collect_inputs, load, FileSummary, InputFile, InputFiles, Loaded, Skipped};
 pub use kind::FileKind;
 pub use marketplace::{Marketplace, SalesChannel};
+pub use metric::cancel_rate::{cancel_days, CancelDay};
+pub use metric::late_shipment::{late_days, LateDay};
+pub use metric::valid_tracking::TrackingDay;
+pub use metric::{CancelCounts, Counts, DailyCounts, Day, LateCounts, Series, TrackingCounts};
 pub use policy::Policy;
 pub use read::ReadOptions;
 pub use rows::Rejected;
 pub use source::EncodingChoice;
 pub use status::{Channel, Status};
-pub use tracking::{Package, Tracking, TrackingDay};
+pub use tracking::{Package, Tracking};
 pub use view::{AutoState, Basis, Class, Lateness, MarketplaceSource, OrderView, View, ViewOptions};

@@ -1,7 +1,9 @@
-//! The account-health limits (SPEC §3.1, §3.3, §3.5): each metric's threshold, written once
-//! as an integer comparison so the edge is exact (2.5% of 40 orders is one order, BAD).
-//! The tables (polars expressions), the current windows, the terminal and the HTML report
-//! all judge through these.
+//! The account-health limits (SPEC §3.1, §3.3, §3.5): each metric's threshold is written once,
+//! in its module of [`crate::metric`], as an integer comparison so the edge is exact (2.5% of
+//! 40 orders is one order, BAD). The tables (polars expressions), the current windows, the
+//! terminal and the HTML report all judge through [`Limit::verdict`].
+
+use serde::{Serialize, Serializer};
 
 /// A metric's limit: `part` over `whole` is compared as `part_factor × part` against
 /// `whole_factor × whole`.
@@ -18,29 +20,14 @@ pub struct Limit {
     pub bad_at_or_above: bool,
 }
 
-/// Cancellation rate: BAD when 40 × cancelled ≥ orders (rate ≥ 2.5%).
-pub const CANCEL_RATE: Limit =
-    Limit { threshold: "< 2.5%", threshold_rate: 0.025, part_factor: 40, whole_factor: 1, bad_at_or_above: true };
-
-/// Late shipment rate: BAD when 25 × late ≥ orders (rate ≥ 4%).
-pub const LATE_SHIPMENT: Limit =
-    Limit { threshold: "< 4%", threshold_rate: 0.04, part_factor: 25, whole_factor: 1, bad_at_or_above: true };
-
-/// Valid tracking rate: GOOD when 20 × valid > 19 × packages (rate > 95%).
-pub const VALID_TRACKING: Limit =
-    Limit { threshold: "> 95%", threshold_rate: 0.95, part_factor: 20, whole_factor: 19, bad_at_or_above: false };
-
-/// The window lengths of the late shipment rate, in local days.
-pub const LATE_SHIPMENT_WINDOWS: [i32; 2] = [10, 30];
-pub const CANCEL_RATE_WINDOW: i32 = 7;
-pub const VALID_TRACKING_WINDOW: i32 = 30;
-
 /// A window's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Ordered worst first (BAD, GOOD, NONE); written as its [`Verdict::as_str`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Verdict {
     Bad,
     Good,
     /// Nothing to judge in the window (denominator 0).
+    #[default]
     None,
 }
 
@@ -51,6 +38,18 @@ impl Verdict {
             Verdict::Good => "GOOD",
             Verdict::None => "NONE",
         }
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -74,16 +73,19 @@ pub fn rate(part: i64, whole: i64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metric::{cancel_rate, late_shipment, valid_tracking};
 
     #[test]
     fn edges_are_exact() {
-        assert_eq!(CANCEL_RATE.verdict(1, 40), Verdict::Bad);
-        assert_eq!(CANCEL_RATE.verdict(1, 41), Verdict::Good);
-        assert_eq!(LATE_SHIPMENT.verdict(1, 25), Verdict::Bad);
-        assert_eq!(LATE_SHIPMENT.verdict(1, 26), Verdict::Good);
-        assert_eq!(VALID_TRACKING.verdict(19, 20), Verdict::Bad);
-        assert_eq!(VALID_TRACKING.verdict(20, 21), Verdict::Good);
-        for limit in [CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING] {
+        assert_eq!(cancel_rate::LIMIT.verdict(1, 40), Verdict::Bad);
+        assert_eq!(cancel_rate::LIMIT.verdict(1, 41), Verdict::Good);
+        assert_eq!(late_shipment::LIMIT.verdict(1, 25), Verdict::Bad);
+        assert_eq!(late_shipment::LIMIT.verdict(1, 26), Verdict::Good);
+        assert_eq!(valid_tracking::LIMIT.verdict(19, 20), Verdict::Bad);
+        assert_eq!(valid_tracking::LIMIT.verdict(20, 21), Verdict::Good);
+        assert_eq!(serde_json::to_string(&Verdict::Bad).unwrap(), "\"BAD\"");
+        assert!(Verdict::Bad < Verdict::Good && Verdict::Good < Verdict::None, "worst first");
+        for limit in [cancel_rate::LIMIT, late_shipment::LIMIT, valid_tracking::LIMIT] {
             assert_eq!(limit.verdict(0, 0), Verdict::None);
         }
         assert_eq!(rate(1, 4), Some(0.25));

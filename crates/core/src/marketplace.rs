@@ -29,9 +29,35 @@ const MARKETPLACES: &[(&str, &str, Tz)] = &[
     ("ZA", "amazon.co.za", Tz::Africa__Johannesburg),
 ];
 
-/// A supported marketplace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A supported marketplace. Sorts by its code (as every table does, §5.6) and is written as
+/// its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Marketplace(u8);
+
+impl Ord for Marketplace {
+    fn cmp(&self, other: &Marketplace) -> std::cmp::Ordering {
+        self.code().cmp(other.code())
+    }
+}
+
+impl PartialOrd for Marketplace {
+    fn partial_cmp(&self, other: &Marketplace) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl serde::Serialize for Marketplace {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Marketplace {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Marketplace, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Marketplace::from_code(&code).ok_or_else(|| serde::de::Error::custom(format!("no marketplace {code:?}")))
+    }
+}
 
 #[allow(clippy::indexing_slicing, reason = "a Marketplace is only made from a position in MARKETPLACES")]
 impl Marketplace {

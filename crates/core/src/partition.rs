@@ -6,25 +6,15 @@
 //! so a distributed run gives each worker one partition: fold its rows ([`BookShard`]),
 //! merge and classify each order, count per (marketplace, local day). The only global value
 //! is `as_of` (the newest observation of all partitions, a max, taken first). The per-day
-//! counts of the partitions are then summed (`DailyCounts + DailyCounts`) and the rolling windows
+//! counts of the partitions are then summed (`DailyCounts + DailyCounts`, [`crate::metric`]) and the rolling windows
 //! run on those small sums. Valid tracking also needs the scans and the catalog, keyed by
 //! tracking number and SKU: small tables a distributed run would broadcast to every worker.
 
-use std::collections::BTreeMap;
-
 use crate::book::{Book, BookShard};
-use crate::daily::{cancel_days, late_days, CancelCounts, CancelDay, LateCounts, LateDay};
-use crate::marketplace::Marketplace;
+pub use crate::metric::DailyCounts;
 use crate::shard::SHARDS;
 use crate::timestamp::Micros;
 use crate::view::{View, ViewOptions};
-
-/// One partition's (or a sum of partitions') per-day counts, sorted by marketplace, day.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DailyCounts {
-    pub cancel: Vec<CancelDay>,
-    pub late: Vec<LateDay>,
-}
 
 /// The newest observation of a partition: the first, global step (a max over partitions).
 pub fn newest_observation(part: &BookShard) -> Option<Micros> {
@@ -41,36 +31,5 @@ pub fn partition_counts(index: usize, part: BookShard, opts: &ViewOptions, as_of
     let mut book = Book::from_shards(shards);
     let opts = ViewOptions { as_of: opts.as_of.or(as_of), ..opts.clone() };
     let view = View::build(&mut book, &opts);
-    DailyCounts { cancel: cancel_days(&view.orders), late: late_days(&view.orders) }
-}
-
-/// The sum of two partitions' counts: per-day counts are additive.
-impl std::ops::Add for DailyCounts {
-    type Output = DailyCounts;
-
-    fn add(self, other: DailyCounts) -> DailyCounts {
-        fn sum<C: Copy + Default>(
-            a: impl IntoIterator<Item = (Marketplace, i32, C)>,
-            add: fn(&mut C, C),
-        ) -> Vec<(Marketplace, i32, C)> {
-            let mut m: BTreeMap<(&'static str, i32), (Marketplace, C)> = BTreeMap::new();
-            for (mk, day, c) in a {
-                add(&mut m.entry((mk.code(), day)).or_insert((mk, C::default())).1, c);
-            }
-            m.into_iter().map(|((_, day), (mk, c))| (mk, day, c)).collect()
-        }
-        let cancel = sum(
-            self.cancel.into_iter().chain(other.cancel).map(|d| (d.marketplace, d.day, d.counts)),
-            CancelCounts::add,
-        );
-        let late =
-            sum(self.late.into_iter().chain(other.late).map(|d| (d.marketplace, d.day, d.counts)), LateCounts::add);
-        DailyCounts {
-            cancel: cancel
-                .into_iter()
-                .map(|(marketplace, day, counts)| CancelDay { marketplace, day, counts })
-                .collect(),
-            late: late.into_iter().map(|(marketplace, day, counts)| LateDay { marketplace, day, counts }).collect(),
-        }
-    }
+    DailyCounts::of_orders(&view.orders)
 }

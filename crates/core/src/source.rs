@@ -20,7 +20,12 @@ pub enum Compression {
     Zstd,
 }
 
+crate::serde_by_name!(Compression, Compression::ALL);
+crate::serde_by_name!(TextEncoding, TextEncoding::ALL);
+
 impl Compression {
+    pub const ALL: [Compression; 3] = [Compression::None, Compression::Gzip, Compression::Zstd];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Compression::None => "none",
@@ -39,6 +44,8 @@ pub enum TextEncoding {
 }
 
 impl TextEncoding {
+    pub const ALL: [TextEncoding; 3] = [TextEncoding::Utf8, TextEncoding::Windows1252, TextEncoding::Cp932];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TextEncoding::Utf8 => "utf-8",

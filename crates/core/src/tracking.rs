@@ -7,10 +7,12 @@ use orderhealth_carriers::{self as carriers, Carrier, Defect};
 
 use crate::book::Book;
 use crate::marketplace::{Marketplace, SalesChannel};
+use crate::metric::{Day, Series, TrackingCounts};
 use crate::rows::ShipDate;
 use crate::status::Channel;
 use crate::timestamp::{local_day, Micros};
 use crate::view::{OrderView, View};
+use crate::Text;
 
 /// One package of an MFN Amazon order, judged. Borrows from the view and the book.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +31,7 @@ pub struct Package<'a> {
 }
 
 /// Confirmation rows left out of the metrics, by why (§5.5).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConfirmationCounts {
     pub unmatched: u64,
     pub non_amazon: u64,
@@ -49,40 +51,38 @@ impl std::ops::Add for ConfirmationCounts {
     }
 }
 
-/// One (marketplace, category, local ship day): packages, valid ones, and each defect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TrackingDay<'a> {
-    pub marketplace: Marketplace,
-    pub category: &'a str,
-    /// Days since 1970-01-01.
-    pub day: i32,
-    pub packages: i64,
-    pub valid: i64,
-    /// Counts by defect, in the order of [`Defect::ALL`].
-    pub defects: [i64; 7],
+/// The counts without a subset's (never below 0).
+impl std::ops::Sub for ConfirmationCounts {
+    type Output = ConfirmationCounts;
+
+    fn sub(self, o: ConfirmationCounts) -> ConfirmationCounts {
+        ConfirmationCounts {
+            unmatched: self.unmatched.saturating_sub(o.unmatched),
+            non_amazon: self.non_amazon.saturating_sub(o.non_amazon),
+            unsupported_marketplace: self.unsupported_marketplace.saturating_sub(o.unsupported_marketplace),
+        }
+    }
 }
 
 /// The valid-tracking inputs: per-day counts (every package), and the invalid packages
 /// themselves (valid ones are only counted, never kept).
 #[derive(Debug)]
 pub struct Tracking<'a> {
-    /// Sorted by marketplace code, category, day.
-    pub days: Vec<TrackingDay<'a>>,
+    /// Per (marketplace, category, local ship day), sorted.
+    pub days: Series<(Marketplace, Text), TrackingCounts>,
     /// Sorted by order id, ship day, tracking number, carrier.
     pub defective: Vec<Package<'a>>,
     pub left_out: ConfirmationCounts,
-    /// Per (marketplace, day) over all categories, each package once (category `""`): for
-    /// display only — the table has no all-categories row (§5.6).
-    pub totals: Vec<TrackingDay<'a>>,
+    /// Per (marketplace, day) over all categories, each package once: for display only —
+    /// the table has no all-categories row (§5.6).
+    pub totals: Series<Marketplace, TrackingCounts>,
 }
-
-type DayKey<'a> = (Marketplace, &'a str, i32);
 
 /// What one rayon job accumulates.
 #[derive(Default)]
 struct Partial<'a> {
-    days: FxHashMap<DayKey<'a>, TrackingDay<'a>>,
-    totals: FxHashMap<DayKey<'a>, TrackingDay<'a>>,
+    days: FxHashMap<(Marketplace, &'a str, i32), TrackingCounts>,
+    totals: FxHashMap<(Marketplace, i32), TrackingCounts>,
     defective: Vec<Package<'a>>,
     left_out: ConfirmationCounts,
     carriers: CarrierMemo,
@@ -90,53 +90,29 @@ struct Partial<'a> {
 
 impl<'a> Partial<'a> {
     fn count(&mut self, p: &Package<'a>) {
+        let one = TrackingCounts::of(p.defect);
         for &category in &p.categories {
-            count_into(&mut self.days, p, category);
+            add_to(&mut self.days, (p.marketplace, category, p.ship_day), one);
         }
-        count_into(&mut self.totals, p, "");
+        add_to(&mut self.totals, (p.marketplace, p.ship_day), one);
     }
 
     fn merge(mut self, other: Partial<'a>) -> Partial<'a> {
-        merge_days(&mut self.days, other.days);
-        merge_days(&mut self.totals, other.totals);
+        for (k, v) in other.days {
+            add_to(&mut self.days, k, v);
+        }
+        for (k, v) in other.totals {
+            add_to(&mut self.totals, k, v);
+        }
         self.defective.extend(other.defective);
         self.left_out = self.left_out + other.left_out;
         self
     }
 }
 
-#[allow(clippy::indexing_slicing, reason = "defects has one count per entry of Defect::ALL")]
-fn count_into<'a>(days: &mut FxHashMap<DayKey<'a>, TrackingDay<'a>>, p: &Package<'a>, category: &'a str) {
-    let day = days.entry((p.marketplace, category, p.ship_day)).or_insert(TrackingDay {
-        marketplace: p.marketplace,
-        category,
-        day: p.ship_day,
-        packages: 0,
-        valid: 0,
-        defects: [0; 7],
-    });
-    day.packages += 1;
-    match p.defect {
-        None => day.valid += 1,
-        Some(d) => day.defects[Defect::ALL.iter().position(|x| *x == d).expect("a defect")] += 1,
-    }
-}
-
-fn merge_days<'a>(into: &mut FxHashMap<DayKey<'a>, TrackingDay<'a>>, from: FxHashMap<DayKey<'a>, TrackingDay<'a>>) {
-    for (k, v) in from {
-        let day = into.entry(k).or_insert(TrackingDay { packages: 0, valid: 0, defects: [0; 7], ..v });
-        day.packages += v.packages;
-        day.valid += v.valid;
-        for (a, b) in day.defects.iter_mut().zip(v.defects) {
-            *a += b;
-        }
-    }
-}
-
-fn sorted_days<'a>(days: FxHashMap<DayKey<'a>, TrackingDay<'a>>) -> Vec<TrackingDay<'a>> {
-    let mut days: Vec<TrackingDay> = days.into_values().collect();
-    days.sort_by(|a, b| (a.marketplace.code(), a.category, a.day).cmp(&(b.marketplace.code(), b.category, b.day)));
-    days
+fn add_to<K: std::hash::Hash + Eq>(days: &mut FxHashMap<K, TrackingCounts>, key: K, counts: TrackingCounts) {
+    let sum = days.entry(key).or_default();
+    *sum = *sum + counts;
 }
 
 /// Minimum order value (in millionths of a dollar) from which two scans are needed.
@@ -179,12 +155,16 @@ impl<'a> Tracking<'a> {
         defective.par_sort_unstable_by(|a, b| {
             (a.order_id, a.ship_day, a.tracking, a.carrier).cmp(&(b.order_id, b.ship_day, b.tracking, b.carrier))
         });
-        Tracking {
-            days: sorted_days(partial.days),
-            totals: sorted_days(partial.totals),
-            defective,
-            left_out: partial.left_out + unknown,
-        }
+        let mut days: Series<(Marketplace, Text), TrackingCounts> = partial
+            .days
+            .into_iter()
+            .map(|((m, category, day), counts)| Day { key: (m, Text::from(category)), day, counts })
+            .collect();
+        days.sort_unstable_by(|a, b| (&a.key, a.day).cmp(&(&b.key, b.day)));
+        let mut totals: Series<Marketplace, TrackingCounts> =
+            partial.totals.into_iter().map(|((key, day), counts)| Day { key, day, counts }).collect();
+        totals.sort_unstable_by_key(|d| (d.key, d.day));
+        Tracking { days, totals, defective, left_out: partial.left_out + unknown }
     }
 }
 

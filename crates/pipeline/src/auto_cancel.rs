@@ -4,6 +4,7 @@
 use orderhealth_core::OrderView;
 use polars::prelude::*;
 
+use crate::tables::read::{ints, texts};
 use crate::tables::{self, frame, select_in_order, sort_by, strings, timestamps};
 
 pub fn auto_cancel(orders: &[OrderView]) -> PolarsResult<DataFrame> {
@@ -23,4 +24,40 @@ pub fn auto_cancel(orders: &[OrderView]) -> PolarsResult<DataFrame> {
     .select(select_in_order(tables::AUTO_CANCEL_COLUMNS))
     .sort(by, options)
     .collect()
+}
+
+/// A row of `auto_cancel`, as `report.html` lists it.
+pub struct AutoCancelRow<'a> {
+    pub order_id: &'a str,
+    pub marketplace: &'a str,
+    pub purchase_ts: Option<i64>,
+    pub expected_ship_ts: Option<i64>,
+    pub deadline: Option<i64>,
+    pub days_left: Option<i64>,
+    /// `auto_cancelled`, `overdue` or `at_risk`.
+    pub state: &'a str,
+}
+
+/// The rows of an `auto_cancel` table, in its order (by deadline).
+pub fn rows(df: &DataFrame) -> PolarsResult<Vec<AutoCancelRow<'_>>> {
+    let (ids, m, purchase, expected, deadline, days_left, state) = (
+        texts(df, "order_id")?,
+        texts(df, "marketplace")?,
+        ints(df, "purchase_ts")?,
+        ints(df, "expected_ship_ts")?,
+        ints(df, "deadline")?,
+        ints(df, "days_left")?,
+        texts(df, "state")?,
+    );
+    Ok((0..df.height())
+        .map(|i| AutoCancelRow {
+            order_id: ids[i],
+            marketplace: m[i],
+            purchase_ts: purchase[i],
+            expected_ship_ts: expected[i],
+            deadline: deadline[i],
+            days_left: days_left[i],
+            state: state[i],
+        })
+        .collect())
 }

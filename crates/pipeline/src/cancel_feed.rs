@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use orderhealth_core::cancel_feed::{self, Refusal, BUYER_CANCELED, SELLER_REASONS};
 use orderhealth_core::current::{current_cancel, CurrentWindow, Today};
-use orderhealth_core::limits::CANCEL_RATE;
+use orderhealth_core::limits::Verdict;
+use orderhealth_core::metric::cancel_rate;
 use orderhealth_core::timestamp::{format_instant, local_day};
 use orderhealth_core::{cancel_days, AutoState, CancelCounts, OrderView, ReadOptions, ViewOptions};
 use serde::Serialize;
 
-use crate::run::{prepare_inputs, Progress, UsageError};
+use crate::error::UsageError;
+use crate::run::{prepare_inputs, Progress};
 use crate::summary::CancelWindow;
 
 /// Which open orders go into the feed.
@@ -125,7 +127,7 @@ fn listed_ids(path: &Path) -> Result<Vec<String>> {
 /// A window of `days` as the summary writes it.
 fn window(days: &[orderhealth_core::CancelDay], m: orderhealth_core::Marketplace, end: i32) -> CancelWindow {
     let counts: CancelCounts = cancel_feed::window_ending(days, m, end);
-    CancelWindow::of(&CurrentWindow { start: end - 6, end, counts })
+    CancelWindow::of(&CurrentWindow { start: end - cancel_rate::WINDOW + 1, end, counts })
 }
 
 /// `after` has a higher rate than `than` (cross-multiplied: no rounding).
@@ -210,7 +212,7 @@ pub fn run_cancel_feed(opts: &FeedOptions, progress: &dyn Progress) -> Result<Fe
     for (code, in_feed) in &by_marketplace {
         let Some(m) = in_feed.first().and_then(|o| o.marketplace()) else { continue };
         let today_day = today.map(|t| t.day_in(m));
-        let current = match (current_before.get(code), current_after.get(code)) {
+        let current = match (current_before.get(&m), current_after.get(&m)) {
             (Some(b), Some(a)) => Change { before: CancelWindow::of(b), after: CancelWindow::of(a) },
             _ => continue,
         };
@@ -240,7 +242,7 @@ pub fn run_cancel_feed(opts: &FeedOptions, progress: &dyn Progress) -> Result<Fe
                 worst_after: worst_after.cloned(),
                 windows_turned_bad: changes
                     .into_iter()
-                    .filter(|c| c.before.status != "BAD" && c.after.status == "BAD")
+                    .filter(|c| c.before.status != Verdict::Bad && c.after.status == Verdict::Bad)
                     .collect(),
             },
         );
@@ -345,7 +347,7 @@ pub fn render(outcome: &FeedOutcome) -> String {
         ));
     }
     if !i.marketplaces.is_empty() {
-        s.push_str(&format!("Cancellation rate (limit {}) if the feed is applied:\n", CANCEL_RATE.threshold));
+        s.push_str(&format!("Cancellation rate (limit {}) if the feed is applied:\n", cancel_rate::LIMIT.threshold));
     }
     for (m, mi) in &i.marketplaces {
         let c = &mi.current;
@@ -369,7 +371,7 @@ pub fn render(outcome: &FeedOutcome) -> String {
         }
     }
     for (m, mi) in &i.marketplaces {
-        if mi.current.before.status != "BAD" && mi.current.after.status == "BAD" {
+        if mi.current.before.status != Verdict::Bad && mi.current.after.status == Verdict::Bad {
             s.push_str(&format!(
                 "WARNING: {m}'s current cancellation rate turns BAD with this feed ({} -> {})\n",
                 shown(&mi.current.before),

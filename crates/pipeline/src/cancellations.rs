@@ -5,6 +5,7 @@ use orderhealth_core::timestamp::local_day;
 use orderhealth_core::OrderView;
 use polars::prelude::*;
 
+use crate::tables::read::{days, flags, ints, texts};
 use crate::tables::{self, dates, frame, select_in_order, sort_by, strings, timestamps};
 
 /// The cancelled MFN Amazon orders (those with a class).
@@ -47,4 +48,40 @@ pub fn cancellation_rows(orders: &[OrderView]) -> PolarsResult<DataFrame> {
     .lazy()
     .select(select_in_order(tables::CANCELLATIONS_COLUMNS))
     .collect()
+}
+
+/// A row of `cancellations`, as `report.html` lists it.
+pub struct CancellationRow<'a> {
+    pub order_id: &'a str,
+    pub marketplace: &'a str,
+    pub purchase_day: Option<i32>,
+    pub class: &'a str,
+    pub rule: Option<i64>,
+    pub counted: bool,
+    /// Comma-separated reason codes.
+    pub reasons: &'a str,
+}
+
+/// The rows of a `cancellations` table, in its order.
+pub fn rows(df: &DataFrame) -> PolarsResult<Vec<CancellationRow<'_>>> {
+    let (ids, m, day, class, rule, counted, reasons) = (
+        texts(df, "order_id")?,
+        texts(df, "marketplace")?,
+        days(df, "purchase_day")?,
+        texts(df, "class")?,
+        ints(df, "rule")?,
+        flags(df, "counted")?,
+        texts(df, "reasons")?,
+    );
+    Ok((0..df.height())
+        .map(|i| CancellationRow {
+            order_id: ids[i],
+            marketplace: m[i],
+            purchase_day: day[i],
+            class: class[i],
+            rule: rule[i],
+            counted: counted[i] == Some(true),
+            reasons: reasons[i],
+        })
+        .collect())
 }

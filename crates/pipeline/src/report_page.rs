@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use orderhealth_carriers::Defect;
-use orderhealth_core::limits::{Limit, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
+use orderhealth_core::limits::{Limit, Verdict};
 use orderhealth_core::timestamp::{date_of, epoch_days, format_instant, parse_date};
 use orderhealth_review::{
     Chart, CountedCancellation, DefectExample, DefectGroup, InputsSection, KindRow, Listing, MarketplaceSection,
@@ -14,9 +14,11 @@ use orderhealth_review::{
 };
 use polars::prelude::*;
 
-use crate::run::Reports;
+use crate::cancellations::{self, CancellationRow};
+use crate::reports::Reports;
 use crate::summary::Summary;
 use crate::verdict::{self, count, percent, thousands};
+use crate::{auto_cancel, valid_tracking};
 
 /// Rows of a long list shown in the page; the table file holds them all.
 const LISTED: usize = 100;
@@ -42,15 +44,6 @@ pub fn review_page(summary: &Summary, reports: &Reports) -> PolarsResult<Page> {
     })
 }
 
-/// BAD before GOOD before NONE.
-fn severity(status: &str) -> u8 {
-    match status {
-        "BAD" => 0,
-        "GOOD" => 1,
-        _ => 2,
-    }
-}
-
 /// Each marketplace's current windows, worst first: marketplaces by their worst status and
 /// then by how many windows fail; within one, each metric (a tracking line with its
 /// categories) by its worst status, in the fixed metric order on ties.
@@ -69,7 +62,7 @@ fn verdict_sections(summary: &Summary) -> Vec<MarketplaceSection> {
                     part: thousands(l.part),
                     whole: thousands(l.whole),
                     threshold: l.limit.threshold.to_string(),
-                    status: l.status.to_string(),
+                    status: l.status,
                     indent: l.indent,
                 };
                 match groups.last_mut() {
@@ -77,41 +70,19 @@ fn verdict_sections(summary: &Summary) -> Vec<MarketplaceSection> {
                     _ => groups.push(vec![row]),
                 }
             }
-            let worst = |g: &Vec<VerdictRow>| g.iter().map(|r| severity(&r.status)).min().unwrap_or(2);
+            // Verdicts order worst first: BAD, GOOD, NONE.
+            let worst = |g: &Vec<VerdictRow>| g.iter().map(|r| r.status).min().unwrap_or(Verdict::None);
             groups.sort_by_key(worst);
             let rows: Vec<VerdictRow> = groups.into_iter().flatten().collect();
-            let bad = rows.iter().filter(|r| r.status == "BAD").count();
-            let status = rows.iter().map(|r| r.status.as_str()).min_by_key(|s| severity(s)).unwrap_or("NONE");
-            (bad, MarketplaceSection { code: m.clone(), status: status.to_string(), rows, charts: Vec::new() })
+            let bad = rows.iter().filter(|r| r.status == Verdict::Bad).count();
+            let status = rows.iter().map(|r| r.status).min().unwrap_or(Verdict::None);
+            (bad, MarketplaceSection { code: m.clone(), status, rows, charts: Vec::new() })
         })
         .collect();
     sections.sort_by(|(bad_a, a), (bad_b, b)| {
-        (severity(&a.status), std::cmp::Reverse(*bad_a), &a.code).cmp(&(
-            severity(&b.status),
-            std::cmp::Reverse(*bad_b),
-            &b.code,
-        ))
+        (a.status, std::cmp::Reverse(*bad_a), &a.code).cmp(&(b.status, std::cmp::Reverse(*bad_b), &b.code))
     });
     sections.into_iter().map(|(_, s)| s).collect()
-}
-
-/// A text column, borrowed (an evidence table has a row per order or package: only the rows
-/// a page shows are copied).
-fn texts<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<&'a str>> {
-    Ok(df.column(name)?.str()?.iter().map(Option::unwrap_or_default).collect())
-}
-
-fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
-}
-
-fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df.column(name)?.f64()?.iter().collect())
-}
-
-/// A date column as days since the epoch.
-fn days(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
-    Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.iter().collect())
 }
 
 fn day_text(day: Option<i32>) -> String {
@@ -166,84 +137,44 @@ impl SeriesBuilder {
     }
 }
 
-/// The rolling series of each metric, from the rows of `cancel_rate`, `late_shipment` and
-/// `valid_tracking`.
+/// The rolling series of each metric (the registry [`verdict::METRICS`]), from the rows of
+/// its table.
 fn add_charts(sections: &mut [MarketplaceSection], reports: &Reports) -> PolarsResult<()> {
-    let mut cancel = SeriesBuilder::new();
-    let df = &reports.cancel_rate;
-    let (m, end, rate, projected) =
-        (texts(df, "marketplace")?, days(df, "window_end")?, floats(df, "rate")?, floats(df, "projected_rate")?);
-    for i in 0..df.height() {
-        cancel.add(m[i], "rate", end[i], rate[i]);
-        cancel.add(m[i], "projected_rate", end[i], projected[i]);
+    let mut builders = Vec::new();
+    for metric in &verdict::METRICS {
+        let mut series = SeriesBuilder::new();
+        for p in (metric.chart_points)(reports)? {
+            series.add(p.marketplace, &p.series, p.window_end, p.rate);
+        }
+        builders.push((metric, series));
     }
-
-    let mut late = SeriesBuilder::new();
-    let df = &reports.late_shipment;
-    let (m, len, end, rate) =
-        (texts(df, "marketplace")?, ints(df, "window_days")?, days(df, "window_end")?, floats(df, "rate")?);
-    for i in 0..df.height() {
-        late.add(m[i], &len[i].unwrap_or_default().to_string(), end[i], rate[i]);
-    }
-
-    let mut tracking = SeriesBuilder::new();
-    let df = &reports.valid_tracking;
-    let (m, category, end, rate) =
-        (texts(df, "marketplace")?, texts(df, "category")?, days(df, "window_end")?, floats(df, "rate")?);
-    for i in 0..df.height() {
-        tracking.add(m[i], category[i], end[i], rate[i]);
-    }
-
     for s in sections {
         let code = s.code.clone();
-        let charts = [
-            cancel.chart(
-                &code,
-                format!("{code} cancellation rate, 7 days (limit {})", CANCEL_RATE.threshold),
-                &CANCEL_RATE,
-                &[("rate", "rate"), ("projected_rate", "projected: with the overdue and at-risk open orders")],
-            ),
-            late.chart(
-                &code,
-                format!("{code} late shipment rate (limit {})", LATE_SHIPMENT.threshold),
-                &LATE_SHIPMENT,
-                &[("10", "10 days"), ("30", "30 days")],
-            ),
-            tracking.chart(
-                &code,
-                format!("{code} valid tracking rate, 30 days (limit {})", VALID_TRACKING.threshold),
-                &VALID_TRACKING,
-                &[("", "all packages")],
-            ),
-        ];
-        s.charts = charts.into_iter().flatten().collect();
+        s.charts = builders
+            .iter_mut()
+            .filter_map(|(metric, series)| {
+                let title = format!("{code} {} (limit {})", metric.chart_name, metric.limit.threshold);
+                series.chart(&code, title, metric.limit, metric.chart_series)
+            })
+            .collect();
     }
     Ok(())
 }
 
 /// The open orders of `auto_cancel` (overdue or at risk), in its order (by deadline).
 fn open_orders(df: &DataFrame) -> PolarsResult<Listing<OpenOrder>> {
-    let state = texts(df, "state")?;
-    let open: Vec<usize> = (0..df.height()).filter(|i| state[*i] != "auto_cancelled").collect();
-    let (ids, m, purchase, expected, deadline, days_left) = (
-        texts(df, "order_id")?,
-        texts(df, "marketplace")?,
-        ints(df, "purchase_ts")?,
-        ints(df, "expected_ship_ts")?,
-        ints(df, "deadline")?,
-        ints(df, "days_left")?,
-    );
+    let open: Vec<_> = auto_cancel::rows(df)?.into_iter().filter(|r| r.state != "auto_cancelled").collect();
     let rows = open
         .iter()
         .take(LISTED)
-        .map(|&i| OpenOrder {
-            order_id: ids[i].to_string(),
-            marketplace: m[i].to_string(),
-            purchase: instant_text(purchase[i]),
-            expected_ship: instant_text(expected[i]),
-            deadline: instant_text(deadline[i]),
-            days_left: days_left[i].map(thousands).unwrap_or_default(),
-            state: state[i].to_string(),
+        .map(|r| OpenOrder {
+            order_id: r.order_id.to_string(),
+            marketplace: r.marketplace.to_string(),
+            purchase: instant_text(r.purchase_ts),
+            expected_ship: instant_text(r.expected_ship_ts),
+            deadline: instant_text(r.deadline),
+            days_left: r.days_left.map(thousands).unwrap_or_default(),
+            state: r.state.to_string(),
         })
         .collect();
     Ok(Listing { rows, total: open.len(), table: crate::tables::AUTO_CANCEL.into() })
@@ -252,34 +183,25 @@ fn open_orders(df: &DataFrame) -> PolarsResult<Listing<OpenOrder>> {
 /// The cancellations that count against the seller in each marketplace's current
 /// cancel-rate window (by local purchase day, as the window counts them).
 fn counted_cancellations(summary: &Summary, df: &DataFrame) -> PolarsResult<Listing<CountedCancellation>> {
-    let (ids, m, day, class, rule, reasons) = (
-        texts(df, "order_id")?,
-        texts(df, "marketplace")?,
-        days(df, "purchase_day")?,
-        texts(df, "class")?,
-        ints(df, "rule")?,
-        texts(df, "reasons")?,
-    );
-    let counted: Vec<Option<bool>> = df.column("counted")?.bool()?.iter().collect();
-    let counts = |i: usize| {
+    let counts = |r: &CancellationRow| {
         summary
             .current
-            .get(m[i])
+            .get(r.marketplace)
             .and_then(|c| c.cancel_rate.as_ref())
-            .is_some_and(|w| counted[i] == Some(true) && in_window(day[i], &w.window_start, &w.window_end))
+            .is_some_and(|w| r.counted && in_window(r.purchase_day, &w.window_start, &w.window_end))
     };
-    let rows: Vec<usize> = (0..df.height()).filter(|i| counts(*i)).collect();
+    let rows: Vec<_> = cancellations::rows(df)?.into_iter().filter(counts).collect();
     Ok(Listing {
         rows: rows
             .iter()
             .take(LISTED)
-            .map(|&i| CountedCancellation {
-                order_id: ids[i].to_string(),
-                marketplace: m[i].to_string(),
-                purchase_day: day_text(day[i]),
-                class: class[i].to_string(),
-                rule: rule[i].map(|r| r.to_string()).unwrap_or_default(),
-                reasons: reasons[i].replace(',', ", "),
+            .map(|r| CountedCancellation {
+                order_id: r.order_id.to_string(),
+                marketplace: r.marketplace.to_string(),
+                purchase_day: day_text(r.purchase_day),
+                class: r.class.to_string(),
+                rule: r.rule.map(|r| r.to_string()).unwrap_or_default(),
+                reasons: r.reasons.replace(',', ", "),
             })
             .collect(),
         total: rows.len(),
@@ -290,30 +212,21 @@ fn counted_cancellations(summary: &Summary, df: &DataFrame) -> PolarsResult<List
 /// The defective packages shipped in each marketplace's current tracking window, by
 /// (marketplace, defect): how many, and the first few as examples with their suggestion.
 fn tracking_defects(summary: &Summary, df: &DataFrame) -> PolarsResult<Vec<DefectGroup>> {
-    let (ids, m, ship, carrier, number, defect, suggestion) = (
-        texts(df, "order_id")?,
-        texts(df, "marketplace")?,
-        days(df, "ship_date")?,
-        texts(df, "carrier")?,
-        texts(df, "tracking_number")?,
-        texts(df, "defect")?,
-        texts(df, "suggestion")?,
-    );
     let mut groups: BTreeMap<(&str, &str), (i64, Vec<DefectExample>)> = BTreeMap::new();
-    for i in 0..df.height() {
-        let Some(w) = summary.tracking_all_categories.get(m[i]) else { continue };
-        if !in_window(ship[i], &w.window_start, &w.window_end) {
+    for r in valid_tracking::defect_rows(df)? {
+        let Some(w) = summary.tracking_all_categories.get(r.marketplace) else { continue };
+        if !in_window(r.ship_date, &w.window_start, &w.window_end) {
             continue;
         }
-        let (n, examples) = groups.entry((m[i], defect[i])).or_default();
+        let (n, examples) = groups.entry((r.marketplace, r.defect)).or_default();
         *n += 1;
         if examples.len() < EXAMPLES {
             examples.push(DefectExample {
-                order_id: ids[i].to_string(),
-                ship_date: day_text(ship[i]),
-                carrier: carrier[i].to_string(),
-                tracking_number: number[i].to_string(),
-                suggestion: suggestion[i].to_string(),
+                order_id: r.order_id.to_string(),
+                ship_date: day_text(r.ship_date),
+                carrier: r.carrier.to_string(),
+                tracking_number: r.tracking_number.to_string(),
+                suggestion: r.suggestion.to_string(),
             });
         }
     }
@@ -338,12 +251,14 @@ fn inputs(summary: &Summary) -> InputsSection {
     let mut kinds: BTreeMap<&str, KindRow> = BTreeMap::new();
     let mut totals: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
     for f in &summary.inputs.files {
-        let t = totals.entry(&f.kind).or_default();
+        let t = totals.entry(f.kind.as_str()).or_default();
         t[0] += 1;
         t[1] += f.rows_read;
-        t[2] += f.rows_used;
+        t[2] += f.rows_used();
         t[3] += f.rows_rejected;
-        let row = kinds.entry(&f.kind).or_insert_with(|| KindRow { kind: f.kind.clone(), ..KindRow::default() });
+        let row = kinds
+            .entry(f.kind.as_str())
+            .or_insert_with(|| KindRow { kind: f.kind.as_str().into(), ..KindRow::default() });
         for c in &f.unknown_columns {
             if !row.unknown_columns.contains(c) {
                 row.unknown_columns.push(c.clone());

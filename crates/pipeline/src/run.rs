@@ -6,23 +6,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use orderhealth_core::current::{current_cancel, current_late, current_tracking, Today};
-use orderhealth_core::limits::LATE_SHIPMENT_WINDOWS;
-use orderhealth_core::partition::DailyCounts;
+use orderhealth_core::current::{current_tracking, Today};
 use orderhealth_core::timestamp::format_instant;
 use orderhealth_core::{
-    cancel_days, collect_inputs, late_days, load, AutoState, InputError, Loaded, ReadOptions, Tracking, View,
-    ViewOptions,
+    collect_inputs, load, AutoState, DailyCounts, InputError, Loaded, ReadOptions, Skipped, Tracking, View, ViewOptions,
 };
 use polars::prelude::{DataFrame, PolarsResult};
 use rayon::prelude::*;
 
+use crate::error::UsageError;
 use crate::output::{write_rejected, Format, OutputSet};
-use crate::store::{add_tracking_days, SettledPart, SettledRequest};
-use crate::summary::{
-    skipped_files, AutoCancelCounts, CancelWindow, Inputs, LateWindow, MarketplaceCurrent, OrderCounters, Settings,
-    Summary, TrackingWindow,
-};
+use crate::reports::Reports;
+use crate::store::{SettledPart, SettledRequest};
+use crate::summary::{AutoCancelCounts, Inputs, MarketplaceCurrent, OrderCounters, Settings, Summary, TrackingWindow};
 use crate::{auto_cancel, cancel_rate, cancellations, late_shipment, tables, valid_tracking};
 
 /// Everything a run needs to know.
@@ -38,11 +34,6 @@ pub struct RunOptions {
     /// `--store`: compute from this store (its inputs are ingested before, by the caller).
     pub store: Option<PathBuf>,
 }
-
-/// A mistake in the command line that reading cannot fix (exit 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
 
 /// What a progress display is told: total bytes to read, then bytes as they are read, then
 /// the later stages by name.
@@ -166,7 +157,7 @@ fn begin(opts: &RunOptions) -> Result<OutputSet> {
 #[derive(Debug)]
 pub struct OrdersOutcome {
     pub inputs: Inputs,
-    pub skipped: Vec<crate::summary::SkippedFile>,
+    pub skipped: Vec<Skipped>,
     pub orders: usize,
     pub written: Vec<PathBuf>,
 }
@@ -182,36 +173,10 @@ pub fn run_orders(opts: &RunOptions, progress: &dyn Progress) -> Result<OrdersOu
     progress.finish();
     Ok(OrdersOutcome {
         inputs: Inputs::new(&p.loaded.files),
-        skipped: skipped_files(&p.loaded.skipped),
+        skipped: p.loaded.skipped.clone(),
         orders: p.view.orders.len(),
         written,
     })
-}
-
-/// Every table of a report run, computed from one view.
-pub struct Reports {
-    pub cancel_rate: DataFrame,
-    pub cancel_reasons: DataFrame,
-    pub auto_cancel: DataFrame,
-    pub valid_tracking: DataFrame,
-    pub tracking_defects: DataFrame,
-    pub late_shipment: DataFrame,
-    pub cancellations: DataFrame,
-}
-
-impl Reports {
-    /// (table name, frame), in the order of [`tables::REPORT_TABLES`].
-    pub fn tables(&self) -> [(&'static str, &DataFrame); 7] {
-        [
-            (tables::CANCEL_RATE, &self.cancel_rate),
-            (tables::CANCEL_REASONS, &self.cancel_reasons),
-            (tables::AUTO_CANCEL, &self.auto_cancel),
-            (tables::VALID_TRACKING, &self.valid_tracking),
-            (tables::TRACKING_DEFECTS, &self.tracking_defects),
-            (tables::LATE_SHIPMENT, &self.late_shipment),
-            (tables::CANCELLATIONS, &self.cancellations),
-        ]
-    }
 }
 
 /// What `report` did.
@@ -239,24 +204,24 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let SettledPart { tally: settled, evidence } = p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
     progress.stage("computing reports");
-    // Per-day counts are additive: the live orders' and the settled ones' summed.
-    let daily = DailyCounts { cancel: cancel_days(orders), late: late_days(orders) } + settled.daily();
+    // Per-day counts of every metric, from the orders and their judged packages. Additive:
+    // the live orders' and the settled ones' summed.
+    let (order_days, tracking) = rayon::join(
+        || DailyCounts::of_orders(orders),
+        || Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days),
+    );
+    let daily = order_days + DailyCounts::of(&[], &tracking) + settled.daily.clone();
+    let left_out = tracking.left_out + settled.left_out;
 
-    // The reports share the one merged view and run concurrently.
-    let ((cancel, late), (auto_and_cancellations, tracking)) = rayon::join(
+    // The reports share the one merged view and the counts, and run concurrently.
+    let ((cancel, late), (auto_and_cancellations, tracking_tables)) = rayon::join(
         || {
             rayon::join(
                 || -> Result<_> {
-                    let days = &daily.cancel;
-                    let windows = today.map(|t| current_cancel(days, &t)).unwrap_or_default();
                     let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
-                    Ok((cancel_rate::cancel_rate(days)?, cancel_rate::cancel_reasons_of(reasons)?, windows))
+                    Ok((cancel_rate::cancel_rate(&daily.cancel)?, cancel_rate::cancel_reasons_of(reasons)?))
                 },
-                || -> Result<_> {
-                    let days = &daily.late;
-                    let windows = today.map(|t| current_late(days, &t)).unwrap_or_default();
-                    Ok((late_shipment::late_shipment(days)?, windows))
-                },
+                || late_shipment::late_shipment(&daily.late),
             )
         },
         || {
@@ -267,55 +232,32 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
                     Ok((auto_cancel::auto_cancel(orders)?, cancellations::sorted(rows)?))
                 },
                 || -> Result<_> {
-                    let mut tracking = Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days);
-                    tracking.days = add_tracking_days(tracking.days, &settled.tracking_days);
-                    tracking.totals = add_tracking_days(tracking.totals, &settled.tracking_totals);
-                    tracking.left_out = tracking.left_out + settled.left_out();
-                    let windows = valid_tracking::valid_tracking(&tracking.days)?;
                     let rows = valid_tracking::tracking_defect_rows(&tracking.defective)?;
                     let rows = stacked(rows, evidence.iter().map(|e| &e.tracking_defects))?;
-                    let defects = valid_tracking::sorted_defects(rows)?;
-                    let (by_category, totals) = match today {
-                        Some(t) => (current_tracking(&tracking.days, &t), current_tracking(&tracking.totals, &t)),
-                        None => Default::default(),
-                    };
-                    let by_category: Vec<_> =
-                        by_category.into_iter().map(|((m, c), w)| (m, c.to_string(), TrackingWindow::of(&w))).collect();
-                    let totals: Vec<_> = totals.into_iter().map(|((m, _), w)| (m, TrackingWindow::of(&w))).collect();
-                    Ok((windows, defects, by_category, totals, tracking.left_out))
+                    Ok((valid_tracking::valid_tracking(&daily.tracking)?, valid_tracking::sorted_defects(rows)?))
                 },
             )
         },
     );
-    let (cancel_rate, cancel_reasons, cancel_windows) = cancel?;
-    let (late_shipment, late_windows) = late?;
+    let (cancel_rate, cancel_reasons) = cancel?;
     let (auto_cancel, cancellations) = auto_and_cancellations?;
-    let (valid_tracking, tracking_defects, tracking_windows, tracking_totals, left_out) = tracking?;
+    let (valid_tracking, tracking_defects) = tracking_tables?;
     let reports = Reports {
         cancel_rate,
         cancel_reasons,
         auto_cancel,
         valid_tracking,
         tracking_defects,
-        late_shipment,
+        late_shipment: late?,
         cancellations,
     };
 
-    // The current windows, per marketplace (§5.6).
-    let mut current: BTreeMap<String, MarketplaceCurrent> = BTreeMap::new();
-    fn entry<'c>(c: &'c mut BTreeMap<String, MarketplaceCurrent>, m: &str) -> &'c mut MarketplaceCurrent {
-        c.entry(m.to_string()).or_default()
-    }
-    for (m, w) in &cancel_windows {
-        entry(&mut current, m).cancel_rate = Some(CancelWindow::of(w));
-    }
-    for (m, windows) in &late_windows {
-        let by_len = LATE_SHIPMENT_WINDOWS.iter().zip(windows).map(|(n, w)| (n.to_string(), LateWindow::of(w)));
-        entry(&mut current, m).late_shipment = Some(by_len.collect());
-    }
-    for (m, category, w) in tracking_windows {
-        entry(&mut current, m).valid_tracking.insert(category, w);
-    }
+    // The current windows, per marketplace (§5.6), summed from the same per-day counts.
+    let current = today.map(|t| MarketplaceCurrent::all(&daily, &t)).unwrap_or_default();
+    let tracking_totals = match today {
+        Some(t) => current_tracking(&daily.tracking_all, &t),
+        None => Default::default(),
+    };
 
     let mut counts = AutoCancelCounts::default();
     for o in orders.iter().filter(|o| o.in_metrics()) {
@@ -335,7 +277,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         auto_cancel_policy: opts.view.policy.as_str().into(),
         settings: settings(opts),
         inputs: Inputs::new(&p.loaded.files),
-        skipped_files: skipped_files(&p.loaded.skipped),
+        skipped_files: p.loaded.skipped.clone(),
         rejected_rows: p.loaded.rejected.len() as u64,
         unsupported_marketplaces: counters.unsupported_marketplaces,
         unmatched_confirmations: left_out.unmatched,
@@ -346,7 +288,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         cancelled_without_explanation: counters.rule7,
         auto_cancel: counts,
         current,
-        tracking_all_categories: tracking_totals.into_iter().map(|(m, w)| (m.to_string(), w)).collect(),
+        tracking_all_categories: tracking_totals
+            .into_iter()
+            .map(|(m, w)| (m.code().to_string(), TrackingWindow::of(&w)))
+            .collect(),
     };
 
     progress.stage("writing");

@@ -19,7 +19,7 @@
 //! work can run one partition at a time: the scale-out seam (docs/SCALE-OUT.md). How a state
 //! maps to Parquet columns and back is `state`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -31,21 +31,19 @@ use orderhealth_core::kind::FileKind;
 use orderhealth_core::read::{read_file, FileOutcome};
 use orderhealth_core::rows::{FileData, Rejected};
 use orderhealth_core::shard::SHARDS;
-use orderhealth_core::source::{Compression, TextEncoding};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions};
 use polars::prelude::*;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
+use crate::error::UsageError;
 use crate::output::{sync_dir, write_whole};
-use crate::run::UsageError;
 use crate::tables::frame;
 
 mod settled;
 mod state;
 use orderhealth_core::shard::id_hash;
-pub use settled::{add_tracking_days, Evidence, SettledPart, SettledRequest, Tally};
+pub use settled::{Evidence, SettledPart, SettledRequest, Tally};
 use settled::{Settled, SettledKey};
 use state::{
     read_parquet, read_scans, read_shard, read_shard_rows, read_state, rows_of_orders, shard_dir, states_of, sync_tree,
@@ -97,27 +95,20 @@ impl StoreSettings {
     }
 }
 
-/// One file ingested: where it was, what it held, and its account of rows.
+/// One file ingested: its account of rows, its number, its content and its batch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredFile {
     /// Its number in the store (the `file` column of every table); ids never change.
     pub id: u32,
-    /// The path it was first ingested with.
-    pub path: String,
     /// BLAKE3 of its bytes as found (compressed or not): the same content under another name
     /// is not ingested again.
     pub content: String,
     pub batch: String,
-    pub kind: String,
-    pub compression: String,
-    pub encoding: String,
-    pub rows_read: u64,
-    pub rows_rejected: u64,
-    pub unknown_columns: Vec<String>,
-    pub repeated_headers: u64,
-    pub encoding_hint: Option<String>,
     /// The newest observation among its accepted rows (µs since the epoch).
     pub newest_observation: Option<i64>,
+    /// Its account as the summary lists it; its path is the one it was first ingested with.
+    #[serde(flatten)]
+    pub account: FileSummary,
 }
 
 /// One directory of folded state (the base or a layer).
@@ -131,10 +122,10 @@ pub struct StoredState {
 /// A file passed over (not an input orderhealth reads), remembered so it is not read again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredSkip {
-    pub path: String,
+    #[serde(flatten)]
+    pub file: Skipped,
     /// `None` for what has no content to hash (a dangling link, a link loop).
     pub content: Option<String>,
-    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,7 +146,7 @@ struct Manifest {
 impl Manifest {
     /// Each stored file's rank among all stored paths, by file id (§5.1).
     fn ranks(&self) -> Result<Vec<u32>> {
-        ranks(self.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect())
+        ranks(self.files.iter().map(|f| (f.account.path.as_str(), f.id as usize)).collect())
     }
 
     /// The default `as_of` of a report over every stored file (§5.3).
@@ -290,15 +281,15 @@ pub fn ingest(
 
     let found = collect_inputs(inputs, Some(dir))?;
     let mut outcome = IngestOutcome::default();
-    let known: HashMap<String, String> = manifest
+    let known: FxHashMap<String, String> = manifest
         .files
         .iter()
-        .map(|f| (f.content.clone(), f.path.clone()))
-        .chain(manifest.skipped.iter().filter_map(|s| s.content.clone().map(|c| (c, s.path.clone()))))
+        .map(|f| (f.content.clone(), f.account.path.clone()))
+        .chain(manifest.skipped.iter().filter_map(|s| s.content.clone().map(|c| (c, s.file.path.clone()))))
         .collect();
     let contents: Vec<std::io::Result<String>> = found.files.par_iter().map(|f| content_of(&f.path)).collect();
     let mut new_files: Vec<(InputFile, String)> = Vec::new();
-    let mut this_run: HashMap<String, String> = HashMap::new();
+    let mut this_run: FxHashMap<String, String> = FxHashMap::default();
     for (file, content) in found.files.into_iter().zip(contents) {
         let path = file.path.display().to_string();
         let content = content.map_err(|e| InputError::Io { path: file.path.clone(), source: e })?;
@@ -309,10 +300,10 @@ pub fn ingest(
         this_run.insert(content.clone(), path);
         new_files.push((file, content));
     }
-    let walk_skipped: HashSet<String> = manifest.skipped.iter().map(|s| s.path.clone()).collect();
+    let walk_skipped: FxHashSet<String> = manifest.skipped.iter().map(|s| s.file.path.clone()).collect();
     for s in found.skipped {
         if !walk_skipped.contains(&s.path) {
-            manifest.skipped.push(StoredSkip { path: s.path.clone(), content: None, reason: s.reason.clone() });
+            manifest.skipped.push(StoredSkip { file: s.clone(), content: None });
         }
         outcome.skipped.push(s);
     }
@@ -322,7 +313,7 @@ pub fn ingest(
     if !new_files.is_empty() {
         written_base = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
     }
-    manifest.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    manifest.skipped.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     let mut json = serde_json::to_vec_pretty(&manifest)?;
     json.push(b'\n');
     // The commit: until this rename the store is as it was (the new state is not listed).
@@ -383,7 +374,8 @@ fn fold_new_files(
     // New files are numbered after the stored ones, in path order; a file found
     // unrecognised keeps its number unused (numbers are compared, never counted).
     let stored = manifest.files.len();
-    let mut by_path: Vec<(&str, usize)> = manifest.files.iter().map(|f| (f.path.as_str(), f.id as usize)).collect();
+    let mut by_path: Vec<(&str, usize)> =
+        manifest.files.iter().map(|f| (f.account.path.as_str(), f.id as usize)).collect();
     let new_paths: Vec<String> = new_files.iter().map(|(f, _)| f.path.display().to_string()).collect();
     by_path.extend(new_paths.iter().enumerate().map(|(j, p)| (p.as_str(), stored + j)));
     let rank_of = ranks(by_path)?;
@@ -421,22 +413,14 @@ fn fold_new_files(
                 if let Some(slot) = id_of_rank.get_mut(to_rank((stored + j) as u32) as usize) {
                     *slot = id;
                 }
-                outcome.rows_read += r.rows_read;
-                outcome.rows_rejected += r.rejected.len() as u64;
+                outcome.rows_read += r.account.rows_read;
+                outcome.rows_rejected += r.account.rows_rejected;
                 manifest.files.push(StoredFile {
                     id,
-                    path: path.clone(),
                     content: content.clone(),
                     batch: batch.clone(),
-                    kind: r.kind.as_str().into(),
-                    compression: r.compression.as_str().into(),
-                    encoding: r.encoding.as_str().into(),
-                    rows_read: r.rows_read,
-                    rows_rejected: r.rejected.len() as u64,
-                    unknown_columns: r.unknown_columns.clone(),
-                    repeated_headers: r.repeated_headers,
-                    encoding_hint: r.encoding_hint.clone(),
                     newest_observation: r.newest_observation,
+                    account: FileSummary { path: path.clone(), ..r.account },
                 });
                 rejected.extend(r.rejected.into_iter().map(|row| (id, row)));
                 outcome.ingested.push(path);
@@ -444,12 +428,9 @@ fn fold_new_files(
             FileOutcome::Unrecognised(e) if file.named => return Err(e.into()),
             FileOutcome::Unrecognised(e) => {
                 let reason = orderhealth_core::inputs::skip_reason(&e);
-                manifest.skipped.push(StoredSkip {
-                    path: path.clone(),
-                    content: Some(content.clone()),
-                    reason: reason.clone(),
-                });
-                outcome.skipped.push(Skipped { path, reason });
+                let skipped = Skipped { path, reason };
+                manifest.skipped.push(StoredSkip { file: skipped.clone(), content: Some(content.clone()) });
+                outcome.skipped.push(skipped);
             }
         }
     }
@@ -531,8 +512,8 @@ fn ranks(mut by_path: Vec<(&str, usize)>) -> Result<Vec<u32>> {
 /// Batches and states a killed ingest wrote but never listed, its temporary files, and
 /// replaced states it had no time to remove.
 fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
-    let listed: HashSet<&str> = manifest.batches.iter().map(|b| b.as_str()).collect();
-    let state: HashSet<&str> = manifest.state.iter().map(|s| s.dir.as_str()).collect();
+    let listed: FxHashSet<&str> = manifest.batches.iter().map(|b| b.as_str()).collect();
+    let state: FxHashSet<&str> = manifest.state.iter().map(|s| s.dir.as_str()).collect();
     for (sub, keep) in [(BATCHES, &listed), (STATE, &state)] {
         let parent = dir.join(sub);
         for entry in std::fs::read_dir(&parent).with_context(|| format!("{}: cannot list", parent.display()))? {
@@ -567,19 +548,6 @@ fn write_batch(parent: &Path, name: &str, rejected: &[(u32, Rejected)]) -> Resul
 fn parse_kind(s: &str) -> Result<FileKind> {
     FileKind::ALL.into_iter().find(|k| k.as_str() == s).with_context(|| format!("unknown kind {s:?} in the store"))
 }
-fn parse_compression(s: &str) -> Result<Compression> {
-    [Compression::None, Compression::Gzip, Compression::Zstd]
-        .into_iter()
-        .find(|c| c.as_str() == s)
-        .with_context(|| format!("unknown compression {s:?} in the store"))
-}
-fn parse_encoding(s: &str) -> Result<TextEncoding> {
-    [TextEncoding::Utf8, TextEncoding::Windows1252, TextEncoding::Cp932]
-        .into_iter()
-        .find(|c| c.as_str() == s)
-        .with_context(|| format!("unknown encoding {s:?} in the store"))
-}
-
 /// The stored states (base and layers), each renumbered from file ids to ranks by `to_rank`,
 /// merged shard by shard: the book of every stored file. The layers are merged among
 /// themselves first, then into the base, which is read with room for them.
@@ -600,7 +568,7 @@ fn read_states(
     let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, layers_read.as_deref(), to_rank));
     let touched = match &settled {
         Some(s) => touched_by(s, layers_read.as_deref().unwrap_or(&[])),
-        None => (0..SHARDS).map(|_| HashSet::new()).collect(),
+        None => (0..SHARDS).map(|_| FxHashSet::default()).collect(),
     };
     let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());
     let layer_shards = layers_read.as_deref().unwrap_or(&[]);
@@ -653,12 +621,12 @@ fn read_layers(
 /// Per shard, the id hashes of the settled orders the layers touch: orders they have rows of,
 /// and orders with a package short of scans they scan. Those leave the tally, are read from
 /// the base and judged again with the layers.
-fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<HashSet<u64>> {
-    let scanned: HashSet<u64> =
+fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
+    let scanned: FxHashSet<u64> =
         layers.iter().filter_map(|l| l.scans()).flat_map(|scans| scans.keys().map(|n| id_hash(n))).collect();
     (0..SHARDS)
         .map(|i| {
-            let mut touched: HashSet<u64> = layers
+            let mut touched: FxHashSet<u64> = layers
                 .get(i)
                 .into_iter()
                 .flat_map(|layer| layer.orders().iter())
@@ -679,7 +647,7 @@ fn read_base(
     base: &str,
     room: usize,
     settled: Option<Settled>,
-    touched: &[HashSet<u64>],
+    touched: &[FxHashSet<u64>],
     layers: &[BookShard],
     request: Option<&SettledRequest>,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
@@ -807,22 +775,7 @@ pub fn load(
 
     let mut order: Vec<&StoredFile> = manifest.files.iter().collect();
     order.sort_by_key(|f| rank_of.get(f.id as usize).copied().unwrap_or(0));
-    let files = order
-        .iter()
-        .map(|f| {
-            Ok(FileSummary {
-                path: f.path.clone(),
-                kind: parse_kind(&f.kind)?,
-                compression: parse_compression(&f.compression)?,
-                encoding: parse_encoding(&f.encoding)?,
-                rows_read: f.rows_read,
-                rows_rejected: f.rows_rejected,
-                unknown_columns: f.unknown_columns.clone(),
-                repeated_headers: f.repeated_headers,
-                encoding_hint: f.encoding_hint.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let files: Vec<FileSummary> = order.iter().map(|f| f.account.clone()).collect();
 
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
     for batch in &manifest.batches {
@@ -838,7 +791,7 @@ pub fn load(
             rejected.push((
                 rank(id)?,
                 Rejected {
-                    file: manifest.files.get(id as usize).map(|f| f.path.clone()).unwrap_or_default(),
+                    file: manifest.files.get(id as usize).map(|f| f.account.path.clone()).unwrap_or_default(),
                     line: line.get(i).unwrap_or(0),
                     kind: parse_kind(kind.get(i).unwrap_or(""))?,
                     reason: reason.get(i).unwrap_or("").to_string(),
@@ -848,7 +801,7 @@ pub fn load(
     }
     // A file's rejected rows in line order, files in rank order: as `load` lists them.
     rejected.sort_by_key(|(rank, r)| (*rank, r.line));
-    let skipped = manifest.skipped.iter().map(|s| Skipped { path: s.path.clone(), reason: s.reason.clone() }).collect();
+    let skipped = manifest.skipped.iter().map(|s| s.file.clone()).collect();
     let loaded = Loaded {
         book: Book::from_shards(shards),
         files,

@@ -3,12 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use orderhealth_core::current::{CurrentWindow, TrackingCounts};
-use orderhealth_core::limits::{rate, Verdict, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
+use orderhealth_core::current::{current_cancel, current_late, current_tracking, Today};
+use orderhealth_core::limits::Verdict;
+use orderhealth_core::metric::late_shipment;
 use orderhealth_core::timestamp::date_of;
 use orderhealth_core::view::unsupported_marketplaces;
-use orderhealth_core::{CancelCounts, FileSummary, LateCounts, MarketplaceSource, OrderView, Skipped};
+use orderhealth_core::{DailyCounts, FileSummary, Marketplace, MarketplaceSource, OrderView, Skipped};
 use serde::{Deserialize, Serialize};
+
+pub use crate::cancel_rate::CancelWindow;
+pub use crate::late_shipment::LateWindow;
+pub use crate::valid_tracking::TrackingWindow;
 
 /// The summary's counts of orders beside the metrics. Additive: a store adds its settled
 /// orders' counts to those of the orders a report judges.
@@ -58,7 +63,7 @@ pub struct Summary {
     pub auto_cancel_policy: String,
     pub settings: Settings,
     pub inputs: Inputs,
-    pub skipped_files: Vec<SkippedFile>,
+    pub skipped_files: Vec<Skipped>,
     pub rejected_rows: u64,
     pub unsupported_marketplaces: BTreeMap<String, u64>,
     pub unmatched_confirmations: u64,
@@ -98,32 +103,9 @@ pub struct Settings {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Inputs {
-    pub files: Vec<InputFileSummary>,
+    pub files: Vec<FileSummary>,
     pub rows_read: u64,
     pub rows_rejected: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct InputFileSummary {
-    pub path: String,
-    pub kind: String,
-    pub compression: String,
-    pub encoding: String,
-    pub rows_read: u64,
-    pub rows_used: u64,
-    pub rows_rejected: u64,
-    pub unknown_columns: Vec<String>,
-    /// Header lines repeated inside the file (dumps appended together), skipped.
-    pub repeated_headers: u64,
-    /// A doubt about how the file was decoded (e.g. a Japanese file read as Windows-1252).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encoding_hint: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SkippedFile {
-    pub path: String,
-    pub reason: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -144,132 +126,58 @@ pub struct MarketplaceCurrent {
     pub valid_tracking: BTreeMap<String, TrackingWindow>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct CancelWindow {
-    pub window_start: String,
-    pub window_end: String,
-    pub orders: i64,
-    /// seller + auto.
-    pub cancelled: i64,
-    pub rate: Option<f64>,
-    pub status: String,
-    /// Open orders in the window overdue or at risk of auto-cancellation.
-    pub projected_cancelled: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LateWindow {
-    pub window_start: String,
-    pub window_end: String,
-    pub orders: i64,
-    pub late: i64,
-    pub rate: Option<f64>,
-    pub status: String,
-    /// Open and past due (included in `late`).
-    pub unconfirmed: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TrackingWindow {
-    pub window_start: String,
-    pub window_end: String,
-    pub packages: i64,
-    pub valid: i64,
-    pub rate: Option<f64>,
-    pub status: String,
-}
-
-fn day(d: i32) -> String {
-    date_of(d).to_string()
-}
-
-impl CancelWindow {
-    pub fn of(w: &CurrentWindow<CancelCounts>) -> CancelWindow {
-        let c = &w.counts;
-        let cancelled = c.seller_cancelled + c.auto_cancelled;
-        CancelWindow {
-            window_start: day(w.start),
-            window_end: day(w.end),
-            orders: c.orders,
-            cancelled,
-            rate: rate(cancelled, c.orders),
-            status: CANCEL_RATE.verdict(cancelled, c.orders).as_str().into(),
-            projected_cancelled: c.projected_cancelled,
-        }
-    }
-}
-
-impl LateWindow {
-    pub fn of(w: &CurrentWindow<LateCounts>) -> LateWindow {
-        let c = &w.counts;
-        LateWindow {
-            window_start: day(w.start),
-            window_end: day(w.end),
-            orders: c.orders,
-            late: c.late,
-            rate: rate(c.late, c.orders),
-            status: LATE_SHIPMENT.verdict(c.late, c.orders).as_str().into(),
-            unconfirmed: c.unconfirmed,
-        }
-    }
-}
-
-impl TrackingWindow {
-    pub fn of(w: &CurrentWindow<TrackingCounts>) -> TrackingWindow {
-        let c = &w.counts;
-        TrackingWindow {
-            window_start: day(w.start),
-            window_end: day(w.end),
-            packages: c.packages,
-            valid: c.valid,
-            rate: rate(c.valid, c.packages),
-            status: VALID_TRACKING.verdict(c.valid, c.packages).as_str().into(),
-        }
-    }
-}
-
 impl Inputs {
     pub fn new(files: &[FileSummary]) -> Inputs {
         Inputs {
             rows_read: files.iter().map(|f| f.rows_read).sum(),
             rows_rejected: files.iter().map(|f| f.rows_rejected).sum(),
-            files: files
-                .iter()
-                .map(|f| InputFileSummary {
-                    path: f.path.clone(),
-                    kind: f.kind.as_str().into(),
-                    compression: f.compression.as_str().into(),
-                    encoding: f.encoding.as_str().into(),
-                    rows_read: f.rows_read,
-                    rows_used: f.rows_used(),
-                    rows_rejected: f.rows_rejected,
-                    unknown_columns: f.unknown_columns.clone(),
-                    repeated_headers: f.repeated_headers,
-                    encoding_hint: f.encoding_hint.clone(),
-                })
-                .collect(),
+            files: files.to_vec(),
         }
     }
 }
 
-pub fn skipped_files(skipped: &[Skipped]) -> Vec<SkippedFile> {
-    skipped.iter().map(|s| SkippedFile { path: s.path.clone(), reason: s.reason.clone() }).collect()
+impl MarketplaceCurrent {
+    /// Every marketplace's current window of every metric, summed from the per-day counts
+    /// the tables are made of.
+    pub fn all(daily: &DailyCounts, today: &Today) -> BTreeMap<String, MarketplaceCurrent> {
+        let mut current: BTreeMap<String, MarketplaceCurrent> = BTreeMap::new();
+        fn entry(c: &mut BTreeMap<String, MarketplaceCurrent>, m: Marketplace) -> &mut MarketplaceCurrent {
+            c.entry(m.code().to_string()).or_default()
+        }
+        for (m, w) in current_cancel(&daily.cancel, today) {
+            entry(&mut current, m).cancel_rate = Some(CancelWindow::of(&w));
+        }
+        for (m, windows) in current_late(&daily.late, today) {
+            let by_len = late_shipment::WINDOWS.iter().zip(&windows);
+            let by_len = by_len.map(|(n, w)| (n.to_string(), LateWindow::of(w)));
+            entry(&mut current, m).late_shipment = Some(by_len.collect());
+        }
+        for ((m, category), w) in current_tracking(&daily.tracking, today) {
+            entry(&mut current, m).valid_tracking.insert(category.to_string(), TrackingWindow::of(&w));
+        }
+        current
+    }
+}
+
+/// A local day as `YYYY-MM-DD`.
+pub(crate) fn day(d: i32) -> String {
+    date_of(d).to_string()
 }
 
 impl Summary {
-    /// Every current window's status, with its marketplace (and what it is).
-    pub fn statuses(&self) -> impl Iterator<Item = &str> {
+    /// Every current window's status.
+    pub fn statuses(&self) -> impl Iterator<Item = Verdict> + '_ {
         self.current.values().flat_map(|m| {
             m.cancel_rate
                 .iter()
-                .map(|w| w.status.as_str())
-                .chain(m.late_shipment.iter().flat_map(|l| l.values().map(|w| w.status.as_str())))
-                .chain(m.valid_tracking.values().map(|w| w.status.as_str()))
+                .map(|w| w.status)
+                .chain(m.late_shipment.iter().flat_map(|l| l.values().map(|w| w.status)))
+                .chain(m.valid_tracking.values().map(|w| w.status))
         })
     }
 
     /// Some metric's current window is BAD (`--fail-on-breach`; auto_cancel never counts).
     pub fn breach(&self) -> bool {
-        self.statuses().any(|s| s == Verdict::Bad.as_str())
+        self.statuses().any(|s| s == Verdict::Bad)
     }
 }

@@ -121,3 +121,42 @@ pub fn select_in_order(columns: &[&str]) -> Vec<Expr> {
 pub fn sort_by(columns: &[&str]) -> (Vec<PlSmallStr>, SortMultipleOptions) {
     (columns.iter().map(|c| PlSmallStr::from(*c)).collect(), SortMultipleOptions::default().with_maintain_order(true))
 }
+
+/// Reading a table back into typed rows (for `report.html`): each table's module reads its
+/// own columns with these, so no caller looks a column up by name.
+pub mod read {
+    use polars::prelude::*;
+
+    /// A text column, borrowed (an evidence table has a row per order or package: only the
+    /// rows a page shows are copied).
+    pub fn texts<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<&'a str>> {
+        Ok(df.column(name)?.str()?.iter().map(Option::unwrap_or_default).collect())
+    }
+
+    pub fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+        Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
+    }
+
+    pub fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+        Ok(df.column(name)?.f64()?.iter().collect())
+    }
+
+    pub fn flags(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
+        Ok(df.column(name)?.bool()?.iter().collect())
+    }
+
+    /// A date column as days since the epoch.
+    pub fn days(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
+        Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.iter().collect())
+    }
+}
+
+/// One point of a metric's rolling series, as a chart draws it: the rate of the window that
+/// ends on `window_end`, in one series (`rate`, a window length, a category) of a marketplace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartPoint<'a> {
+    pub marketplace: &'a str,
+    pub series: std::borrow::Cow<'a, str>,
+    pub window_end: Option<i32>,
+    pub rate: Option<f64>,
+}

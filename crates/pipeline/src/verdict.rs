@@ -5,9 +5,14 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use orderhealth_core::limits::{Limit, CANCEL_RATE, LATE_SHIPMENT, VALID_TRACKING};
+use orderhealth_core::limits::{Limit, Verdict};
 
-use crate::summary::{MarketplaceCurrent, Summary, TrackingWindow};
+use polars::prelude::PolarsResult;
+
+use crate::reports::Reports;
+use crate::summary::{MarketplaceCurrent, Summary};
+use crate::tables::ChartPoint;
+use crate::{cancel_rate, late_shipment, valid_tracking};
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: i64) -> String {
@@ -48,10 +53,29 @@ pub struct MetricLine<'a> {
     pub part: i64,
     pub whole: i64,
     pub limit: &'static Limit,
-    pub status: &'a str,
+    pub status: Verdict,
     /// A failing category shown beneath its marketplace's all-categories line.
     pub indent: bool,
 }
+
+/// What each metric says on the terminal and the page, in the order they are shown. A new
+/// metric adds its entry here (its words live in its own module).
+pub struct MetricWords {
+    /// The lines of one marketplace's current windows (`all_categories`: every category,
+    /// not only those that fail).
+    pub lines: for<'a> fn(&'a Summary, &'a str, &'a MarketplaceCurrent, bool) -> Vec<MetricLine<'a>>,
+    /// What to do when it fails somewhere (`None`: it fails nowhere).
+    pub next_step: fn(&Summary) -> Option<String>,
+    pub limit: &'static Limit,
+    /// `report.html`'s chart: its name, its series in the order shown (key, name; others
+    /// follow as categories), and its points, from the metric's table.
+    pub chart_name: &'static str,
+    pub chart_series: &'static [(&'static str, &'static str)],
+    pub chart_points: fn(&Reports) -> PolarsResult<Vec<ChartPoint<'_>>>,
+}
+
+/// The registry of the metrics' words.
+pub const METRICS: [MetricWords; 3] = [cancel_rate::WORDS, late_shipment::WORDS, valid_tracking::WORDS];
 
 /// The current windows of one marketplace as lines, in a fixed order: cancellation rate,
 /// late shipment 10 and 30 days, valid tracking over all categories and then the categories
@@ -62,62 +86,7 @@ pub fn metric_lines<'a>(
     m: &'a MarketplaceCurrent,
     all_categories: bool,
 ) -> Vec<MetricLine<'a>> {
-    let mut lines = Vec::new();
-    if let Some(w) = &m.cancel_rate {
-        lines.push(MetricLine {
-            marketplace,
-            key: "cancel_rate".into(),
-            metric: "cancellation rate, 7 days".into(),
-            window_start: &w.window_start,
-            window_end: &w.window_end,
-            rate: w.rate,
-            part: w.cancelled,
-            whole: w.orders,
-            limit: &CANCEL_RATE,
-            status: &w.status,
-            indent: false,
-        });
-    }
-    for (days, w) in m.late_shipment.iter().flatten() {
-        lines.push(MetricLine {
-            marketplace,
-            key: format!("late_shipment/{days}"),
-            metric: format!("late shipment, {days} days"),
-            window_start: &w.window_start,
-            window_end: &w.window_end,
-            rate: w.rate,
-            part: w.late,
-            whole: w.orders,
-            limit: &LATE_SHIPMENT,
-            status: &w.status,
-            indent: false,
-        });
-    }
-    let tracking_line = |key: String, metric: String, w: &'a TrackingWindow, indent: bool| MetricLine {
-        marketplace,
-        key,
-        metric,
-        window_start: &w.window_start,
-        window_end: &w.window_end,
-        rate: w.rate,
-        part: w.valid,
-        whole: w.packages,
-        limit: &VALID_TRACKING,
-        status: &w.status,
-        indent,
-    };
-    let catalogued = m.valid_tracking.keys().any(|c| !c.is_empty());
-    if let Some(w) = summary.tracking_all_categories.get(marketplace) {
-        // Without a catalog every package is in category "": this line is that window.
-        let key = if catalogued { "valid_tracking" } else { "valid_tracking/" };
-        lines.push(tracking_line(key.into(), "valid tracking, 30 days".into(), w, false));
-    }
-    let shown = |w: &TrackingWindow| all_categories || w.status == "BAD";
-    for (category, w) in m.valid_tracking.iter().filter(|(_, w)| catalogued && shown(w)) {
-        let name = if category.is_empty() { "(no category)" } else { category.as_str() };
-        lines.push(tracking_line(format!("valid_tracking/{category}"), format!("category {name}"), w, true));
-    }
-    lines
+    METRICS.iter().flat_map(|metric| (metric.lines)(summary, marketplace, m, all_categories)).collect()
 }
 
 /// What the reader should do, most urgent first; each names the table that lists the orders.
@@ -139,46 +108,7 @@ pub fn next_steps(summary: &Summary) -> Vec<String> {
         ));
     }
     // One step per failing metric, naming every marketplace it fails in.
-    let (mut cancel, mut late, mut tracking) = (Failing::default(), Failing::default(), Failing::default());
-    for (m, current) in &summary.current {
-        if let Some(w) = current.cancel_rate.as_ref().filter(|w| w.status == "BAD") {
-            cancel.add(m, w.cancelled, 0);
-        }
-        if let Some(w) =
-            current.late_shipment.iter().flat_map(|l| l.values()).filter(|w| w.status == "BAD").max_by_key(|w| w.late)
-        {
-            late.add(m, w.late, w.unconfirmed);
-        }
-        if let Some(w) = summary.tracking_all_categories.get(m).filter(|w| w.status == "BAD") {
-            tracking.add(m, w.packages - w.valid, 0);
-        }
-    }
-    if !cancel.marketplaces.is_empty() {
-        steps.push(format!(
-            "cancellation rate BAD in {}: {} against you; give the true reason when you cancel, and keep stock in step with listings (see cancellations)",
-            cancel.marketplaces.join(", "),
-            count(cancel.count, "cancellation counts", "cancellations count")
-        ));
-    }
-    if !late.marketplaces.is_empty() {
-        let unconfirmed = if late.other > 0 {
-            format!(" ({} of them not confirmed yet)", thousands(late.other))
-        } else {
-            String::new()
-        };
-        steps.push(format!(
-            "late shipment BAD in {}: {} confirmed after the expected ship date{unconfirmed}; confirm each shipment the day it leaves (see late_shipment)",
-            late.marketplaces.join(", "),
-            count(late.count, "order", "orders")
-        ));
-    }
-    if !tracking.marketplaces.is_empty() {
-        steps.push(format!(
-            "valid tracking BAD in {}: {} without a valid tracking number in the last 30 days; fix the numbers and carrier names (see tracking_defects)",
-            tracking.marketplaces.join(", "),
-            count(tracking.count, "package", "packages")
-        ));
-    }
+    steps.extend(METRICS.iter().filter_map(|metric| (metric.next_step)(summary)));
     if summary.rejected_rows > 0 {
         steps.push(format!(
             "{} could not be used and {} not counted (see rejected.tsv)",
@@ -191,28 +121,28 @@ pub fn next_steps(summary: &Summary) -> Vec<String> {
 
 /// The marketplaces a metric fails in, and what the current windows count there.
 #[derive(Default)]
-struct Failing {
-    marketplaces: Vec<String>,
-    count: i64,
-    other: i64,
+pub struct Failing {
+    pub marketplaces: Vec<String>,
+    pub count: i64,
+    pub other: i64,
 }
 
 impl Failing {
-    fn add(&mut self, marketplace: &str, count: i64, other: i64) {
+    pub fn add(&mut self, marketplace: &str, count: i64, other: i64) {
         self.marketplaces.push(marketplace.to_string());
         self.count += count;
         self.other += other;
     }
 }
 
-fn paint(status: &str, color: bool) -> String {
+fn paint(status: Verdict, color: bool) -> String {
     if !color {
         return status.to_string();
     }
     match status {
-        "BAD" => format!("\x1b[1;31m{status}\x1b[0m"),
-        "GOOD" => format!("\x1b[32m{status}\x1b[0m"),
-        _ => format!("\x1b[2m{status}\x1b[0m"),
+        Verdict::Bad => format!("\x1b[1;31m{status}\x1b[0m"),
+        Verdict::Good => format!("\x1b[32m{status}\x1b[0m"),
+        Verdict::None => format!("\x1b[2m{status}\x1b[0m"),
     }
 }
 
@@ -230,7 +160,7 @@ pub fn verdict_line(summary: &Summary, color: bool) -> String {
     // Per metric, the marketplaces whose current window is BAD.
     let mut failing: Vec<(String, Vec<&str>)> = Vec::new();
     for (m, c) in &summary.current {
-        for l in metric_lines(summary, m, c, false).into_iter().filter(|l| l.status == "BAD" && !l.indent) {
+        for l in metric_lines(summary, m, c, false).into_iter().filter(|l| l.status == Verdict::Bad && !l.indent) {
             let metric = l.metric.split(',').next().unwrap_or_default().to_string();
             match failing.iter_mut().find(|(name, _)| *name == metric) {
                 Some((_, ms)) if ms.last() != Some(&m.as_str()) => ms.push(m),
@@ -248,7 +178,7 @@ pub fn verdict_line(summary: &Summary, color: bool) -> String {
         let which: Vec<String> = failing.iter().map(|(metric, ms)| format!("{metric} in {}", ms.join(", "))).collect();
         format!(
             "Verdict: {} in {} of {}: {}",
-            paint("BAD", color),
+            paint(Verdict::Bad, color),
             thousands(bad_marketplaces),
             count(total, "marketplace", "marketplaces"),
             which.join("; ")
@@ -266,7 +196,7 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
     // The table: aligned columns, numbers right-aligned.
     let mut rows: Vec<[String; 6]> =
         vec![[String::new(), "window".into(), "rate".into(), "n/N".into(), "limit".into(), "status".into()]];
-    let mut statuses = vec![String::new()];
+    let mut statuses = vec![Verdict::None];
     for (m, current) in &summary.current {
         for (i, l) in metric_lines(summary, m, current, false).into_iter().enumerate() {
             let label = match (i, l.indent) {
@@ -282,7 +212,7 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
                 l.limit.threshold.to_string(),
                 String::new(),
             ]);
-            statuses.push(l.status.to_string());
+            statuses.push(l.status);
         }
     }
     let mut widths = [0usize; 6];
@@ -292,7 +222,7 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
         }
     }
     for (i, (r, status)) in rows.iter().zip(&statuses).enumerate() {
-        let status = if i == 0 { "status".to_string() } else { paint(status, color) };
+        let status = if i == 0 { "status".to_string() } else { paint(*status, color) };
         let line = format!(
             "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:<w4$}  {status}",
             r[0],

@@ -10,6 +10,7 @@ pub mod chart;
 mod page;
 
 pub use chart::{Chart, Series};
+pub use orderhealth_core::limits::Verdict;
 pub use page::render;
 
 /// Everything the page shows, already in a reader's words and numbers.
@@ -37,7 +38,7 @@ pub struct Page {
 pub struct MarketplaceSection {
     pub code: String,
     /// The worst status of its windows.
-    pub status: String,
+    pub status: Verdict,
     /// Worst first; a category row follows its marketplace's all-categories row.
     pub rows: Vec<VerdictRow>,
     pub charts: Vec<Chart>,
@@ -55,7 +56,7 @@ pub struct VerdictRow {
     pub part: String,
     pub whole: String,
     pub threshold: String,
-    pub status: String,
+    pub status: Verdict,
     /// A category beneath the all-categories line.
     pub indent: bool,
 }

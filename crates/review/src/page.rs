@@ -4,7 +4,7 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::chart::{self, pen};
-use crate::{DefectGroup, Listing, MarketplaceSection, Page};
+use crate::{DefectGroup, Listing, MarketplaceSection, Page, Verdict};
 
 /// Inline, so the file needs nothing else; print rules keep a chart or a table row whole.
 const STYLE: &str = r#"
@@ -68,8 +68,8 @@ pub fn render(page: &Page) -> String {
     html
 }
 
-fn status(s: &str) -> Markup {
-    html! { span.status.(s) { (s) } }
+fn status(s: Verdict) -> Markup {
+    html! { span.status.(s.as_str()) { (s.as_str()) } }
 }
 
 fn verdict(page: &Page) -> Markup {
@@ -92,7 +92,7 @@ fn verdict(page: &Page) -> Markup {
                                 td.n { (row.rate) }
                                 td.n { (row.part) " / " (row.whole) }
                                 td { (row.threshold) }
-                                td { (status(&row.status)) }
+                                td { (status(row.status)) }
                             }
                         }
                     }
@@ -121,7 +121,7 @@ fn charts(marketplaces: &[MarketplaceSection]) -> Markup {
             h2 { "Rolling windows against their limits" }
             p.meta { "Each point is the window ending that day; the dashed red line is the limit, the dot the current window." }
             @for m in marketplaces {
-                h3 { (m.code) " " (status(&m.status)) }
+                h3 { (m.code) " " (status(m.status)) }
                 div.charts { @for c in &m.charts {
                     figure {
                         (chart::render(c))
@@ -270,7 +270,7 @@ mod tests {
             breach: true,
             marketplaces: vec![MarketplaceSection {
                 code: "UK".into(),
-                status: "BAD".into(),
+                status: Verdict::Bad,
                 rows: vec![VerdictRow {
                     key: "cancel_rate".into(),
                     metric: "cancellation rate, 7 days".into(),
@@ -279,7 +279,7 @@ mod tests {
                     part: "1".into(),
                     whole: "25".into(),
                     threshold: "< 2.5%".into(),
-                    status: "BAD".into(),
+                    status: Verdict::Bad,
                     indent: false,
                 }],
                 charts: vec![Chart {

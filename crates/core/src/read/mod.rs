@@ -1,37 +1,24 @@
-//! The TSV reader: one streaming pass over a file, only canonical fields typed (SPEC §1, §5.1).
+//! Reading one input file into its rows ([`FileData`]), its rejected rows and its account,
+//! whatever its format. A format is one unit behind [`Format`]: it says from a file's first
+//! bytes whether the file is its own, and reads it. [`FORMATS`] lists them, tried in order;
+//! today's flat files are [`tsv::Tsv`], the last, which takes whatever no other format
+//! claims. What a file holds (its [`FileKind`](crate::FileKind)) is apart from its format:
+//! a TSV file says it by its header.
 //!
-//! Order rows are folded into one snapshot per order as they are read, so what a file leaves
-//! behind grows with its distinct orders, not its bytes. Every row is either used or written
-//! to `rejected` with its physical line and a reason a person can act on.
-//!
-//! One piece per module, in the order a file meets them:
-//! - this module: [`read_file`] (the UTF-8 pass, then, for a file that is not UTF-8, the pass
-//!   in its legacy encoding) and the row loop;
-//! - `encoding`: which legacy encoding (§5.1), and the hint when the guess looks wrong;
-//! - `header`: where the header is (label rows, `TemplateType=`), a repeated header;
-//! - `kinds`: per kind of file, where each canonical field is and what the file accumulates;
-//! - `fields`: typing one field, and the rejection reasons.
-//!
-//! The typed rows themselves are in [`crate::rows`].
+//! Compression and text encodings are the same for every format ([`crate::source`]).
 
-mod encoding;
-mod fields;
-mod header;
-mod kinds;
+pub mod tsv;
 
+use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::InputError;
-use crate::kind::FileKind;
+use crate::inputs::FileSummary;
 use crate::rows::{FileData, Rejected};
-use crate::source::{with_lines, Compression, EncodingChoice, LineError, Lines, TextEncoding};
+use crate::source::{open_decompressed, EncodingChoice};
 use crate::timestamp::Micros;
-use fields::{keep_max, Columns, Row};
-use header::{find_header, found_columns, is_header_again, HeaderFound};
-use kinds::KindSink;
 
-pub use fields::parse_decimal_micros;
+pub use tsv::parse_decimal_micros;
 
 /// Reading options shared by `orders` and `report`.
 #[derive(Debug, Clone, Default)]
@@ -42,20 +29,12 @@ pub struct ReadOptions {
     pub strict: bool,
 }
 
-/// A file read whole: what it said, what it rejected, and its row counts.
+/// A file read whole: its account, what it said, and what it rejected.
 #[derive(Debug)]
 pub struct FileRead {
-    pub path: String,
-    pub kind: FileKind,
-    pub compression: Compression,
-    pub encoding: TextEncoding,
-    pub rows_read: u64,
+    /// Its account of rows (`rows_rejected` is `rejected.len()`).
+    pub account: FileSummary,
     pub rejected: Vec<Rejected>,
-    pub unknown_columns: Vec<String>,
-    /// Lines that repeat the header (dumps appended together): neither rows nor rejected.
-    pub repeated_headers: u64,
-    /// A doubt about the encoding the file was read in, for the user.
-    pub encoding_hint: Option<String>,
     /// The newest observation among accepted rows (for the default `as_of`, §5.3).
     pub newest_observation: Option<Micros>,
     pub data: FileData,
@@ -70,151 +49,67 @@ pub enum FileOutcome {
     Unrecognised(InputError),
 }
 
-/// Reads one file. `Err` is an error that stops the run (I/O, a missing required column,
-/// `--strict`, `--encoding utf-8` on a file that is not).
+/// An input format.
+pub trait Format: Sync {
+    /// Its name, for messages.
+    fn name(&self) -> &'static str;
+    /// Whether a file whose text begins with `head` (decompressed, a UTF-8 BOM and leading
+    /// white space dropped, at most [`SNIFF_BYTES`]) is in this format.
+    fn sniff(&self, head: &[u8]) -> bool;
+    /// Reads the whole file. `Err` is an error that stops the run (I/O, a missing required
+    /// column, `--strict`, `--encoding utf-8` on a file that is not).
+    fn read(&self, path: &Path, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync))
+        -> Result<FileOutcome, InputError>;
+}
+
+/// The formats, tried in order; the last takes any file.
+pub static FORMATS: &[&dyn Format] = &[&tsv::Tsv];
+
+/// How many bytes of a file's text a format is shown.
+pub const SNIFF_BYTES: usize = 64;
+
+/// Reads one file in its format (§1: recognised by content, never by name).
 pub fn read_file(path: &Path, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<FileOutcome, InputError> {
-    let io = |e| InputError::Io { path: path.to_path_buf(), source: e };
-    // Bytes reported to the progress display, so a second pass reports only what is new.
-    let reported = AtomicU64::new(0);
-    let first = with_lines(
-        path,
-        TextEncoding::Utf8,
-        &|n| {
-            reported.fetch_add(n, Ordering::Relaxed);
-            on_bytes(n)
-        },
-        |c, lines| parse(path, c, TextEncoding::Utf8, lines, opts),
-    )
-    .map_err(io)?;
-    let offset = match first {
-        Err(Failure::NotUtf8(offset)) => offset,
-        Ok(read) => return Ok(FileOutcome::Read(read)),
-        Err(Failure::Unrecognised(e)) => return Ok(FileOutcome::Unrecognised(e)),
-        Err(Failure::Stop(e)) => return Err(e),
-    };
-    let Some(encoding) = encoding::legacy_encoding(path, opts).map_err(io)? else {
-        return Err(InputError::NotUtf8 { path: path.to_path_buf(), offset });
-    };
-    let hint = encoding::encoding_hint(path, opts, encoding);
-    let seen = AtomicU64::new(0);
-    let progress = |n| {
-        let before = seen.fetch_add(n, Ordering::Relaxed);
-        let already = reported.load(Ordering::Relaxed);
-        on_bytes((before + n).saturating_sub(already.max(before)));
-    };
-    let again = with_lines(path, encoding, &progress, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
-    match again {
-        Ok(read) => Ok(FileOutcome::Read(FileRead { encoding_hint: hint, ..read })),
-        Err(Failure::Unrecognised(e)) => Ok(FileOutcome::Unrecognised(e)),
-        Err(Failure::Stop(e)) => Err(e),
-        // A transcoder's output is UTF-8: the second pass cannot fail to decode.
-        Err(Failure::NotUtf8(offset)) => Err(InputError::NotUtf8 { path: path.to_path_buf(), offset }),
-    }
+    format_of(path).read(path, opts, on_bytes)
 }
 
-/// Why a pass over a file ended early.
-enum Failure {
-    /// A byte that is not UTF-8 (first pass only): read the file again in its legacy encoding.
-    NotUtf8(u64),
-    Unrecognised(InputError),
-    Stop(InputError),
+/// The first format that claims the file; the last one when only it is left.
+pub fn format_of(path: &Path) -> &'static dyn Format {
+    let (last, claimers) = match FORMATS.split_last() {
+        Some((last, claimers)) => (*last, claimers),
+        None => return &tsv::Tsv,
+    };
+    if claimers.is_empty() {
+        return last; // nothing to tell apart: the file is not opened twice
+    }
+    // A file whose head cannot be read is left to the last format, which reports why.
+    let head = head_of(path).unwrap_or_default();
+    claimers.iter().copied().find(|f| f.sniff(&head)).unwrap_or(last)
 }
 
-fn parse(
-    path: &Path,
-    compression: Compression,
-    encoding: TextEncoding,
-    lines: &mut Lines<'_>,
-    opts: &ReadOptions,
-) -> Result<FileRead, Failure> {
-    let io = |e| Failure::Stop(InputError::Io { path: path.to_path_buf(), source: e });
-    let failure = |e| match e {
-        LineError::Io(e) => io(e),
-        LineError::NotUtf8(bad) => Failure::NotUtf8(bad.offset),
-    };
-    let next = |lines: &mut Lines<'_>| -> Result<Option<(u64, String)>, Failure> {
-        Ok(lines.next_text_line().map_err(failure)?.map(|(n, l)| (n, l.to_string())))
-    };
-    let (header, kind) = match find_header(lines, &next)? {
-        HeaderFound::Recognised(header, kind) => (header, kind),
-        HeaderFound::Unrecognised(header) => {
-            let (looked_like, _) = FileKind::closest(&header);
-            return Err(Failure::Unrecognised(InputError::Unrecognised {
-                path: path.to_path_buf(),
-                looked_like,
-                missing: header.missing(looked_like.required()),
-                found: found_columns(&header),
-            }));
-        }
-    };
-    let found = || found_columns(&header);
-    let missing = header.missing(kind.required());
-    if !missing.is_empty() {
-        return Err(Failure::Stop(InputError::MissingColumns {
-            path: path.to_path_buf(),
-            kind,
-            missing,
-            found: found(),
-        }));
-    }
+/// The first [`SNIFF_BYTES`] of a file's text, decompressed, without a UTF-8 BOM or leading
+/// white space (a JSON document may start with either).
+fn head_of(path: &Path) -> std::io::Result<Vec<u8>> {
+    let (_, reader) = open_decompressed(path, &|_| {})?;
+    let mut head = Vec::with_capacity(4 * SNIFF_BYTES);
+    reader.take(4 * SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
+    Ok(text.iter().skip(start).take(SNIFF_BYTES).copied().collect())
+}
 
-    let file = path.display().to_string();
-    let mut sink = KindSink::new(kind, &header);
-    let cols = Columns { header: &header };
-    let mut rows_read = 0u64;
-    let mut repeated_headers = 0u64;
-    let mut rejected = Vec::new();
-    let mut newest: Option<Micros> = None;
-    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
-    while let Some((line_no, line)) = lines.next_text_line().map_err(failure)? {
-        if line.is_empty() {
-            continue;
-        }
-        ranges.clear();
-        let mut start = 0;
-        for tab in memchr::memchr_iter(b'\t', line.as_bytes()) {
-            ranges.push((start, tab));
-            start = tab + 1;
-        }
-        ranges.push((start, line.len()));
-        // A dump appended to another repeats the header: skipped, counted, not a row.
-        if ranges.len() == header.len() && is_header_again(&header, line, &ranges) {
-            repeated_headers += 1;
-            continue;
-        }
-        rows_read += 1;
-        let outcome = if ranges.len() != header.len() {
-            Err(format!("wrong number of fields: expected {}, found {}", header.len(), ranges.len()))
-        } else {
-            sink.accept(&Row { line, ranges: &ranges }, &cols, line_no)
-        };
-        match outcome {
-            Ok(observed) => keep_max(&mut newest, observed),
-            Err(reason) => {
-                if opts.strict {
-                    return Err(Failure::Stop(InputError::Strict {
-                        path: path.to_path_buf(),
-                        line: line_no,
-                        kind,
-                        reason,
-                    }));
-                }
-                rejected.push(Rejected { file: file.clone(), line: line_no, kind, reason });
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file is read by the last format when no other claims it: the flat files today.
+    #[test]
+    fn a_flat_file_is_read_as_tsv() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.txt");
+        std::fs::write(&path, "\u{feff}order-id\tpurchase-date\n").unwrap();
+        assert_eq!(format_of(&path).name(), "tsv");
+        assert_eq!(head_of(&path).unwrap(), b"order-id\tpurchase-date\n");
+        assert_eq!(FORMATS.last().map(|f| f.sniff(b"anything")), Some(true), "the last format takes any file");
     }
-    let data = sink.finish();
-    Ok(FileRead {
-        path: file,
-        kind,
-        compression,
-        encoding,
-        rows_read,
-        rejected,
-        unknown_columns: header.unknown_columns(kind),
-        repeated_headers,
-        encoding_hint: None,
-        newest_observation: newest,
-        data,
-    })
 }

@@ -4,7 +4,6 @@
 //! orders only. Everything here maps between the book and its columns; what is stored when
 //! is decided by the store (`store.rs`).
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -490,7 +489,7 @@ pub(super) fn read_shard_rows(
 
 /// The rows of `dir` (a base shard) of the orders whose id hashes are in `touched`: its
 /// orders and shipments tables, filtered.
-pub(super) fn touched_rows(dir: &Path, touched: &HashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
+pub(super) fn touched_rows(dir: &Path, touched: &FxHashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
     let pick = |df: DataFrame| rows_of_orders(&df, |id| touched.contains(&id_hash(id)));
     let orders = read_parquet(&dir.join("orders.parquet"))?.map(pick).transpose()?;
     let shipments = read_parquet(&dir.join("shipments.parquet"))?.map(pick).transpose()?;

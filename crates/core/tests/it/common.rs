@@ -1,5 +1,4 @@
 //! Helpers shared by the core's integration tests.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 

@@ -545,7 +545,7 @@ fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|s| s["tracking_days"].as_array().unwrap().iter().map(|d| d[2].as_u64().unwrap()))
+        .flat_map(|s| s["daily"]["tracking"].as_array().unwrap().iter().map(|d| d["day"].as_u64().unwrap()))
         .filter(|&d| d + 6 > as_of_day)
         .collect();
     assert!(!young_settled.is_empty(), "packages with their scans settle inside the grace (as of day {as_of_day})");

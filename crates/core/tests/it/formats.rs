@@ -1,8 +1,6 @@
 //! Every reading case of SPEC §1 and §5.1 on testdata/formats (see testdata/make_fixtures.py).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use orderhealth_core::source::{Compression, TextEncoding};
 use orderhealth_core::{EncodingChoice, FileKind, InputError, ReadOptions, Status, ViewOptions};
 

@@ -2,9 +2,7 @@
 //! tabs, CR, NUL, invalid UTF-8, BOMs, header columns dropped or doubled, huge fields), never
 //! panic, and every row is accounted for.
 
-mod common;
-
-use common::{testdata, try_load};
+use crate::common::{testdata, try_load};
 use orderhealth_core::ReadOptions;
 use proptest::prelude::*;
 

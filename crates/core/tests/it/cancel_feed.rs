@@ -2,9 +2,7 @@
 //! which orders may be written, the reason each gets, its rows, and the cancel-rate counts
 //! once it is applied.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use orderhealth_core::cancel_feed::{self, Refusal};
 use orderhealth_core::timestamp::epoch_days;
 use orderhealth_core::{cancel_days, Marketplace, ReadOptions, View, ViewOptions};

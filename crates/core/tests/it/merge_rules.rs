@@ -1,8 +1,6 @@
 //! SPEC §2 and every rule of §2.1 on testdata/rules (see testdata/make_fixtures.py).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use orderhealth_core::Channel;
 use orderhealth_core::{Class, ReadOptions, Status, ViewOptions};
 

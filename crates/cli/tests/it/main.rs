@@ -1,0 +1,7 @@
+//! The `orderhealth` command's tests, run as a user runs it, in one binary (each test binary
+//! links polars: one link instead of four).
+
+mod cancel_feed;
+mod cli;
+mod report_html;
+mod store;

@@ -1,0 +1,3 @@
+//! The pipeline's integration tests, one binary: the reports' rows with their arithmetic.
+
+mod reports;
