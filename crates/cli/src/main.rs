@@ -56,7 +56,7 @@ enum Command {
         #[command(flatten)]
         selection: FeedSelection,
         /// The feed file to write (tab-separated, TemplateType=OrderCancellation). Beside it:
-        /// <name>.refused.tsv and cancel_feed_impact.json.
+        /// the refused orders (feed.txt: feed.refused.tsv) and cancel_feed_impact.json.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// The reason for orders the buyer did not ask to cancel (buyer-requested orders always

@@ -169,8 +169,7 @@ impl Tally {
 
     /// Adds `sign` times `other`; a key no order counts on any more is dropped.
     fn combine(&mut self, other: &Tally, sign: i64) {
-        let add = |a: u64, b: u64| if sign < 0 { a.saturating_sub(b) } else { a + b };
-        self.orders = add(self.orders, other.orders);
+        self.orders = if sign < 0 { self.orders.saturating_sub(other.orders) } else { self.orders + other.orders };
         let daily = std::mem::take(&mut self.daily);
         self.daily = if sign < 0 { daily - other.daily.clone() } else { daily + other.daily.clone() };
         self.left_out = if sign < 0 { self.left_out - other.left_out } else { self.left_out + other.left_out };
