@@ -301,9 +301,9 @@ fn printable(id: &str) -> String {
 fn shown(w: &CancelWindow) -> String {
     format!(
         "{} ({}/{}) {}",
-        crate::verdict::percent(w.rate),
-        crate::verdict::thousands(w.cancelled),
-        crate::verdict::thousands(w.orders),
+        crate::words::percent(w.rate),
+        crate::words::thousands(w.cancelled),
+        crate::words::thousands(w.orders),
         w.status
     )
 }
@@ -314,7 +314,7 @@ pub fn refusals_text(outcome: &FeedOutcome) -> String {
     if !outcome.refused.is_empty() {
         s.push_str(&format!(
             "warning: {} not in the feed:\n",
-            crate::verdict::count(outcome.refused.len() as i64, "order", "orders")
+            crate::words::count(outcome.refused.len() as i64, "order", "orders")
         ));
         for r in outcome.refused.iter().take(10) {
             s.push_str(&format!("  {}: {}\n", printable(&r.order_id), r.refusal.explain()));
@@ -340,8 +340,8 @@ pub fn render(outcome: &FeedOutcome) -> String {
         s.push_str(&format!(
             "Feed {}: {} for {} (reason {}); upload it in Seller Central (Orders > Upload order related files) or as feed type {}\n",
             i.feed,
-            crate::verdict::count(i.rows as i64, "row", "rows"),
-            crate::verdict::count(i.orders as i64, "order", "orders"),
+            crate::words::count(i.rows as i64, "row", "rows"),
+            crate::words::count(i.orders as i64, "order", "orders"),
             i.reason,
             cancel_feed::FEED_TYPE
         ));
@@ -357,8 +357,8 @@ pub fn render(outcome: &FeedOutcome) -> String {
             c.before.window_end,
             shown(&c.before),
             shown(&c.after),
-            crate::verdict::thousands(mi.seller_cancellations as i64),
-            crate::verdict::thousands(mi.buyer_requested as i64),
+            crate::words::thousands(mi.seller_cancellations as i64),
+            crate::words::thousands(mi.buyer_requested as i64),
         ));
         if let Some(w) = mi.worst_after.as_ref().filter(|w| w.after.window_end != c.after.window_end) {
             s.push_str(&format!(
@@ -384,7 +384,7 @@ pub fn render(outcome: &FeedOutcome) -> String {
         if let (Some(first), Some(last)) = (earlier.first(), earlier.last()) {
             s.push_str(&format!(
                 "WARNING: in {m} the feed also turns {} BAD (ending {} .. {}; see cancel_feed_impact.json)\n",
-                crate::verdict::count(earlier.len() as i64, "earlier 7-day window", "earlier 7-day windows"),
+                crate::words::count(earlier.len() as i64, "earlier 7-day window", "earlier 7-day windows"),
                 first.after.window_end,
                 last.after.window_end,
             ));

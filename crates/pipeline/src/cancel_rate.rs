@@ -9,12 +9,13 @@ use orderhealth_core::{CancelCounts, CancelDay, OrderView};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::metrics::{Failing, MetricLine, MetricWords};
 use crate::reports::Reports;
 use crate::summary::{day, MarketplaceCurrent, Summary};
 use crate::tables::read::{days, floats, texts};
 use crate::tables::{self, frame, limit_status, ratio, select_in_order, sort_by, strings, ChartPoint};
-use crate::verdict::{count, Failing, MetricLine, MetricWords};
 use crate::windows::{rolling_windows, DAY};
+use crate::words::count;
 
 const COUNTS: &[&str] = &["orders", "seller_cancelled", "auto_cancelled", "buyer_excluded", "projected_cancelled"];
 

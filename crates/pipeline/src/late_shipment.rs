@@ -8,12 +8,13 @@ use orderhealth_core::{LateCounts, LateDay};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::metrics::{Failing, MetricLine, MetricWords};
 use crate::reports::Reports;
 use crate::summary::{day, MarketplaceCurrent, Summary};
 use crate::tables::read::{days, floats, ints, texts};
 use crate::tables::{self, frame, limit_status, ratio, select_in_order, sort_by, strings, ChartPoint};
-use crate::verdict::{count, thousands, Failing, MetricLine, MetricWords};
 use crate::windows::{rolling_windows, DAY};
+use crate::words::{count, thousands};
 
 const COUNTS: &[&str] = &["orders", "late", "unconfirmed"];
 

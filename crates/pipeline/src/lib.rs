@@ -17,6 +17,7 @@ pub mod cancellations;
 pub mod error;
 pub mod late_shipment;
 pub mod messages;
+pub mod metrics;
 pub mod orders;
 pub mod output;
 pub mod report_page;
@@ -28,6 +29,7 @@ pub mod tables;
 pub mod valid_tracking;
 pub mod verdict;
 pub mod windows;
+pub mod words;
 
 pub use error::{exit_code, UsageError};
 pub use output::Format;

@@ -17,7 +17,8 @@ use polars::prelude::*;
 use crate::cancellations::{self, CancellationRow};
 use crate::reports::Reports;
 use crate::summary::Summary;
-use crate::verdict::{self, count, percent, thousands};
+use crate::verdict;
+use crate::words::{count, percent, thousands};
 use crate::{auto_cancel, valid_tracking};
 
 /// Rows of a long list shown in the page; the table file holds them all.
@@ -137,11 +138,11 @@ impl SeriesBuilder {
     }
 }
 
-/// The rolling series of each metric (the registry [`verdict::METRICS`]), from the rows of
-/// its table.
+/// The rolling series of each metric (the registry [`crate::metrics::METRICS`]), from the
+/// rows of its table.
 fn add_charts(sections: &mut [MarketplaceSection], reports: &Reports) -> PolarsResult<()> {
     let mut builders = Vec::new();
-    for metric in &verdict::METRICS {
+    for metric in &crate::metrics::METRICS {
         let mut series = SeriesBuilder::new();
         for p in (metric.chart_points)(reports)? {
             series.add(p.marketplace, &p.series, p.window_end, p.rate);

@@ -8,12 +8,13 @@ use orderhealth_core::{Package, TrackingCounts};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::metrics::{Failing, MetricLine, MetricWords};
 use crate::reports::Reports;
 use crate::summary::{day, MarketplaceCurrent, Summary};
 use crate::tables::read::{days, floats, texts};
 use crate::tables::{self, dates, frame, limit_status, ratio, select_in_order, sort_by, strings, ChartPoint};
-use crate::verdict::{count, Failing, MetricLine, MetricWords};
 use crate::windows::{rolling_windows, DAY};
+use crate::words::count;
 
 /// The per-day counts as a frame: marketplace, category, day and one column per count.
 fn day_counts(days: &[TrackingDay]) -> PolarsResult<DataFrame> {

@@ -5,77 +5,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use orderhealth_core::limits::{Limit, Verdict};
+use orderhealth_core::limits::Verdict;
 
-use polars::prelude::PolarsResult;
-
-use crate::reports::Reports;
+pub use crate::metrics::{MetricLine, METRICS};
 use crate::summary::{MarketplaceCurrent, Summary};
-use crate::tables::ChartPoint;
-use crate::{cancel_rate, late_shipment, valid_tracking};
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `3 orders`, `1 order`: the count with thousands separators and the right noun.
-pub fn count(n: i64, singular: &str, plural: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { singular } else { plural })
-}
-
-/// A rate as a percentage with two decimals, `-` for none.
-pub fn percent(rate: Option<f64>) -> String {
-    rate.map(|r| format!("{:.2}%", r * 100.0)).unwrap_or_else(|| "-".into())
-}
-
-/// One line of the verdict table.
-pub struct MetricLine<'a> {
-    pub marketplace: &'a str,
-    /// Where the window is in `summary.json`'s `current` (`late_shipment/10`,
-    /// `valid_tracking/Books`); `valid_tracking` alone for the all-categories line.
-    pub key: String,
-    pub metric: String,
-    pub window_start: &'a str,
-    pub window_end: &'a str,
-    pub rate: Option<f64>,
-    pub part: i64,
-    pub whole: i64,
-    pub limit: &'static Limit,
-    pub status: Verdict,
-    /// A failing category shown beneath its marketplace's all-categories line.
-    pub indent: bool,
-}
-
-/// What each metric says on the terminal and the page, in the order they are shown. A new
-/// metric adds its entry here (its words live in its own module).
-pub struct MetricWords {
-    /// The lines of one marketplace's current windows (`all_categories`: every category,
-    /// not only those that fail).
-    pub lines: for<'a> fn(&'a Summary, &'a str, &'a MarketplaceCurrent, bool) -> Vec<MetricLine<'a>>,
-    /// What to do when it fails somewhere (`None`: it fails nowhere).
-    pub next_step: fn(&Summary) -> Option<String>,
-    pub limit: &'static Limit,
-    /// `report.html`'s chart: its name, its series in the order shown (key, name; others
-    /// follow as categories), and its points, from the metric's table.
-    pub chart_name: &'static str,
-    pub chart_series: &'static [(&'static str, &'static str)],
-    pub chart_points: fn(&Reports) -> PolarsResult<Vec<ChartPoint<'_>>>,
-}
-
-/// The registry of the metrics' words.
-pub const METRICS: [MetricWords; 3] = [cancel_rate::WORDS, late_shipment::WORDS, valid_tracking::WORDS];
+pub use crate::words::{count, percent, thousands};
 
 /// The current windows of one marketplace as lines, in a fixed order: cancellation rate,
 /// late shipment 10 and 30 days, valid tracking over all categories and then the categories
@@ -117,22 +51,6 @@ pub fn next_steps(summary: &Summary) -> Vec<String> {
         ));
     }
     steps
-}
-
-/// The marketplaces a metric fails in, and what the current windows count there.
-#[derive(Default)]
-pub struct Failing {
-    pub marketplaces: Vec<String>,
-    pub count: i64,
-    pub other: i64,
-}
-
-impl Failing {
-    pub fn add(&mut self, marketplace: &str, count: i64, other: i64) {
-        self.marketplaces.push(marketplace.to_string());
-        self.count += count;
-        self.other += other;
-    }
 }
 
 fn paint(status: Verdict, color: bool) -> String {
