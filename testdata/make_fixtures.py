@@ -490,6 +490,105 @@ def real_layouts():
 
 
 
+# --- real layouts, round two (SPEC v1.4 §5.1, §1.5) ------------------------------------------
+# Amazon's documented order report (new orders): 48 columns, prices as line totals.
+AMAZON_ORDER_REPORT = [
+    "order-id", "order-item-id", "purchase-date", "payments-date", "buyer-email", "buyer-name",
+    "payment-method-details", "cpf", "buyer-phone-number", "sku", "number-of-items", "product-name",
+    "quantity-purchased", "currency", "item-price", "item-tax", "shipping-price", "shipping-tax",
+    "ship-service-level", "recipient-name", "ship-address-1", "ship-address-2", "ship-address-3", "ship-city",
+    "ship-state", "ship-postal-code", "ship-country", "ship-phone-number", "item-promotion-discount",
+    "item-promotion-id", "ship-promotion-discount", "ship-promotion-id", "delivery-start-date",
+    "delivery-end-date", "delivery-time-zone", "delivery-Instructions", "earliest-ship-date", "latest-ship-date",
+    "earliest-delivery-date", "latest-delivery-date", "is-business-order", "purchase-order-number",
+    "price-designation", "is-prime", "signature-confirmation-recommended", "buyer-company-name",
+    "is-global-express-enabled", "is-sold-by-ab"]
+# An unshipped report of a real layout: 41 columns, the last two dropped from rows left empty.
+UNSHIPPED_41 = [
+    "order-id", "order-item-id", "purchase-date", "payments-date", "reporting-date", "promise-date",
+    "days-past-promise", "buyer-email", "buyer-name", "buyer-phone-number", "sku", "product-name",
+    "quantity-purchased", "quantity-shipped", "quantity-to-ship", "ship-service-level", "recipient-name",
+    "ship-address-1", "ship-address-2", "ship-address-3", "ship-city", "ship-state", "ship-postal-code",
+    "ship-country", "is-business-order", "purchase-order-number", "price-designation", "is-prime",
+    "is-buyer-requested-cancellation", "buyer-requested-cancel-reason", "verge-of-cancellation",
+    "verge-of-lateShipment", "ship-service-name", "is-ispu", "store-chain-store-id", "is-sold-by-ab",
+    "is-transparency", "is-iba", "default-ship-from-location-address-name", "buyer-identification-number",
+    "buyer-identification-type"]
+FBA_SHIPMENTS = [
+    "amazon-order-id", "merchant-order-id", "shipment-id", "shipment-item-id", "amazon-order-item-id",
+    "merchant-order-item-id", "purchase-date", "payments-date", "shipment-date", "reporting-date",
+    "buyer-email", "buyer-name", "buyer-phone-number", "sku", "product-name", "quantity-shipped", "currency",
+    "item-price", "item-tax", "shipping-price", "shipping-tax", "gift-wrap-price", "gift-wrap-tax",
+    "ship-service-level", "recipient-name", "ship-address-1", "ship-city", "ship-state", "ship-postal-code",
+    "ship-country", "carrier", "tracking-number", "estimated-arrival-date", "fulfillment-center-id",
+    "fulfillment-channel", "sales-channel"]
+
+
+def real_layouts_round_two():
+    d = "real-layouts/"
+    def order_report_row(oid, item, name, **extra):
+        r = {"order-id": oid, "order-item-id": item, "purchase-date": "2026-03-09T18:04:45+00:00",
+             "payments-date": "2026-03-09T18:04:45+00:00", "buyer-email": "x7k2@marketplace.amazon.com",
+             "buyer-name": "Jane Doe", "sku": "PIZ-12", "number-of-items": "1", "product-name": name,
+             "quantity-purchased": "1", "currency": "USD", "item-price": "24.99", "item-tax": "2.06",
+             "shipping-price": "4.99", "shipping-tax": "0.00", "ship-service-level": "Standard",
+             "recipient-name": "Jane Doe", "ship-address-1": "1 Main St", "ship-city": "SEATTLE",
+             "ship-state": "WA", "ship-postal-code": "98101", "ship-country": "US",
+             "earliest-ship-date": "2026-03-10T07:00:00+00:00", "latest-ship-date": "2026-03-12T06:59:59+00:00",
+             "earliest-delivery-date": "2026-03-13T07:00:00+00:00",
+             "latest-delivery-date": "2026-03-17T06:59:59+00:00", "is-business-order": "false",
+             "price-designation": "", "is-prime": "false", "signature-confirmation-recommended": "false",
+             "is-global-express-enabled": "false", "is-sold-by-ab": "false"}
+        r.update(extra)
+        return "\t".join(r.get(h, "") for h in AMAZON_ORDER_REPORT)
+    # Amazon's own sample: the product name wrapped in quotes across three physical lines (one
+    # order), then a full-length row whose name holds quotes of its own (never joined).
+    wrapped = order_report_row("111-1111111-1111111", "11111111111111",
+                               '"Deluxe Pizza Pan\nNon-stick, 12 inch\nwith ""Easy Grip"" handles"')
+    plain = order_report_row("111-2222222-2222222", "22222222222222", '"Chef" 12" Pizza Pan')
+    with open(os.path.join(ROOT, d + "amazon-sample-order-report.txt"), "w") as f:
+        f.write("\n".join(["\t".join(AMAZON_ORDER_REPORT), wrapped, plain]) + "\n")
+    # A quote that never closes: that line is rejected, the lines after it read as rows.
+    cut = order_report_row("111-3333333-3333333", "33333333333333", '"Pizza Stone').split("\t")[:12]
+    with open(os.path.join(ROOT, d + "unclosed-quote-order-report.txt"), "w") as f:
+        f.write("\n".join(["\t".join(AMAZON_ORDER_REPORT), "\t".join(cut),
+                           order_report_row("111-4444444-4444444", "44444444444444", "Pizza Peel"),
+                           order_report_row("111-5555555-5555555", "55555555555555", "Pizza Cutter")]) + "\n")
+    # Unshipped rows of 39 fields under 41 columns (the buyer identification left off), and one
+    # row that ends before is-buyer-requested-cancellation: that one is rejected.
+    def unshipped(oid, item, n):
+        r = {"order-id": oid, "order-item-id": item, "purchase-date": "2026-03-10T15:00:00+00:00",
+             "payments-date": "2026-03-10T15:00:00+00:00", "reporting-date": "2026-03-11T09:00:00+00:00",
+             "promise-date": "2026-03-13T06:59:59+00:00", "days-past-promise": "-2",
+             "buyer-email": "q1@marketplace.amazon.com", "buyer-name": "Sam", "sku": "PIZ-12",
+             "product-name": "Pizza Pan", "quantity-purchased": "1", "quantity-shipped": "0",
+             "quantity-to-ship": "1", "ship-service-level": "Standard", "ship-country": "US",
+             "is-business-order": "false", "is-prime": "false", "is-buyer-requested-cancellation": "false",
+             "verge-of-cancellation": "false", "verge-of-lateShipment": "false", "is-ispu": "false",
+             "is-sold-by-ab": "false", "is-transparency": "false", "is-iba": "false"}
+        return "\t".join(r.get(h, "") for h in UNSHIPPED_41[:n])
+    with open(os.path.join(ROOT, d + "unshipped-short-rows.txt"), "w") as f:
+        f.write("\n".join(["\t".join(UNSHIPPED_41), unshipped("112-0000001-0000001", "10000000000001", 39),
+                           unshipped("112-0000002-0000002", "20000000000002", 39),
+                           unshipped("112-0000003-0000003", "30000000000003", 28)]) + "\n")
+    # Every order row unusable (dates Amazon never writes), and a quiet period: headers only.
+    write(d + "all-rejected-orders.txt", ALL_ORDERS, [
+        ao("113-0000001-0000001", "03/10/2026 10:00", "2026-03-10T10:00:00+00:00", "Shipped"),
+        ao("113-0000002-0000002", "2026-03-10 10:00:00", "2026-03-10T10:00:00+00:00", "Unshipped"),
+    ])
+    write(d + "headers-only-order-report.txt", AMAZON_ORDER_REPORT, [])
+    # Reports sellers download beside their orders, and an all-orders file without its header.
+    write(d + "fba-amazon-fulfilled-shipments.txt", FBA_SHIPMENTS, [
+        {"amazon-order-id": "114-0000001-0000001", "shipment-id": "DkLPqR1x", "shipment-item-id": "DyQx1",
+         "amazon-order-item-id": "10000000000009", "purchase-date": "2026-03-08T10:00:00+00:00",
+         "shipment-date": "2026-03-09T10:00:00+00:00", "sku": "PIZ-12", "quantity-shipped": "1",
+         "currency": "USD", "item-price": "24.99", "carrier": "AMZN_US", "tracking-number": "TBA123456789000",
+         "fulfillment-center-id": "SEA8", "fulfillment-channel": "AFN", "sales-channel": "Amazon.com"}])
+    rows = [ao("115-0000001-0000001", "2026-03-09T10:00:00+00:00", "2026-03-09T10:00:00+00:00", "Shipped")]
+    with open(os.path.join(ROOT, d + "headerless-all-orders.txt"), "w") as f:
+        f.write("\n".join("\t".join(str(r.get(h, "")) for h in ALL_ORDERS) for r in rows) + "\n")
+
+
 # --- cancel-feed (issue: write the order-cancellation feed) ---------------------------------
 def feed():
     d = "feed/"
@@ -534,6 +633,7 @@ def main():
     metrics_late()
     metrics_current()
     real_layouts()
+    real_layouts_round_two()
     feed()
 
 

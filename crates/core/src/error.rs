@@ -9,11 +9,15 @@ pub enum InputError {
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
 
-    #[error(
-        "{}: not a recognised input: it looks most like {} file but lacks {}; columns found: {}",
-        path.display(), looked_like.with_article(), list(missing), list(found)
-    )]
-    Unrecognised { path: PathBuf, looked_like: FileKind, missing: Vec<String>, found: Vec<String> },
+    #[error("{}: not a recognised input: {}", path.display(), unrecognised_text(*looked_like, missing, found, *not_input))]
+    Unrecognised {
+        path: PathBuf,
+        looked_like: FileKind,
+        missing: Vec<String>,
+        found: Vec<String>,
+        /// What the file is known to be instead, when its header says (§1.5).
+        not_input: Option<NotAnInput>,
+    },
 
     #[error(
         "{}: {kind} file lacks required column(s) {}; columns found: {}",
@@ -30,12 +34,58 @@ pub enum InputError {
     #[error("{}: no such file or directory", path.display())]
     NotFound { path: PathBuf },
 
+    /// §1.5 (v1.4): order reports with data rows, none of them usable.
+    #[error(
+        "every order row was rejected ({} in {}): nothing to report; rejected.tsv gives each row's file, line and reason",
+        if *rows == 1 { "1 row".to_string() } else { format!("{rows} rows") }, list(files)
+    )]
+    NoUsableOrderRow { rows: u64, files: Vec<String> },
+
     /// §1.5: inputs in which no file is an order report (a wrong folder, only confirmations).
     #[error(
         "no order report among the inputs (an all-orders, new-orders or unshipped report is needed): {}; reports not written",
         found_text(*read, kinds, *skipped)
     )]
     NoOrderReport { read: usize, kinds: Vec<(String, usize)>, skipped: usize },
+}
+
+/// A file that is not an input, known for what it is (§1.5, v1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAnInput {
+    /// One of the reports sellers download beside their order reports.
+    Report(&'static str),
+    /// A file without its header row: its first line is a data row.
+    Headerless,
+}
+
+impl NotAnInput {
+    /// Why the file is skipped, or not read when named.
+    pub fn reason(self) -> String {
+        match self {
+            NotAnInput::Report(what) => format!("{what}, which orderhealth does not read"),
+            NotAnInput::Headerless => "its header is missing: the first line looks like a data row, not column names; \
+                 add the report's header line"
+                .to_string(),
+        }
+    }
+}
+
+fn unrecognised_text(
+    looked_like: FileKind,
+    missing: &[String],
+    found: &[String],
+    not_input: Option<NotAnInput>,
+) -> String {
+    match not_input {
+        Some(NotAnInput::Headerless) => NotAnInput::Headerless.reason(),
+        Some(known) => format!("{}; columns found: {}", known.reason(), list(found)),
+        None => format!(
+            "it looks most like {} file but lacks {}; columns found: {}",
+            looked_like.with_article(),
+            list(missing),
+            list(found)
+        ),
+    }
 }
 
 fn found_text(read: usize, kinds: &[(String, usize)], skipped: usize) -> String {

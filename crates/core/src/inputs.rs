@@ -37,6 +37,9 @@ pub struct FileSummary {
     pub unknown_columns: Vec<String>,
     /// Header lines repeated inside the file (dumps appended together), skipped.
     pub repeated_headers: u64,
+    /// Rows read though they lacked trailing columns never parsed (§5.1 "Short rows").
+    #[serde(default)]
+    pub short_rows: u64,
     /// A doubt about how the file was decoded, for the user.
     #[serde(default)]
     pub encoding_hint: Option<String>,
@@ -63,6 +66,7 @@ impl Serialize for FileSummary {
             rows_rejected: u64,
             unknown_columns: &'a [String],
             repeated_headers: u64,
+            short_rows: u64,
             #[serde(skip_serializing_if = "Option::is_none")]
             encoding_hint: Option<&'a str>,
         }
@@ -76,6 +80,7 @@ impl Serialize for FileSummary {
             rows_rejected: self.rows_rejected,
             unknown_columns: &self.unknown_columns,
             repeated_headers: self.repeated_headers,
+            short_rows: self.short_rows,
             encoding_hint: self.encoding_hint.as_deref(),
         }
         .serialize(s)
@@ -198,6 +203,9 @@ fn walk(
 /// Why a file found in a directory is skipped, for `skipped_files`.
 pub fn skip_reason(unrecognised: &InputError) -> String {
     match unrecognised {
+        InputError::Unrecognised { not_input: Some(known), .. } => {
+            format!("not a recognised input: {}", known.reason())
+        }
         InputError::Unrecognised { looked_like, missing, .. } if !missing.is_empty() => {
             format!("not a recognised input (closest kind {looked_like}, lacks {})", missing.join(", "))
         }

@@ -275,6 +275,12 @@ impl<'a> Lines<'a> {
         Lines::new(src, true)
     }
 
+    /// Lines of a stream as raw bytes, in whatever encoding: for looking at a file's bytes
+    /// before its encoding is decided.
+    pub fn raw(src: Box<dyn Read + 'a>) -> Self {
+        Lines::new(src, false)
+    }
+
     fn new(src: Box<dyn Read + 'a>, validate: bool) -> Self {
         let buf = SPARE_BUFFERS.with(|spare| spare.borrow_mut().pop()).unwrap_or_else(|| vec![0; CHUNK]);
         Lines { src, buf, start: 0, end: 0, consumed: 0, validated_to: 0, validate, eof: false, line_no: 0 }

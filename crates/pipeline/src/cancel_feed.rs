@@ -164,6 +164,9 @@ pub fn run_cancel_feed(opts: &FeedOptions, progress: &dyn Progress) -> Result<Fe
         .into());
     }
     let p = prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, None, progress)?;
+    if let Some(error) = crate::run::unusable_orders(&p.loaded) {
+        return Err(error.into());
+    }
     let orders = &p.view.orders;
     let by_id: BTreeMap<&str, &OrderView> = orders.iter().map(|o| (&*o.order_id, o)).collect();
 

@@ -148,6 +148,29 @@ fn require_an_order_report(loaded: &Loaded) -> Result<(), InputError> {
     })
 }
 
+/// §1.5 (v1.4): order reports that had data rows, every one of them rejected, are an error,
+/// not an empty account (the caller still writes `rejected.tsv` where it has one).
+pub(crate) fn unusable_orders(loaded: &Loaded) -> Option<InputError> {
+    let reports: Vec<_> = loaded.files.iter().filter(|f| f.kind.is_order_report() && f.rows_read > 0).collect();
+    let rows: u64 = reports.iter().map(|f| f.rows_read).sum();
+    let used: u64 = reports.iter().map(|f| f.rows_used()).sum();
+    (rows > 0 && used == 0)
+        .then(|| InputError::NoUsableOrderRow { rows, files: reports.iter().map(|f| f.path.clone()).collect() })
+}
+
+/// Whether the order reports hold no order row at all (a quiet period): the verdict says so.
+fn no_order_rows(loaded: &Loaded) -> bool {
+    loaded.files.iter().filter(|f| f.kind.is_order_report()).all(|f| f.rows_used() == 0)
+}
+
+/// `rejected.tsv` alone, when no order row could be used, and the error that says so.
+fn refuse_unusable_orders(set: OutputSet, loaded: &Loaded) -> Result<OutputSet> {
+    let Some(error) = unusable_orders(loaded) else { return Ok(set) };
+    write_rejected(&set, &loaded.rejected)?;
+    set.commit()?;
+    Err(error.into())
+}
+
 fn begin(opts: &RunOptions) -> Result<OutputSet> {
     refuse_out_over_inputs(opts)?;
     OutputSet::begin(&opts.out, opts.format)
@@ -165,6 +188,7 @@ pub struct OrdersOutcome {
 pub fn run_orders(opts: &RunOptions, progress: &dyn Progress) -> Result<OrdersOutcome> {
     let set = begin(opts)?;
     let p = prepare(opts, progress)?;
+    let set = refuse_unusable_orders(set, &p.loaded)?;
     progress.stage("writing");
     let df = crate::orders::orders_table(&p.view.orders)?;
     set.write_table(tables::ORDERS, &df)?;
@@ -198,6 +222,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         Some(&request),
         progress,
     )?;
+    let set = refuse_unusable_orders(set, &p.loaded)?;
     let orders = &p.view.orders;
     // The store's settled orders come as counts and rows: they join the others'.
     let no_settled = SettledPart::default();
@@ -271,9 +296,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     // The live orders' counters and the settled ones': additive.
     let mut counters = OrderCounters::of(orders);
     counters.combine(&settled.counters, 1);
-    let summary = Summary {
+    let mut summary = Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         as_of: p.view.as_of.map(format_instant),
+        verdict: String::new(),
         auto_cancel_policy: opts.view.policy.as_str().into(),
         settings: settings(opts),
         inputs: Inputs::new(&p.loaded.files),
@@ -293,6 +319,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             .map(|(m, w)| (m.code().to_string(), TrackingWindow::of(&w)))
             .collect(),
     };
+
+    summary.verdict = summary.verdict_of(no_order_rows(&p.loaded)).to_string();
 
     progress.stage("writing");
     reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))?;

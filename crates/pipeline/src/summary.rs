@@ -60,6 +60,9 @@ pub struct Summary {
     /// The program's version.
     pub version: String,
     pub as_of: Option<String>,
+    /// The answer in one word: `BAD` (some current window is BAD), `GOOD`, or
+    /// [`NO_ORDERS`] when the order reports hold no order row (§1.5: never "within limits").
+    pub verdict: String,
     pub auto_cancel_policy: String,
     pub settings: Settings,
     pub inputs: Inputs,
@@ -164,7 +167,24 @@ pub(crate) fn day(d: i32) -> String {
     date_of(d).to_string()
 }
 
+/// The verdict of inputs whose order reports hold no order row.
+pub const NO_ORDERS: &str = "no orders in the inputs";
+
 impl Summary {
+    /// The verdict of these windows: [`NO_ORDERS`] when `no_orders`, else `BAD` or `GOOD`.
+    pub fn verdict_of(&self, no_orders: bool) -> &'static str {
+        match (no_orders, self.breach()) {
+            (true, _) => NO_ORDERS,
+            (false, true) => Verdict::Bad.as_str(),
+            (false, false) => Verdict::Good.as_str(),
+        }
+    }
+
+    /// The order reports held no order row.
+    pub fn no_orders(&self) -> bool {
+        self.verdict == NO_ORDERS
+    }
+
     /// Every current window's status.
     pub fn statuses(&self) -> impl Iterator<Item = Verdict> + '_ {
         self.current.values().flat_map(|m| {

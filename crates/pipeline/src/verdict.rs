@@ -90,7 +90,9 @@ pub fn verdict_line(summary: &Summary, color: bool) -> String {
     let bad_marketplaces =
         summary.current.keys().filter(|m| failing.iter().any(|(_, ms)| ms.contains(&m.as_str()))).count() as i64;
     let total = summary.current.len() as i64;
-    if failing.is_empty() {
+    if summary.no_orders() {
+        format!("Verdict: {} (the order reports hold no order row: nothing to judge)", crate::summary::NO_ORDERS)
+    } else if failing.is_empty() {
         format!("Verdict: every current window is within its limit ({})", count(total, "marketplace", "marketplaces"))
     } else {
         let which: Vec<String> = failing.iter().map(|(metric, ms)| format!("{metric} in {}", ms.join(", "))).collect();
@@ -139,6 +141,8 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
             *w = (*w).max(c.chars().count());
         }
     }
+    // No window at all (no order in any marketplace): no table, not an empty one.
+    let rows = if rows.len() == 1 { &rows[..0] } else { &rows[..] };
     for (i, (r, status)) in rows.iter().zip(&statuses).enumerate() {
         let status = if i == 0 { "status".to_string() } else { paint(*status, color) };
         let line = format!(
@@ -158,7 +162,9 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
     }
 
     let steps = next_steps(summary);
-    let _ = writeln!(s);
+    if !rows.is_empty() {
+        let _ = writeln!(s);
+    }
     if steps.is_empty() {
         let _ = writeln!(s, "Next: nothing to act on.");
     } else {

@@ -3,5 +3,6 @@
 
 mod cancel_feed;
 mod cli;
+mod real_files;
 mod report_html;
 mod store;

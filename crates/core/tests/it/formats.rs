@@ -114,7 +114,7 @@ fn bad_rows_are_rejected_with_line_and_reason() {
         got,
         [
             (3, "unparseable date in purchase-date: 2026-03-01 10:00:00"),
-            (4, "wrong number of fields: expected 16, found 15"),
+            (4, "row ends before item-price (15 of 16 fields)"),
             (6, "not a decimal in item-price: 5,00"),
             (7, "not an integer in quantity: one"),
             (8, "empty order id in amazon-order-id"),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::header::TEMPLATE_HEADER_LINES;
 use super::ReadOptions;
-use crate::source::{with_lines, EncodingChoice, TextEncoding};
+use crate::source::{EncodingChoice, Lines, TextEncoding};
 
 /// The encoding for a file whose first pass found a byte that is not UTF-8, or `None` when
 /// `--encoding utf-8` makes that an error.
@@ -44,11 +44,19 @@ fn reads_as_japanese(path: &Path) -> std::io::Result<bool> {
     Ok(text.is_some_and(|t| t.chars().any(|c| ('\u{3041}'..='\u{30FA}').contains(&c))))
 }
 
-/// §5.1: cp932 when the header has `sales-channel` and one of the first 300 data rows says
-/// `Amazon.co.jp`, or when there is no such column and `--marketplace JP` was given.
+/// §5.1: cp932 when a template's label row reads as Japanese; when one of the first 300
+/// data rows says `Amazon.co.jp` in `sales-channel` or has a buyer e-mail
+/// `…@marketplace.amazon.co.jp`; or when there is no `sales-channel` column and
+/// `--marketplace JP` was given. Windows-1252 otherwise.
 fn guess_legacy_encoding(path: &Path, opts: &ReadOptions) -> std::io::Result<TextEncoding> {
-    with_lines(path, TextEncoding::Windows1252, &|_| {}, |_, lines| {
-        let mut column = None;
+    // The file's own bytes: the label row is told Japanese by how its bytes decode.
+    let (_, reader) = crate::source::open_decompressed(path, &|_| {})?;
+    let lines = &mut Lines::raw(reader);
+    {
+        let column_of = |line: &[u8], name: &[u8]| {
+            line.split(|&b| b == b'\t').position(|c| c.trim_ascii().eq_ignore_ascii_case(name))
+        };
+        let (mut sales_channel, mut email) = (None, None);
         let mut rows = 0;
         let mut header_seen = false;
         let (mut template, mut candidates) = (false, 0);
@@ -58,13 +66,18 @@ fn guess_legacy_encoding(path: &Path, opts: &ReadOptions) -> std::io::Result<Tex
                     template = true;
                     continue;
                 }
+                // Amazon's Japanese templates carry a row of Japanese column titles (§5.1).
+                if template && candidates == 0 && is_japanese_text(line) {
+                    return Ok(TextEncoding::Cp932);
+                }
                 candidates += 1;
-                column =
-                    line.split(|&b| b == b'\t').position(|c| c.trim_ascii().eq_ignore_ascii_case(b"sales-channel"));
+                sales_channel = column_of(line, b"sales-channel");
+                email = column_of(line, b"buyer-email");
                 // Label rows of a template come before the keys (§5.1).
-                if column.is_some() || !template || candidates >= TEMPLATE_HEADER_LINES {
+                let keys = sales_channel.is_some() || email.is_some();
+                if keys || !template || candidates >= TEMPLATE_HEADER_LINES {
                     header_seen = true;
-                    if column.is_none() {
+                    if !keys {
                         break;
                     }
                 }
@@ -74,18 +87,61 @@ fn guess_legacy_encoding(path: &Path, opts: &ReadOptions) -> std::io::Result<Tex
                 continue;
             }
             rows += 1;
-            let value = line.split(|&b| b == b'\t').nth(column.unwrap_or(usize::MAX));
-            if value.is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"amazon.co.jp")) {
-                return TextEncoding::Cp932;
+            let field =
+                |i: Option<usize>| line.split(|&b| b == b'\t').nth(i.unwrap_or(usize::MAX)).map(<[u8]>::trim_ascii);
+            if field(sales_channel).is_some_and(|v| v.eq_ignore_ascii_case(b"amazon.co.jp")) {
+                return Ok(TextEncoding::Cp932);
+            }
+            if field(email).is_some_and(is_jp_buyer_email) {
+                return Ok(TextEncoding::Cp932);
             }
             if rows >= 300 {
                 break;
             }
         }
-        if column.is_none() && opts.marketplace_is_jp {
+        Ok(if sales_channel.is_none() && opts.marketplace_is_jp {
             TextEncoding::Cp932
         } else {
             TextEncoding::Windows1252
-        }
+        })
+    }
+}
+
+/// A buyer e-mail of Amazon.co.jp's marketplace (an ASCII suffix, found before decoding).
+fn is_jp_buyer_email(v: &[u8]) -> bool {
+    const SUFFIX: &[u8] = b"@marketplace.amazon.co.jp";
+    v.len() >= SUFFIX.len() && v.get(v.len() - SUFFIX.len()..).is_some_and(|s| s.eq_ignore_ascii_case(SUFFIX))
+}
+
+/// A row that decodes as Shift_JIS without error and has a field written in Japanese alone
+/// (two or more kana or kanji). Western accents read as Shift_JIS pair with the next Latin
+/// letter into stray kanji inside a Latin word (`référence`), never a field of their own.
+fn is_japanese_text(line: &[u8]) -> bool {
+    let japanese =
+        |c: char| ('\u{3041}'..='\u{30FF}').contains(&c) || ('\u{4E00}'..='\u{9FFF}').contains(&c) || c == '\u{3005}';
+    let Some(text) = encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(line) else {
+        return false;
+    };
+    text.split('\t').any(|field| {
+        let field = field.trim();
+        field.chars().count() >= 2 && field.chars().all(japanese)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jp_buyer_emails_and_japanese_labels() {
+        assert!(is_jp_buyer_email(b"abc123@marketplace.amazon.co.jp"));
+        assert!(is_jp_buyer_email(b"ABC@Marketplace.Amazon.CO.JP"));
+        assert!(!is_jp_buyer_email(b"abc@marketplace.amazon.com"));
+        assert!(!is_jp_buyer_email(b"co.jp"));
+        // "注文番号" (order number) in Shift_JIS; Windows-1252 text with accents is not Japanese.
+        assert!(is_japanese_text(b"\x92\x8d\x95\xb6\x94\xd4\x8d\x86\tx"));
+        assert!(!is_japanese_text(b"commande n\xb0\tr\xe9f\xe9rence"));
+        assert!(!is_japanese_text(b"order-id\tsku"));
+        assert!(!is_japanese_text(b"r\xe9f\xe9rence\tquantit\xe9"));
+    }
 }

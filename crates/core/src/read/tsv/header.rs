@@ -3,6 +3,7 @@
 //! repeats the header (dumps appended together).
 
 use super::Failure;
+use crate::error::NotAnInput;
 use crate::kind::{FileKind, Header};
 use crate::source::Lines;
 
@@ -62,4 +63,37 @@ pub(super) fn is_header_again(header: &Header, line: &str, ranges: &[(usize, usi
         .map(field)
         .is_some_and(|f| header.names.first().is_some_and(|n| f.trim_matches(' ').eq_ignore_ascii_case(n)));
     first_matches && header.is_repeated_by(ranges.iter().map(field))
+}
+
+/// What an unrecognised header is known to be (§1.5): a report sellers download beside their
+/// order reports, recognised by columns only it has, or a data row where the header should be.
+pub(super) fn not_an_input(header: &Header) -> Option<NotAnInput> {
+    const REPORTS: &[(&str, &[&str])] = &[
+        ("an FBA Amazon Fulfilled Shipments report", &["shipment-id", "fulfillment-center-id"]),
+        ("an FBA Amazon Fulfilled Shipments report", &["shipment-item-id", "amazon-order-item-id"]),
+        ("a settlement report", &["settlement-id"]),
+        ("a returns report", &["return request date"]),
+        ("a returns report", &["return-request-date"]),
+        ("a returns report", &["amazon rma id"]),
+        ("an FBA customer returns report", &["return-date", "detailed-disposition"]),
+    ];
+    if let Some((what, _)) = REPORTS.iter().find(|(_, cols)| cols.iter().all(|c| header.has(c))) {
+        return Some(NotAnInput::Report(what));
+    }
+    looks_like_data(header).then_some(NotAnInput::Headerless)
+}
+
+/// A "header" that holds values no column is named like: an Amazon order id
+/// (`123-1234567-1234567`) or a timestamp.
+fn looks_like_data(header: &Header) -> bool {
+    let order_id = |v: &str| {
+        let parts: Vec<&str> = v.split('-').collect();
+        parts.len() == 3
+            && parts.iter().zip([3, 7, 7]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    header
+        .names
+        .iter()
+        .map(|n| n.trim_matches(' '))
+        .any(|v| order_id(v) || crate::timestamp::parse_instant(v).is_some())
 }

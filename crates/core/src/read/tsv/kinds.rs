@@ -136,6 +136,42 @@ impl KindSink {
         }
     }
 
+    /// The columns this file's rows are parsed from, in order: a row that ends before one of
+    /// them is rejected, a row short of other columns only is read (§5.1 "Short rows").
+    pub(super) fn parsed_columns(&self) -> Vec<usize> {
+        let columns = match self {
+            KindSink::Orders { c, .. } => vec![
+                c.order_id,
+                c.purchase,
+                c.last_updated,
+                c.status,
+                c.channel,
+                c.sales_channel,
+                c.sku,
+                c.item_id,
+                c.quantity,
+                c.currency,
+                c.item_price,
+                c.shipping_price,
+                c.expected_ship,
+                c.buyer,
+                c.reporting,
+                c.quantity_shipped,
+                c.buyer_email,
+            ],
+            KindSink::Events { order_id, date, by, reason, .. } => vec![*order_id, *date, *by, *reason],
+            KindSink::Feed { order_id, reason, .. } => vec![*order_id, *reason],
+            KindSink::Confirmations { order_id, date, quantity, code, name, tracking, .. } => {
+                vec![*order_id, *date, *quantity, *code, *name, *tracking]
+            }
+            KindSink::Scans { tracking, date, kind, .. } => vec![*tracking, *date, *kind],
+            KindSink::Catalog { sku, category, .. } => vec![*sku, *category],
+        };
+        let mut columns: Vec<usize> = columns.into_iter().flatten().collect();
+        columns.sort_unstable();
+        columns
+    }
+
     /// Takes one row; returns the newest instant it observed, or why it is rejected.
     /// A row is validated whole before anything of it is kept.
     #[allow(clippy::indexing_slicing, reason = "one snapshot map per shard, and shard_of is below SHARDS")]

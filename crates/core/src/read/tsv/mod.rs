@@ -19,6 +19,7 @@ mod fields;
 mod header;
 mod kinds;
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -30,7 +31,7 @@ use crate::rows::Rejected;
 use crate::source::{with_lines, Compression, LineError, Lines, TextEncoding};
 use crate::timestamp::Micros;
 use fields::{keep_max, Columns, Row};
-use header::{find_header, found_columns, is_header_again, HeaderFound};
+use header::{find_header, found_columns, is_header_again, not_an_input, HeaderFound};
 use kinds::KindSink;
 
 pub use fields::parse_decimal_micros;
@@ -137,6 +138,7 @@ fn parse(
                 looked_like,
                 missing: header.missing(looked_like.required()),
                 found: found_columns(&header),
+                not_input: not_an_input(&header),
             }));
         }
     };
@@ -159,25 +161,92 @@ fn parse(
     let mut rejected = Vec::new();
     let mut newest: Option<Micros> = None;
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
-    while let Some((line_no, line)) = lines.next_text_line().map_err(failure)? {
+    // The columns rows are parsed from: a short row is read only when it lacks none of them.
+    let parsed = sink.parsed_columns();
+    let mut short_rows = 0u64;
+    // Lines to read before the file's next one: a row joined across lines, or the lines a
+    // quote that never closed had read ahead (§5.1 "A quoted field across lines").
+    let mut pending: VecDeque<(u64, String)> = VecDeque::new();
+    let mut held: String;
+    loop {
+        let (line_no, line) = match pending.pop_front() {
+            Some((n, l)) => {
+                held = l;
+                (n, held.as_str())
+            }
+            None => match lines.next_text_line().map_err(failure)? {
+                Some(next) => next,
+                None => break,
+            },
+        };
         if line.is_empty() {
             continue;
         }
-        ranges.clear();
-        let mut start = 0;
-        for tab in memchr::memchr_iter(b'\t', line.as_bytes()) {
-            ranges.push((start, tab));
-            start = tab + 1;
-        }
-        ranges.push((start, line.len()));
+        split_fields(line, &mut ranges);
         // A dump appended to another repeats the header: skipped, counted, not a row.
         if ranges.len() == header.len() && is_header_again(&header, line, &ranges) {
             repeated_headers += 1;
             continue;
         }
+        // Only a row that is short already is tried as the start of a quoted field across
+        // lines: a full-length row is never joined, so a `"` there stays ordinary.
+        if ranges.len() < header.len() {
+            if let Some(field) = unclosed_quote(line, &ranges) {
+                let first = line.to_string();
+                let mut ahead = Vec::new();
+                while ahead.len() < MAX_JOINED_LINES {
+                    let next = match pending.pop_front() {
+                        Some(next) => Some(next),
+                        None => lines.next_text_line().map_err(failure)?.map(|(n, l)| (n, l.to_string())),
+                    };
+                    let Some((n, l)) = next else { break };
+                    let closes = closes_quote(&l);
+                    ahead.push((n, l));
+                    if closes {
+                        break;
+                    }
+                }
+                match joined_row(&first, &ahead, field, header.len()) {
+                    Some(row) => pending.push_front((line_no, row)),
+                    None => {
+                        // The first line alone is the bad row; the lines read ahead are read
+                        // again as rows of their own.
+                        rows_read += 1;
+                        let reason = format!("unclosed quote in {}", cols.name(Some(field)));
+                        if opts.strict {
+                            return Err(Failure::Stop(InputError::Strict {
+                                path: path.to_path_buf(),
+                                line: line_no,
+                                kind,
+                                reason,
+                            }));
+                        }
+                        rejected.push(Rejected { file: file.clone(), line: line_no, kind, reason });
+                        for next in ahead.into_iter().rev() {
+                            pending.push_front(next);
+                        }
+                    }
+                }
+                continue;
+            }
+        }
         rows_read += 1;
-        let outcome = if ranges.len() != header.len() {
+        let outcome = if ranges.len() > header.len() {
             Err(format!("wrong number of fields: expected {}, found {}", header.len(), ranges.len()))
+        } else if ranges.len() < header.len() {
+            match parsed.iter().find(|&&i| i >= ranges.len()) {
+                Some(&missing) => Err(format!(
+                    "row ends before {} ({} of {} fields)",
+                    cols.name(Some(missing)),
+                    ranges.len(),
+                    header.len()
+                )),
+                None => {
+                    let outcome = sink.accept(&Row { line, ranges: &ranges }, &cols, line_no);
+                    short_rows += outcome.is_ok() as u64;
+                    outcome
+                }
+            }
         } else {
             sink.accept(&Row { line, ranges: &ranges }, &cols, line_no)
         };
@@ -206,7 +275,61 @@ fn parse(
         rows_rejected: rejected.len() as u64,
         unknown_columns: header.unknown_columns(kind),
         repeated_headers,
+        short_rows,
         encoding_hint: None,
     };
     Ok(FileRead { account, rejected, newest_observation: newest, data })
+}
+
+/// How many lines after its first a quoted field may run over (§5.1).
+const MAX_JOINED_LINES: usize = 20;
+
+/// The byte ranges of `line`'s tab-separated fields, into `ranges`.
+#[inline]
+fn split_fields(line: &str, ranges: &mut Vec<(usize, usize)>) {
+    ranges.clear();
+    let mut start = 0;
+    for tab in memchr::memchr_iter(b'\t', line.as_bytes()) {
+        ranges.push((start, tab));
+        start = tab + 1;
+    }
+    ranges.push((start, line.len()));
+}
+
+/// The first field of a row that opens a `"` it does not close: the start of a field that
+/// runs over the next lines.
+fn unclosed_quote(line: &str, ranges: &[(usize, usize)]) -> Option<usize> {
+    ranges.iter().position(|&(a, b)| {
+        let field = line.get(a..b).unwrap_or_default();
+        field.starts_with('"') && !(field.len() >= 2 && field.ends_with('"'))
+    })
+}
+
+/// Whether a line closes a quoted field: a `"` followed by a tab or the line's end.
+fn closes_quote(line: &str) -> bool {
+    line.ends_with('"') || line.contains("\"\t")
+}
+
+/// `first` and the lines read after it joined with line feeds, when that makes a row of
+/// exactly `fields` fields; the quoted field then loses its outer quotes and reads `""` as `"`.
+fn joined_row(first: &str, ahead: &[(u64, String)], field: usize, fields: usize) -> Option<String> {
+    if !ahead.last().is_some_and(|(_, l)| closes_quote(l)) {
+        return None;
+    }
+    let mut text = first.to_string();
+    for (_, l) in ahead {
+        text.push('\n');
+        text.push_str(l);
+    }
+    let mut parts: Vec<&str> = text.split('\t').collect();
+    if parts.len() != fields {
+        return None;
+    }
+    let quoted = parts.get(field)?;
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let unquoted = inner.replace("\"\"", "\"");
+    if let Some(slot) = parts.get_mut(field) {
+        *slot = &unquoted;
+    }
+    Some(parts.join("\t"))
 }
