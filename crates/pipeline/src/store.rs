@@ -40,6 +40,7 @@ use crate::error::UsageError;
 use crate::output::{sync_dir, write_whole};
 use crate::tables::frame;
 
+mod integrity;
 mod settled;
 mod state;
 use orderhealth_core::shard::id_hash;
@@ -53,8 +54,9 @@ use state::{
 /// What `manifest.json` says it is; anything else is not a store this program reads.
 pub const STORE_FORMAT: &str = "orderhealth-store";
 /// The layout version. A store of another version is refused, never misread.
-/// Version 1 kept each file's rows; version 2 keeps the folded per-order state.
-pub const STORE_VERSION: u32 = 2;
+/// Version 1 kept each file's rows; version 2 keeps the folded per-order state; version 3
+/// checks every file it reads against the checksum written with it.
+pub const STORE_VERSION: u32 = 3;
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
 const BATCHES: &str = "batches";
@@ -141,6 +143,9 @@ struct Manifest {
     state: Vec<StoredState>,
     files: Vec<StoredFile>,
     skipped: Vec<StoredSkip>,
+    /// The hash of this file's text with this field empty: a damaged manifest is refused.
+    #[serde(default)]
+    checksum: String,
 }
 
 impl Manifest {
@@ -226,8 +231,14 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
             head.version.map_or("(none)".to_string(), |v| v.to_string()),
         )));
     }
-    let manifest: Manifest = serde_json::from_slice(&text)
+    let mut manifest: Manifest = serde_json::from_slice(&text)
         .map_err(|e| UsageError(format!("{}: a damaged store manifest ({e})", path.display())))?;
+    if !integrity::json_holds(&mut manifest, |m| &mut m.checksum) {
+        bail!(
+            "{}: a damaged store manifest (its checksum does not match its text): ingest the dumps into a new store",
+            path.display()
+        );
+    }
     Ok(Some(manifest))
 }
 
@@ -275,6 +286,7 @@ pub fn ingest(
             state: Vec::new(),
             files: Vec::new(),
             skipped: Vec::new(),
+            checksum: String::new(),
         },
     };
     remove_leftovers(dir, &manifest)?;
@@ -314,8 +326,7 @@ pub fn ingest(
         written_base = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
     }
     manifest.skipped.sort_by(|a, b| a.file.path.cmp(&b.file.path));
-    let mut json = serde_json::to_vec_pretty(&manifest)?;
-    json.push(b'\n');
+    let json = integrity::sealed_json(&mut manifest, |m| &mut m.checksum)?;
     // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
     write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json)?;

@@ -6,3 +6,4 @@ mod cli;
 mod real_files;
 mod report_html;
 mod store;
+mod store_integrity;

@@ -239,10 +239,10 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     let d = dir.path();
     ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
     let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
-    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 2,", "\"version\": 99,")).unwrap();
+    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 3,", "\"version\": 99,")).unwrap();
     for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
-            "store: store format version 99 was written by another version of orderhealth; this one reads version 2 only",
+            "store: store format version 99 was written by another version of orderhealth; this one reads version 3 only",
         ));
     }
     orderhealth()

@@ -289,6 +289,8 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
     let dir = key_dir(store, key);
     let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
     let read = || -> Result<Settled> {
+        // Checked whole first: a damaged settled directory is rebuilt, never read.
+        super::integrity::verify_dir(&dir)?;
         let file: TallyFile = serde_json::from_slice(&text)?;
         anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
         type Watch = Vec<(u64, u64)>;
@@ -455,7 +457,7 @@ fn write_whole(store: &Path, key: &SettledKey, fill: impl FnOnce(&Path) -> Resul
     let tmp = parent.join(format!(".{}.{}.tmp", key.dir_name(), std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    if let Err(e) = fill(&tmp) {
+    if let Err(e) = fill(&tmp).and_then(|()| super::integrity::seal(&tmp)) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }

@@ -211,6 +211,7 @@ pub(super) fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
     fill(&tmp)?;
+    super::integrity::seal(&tmp)?;
     sync_tree(&tmp)?;
     let dest = parent.join(name);
     std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
@@ -262,18 +263,19 @@ pub(super) fn sync_tree(dir: &Path) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // Reading the state back.
 
+/// A table of the store, its bytes checked against the checksum written with them before
+/// polars decodes them (`None`: a table its directory was written without).
 pub(super) fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
-    match File::open(path) {
-        Ok(f) => {
+    match super::integrity::read_checked(path)? {
+        Some(bytes) => {
             // One thread per file: the shards are read in parallel already, and polars'
             // own pool under ours made the decoding several times slower.
-            let reader = ParquetReader::new(f).read_parallel(ParallelStrategy::None);
+            let reader = ParquetReader::new(std::io::Cursor::new(bytes)).read_parallel(ParallelStrategy::None);
             let mut df = anyhow::Context::with_context(reader.finish(), || format!("{}: cannot read", path.display()))?;
             df.rechunk_mut();
             Ok(Some(df))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::Error::from(e).context(format!("{}: cannot read", path.display()))),
+        None => Ok(None),
     }
 }
 

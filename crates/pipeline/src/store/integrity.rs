@@ -1,0 +1,136 @@
+//! Every file a store reads is checked before a byte of it reaches a decoder (SPEC §4.2: a
+//! damaged store is an error, never a different number).
+//!
+//! Each directory the store writes whole (a state, a batch, a settled directory) is sealed
+//! when it is written: `checksums.json` in it lists the BLAKE3 hash of every file below it.
+//! A read finds the seal of the file's directory, hashes the bytes it read and compares; a
+//! file the seal does not list, or a seal missing or unreadable, is damage too. The manifest
+//! and a settled directory's `settled.json` carry their own hash (of their text with the hash
+//! left empty). A damaged settled directory is not an error: it is rebuilt.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// The seal of a directory written whole.
+pub(super) const CHECKSUMS: &str = "checksums.json";
+
+/// How far above a file its seal may be (`state/b…/shard=03/orders.parquet` → `state/b…`).
+const SEAL_DEPTH: usize = 2;
+
+/// What to do about a damaged file, for every message.
+const REMEDY: &str = "the store is damaged; ingest the dumps into a new store (the settled directory, if that \
+                      is what is damaged, is rebuilt by itself)";
+
+pub(super) fn hash(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// Seals `dir`: hashes every file below it into `dir/checksums.json`. Called last, before the
+/// directory is synced and renamed into place.
+pub(super) fn seal(dir: &Path) -> Result<()> {
+    let mut sums: BTreeMap<String, String> = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry?;
+        if !entry.file_type().is_file() || entry.path() == dir.join(CHECKSUMS) {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+        let bytes = std::fs::read(entry.path()).with_context(|| format!("{}: cannot read", entry.path().display()))?;
+        sums.insert(rel, hash(&bytes));
+    }
+    let path = dir.join(CHECKSUMS);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&path)?;
+        std::io::Write::write_all(&mut f, &serde_json::to_vec_pretty(&sums)?)?;
+        f.sync_all()?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// The seal over `path`: its directory's, or one above it.
+fn seal_of(path: &Path) -> Result<(PathBuf, BTreeMap<String, String>)> {
+    let mut dir = path.parent();
+    for _ in 0..=SEAL_DEPTH {
+        let Some(d) = dir else { break };
+        let seal = d.join(CHECKSUMS);
+        match std::fs::read(&seal) {
+            Ok(text) => {
+                let sums = serde_json::from_slice(&text)
+                    .map_err(|_| anyhow::anyhow!("{}: unreadable checksums: {REMEDY}", seal.display()))?;
+                return Ok((d.to_path_buf(), sums));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir = d.parent(),
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot read", seal.display())),
+        }
+    }
+    bail!("{}: no checksums recorded for it: {REMEDY}", path.display())
+}
+
+/// The bytes of `path`, checked against its seal; `None` when the file is absent and its seal
+/// does not list it either.
+pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
+    let (root, sums) = seal_of(path)?;
+    let rel = path.strip_prefix(&root)?.to_string_lossy().replace('\\', "/");
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if sums.contains_key(&rel) {
+                bail!("{}: missing: {REMEDY}", path.display());
+            }
+            return Ok(None);
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+    };
+    let seal = root.join(CHECKSUMS);
+    match sums.get(&rel) {
+        Some(expected) if *expected == hash(&bytes) => Ok(Some(bytes)),
+        Some(_) => bail!(
+            "{}: damaged: its bytes are not those recorded in {} (one of the two is damaged): {REMEDY}",
+            path.display(),
+            seal.display()
+        ),
+        None => bail!("{}: not among the files {} records: {REMEDY}", path.display(), seal.display()),
+    }
+}
+
+/// Every file of a sealed directory matches its seal, and none is missing or extra.
+pub(super) fn verify_dir(dir: &Path) -> Result<()> {
+    let text = std::fs::read(dir.join(CHECKSUMS)).with_context(|| format!("{}: no checksums", dir.display()))?;
+    let sums: BTreeMap<String, String> = serde_json::from_slice(&text)?;
+    let mut seen = 0;
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry?;
+        if !entry.file_type().is_file() || entry.path() == dir.join(CHECKSUMS) {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+        let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", entry.path().display()))?;
+        anyhow::ensure!(*expected == hash(&std::fs::read(entry.path())?), "{}: damaged", entry.path().display());
+        seen += 1;
+    }
+    anyhow::ensure!(seen == sums.len(), "{}: files missing", dir.display());
+    Ok(())
+}
+
+/// `value` as the JSON text written, its checksum field (`field`) set to the hash of the
+/// same text with that field empty.
+pub(super) fn sealed_json<T: serde::Serialize>(
+    value: &mut T,
+    field: impl Fn(&mut T) -> &mut String,
+) -> Result<Vec<u8>> {
+    field(value).clear();
+    let blank = serde_json::to_vec_pretty(value)?;
+    *field(value) = hash(&blank);
+    let mut json = serde_json::to_vec_pretty(value)?;
+    json.push(b'\n');
+    Ok(json)
+}
+
+/// Whether `value`, as read, holds the checksum it was written with (its field is left empty).
+pub(super) fn json_holds<T: serde::Serialize>(value: &mut T, field: impl Fn(&mut T) -> &mut String) -> bool {
+    let checksum = std::mem::take(field(value));
+    serde_json::to_vec_pretty(value).is_ok_and(|text| hash(&text) == checksum)
+}
