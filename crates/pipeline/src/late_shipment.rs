@@ -35,7 +35,7 @@ pub fn late_shipment(days: &[LateDay]) -> PolarsResult<DataFrame> {
         .iter()
         .map(|&n| {
             Ok(rolling_windows(counts.clone().lazy(), &["marketplace"], COUNTS, n)?
-                .with_column(lit(n as i64).alias("window_days")))
+                .with_column(lit(n as i64).cast(DataType::Int64).alias("window_days")))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     let (by, options) = sort_by(&["marketplace", "window_days", "window_end"]);

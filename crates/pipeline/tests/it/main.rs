@@ -1,3 +1,4 @@
 //! The pipeline's integration tests, one binary: the reports' rows with their arithmetic.
 
 mod reports;
+mod types;
