@@ -158,27 +158,13 @@ fn parse(
     let cols = Columns { header: &header };
     let mut rows_read = 0u64;
     let mut repeated_headers = 0u64;
+    let mut short_rows = 0u64;
     let mut rejected = Vec::new();
     let mut newest: Option<Micros> = None;
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(header.len());
     // The columns rows are parsed from: a short row is read only when it lacks none of them.
     let parsed = sink.parsed_columns();
-    let mut short_rows = 0u64;
-    // Lines to read before the file's next one: a row joined across lines, or the lines a
-    // quote that never closed had read ahead (§5.1 "A quoted field across lines").
-    let mut pending: VecDeque<(u64, String)> = VecDeque::new();
-    let mut held: String;
-    loop {
-        let (line_no, line) = match pending.pop_front() {
-            Some((n, l)) => {
-                held = l;
-                (n, held.as_str())
-            }
-            None => match lines.next_text_line().map_err(failure)? {
-                Some(next) => next,
-                None => break,
-            },
-        };
+    while let Some((line_no, line)) = lines.next_text_line().map_err(failure)? {
         if line.is_empty() {
             continue;
         }
@@ -189,64 +175,23 @@ fn parse(
             continue;
         }
         // Only a row that is short already is tried as the start of a quoted field across
-        // lines: a full-length row is never joined, so a `"` there stays ordinary.
+        // lines (§5.1): a full-length row is never joined, so a `"` there stays ordinary.
         if ranges.len() < header.len() {
             if let Some(field) = unclosed_quote(line, &ranges) {
-                let first = line.to_string();
-                let mut ahead = Vec::new();
-                while ahead.len() < MAX_JOINED_LINES {
-                    let next = match pending.pop_front() {
-                        Some(next) => Some(next),
-                        None => lines.next_text_line().map_err(failure)?.map(|(n, l)| (n, l.to_string())),
-                    };
-                    let Some((n, l)) = next else { break };
-                    let closes = closes_quote(&l);
-                    ahead.push((n, l));
-                    if closes {
-                        break;
-                    }
-                }
-                match joined_row(&first, &ahead, field, header.len()) {
-                    Some(row) => pending.push_front((line_no, row)),
-                    None => {
-                        // The first line alone is the bad row; the lines read ahead are read
-                        // again as rows of their own.
-                        rows_read += 1;
-                        let reason = format!("unclosed quote in {}", cols.name(Some(field)));
-                        if opts.strict {
-                            return Err(Failure::Stop(InputError::Strict {
-                                path: path.to_path_buf(),
-                                line: line_no,
-                                kind,
-                                reason,
-                            }));
-                        }
-                        rejected.push(Rejected { file: file.clone(), line: line_no, kind, reason });
-                        for next in ahead.into_iter().rev() {
-                            pending.push_front(next);
-                        }
-                    }
-                }
+                let first = (line_no, line.to_string());
+                let context = RowContext { cols: &cols, parsed: &parsed, file: &file, kind, path, strict: opts.strict };
+                let next = &mut || Ok(lines.next_text_line().map_err(failure)?.map(|(n, l)| (n, l.to_string())));
+                let read = quoted_rows(&context, first, field, next, &mut sink, &mut rejected)?;
+                rows_read += read.rows;
+                short_rows += read.short;
+                repeated_headers += read.repeated;
+                keep_max(&mut newest, read.newest);
                 continue;
             }
         }
         rows_read += 1;
-        let outcome = if ranges.len() > header.len() {
-            Err(format!("wrong number of fields: expected {}, found {}", header.len(), ranges.len()))
-        } else if ranges.len() < header.len() {
-            match parsed.iter().find(|&&i| i >= ranges.len()) {
-                Some(&missing) => Err(format!(
-                    "row ends before {} ({} of {} fields)",
-                    cols.name(Some(missing)),
-                    ranges.len(),
-                    header.len()
-                )),
-                None => {
-                    let outcome = sink.accept(&Row { line, ranges: &ranges }, &cols, line_no);
-                    short_rows += outcome.is_ok() as u64;
-                    outcome
-                }
-            }
+        let outcome = if ranges.len() != header.len() {
+            uneven_row(&mut sink, &cols, &parsed, &mut short_rows, line_no, line, &ranges)
         } else {
             sink.accept(&Row { line, ranges: &ranges }, &cols, line_no)
         };
@@ -279,6 +224,143 @@ fn parse(
         encoding_hint: None,
     };
     Ok(FileRead { account, rejected, newest_observation: newest, data })
+}
+
+/// What the rows of a file share, for the rare rows read outside the main loop.
+struct RowContext<'a> {
+    cols: &'a Columns<'a>,
+    parsed: &'a [usize],
+    file: &'a str,
+    kind: FileKind,
+    path: &'a Path,
+    strict: bool,
+}
+
+/// What the rows read outside the main loop add to the file's account.
+#[derive(Default)]
+struct OutOfLoop {
+    rows: u64,
+    short: u64,
+    repeated: u64,
+    newest: Option<Micros>,
+}
+
+/// The next physical line, owned.
+type NextOwned<'n> = dyn FnMut() -> Result<Option<(u64, String)>, Failure> + 'n;
+
+/// A short row whose `field` opens a quote (§5.1 "A quoted field across lines"): the next
+/// lines are joined to it until one closes the quote (20 at most). A join of exactly the
+/// header's field count is one row (its line number the first line's); otherwise the first
+/// line is rejected and the lines read ahead are read again as rows of their own, any of
+/// which may open a quote in turn. Kept out of the row loop, which it would slow.
+#[cold]
+#[inline(never)]
+fn quoted_rows(
+    c: &RowContext,
+    first: (u64, String),
+    field: usize,
+    next: &mut NextOwned<'_>,
+    sink: &mut KindSink,
+    rejected: &mut Vec<Rejected>,
+) -> Result<OutOfLoop, Failure> {
+    let header = c.cols.header;
+    let mut tally = OutOfLoop::default();
+    let mut reject = |line: u64, reason: String| -> Result<(), Failure> {
+        if c.strict {
+            return Err(Failure::Stop(InputError::Strict { path: c.path.to_path_buf(), line, kind: c.kind, reason }));
+        }
+        rejected.push(Rejected { file: c.file.to_string(), line, kind: c.kind, reason });
+        Ok(())
+    };
+    let mut queue: VecDeque<(u64, String)> = VecDeque::new();
+    let mut ranges = Vec::with_capacity(header.len());
+    let mut start = Some((first, field));
+    loop {
+        let row = match start.take() {
+            Some(((first_no, first), field)) => {
+                let mut ahead = Vec::new();
+                while ahead.len() < MAX_JOINED_LINES {
+                    let Some(line) = (match queue.pop_front() {
+                        Some(line) => Some(line),
+                        None => next()?,
+                    }) else {
+                        break;
+                    };
+                    let closes = closes_quote(&line.1);
+                    ahead.push(line);
+                    if closes {
+                        break;
+                    }
+                }
+                match joined_row(&first, &ahead, field, header.len()) {
+                    Some(row) => Some((first_no, row)),
+                    None => {
+                        tally.rows += 1;
+                        reject(first_no, format!("unclosed quote in {}", c.cols.name(Some(field))))?;
+                        for line in ahead.into_iter().rev() {
+                            queue.push_front(line);
+                        }
+                        None
+                    }
+                }
+            }
+            // The lines read ahead and not joined, read as the main loop reads lines.
+            None => match queue.pop_front() {
+                Some(line) => Some(line),
+                None => return Ok(tally),
+            },
+        };
+        let Some((line_no, line)) = row else { continue };
+        if line.is_empty() {
+            continue;
+        }
+        split_fields(&line, &mut ranges);
+        if ranges.len() == header.len() && is_header_again(header, &line, &ranges) {
+            tally.repeated += 1;
+            continue;
+        }
+        if ranges.len() < header.len() {
+            if let Some(field) = unclosed_quote(&line, &ranges) {
+                start = Some(((line_no, line), field));
+                continue;
+            }
+        }
+        tally.rows += 1;
+        let outcome = if ranges.len() != header.len() {
+            uneven_row(sink, c.cols, c.parsed, &mut tally.short, line_no, &line, &ranges)
+        } else {
+            sink.accept(&Row { line: &line, ranges: &ranges }, c.cols, line_no)
+        };
+        match outcome {
+            Ok(observed) => keep_max(&mut tally.newest, observed),
+            Err(reason) => reject(line_no, reason)?,
+        }
+    }
+}
+
+/// A row with more or fewer fields than the header. Fewer are read when they lack only
+/// columns never parsed (§5.1 "Short rows"); otherwise the reason names the first missing one.
+#[cold]
+#[inline(never)]
+fn uneven_row(
+    sink: &mut KindSink,
+    cols: &Columns,
+    parsed: &[usize],
+    short_rows: &mut u64,
+    line_no: u64,
+    line: &str,
+    ranges: &[(usize, usize)],
+) -> Result<Option<Micros>, String> {
+    let fields = cols.header.len();
+    if ranges.len() > fields {
+        return Err(format!("wrong number of fields: expected {fields}, found {}", ranges.len()));
+    }
+    if let Some(&missing) = parsed.iter().find(|&&i| i >= ranges.len()) {
+        return Err(format!("row ends before {} ({} of {fields} fields)", cols.name(Some(missing)), ranges.len()));
+    }
+    let outcome = sink.accept(&Row { line, ranges }, cols, line_no);
+    *short_rows += outcome.is_ok() as u64;
+    outcome
 }
 
 /// How many lines after its first a quoted field may run over (§5.1).
