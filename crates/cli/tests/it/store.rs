@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn testdata(rel: &str) -> PathBuf {
+pub(crate) fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
 }
 
@@ -14,7 +14,7 @@ fn orderhealth() -> Command {
     Command::cargo_bin("orderhealth").unwrap()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     let status = std::process::Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
     assert!(status.success());
 }
@@ -29,7 +29,7 @@ fn report(dir: &Path, args: &[&str], out: &str) -> Vec<(String, Vec<u8>)> {
     outputs(&dir.join(out))
 }
 
-fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| {

@@ -10,30 +10,10 @@ use std::sync::Mutex;
 
 use assert_cmd::cargo::cargo_bin;
 
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
-}
+use crate::store::{copy_dir, outputs, testdata};
 
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(cargo_bin("orderhealth")).current_dir(dir).args(args).output().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let status = std::process::Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
-    assert!(status.success());
-}
-
-/// The files of `out`, sorted by name, with their bytes.
-fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 fn files_below(dir: &Path) -> Vec<PathBuf> {

@@ -1,8 +1,6 @@
 //! The cancellation rate (SPEC §3.1, §5.4): seller- and auto-cancelled MFN orders over the
 //! orders bought in 7 local days, buyer-requested cancellations excluded.
 
-use std::ops::{Add, Sub};
-
 use serde::{Deserialize, Serialize};
 
 use super::{per_day, Counts, Day, Series};
@@ -52,35 +50,14 @@ impl CancelCounts {
     }
 }
 
-impl Add for CancelCounts {
-    type Output = CancelCounts;
-
-    fn add(self, o: CancelCounts) -> CancelCounts {
-        CancelCounts {
-            orders: self.orders + o.orders,
-            seller_cancelled: self.seller_cancelled + o.seller_cancelled,
-            auto_cancelled: self.auto_cancelled + o.auto_cancelled,
-            buyer_excluded: self.buyer_excluded + o.buyer_excluded,
-            projected_cancelled: self.projected_cancelled + o.projected_cancelled,
-            orders_on_day: self.orders_on_day + o.orders_on_day,
-        }
-    }
-}
-
-impl Sub for CancelCounts {
-    type Output = CancelCounts;
-
-    fn sub(self, o: CancelCounts) -> CancelCounts {
-        CancelCounts {
-            orders: self.orders - o.orders,
-            seller_cancelled: self.seller_cancelled - o.seller_cancelled,
-            auto_cancelled: self.auto_cancelled - o.auto_cancelled,
-            buyer_excluded: self.buyer_excluded - o.buyer_excluded,
-            projected_cancelled: self.projected_cancelled - o.projected_cancelled,
-            orders_on_day: self.orders_on_day - o.orders_on_day,
-        }
-    }
-}
+super::additive!(CancelCounts {
+    orders,
+    seller_cancelled,
+    auto_cancelled,
+    buyer_excluded,
+    projected_cancelled,
+    orders_on_day,
+});
 
 impl Counts for CancelCounts {
     fn members(&self) -> i64 {

@@ -1,8 +1,6 @@
 //! The late shipment rate (SPEC §3.5): orders confirmed after their expected ship date, and
 //! open orders past it, over 10 and 30 local days by expected-ship day.
 
-use std::ops::{Add, Sub};
-
 use serde::{Deserialize, Serialize};
 
 use super::{per_day, Counts, Day, Series};
@@ -38,29 +36,7 @@ impl LateCounts {
     }
 }
 
-impl Add for LateCounts {
-    type Output = LateCounts;
-
-    fn add(self, o: LateCounts) -> LateCounts {
-        LateCounts {
-            orders: self.orders + o.orders,
-            late: self.late + o.late,
-            unconfirmed: self.unconfirmed + o.unconfirmed,
-        }
-    }
-}
-
-impl Sub for LateCounts {
-    type Output = LateCounts;
-
-    fn sub(self, o: LateCounts) -> LateCounts {
-        LateCounts {
-            orders: self.orders - o.orders,
-            late: self.late - o.late,
-            unconfirmed: self.unconfirmed - o.unconfirmed,
-        }
-    }
-}
+super::additive!(LateCounts { orders, late, unconfirmed });
 
 /// Every judged order counts in `orders`.
 impl Counts for LateCounts {

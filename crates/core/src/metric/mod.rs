@@ -35,6 +35,28 @@ pub use cancel_rate::CancelCounts;
 pub use late_shipment::LateCounts;
 pub use valid_tracking::TrackingCounts;
 
+/// `Add` and `Sub` of a metric's counts, field by field.
+macro_rules! additive {
+    ($t:ident { $($field:ident),* $(,)? }) => {
+        impl std::ops::Add for $t {
+            type Output = $t;
+
+            fn add(self, o: $t) -> $t {
+                $t { $($field: self.$field + o.$field),* }
+            }
+        }
+
+        impl std::ops::Sub for $t {
+            type Output = $t;
+
+            fn sub(self, o: $t) -> $t {
+                $t { $($field: self.$field - o.$field),* }
+            }
+        }
+    };
+}
+use additive;
+
 /// What a metric counts on one day: additive, and serialised as it is kept (the store's tally).
 pub trait Counts:
     Copy + Default + PartialEq + Add<Output = Self> + Sub<Output = Self> + Serialize + DeserializeOwned + Send + Sync
