@@ -719,10 +719,11 @@ fn read_base(
 }
 
 /// The base's settled directory for this report, written first when there is none, when it
-/// can stand for the settled orders: no `--as-of` (the settled orders were judged as of the
-/// newest observation then, and a later one cannot change them), no catalog rows in the layers
-/// (a category could change), no scans in the layers when the base had none (the scan checks
-/// would turn on). `None`: every order is read.
+/// can stand for the settled orders: the report judges as of the instant they were judged or
+/// later (they were judged as of the newest observation then, and no later instant can change
+/// them; an earlier `--as-of` reads every order), no catalog rows in the layers (a category
+/// could change), no scans in the layers when the base had none (the scan checks would turn
+/// on). `None`: every order is read.
 fn usable_settled(
     dir: &Path,
     manifest: &Manifest,
@@ -731,10 +732,9 @@ fn usable_settled(
     layers: Option<&[BookShard]>,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Option<Settled> {
-    if request.view.as_of.is_some() {
-        return None;
-    }
-    let as_of = manifest.newest_observation()?;
+    let newest = manifest.newest_observation()?;
+    // The instant the report judges as of: `--as-of`, else the newest observation.
+    let as_of = request.view.as_of.unwrap_or(newest);
     let layers = layers.unwrap_or(&[]);
     if layers.iter().any(|l| !l.catalog().is_empty()) {
         return None;
@@ -743,9 +743,11 @@ fn usable_settled(
     let key = SettledKey::of(base, &request.view, request.scan_grace_days);
     let settled = match settled::read(dir, &key) {
         Some(s) => s,
+        // Judged as of the newest observation, they could not stand for an earlier instant.
+        None if as_of < newest => return None,
         None => {
             // A store the report cannot write to (read-only) is still read whole.
-            settled::write(dir, &key, request, as_of, to_rank).ok()?;
+            settled::write(dir, &key, request, newest, to_rank).ok()?;
             settled::read(dir, &key)?
         }
     };

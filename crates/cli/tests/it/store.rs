@@ -605,3 +605,38 @@ fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
     assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
     assert_eq!(settled_tallies(&store), tallies, "the report used the new base's settled orders as written");
 }
+
+/// A nightly job that pins the date (`--as-of`) still reports from the settled orders when
+/// the date is at or after the instant they were judged; an earlier date reads every order
+/// (and writes no settled directory). Each gives one read's bytes.
+#[test]
+fn settled_orders_stand_for_a_later_as_of_and_an_earlier_one_reads_everything() {
+    let dir = sample_dumps();
+    let d = dir.path();
+    ingest(d, &["dumps"], "store").success();
+    let store = d.join("store");
+    fn with<'a>(args: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+        [args, more].concat()
+    }
+    // The sample's newest observation is 2026-03-12: an earlier instant reads every order.
+    let early = ["--as-of", "2026-03-01T00:00:00Z"];
+    let early_once = report(d, &with(&["dumps"], &early), "o1");
+    assert_same(&report(d, &with(&["--store", "store"], &early), "s1"), &early_once);
+    assert!(
+        !store.join("settled").exists() || settled_tallies(&store).is_empty(),
+        "no settled directory judged for an earlier instant"
+    );
+    // A later one: the settled orders are judged (as of the newest observation) and stand in.
+    let late = ["--as-of", "2026-03-20T00:00:00Z"];
+    assert_same(&report(d, &with(&["--store", "store"], &late), "s2"), &report(d, &with(&["dumps"], &late), "o2"));
+    let tallies = settled_tallies(&store);
+    assert_eq!(tallies.len(), 1);
+    assert!(settled_orders(&tallies[0]) > 100, "most of the sample's orders are settled");
+    // The same directory serves the default instant and another later one; an earlier
+    // instant still reads every order.
+    assert_same(&report(d, &["--store", "store"], "s3"), &report(d, &["dumps"], "o3"));
+    let later = ["--as-of", "2026-04-30T00:00:00Z"];
+    assert_same(&report(d, &with(&["--store", "store"], &later), "s4"), &report(d, &with(&["dumps"], &later), "o4"));
+    assert_same(&report(d, &with(&["--store", "store"], &early), "s5"), &early_once);
+    assert_eq!(settled_tallies(&store), tallies, "one settled directory, used as written");
+}
