@@ -19,7 +19,7 @@
 //! work can run one partition at a time: the scale-out seam (docs/SCALE-OUT.md). How a state
 //! maps to Parquet columns and back is `state`.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -34,6 +34,7 @@ use orderhealth_core::shard::SHARDS;
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions};
 use polars::prelude::*;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::UsageError;
@@ -143,9 +144,30 @@ struct Manifest {
     state: Vec<StoredState>,
     files: Vec<StoredFile>,
     skipped: Vec<StoredSkip>,
+    /// Each path an ingest found, with its size and modification time when its content was
+    /// hashed: found again with both unchanged, a file is not read again.
+    #[serde(default)]
+    seen: BTreeMap<String, Seen>,
     /// The hash of this file's text with this field empty: a damaged manifest is refused.
     #[serde(default)]
     checksum: String,
+}
+
+/// A file as an ingest last found it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Seen {
+    size: u64,
+    /// Nanoseconds since 1970.
+    modified: u64,
+    /// BLAKE3 of its bytes then.
+    content: String,
+}
+
+/// (size, modification time in ns) of a file, when the file system gives both.
+fn stat_of(path: &Path) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
 }
 
 impl Manifest {
@@ -286,6 +308,7 @@ pub fn ingest(
             state: Vec::new(),
             files: Vec::new(),
             skipped: Vec::new(),
+            seen: BTreeMap::new(),
             checksum: String::new(),
         },
     };
@@ -299,12 +322,31 @@ pub fn ingest(
         .map(|f| (f.content.clone(), f.account.path.clone()))
         .chain(manifest.skipped.iter().filter_map(|s| s.content.clone().map(|c| (c, s.file.path.clone()))))
         .collect();
-    let contents: Vec<std::io::Result<String>> = found.files.par_iter().map(|f| content_of(&f.path)).collect();
+    // A file found where it was before, with the same size and modification time, has the
+    // content hashed then: only new or changed files are read (stat taken before hashing, so
+    // a file changed meanwhile is hashed again next time).
+    let contents: Vec<(Option<(u64, u64)>, std::io::Result<String>)> = found
+        .files
+        .par_iter()
+        .map(|f| {
+            let stat = stat_of(&f.path);
+            let seen = manifest.seen.get(&f.path.display().to_string());
+            match (stat, seen) {
+                (Some((size, modified)), Some(s)) if (s.size, s.modified) == (size, modified) => {
+                    (stat, Ok(s.content.clone()))
+                }
+                _ => (stat, content_of(&f.path)),
+            }
+        })
+        .collect();
     let mut new_files: Vec<(InputFile, String)> = Vec::new();
     let mut this_run: FxHashMap<String, String> = FxHashMap::default();
-    for (file, content) in found.files.into_iter().zip(contents) {
+    for (file, (stat, content)) in found.files.into_iter().zip(contents) {
         let path = file.path.display().to_string();
         let content = content.map_err(|e| InputError::Io { path: file.path.clone(), source: e })?;
+        if let Some((size, modified)) = stat {
+            manifest.seen.insert(path.clone(), Seen { size, modified, content: content.clone() });
+        }
         if let Some(first) = known.get(&content).or_else(|| this_run.get(&content)) {
             outcome.already.push((path, first.clone()));
             continue;

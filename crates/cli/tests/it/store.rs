@@ -640,3 +640,37 @@ fn settled_orders_stand_for_a_later_as_of_and_an_earlier_one_reads_everything() 
     assert_same(&report(d, &with(&["--store", "store"], &early), "s5"), &early_once);
     assert_eq!(settled_tallies(&store), tallies, "one settled directory, used as written");
 }
+
+/// An ingest over every night reads only the files it has not seen where they are: a file
+/// found again at its path with the same size and modification time is not read (so bytes
+/// changed behind the store's back, the time put back, go unnoticed: the store trusts the
+/// file system's time), and a file whose time changed is hashed again.
+#[test]
+fn an_ingest_reads_only_files_new_or_changed_since_it_last_saw_them() {
+    let dir = sample_dumps();
+    let d = dir.path();
+    ingest(d, &["dumps"], "store").success();
+    let file = d.join("dumps/2026-02-01/all-orders-NA.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let when = std::fs::metadata(&file).unwrap().modified().unwrap();
+    // Other bytes of the same size (a status changed), the time put back: not read again.
+    let changed = text.replacen("\tShipped\t", "\tPending\t", 1);
+    assert_ne!(changed, text);
+    assert_eq!(changed.len(), text.len());
+    std::fs::write(&file, &changed).unwrap();
+    std::fs::File::options().write(true).open(&file).unwrap().set_modified(when).unwrap();
+    ingest(d, &["dumps"], "store").success().stderr(predicate::str::contains("ingested 0 new files (0 rows read"));
+    // Its time moved on: hashed again, and its new bytes are a new file.
+    let later = when + std::time::Duration::from_secs(60);
+    std::fs::File::options().write(true).open(&file).unwrap().set_modified(later).unwrap();
+    ingest(d, &["dumps"], "store").success().stderr(predicate::str::contains("ingested 1 new file ("));
+    // A renamed copy of a stored file is hashed (its path is new) and found already stored.
+    std::fs::copy(d.join("dumps/2026-02-02/all-orders-NA.txt"), d.join("dumps/2026-02-02/copy.txt")).unwrap();
+    orderhealth()
+        .current_dir(d)
+        .args(["ingest", "dumps", "--store", "store", "--verbose"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("ingested 0 new files"))
+        .stderr(predicate::str::contains("copy.txt (same bytes as dumps/2026-02-02/all-orders-NA.txt)"));
+}
