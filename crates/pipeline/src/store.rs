@@ -325,7 +325,8 @@ pub fn ingest(
     // A file found where it was before, with the same size and modification time, has the
     // content hashed then: only new or changed files are read (stat taken before hashing, so
     // a file changed meanwhile is hashed again next time).
-    let contents: Vec<(Option<(u64, u64)>, std::io::Result<String>)> = found
+    type Content = (Option<(u64, u64)>, std::io::Result<String>);
+    let contents: Vec<Content> = found
         .files
         .par_iter()
         .map(|f| {
