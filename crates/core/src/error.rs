@@ -56,6 +56,8 @@ pub enum NotAnInput {
     Report(&'static str),
     /// A file without its header row: its first line is a data row.
     Headerless,
+    /// A file with no line at all.
+    Empty,
 }
 
 impl NotAnInput {
@@ -63,6 +65,7 @@ impl NotAnInput {
     pub fn reason(self) -> String {
         match self {
             NotAnInput::Report(what) => format!("{what}, which orderhealth does not read"),
+            NotAnInput::Empty => "the file is empty (0 bytes, or no line)".to_string(),
             NotAnInput::Headerless => "its header is missing: the first line looks like a data row, not column names; \
                  add the report's header line"
                 .to_string(),
@@ -77,7 +80,7 @@ fn unrecognised_text(
     not_input: Option<NotAnInput>,
 ) -> String {
     match not_input {
-        Some(NotAnInput::Headerless) => NotAnInput::Headerless.reason(),
+        Some(known @ (NotAnInput::Headerless | NotAnInput::Empty)) => known.reason(),
         Some(known) => format!("{}; columns found: {}", known.reason(), list(found)),
         None => format!(
             "it looks most like {} file but lacks {}; columns found: {}",

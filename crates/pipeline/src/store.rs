@@ -276,6 +276,17 @@ fn check_settings(dir: &Path, stored: &StoreSettings, run: &StoreSettings) -> Re
     Ok(())
 }
 
+/// An ingest that failed before its commit (a full disk, a read-only store): the store is as
+/// it was, which the error says.
+fn unchanged(dir: &Path) -> impl Fn(anyhow::Error) -> anyhow::Error + '_ {
+    move |e| {
+        if e.downcast_ref::<UsageError>().is_some() || e.downcast_ref::<InputError>().is_some() {
+            return e;
+        }
+        e.context(format!("the ingest stopped; the store {} is as it was before it", dir.display()))
+    }
+}
+
 fn content_of(path: &Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_reader(File::open(path)?)?;
@@ -366,13 +377,13 @@ pub fn ingest(
     let old_state = manifest.state.clone();
     let mut written_base = None;
     if !new_files.is_empty() {
-        written_base = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome)?;
+        written_base = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome).map_err(unchanged(dir))?;
     }
     manifest.skipped.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     let json = integrity::sealed_json(&mut manifest, |m| &mut m.checksum)?;
     // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
-    write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json)?;
+    write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json).map_err(unchanged(dir))?;
     // The report options the replaced base's orders were judged under, to judge the new one.
     let new_base = manifest.state.first().filter(|base| old_state.first() != Some(*base));
     let judged_under = match (new_base, old_state.first()) {

@@ -6,4 +6,5 @@ mod cli;
 mod real_files;
 mod report_html;
 mod store;
+mod store_edges;
 mod store_integrity;

@@ -68,6 +68,9 @@ pub(super) fn is_header_again(header: &Header, line: &str, ranges: &[(usize, usi
 /// What an unrecognised header is known to be (§1.5): a report sellers download beside their
 /// order reports, recognised by columns only it has, or a data row where the header should be.
 pub(super) fn not_an_input(header: &Header) -> Option<NotAnInput> {
+    if header.names.iter().all(|n| n.trim().is_empty()) {
+        return Some(NotAnInput::Empty);
+    }
     const REPORTS: &[(&str, &[&str])] = &[
         ("an FBA Amazon Fulfilled Shipments report", &["shipment-id", "fulfillment-center-id"]),
         ("an FBA Amazon Fulfilled Shipments report", &["shipment-item-id", "amazon-order-item-id"]),
