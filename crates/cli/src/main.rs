@@ -31,6 +31,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Use at most N threads for reading, folding and the reports (ours and polars' pools;
+    /// RAYON_NUM_THREADS and POLARS_MAX_THREADS set them apart). Default: every core. The
+    /// outputs are the same bytes at any N.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Subcommand)]
@@ -485,6 +490,14 @@ fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Caps both thread pools a run uses: polars' (sized from `POLARS_MAX_THREADS` when it first
+/// starts, so set before any polars call) and rayon's global pool (ours). Each pool's threads
+/// carry its name (`orderhealth-N`; polars names its own `polars-N`).
+fn cap_threads(n: usize) {
+    std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).thread_name(|i| format!("orderhealth-{i}")).build_global();
+}
+
 fn main() -> ExitCode {
     // No transparent huge pages: with them the kernel zeroes 2 MiB pages each time the
     // allocator touches fresh memory, and a 1 M-order report spent half its time in that
@@ -497,6 +510,9 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
+    if let Some(n) = cli.threads {
+        cap_threads(usize::from(n));
+    }
     let result = match &cli.command {
         Command::Report { common, fail_on_breach } => {
             common.reading.ingest_first().and_then(|()| run_report(&common.run_options(), &Bar::new())).map(|outcome| {

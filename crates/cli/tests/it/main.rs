@@ -8,3 +8,4 @@ mod report_html;
 mod store;
 mod store_edges;
 mod store_integrity;
+mod threads;

@@ -1,0 +1,65 @@
+//! `--threads N` caps every pool a run uses (ours, named `orderhealth-N`, and polars' with the
+//! runtimes it starts), watched from outside: the threads the running process has, by name,
+//! sampled from /proc. And `--threads 1` writes the bytes of the default.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+
+use crate::store::outputs;
+
+/// Runs `report` with `threads`; per thread-name family (the name without its number:
+/// `orderhealth-` is our pool, `polars-` polars'; a name is cut at 15 bytes), how many
+/// distinct threads the process had while it ran.
+fn report_threads(dir: &Path, out: &str, threads: Option<&str>) -> BTreeMap<String, usize> {
+    let mut cmd = Command::new(cargo_bin("orderhealth"));
+    cmd.current_dir(dir).args(["report", "dumps", "--format", "csv", "--out", out]);
+    if let Some(n) = threads {
+        cmd.args(["--threads", n]);
+    }
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let tasks = format!("/proc/{}/task", child.id());
+    // Per thread id, its last name: a new thread shows its creator's name until it names itself.
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    while child.try_wait().unwrap().is_none() {
+        for task in std::fs::read_dir(&tasks).into_iter().flatten().flatten() {
+            if let Ok(name) = std::fs::read_to_string(task.path().join("comm")) {
+                seen.insert(task.file_name().to_string_lossy().into_owned(), name.trim().to_string());
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(child.wait().unwrap().success());
+    let mut families: BTreeMap<String, usize> = BTreeMap::new();
+    for name in seen.into_values() {
+        let family = name.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+        *families.entry(family).or_default() += 1;
+    }
+    families
+}
+
+#[test]
+fn threads_caps_every_pool_and_changes_no_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let generate = Command::new(cargo_bin("orderhealth"))
+        .current_dir(d)
+        .args(["generate", "--orders", "20000", "--days", "20", "--seed", "3", "--out", "dumps"])
+        .output()
+        .unwrap();
+    assert!(generate.status.success());
+    let one = report_threads(d, "one", Some("1"));
+    // The pools' own threads (the main thread is `orderhealth`, without a number).
+    let pool = |f: &BTreeMap<String, usize>, name: &str| f.get(name).copied().unwrap_or(0);
+    assert_eq!(pool(&one, "orderhealth-"), 1, "one thread of ours: {one:?}");
+    for family in ["polars-", "tokio-rt-worker", "async-executor-"] {
+        assert!(pool(&one, family) <= 1, "{family}: {one:?}");
+    }
+    let two = report_threads(d, "two", Some("2"));
+    assert!(pool(&two, "orderhealth-") <= 2 && pool(&two, "polars-") <= 2, "{two:?}");
+    report_threads(d, "all", None);
+    assert_eq!(outputs(&d.join("one")), outputs(&d.join("all")), "--threads 1 writes the default's bytes");
+    assert_eq!(outputs(&d.join("two")), outputs(&d.join("all")));
+}
