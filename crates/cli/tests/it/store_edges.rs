@@ -46,7 +46,7 @@ impl Drop for Tmpfs {
 }
 
 /// The sample's nights in `d/dumps`, split in two halves (relative paths).
-fn halves(d: &Path) -> (Vec<String>, Vec<String>) {
+pub(crate) fn halves(d: &Path) -> (Vec<String>, Vec<String>) {
     copy_dir(&testdata("sample"), &d.join("dumps"));
     let mut nights: Vec<String> = std::fs::read_dir(d.join("dumps"))
         .unwrap()
@@ -57,7 +57,8 @@ fn halves(d: &Path) -> (Vec<String>, Vec<String>) {
     (nights, rest)
 }
 
-fn args<'a>(first: &[&'a str], files: &'a [String], last: &[&'a str]) -> Vec<&'a str> {
+/// `first`, then `files`, then `last`: a command line.
+pub(crate) fn args<'a>(first: &[&'a str], files: &'a [String], last: &[&'a str]) -> Vec<&'a str> {
     let mut v = first.to_vec();
     v.extend(files.iter().map(String::as_str));
     v.extend(last);

@@ -10,7 +10,8 @@ use std::sync::Mutex;
 
 use assert_cmd::cargo::cargo_bin;
 
-use crate::store::{copy_dir, outputs, testdata};
+use crate::store::{copy_dir, outputs};
+use crate::store_edges::{args, halves};
 
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(cargo_bin("orderhealth")).current_dir(dir).args(args).output().unwrap()
@@ -39,18 +40,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn a_flipped_bit_anywhere_in_a_store_is_an_error_naming_the_file_or_is_rebuilt() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    copy_dir(&testdata("sample"), &d.join("dumps"));
-    let mut nights: Vec<String> = std::fs::read_dir(d.join("dumps"))
-        .unwrap()
-        .map(|e| format!("dumps/{}", e.unwrap().file_name().to_string_lossy()))
-        .collect();
-    nights.sort();
-    let (first, rest) = nights.split_at(nights.len() / 2);
+    let (first, rest) = halves(d);
     for part in [first, rest] {
-        let mut args = vec!["ingest"];
-        args.extend(part.iter().map(String::as_str));
-        args.extend(["--store", "pristine"]);
-        assert!(run(d, &args).status.success());
+        assert!(run(d, &args(&["ingest"], &part, &["--store", "pristine"])).status.success());
     }
     let report = |store: &str, out: &str| run(d, &["report", "--store", store, "--format", "csv", "--out", out]);
     assert!(report("pristine", "first").status.success(), "the first report writes the settled directory");
