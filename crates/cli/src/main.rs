@@ -36,6 +36,10 @@ struct Cli {
     /// outputs are the same bytes at any N.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    /// Print each stage's wall time on stderr when the run ends (reading, merging, the
+    /// reports, writing): where a run spends its time (docs/BENCHMARKS.md).
+    #[arg(long, global = true)]
+    timings: bool,
 }
 
 #[derive(Subcommand)]
@@ -353,10 +357,20 @@ fn parse_reason(s: &str) -> Result<String, String> {
 }
 
 /// A progress bar on stderr, only when stderr is a terminal: bytes while reading, then the
-/// later stages by name.
-struct Bar(ProgressBar);
+/// later stages by name; with `--timings`, each stage's wall time when the run ends.
+struct Bar(ProgressBar, Option<std::sync::Mutex<Vec<(String, std::time::Instant)>>>);
+
+/// Whether `--timings` was given (read once, before any run starts).
+static TIMINGS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
 impl Bar {
+    /// The stage that starts now.
+    fn mark(&self, stage: &str) {
+        if let Some(marks) = &self.1 {
+            marks.lock().expect("marks").push((stage.to_string(), std::time::Instant::now()));
+        }
+    }
+
     fn new() -> Bar {
         let bar = if std::io::stderr().is_terminal() {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
@@ -376,13 +390,18 @@ impl Bar {
         } else {
             ProgressBar::hidden()
         };
-        Bar(bar)
+        let marks = TIMINGS.get().copied().unwrap_or(false).then(|| std::sync::Mutex::new(Vec::new()));
+        Bar(bar, marks)
     }
 }
 
 impl Progress for Bar {
     fn start(&self, total: u64) {
         self.0.set_length(total);
+        // A store's run starts at 0 bytes and names its own first stage.
+        if total > 0 && self.1.as_ref().is_some_and(|m| m.lock().expect("marks").is_empty()) {
+            self.mark("reading");
+        }
     }
     fn advance(&self, bytes: u64) {
         self.0.inc(bytes);
@@ -393,9 +412,20 @@ impl Progress for Bar {
             self.0.set_position(len);
         }
         self.0.set_message(stage.to_string());
+        self.mark(stage);
     }
     fn finish(&self) {
         self.0.finish_and_clear();
+        let Some(marks) = &self.1 else { return };
+        let mut marks = marks.lock().expect("marks").clone();
+        let Some(first) = marks.first().map(|m| m.1) else { return };
+        marks.push(("end".into(), std::time::Instant::now()));
+        let stages: Vec<String> = marks
+            .windows(2)
+            .filter_map(|w| Some(format!("{} {:.2} s", w.first()?.0, (w.get(1)?.1 - w.first()?.1).as_secs_f64())))
+            .collect();
+        let total = marks.last().map(|m| (m.1 - first).as_secs_f64()).unwrap_or_default();
+        let _ = writeln!(std::io::stderr(), "timings: {} (total {total:.2} s)", stages.join(", "));
     }
 }
 
@@ -513,6 +543,7 @@ fn main() -> ExitCode {
     if let Some(n) = cli.threads {
         cap_threads(usize::from(n));
     }
+    let _ = TIMINGS.set(cli.timings);
     let result = match &cli.command {
         Command::Report { common, fail_on_breach } => {
             common.reading.ingest_first().and_then(|()| run_report(&common.run_options(), &Bar::new())).map(|outcome| {

@@ -63,3 +63,25 @@ fn threads_caps_every_pool_and_changes_no_byte() {
     assert_eq!(outputs(&d.join("one")), outputs(&d.join("all")), "--threads 1 writes the default's bytes");
     assert_eq!(outputs(&d.join("two")), outputs(&d.join("all")));
 }
+
+/// `--timings` says where a run spent its time, stage by stage, on stderr.
+#[test]
+fn timings_name_each_stage_of_a_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sample");
+    let run = |args: &[&str]| {
+        let out = Command::new(cargo_bin("orderhealth")).current_dir(tmp.path()).args(args).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run(&["report", sample.to_str().unwrap(), "--out", "out", "--timings"]);
+    let line = stderr.lines().find(|l| l.starts_with("timings: ")).expect(&stderr);
+    let stages: Vec<&str> =
+        line.trim_start_matches("timings: ").split(", ").map(|s| s.split(' ').next().unwrap()).collect();
+    assert_eq!(stages, ["reading", "merging", "computing", "writing"], "{line}");
+    assert!(line.contains(" s (total "), "{line}");
+    run(&["ingest", sample.to_str().unwrap(), "--store", "store"]);
+    let stderr = run(&["report", "--store", "store", "--out", "out2", "--timings"]);
+    assert!(stderr.contains("timings: reading the store "), "{stderr}");
+    assert!(!run(&["report", sample.to_str().unwrap(), "--out", "out3"]).contains("timings:"));
+}
