@@ -235,7 +235,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         || DailyCounts::of_orders(orders),
         || Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days),
     );
-    let daily = order_days + DailyCounts::of(&[], &tracking) + settled.daily.clone();
+    let daily = order_days + DailyCounts::of_packages(&tracking) + settled.daily.clone();
     let left_out = tracking.left_out + settled.left_out;
 
     // The reports share the one merged view and the counts, and run concurrently.

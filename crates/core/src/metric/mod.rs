@@ -171,13 +171,16 @@ impl DailyCounts {
         }
     }
 
+    /// The package-level series (valid tracking by category and over all categories) of
+    /// packages judged in `tracking`.
+    pub fn of_packages(tracking: &crate::Tracking) -> DailyCounts {
+        DailyCounts { tracking: tracking.days.clone(), tracking_all: tracking.totals.clone(), ..DailyCounts::default() }
+    }
+
     /// Every series: the orders' and their packages' (judged in `tracking`).
     pub fn of(orders: &[OrderView], tracking: &crate::Tracking) -> DailyCounts {
-        DailyCounts {
-            tracking: tracking.days.clone(),
-            tracking_all: tracking.totals.clone(),
-            ..DailyCounts::of_orders(orders)
-        }
+        let DailyCounts { cancel, late, .. } = DailyCounts::of_orders(orders);
+        DailyCounts { cancel, late, ..DailyCounts::of_packages(tracking) }
     }
 
     /// Every series of `self` and of `other`, summed (`sign` 1) or `other` taken out (−1).
