@@ -17,7 +17,7 @@ use orderhealth::{run_orders, run_report, Format, Progress, RunOptions};
 use orderhealth_core::marketplace::parse_zone;
 use orderhealth_core::timestamp::parse_as_of;
 use orderhealth_core::{EncodingChoice, Marketplace, Policy, ReadOptions, ViewOptions};
-use orderhealth_core::{FileSummary, Skipped};
+use orderhealth_core::{FileSummary, Skipped, TrackingBasis};
 
 mod generate;
 
@@ -120,6 +120,16 @@ enum PolicyArg {
     Dated,
 }
 
+/// `--tracking-basis`: which day a package counts on in the valid tracking rate.
+#[derive(Clone, Copy, ValueEnum)]
+enum BasisArg {
+    /// Its order's promised delivery date (latest-delivery-date), as Amazon picks a window's
+    /// packages; its ship day when the order has none. The default.
+    Promise,
+    /// Its ship day (orderhealth 1.3's rule).
+    Ship,
+}
+
 /// `--encoding`: what a file that is not valid UTF-8 is.
 #[derive(Clone, Copy, ValueEnum)]
 enum EncodingArg {
@@ -177,6 +187,9 @@ struct Reading {
     /// With a scans file: packages shipped fewer days than this before as-of skip scan checks.
     #[arg(long, default_value_t = 7, value_name = "N")]
     scan_grace_days: i64,
+    /// Which day a package counts on in the valid tracking rate's 30-day windows.
+    #[arg(long, value_enum, default_value = "promise")]
+    tracking_basis: BasisArg,
     /// Also list every input file with rejected rows, the unknown columns, and every skipped file.
     #[arg(long, short)]
     verbose: bool,
@@ -293,6 +306,10 @@ impl Common {
             read: r.read_options(),
             view: r.view_options(),
             scan_grace_days: r.scan_grace_days,
+            tracking_basis: match r.tracking_basis {
+                BasisArg::Promise => TrackingBasis::Promise,
+                BasisArg::Ship => TrackingBasis::Ship,
+            },
             store: r.store.clone(),
         }
     }

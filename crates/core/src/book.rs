@@ -109,6 +109,8 @@ pub struct OrderState {
     pub email_marketplace: Keyed<Marketplace>,
     pub purchase_ts: Keyed<Micros>,
     pub expected_ship: Keyed<Micros>,
+    /// The promised delivery date: the newest snapshot that has one (§3.3).
+    pub expected_delivery: Keyed<Micros>,
     /// The newest snapshot's SKUs (its item rows, never a union of two snapshots).
     pub skus: Keyed<Box<[Arc<str>]>>,
     /// The `order-item-id`s of the newest snapshot that has any (the cancellation feed).
@@ -155,6 +157,7 @@ impl OrderState {
         newer(&mut self.email_marketplace, key, s.email_marketplace);
         newer(&mut self.purchase_ts, key, s.purchase_ts);
         newer(&mut self.expected_ship, key, s.expected_ship);
+        newer(&mut self.expected_delivery, key, s.expected_delivery);
         if let Some((k, skus)) = &mut self.skus {
             if key > *k && skus.len() == s.skus.len() && skus.iter().zip(&s.skus).all(|(a, b)| **a == **b) {
                 *k = key;
@@ -183,6 +186,7 @@ impl OrderState {
         renumber(&mut self.email_marketplace, to);
         renumber(&mut self.purchase_ts, to);
         renumber(&mut self.expected_ship, to);
+        renumber(&mut self.expected_delivery, to);
         renumber(&mut self.skus, to);
         renumber(&mut self.item_ids, to);
         renumber(&mut self.valued, to);
@@ -208,6 +212,7 @@ impl OrderState {
         take_newer(&mut self.email_marketplace, other.email_marketplace);
         take_newer(&mut self.purchase_ts, other.purchase_ts);
         take_newer(&mut self.expected_ship, other.expected_ship);
+        take_newer(&mut self.expected_delivery, other.expected_delivery);
         take_newer(&mut self.skus, other.skus);
         take_newer(&mut self.item_ids, other.item_ids);
         take_newer(&mut self.valued, other.valued);
@@ -594,12 +599,10 @@ fn merge_into(mut big: Vec<OrderState>, small: Vec<OrderState>) -> Vec<OrderStat
     big
 }
 
-/// Scans of more files: counts added, delivered if any file says so.
+/// Scans of more files: counts added, delivered if any file says so, the earliest delivery.
 fn add_scans(scans: &mut FxHashMap<String, ScanTally>, more: impl IntoIterator<Item = (String, ScanTally)>) {
     for (number, t) in more {
-        let s = scans.entry(number).or_default();
-        s.scans += t.scans;
-        s.delivered |= t.delivered;
+        scans.entry(number).or_default().add(&t);
     }
 }
 

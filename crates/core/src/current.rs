@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 
 use crate::marketplace::Marketplace;
-use crate::metric::{cancel_rate, late_shipment, valid_tracking, Counts, Day, SeriesKey};
-use crate::metric::{CancelCounts, LateCounts, TrackingCounts};
+use crate::metric::{cancel_rate, late_shipment, on_time_delivery, valid_tracking, Counts, Day, SeriesKey};
+use crate::metric::{CancelCounts, LateCounts, OnTimeCounts, TrackingCounts};
 use crate::timestamp::{local_day, Micros};
 
 /// A window of local days (days since 1970-01-01, both ends included) and its summed counts.
@@ -55,14 +55,39 @@ pub fn current_cancel(
     current(days, cancel_rate::WINDOW, today)
 }
 
+/// Per marketplace: one window ending today of each length of `lengths`.
+pub fn current_of_lengths<C: Counts, const N: usize>(
+    days: &[Day<Marketplace, C>],
+    lengths: [i32; N],
+    today: &Today,
+) -> BTreeMap<Marketplace, [CurrentWindow<C>; N]> {
+    let mut out: BTreeMap<Marketplace, [CurrentWindow<C>; N]> = BTreeMap::new();
+    for d in days {
+        let end = today.day_in(d.key);
+        let windows = out.entry(d.key).or_insert(
+            lengths.map(|len| CurrentWindow { start: end - len + 1, end, counts: C::default() }),
+        );
+        for w in windows.iter_mut().filter(|w| (w.start..=w.end).contains(&d.day)) {
+            w.counts = w.counts + d.counts;
+        }
+    }
+    out
+}
+
 /// Per marketplace: the 10- and 30-day late-shipment windows ending today.
-#[allow(clippy::indexing_slicing, reason = "both maps come from the same rows, so they have the same keys")]
 pub fn current_late(
     days: &[Day<Marketplace, LateCounts>],
     today: &Today,
 ) -> BTreeMap<Marketplace, [CurrentWindow<LateCounts>; late_shipment::WINDOWS.len()]> {
-    let [ten, thirty] = late_shipment::WINDOWS.map(|len| current(days, len, today));
-    ten.into_iter().map(|(m, w10)| (m, [w10, thirty[&m]])).collect()
+    current_of_lengths(days, late_shipment::WINDOWS, today)
+}
+
+/// Per marketplace: the 14- and 30-day on-time delivery windows ending today.
+pub fn current_on_time(
+    days: &[Day<Marketplace, OnTimeCounts>],
+    today: &Today,
+) -> BTreeMap<Marketplace, [CurrentWindow<OnTimeCounts>; on_time_delivery::WINDOWS.len()]> {
+    current_of_lengths(days, on_time_delivery::WINDOWS, today)
 }
 
 /// Per series (a marketplace, or a marketplace's category): the 30-day valid-tracking window

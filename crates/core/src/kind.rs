@@ -45,6 +45,8 @@ pub mod order_columns {
     pub const ITEM_PRICE: &[&str] = &["item-price"];
     pub const SHIPPING_PRICE: &[&str] = &["shipping-price"];
     pub const EXPECTED_SHIP: &[&str] = &["latest-ship-date", "promise-date"];
+    /// The promised delivery date (v1.4, §3.3, §3.7).
+    pub const EXPECTED_DELIVERY: &[&str] = &["latest-delivery-date"];
     pub const BUYER_REQUESTED: &[&str] = &["is-buyer-requested-cancellation", "is-buyer-requested-cancelation"];
     pub const BUYER_CANCEL_REASON: &[&str] = &["buyer-requested-cancel-reason", "buyer-cancel-reason"];
     pub const REPORTING_DATE: &[&str] = &["reporting-date"];
@@ -132,6 +134,7 @@ impl FileKind {
                 ITEM_PRICE,
                 SHIPPING_PRICE,
                 EXPECTED_SHIP,
+                EXPECTED_DELIVERY,
                 BUYER_REQUESTED,
                 BUYER_CANCEL_REASON,
                 REPORTING_DATE,

@@ -31,6 +31,8 @@ pub struct Snapshot {
     /// From a `…@marketplace.amazon.<domain>` buyer e-mail (§1.4).
     pub email_marketplace: Option<Marketplace>,
     pub expected_ship: Option<Micros>,
+    /// The promised delivery date (`latest-delivery-date`).
+    pub expected_delivery: Option<Micros>,
     pub buyer_requested: bool,
     pub skus: Vec<Text>,
     /// `order-item-id` of its rows (new-orders and unshipped reports have them).
@@ -89,7 +91,22 @@ pub struct Confirmation {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScanTally {
     pub scans: u32,
+    /// A `delivered` or `attempted-delivery` scan (the scan checks of §3.3).
     pub delivered: bool,
+    /// The earliest `delivered` scan (the on-time delivery rate, §3.7).
+    pub first_delivered: Option<Micros>,
+}
+
+impl ScanTally {
+    /// The scans of both: counts added, the earliest delivery kept.
+    pub fn add(&mut self, other: &ScanTally) {
+        self.scans += other.scans;
+        self.delivered |= other.delivered;
+        self.first_delivered = match (self.first_delivered, other.first_delivered) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 /// What one file contributes, by kind.

@@ -1,4 +1,6 @@
-//! Packages and their tracking defects (SPEC §3.3, §5.5): confirmations joined to orders.
+//! Packages and their tracking defects (SPEC §3.3, §5.5): confirmations joined to orders;
+//! where each package counts (its promised delivery day or its ship day), and whether the
+//! carrier delivered it on time (§3.7).
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -7,12 +9,59 @@ use orderhealth_carriers::{self as carriers, Carrier, Defect};
 
 use crate::book::Book;
 use crate::marketplace::{Marketplace, SalesChannel};
-use crate::metric::{Day, Series, TrackingCounts};
+use crate::metric::{Day, OnTimeCounts, Series, TrackingCounts};
 use crate::rows::ShipDate;
 use crate::status::Channel;
 use crate::timestamp::{local_day, Micros};
 use crate::view::{OrderView, View};
 use crate::Text;
+
+/// Which day a package counts on in the valid tracking rate (`--tracking-basis`, §3.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TrackingBasis {
+    /// Amazon's: the local day of its order's promised delivery date; its ship day when the
+    /// order has none.
+    #[default]
+    Promise,
+    /// v1.3's: its ship day.
+    Ship,
+}
+
+impl TrackingBasis {
+    pub const ALL: [TrackingBasis; 2] = [TrackingBasis::Promise, TrackingBasis::Ship];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackingBasis::Promise => "promise",
+            TrackingBasis::Ship => "ship",
+        }
+    }
+}
+
+impl std::str::FromStr for TrackingBasis {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        TrackingBasis::ALL
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or_else(|| format!("unknown tracking basis {s:?}: promise or ship"))
+    }
+}
+
+/// How packages are judged: the options of a run that change a package's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackageOptions {
+    /// `--scan-grace-days`: packages shipped fewer days before as_of are judged without scans.
+    pub scan_grace_days: i64,
+    pub basis: TrackingBasis,
+}
+
+impl Default for PackageOptions {
+    fn default() -> Self {
+        PackageOptions { scan_grace_days: 7, basis: TrackingBasis::Promise }
+    }
+}
 
 /// One package of an MFN Amazon order, judged. Borrows from the view and the book.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +70,10 @@ pub struct Package<'a> {
     pub marketplace: Marketplace,
     /// Local ship day, days since 1970-01-01.
     pub ship_day: i32,
+    /// The local day it counts on in the valid tracking rate (by the basis).
+    pub day: i32,
+    /// `day` is its ship day: its order has no promised delivery date, or the basis is `ship`.
+    pub placed_by_ship_day: bool,
     pub carrier: &'a str,
     /// As given, ASCII spaces trimmed; empty for a missing number.
     pub tracking: &'a str,
@@ -28,6 +81,90 @@ pub struct Package<'a> {
     pub suggestion: Option<String>,
     /// The categories it counts in (`""` when its order has no catalogued SKU).
     pub categories: Vec<&'a str>,
+    /// How it stands in the on-time delivery rate (`None`: not in it).
+    pub delivery: Option<Delivery>,
+}
+
+/// A package in the on-time delivery rate (§3.7): a valid package of an order with a promised
+/// delivery date, when a scans file was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not delivered, and its promised day is not over yet: judged later.
+    NotJudgedYet,
+    OnTime,
+    Late(LateReason),
+}
+
+/// Why a judged package is not on time, in the order the rule checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateReason {
+    /// No delivery scan, and its promised day is over.
+    NotDelivered,
+    /// Delivered after its promised local day.
+    DeliveredLate,
+    /// The shipment was confirmed after the promised local day.
+    ConfirmedAfterPromise,
+    /// The shipment was confirmed after the carrier delivered it.
+    ConfirmedAfterDelivery,
+}
+
+impl LateReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LateReason::NotDelivered => "not delivered by the promised date",
+            LateReason::DeliveredLate => "delivered after the promised date",
+            LateReason::ConfirmedAfterPromise => "shipment confirmed after the promised date",
+            LateReason::ConfirmedAfterDelivery => "shipment confirmed after the delivery",
+        }
+    }
+}
+
+/// A judged package that was not delivered on time: the evidence behind the rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LateDelivery<'a> {
+    pub order_id: &'a str,
+    pub marketplace: Marketplace,
+    /// Local promised delivery day.
+    pub promised_day: i32,
+    pub carrier: &'a str,
+    pub tracking: &'a str,
+    /// The first `delivered` scan, if any.
+    pub delivered_ts: Option<Micros>,
+    pub confirmed_ts: Option<Micros>,
+    pub reason: LateReason,
+}
+
+/// Package counts beside the metrics' per-day counts (the summary's). Additive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PackageCounters {
+    /// Placed on their ship day in the valid tracking rate: their order has no promised
+    /// delivery date, or `--tracking-basis ship` (`valid_tracking_placed_by_ship_day`).
+    pub placed_by_ship_day: u64,
+    /// In the on-time delivery rate but not judged yet (not delivered, promise not over).
+    pub not_judged_yet: u64,
+}
+
+impl std::ops::Add for PackageCounters {
+    type Output = PackageCounters;
+
+    fn add(self, o: PackageCounters) -> PackageCounters {
+        PackageCounters {
+            placed_by_ship_day: self.placed_by_ship_day + o.placed_by_ship_day,
+            not_judged_yet: self.not_judged_yet + o.not_judged_yet,
+        }
+    }
+}
+
+/// The counts without a subset's (never below 0).
+impl std::ops::Sub for PackageCounters {
+    type Output = PackageCounters;
+
+    fn sub(self, o: PackageCounters) -> PackageCounters {
+        PackageCounters {
+            placed_by_ship_day: self.placed_by_ship_day.saturating_sub(o.placed_by_ship_day),
+            not_judged_yet: self.not_judged_yet.saturating_sub(o.not_judged_yet),
+        }
+    }
 }
 
 /// Confirmation rows left out of the metrics, by why (§5.5).
@@ -76,6 +213,11 @@ pub struct Tracking<'a> {
     /// Per (marketplace, day) over all categories, each package once: for display only —
     /// the table has no all-categories row (§5.6).
     pub totals: Series<Marketplace, TrackingCounts>,
+    /// Judged packages per (marketplace, local promised day), sorted (§3.7).
+    pub on_time: Series<Marketplace, OnTimeCounts>,
+    /// The judged packages not delivered on time, sorted by order id, tracking number, carrier.
+    pub late_deliveries: Vec<LateDelivery<'a>>,
+    pub counters: PackageCounters,
 }
 
 /// What one rayon job accumulates.
@@ -83,18 +225,41 @@ pub struct Tracking<'a> {
 struct Partial<'a> {
     days: FxHashMap<(Marketplace, &'a str, i32), TrackingCounts>,
     totals: FxHashMap<(Marketplace, i32), TrackingCounts>,
+    on_time: FxHashMap<(Marketplace, i32), OnTimeCounts>,
     defective: Vec<Package<'a>>,
+    late_deliveries: Vec<LateDelivery<'a>>,
     left_out: ConfirmationCounts,
+    counters: PackageCounters,
     carriers: CarrierMemo,
 }
 
 impl<'a> Partial<'a> {
-    fn count(&mut self, p: &Package<'a>) {
+    fn count(&mut self, p: &Package<'a>, order: &'a OrderView) {
         let one = TrackingCounts::of(p.defect);
         for &category in &p.categories {
-            add_to(&mut self.days, (p.marketplace, category, p.ship_day), one);
+            add_to(&mut self.days, (p.marketplace, category, p.day), one);
         }
-        add_to(&mut self.totals, (p.marketplace, p.ship_day), one);
+        add_to(&mut self.totals, (p.marketplace, p.day), one);
+        self.counters.placed_by_ship_day += p.placed_by_ship_day as u64;
+        let Some(delivery) = p.delivery else { return };
+        let Some(promised_day) = order.expected_delivery_ts.map(|t| local_day(t, order.zone)) else { return };
+        match delivery {
+            Delivery::NotJudgedYet => self.counters.not_judged_yet += 1,
+            Delivery::OnTime => add_to(&mut self.on_time, (p.marketplace, promised_day), OnTimeCounts::of(true)),
+            Delivery::Late(reason) => {
+                add_to(&mut self.on_time, (p.marketplace, promised_day), OnTimeCounts::of(false));
+                self.late_deliveries.push(LateDelivery {
+                    order_id: p.order_id,
+                    marketplace: p.marketplace,
+                    promised_day,
+                    carrier: p.carrier,
+                    tracking: p.tracking,
+                    delivered_ts: None,
+                    confirmed_ts: order.confirmed_ts,
+                    reason,
+                });
+            }
+        }
     }
 
     fn merge(mut self, other: Partial<'a>) -> Partial<'a> {
@@ -104,13 +269,18 @@ impl<'a> Partial<'a> {
         for (k, v) in other.totals {
             add_to(&mut self.totals, k, v);
         }
+        for (k, v) in other.on_time {
+            add_to(&mut self.on_time, k, v);
+        }
         self.defective.extend(other.defective);
+        self.late_deliveries.extend(other.late_deliveries);
         self.left_out = self.left_out + other.left_out;
+        self.counters = self.counters + other.counters;
         self
     }
 }
 
-fn add_to<K: std::hash::Hash + Eq>(days: &mut FxHashMap<K, TrackingCounts>, key: K, counts: TrackingCounts) {
+fn add_to<K: std::hash::Hash + Eq, C: crate::metric::Counts>(days: &mut FxHashMap<K, C>, key: K, counts: C) {
     let sum = days.entry(key).or_default();
     *sum = *sum + counts;
 }
@@ -133,16 +303,16 @@ type CarrierMemo = FxHashMap<Box<str>, Option<&'static Carrier>>;
 impl<'a> Tracking<'a> {
     /// Every package of every MFN Amazon order, judged and counted per day. Per-order work,
     /// run in parallel: a package never spans two orders.
-    pub fn build(view: &'a View, book: &'a Book, scan_grace_days: i64) -> Tracking<'a> {
+    pub fn build(view: &'a View, book: &'a Book, opts: PackageOptions) -> Tracking<'a> {
         let unknown = ConfirmationCounts { unmatched: view.unknown_order_confirmations, ..Default::default() };
         let partial = view
             .orders
             .par_iter()
             .filter(|o| !o.shipments.is_empty())
             .fold(Partial::default, |mut acc, o| {
-                let (packages, left_out) = packages_of(o, book, view.as_of, scan_grace_days, &mut acc.carriers);
+                let (packages, left_out) = packages_of(o, book, view.as_of, opts, &mut acc.carriers);
                 for p in packages {
-                    acc.count(&p);
+                    acc.count(&p, o);
                     if p.defect.is_some() {
                         acc.defective.push(p);
                     }
@@ -164,7 +334,18 @@ impl<'a> Tracking<'a> {
         let mut totals: Series<Marketplace, TrackingCounts> =
             partial.totals.into_iter().map(|((key, day), counts)| Day { key, day, counts }).collect();
         totals.sort_unstable_by_key(|d| (d.key, d.day));
-        Tracking { days, totals, defective, left_out: partial.left_out + unknown }
+        let mut on_time: Series<Marketplace, OnTimeCounts> =
+            partial.on_time.into_iter().map(|((key, day), counts)| Day { key, day, counts }).collect();
+        on_time.sort_unstable_by_key(|d| (d.key, d.day));
+        let mut late_deliveries = partial.late_deliveries;
+        for l in &mut late_deliveries {
+            l.delivered_ts = book.scans_of(&carriers::normalise(l.tracking)).and_then(|t| t.first_delivered);
+        }
+        late_deliveries.par_sort_unstable_by(|a, b| {
+            (a.order_id, a.tracking, a.carrier).cmp(&(b.order_id, b.tracking, b.carrier))
+        });
+        let counters = partial.counters;
+        Tracking { days, totals, defective, on_time, late_deliveries, counters, left_out: partial.left_out + unknown }
     }
 }
 
@@ -172,7 +353,7 @@ fn packages_of<'a>(
     order: &'a OrderView,
     book: &'a Book,
     as_of: Option<Micros>,
-    grace_days: i64,
+    opts: PackageOptions,
     memo: &mut CarrierMemo,
 ) -> (Vec<Package<'a>>, ConfirmationCounts) {
     let rows = order.shipments.len() as u64;
@@ -219,7 +400,7 @@ fn packages_of<'a>(
                 Some(c) => *c,
                 None => *memo.entry(d.carrier.into()).or_insert(Carrier::find(d.carrier)),
             };
-            judge(order, marketplace, book, d, carrier, as_of, grace_days, categories.clone())
+            judge(order, marketplace, book, d, carrier, as_of, opts, categories.clone())
         })
         .collect();
     (packages, ConfirmationCounts::default())
@@ -264,18 +445,24 @@ fn judge<'a>(
     d: Draft<'a>,
     carrier: Option<&Carrier>,
     as_of: Option<Micros>,
-    grace_days: i64,
+    opts: PackageOptions,
     categories: Vec<&'a str>,
 ) -> Package<'a> {
     let mut defect = carriers::check_with(carrier, d.tracking).err();
+    // Checks 1–5 passed: the package is in the on-time delivery rate (with scans and a promise).
+    let delivery = if defect.is_none() { delivery(order, book, d.tracking, as_of) } else { None };
     if defect.is_none() {
         if let (true, Some(as_of)) = (book.has_scans(), as_of) {
             // Carriers need time to scan and deliver: only packages old enough are judged.
-            if (d.ship_day as i64) <= local_day(as_of, order.zone) as i64 - grace_days {
+            if (d.ship_day as i64) <= local_day(as_of, order.zone) as i64 - opts.scan_grace_days {
                 defect = scan_defect(order, book, d.tracking);
             }
         }
     }
+    let (day, placed_by_ship_day) = match (opts.basis, order.expected_delivery_ts) {
+        (TrackingBasis::Promise, Some(promise)) => (local_day(promise, order.zone), false),
+        _ => (d.ship_day, true),
+    };
     let suggestion = match defect {
         Some(Defect::HiddenCharacters) => carriers::suggestion(d.carrier, d.tracking),
         _ => None,
@@ -289,5 +476,55 @@ fn judge<'a>(
         defect,
         suggestion,
         categories,
+        day,
+        placed_by_ship_day,
+        delivery,
     }
+}
+
+/// How a valid package of `order` stands in the on-time delivery rate (§3.7); `None` when it
+/// is not in it (no scans file, or its order has no promised delivery date).
+fn delivery(order: &OrderView, book: &Book, tracking: &str, as_of: Option<Micros>) -> Option<Delivery> {
+    let promise = order.expected_delivery_ts.filter(|_| book.has_scans())?;
+    let promised_day = local_day(promise, order.zone);
+    let delivered = book.scans_of(&carriers::normalise(tracking)).and_then(|t| t.first_delivered);
+    let Some(delivered) = delivered else {
+        // Not delivered: late once its promised local day is over, else not judged yet.
+        let over = as_of.is_some_and(|a| promised_day < local_day(a, order.zone));
+        return Some(if over { Delivery::Late(LateReason::NotDelivered) } else { Delivery::NotJudgedYet });
+    };
+    let confirmed = order.confirmed_ts;
+    Some(if local_day(delivered, order.zone) > promised_day {
+        Delivery::Late(LateReason::DeliveredLate)
+    } else if confirmed.is_some_and(|c| local_day(c, order.zone) > promised_day) {
+        Delivery::Late(LateReason::ConfirmedAfterPromise)
+    } else if confirmed.is_some_and(|c| c > delivered) {
+        Delivery::Late(LateReason::ConfirmedAfterDelivery)
+    } else {
+        Delivery::OnTime
+    })
+}
+
+/// Can what `order`'s packages add to the on-time delivery rate still change (§4.2, the
+/// store's settled orders)? With scans, a package of an order with a promised delivery date is
+/// judged once delivered or once its promised day is over (`as_of`'s local day later); until
+/// then it is live. Checked over every package with a number, valid or not (a superset: an
+/// order kept live is only judged again).
+pub fn deliveries_settled(order: &OrderView, book: &Book, as_of: Micros) -> bool {
+    let Some(promise) = order.expected_delivery_ts.filter(|_| book.has_scans()) else { return true };
+    let over = local_day(promise, order.zone) < local_day(as_of, order.zone);
+    over || order.shipments.iter().all(|s| {
+        carriers::is_missing(&s.tracking)
+            || book.scans_of(&carriers::normalise(&s.tracking)).is_some_and(|t| t.first_delivered.is_some())
+    })
+}
+
+/// The numbers (normalised) of `order`'s packages whose on-time judgement a later scan could
+/// change (an earlier delivery scan): every package with a number of an order with a promised
+/// delivery date, when scans are on. A store watches a settled order's numbers for them.
+pub fn delivery_watch(order: &OrderView, book: &Book) -> Vec<String> {
+    if order.expected_delivery_ts.is_none() || !book.has_scans() {
+        return Vec::new();
+    }
+    order.shipments.iter().filter(|s| !carriers::is_missing(&s.tracking)).map(|s| carriers::normalise(&s.tracking)).collect()
 }

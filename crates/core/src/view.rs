@@ -141,6 +141,8 @@ pub struct OrderView {
     pub purchase_ts: Micros,
     /// As given by a snapshot (`None` when no snapshot has one).
     pub expected_ship_ts: Option<Micros>,
+    /// The promised delivery date, as given by the newest snapshot that has one (§3.3).
+    pub expected_delivery_ts: Option<Micros>,
     pub buyer_requested: bool,
     pub shipped: bool,
     pub cancelled: bool,
@@ -314,6 +316,7 @@ fn merge_order(mut o: OrderState, opts: &ViewOptions, as_of: Micros) -> OrderVie
         status,
         purchase_ts,
         expected_ship_ts,
+        expected_delivery_ts: value(o.expected_delivery),
         buyer_requested: o.buyer_requested,
         shipped,
         cancelled,

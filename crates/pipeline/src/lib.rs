@@ -16,6 +16,7 @@ pub mod cancel_rate;
 pub mod cancellations;
 pub mod error;
 pub mod late_shipment;
+pub mod on_time_delivery;
 pub mod messages;
 pub mod metrics;
 pub mod orders;

@@ -9,7 +9,7 @@ use polars::prelude::PolarsResult;
 use crate::reports::Reports;
 use crate::summary::{MarketplaceCurrent, Summary};
 use crate::tables::ChartPoint;
-use crate::{cancel_rate, late_shipment, valid_tracking};
+use crate::{cancel_rate, late_shipment, on_time_delivery, valid_tracking};
 
 /// One line of the verdict table.
 pub struct MetricLine<'a> {
@@ -45,7 +45,8 @@ pub struct MetricWords {
 }
 
 /// The registry of the metrics' words.
-pub const METRICS: [MetricWords; 3] = [cancel_rate::WORDS, late_shipment::WORDS, valid_tracking::WORDS];
+pub const METRICS: [MetricWords; 4] =
+    [cancel_rate::WORDS, late_shipment::WORDS, valid_tracking::WORDS, on_time_delivery::WORDS];
 
 /// The marketplaces a metric fails in, and what the current windows count there.
 #[derive(Default)]

@@ -17,6 +17,7 @@ pub fn orders_table(orders: &[OrderView]) -> PolarsResult<DataFrame> {
         strings("status", &orders.iter().map(|o| Some(o.status.as_str())).collect::<Vec<_>>()),
         timestamps("purchase_ts", orders.iter().map(|o| Some(o.purchase_ts)).collect())?,
         timestamps("expected_ship_ts", orders.iter().map(|o| o.expected_ship_ts).collect())?,
+        timestamps("expected_delivery_ts", orders.iter().map(|o| o.expected_delivery_ts).collect())?,
         flag("buyer_requested", &|o| o.buyer_requested),
         flag("shipped", &|o| o.shipped),
         flag("cancelled", &|o| o.cancelled),

@@ -10,7 +10,7 @@ use orderhealth_core::limits::{Limit, Verdict};
 use orderhealth_core::timestamp::{date_of, epoch_days, format_instant, parse_date};
 use orderhealth_review::{
     Chart, CountedCancellation, DefectExample, DefectGroup, InputsSection, KindRow, Listing, MarketplaceSection,
-    OpenOrder, Page, Series, VerdictRow,
+    LateDelivery, OpenOrder, Page, Series, VerdictRow,
 };
 use polars::prelude::*;
 
@@ -19,7 +19,7 @@ use crate::reports::Reports;
 use crate::summary::Summary;
 use crate::verdict;
 use crate::words::{count, percent, thousands};
-use crate::{auto_cancel, valid_tracking};
+use crate::{auto_cancel, on_time_delivery, valid_tracking};
 
 /// Rows of a long list shown in the page; the table file holds them all.
 const LISTED: usize = 100;
@@ -40,6 +40,7 @@ pub fn review_page(summary: &Summary, reports: &Reports) -> PolarsResult<Page> {
         open_orders: open_orders(&reports.auto_cancel)?,
         counted_cancellations: counted_cancellations(summary, &reports.cancellations)?,
         tracking_defects: tracking_defects(summary, &reports.tracking_defects)?,
+        late_deliveries: late_deliveries(summary, &reports.late_deliveries)?,
         inputs: inputs(summary),
         settings: settings(summary),
     })
@@ -248,6 +249,35 @@ fn tracking_defects(summary: &Summary, df: &DataFrame) -> PolarsResult<Vec<Defec
         .collect())
 }
 
+/// The late packages promised in each marketplace's current 30-day on-time delivery window
+/// (it holds the 14-day one), by promised date.
+fn late_deliveries(summary: &Summary, df: &DataFrame) -> PolarsResult<Listing<LateDelivery>> {
+    let longest = orderhealth_core::metric::on_time_delivery::WINDOWS.iter().max().map(|n| n.to_string());
+    let shown = |r: &on_time_delivery::LateRow| {
+        let current = summary.current.get(r.marketplace).and_then(|c| c.on_time_delivery.as_ref());
+        let window = current.and_then(|c| c.get(longest.as_deref().unwrap_or_default()));
+        window.is_some_and(|w| in_window(r.promised_date, &w.window_start, &w.window_end))
+    };
+    let rows: Vec<_> = on_time_delivery::late_rows(df)?.into_iter().filter(shown).collect();
+    Ok(Listing {
+        rows: rows
+            .iter()
+            .take(LISTED)
+            .map(|r| LateDelivery {
+                order_id: r.order_id.to_string(),
+                marketplace: r.marketplace.to_string(),
+                promised_date: day_text(r.promised_date),
+                carrier: r.carrier.to_string(),
+                tracking_number: r.tracking_number.to_string(),
+                delivered: instant_text(r.delivered),
+                reason: r.reason.to_string(),
+            })
+            .collect(),
+        total: rows.len(),
+        table: crate::tables::LATE_DELIVERIES.into(),
+    })
+}
+
 fn inputs(summary: &Summary) -> InputsSection {
     let mut kinds: BTreeMap<&str, KindRow> = BTreeMap::new();
     let mut totals: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
@@ -313,6 +343,13 @@ fn inputs(summary: &Summary) -> InputsSection {
             "without an expected ship date or confirmation time, not in the late shipment rate".to_string(),
         ),
         (
+            summary.valid_tracking_placed_by_ship_day,
+            match summary.settings.tracking_basis.as_str() {
+                "ship" => "placed on their ship day in the valid tracking rate (--tracking-basis ship)".to_string(),
+                _ => "without a promised delivery date placed on their ship day in the valid tracking rate".to_string(),
+            },
+        ),
+        (
             summary.cancelled_without_explanation,
             "cancelled with no event or feed row, counted against the seller (rule 7)".to_string(),
         ),
@@ -368,6 +405,7 @@ fn settings(summary: &Summary) -> Vec<(String, String)> {
         ("--auto-cancel-policy".into(), s.auto_cancel_policy.clone()),
         ("--warn-days".into(), s.warn_days.to_string()),
         ("--scan-grace-days".into(), s.scan_grace_days.to_string()),
+        ("--tracking-basis".into(), s.tracking_basis.clone()),
         ("--tz".into(), or(&s.tz, "not given: each marketplace's own zone")),
         ("--marketplace".into(), s.default_marketplace.clone()),
         ("--encoding".into(), s.encoding.clone()),

@@ -14,11 +14,14 @@ pub struct Reports {
     pub tracking_defects: DataFrame,
     pub late_shipment: DataFrame,
     pub cancellations: DataFrame,
+    pub on_time_delivery: DataFrame,
+    /// The judged packages not delivered on time, by promised date (the evidence).
+    pub late_deliveries: DataFrame,
 }
 
 impl Reports {
     /// (table name, frame), in the order of [`tables::REPORT_TABLES`].
-    pub fn tables(&self) -> [(&'static str, &DataFrame); 7] {
+    pub fn tables(&self) -> [(&'static str, &DataFrame); 9] {
         [
             (tables::CANCEL_RATE, &self.cancel_rate),
             (tables::CANCEL_REASONS, &self.cancel_reasons),
@@ -27,6 +30,8 @@ impl Reports {
             (tables::TRACKING_DEFECTS, &self.tracking_defects),
             (tables::LATE_SHIPMENT, &self.late_shipment),
             (tables::CANCELLATIONS, &self.cancellations),
+            (tables::ON_TIME_DELIVERY, &self.on_time_delivery),
+            (tables::LATE_DELIVERIES, &self.late_deliveries),
         ]
     }
 }

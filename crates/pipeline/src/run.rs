@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use orderhealth_core::current::{current_tracking, Today};
+use orderhealth_core::tracking::{PackageOptions, TrackingBasis};
 use orderhealth_core::timestamp::format_instant;
 use orderhealth_core::{
     collect_inputs, load, AutoState, DailyCounts, InputError, Loaded, ReadOptions, Skipped, Tracking, View, ViewOptions,
@@ -19,7 +20,14 @@ use crate::output::{write_rejected, Format, OutputSet};
 use crate::reports::Reports;
 use crate::store::{SettledPart, SettledRequest};
 use crate::summary::{AutoCancelCounts, Inputs, MarketplaceCurrent, OrderCounters, Settings, Summary, TrackingWindow};
-use crate::{auto_cancel, cancel_rate, cancellations, late_shipment, tables, valid_tracking};
+use crate::{auto_cancel, cancel_rate, cancellations, late_shipment, on_time_delivery, tables, valid_tracking};
+
+impl RunOptions {
+    /// The options that change how packages are judged and placed.
+    pub fn packages(&self) -> PackageOptions {
+        PackageOptions { scan_grace_days: self.scan_grace_days, basis: self.tracking_basis }
+    }
+}
 
 /// Everything a run needs to know.
 #[derive(Debug, Clone)]
@@ -31,6 +39,8 @@ pub struct RunOptions {
     pub view: ViewOptions,
     /// `--scan-grace-days`: packages younger than this are judged without scans.
     pub scan_grace_days: i64,
+    /// `--tracking-basis`: which day a package counts on in the valid tracking rate.
+    pub tracking_basis: TrackingBasis,
     /// `--store`: compute from this store (its inputs are ingested before, by the caller).
     pub store: Option<PathBuf>,
 }
@@ -212,7 +222,7 @@ pub struct ReportOutcome {
 
 pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOutcome> {
     let set = begin(opts)?;
-    let request = SettledRequest { view: opts.view.clone(), scan_grace_days: opts.scan_grace_days };
+    let request = SettledRequest { view: opts.view.clone(), packages: opts.packages() };
     let p = prepare_inputs(
         &opts.inputs,
         opts.store.as_deref(),
@@ -233,20 +243,30 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     // the live orders' and the settled ones' summed.
     let (order_days, tracking) = rayon::join(
         || DailyCounts::of_orders(orders),
-        || Tracking::build(&p.view, &p.loaded.book, opts.scan_grace_days),
+        || Tracking::build(&p.view, &p.loaded.book, opts.packages()),
     );
     let daily = order_days + DailyCounts::of_packages(&tracking) + settled.daily.clone();
     let left_out = tracking.left_out + settled.left_out;
+    let package_counters = tracking.counters + settled.packages;
 
     // The reports share the one merged view and the counts, and run concurrently.
-    let ((cancel, late), (auto_and_cancellations, tracking_tables)) = rayon::join(
+    let (((cancel, late), on_time), (auto_and_cancellations, tracking_tables)) = rayon::join(
         || {
             rayon::join(
-                || -> Result<_> {
-                    let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
-                    Ok((cancel_rate::cancel_rate(&daily.cancel)?, cancel_rate::cancel_reasons_of(reasons)?))
+                || {
+                    rayon::join(
+                        || -> Result<_> {
+                            let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
+                            Ok((cancel_rate::cancel_rate(&daily.cancel)?, cancel_rate::cancel_reasons_of(reasons)?))
+                        },
+                        || late_shipment::late_shipment(&daily.late),
+                    )
                 },
-                || late_shipment::late_shipment(&daily.late),
+                || -> Result<_> {
+                    let rows = on_time_delivery::late_delivery_rows(&tracking.late_deliveries)?;
+                    let rows = stacked(rows, evidence.iter().map(|e| &e.late_deliveries))?;
+                    Ok((on_time_delivery::on_time_delivery(&daily.on_time)?, on_time_delivery::sorted_late(rows)?))
+                },
             )
         },
         || {
@@ -267,6 +287,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let (cancel_rate, cancel_reasons) = cancel?;
     let (auto_cancel, cancellations) = auto_and_cancellations?;
     let (valid_tracking, tracking_defects) = tracking_tables?;
+    let (on_time_delivery, late_deliveries) = on_time?;
     let reports = Reports {
         cancel_rate,
         cancel_reasons,
@@ -275,6 +296,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         tracking_defects,
         late_shipment: late?,
         cancellations,
+        on_time_delivery,
+        late_deliveries,
     };
 
     // The current windows, per marketplace (§5.6), summed from the same per-day counts.
@@ -310,6 +333,12 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         non_amazon_confirmations: left_out.non_amazon,
         unsupported_marketplace_confirmations: left_out.unsupported_marketplace,
         late_shipment_no_expected_ship_date: counters.late_unjudged,
+        valid_tracking_placed_by_ship_day: package_counters.placed_by_ship_day,
+        on_time_delivery: on_time_delivery::OnTimeSummary::of(
+            &daily.on_time,
+            package_counters.not_judged_yet,
+            p.loaded.book.has_scans(),
+        ),
         default_marketplace_orders: counters.default_marketplace_orders,
         cancelled_without_explanation: counters.rule7,
         auto_cancel: counts,
@@ -354,6 +383,7 @@ fn settings(opts: &RunOptions) -> Settings {
         auto_cancel_policy: opts.view.policy.as_str().into(),
         warn_days: opts.view.warn_days,
         scan_grace_days: opts.scan_grace_days,
+        tracking_basis: opts.tracking_basis.as_str().into(),
         tz: opts.view.tz.map(|tz| tz.name().to_string()),
         default_marketplace: opts.view.default_marketplace.code().into(),
         encoding: opts.read.encoding.as_str().into(),

@@ -57,7 +57,7 @@ pub const STORE_FORMAT: &str = "orderhealth-store";
 /// The layout version. A store of another version is refused, never misread.
 /// Version 1 kept each file's rows; version 2 keeps the folded per-order state; version 3
 /// checks every file it reads against the checksum written with it.
-pub const STORE_VERSION: u32 = 3;
+pub const STORE_VERSION: u32 = 4;
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
 const BATCHES: &str = "batches";
@@ -794,7 +794,7 @@ fn usable_settled(
         return None;
     }
     let layer_scans = layers.iter().any(|l| l.scans().is_some());
-    let key = SettledKey::of(base, &request.view, request.scan_grace_days);
+    let key = SettledKey::of(base, &request.view, request.packages);
     let settled = match settled::read(dir, &key) {
         Some(s) => s,
         // Judged as of the newest observation, they could not stand for an earlier instant.

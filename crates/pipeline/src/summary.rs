@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use orderhealth_core::current::{current_cancel, current_late, current_tracking, Today};
+use orderhealth_core::current::{current_cancel, current_late, current_on_time, current_tracking, Today};
 use orderhealth_core::limits::Verdict;
-use orderhealth_core::metric::late_shipment;
+use orderhealth_core::metric::{late_shipment, on_time_delivery};
 use orderhealth_core::timestamp::date_of;
 use orderhealth_core::view::unsupported_marketplaces;
 use orderhealth_core::{DailyCounts, FileSummary, Marketplace, MarketplaceSource, OrderView, Skipped};
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::cancel_rate::CancelWindow;
 pub use crate::late_shipment::LateWindow;
+pub use crate::on_time_delivery::{OnTimeSummary, OnTimeWindow};
 pub use crate::valid_tracking::TrackingWindow;
 
 /// The summary's counts of orders beside the metrics. Additive: a store adds its settled
@@ -74,6 +75,11 @@ pub struct Summary {
     pub unsupported_marketplace_confirmations: u64,
     /// Shipped or open MFN Amazon orders the late shipment rate cannot judge.
     pub late_shipment_no_expected_ship_date: u64,
+    /// Packages the valid tracking rate placed on their ship day: no promised delivery date,
+    /// or `--tracking-basis ship` (§3.3).
+    pub valid_tracking_placed_by_ship_day: u64,
+    /// Packages judged and waiting in the on-time delivery rate, and why it is empty (§3.7).
+    pub on_time_delivery: OnTimeSummary,
     /// MFN orders with neither a sales-channel nor a marketplace e-mail: counted in
     /// `settings.default_marketplace` (§1.4).
     pub default_marketplace_orders: u64,
@@ -97,6 +103,8 @@ pub struct Settings {
     pub auto_cancel_policy: String,
     pub warn_days: i64,
     pub scan_grace_days: i64,
+    /// `--tracking-basis`: `promise` (Amazon's) or `ship` (§3.3).
+    pub tracking_basis: String,
     /// `--tz` (`null`: each marketplace's own zone).
     pub tz: Option<String>,
     pub default_marketplace: String,
@@ -127,6 +135,8 @@ pub struct MarketplaceCurrent {
     pub late_shipment: Option<BTreeMap<String, LateWindow>>,
     /// By category (`""` for orders without a catalogued SKU).
     pub valid_tracking: BTreeMap<String, TrackingWindow>,
+    /// By window length in days: `"14"` and `"30"`.
+    pub on_time_delivery: Option<BTreeMap<String, OnTimeWindow>>,
 }
 
 impl Inputs {
@@ -154,6 +164,11 @@ impl MarketplaceCurrent {
             let by_len = late_shipment::WINDOWS.iter().zip(&windows);
             let by_len = by_len.map(|(n, w)| (n.to_string(), LateWindow::of(w)));
             entry(&mut current, m).late_shipment = Some(by_len.collect());
+        }
+        for (m, windows) in current_on_time(&daily.on_time, today) {
+            let by_len = on_time_delivery::WINDOWS.iter().zip(&windows);
+            let by_len = by_len.map(|(n, w)| (n.to_string(), OnTimeWindow::of(w)));
+            entry(&mut current, m).on_time_delivery = Some(by_len.collect());
         }
         for ((m, category), w) in current_tracking(&daily.tracking, today) {
             entry(&mut current, m).valid_tracking.insert(category.to_string(), TrackingWindow::of(&w));
@@ -193,6 +208,7 @@ impl Summary {
                 .map(|w| w.status)
                 .chain(m.late_shipment.iter().flat_map(|l| l.values().map(|w| w.status)))
                 .chain(m.valid_tracking.values().map(|w| w.status))
+                .chain(m.on_time_delivery.iter().flat_map(|l| l.values().map(|w| w.status)))
         })
     }
 

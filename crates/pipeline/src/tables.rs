@@ -12,10 +12,22 @@ pub const TRACKING_DEFECTS: &str = "tracking_defects";
 pub const ORDERS: &str = "orders";
 pub const LATE_SHIPMENT: &str = "late_shipment";
 pub const CANCELLATIONS: &str = "cancellations";
+pub const ON_TIME_DELIVERY: &str = "on_time_delivery";
+/// The evidence behind `on_time_delivery`: each judged package not delivered on time.
+pub const LATE_DELIVERIES: &str = "late_deliveries";
 
 /// Every table `report` writes, in the order the summary lists them.
-pub const REPORT_TABLES: &[&str] =
-    &[CANCEL_RATE, CANCEL_REASONS, AUTO_CANCEL, VALID_TRACKING, TRACKING_DEFECTS, LATE_SHIPMENT, CANCELLATIONS];
+pub const REPORT_TABLES: &[&str] = &[
+    CANCEL_RATE,
+    CANCEL_REASONS,
+    AUTO_CANCEL,
+    VALID_TRACKING,
+    TRACKING_DEFECTS,
+    LATE_SHIPMENT,
+    CANCELLATIONS,
+    ON_TIME_DELIVERY,
+    LATE_DELIVERIES,
+];
 
 pub const CANCEL_RATE_COLUMNS: &[&str] = &[
     "marketplace",
@@ -40,6 +52,18 @@ pub const TRACKING_DEFECTS_COLUMNS: &[&str] =
     &["order_id", "marketplace", "ship_date", "carrier", "tracking_number", "defect", "suggestion"];
 pub const LATE_SHIPMENT_COLUMNS: &[&str] =
     &["marketplace", "window_days", "window_start", "window_end", "orders", "late", "unconfirmed", "rate", "status"];
+pub const ON_TIME_DELIVERY_COLUMNS: &[&str] =
+    &["marketplace", "window_days", "window_start", "window_end", "packages", "on_time", "late", "rate", "status"];
+pub const LATE_DELIVERIES_COLUMNS: &[&str] = &[
+    "order_id",
+    "marketplace",
+    "promised_date",
+    "carrier",
+    "tracking_number",
+    "delivered_ts",
+    "confirmed_ts",
+    "reason",
+];
 pub const CANCELLATIONS_COLUMNS: &[&str] = &[
     "order_id",
     "marketplace",
@@ -59,6 +83,7 @@ pub const ORDERS_COLUMNS: &[&str] = &[
     "status",
     "purchase_ts",
     "expected_ship_ts",
+    "expected_delivery_ts",
     "buyer_requested",
     "shipped",
     "cancelled",

@@ -28,6 +28,7 @@ pub struct Page {
     pub open_orders: Listing<OpenOrder>,
     pub counted_cancellations: Listing<CountedCancellation>,
     pub tracking_defects: Vec<DefectGroup>,
+    pub late_deliveries: Listing<LateDelivery>,
     pub inputs: InputsSection,
     /// (option, value) of every setting that changes a number.
     pub settings: Vec<(String, String)>,
@@ -114,6 +115,19 @@ pub struct DefectExample {
     pub carrier: String,
     pub tracking_number: String,
     pub suggestion: String,
+}
+
+/// A package of a current on-time delivery window not delivered on time.
+#[derive(Debug, Clone, Default)]
+pub struct LateDelivery {
+    pub order_id: String,
+    pub marketplace: String,
+    pub promised_date: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    /// Empty when not delivered.
+    pub delivered: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -58,6 +58,7 @@ pub fn render(page: &Page) -> String {
                 (open_orders(page))
                 (counted_cancellations(page))
                 (tracking_defects(&page.tracking_defects))
+                (late_deliveries(page))
                 (inputs(page))
                 (settings(page))
             }
@@ -214,6 +215,29 @@ fn tracking_defects(groups: &[DefectGroup]) -> Markup {
                             td { code { (e.tracking_number) } } td { (e.suggestion) } }
                     } }
                 }
+            }
+        }
+    }
+}
+
+fn late_deliveries(page: &Page) -> Markup {
+    let l = &page.late_deliveries;
+    html! {
+        section #late-deliveries {
+            h2 { "Packages not delivered on time in the current windows (" (l.total) ")" }
+            @if l.rows.is_empty() {
+                p { "None." }
+            } @else {
+                table {
+                    thead { tr { th { "order" } th { "marketplace" } th { "promised" } th { "carrier" }
+                        th { "tracking number" } th { "delivered" } th { "why" } } }
+                    tbody { @for d in &l.rows {
+                        tr { td { code { (d.order_id) } } td { (d.marketplace) } td { (d.promised_date) }
+                            td { (d.carrier) } td { code { (d.tracking_number) } } td { (d.delivered) }
+                            td { (d.reason) } }
+                    } }
+                }
+                (more(l))
             }
         }
     }

@@ -29,10 +29,12 @@ use crate::Text;
 
 pub mod cancel_rate;
 pub mod late_shipment;
+pub mod on_time_delivery;
 pub mod valid_tracking;
 
 pub use cancel_rate::CancelCounts;
 pub use late_shipment::LateCounts;
+pub use on_time_delivery::OnTimeCounts;
 pub use valid_tracking::TrackingCounts;
 
 /// `Add` and `Sub` of a metric's counts, field by field.
@@ -153,11 +155,14 @@ pub struct DailyCounts {
     pub cancel: Series<Marketplace, CancelCounts>,
     /// By local expected-ship day (§3.5).
     pub late: Series<Marketplace, LateCounts>,
-    /// Packages by category and local ship day (§3.3).
+    /// Packages by category and local day: the promised delivery day, or the ship day
+    /// (§3.3, `--tracking-basis`).
     pub tracking: Series<(Marketplace, Text), TrackingCounts>,
     /// Packages over all categories, each once: for display only, the table has no
     /// all-categories row (§5.6).
     pub tracking_all: Series<Marketplace, TrackingCounts>,
+    /// Judged packages by local promised delivery day (§3.7).
+    pub on_time: Series<Marketplace, OnTimeCounts>,
 }
 
 impl DailyCounts {
@@ -171,10 +176,15 @@ impl DailyCounts {
         }
     }
 
-    /// The package-level series (valid tracking by category and over all categories) of
-    /// packages judged in `tracking`.
+    /// The package-level series (valid tracking by category and over all categories, on-time
+    /// delivery) of packages judged in `tracking`.
     pub fn of_packages(tracking: &crate::Tracking) -> DailyCounts {
-        DailyCounts { tracking: tracking.days.clone(), tracking_all: tracking.totals.clone(), ..DailyCounts::default() }
+        DailyCounts {
+            tracking: tracking.days.clone(),
+            tracking_all: tracking.totals.clone(),
+            on_time: tracking.on_time.clone(),
+            ..DailyCounts::default()
+        }
     }
 
     /// Every series: the orders' and their packages' (judged in `tracking`).
@@ -197,6 +207,7 @@ impl DailyCounts {
             late: join(self.late, other.late, sign),
             tracking: join(self.tracking, other.tracking, sign),
             tracking_all: join(self.tracking_all, other.tracking_all, sign),
+            on_time: join(self.on_time, other.on_time, sign),
         }
     }
 }

@@ -30,7 +30,9 @@ use orderhealth_core::rows::ShipDate;
 use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
 use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
-use orderhealth_core::tracking::{scans_suffice, ConfirmationCounts};
+use orderhealth_core::tracking::{
+    deliveries_settled, delivery_watch, scans_suffice, ConfirmationCounts, PackageCounters, PackageOptions,
+};
 use orderhealth_core::{Class, DailyCounts, Marketplace, OrderView, Tracking, View, ViewOptions};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -44,7 +46,7 @@ use super::{read_parquet, read_shard_rows, rows_of_orders, shard_dir, write_parq
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
 /// The layout of one settled directory; a different one is rebuilt, never misread.
-const SETTLED_FORMAT: u32 = 4;
+const SETTLED_FORMAT: u32 = 5;
 const TALLY_FILE: &str = "settled.json";
 
 /// What the settled orders were judged under: a report under other options, or another
@@ -59,10 +61,12 @@ pub struct SettledKey {
     pub marketplace: String,
     pub warn_days: i64,
     pub scan_grace_days: i64,
+    /// `--tracking-basis`: the day each package counts on.
+    pub tracking_basis: String,
 }
 
 impl SettledKey {
-    pub fn of(base: &str, view: &ViewOptions, scan_grace_days: i64) -> SettledKey {
+    pub fn of(base: &str, view: &ViewOptions, packages: PackageOptions) -> SettledKey {
         SettledKey {
             format: SETTLED_FORMAT,
             version: env!("CARGO_PKG_VERSION").into(),
@@ -71,7 +75,8 @@ impl SettledKey {
             tz: view.tz.map(|tz| tz.name().into()),
             marketplace: view.default_marketplace.code().into(),
             warn_days: view.warn_days,
-            scan_grace_days,
+            scan_grace_days: packages.scan_grace_days,
+            tracking_basis: packages.basis.as_str().into(),
         }
     }
 
@@ -88,7 +93,9 @@ impl SettledKey {
             warn_days: self.warn_days,
             as_of: None,
         };
-        Some(SettledRequest { view, scan_grace_days: self.scan_grace_days })
+        let packages =
+            PackageOptions { scan_grace_days: self.scan_grace_days, basis: self.tracking_basis.parse().ok()? };
+        Some(SettledRequest { view, packages })
     }
 
     /// The directory name: a hash of the whole key (the key itself is in the tally file).
@@ -102,7 +109,7 @@ impl SettledKey {
 #[derive(Debug, Clone)]
 pub struct SettledRequest {
     pub view: ViewOptions,
-    pub scan_grace_days: i64,
+    pub packages: PackageOptions,
 }
 
 /// What a set of settled orders adds to the reports: every count additive.
@@ -113,6 +120,8 @@ pub struct Tally {
     pub daily: DailyCounts,
     /// Confirmation rows left out of the metrics.
     pub left_out: ConfirmationCounts,
+    /// Packages placed by ship day, and not judged yet for on-time delivery.
+    pub packages: PackageCounters,
     #[serde(flatten)]
     pub counters: OrderCounters,
     /// Per (marketplace code, reason): cancelled orders carrying it (`cancel_reasons`).
@@ -120,17 +129,19 @@ pub struct Tally {
 }
 
 /// The evidence rows of a set of orders: their rows of `cancellations` and
-/// `tracking_defects`, in no particular order (a report sorts them with the others).
+/// `tracking_defects`, and their late packages, in no particular order (a report sorts them
+/// with the others).
 pub struct Evidence {
     pub cancellations: DataFrame,
     pub tracking_defects: DataFrame,
+    pub late_deliveries: DataFrame,
 }
 
 impl Tally {
     /// The tally of `orders`, judged as of `as_of` against the scans and catalog of `book`.
-    pub fn of(orders: Vec<OrderView>, book: &Book, as_of: Micros, scan_grace_days: i64) -> Tally {
+    pub fn of(orders: Vec<OrderView>, book: &Book, as_of: Micros, packages: PackageOptions) -> Tally {
         let view = Tally::view_of(orders, as_of);
-        Tally::judged(&view, &Tracking::build(&view, book, scan_grace_days))
+        Tally::judged(&view, &Tracking::build(&view, book, packages))
     }
 
     /// `orders` as a view of their own, as of `as_of`.
@@ -144,6 +155,7 @@ impl Tally {
             orders: view.orders.len() as u64,
             daily: DailyCounts::of(&view.orders, tracking),
             left_out: tracking.left_out,
+            packages: tracking.counters,
             counters: OrderCounters::of(&view.orders),
             reasons: crate::cancel_rate::reason_counts(&view.orders).into_iter().map(|((m, r), n)| (m, r, n)).collect(),
         }
@@ -154,6 +166,7 @@ impl Tally {
         Ok(Evidence {
             cancellations: crate::cancellations::cancellation_rows(&view.orders)?,
             tracking_defects: crate::valid_tracking::tracking_defect_rows(&tracking.defective)?,
+            late_deliveries: crate::on_time_delivery::late_delivery_rows(&tracking.late_deliveries)?,
         })
     }
 
@@ -173,6 +186,7 @@ impl Tally {
         let daily = std::mem::take(&mut self.daily);
         self.daily = if sign < 0 { daily - other.daily.clone() } else { daily + other.daily.clone() };
         self.left_out = if sign < 0 { self.left_out - other.left_out } else { self.left_out + other.left_out };
+        self.packages = if sign < 0 { self.packages - other.packages } else { self.packages + other.packages };
         self.counters.combine(&other.counters, sign);
         let mut reasons: BTreeMap<(String, String), i64> = BTreeMap::new();
         for (m, r, n) in &self.reasons {
@@ -216,7 +230,7 @@ pub(super) fn counted_before(touched: Vec<OrderState>, base: &Book, as_of: Micro
         .map(|s| BookShard::from_parts(OrderTable::from_states(s), None, Default::default(), Names::default()))
         .collect();
     let view = View::build(&mut Book::from_shards(shards), &ViewOptions { as_of: Some(as_of), ..request.view.clone() });
-    Tally::of(view.orders, base, as_of, request.scan_grace_days)
+    Tally::of(view.orders, base, as_of, request.packages)
 }
 
 /// The settled directory of one base under one key, as read back.
@@ -244,6 +258,7 @@ impl Settled {
         Ok(Evidence {
             cancellations: read("cancellations.parquet")?,
             tracking_defects: read("tracking_defects.parquet")?,
+            late_deliveries: read("late_deliveries.parquet")?,
         })
     }
 
@@ -486,7 +501,7 @@ fn judge_into(
     // The book keeps the scans and the catalog every partition's packages are judged against.
     let states = book.take_states();
     let opts = ViewOptions { as_of: Some(as_of), ..request.view.clone() };
-    let grace = request.scan_grace_days;
+    let packages = request.packages;
     let carried_from = carried.as_ref().map(|c| c.key.base.clone());
     let carried: Vec<Option<CarriedShard>> = match carried {
         Some(c) if c.shards.len() == SHARDS => c.shards.into_iter().map(Some).collect(),
@@ -497,12 +512,12 @@ fn judge_into(
         .zip(carried)
         .enumerate()
         .map(|(i, (states, carried))| match carried {
-            None => settle_partition(i, states, &book, &opts, grace),
+            None => settle_partition(i, states, &book, &opts, packages),
             Some(c) => {
                 // The carried orders are not judged again.
                 let held = |o: &OrderState| c.hashes.binary_search(&id_hash(o.id.as_str())).is_ok();
                 let states = states.into_iter().filter(|o| !held(o)).collect();
-                settle_partition(i, states, &book, &opts, grace)?.with(c)
+                settle_partition(i, states, &book, &opts, packages)?.with(c)
             }
         })
         .collect::<Result<_>>()?;
@@ -521,6 +536,7 @@ fn judge_into(
         write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
         write_parquet(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
         write_parquet(&dir.join("tracking_defects.parquet"), &mut part.evidence.tracking_defects.clone())?;
+        write_parquet(&dir.join("late_deliveries.parquet"), &mut part.evidence.late_deliveries.clone())?;
         // The live states: the base's rows of the orders not settled, as the base has them.
         for (name, table) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables) {
             if let Some(df) = table {
@@ -557,6 +573,7 @@ impl Partition {
         self.watch.extend(carried.watch);
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
         self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
+        self.evidence.late_deliveries.vstack_mut(&carried.evidence.late_deliveries)?;
         self.hashes.extend(carried.hashes);
         self.hashes.sort_unstable();
         Ok(self)
@@ -575,6 +592,7 @@ fn is_settled(o: &OrderView, book: &Book, as_of: Micros, grace: i64) -> bool {
         && o.auto_state.is_none()
         && o.class != Some(Class::Auto)
         && o.shipments.iter().all(|s| ship_day(s, o) as i64 <= judged_from || scans_suffice(o, book, &s.tracking))
+        && deliveries_settled(o, book, as_of)
 }
 
 /// Judges partition `index` (its order states) and splits it into settled and live orders.
@@ -583,8 +601,9 @@ fn settle_partition(
     states: Vec<OrderState>,
     book: &Book,
     opts: &ViewOptions,
-    grace: i64,
+    packages: PackageOptions,
 ) -> Result<Partition> {
+    let grace = packages.scan_grace_days;
     let mut shards: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
     if let Some(slot) = shards.get_mut(index) {
         *slot = BookShard::from_parts(OrderTable::from_states(states), None, Default::default(), Names::default());
@@ -609,14 +628,21 @@ fn settle_partition(
     hashes.sort_unstable();
     // Only the settled orders are judged here: a report judges the live ones.
     let view = Tally::view_of(settled, as_of);
-    let tracking = Tracking::build(&view, book, grace);
-    // Settled packages short of scans: a report watches the layers' scans for them.
-    let watch = tracking
+    let tracking = Tracking::build(&view, book, packages);
+    // Settled packages short of scans, and those whose on-time judgement an earlier delivery
+    // scan could change: a report watches the layers' scans for them.
+    let mut watch: Vec<(u64, u64)> = tracking
         .defective
         .iter()
         .filter(|p| matches!(p.defect, Some(Defect::NoScan | Defect::InsufficientScans)))
         .map(|p| (id_hash(&orderhealth_carriers::normalise(p.tracking)), id_hash(p.order_id)))
         .collect();
+    for o in &view.orders {
+        let order = id_hash(&o.order_id);
+        watch.extend(delivery_watch(o, book).iter().map(|number| (id_hash(number), order)));
+    }
+    watch.sort_unstable();
+    watch.dedup();
     Ok(Partition {
         hashes,
         watch,
@@ -737,9 +763,11 @@ mod tests {
             warn_days: 3,
             as_of: None,
         };
-        let key = SettledKey::of("b000007", &view, 9);
+        let packages = PackageOptions { scan_grace_days: 9, basis: orderhealth_core::TrackingBasis::Ship };
+        let key = SettledKey::of("b000007", &view, packages);
         let request = key.request().expect("readable");
-        assert_eq!(SettledKey::of("b000007", &request.view, request.scan_grace_days), key);
+        assert_eq!(SettledKey::of("b000007", &request.view, request.packages), key);
+        assert_eq!(request.packages, packages);
         assert_eq!(request.view.tz, view.tz);
         let unknown = SettledKey { policy: "someday".into(), ..key };
         assert!(unknown.request().is_none());

@@ -98,6 +98,8 @@ pub(super) fn orders_frame(states: &[&OrderState]) -> PolarsResult<DataFrame> {
         keys("purchase_key", states, |o| key_of(&o.purchase_ts)),
         instants("expected_ship_ts", states, |o| value_of(&o.expected_ship).copied())?,
         keys("expected_ship_key", states, |o| key_of(&o.expected_ship)),
+        instants("expected_delivery_ts", states, |o| value_of(&o.expected_delivery).copied())?,
+        keys("expected_delivery_key", states, |o| key_of(&o.expected_delivery)),
         Column::new(
             "skus".into(),
             states.iter().map(|o| join(value_of(&o.skus).map_or(&[][..], |v| v))).collect::<Vec<String>>(),
@@ -168,6 +170,7 @@ pub(super) fn scans_frame(scans: &FxHashMap<String, ScanTally>) -> PolarsResult<
         Column::new("tracking_number".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
         Column::new("scans".into(), rows.iter().map(|r| r.1.scans).collect::<Vec<u32>>()),
         Column::new("delivered".into(), rows.iter().map(|r| r.1.delivered).collect::<Vec<bool>>()),
+        timestamps("first_delivered_ts", rows.iter().map(|r| r.1.first_delivered).collect())?,
     ])
 }
 
@@ -322,6 +325,7 @@ pub(super) fn read_orders(df: &DataFrame, room: usize, names: &mut Names) -> Res
     let (mut email, mut email_key) = (strs("email_marketplace")?, u64s("email_marketplace_key")?);
     let (mut purchase, mut purchase_key) = (micros(df, "purchase_ts")?, u64s("purchase_key")?);
     let (mut expected, mut expected_key) = (micros(df, "expected_ship_ts")?, u64s("expected_ship_key")?);
+    let (mut promised, mut promised_key) = (micros(df, "expected_delivery_ts")?, u64s("expected_delivery_key")?);
     let (mut skus, mut skus_key) = (strs("skus")?, u64s("skus_key")?);
     let (mut items, mut items_key) = (strs("item_ids")?, u64s("item_ids_key")?);
     let (mut currency, mut value, mut valued_key) =
@@ -361,6 +365,7 @@ pub(super) fn read_orders(df: &DataFrame, room: usize, names: &mut Names) -> Res
             keyed(email_key.next().flatten(), email.next().flatten().and_then(Marketplace::from_code));
         o.purchase_ts = keyed(purchase_key.next().flatten(), purchase.next().flatten());
         o.expected_ship = keyed(expected_key.next().flatten(), expected.next().flatten());
+        o.expected_delivery = keyed(promised_key.next().flatten(), promised.next().flatten());
         let (k, v) = (skus_key.next().flatten(), skus.next().flatten());
         o.skus = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| names.intern(s))));
         let (k, v) = (items_key.next().flatten(), items.next().flatten());
@@ -423,10 +428,12 @@ pub(super) fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &
 pub(super) fn read_scans(df: &DataFrame, wanted: Option<&FxHashSet<String>>) -> Result<FxHashMap<String, ScanTally>> {
     let number = df.column("tracking_number")?.str()?.iter();
     let rows = number.zip(df.column("scans")?.u32()?.iter()).zip(df.column("delivered")?.bool()?.iter());
+    let rows = rows.zip(micros(df, "first_delivered_ts")?);
     Ok(rows
-        .filter(|((n, _), _)| wanted.is_none_or(|w| w.contains(n.unwrap_or(""))))
-        .map(|((n, s), d)| {
-            (n.unwrap_or("").to_string(), ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false) })
+        .filter(|(((n, _), _), _)| wanted.is_none_or(|w| w.contains(n.unwrap_or(""))))
+        .map(|(((n, s), d), first)| {
+            let tally = ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false), first_delivered: first };
+            (n.unwrap_or("").to_string(), tally)
         })
         .collect())
 }

@@ -41,6 +41,7 @@ fn report(input: &str, configure: impl FnOnce(&mut RunOptions)) -> Run {
         read: ReadOptions::default(),
         view: ViewOptions { as_of: parse_as_of("2026-03-20T00:00:00Z"), ..Default::default() },
         scan_grace_days: 7,
+        tracking_basis: Default::default(),
         store: None,
     };
     configure(&mut opts);

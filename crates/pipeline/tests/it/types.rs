@@ -88,6 +88,7 @@ fn every_parquet_column_has_the_type_the_spec_names() {
         read: ReadOptions::default(),
         view: ViewOptions::default(),
         scan_grace_days: 7,
+        tracking_basis: Default::default(),
         store: None,
     };
     run_report(&opts, &Quiet).unwrap();

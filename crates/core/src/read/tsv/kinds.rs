@@ -29,6 +29,7 @@ pub(super) struct OrderCols {
     item_price: Option<usize>,
     shipping_price: Option<usize>,
     expected_ship: Option<usize>,
+    expected_delivery: Option<usize>,
     buyer: Option<usize>,
     reporting: Option<usize>,
     quantity_shipped: Option<usize>,
@@ -95,6 +96,7 @@ impl KindSink {
                     item_price: h.first_of(oc::ITEM_PRICE),
                     shipping_price: h.first_of(oc::SHIPPING_PRICE),
                     expected_ship: h.first_of(oc::EXPECTED_SHIP),
+                    expected_delivery: h.first_of(oc::EXPECTED_DELIVERY),
                     buyer: h.first_of(oc::BUYER_REQUESTED),
                     reporting: h.first_of(oc::REPORTING_DATE),
                     quantity_shipped: h.first_of(oc::QUANTITY_SHIPPED),
@@ -154,6 +156,7 @@ impl KindSink {
                 c.item_price,
                 c.shipping_price,
                 c.expected_ship,
+                c.expected_delivery,
                 c.buyer,
                 c.reporting,
                 c.quantity_shipped,
@@ -188,6 +191,8 @@ impl KindSink {
                 let shipping = price(row, cols, c.shipping_price)?;
                 // reporting-date times the snapshot only; unparseable counts as missing (§5.1).
                 let reporting = parse_instant(row.get(c.reporting));
+                // So is the promised delivery date (§3.3): it is only a promise.
+                let expected_delivery = parse_instant(row.get(c.expected_delivery));
                 let shipped_qty = row.get(c.quantity_shipped).parse::<i64>().unwrap_or(0);
 
                 let id = row.get(c.order_id);
@@ -200,6 +205,7 @@ impl KindSink {
                 keep_max(&mut snap.last_updated, last_updated);
                 keep_max(&mut snap.reporting, reporting);
                 keep_max(&mut snap.expected_ship, expected_ship);
+                keep_max(&mut snap.expected_delivery, expected_delivery);
                 keep_min_text(&mut snap.status_raw, row.get(c.status));
                 keep_min(&mut snap.channel, Channel::parse(row.get(c.channel)));
                 keep_min_text(&mut snap.sales_channel, row.get(c.sales_channel));
@@ -282,7 +288,11 @@ impl KindSink {
                 let t = out.entry(number).or_default();
                 t.scans += 1;
                 let k = row.get(*kind);
-                t.delivered |= k.eq_ignore_ascii_case("delivered") || k.eq_ignore_ascii_case("attempted-delivery");
+                let delivered = k.eq_ignore_ascii_case("delivered");
+                t.delivered |= delivered || k.eq_ignore_ascii_case("attempted-delivery");
+                if let (true, Some(a)) = (delivered, at) {
+                    t.first_delivered = Some(t.first_delivered.map_or(a, |f| f.min(a)));
+                }
                 Ok(at)
             }
             KindSink::Catalog { sku, category, out } => {
