@@ -417,6 +417,78 @@ def metrics_late():
     ])
 
 
+# --- on-time delivery (SPEC §3.7) and the tracking basis (§3.3) -----------------------------
+def metrics_delivery():
+    d = "metrics/delivery/"
+    new_orders = NEW_ORDERS + ["latest-delivery-date"]
+    # as-of 2026-03-20T00:00:00Z: US local day 2026-03-19 (PDT); UK and DE 2026-03-20.
+    # (order, purchase, ship instant = its confirmation, promised delivery, delivered scan or None,
+    #  tracking number). Promised local days (Los Angeles) in the comments.
+    us = [
+        # Promised 02-21 (PST); shipped 02-16: only the promise puts it in the 30-day window
+        # ending 03-19 (02-18 .. 03-19).
+        ("D-PLACED", "2026-02-14T18:00:00Z", "2026-02-16T18:00:00Z", "2026-02-22T07:59:59Z", "2026-02-19T20:00:00Z",
+         "TBA100000000001"),
+        # Promised 03-07 23:59:59 PST, the eve of the DST change: delivered 23:30 PST, on time
+        # (read with PDT's offset it would be 00:30 on 03-08: late).
+        ("D-DST-PST", "2026-03-03T18:00:00Z", "2026-03-04T18:00:00Z", "2026-03-08T07:59:59Z", "2026-03-08T07:30:00Z",
+         "TBA100000000002"),
+        # Promised 03-08 23:59:59 PDT, the DST day: 23:30 PDT is on time, 00:30 PDT on 03-09 is
+        # late (read with PST's offset both would be 03-08).
+        ("D-DST-ON", "2026-03-03T18:00:00Z", "2026-03-04T18:00:00Z", "2026-03-09T06:59:59Z", "2026-03-09T06:30:00Z",
+         "TBA100000000003"),
+        ("D-DST-LATE", "2026-03-03T18:00:00Z", "2026-03-04T18:00:00Z", "2026-03-09T06:59:59Z", "2026-03-09T07:30:00Z",
+         "TBA100000000004"),
+        # Promised 03-11 23:59:59 PDT: delivered 23:00 that day (on time) and 01:00 the day after (late).
+        ("D-ONTIME", "2026-03-07T18:00:00Z", "2026-03-08T18:00:00Z", "2026-03-12T06:59:59Z", "2026-03-12T06:00:00Z",
+         "TBA100000000005"),
+        ("D-DAYAFTER", "2026-03-07T18:00:00Z", "2026-03-08T18:00:00Z", "2026-03-12T06:59:59Z", "2026-03-12T08:00:00Z",
+         "TBA100000000006"),
+        # Delivered on time (03-11 11:00), but the shipment was confirmed after it (13:00): late.
+        ("D-CONFLATE", "2026-03-07T18:00:00Z", "2026-03-11T20:00:00Z", "2026-03-12T06:59:59Z", "2026-03-11T18:00:00Z",
+         "TBA100000000007"),
+        # Delivered 03-11 22:00, confirmed on 03-13, after the promised day: late.
+        ("D-CONF-PROMISE", "2026-03-07T18:00:00Z", "2026-03-13T10:00:00Z", "2026-03-12T06:59:59Z",
+         "2026-03-12T05:00:00Z", "TBA100000000008"),
+        # Never delivered, promised 03-11: over before as-of's day, so late.
+        ("D-NOTDELIV-PAST", "2026-03-07T18:00:00Z", "2026-03-08T18:00:00Z", "2026-03-12T06:59:59Z", None,
+         "TBA100000000009"),
+        # Not delivered, promised 03-19, as-of's own local day: not judged yet.
+        ("D-NOTDELIV-FUTURE", "2026-03-16T18:00:00Z", "2026-03-17T18:00:00Z", "2026-03-20T06:59:59Z", None,
+         "TBA100000000010"),
+        # An invalid number (bad-format): in valid tracking, not in on-time delivery.
+        ("D-INVALID", "2026-03-07T18:00:00Z", "2026-03-08T18:00:00Z", "2026-03-12T06:59:59Z", "2026-03-12T06:00:00Z",
+         "TBA12345"),
+        # An unparseable promise (a space for T): no promise, rejects nothing, placed by ship day.
+        ("D-NOPROMISE", "2026-03-01T18:00:00Z", "2026-03-02T18:00:00Z", "2026-03-06 23:59:59", "2026-03-04T18:00:00Z",
+         "TBA100000000011"),
+    ]
+    # UK: 100 packages promised 03-10 (London), 97 on time: 100 x 97 > 97 x 100 is false, BAD.
+    # DE: 101 packages promised 03-10 (Berlin), 98 on time: 9,800 > 9,797, 97.03%, GOOD.
+    uk = [(f"D-UK-{i:03}", "2026-03-04T12:00:00Z", "2026-03-05T12:00:00Z", "2026-03-10T23:59:59Z",
+           "2026-03-11T12:00:00Z" if i < 3 else "2026-03-09T12:00:00Z", f"TBA2{i:011}") for i in range(100)]
+    de = [(f"D-DE-{i:03}", "2026-03-04T12:00:00Z", "2026-03-05T12:00:00Z", "2026-03-10T22:59:59Z",
+           "2026-03-11T12:00:00Z" if i < 3 else "2026-03-09T12:00:00Z", f"TBA3{i:011}") for i in range(101)]
+    orders = [(o, "Amazon.com", "USD") for o in us] + [(o, "Amazon.co.uk", "GBP") for o in uk] + \
+        [(o, "Amazon.de", "EUR") for o in de]
+    write(d + "2026-03-01-new-orders.txt", new_orders, [
+        dict(no(oid, purchase, purchase.replace("T18", "T23").replace("T12", "T23")), **{"latest-delivery-date": promise})
+        for (oid, purchase, _, promise, _, _), _, _ in orders
+    ])
+    write(d + "2026-03-19-all-orders.txt", ALL_ORDERS, [
+        ao(oid, purchase, ship, "Shipped", sales=sales, cur=cur) for (oid, purchase, ship, _, _, _), sales, cur in orders
+    ])
+    write(d + "confirmations.txt", CONFIRMATIONS, [
+        conf(oid, ship, "AMZL", number) for (oid, _, ship, _, _, number), _, _ in orders
+    ])
+    scans = []
+    for (_, _, ship, _, delivered, number), _, _ in orders:
+        scans.append({"tracking-number": number, "scan-date": ship, "scan-type": "accepted"})
+        if delivered:
+            scans.append({"tracking-number": number, "scan-date": delivered, "scan-type": "delivered"})
+    write(d + "scans.tsv", SCANS, scans)
+
+
 # --- current windows (SPEC §5.6): an account idle in BR since 2020, active in JP today -------
 def metrics_current():
     d = "metrics/current/"
@@ -632,6 +704,7 @@ def main():
     metrics_tracking()
     metrics_late()
     metrics_current()
+    metrics_delivery()
     real_layouts()
     real_layouts_round_two()
     feed()

@@ -186,8 +186,16 @@ struct Life {
     purchase: i64,
     pending_until: i64,
     latest_ship: i64,
+    /// The promised delivery date (`latest-delivery-date`): the end of a local day 2–7 days
+    /// after the expected ship date, by service level.
+    promise: i64,
+    service: &'static str,
     outcome: Outcome,
 }
+
+/// Service levels: name, local days from the expected ship date to the promised delivery
+/// date, and the share of orders (per mille).
+const SERVICES: [(&str, i64, u64); 3] = [("Expedited", 2, 200), ("Standard", 4, 650), ("Economy", 7, 150)];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -242,7 +250,33 @@ impl Life {
         } else {
             Outcome::Shipped(pending_until + r.between(2 * HOUR, 3 * DAY))
         };
-        Life { n, market, afn, non_amazon, items, skus, cents, purchase, pending_until, latest_ship, outcome }
+        // A stream of its own: the lives above stay as they were before promises were written.
+        let mut p = Rng::new(seed ^ 0xD31F, n);
+        let mut pick = p.below(1000);
+        let (service, days, _) = *SERVICES
+            .iter()
+            .find(|(_, _, share)| {
+                let here = pick < *share;
+                pick = pick.saturating_sub(*share);
+                here
+            })
+            .unwrap_or(&SERVICES[1]);
+        let promise = latest_ship + days * DAY;
+        Life {
+            n,
+            market,
+            afn,
+            non_amazon,
+            items,
+            skus,
+            cents,
+            purchase,
+            pending_until,
+            latest_ship,
+            promise,
+            service,
+            outcome,
+        }
     }
 
     fn id(&self) -> String {
@@ -292,6 +326,22 @@ impl Life {
         self.changes().into_iter().flatten().any(|c| (from..to).contains(&c))
     }
 
+    /// When the carrier delivers a package shipped at `at` by `carrier`: a few percent after
+    /// the promised date (more for DPD, the slow carrier here), the rest one to three days
+    /// after shipping and by the promise; `None` for the few never scanned as delivered.
+    fn delivered_at(&self, seed: u64, at: i64, carrier: &str) -> Option<i64> {
+        if self.n.is_multiple_of(47) {
+            return None;
+        }
+        let mut r = Rng::new(seed ^ 0xDE11, self.n);
+        let late_share = if carrier == "DPD" { 0.12 } else { 0.03 };
+        Some(if r.unit() < late_share {
+            self.promise + r.between(HOUR, 3 * DAY)
+        } else {
+            (at + r.between(DAY, 3 * DAY)).min(self.promise - HOUR).max(at + HOUR)
+        })
+    }
+
     fn buyer_asked(&self, t: i64) -> bool {
         matches!(self.outcome, Outcome::BuyerCancel(a, _) if t >= a)
     }
@@ -300,7 +350,8 @@ impl Life {
     /// open orders stay in the unshipped report for as long as the generator looks back).
     fn last_event(&self) -> i64 {
         match self.outcome {
-            Outcome::Shipped(at) => at + 2 * DAY,
+            // The delivery scan: at most three days after the promise.
+            Outcome::Shipped(at) => (at + 2 * DAY).max(self.promise + 3 * DAY),
             Outcome::SellerCancel(at)
             | Outcome::BuyerCancel(_, at)
             | Outcome::PendingCancel(at)
@@ -402,7 +453,7 @@ fn package(seed: u64, life: &Life) -> (&'static str, String) {
 }
 
 const ALL_ORDERS_HEADER: &str = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tgift-wrap-price\tgift-wrap-tax\titem-promotion-discount\tship-promotion-discount\tship-city\tship-state\tship-postal-code\tship-country\tpromotion-ids\tis-business-order\tpurchase-order-number\tprice-designation\tis-buyer-requested-cancellation\tbuyer-requested-cancel-reason";
-const NEW_ORDERS_HEADER: &str = "order-id\torder-item-id\tpurchase-date\tpayments-date\tbuyer-email\tbuyer-name\tsku\tnumber-of-items\tproduct-name\tquantity-purchased\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tship-service-level\tship-city\tship-state\tship-postal-code\tship-country\tearliest-ship-date\tlatest-ship-date\tis-business-order\tis-prime";
+const NEW_ORDERS_HEADER: &str = "order-id\torder-item-id\tpurchase-date\tpayments-date\tbuyer-email\tbuyer-name\tsku\tnumber-of-items\tproduct-name\tquantity-purchased\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tship-service-level\tship-city\tship-state\tship-postal-code\tship-country\tearliest-ship-date\tlatest-ship-date\tearliest-delivery-date\tlatest-delivery-date\tis-business-order\tis-prime";
 const UNSHIPPED_HEADER: &str = "order-id\torder-item-id\tpurchase-date\tpayments-date\treporting-date\tpromise-date\tdays-past-promise\tbuyer-email\tbuyer-name\tsku\tproduct-name\tquantity-purchased\tquantity-shipped\tquantity-to-ship\tship-service-level\tship-city\tship-state\tship-postal-code\tship-country\tis-business-order\tis-prime\tis-buyer-requested-cancellation\tbuyer-requested-cancel-reason\tverge-of-cancellation\tverge-of-lateShipment";
 const CONFIRMATIONS_HEADER: &str =
     "order-id\torder-item-id\tquantity\tship-date\tcarrier-code\tcarrier-name\ttracking-number\tship-method";
@@ -506,10 +557,11 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             timestamp(out, life.last_update(dump));
             let _ = write!(
                 out,
-                "\t{}\t{}\t{}\t\tStandard\t{}\tSKU-{sku:05}\tB0{sku:08}\t{}\t1\t{}\t",
+                "\t{}\t{}\t{}\t\t{}\t{}\tSKU-{sku:05}\tB0{sku:08}\t{}\t1\t{}\t",
                 status_text(state),
                 if life.afn { "Amazon" } else { "Merchant" },
                 life.sales_channel(),
+                life.service,
                 product_name(life.market.region, sku),
                 status_text(state),
                 life.market.currency,
@@ -550,10 +602,14 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             money(out, life.cents[item]);
             out.push_str("\t0.00\t");
             money(out, 499);
-            out.push_str("\t0.00\tStandard\tSpringfield\tIL\t62701\tUS\t");
+            let _ = write!(out, "\t0.00\t{}\tSpringfield\tIL\t62701\tUS\t", life.service);
             timestamp(out, life.purchase);
             out.push('\t');
             timestamp(out, life.latest_ship);
+            out.push('\t');
+            timestamp(out, life.latest_ship + DAY);
+            out.push('\t');
+            timestamp(out, life.promise);
             out.push_str("\tfalse\tfalse\n");
         }
     }
@@ -595,13 +651,15 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
                     );
                 }
             }
-            // Carrier scans: accepted two hours after shipping, delivered two days later;
-            // some packages are never scanned.
+            // Carrier scans: accepted two hours after shipping, delivered by the promise or (a
+            // few) after it; some packages are never scanned, a few never as delivered.
             let scanned = !life.n.is_multiple_of(29);
             if scanned && !number.is_empty() {
                 let clean = orderhealth_carriers::normalise(&number.replace('\u{200b}', ""));
-                for (t, kind) in [(at + 2 * HOUR, "accepted"), (at + 2 * DAY, "delivered")] {
-                    if (from..to).contains(&t) && !(kind == "delivered" && life.n.is_multiple_of(11)) {
+                let delivered = life.delivered_at(plan.seed, at, carrier);
+                let scans = [(Some(at + 2 * HOUR), "accepted"), (delivered, "delivered")];
+                for (t, kind) in scans.into_iter().filter_map(|(t, kind)| Some((t?, kind))) {
+                    if (from..to).contains(&t) {
                         f.scans.push_str(&clean);
                         f.scans.push('\t');
                         timestamp(&mut f.scans, t);

@@ -284,7 +284,7 @@ fn summary_json_counts_left_out_confirmations_and_current_windows() {
     assert_eq!(
         summary["settings"],
         serde_json::json!({"as_of": "2026-03-20T00:00:00Z", "auto_cancel_policy": "days30", "warn_days": 7,
-            "scan_grace_days": 7, "tz": null, "default_marketplace": "US", "encoding": "auto", "strict": false})
+            "scan_grace_days": 7, "tracking_basis": "promise", "tz": null, "default_marketplace": "US", "encoding": "auto", "strict": false})
     );
     assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
 }
@@ -413,8 +413,8 @@ fn every_format_is_byte_identical_from_run_to_run() {
         let b = report("metrics", |o| o.format = format);
         let mut names: Vec<_> = std::fs::read_dir(&a.out).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
-        // Seven tables, summary.json, rejected.tsv and report.html.
-        assert_eq!(names.len(), 10, "{names:?}");
+        // Nine tables, summary.json, rejected.tsv and report.html.
+        assert_eq!(names.len(), 12, "{names:?}");
         for name in names {
             let (x, y) = (std::fs::read(a.out.join(&name)).unwrap(), std::fs::read(b.out.join(&name)).unwrap());
             assert!(x == y, "{name:?} differs between runs ({format:?})");
