@@ -64,9 +64,11 @@ pub fn current_of_lengths<C: Counts, const N: usize>(
     let mut out: BTreeMap<Marketplace, [CurrentWindow<C>; N]> = BTreeMap::new();
     for d in days {
         let end = today.day_in(d.key);
-        let windows = out.entry(d.key).or_insert(
-            lengths.map(|len| CurrentWindow { start: end - len + 1, end, counts: C::default() }),
-        );
+        let windows = out.entry(d.key).or_insert(lengths.map(|len| CurrentWindow {
+            start: end - len + 1,
+            end,
+            counts: C::default(),
+        }));
         for w in windows.iter_mut().filter(|w| (w.start..=w.end).contains(&d.day)) {
             w.counts = w.counts + d.counts;
         }

@@ -341,9 +341,8 @@ impl<'a> Tracking<'a> {
         for l in &mut late_deliveries {
             l.delivered_ts = book.scans_of(&carriers::normalise(l.tracking)).and_then(|t| t.first_delivered);
         }
-        late_deliveries.par_sort_unstable_by(|a, b| {
-            (a.order_id, a.tracking, a.carrier).cmp(&(b.order_id, b.tracking, b.carrier))
-        });
+        late_deliveries
+            .par_sort_unstable_by(|a, b| (a.order_id, a.tracking, a.carrier).cmp(&(b.order_id, b.tracking, b.carrier)));
         let counters = partial.counters;
         Tracking { days, totals, defective, on_time, late_deliveries, counters, left_out: partial.left_out + unknown }
     }
@@ -526,5 +525,10 @@ pub fn delivery_watch(order: &OrderView, book: &Book) -> Vec<String> {
     if order.expected_delivery_ts.is_none() || !book.has_scans() {
         return Vec::new();
     }
-    order.shipments.iter().filter(|s| !carriers::is_missing(&s.tracking)).map(|s| carriers::normalise(&s.tracking)).collect()
+    order
+        .shipments
+        .iter()
+        .filter(|s| !carriers::is_missing(&s.tracking))
+        .map(|s| carriers::normalise(&s.tracking))
+        .collect()
 }

@@ -13,7 +13,9 @@ use crate::metrics::{Failing, MetricLine, MetricWords};
 use crate::reports::Reports;
 use crate::summary::{day, MarketplaceCurrent, Summary};
 use crate::tables::read::{days, floats, ints, texts};
-use crate::tables::{self, dates, frame, limit_status, ratio, select_in_order, sort_by, strings, timestamps, ChartPoint};
+use crate::tables::{
+    self, dates, frame, limit_status, ratio, select_in_order, sort_by, strings, timestamps, ChartPoint,
+};
 use crate::windows::{rolling_windows, DAY};
 use crate::words::count;
 

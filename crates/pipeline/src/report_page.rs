@@ -9,8 +9,8 @@ use orderhealth_carriers::Defect;
 use orderhealth_core::limits::{Limit, Verdict};
 use orderhealth_core::timestamp::{date_of, epoch_days, format_instant, parse_date};
 use orderhealth_review::{
-    Chart, CountedCancellation, DefectExample, DefectGroup, InputsSection, KindRow, Listing, MarketplaceSection,
-    LateDelivery, OpenOrder, Page, Series, VerdictRow,
+    Chart, CountedCancellation, DefectExample, DefectGroup, InputsSection, KindRow, LateDelivery, Listing,
+    MarketplaceSection, OpenOrder, Page, Series, VerdictRow,
 };
 use polars::prelude::*;
 

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use orderhealth_core::current::{current_tracking, Today};
-use orderhealth_core::tracking::{PackageOptions, TrackingBasis};
 use orderhealth_core::timestamp::format_instant;
+use orderhealth_core::tracking::{PackageOptions, TrackingBasis};
 use orderhealth_core::{
     collect_inputs, load, AutoState, DailyCounts, InputError, Loaded, ReadOptions, Skipped, Tracking, View, ViewOptions,
 };
@@ -241,10 +241,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     progress.stage("computing reports");
     // Per-day counts of every metric, from the orders and their judged packages. Additive:
     // the live orders' and the settled ones' summed.
-    let (order_days, tracking) = rayon::join(
-        || DailyCounts::of_orders(orders),
-        || Tracking::build(&p.view, &p.loaded.book, opts.packages()),
-    );
+    let (order_days, tracking) =
+        rayon::join(|| DailyCounts::of_orders(orders), || Tracking::build(&p.view, &p.loaded.book, opts.packages()));
     let daily = order_days + DailyCounts::of_packages(&tracking) + settled.daily.clone();
     let left_out = tracking.left_out + settled.left_out;
     let package_counters = tracking.counters + settled.packages;

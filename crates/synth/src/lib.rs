@@ -327,14 +327,14 @@ impl Life {
     }
 
     /// When the carrier delivers a package shipped at `at` by `carrier`: a few percent after
-    /// the promised date (more for DPD, the slow carrier here), the rest one to three days
+    /// the promised date (10% for DPD, the slow carrier here, 2% for the others), the rest one to three days
     /// after shipping and by the promise; `None` for the few never scanned as delivered.
     fn delivered_at(&self, seed: u64, at: i64, carrier: &str) -> Option<i64> {
-        if self.n.is_multiple_of(47) {
+        if self.n.is_multiple_of(97) {
             return None;
         }
         let mut r = Rng::new(seed ^ 0xDE11, self.n);
-        let late_share = if carrier == "DPD" { 0.12 } else { 0.03 };
+        let late_share = if carrier == "DPD" { 0.10 } else { 0.02 };
         Some(if r.unit() < late_share {
             self.promise + r.between(HOUR, 3 * DAY)
         } else {
@@ -653,7 +653,7 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             }
             // Carrier scans: accepted two hours after shipping, delivered by the promise or (a
             // few) after it; some packages are never scanned, a few never as delivered.
-            let scanned = !life.n.is_multiple_of(29);
+            let scanned = !life.n.is_multiple_of(61);
             if scanned && !number.is_empty() {
                 let clean = orderhealth_carriers::normalise(&number.replace('\u{200b}', ""));
                 let delivered = life.delivered_at(plan.seed, at, carrier);

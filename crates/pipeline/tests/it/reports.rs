@@ -421,3 +421,137 @@ fn every_format_is_byte_identical_from_run_to_run() {
         }
     }
 }
+
+/// testdata/metrics/delivery, as of 2026-03-20T00:00Z (US local day 03-19; UK, DE 03-20).
+#[test]
+fn on_time_delivery_case_by_case() {
+    let r = report("metrics/delivery", |_| {});
+    let header = "order_id,marketplace,promised_date,carrier,tracking_number,delivered_ts,confirmed_ts,reason";
+    assert_eq!(r.csv("late_deliveries")[0], header);
+    let late: Vec<(String, String)> = r
+        .rows("late_deliveries", "D-")
+        .iter()
+        .filter(|l| l.contains(",US,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[7].to_string())
+        })
+        .collect();
+    let reasons: Vec<(&str, &str)> = late.iter().map(|(o, r)| (o.as_str(), r.as_str())).collect();
+    // By promised date, then order id. Not late: D-DST-PST (23:30 PST on its promised 03-07),
+    // D-DST-ON (23:30 PDT on 03-08), D-ONTIME (23:00 on 03-11), D-PLACED. Not judged:
+    // D-NOTDELIV-FUTURE (promised 03-19, as-of's own day). Not in the metric: D-INVALID
+    // (bad-format), D-NOPROMISE (its promise is unparseable).
+    assert_eq!(
+        reasons,
+        [
+            ("D-DST-LATE", "delivered after the promised date"), // 00:30 PDT on 03-09
+            ("D-CONF-PROMISE", "shipment confirmed after the promised date"), // confirmed 03-13
+            ("D-CONFLATE", "shipment confirmed after the delivery"), // delivered 11:00, confirmed 13:00
+            ("D-DAYAFTER", "delivered after the promised date"), // 01:00 on 03-12
+            ("D-NOTDELIV-PAST", "not delivered by the promised date"), // promised 03-11 < 03-19
+        ]
+    );
+    assert_eq!(
+        r.rows("late_deliveries", "D-NOTDELIV-PAST,"),
+        ["D-NOTDELIV-PAST,US,2026-03-11,AMZL,TBA100000000009,,2026-03-08T18:00:00Z,not delivered by the promised date"]
+    );
+    let table = "marketplace,window_days,window_start,window_end,packages,on_time,late,rate,status";
+    assert_eq!(r.csv("on_time_delivery")[0], table);
+    // UK: 100 packages promised 03-10, 97 on time: 100 × 97 > 97 × 100 is false, exactly 97% is BAD.
+    assert_eq!(r.rows("on_time_delivery", "UK,14,"), ["UK,14,2026-02-25,2026-03-10,100,97,3,0.97,BAD"]);
+    // DE: 101 packages, 98 on time: 9,800 > 9,797, 97.03% is GOOD.
+    assert_eq!(r.rows("on_time_delivery", "DE,30,"), ["DE,30,2026-02-09,2026-03-10,101,98,3,0.9702970297029703,GOOD"]);
+    // US: promised days 02-21 (1 on time), 03-07 (1 on time), 03-08 (1 of 2), 03-11 (1 of 5).
+    assert_eq!(
+        r.rows("on_time_delivery", "US,14,2026-02-26,2026-03-11,"),
+        ["US,14,2026-02-26,2026-03-11,8,3,5,0.375,BAD"]
+    );
+    let summary = r.summary();
+    let us = &summary["current"]["US"]["on_time_delivery"];
+    // 14 days ending 03-19: 03-06 .. 03-19 holds 8 packages, 3 on time; 30 days adds D-PLACED.
+    assert_eq!(
+        us["14"],
+        serde_json::json!({"window_start": "2026-03-06", "window_end": "2026-03-19", "packages": 8, "on_time": 3,
+            "rate": 0.375, "status": "BAD"})
+    );
+    assert_eq!((us["30"]["packages"].as_i64(), us["30"]["on_time"].as_i64()), (Some(9), Some(4)));
+    assert_eq!(summary["current"]["UK"]["on_time_delivery"]["14"]["status"], "BAD");
+    assert_eq!(summary["current"]["DE"]["on_time_delivery"]["30"]["status"], "GOOD");
+    // 9 US + 100 UK + 101 DE judged; D-NOTDELIV-FUTURE waits.
+    assert_eq!(
+        summary["on_time_delivery"],
+        serde_json::json!({"packages_judged": 210, "packages_not_judged_yet": 1, "note": null})
+    );
+    // The unparseable promise rejected nothing.
+    assert_eq!(summary["rejected_rows"], 0);
+}
+
+/// A promised delivery date across the US DST change is judged on Los Angeles' local day of
+/// that date, whatever the offset (the clock moved on 2026-03-08).
+#[test]
+fn a_promise_across_the_dst_change_is_judged_on_its_local_day() {
+    let r = report("metrics/delivery", |_| {});
+    let promised = |order: &str| -> Vec<String> {
+        r.rows("late_deliveries", &format!("{order},")).iter().map(|l| l.split(',').nth(2).unwrap().into()).collect()
+    };
+    // 2026-03-09T06:59:59Z is 03-08 23:59:59 PDT; delivered 07:30Z = 00:30 PDT on 03-09: late.
+    assert_eq!(promised("D-DST-LATE"), ["2026-03-08"]);
+    // 2026-03-08T07:59:59Z is 03-07 23:59:59 PST; delivered 07:30Z = 23:30 PST: on time.
+    assert!(promised("D-DST-PST").is_empty());
+    // 03-08 23:30 PDT, on its promised day: on time.
+    assert!(promised("D-DST-ON").is_empty());
+}
+
+#[test]
+fn tracking_basis_places_packages_by_promised_day_or_ship_day() {
+    let promise = report("metrics/delivery", |_| {});
+    let ship = report("metrics/delivery", |o| o.tracking_basis = orderhealth_core::TrackingBasis::Ship);
+    let us_window = |r: &Run| {
+        let w = &r.summary()["current"]["US"]["valid_tracking"][""];
+        (w["window_start"].as_str().unwrap().to_string(), w["packages"].as_i64().unwrap())
+    };
+    // D-PLACED shipped 02-16, before the window 02-18 .. 03-19; promised 02-21, inside it.
+    assert_eq!(us_window(&promise), ("2026-02-18".to_string(), 12));
+    assert_eq!(us_window(&ship), ("2026-02-18".to_string(), 11));
+    // Under promise only D-NOPROMISE (an unparseable promise) is placed by its ship day; under
+    // ship, all 12 + 100 + 101 packages are.
+    assert_eq!(promise.summary()["valid_tracking_placed_by_ship_day"], 1);
+    assert_eq!(ship.summary()["valid_tracking_placed_by_ship_day"], 213);
+    assert_eq!(ship.summary()["settings"]["tracking_basis"], "ship");
+    // The basis moves packages between days, never in or out of the on-time delivery rate.
+    assert_eq!(promise.csv("on_time_delivery"), ship.csv("on_time_delivery"));
+}
+
+#[test]
+fn on_time_delivery_is_empty_with_a_reason_without_scans_or_promises() {
+    let dir = testdata("metrics/delivery");
+    let files = ["2026-03-01-new-orders.txt", "2026-03-19-all-orders.txt", "confirmations.txt"].map(|f| dir.join(f));
+    let r = report("metrics/delivery", |o| o.inputs = files.to_vec());
+    assert_eq!(r.csv("on_time_delivery").len(), 1, "the header alone");
+    let s = r.summary();
+    assert_eq!(s["on_time_delivery"]["packages_judged"], 0);
+    assert!(s["on_time_delivery"]["note"].as_str().unwrap().starts_with("no carrier scans file"));
+    assert!(s["current"]["US"]["on_time_delivery"].is_null());
+    // Scans, but no order with a promised delivery date: the tracking fixture.
+    let r = report("metrics/tracking", |_| {});
+    assert!(r.summary()["on_time_delivery"]["note"].as_str().unwrap().starts_with("no valid package"));
+}
+
+/// `--tracking-basis ship` gives exactly what orderhealth 1.3 wrote on the bundled sample:
+/// testdata/expected/sample-v1.3 holds the tables the program wrote before the promise basis.
+#[test]
+fn tracking_basis_ship_reproduces_the_v1_3_tables_on_the_sample() {
+    let r = report("sample", |o| {
+        o.tracking_basis = orderhealth_core::TrackingBasis::Ship;
+        o.view.as_of = None;
+    });
+    for table in ["valid_tracking", "tracking_defects"] {
+        let expected = std::fs::read_to_string(testdata(&format!("expected/sample-v1.3/{table}.csv"))).unwrap();
+        assert_eq!(r.csv(table).join("\n") + "\n", expected, "{table}");
+    }
+    // The default (promise) places the sample's packages by their promised days: other windows.
+    let promise = report("sample", |o| o.view.as_of = None);
+    let expected = std::fs::read_to_string(testdata("expected/sample-v1.3/valid_tracking.csv")).unwrap();
+    assert_ne!(promise.csv("valid_tracking").join("\n") + "\n", expected);
+}

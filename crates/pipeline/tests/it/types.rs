@@ -18,7 +18,12 @@ fn expected(table: &str, column: &str) -> DataType {
     let timestamp = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
     let defect_counts = Defect::ALL.iter().any(|d| d.column() == column);
     match column {
-        "purchase_ts" | "expected_ship_ts" | "expected_delivery_ts" | "deadline" | "cancel_seen_ts" | "delivered_ts"
+        "purchase_ts"
+        | "expected_ship_ts"
+        | "expected_delivery_ts"
+        | "deadline"
+        | "cancel_seen_ts"
+        | "delivered_ts"
         | "confirmed_ts" => timestamp,
         "window_start" | "window_end" | "purchase_day" | "ship_date" | "promised_date" => DataType::Date,
         "rate" | "projected_rate" => DataType::Float64,
