@@ -71,7 +71,7 @@ fn build_packages(bencher: Bencher) {
     let view = View::build(&mut loaded.book, &ViewOptions::default());
     bencher
         .counter(ItemsCount::new(rows))
-        .bench(|| divan::black_box(Tracking::build(&view, &loaded.book, 7).defective.len()));
+        .bench(|| divan::black_box(Tracking::build(&view, &loaded.book, Default::default()).defective.len()));
 }
 
 /// Tracking-number validation alone.

@@ -566,7 +566,8 @@ fn main() -> ExitCode {
             common.reading.ingest_first().and_then(|()| run_report(&common.run_options(), &Bar::new())).map(|outcome| {
                 warn_skipped(&outcome.summary.skipped_files, common.reading.verbose);
                 warn_encodings(&outcome.summary.inputs, common.reading.verbose);
-                let mut text = orderhealth::verdict::render(&outcome.summary, &common.out, color_stdout());
+                let mut text =
+                    orderhealth::verdict::render(&outcome.summary, &common.out, color_stdout(), common.reading.verbose);
                 if common.reading.verbose {
                     text.push_str(&inputs_detail(&outcome.summary.inputs));
                 }

@@ -118,6 +118,7 @@ pub const WORDS: MetricWords = MetricWords {
     lines,
     next_step,
     limit: &LIMIT,
+    short_name: "cancel",
     chart_name: "cancellation rate, 7 days",
     chart_series: &[("rate", "rate"), ("projected_rate", "projected: with the overdue and at-risk open orders")],
     chart_points,

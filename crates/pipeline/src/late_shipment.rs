@@ -82,6 +82,7 @@ pub const WORDS: MetricWords = MetricWords {
     lines,
     next_step,
     limit: &LIMIT,
+    short_name: "late",
     chart_name: "late shipment rate",
     chart_series: &[("10", "10 days"), ("30", "30 days")],
     chart_points,

@@ -37,6 +37,8 @@ pub struct MetricWords {
     /// What to do when it fails somewhere (`None`: it fails nowhere).
     pub next_step: fn(&Summary) -> Option<String>,
     pub limit: &'static Limit,
+    /// Its name in a column of the terminal's table (`late` → `late 10d`).
+    pub short_name: &'static str,
     /// `report.html`'s chart: its name, its series in the order shown (key, name; others
     /// follow as categories), and its points, from the metric's table.
     pub chart_name: &'static str,

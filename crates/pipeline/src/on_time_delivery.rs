@@ -179,6 +179,7 @@ pub const WORDS: MetricWords = MetricWords {
     lines,
     next_step,
     limit: &LIMIT,
+    short_name: "on-time",
     chart_name: "on-time delivery rate",
     chart_series: &[("14", "14 days"), ("30", "30 days")],
     chart_points,

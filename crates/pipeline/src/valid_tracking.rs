@@ -117,6 +117,7 @@ pub const WORDS: MetricWords = MetricWords {
     lines,
     next_step,
     limit: &LIMIT,
+    short_name: "tracking",
     chart_name: "valid tracking rate, 30 days",
     chart_series: &[("", "all packages")],
     chart_points,

@@ -106,13 +106,105 @@ pub fn verdict_line(summary: &Summary, color: bool) -> String {
     }
 }
 
-/// The one-screen answer. `color`: ANSI colours (a terminal without `NO_COLOR`).
-pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
+/// The one-screen answer. `color`: ANSI colours (a terminal without `NO_COLOR`); `detailed`
+/// (`--verbose`): every window on a line of its own, with its dates and counts, instead of
+/// one line per marketplace.
+pub fn render(summary: &Summary, out: &Path, color: bool, detailed: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "orderhealth {} — {}", summary.version, as_of_line(summary));
     let _ = writeln!(s, "{}", verdict_line(summary, color));
     let _ = writeln!(s);
+    let table = if detailed { window_table(summary, color) } else { marketplace_table(summary, color) };
+    s.push_str(&table);
+    footer(&mut s, summary, out, !table.is_empty());
+    s
+}
 
+/// One line per marketplace, one column per metric window: its rate, and `BAD` where it
+/// fails; then the failing categories. Dates and counts are in `--verbose`, `summary.json`
+/// and `report.html`.
+fn marketplace_table(summary: &Summary, color: bool) -> String {
+    /// A marketplace's cells: (column, rate as shown, status).
+    type Row = Vec<(usize, String, Verdict)>;
+    // Columns: (metric, its line's position, label, limit), in the registry's order.
+    let mut columns: Vec<(usize, usize, String, &str)> = Vec::new();
+    let mut cells: Vec<(String, Row)> = Vec::new();
+    let mut categories: Vec<String> = Vec::new();
+    for (m, current) in &summary.current {
+        let mut row = Vec::new();
+        for (i, metric) in METRICS.iter().enumerate() {
+            for (j, l) in (metric.lines)(summary, m, current, false).into_iter().enumerate() {
+                if l.indent {
+                    categories.push(format!(
+                        "  {m} {} {}: {} ({}/{}), limit {}: {}",
+                        metric.short_name,
+                        l.metric,
+                        percent(l.rate),
+                        thousands(l.part),
+                        thousands(l.whole),
+                        l.limit.threshold,
+                        paint(l.status, color)
+                    ));
+                    continue;
+                }
+                let window = l.metric.rsplit(", ").next().unwrap_or_default().replace(" days", "d");
+                let label = format!("{} {window}", metric.short_name);
+                let at = match columns.iter().position(|c| c.2 == label) {
+                    Some(at) => at,
+                    None => {
+                        columns.push((i, j, label, l.limit.threshold));
+                        columns.len() - 1
+                    }
+                };
+                // Rates right-aligned: "100.00%" is the widest.
+                row.push((at, format!("{:>7}", percent(l.rate)), l.status));
+            }
+        }
+        cells.push((m.clone(), row));
+    }
+    if columns.is_empty() {
+        return String::new();
+    }
+    // The registry's order, whichever marketplace showed a column first.
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&c| (columns[c].0, columns[c].1));
+    let width = |c: usize| {
+        let cell = cells.iter().flat_map(|(_, r)| r.iter().filter(|x| x.0 == c));
+        let widest = cell.map(|(_, rate, status)| rate.len() + if *status == Verdict::Bad { 4 } else { 0 }).max();
+        widest.unwrap_or(0).max(columns[c].2.len()).max(columns[c].3.len())
+    };
+    let widths: Vec<usize> = (0..columns.len()).map(width).collect();
+    let mut s = String::new();
+    let mut line = |first: &str, cell: &dyn Fn(usize) -> (String, usize)| {
+        let mut text = format!("{first:<4}");
+        for &c in &order {
+            let (shown, len) = cell(c);
+            text.push_str(&shown);
+            text.push_str(&" ".repeat(widths[c].saturating_sub(len) + 2));
+        }
+        let _ = writeln!(s, "{}", text.trim_end());
+    };
+    line("", &|c| (columns[c].2.clone(), columns[c].2.len()));
+    line("", &|c| (columns[c].3.to_string(), columns[c].3.chars().count()));
+    for (m, row) in &cells {
+        line(m, &|c| match row.iter().find(|x| x.0 == c) {
+            None => (String::new(), 0),
+            Some((_, rate, Verdict::Bad)) => (format!("{rate} {}", paint(Verdict::Bad, color)), rate.len() + 4),
+            Some((_, rate, _)) => (rate.clone(), rate.len()),
+        });
+    }
+    if !categories.is_empty() {
+        let _ = writeln!(s, "Failing categories:");
+        for c in categories {
+            let _ = writeln!(s, "{c}");
+        }
+    }
+    s
+}
+
+/// Every current window on a line: its dates, rate, counts, limit and status (`--verbose`).
+fn window_table(summary: &Summary, color: bool) -> String {
+    let mut s = String::new();
     // The table: aligned columns, numbers right-aligned.
     let mut rows: Vec<[String; 6]> =
         vec![[String::new(), "window".into(), "rate".into(), "n/N".into(), "limit".into(), "status".into()]];
@@ -160,9 +252,13 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
         );
         let _ = writeln!(s, "{}", line.trim_end());
     }
+    s
+}
 
+/// What to do next, what was read and where the reports are.
+fn footer(s: &mut String, summary: &Summary, out: &Path, after_table: bool) {
     let steps = next_steps(summary);
-    if !rows.is_empty() {
+    if after_table {
         let _ = writeln!(s);
     }
     if steps.is_empty() {
@@ -207,7 +303,6 @@ pub fn render(summary: &Summary, out: &Path, color: bool) -> String {
         );
     }
     let _ = writeln!(s, "Reports: {}/ (report.html, summary.json, the tables, rejected.tsv)", out.display());
-    s
 }
 
 #[cfg(test)]

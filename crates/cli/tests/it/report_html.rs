@@ -151,9 +151,9 @@ fn the_page_shows_every_current_window_of_the_summary_in_chromium() {
         }
     }
 
-    // Every chart is an SVG with a drawn line; three per marketplace on the sample.
+    // Every chart is an SVG with a drawn line; four per marketplace on the sample.
     let charts: Vec<&str> = dom.split(r#"<svg class="chart""#).skip(1).collect();
-    assert_eq!(charts.len(), 3 * summary["current"].as_object().unwrap().len());
+    assert_eq!(charts.len(), 4 * summary["current"].as_object().unwrap().len());
     for chart in charts {
         let chart = &chart[..chart.find("</svg>").unwrap()];
         assert!(chart.contains(r#"<path d="M"#) && chart.contains(" L"), "a chart without a line: {chart}");

@@ -241,10 +241,10 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     let d = dir.path();
     ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
     let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
-    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 3,", "\"version\": 99,")).unwrap();
+    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 4,", "\"version\": 99,")).unwrap();
     for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
-            "store: store format version 99 was written by another version of orderhealth; this one reads version 3 only",
+            "store: store format version 99 was written by another version of orderhealth; this one reads version 4 only",
         ));
     }
     orderhealth()
@@ -377,9 +377,14 @@ fn settled_orders(tally: &serde_json::Value) -> u64 {
 
 /// The settled orders a later night touches in the sample, and the night: a seller
 /// cancellation of `CANCELLED` after it shipped, a second confirmation of `BROKEN` with a
-/// broken tracking number, and the scans the unscanned package of order 58 lacked.
+/// broken tracking number, the scans the unscanned package of order 122 lacked (delivered
+/// on time: it was late, not delivered), and an earlier delivery scan of order 83's package
+/// (delivered the day after its promise; now the day before it).
 const CANCELLED: &str = "111-1000000-0000001";
 const BROKEN: &str = "111-1000000-0000002";
+/// Their rows of `late_deliveries` before the night.
+const UNSCANNED_LATE: &str = "111-1000000-0000122,US,2026-02-15,FedEx,886956469086,,";
+const DELIVERED_LATE: &str = "302-1000000-0000083,DE,2026-02-13,DPD,33779553073408,2026-02-14T11:11:32Z,";
 
 fn write_touching_night(night: &Path) {
     std::fs::create_dir_all(night).unwrap();
@@ -395,8 +400,9 @@ fn write_touching_night(night: &Path) {
     .unwrap();
     std::fs::write(
         night.join("carrier-scans.tsv"),
-        "tracking-number\tscan-date\tscan-type\n121054219325\t2026-02-08T10:00:00+00:00\taccepted\n\
-         121054219325\t2026-02-10T10:00:00+00:00\tdelivered\n",
+        "tracking-number\tscan-date\tscan-type\n886956469086\t2026-02-11T10:00:00+00:00\taccepted\n\
+         886956469086\t2026-02-13T10:00:00+00:00\tdelivered\n\
+         33779553073408\t2026-02-12T10:00:00+00:00\tdelivered\n",
     )
     .unwrap();
 }
@@ -442,8 +448,10 @@ fn settled_orders_a_later_night_touches_are_judged_again() {
     assert!(settled > 100, "most of the sample's orders are settled: {settled}");
     assert!(!text(&before, "cancellations.csv").contains(CANCELLED));
     assert!(!text(&before, "tracking_defects.csv").contains(BROKEN));
-    let unscanned = "111-1000000-0000058,US,2026-02-07,FedEx,121054219325,no-scan,";
+    let unscanned = "111-1000000-0000122,US,2026-02-10,FedEx,886956469086,no-scan,";
     assert!(text(&before, "tracking_defects.csv").contains(unscanned));
+    assert!(text(&before, "late_deliveries.csv").contains(UNSCANNED_LATE));
+    assert!(text(&before, "late_deliveries.csv").contains(DELIVERED_LATE));
 
     write_touching_night(&dir.join("dumps/zz-late"));
     ingest(dir, &["dumps/zz-late"], "store").success();
@@ -452,7 +460,9 @@ fn settled_orders_a_later_night_touches_are_judged_again() {
     assert_same(&after, &report(dir, &["dumps"], "out-once"));
     assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
     assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");
-    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
+    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000122"), "the late scans made it valid");
+    assert!(!text(&after, "late_deliveries.csv").contains(UNSCANNED_LATE), "and delivered on time");
+    assert!(!text(&after, "late_deliveries.csv").contains(DELIVERED_LATE), "an earlier delivery scan: on time");
     // The base's settled directory was used as it was, not judged again.
     assert_eq!(settled_tallies(&dir.join("store")), tallies);
 }
@@ -569,11 +579,7 @@ fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
     let newly: Vec<String> = no_scan(&after).into_iter().filter(|l| !no_scan(&before).contains(l)).collect();
     assert_eq!(
         newly,
-        [
-            "111-1000000-0000435,US,2026-03-10,UPS,1Z86D83C0368424900,no-scan,",
-            "111-1000000-0000464,US,2026-03-10,USPS,9400219433247301017415,no-scan,",
-            "302-1000000-0000493,DE,2026-03-13,DHL,6781865005,no-scan,",
-        ],
+        ["302-1000000-0000488,DE,2026-03-12,DHL,5682042903,no-scan,"],
         "the young packages without scans were left live and are judged past the grace now"
     );
     assert_eq!(settled_tallies(&dir.join("store")), tallies, "the settled directory was used as it was");
@@ -604,7 +610,9 @@ fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
     assert_same(&after, &report(dir, &["dumps"], "out-once"));
     assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
     assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");
-    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000058"), "the late scans made it valid");
+    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000122"), "the late scans made it valid");
+    assert!(!text(&after, "late_deliveries.csv").contains(UNSCANNED_LATE), "and delivered on time");
+    assert!(!text(&after, "late_deliveries.csv").contains(DELIVERED_LATE), "an earlier delivery scan: on time");
     assert_eq!(settled_tallies(&store), tallies, "the report used the new base's settled orders as written");
 }
 
