@@ -541,6 +541,33 @@ fn settled_tallies_stand_only_where_they_hold() {
     assert_eq!(settled_tallies(&store), tallies, "the reports used them as the ingest wrote them");
 }
 
+/// Under `--tracking-basis ship` a report from a store has settled orders of its own (the basis
+/// moves packages between days) and the bytes of one read under that basis; the sample's
+/// promised dates make the two bases' `valid_tracking` differ.
+#[test]
+fn each_tracking_basis_has_its_own_settled_orders_and_one_reads_bytes() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    let ship = ["--tracking-basis", "ship"];
+    let promise_once = report(dir, &["dumps"], "o1");
+    let ship_once = report(dir, &[&["dumps"][..], &ship[..]].concat(), "o2");
+    assert_ne!(text(&promise_once, "valid_tracking.csv"), text(&ship_once, "valid_tracking.csv"));
+    assert_eq!(text(&promise_once, "on_time_delivery.csv"), text(&ship_once, "on_time_delivery.csv"));
+    for round in 0..2 {
+        // The first round writes each basis' settled directory, the second reads it.
+        assert_same(&report(dir, &["--store", "store"], &format!("s{round}p")), &promise_once);
+        assert_same(&report(dir, &[&["--store", "store"][..], &ship[..]].concat(), &format!("s{round}s")), &ship_once);
+    }
+    let mut bases: Vec<String> = settled_tallies(&dir.join("store"))
+        .iter()
+        .map(|t| t["key"]["tracking_basis"].as_str().unwrap().to_string())
+        .collect();
+    bases.sort();
+    assert_eq!(bases, ["promise", "ship"]);
+}
+
 /// A package younger than the scan grace is settled when its scans already pass (scans only
 /// accumulate), and left live when they do not: a later night that moves `as_of` past the
 /// grace finds the unscanned young packages without scans (`no-scan`), as one read does,
