@@ -10,7 +10,7 @@ use orderhealth_carriers::{self as carriers, Carrier, Defect};
 use crate::book::Book;
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::metric::{Day, OnTimeCounts, Series, TrackingCounts};
-use crate::rows::ShipDate;
+use crate::rows::{ScanTally, ShipDate};
 use crate::status::Channel;
 use crate::timestamp::{local_day, Micros};
 use crate::view::{OrderView, View};
@@ -92,7 +92,8 @@ pub enum Delivery {
     /// Not delivered, and its promised day is not over yet: judged later.
     NotJudgedYet,
     OnTime,
-    Late(LateReason),
+    /// Late, and its first delivery scan if it has one.
+    Late(LateReason, Option<Micros>),
 }
 
 /// Why a judged package is not on time, in the order the rule checks it.
@@ -246,7 +247,7 @@ impl<'a> Partial<'a> {
         match delivery {
             Delivery::NotJudgedYet => self.counters.not_judged_yet += 1,
             Delivery::OnTime => add_to(&mut self.on_time, (p.marketplace, promised_day), OnTimeCounts::of(true)),
-            Delivery::Late(reason) => {
+            Delivery::Late(reason, delivered_ts) => {
                 add_to(&mut self.on_time, (p.marketplace, promised_day), OnTimeCounts::of(false));
                 self.late_deliveries.push(LateDelivery {
                     order_id: p.order_id,
@@ -254,7 +255,7 @@ impl<'a> Partial<'a> {
                     promised_day,
                     carrier: p.carrier,
                     tracking: p.tracking,
-                    delivered_ts: None,
+                    delivered_ts,
                     confirmed_ts: order.confirmed_ts,
                     reason,
                 });
@@ -338,9 +339,6 @@ impl<'a> Tracking<'a> {
             partial.on_time.into_iter().map(|((key, day), counts)| Day { key, day, counts }).collect();
         on_time.sort_unstable_by_key(|d| (d.key, d.day));
         let mut late_deliveries = partial.late_deliveries;
-        for l in &mut late_deliveries {
-            l.delivered_ts = book.scans_of(&carriers::normalise(l.tracking)).and_then(|t| t.first_delivered);
-        }
         late_deliveries
             .par_sort_unstable_by(|a, b| (a.order_id, a.tracking, a.carrier).cmp(&(b.order_id, b.tracking, b.carrier)));
         let counters = partial.counters;
@@ -418,8 +416,8 @@ fn categories_of<'a>(order: &'a OrderView, book: &'a Book) -> Vec<&'a str> {
 
 /// What the book's scans of package `tracking` of `order` find wrong, once the package is
 /// older than the scan grace: no scan, or too few for its value.
-fn scan_defect(order: &OrderView, book: &Book, tracking: &str) -> Option<Defect> {
-    match book.scans_of(&carriers::normalise(tracking)) {
+fn scan_defect(order: &OrderView, scans: Option<&ScanTally>) -> Option<Defect> {
+    match scans {
         None => Some(Defect::NoScan),
         Some(t) => {
             let usd = order.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("USD"));
@@ -433,7 +431,9 @@ fn scan_defect(order: &OrderView, book: &Book, tracking: &str) -> Option<Defect>
 /// only accumulate, so a package they pass today passes at every later `as_of`, inside the
 /// scan grace or past it (a book without scans runs no scan check at all).
 pub fn scans_suffice(order: &OrderView, book: &Book, tracking: &str) -> bool {
-    !book.has_scans() || (!carriers::is_missing(tracking) && scan_defect(order, book, tracking).is_none())
+    !book.has_scans()
+        || (!carriers::is_missing(tracking)
+            && scan_defect(order, book.scans_of(&carriers::normalise(tracking))).is_none())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -448,14 +448,14 @@ fn judge<'a>(
     categories: Vec<&'a str>,
 ) -> Package<'a> {
     let mut defect = carriers::check_with(carrier, d.tracking).err();
-    // Checks 1–5 passed: the package is in the on-time delivery rate (with scans and a promise).
-    let delivery = if defect.is_none() { delivery(order, book, d.tracking, as_of) } else { None };
-    if defect.is_none() {
-        if let (true, Some(as_of)) = (book.has_scans(), as_of) {
-            // Carriers need time to scan and deliver: only packages old enough are judged.
-            if (d.ship_day as i64) <= local_day(as_of, order.zone) as i64 - opts.scan_grace_days {
-                defect = scan_defect(order, book, d.tracking);
-            }
+    // Checks 1–5 passed: with a scans file, one lookup of its scans serves the scan checks and
+    // the on-time delivery rate.
+    let scans = (defect.is_none() && book.has_scans()).then(|| book.scans_of(&carriers::normalise(d.tracking)));
+    let delivery = scans.and_then(|scans| delivery(order, scans, as_of));
+    if let (Some(scans), Some(as_of)) = (scans, as_of) {
+        // Carriers need time to scan and deliver: only packages old enough are judged.
+        if (d.ship_day as i64) <= local_day(as_of, order.zone) as i64 - opts.scan_grace_days {
+            defect = scan_defect(order, scans);
         }
     }
     let (day, placed_by_ship_day) = match (opts.basis, order.expected_delivery_ts) {
@@ -482,23 +482,24 @@ fn judge<'a>(
 }
 
 /// How a valid package of `order` stands in the on-time delivery rate (§3.7); `None` when it
-/// is not in it (no scans file, or its order has no promised delivery date).
-fn delivery(order: &OrderView, book: &Book, tracking: &str, as_of: Option<Micros>) -> Option<Delivery> {
-    let promise = order.expected_delivery_ts.filter(|_| book.has_scans())?;
+/// is not in it (its order has no promised delivery date). `scans`: the package's, from a
+/// scans file.
+fn delivery(order: &OrderView, scans: Option<&ScanTally>, as_of: Option<Micros>) -> Option<Delivery> {
+    let promise = order.expected_delivery_ts?;
     let promised_day = local_day(promise, order.zone);
-    let delivered = book.scans_of(&carriers::normalise(tracking)).and_then(|t| t.first_delivered);
-    let Some(delivered) = delivered else {
+    let Some(delivered) = scans.and_then(|t| t.first_delivered) else {
         // Not delivered: late once its promised local day is over, else not judged yet.
         let over = as_of.is_some_and(|a| promised_day < local_day(a, order.zone));
-        return Some(if over { Delivery::Late(LateReason::NotDelivered) } else { Delivery::NotJudgedYet });
+        return Some(if over { Delivery::Late(LateReason::NotDelivered, None) } else { Delivery::NotJudgedYet });
     };
     let confirmed = order.confirmed_ts;
+    let late = |reason| Delivery::Late(reason, Some(delivered));
     Some(if local_day(delivered, order.zone) > promised_day {
-        Delivery::Late(LateReason::DeliveredLate)
+        late(LateReason::DeliveredLate)
     } else if confirmed.is_some_and(|c| local_day(c, order.zone) > promised_day) {
-        Delivery::Late(LateReason::ConfirmedAfterPromise)
+        late(LateReason::ConfirmedAfterPromise)
     } else if confirmed.is_some_and(|c| c > delivered) {
-        Delivery::Late(LateReason::ConfirmedAfterDelivery)
+        late(LateReason::ConfirmedAfterDelivery)
     } else {
         Delivery::OnTime
     })
