@@ -819,3 +819,62 @@ fn the_terminal_verdict_on_the_sample_is_one_screen() {
     assert!(screen.lines().count() <= 40, "more than one screen:\n{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// One US order, shipped and confirmed on time with a valid number scanned twice, promised
+/// for 2026-03-11 (Los Angeles) and delivered at `delivered`: every other metric is GOOD.
+fn one_delivery(dir: &Path, delivered: &str) {
+    std::fs::write(
+        dir.join("new-orders.txt"),
+        "order-id\torder-item-id\tpurchase-date\tsku\tquantity-purchased\tcurrency\titem-price\tlatest-ship-date\tlatest-delivery-date\n\
+         D-1\t1\t2026-03-07T18:00:00Z\tSKU-1\t1\tUSD\t19.99\t2026-03-09T06:59:59Z\t2026-03-12T06:59:59Z\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("all-orders.txt"),
+        "amazon-order-id\tpurchase-date\tlast-updated-date\torder-status\tsales-channel\tcurrency\titem-price\n\
+         D-1\t2026-03-07T18:00:00Z\t2026-03-08T18:00:00Z\tShipped\tAmazon.com\tUSD\t19.99\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("confirmations.txt"),
+        "order-id\tship-date\tcarrier-code\ttracking-number\nD-1\t2026-03-08T18:00:00Z\tAMZL\tTBA100000000001\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("scans.tsv"),
+        format!(
+            "tracking-number\tscan-date\tscan-type\nTBA100000000001\t2026-03-08T20:00:00Z\taccepted\n\
+             TBA100000000001\t{delivered}\tdelivered\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// The on-time delivery rate alone decides `--fail-on-breach` and the verdict: delivered the
+/// day after the promise is exit 3; on the promised day, exit 0.
+#[test]
+fn a_late_delivery_alone_fails_on_breach() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    let run = |delivered: &str| {
+        one_delivery(&inputs, delivered);
+        orderhealth()
+            .args(["report", inputs.to_str().unwrap(), "--fail-on-breach", "--as-of", "2026-03-20T00:00:00Z"])
+            .args(["--format", "csv", "--out"])
+            .arg(dir.path().join("out"))
+            .assert()
+    };
+    // 01:00 PDT on 03-12: a day late.
+    run("2026-03-12T08:00:00Z")
+        .code(3)
+        .stdout(predicate::str::contains("Verdict: BAD in 1 of 1 marketplace: on-time delivery in US\n"))
+        .stderr(predicate::str::contains("a metric is BAD in its current window (--fail-on-breach)"));
+    // 23:00 PDT on 03-11: on time.
+    run("2026-03-12T06:00:00Z")
+        .success()
+        .stdout(predicate::str::contains("Verdict: every current window is within its limit (1 marketplace)"));
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["current"]["US"]["on_time_delivery"]["14"]["on_time"], 1);
+}
