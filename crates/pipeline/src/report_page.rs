@@ -47,38 +47,57 @@ pub fn review_page(summary: &Summary, reports: &Reports) -> PolarsResult<Page> {
 }
 
 /// Each marketplace's current windows, worst first: marketplaces by their worst status and
-/// then by how many windows fail; within one, each metric (a tracking line with its
-/// categories) by its worst status, in the fixed metric order on ties.
+/// then by how many windows fail; within one, each metric window by its worst status (its
+/// categories' included), in the fixed metric order on ties. Categories are folded into their
+/// metric's row, as on the terminal, and listed whole in `categories`.
 fn verdict_sections(summary: &Summary) -> Vec<MarketplaceSection> {
+    let row_of = |l: &crate::metrics::MetricLine| VerdictRow {
+        key: l.key.clone(),
+        metric: l.metric.clone(),
+        window: format!("{} .. {}", l.window_start, l.window_end),
+        rate: percent(l.rate),
+        part: thousands(l.part),
+        whole: thousands(l.whole),
+        threshold: l.limit.threshold.to_string(),
+        status: l.status,
+        indent: l.indent,
+        note: String::new(),
+    };
     let mut sections: Vec<(usize, MarketplaceSection)> = summary
         .current
         .iter()
         .map(|(m, current)| {
-            let mut groups: Vec<Vec<VerdictRow>> = Vec::new();
-            for l in verdict::metric_lines(summary, m, current, true) {
-                let row = VerdictRow {
-                    key: l.key,
-                    metric: l.metric,
-                    window: format!("{} .. {}", l.window_start, l.window_end),
-                    rate: percent(l.rate),
-                    part: thousands(l.part),
-                    whole: thousands(l.whole),
-                    threshold: l.limit.threshold.to_string(),
-                    status: l.status,
-                    indent: l.indent,
-                };
-                match groups.last_mut() {
-                    Some(group) if row.indent => group.push(row),
-                    _ => groups.push(vec![row]),
+            let lines = verdict::metric_lines(summary, m, current, true);
+            // Each metric window with its categories (the indented lines after it).
+            let mut groups: Vec<(VerdictRow, Vec<VerdictRow>, Verdict)> = Vec::new();
+            let mut folded: Vec<crate::metrics::MetricLine> = Vec::new();
+            for l in &lines {
+                if l.indent {
+                    if let Some((_, categories, worst)) = groups.last_mut() {
+                        categories.push(row_of(l));
+                        *worst = (*worst).min(l.status);
+                        folded.push(verdict::copy_line(l));
+                    }
+                    continue;
                 }
+                if let Some((row, _, _)) = groups.last_mut() {
+                    row.note = verdict::fold_categories(&std::mem::take(&mut folded));
+                }
+                groups.push((row_of(l), Vec::new(), l.status));
+            }
+            if let Some((row, _, _)) = groups.last_mut() {
+                row.note = verdict::fold_categories(&folded);
             }
             // Verdicts order worst first: BAD, GOOD, NONE.
-            let worst = |g: &Vec<VerdictRow>| g.iter().map(|r| r.status).min().unwrap_or(Verdict::None);
-            groups.sort_by_key(worst);
-            let rows: Vec<VerdictRow> = groups.into_iter().flatten().collect();
-            let bad = rows.iter().filter(|r| r.status == Verdict::Bad).count();
-            let status = rows.iter().map(|r| r.status).min().unwrap_or(Verdict::None);
-            (bad, MarketplaceSection { code: m.clone(), status, rows, charts: Vec::new() })
+            groups.sort_by_key(|(_, _, worst)| *worst);
+            let bad = groups.iter().filter(|(_, _, worst)| *worst == Verdict::Bad).count();
+            let status = groups.iter().map(|(_, _, worst)| *worst).min().unwrap_or(Verdict::None);
+            let (mut rows, mut categories) = (Vec::new(), Vec::new());
+            for (row, cats, _) in groups {
+                rows.push(row);
+                categories.extend(cats);
+            }
+            (bad, MarketplaceSection { code: m.clone(), status, rows, categories, charts: Vec::new() })
         })
         .collect();
     sections.sort_by(|(bad_a, a), (bad_b, b)| {

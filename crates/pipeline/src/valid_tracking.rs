@@ -204,9 +204,19 @@ fn lines<'a>(
 
 fn next_step(summary: &Summary) -> Option<String> {
     let mut failing = Failing::default();
-    for m in summary.current.keys() {
+    for (m, current) in &summary.current {
         if let Some(w) = summary.tracking_all_categories.get(m).filter(|w| w.status == Verdict::Bad) {
             failing.add(m, w.packages - w.valid, 0);
+            continue;
+        }
+        // The marketplace passes, some of its categories do not: name them.
+        let bad: Vec<(&String, &TrackingWindow)> =
+            current.valid_tracking.iter().filter(|(_, w)| w.status == Verdict::Bad).collect();
+        if !bad.is_empty() {
+            let names: Vec<&str> =
+                bad.iter().map(|(c, _)| if c.is_empty() { "(no category)" } else { c.as_str() }).collect();
+            let invalid = bad.iter().map(|(_, w)| w.packages - w.valid).sum();
+            failing.add(&format!("{m} (category {})", names.join(", ")), invalid, 0);
         }
     }
     (!failing.marketplaces.is_empty()).then(|| {

@@ -27,19 +27,24 @@ pub fn metric_lines<'a>(
 pub fn next_steps(summary: &Summary) -> Vec<String> {
     let mut steps = Vec::new();
     let a = &summary.auto_cancel;
-    if a.overdue > 0 {
-        steps.push(format!(
+    let days = count(summary.settings.warn_days, "day", "days");
+    // One line for both: with a line per failing metric and the rejected rows, at most six.
+    match (a.overdue as i64, a.at_risk as i64) {
+        (0, 0) => {}
+        (overdue, 0) => steps.push(format!(
             "{} past the auto-cancel deadline: ship or cancel {} now (see auto_cancel)",
-            count(a.overdue as i64, "open order is", "open orders are"),
-            if a.overdue == 1 { "it" } else { "them" }
-        ));
-    }
-    if a.at_risk > 0 {
-        steps.push(format!(
-            "{} auto-cancelled within {} unless shipped (see auto_cancel)",
-            count(a.at_risk as i64, "open order will be", "open orders will be"),
-            count(summary.settings.warn_days, "day", "days")
-        ));
+            count(overdue, "open order is", "open orders are"),
+            if overdue == 1 { "it" } else { "them" }
+        )),
+        (0, at_risk) => steps.push(format!(
+            "{} auto-cancelled within {days} unless shipped (see auto_cancel)",
+            count(at_risk, "open order will be", "open orders will be"),
+        )),
+        (overdue, at_risk) => steps.push(format!(
+            "{} past the auto-cancel deadline and {} within {days} of it: ship or cancel them now (see auto_cancel)",
+            count(overdue, "open order is", "open orders are"),
+            thousands(at_risk),
+        )),
     }
     // One step per failing metric, naming every marketplace it fails in.
     steps.extend(METRICS.iter().filter_map(|metric| (metric.next_step)(summary)));
@@ -78,15 +83,34 @@ pub fn verdict_line(summary: &Summary, color: bool) -> String {
     // Per metric, the marketplaces whose current window is BAD.
     let mut failing: Vec<(String, Vec<&str>)> = Vec::new();
     for (m, c) in &summary.current {
-        for l in metric_lines(summary, m, c, false).into_iter().filter(|l| l.status == Verdict::Bad && !l.indent) {
-            let metric = l.metric.split(',').next().unwrap_or_default().to_string();
-            match failing.iter_mut().find(|(name, _)| *name == metric) {
-                Some((_, ms)) if ms.last() != Some(&m.as_str()) => ms.push(m),
-                Some(_) => {}
-                None => failing.push((metric, vec![m])),
+        for metric in &METRICS {
+            let mut family = String::new();
+            for l in (metric.lines)(summary, m, c, false) {
+                if !l.indent {
+                    family = l.metric.split(',').next().unwrap_or_default().to_string();
+                }
+                if l.status != Verdict::Bad {
+                    continue;
+                }
+                // A failing category of a metric whose marketplace line passes still fails.
+                let name = if l.indent { format!("a {family} category") } else { family.clone() };
+                match failing.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, ms)) if ms.last() != Some(&m.as_str()) => ms.push(m),
+                    Some(_) => {}
+                    None => failing.push((name, vec![m])),
+                }
             }
         }
     }
+    // A marketplace whose metric fails needs no word on its categories.
+    let whole: Vec<(String, Vec<&str>)> = failing.clone();
+    for (name, ms) in &mut failing {
+        if let Some(family) = name.strip_prefix("a ").and_then(|n| n.strip_suffix(" category")) {
+            let failing_whole = whole.iter().find(|(n, _)| n == family).map(|(_, w)| w.clone()).unwrap_or_default();
+            ms.retain(|m| !failing_whole.contains(m));
+        }
+    }
+    failing.retain(|(_, ms)| !ms.is_empty());
     let bad_marketplaces =
         summary.current.keys().filter(|m| failing.iter().any(|(_, ms)| ms.contains(&m.as_str()))).count() as i64;
     let total = summary.current.len() as i64;
@@ -120,86 +144,146 @@ pub fn render(summary: &Summary, out: &Path, color: bool, detailed: bool) -> Str
     s
 }
 
-/// One line per marketplace, one column per metric window: its rate, and `BAD` where it
-/// fails; then the failing categories. Dates and counts are in `--verbose`, `summary.json`
-/// and `report.html`.
+/// The widest line [`marketplace_table`] aims at: a terminal of 100 columns.
+const SCREEN_COLUMNS: usize = 100;
+
+/// One column of [`marketplace_table`]: a metric window, or a metric's window with its
+/// categories folded in.
+struct WindowColumn {
+    /// (metric in the registry, line of the metric): the column order.
+    order: (usize, usize),
+    label: String,
+    threshold: &'static str,
+    /// Some marketplace has categories for it: shown last, where its note has room.
+    folded: bool,
+}
+
+/// A marketplace's cell: its rate as shown and status, and the note of its categories.
+struct Cell {
+    rate: String,
+    status: Verdict,
+    note: String,
+}
+
+/// "3/9 BAD: Beauty 78.6%" (3 of 9 categories BAD, the worst Beauty at 78.6%): the
+/// categories of one window, folded; empty when none is BAD.
+pub(crate) fn fold_categories(lines: &[MetricLine]) -> String {
+    let bad: Vec<&MetricLine> = lines.iter().filter(|l| l.status == Verdict::Bad).collect();
+    let worst = bad.iter().min_by(|a, b| {
+        let (x, y) = (a.rate.unwrap_or(f64::NAN), b.rate.unwrap_or(f64::NAN));
+        // The worst rate: the highest where BAD is above the limit, else the lowest.
+        let order = if a.limit.bad_at_or_above { y.total_cmp(&x) } else { x.total_cmp(&y) };
+        order.then_with(|| a.metric.cmp(&b.metric))
+    });
+    match worst {
+        None => String::new(),
+        Some(w) => {
+            let name = w.metric.strip_prefix("category ").unwrap_or(&w.metric);
+            let rate = w.rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "-".into());
+            format!("{}/{} BAD: {name} {rate}", bad.len(), lines.len())
+        }
+    }
+}
+
+/// One line per marketplace, worst first, one column per metric window: its rate, and `BAD`
+/// where it fails; a metric's categories folded into a note beside its column. Dates and
+/// counts are in `--verbose`, `summary.json` and `report.html`. An account with nothing BAD
+/// gets no table: the verdict line says so.
 fn marketplace_table(summary: &Summary, color: bool) -> String {
-    /// A marketplace's cells: (column, rate as shown, status).
-    type Row = Vec<(usize, String, Verdict)>;
-    // Columns: (metric, its line's position, label, limit), in the registry's order.
-    let mut columns: Vec<(usize, usize, String, &str)> = Vec::new();
-    let mut cells: Vec<(String, Row)> = Vec::new();
-    let mut categories: Vec<String> = Vec::new();
+    let mut columns: Vec<WindowColumn> = Vec::new();
+    let mut rows: Vec<(&str, Vec<(usize, Cell)>)> = Vec::new();
     for (m, current) in &summary.current {
-        let mut row = Vec::new();
+        let mut row: Vec<(usize, Cell)> = Vec::new();
         for (i, metric) in METRICS.iter().enumerate() {
-            for (j, l) in (metric.lines)(summary, m, current, false).into_iter().enumerate() {
-                if l.indent {
-                    categories.push(format!(
-                        "  {m} {} {}: {} ({}/{}), limit {}: {}",
-                        metric.short_name,
-                        l.metric,
-                        percent(l.rate),
-                        thousands(l.part),
-                        thousands(l.whole),
-                        l.limit.threshold,
-                        paint(l.status, color)
-                    ));
-                    continue;
-                }
+            let lines = (metric.lines)(summary, m, current, true);
+            for (j, l) in lines.iter().filter(|l| !l.indent).enumerate() {
                 let window = l.metric.rsplit(", ").next().unwrap_or_default().replace(" days", "d");
                 let label = format!("{} {window}", metric.short_name);
-                let at = match columns.iter().position(|c| c.2 == label) {
+                // Its categories: the indented lines that follow it.
+                let start = lines.iter().position(|x| std::ptr::eq(x, l)).unwrap_or(0) + 1;
+                let categories: Vec<MetricLine> =
+                    lines[start..].iter().take_while(|x| x.indent).map(copy_line).collect();
+                let at = match columns.iter().position(|c| c.label == label) {
                     Some(at) => at,
                     None => {
-                        columns.push((i, j, label, l.limit.threshold));
+                        let column = WindowColumn { order: (i, j), label, threshold: l.limit.threshold, folded: false };
+                        columns.push(column);
                         columns.len() - 1
                     }
                 };
-                // Rates right-aligned: "100.00%" is the widest.
-                row.push((at, format!("{:>7}", percent(l.rate)), l.status));
+                let note = fold_categories(&categories);
+                columns[at].folded |= !categories.is_empty();
+                row.push((at, Cell { rate: format!("{:>7}", percent(l.rate)), status: l.status, note }));
             }
         }
-        cells.push((m.clone(), row));
+        rows.push((m.as_str(), row));
     }
-    if columns.is_empty() {
+    if columns.is_empty() || !summary.breach() {
         return String::new();
     }
-    // The registry's order, whichever marketplace showed a column first.
+    // Worst first: a BAD window first, then more BAD windows, then by code.
+    // A failing category (a note) counts as a BAD window.
+    let status = |c: &Cell| if c.note.is_empty() { c.status } else { Verdict::Bad };
+    let bad = |row: &[(usize, Cell)]| row.iter().filter(|(_, c)| status(c) == Verdict::Bad).count();
+    let worst = |row: &[(usize, Cell)]| row.iter().map(|(_, c)| status(c)).min().unwrap_or(Verdict::None);
+    rows.sort_by(|(ma, a), (mb, b)| {
+        (worst(a), std::cmp::Reverse(bad(a)), ma).cmp(&(worst(b), std::cmp::Reverse(bad(b)), mb))
+    });
     let mut order: Vec<usize> = (0..columns.len()).collect();
-    order.sort_by_key(|&c| (columns[c].0, columns[c].1));
-    let width = |c: usize| {
-        let cell = cells.iter().flat_map(|(_, r)| r.iter().filter(|x| x.0 == c));
-        let widest = cell.map(|(_, rate, status)| rate.len() + if *status == Verdict::Bad { 4 } else { 0 }).max();
-        widest.unwrap_or(0).max(columns[c].2.len()).max(columns[c].3.len())
-    };
-    let widths: Vec<usize> = (0..columns.len()).map(width).collect();
+    order.sort_by_key(|&c| (columns[c].folded, columns[c].order));
+    let shown = |c: &Cell| c.rate.len() + if c.status == Verdict::Bad { 4 } else { 0 };
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|c| {
+            let widest = rows.iter().flat_map(|(_, r)| r.iter().filter(|x| x.0 == c).map(|x| shown(&x.1))).max();
+            // The folded column's label may run into the notes' header: its notes get the room.
+            let label = if columns[c].folded { 0 } else { columns[c].label.len() };
+            widest.unwrap_or(0).max(label).max(columns[c].threshold.chars().count())
+        })
+        .collect();
     let mut s = String::new();
-    let mut line = |first: &str, cell: &dyn Fn(usize) -> (String, usize)| {
+    let line = |first: &str, cell: &dyn Fn(usize) -> (String, usize)| {
         let mut text = format!("{first:<4}");
+        let mut used = 4;
         for &c in &order {
             let (shown, len) = cell(c);
             text.push_str(&shown);
-            text.push_str(&" ".repeat(widths[c].saturating_sub(len) + 2));
+            let pad = widths[c].saturating_sub(len) + 1;
+            text.push_str(&" ".repeat(pad));
+            used += len + pad;
         }
-        let _ = writeln!(s, "{}", text.trim_end());
+        (text, used)
     };
-    line("", &|c| (columns[c].2.clone(), columns[c].2.len()));
-    line("", &|c| (columns[c].3.to_string(), columns[c].3.chars().count()));
-    for (m, row) in &cells {
-        line(m, &|c| match row.iter().find(|x| x.0 == c) {
+    let mut out_line = |(text, _): (String, usize), note: &str, used: usize| {
+        let room = SCREEN_COLUMNS.saturating_sub(used);
+        let note: String = if note.chars().count() > room {
+            note.chars().take(room.saturating_sub(1)).chain(std::iter::once('…')).collect()
+        } else {
+            note.to_string()
+        };
+        let _ = writeln!(s, "{}", format!("{text}{note}").trim_end());
+    };
+    let (text, used) = line("", &|c| (columns[c].label.clone(), columns[c].label.len()));
+    out_line((text, used), if columns.iter().any(|c| c.folded) { "categories BAD" } else { "" }, used);
+    let (text, used) = line("", &|c| (columns[c].threshold.to_string(), columns[c].threshold.chars().count()));
+    out_line((text, used), "", used);
+    for (m, row) in &rows {
+        let cell = |c: usize| match row.iter().find(|x| x.0 == c) {
             None => (String::new(), 0),
-            Some((_, rate, Verdict::Bad)) => (format!("{rate} {}", paint(Verdict::Bad, color)), rate.len() + 4),
-            Some((_, rate, _)) => (rate.clone(), rate.len()),
-        });
-    }
-    if !categories.is_empty() {
-        let _ = writeln!(s, "Failing categories:");
-        for c in categories {
-            let _ = writeln!(s, "{c}");
-        }
+            Some((_, cell)) if cell.status == Verdict::Bad => {
+                (format!("{} {}", cell.rate, paint(Verdict::Bad, color)), shown(cell))
+            }
+            Some((_, cell)) => (cell.rate.clone(), shown(cell)),
+        };
+        let note = row.iter().map(|(_, c)| c.note.as_str()).find(|n| !n.is_empty()).unwrap_or_default();
+        let (text, used) = line(m, &cell);
+        out_line((text, used), note, used);
     }
     s
+}
+
+/// A line of the registry, copied (its fields borrow the summary, not the list).
+pub(crate) fn copy_line<'a>(l: &MetricLine<'a>) -> MetricLine<'a> {
+    MetricLine { key: l.key.clone(), metric: l.metric.clone(), ..*l }
 }
 
 /// Every current window on a line: its dates, rate, counts, limit and status (`--verbose`).

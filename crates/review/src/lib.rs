@@ -40,8 +40,11 @@ pub struct MarketplaceSection {
     pub code: String,
     /// The worst status of its windows.
     pub status: Verdict,
-    /// Worst first; a category row follows its marketplace's all-categories row.
+    /// Worst first, one per metric window; a metric's categories are folded into its row's
+    /// `note` and listed in `categories`.
     pub rows: Vec<VerdictRow>,
+    /// Every category window (valid tracking by category), for the detail below the verdict.
+    pub categories: Vec<VerdictRow>,
     pub charts: Vec<Chart>,
 }
 
@@ -60,6 +63,8 @@ pub struct VerdictRow {
     pub status: Verdict,
     /// A category beneath the all-categories line.
     pub indent: bool,
+    /// Its categories folded ("1/8 BAD: Electronics 80.0%"), empty when none fails.
+    pub note: String,
 }
 
 /// The first rows of a long list and how many there are in all.

@@ -22,6 +22,7 @@ th { font-weight: 600; background: #f9fafb; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.indent td:first-child { padding-left: 28px; }
 .status { font-weight: 700; }
+.note { color: #b91c1c; font-size: 13px; }
 .BAD { color: #b91c1c; }
 .GOOD { color: #15803d; }
 .NONE { color: #6b7280; }
@@ -54,6 +55,7 @@ pub fn render(page: &Page) -> String {
                 p.answer.bad[page.breach].good[!page.breach] { (page.verdict) }
                 (verdict(page))
                 (next_steps(page))
+                (categories(page))
                 (charts(&page.marketplaces))
                 (open_orders(page))
                 (counted_cancellations(page))
@@ -88,12 +90,43 @@ fn verdict(page: &Page) -> Markup {
                         @for (i, row) in m.rows.iter().enumerate() {
                             tr class=[row.indent.then_some("indent")] data-marketplace=(m.code) data-window=(row.key) {
                                 td { @if i == 0 { strong { (m.code) } } }
-                                td { (row.metric) }
+                                td { (row.metric) @if !row.note.is_empty() { br; span.note { "categories: " (row.note) } } }
                                 td { (row.window) }
                                 td.n { (row.rate) }
                                 td.n { (row.part) " / " (row.whole) }
                                 td { (row.threshold) }
                                 td { (status(row.status)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every category window, per marketplace with categories (the verdict folds them).
+fn categories(page: &Page) -> Markup {
+    let with: Vec<&MarketplaceSection> = page.marketplaces.iter().filter(|m| !m.categories.is_empty()).collect();
+    html! {
+        @if !with.is_empty() {
+            section #categories {
+                h2 { "Valid tracking by category" }
+                table {
+                    thead { tr { th { "marketplace" } th { "category" } th { "current window" } th.n { "rate" }
+                        th.n { "n / N" } th { "limit" } th { "status" } } }
+                    tbody {
+                        @for m in &with {
+                            @for (i, row) in m.categories.iter().enumerate() {
+                                tr data-marketplace=(m.code) data-window=(row.key) {
+                                    td { @if i == 0 { strong { (m.code) } } }
+                                    td { (row.metric) }
+                                    td { (row.window) }
+                                    td.n { (row.rate) }
+                                    td.n { (row.part) " / " (row.whole) }
+                                    td { (row.threshold) }
+                                    td { (status(row.status)) }
+                                }
                             }
                         }
                     }
@@ -305,7 +338,9 @@ mod tests {
                     threshold: "< 2.5%".into(),
                     status: Verdict::Bad,
                     indent: false,
+                    note: String::new(),
                 }],
+                categories: Vec::new(),
                 charts: vec![Chart {
                     title: "cancellation rate <7 days>".into(),
                     threshold: 0.025,

@@ -101,6 +101,13 @@ struct Market {
     weight: u64,
     id_prefix: u32,
     carriers: &'static [&'static str],
+    /// The buyer e-mail's domain (`buyer…@marketplace.amazon.co.jp`): how a file without a
+    /// sales-channel says its marketplace.
+    email_domain: &'static str,
+    /// Ship-to city, state, postal code and country.
+    address: [&'static str; 4],
+    /// Orders wait longer to ship here: the account's late-shipment problem.
+    slow_shipper: bool,
 }
 
 const MARKETS: &[Market] = &[
@@ -112,6 +119,9 @@ const MARKETS: &[Market] = &[
         weight: 55,
         id_prefix: 111,
         carriers: &["UPS", "USPS", "FedEx"],
+        email_domain: "amazon.com",
+        address: ["Springfield", "IL", "62701", "US"],
+        slow_shipper: false,
     },
     Market {
         sales_channel: "Amazon.ca",
@@ -121,6 +131,9 @@ const MARKETS: &[Market] = &[
         weight: 5,
         id_prefix: 702,
         carriers: &["Canada Post", "UPS"],
+        email_domain: "amazon.ca",
+        address: ["Toronto", "ON", "M5V 2T6", "CA"],
+        slow_shipper: false,
     },
     Market {
         sales_channel: "Amazon.co.uk",
@@ -130,6 +143,9 @@ const MARKETS: &[Market] = &[
         weight: 12,
         id_prefix: 202,
         carriers: &["Royal Mail", "DPD", "Evri"],
+        email_domain: "amazon.co.uk",
+        address: ["London", "", "EC1A 1BB", "GB"],
+        slow_shipper: true,
     },
     Market {
         sales_channel: "Amazon.de",
@@ -139,6 +155,9 @@ const MARKETS: &[Market] = &[
         weight: 12,
         id_prefix: 302,
         carriers: &["DHL", "DPD"],
+        email_domain: "amazon.de",
+        address: ["Köln", "", "50667", "DE"],
+        slow_shipper: false,
     },
     Market {
         sales_channel: "Amazon.fr",
@@ -148,6 +167,9 @@ const MARKETS: &[Market] = &[
         weight: 6,
         id_prefix: 402,
         carriers: &["Colissimo", "DPD"],
+        email_domain: "amazon.fr",
+        address: ["Orléans", "", "45000", "FR"],
+        slow_shipper: false,
     },
     Market {
         sales_channel: "Amazon.co.jp",
@@ -157,11 +179,22 @@ const MARKETS: &[Market] = &[
         weight: 10,
         id_prefix: 503,
         carriers: &["Yamato Transport", "Sagawa Express", "Japan Post"],
+        email_domain: "amazon.co.jp",
+        address: ["渋谷区", "東京都", "150-0002", "JP"],
+        slow_shipper: false,
     },
 ];
 
 const SKUS: u64 = 2_000;
 const CATEGORIES: &[&str] = &["Kitchen", "Toys", "Garden", "Books", "Electronics", "Beauty", "Sports", "Office"];
+/// The category whose packages go out with careless tracking numbers (a supplier who ships
+/// them for the seller): the account's valid-tracking problem.
+const CARELESS_CATEGORY: usize = 4;
+
+/// The category of a SKU, as `catalog.tsv` writes it.
+fn category_of(sku: u64) -> usize {
+    (sku % CATEGORIES.len() as u64) as usize
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Outcome {
@@ -222,7 +255,9 @@ impl Life {
             })
             .expect("weights");
         let afn = r.unit() < 0.10;
-        let non_amazon = afn && r.unit() < 0.08;
+        // Multi-channel orders (sold elsewhere, shipped by Amazon), outside Japan: a Japanese
+        // all-orders dump of MCF orders alone would not say it is Japanese (SPEC §5.1).
+        let non_amazon = afn && r.unit() < 0.08 && market.region != Region::Jp;
         let items = match r.below(100) {
             0..=79 => 1,
             80..=94 => 2,
@@ -236,19 +271,22 @@ impl Life {
         let roll = r.unit();
         let outcome = if afn {
             Outcome::Shipped(pending_until + r.between(2 * HOUR, 36 * HOUR))
-        } else if roll < 0.015 {
+        } else if roll < 0.003 {
             Outcome::SellerCancel(pending_until + r.between(HOUR, 40 * HOUR))
-        } else if roll < 0.025 {
+        } else if roll < 0.013 {
             let ask = pending_until + r.between(0, 10 * HOUR);
             Outcome::BuyerCancel(ask, ask + r.between(HOUR, 20 * HOUR))
-        } else if roll < 0.030 {
+        } else if roll < 0.018 {
             Outcome::PendingCancel(purchase + (pending_until - purchase) / 2)
-        } else if roll < 0.035 {
+        } else if roll < 0.020 {
             Outcome::AutoCancel(latest_ship + 30 * DAY + r.between(0, 6 * HOUR))
-        } else if roll < 0.050 {
+        } else if roll < 0.024 {
             Outcome::Open
+        } else if market.slow_shipper {
+            // Ships within four days, often after the three it has.
+            Outcome::Shipped(pending_until + r.between(2 * HOUR, 4 * DAY))
         } else {
-            Outcome::Shipped(pending_until + r.between(2 * HOUR, 3 * DAY))
+            Outcome::Shipped(pending_until + r.between(2 * HOUR, 30 * HOUR))
         };
         // A stream of its own: the lives above stay as they were before promises were written.
         let mut p = Rng::new(seed ^ 0xD31F, n);
@@ -327,19 +365,24 @@ impl Life {
     }
 
     /// When the carrier delivers a package shipped at `at` by `carrier`: a few percent after
-    /// the promised date (10% for DPD, the slow carrier here, 2% for the others), the rest one to three days
+    /// the promised date (1% for DPD, the slow carrier here, 0.2% for the others), the rest one to three days
     /// after shipping and by the promise; `None` for the few never scanned as delivered.
     fn delivered_at(&self, seed: u64, at: i64, carrier: &str) -> Option<i64> {
-        if self.n.is_multiple_of(97) {
+        if self.n.is_multiple_of(997) {
             return None;
         }
         let mut r = Rng::new(seed ^ 0xDE11, self.n);
-        let late_share = if carrier == "DPD" { 0.10 } else { 0.02 };
+        let late_share = if carrier == "DPD" { 0.01 } else { 0.002 };
         Some(if r.unit() < late_share {
             self.promise + r.between(HOUR, 3 * DAY)
         } else {
             (at + r.between(DAY, 3 * DAY)).min(self.promise - HOUR).max(at + HOUR)
         })
+    }
+
+    /// Its first item is of the careless category (see [`CARELESS_CATEGORY`]).
+    fn careless(&self) -> bool {
+        category_of(self.skus[0]) == CARELESS_CATEGORY
     }
 
     fn buyer_asked(&self, t: i64) -> bool {
@@ -431,7 +474,8 @@ fn package(seed: u64, life: &Life) -> (&'static str, String) {
     let mut r = Rng::new(seed ^ 0x7A3C, life.n);
     let carrier = life.market.carriers[r.below(life.market.carriers.len() as u64) as usize];
     let number = tracking_number(carrier, &mut r);
-    let roll = r.unit();
+    // Defects: mostly in the careless category's packages, rarely elsewhere.
+    let roll = r.unit() * if life.careless() { 0.25 } else { 40.0 };
     if roll < 0.015 {
         (carrier, String::new())
     } else if roll < 0.020 {
@@ -577,7 +621,8 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             }
             let _ = writeln!(
                 out,
-                "\t\t\t\t\tSpringfield\tIL\t62701\tUS\t\tfalse\t\t\t{}\t{}",
+                "\t\t\t\t\t{}\t\tfalse\t\t\t{}\t{}",
+                life.market.address.join("\t"),
                 life.buyer_asked(dump),
                 if life.buyer_asked(dump) { "Ordered by mistake" } else { "" }
             );
@@ -593,8 +638,9 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             item_prefix(out, &id, life, item);
             let _ = write!(
                 out,
-                "\tbuyer{}@marketplace.amazon.com\tA. Buyer\tSKU-{sku:05}\t{}\t{}\t1\t{}\t",
+                "\tbuyer{}@marketplace.{}\tA. Buyer\tSKU-{sku:05}\t{}\t{}\t1\t{}\t",
                 life.n,
+                life.market.email_domain,
                 life.items,
                 product_name(life.market.region, sku),
                 life.market.currency
@@ -602,7 +648,7 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             money(out, life.cents[item]);
             out.push_str("\t0.00\t");
             money(out, 499);
-            let _ = write!(out, "\t0.00\t{}\tSpringfield\tIL\t62701\tUS\t", life.service);
+            let _ = write!(out, "\t0.00\t{}\t{}\t", life.service, life.market.address.join("\t"));
             timestamp(out, life.purchase);
             out.push('\t');
             timestamp(out, life.latest_ship);
@@ -625,9 +671,11 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             let late = ((dump - life.latest_ship) / DAY).max(0);
             let _ = writeln!(
                 out,
-                "\t{late}\tbuyer{}@marketplace.amazon.com\tA. Buyer\tSKU-{sku:05}\t{}\t1\t0\t1\tStandard\tSpringfield\tIL\t62701\tUS\tfalse\tfalse\t{}\t\tfalse\tfalse",
+                "\t{late}\tbuyer{}@marketplace.{}\tA. Buyer\tSKU-{sku:05}\t{}\t1\t0\t1\tStandard\t{}\tfalse\tfalse\t{}\t\tfalse\tfalse",
                 life.n,
+                life.market.email_domain,
                 product_name(life.market.region, sku),
+                life.market.address.join("\t"),
                 life.buyer_asked(dump)
             );
         }
@@ -653,7 +701,8 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             }
             // Carrier scans: accepted two hours after shipping, delivered by the promise or (a
             // few) after it; some packages are never scanned, a few never as delivered.
-            let scanned = !life.n.is_multiple_of(61);
+            // The careless category's packages sometimes never reach a carrier scan.
+            let scanned = !(life.careless() && life.n.is_multiple_of(25));
             if scanned && !number.is_empty() {
                 let clean = orderhealth_carriers::normalise(&number.replace('\u{200b}', ""));
                 let delivered = life.delivered_at(plan.seed, at, carrier);
@@ -778,7 +827,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Stats> {
     }
     let mut catalog = String::from("sku\tcategory\n");
     for sku in 0..SKUS {
-        let _ = writeln!(catalog, "SKU-{sku:05}\t{}", CATEGORIES[(sku % CATEGORIES.len() as u64) as usize]);
+        let _ = writeln!(catalog, "SKU-{sku:05}\t{}", CATEGORIES[category_of(sku)]);
     }
     std::fs::write(out.join("catalog.tsv"), &catalog)?;
     total.files += 1;

@@ -116,6 +116,9 @@ fn current_windows(summary: &Value) -> Vec<(String, String, &Value, &Value, &Val
         for (days, w) in current["late_shipment"].as_object().into_iter().flatten() {
             windows.push((m.clone(), format!("late_shipment/{days}"), w, &w["late"], &w["orders"]));
         }
+        for (days, w) in current["on_time_delivery"].as_object().into_iter().flatten() {
+            windows.push((m.clone(), format!("on_time_delivery/{days}"), w, &w["on_time"], &w["packages"]));
+        }
         for (category, w) in current["valid_tracking"].as_object().unwrap() {
             windows.push((m.clone(), format!("valid_tracking/{category}"), w, &w["valid"], &w["packages"]));
         }
@@ -135,7 +138,7 @@ fn the_page_shows_every_current_window_of_the_summary_in_chromium() {
     let dom = String::from_utf8(dom.stdout).unwrap();
     assert!(dom.contains("Account health review"), "{dom}");
     let windows = current_windows(&summary);
-    assert!(windows.len() >= 24, "the sample has 6 marketplaces of 4 windows each");
+    assert!(windows.len() >= 6 * 5 + 40, "the sample has 6 marketplaces of 5 windows and up to 8 categories each");
     for (m, key, w, part, whole) in &windows {
         let row = row(&dom, m, key).unwrap_or_else(|| panic!("no verdict row for {m} {key}"));
         let text = text_of(&format!("<{row}"));
@@ -150,6 +153,15 @@ fn the_page_shows_every_current_window_of_the_summary_in_chromium() {
             assert!(text.contains(&expected), "{m} {key}: {expected:?} not in {text:?}");
         }
     }
+
+    // Worst first, categories folded: the sample's late-shipment problem (UK) and its failing
+    // category (Electronics in the US) lead, and the US tracking row names the category.
+    let first: Vec<&str> = dom.split(r#"data-marketplace=""#).skip(1).take(12).map(|r| &r[..2]).collect();
+    assert!(first.starts_with(&["UK"]) && first.contains(&"US"), "{first:?}");
+    let tracking = row(&dom, "US", "valid_tracking").expect("the US tracking row");
+    assert!(text_of(&format!("<{tracking}")).contains("categories: 1/8 BAD: Electronics"), "{tracking}");
+    assert!(text_of(&dom).contains("Valid tracking by category"));
+    assert!(text_of(&dom).contains("Packages not delivered on time in the current windows"));
 
     // Every chart is an SVG with a drawn line; four per marketplace on the sample.
     let charts: Vec<&str> = dom.split(r#"<svg class="chart""#).skip(1).collect();

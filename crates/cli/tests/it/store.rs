@@ -377,14 +377,16 @@ fn settled_orders(tally: &serde_json::Value) -> u64 {
 
 /// The settled orders a later night touches in the sample, and the night: a seller
 /// cancellation of `CANCELLED` after it shipped, a second confirmation of `BROKEN` with a
-/// broken tracking number, the scans the unscanned package of order 122 lacked (delivered
-/// on time: it was late, not delivered), and an earlier delivery scan of order 83's package
-/// (delivered the day after its promise; now the day before it).
-const CANCELLED: &str = "111-1000000-0000001";
-const BROKEN: &str = "111-1000000-0000002";
+/// broken tracking number, the scans the unscanned package of order 100 lacked (delivered
+/// on time: it was late, not delivered), and a delivery scan of order 8's package earlier than
+/// its confirmation (on time before; now confirmed after the delivery, late: only the
+/// watch list of settled packages with a promise finds it).
+const CANCELLED: &str = "111-1000000-0000003";
+const BROKEN: &str = "111-1000000-0000005";
 /// Their rows of `late_deliveries` before the night.
-const UNSCANNED_LATE: &str = "111-1000000-0000122,US,2026-02-15,FedEx,886956469086,,";
-const DELIVERED_LATE: &str = "302-1000000-0000083,DE,2026-02-13,DPD,33779553073408,2026-02-14T11:11:32Z,";
+const UNSCANNED_LATE: &str = "111-1000000-0000100,US,2026-02-15,UPS,1Z1D334C0313879924,,";
+/// Order 8's package, late after the night: delivered 08:00Z, before its confirmation.
+const DELIVERED_EARLY: &str = "111-1000000-0000008,US,2026-02-06,USPS,9400965014024324188316,2026-02-01T08:00:00Z,";
 
 fn write_touching_night(night: &Path) {
     std::fs::create_dir_all(night).unwrap();
@@ -400,9 +402,9 @@ fn write_touching_night(night: &Path) {
     .unwrap();
     std::fs::write(
         night.join("carrier-scans.tsv"),
-        "tracking-number\tscan-date\tscan-type\n886956469086\t2026-02-11T10:00:00+00:00\taccepted\n\
-         886956469086\t2026-02-13T10:00:00+00:00\tdelivered\n\
-         33779553073408\t2026-02-12T10:00:00+00:00\tdelivered\n",
+        "tracking-number\tscan-date\tscan-type\n1Z1D334C0313879924\t2026-02-11T10:00:00+00:00\taccepted\n\
+         1Z1D334C0313879924\t2026-02-13T10:00:00+00:00\tdelivered\n\
+         9400965014024324188316\t2026-02-01T08:00:00+00:00\tdelivered\n",
     )
     .unwrap();
 }
@@ -448,10 +450,10 @@ fn settled_orders_a_later_night_touches_are_judged_again() {
     assert!(settled > 100, "most of the sample's orders are settled: {settled}");
     assert!(!text(&before, "cancellations.csv").contains(CANCELLED));
     assert!(!text(&before, "tracking_defects.csv").contains(BROKEN));
-    let unscanned = "111-1000000-0000122,US,2026-02-10,FedEx,886956469086,no-scan,";
+    let unscanned = "111-1000000-0000100,US,2026-02-10,UPS,1Z1D334C0313879924,no-scan,";
     assert!(text(&before, "tracking_defects.csv").contains(unscanned));
     assert!(text(&before, "late_deliveries.csv").contains(UNSCANNED_LATE));
-    assert!(text(&before, "late_deliveries.csv").contains(DELIVERED_LATE));
+    assert!(!text(&before, "late_deliveries.csv").contains("111-1000000-0000008,"));
 
     write_touching_night(&dir.join("dumps/zz-late"));
     ingest(dir, &["dumps/zz-late"], "store").success();
@@ -460,9 +462,10 @@ fn settled_orders_a_later_night_touches_are_judged_again() {
     assert_same(&after, &report(dir, &["dumps"], "out-once"));
     assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
     assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");
-    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000122"), "the late scans made it valid");
+    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000100"), "the late scans made it valid");
     assert!(!text(&after, "late_deliveries.csv").contains(UNSCANNED_LATE), "and delivered on time");
-    assert!(!text(&after, "late_deliveries.csv").contains(DELIVERED_LATE), "an earlier delivery scan: on time");
+    let late = text(&after, "late_deliveries.csv");
+    assert!(late.contains(DELIVERED_EARLY) && late.contains("shipment confirmed after the delivery"), "{late}");
     // The base's settled directory was used as it was, not judged again.
     assert_eq!(settled_tallies(&dir.join("store")), tallies);
 }
@@ -637,9 +640,10 @@ fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
     assert_same(&after, &report(dir, &["dumps"], "out-once"));
     assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
     assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");
-    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000122"), "the late scans made it valid");
+    assert!(!text(&after, "tracking_defects.csv").contains("111-1000000-0000100"), "the late scans made it valid");
     assert!(!text(&after, "late_deliveries.csv").contains(UNSCANNED_LATE), "and delivered on time");
-    assert!(!text(&after, "late_deliveries.csv").contains(DELIVERED_LATE), "an earlier delivery scan: on time");
+    let late = text(&after, "late_deliveries.csv");
+    assert!(late.contains(DELIVERED_EARLY) && late.contains("shipment confirmed after the delivery"), "{late}");
     assert_eq!(settled_tallies(&store), tallies, "the report used the new base's settled orders as written");
 }
 
