@@ -489,6 +489,60 @@ def metrics_delivery():
     write(d + "scans.tsv", SCANS, scans)
 
 
+# --- many marketplaces: the first screen of a bigger account (issue: one screen) -----------
+MARKETPLACES = [("US", "Amazon.com", "USD"), ("CA", "Amazon.ca", "CAD"), ("MX", "Amazon.com.mx", "MXN"),
+                ("BR", "Amazon.com.br", "BRL"), ("UK", "Amazon.co.uk", "GBP"), ("DE", "Amazon.de", "EUR"),
+                ("FR", "Amazon.fr", "EUR"), ("IT", "Amazon.it", "EUR"), ("ES", "Amazon.es", "EUR"),
+                ("NL", "Amazon.nl", "EUR"), ("SE", "Amazon.se", "SEK"), ("PL", "Amazon.pl", "PLN"),
+                ("JP", "Amazon.co.jp", "JPY")]
+CATEGORY_NAMES = ["Kitchen", "Toys", "Garden", "Books", "Electronics", "Beauty", "Sports", "Office", "Pets"]
+
+
+def account(d, marketplaces, late=(), careless=(), slow=()):
+    """27 orders per marketplace, 3 per category, bought 03-01 .. 03-09 at 12:00Z, due two days
+    later, promised five days later. `late`: marketplaces where every fourth order ships a day
+    after its due date; `careless`: (marketplace, categories) whose every other package has a
+    malformed number; `slow`: marketplaces where every fifth package is delivered two days
+    after its promise."""
+    from datetime import datetime, timedelta, timezone
+    fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    careless = dict(careless)
+    new, shipped, confirmations, scans = [], [], [], []
+    for i, (code, sales, cur) in enumerate(marketplaces):
+        for k in range(27):
+            oid = f"M-{code}-{k:03}"
+            category = k % 9
+            purchase = datetime(2026, 3, 1 + k // 3, 12, tzinfo=timezone.utc)
+            due = purchase + timedelta(days=2)
+            ship = due + timedelta(days=1) if code in late and k % 4 == 0 else purchase + timedelta(days=1)
+            promise = purchase + timedelta(days=5)
+            delivered = promise + timedelta(days=2) if code in slow and k % 5 == 0 else ship + timedelta(days=2)
+            number = f"TBA{i:02}{k:010}"
+            if category in careless.get(code, ()) and k % 2 == 0:
+                number = f"TBA{k}"
+            row = no(oid, fmt(purchase), fmt(due), sku=f"SKU-{category}")
+            row["latest-delivery-date"] = fmt(promise)
+            new.append(row)
+            shipped.append(ao(oid, fmt(purchase), fmt(ship), "Shipped", sales=sales, cur=cur, sku=f"SKU-{category}"))
+            confirmations.append(conf(oid, fmt(ship), "AMZL", number))
+            scans.append({"tracking-number": number, "scan-date": fmt(ship + timedelta(hours=1)), "scan-type": "accepted"})
+            scans.append({"tracking-number": number, "scan-date": fmt(delivered), "scan-type": "delivered"})
+    write(d + "2026-03-09-new-orders.txt", NEW_ORDERS + ["latest-delivery-date"], new)
+    write(d + "2026-03-19-all-orders.txt", ALL_ORDERS, shipped)
+    write(d + "confirmations.txt", CONFIRMATIONS, confirmations)
+    write(d + "scans.tsv", SCANS, scans)
+    write(d + "catalog.tsv", CATALOG, [{"sku": f"SKU-{c}", "category": n} for c, n in enumerate(CATEGORY_NAMES)])
+
+
+def many_marketplaces():
+    # 13 marketplaces of 9 categories: two ship late, four have careless categories, two
+    # deliver late; the rest are GOOD.
+    account("many-marketplaces/", MARKETPLACES, late=("MX", "IT"),
+            careless=[("US", (4, 6, 7)), ("DE", (4,)), ("ES", (1, 4)), ("JP", (8,))], slow=("BR", "PL"))
+    # The same account, healthy everywhere.
+    account("all-good/", MARKETPLACES[:4])
+
+
 # --- current windows (SPEC §5.6): an account idle in BR since 2020, active in JP today -------
 def metrics_current():
     d = "metrics/current/"
@@ -705,6 +759,7 @@ def main():
     metrics_late()
     metrics_current()
     metrics_delivery()
+    many_marketplaces()
     real_layouts()
     real_layouts_round_two()
     feed()

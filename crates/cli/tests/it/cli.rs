@@ -911,3 +911,41 @@ fn no_color_turns_the_colours_off_on_a_terminal() {
     assert!(sgr(&coloured));
     assert!(plain.contains("Verdict: BAD in 1 of 6 marketplaces") && !sgr(&plain), "{plain}");
 }
+
+/// The terminal answer on `path` as of 2026-03-20, as a pipe gets it (no colour).
+fn screen_of(path: &str) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let run = orderhealth()
+        .args(["report", testdata(path).to_str().unwrap(), "--as-of", "2026-03-20T00:00:00Z", "--format", "csv"])
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    assert!(!run.stdout.contains(&0x1b), "no escape code in a pipe");
+    String::from_utf8(run.stdout).unwrap().replace(&out.path().display().to_string(), "OUT")
+}
+
+/// Thirteen marketplaces of nine categories (testdata/many-marketplaces, make_fixtures.py):
+/// one line each, worst first, the failing categories folded into a note, within 40 lines of
+/// 100 columns.
+#[test]
+fn thirteen_marketplaces_fit_one_screen() {
+    let screen = screen_of("many-marketplaces");
+    assert!(screen.lines().count() <= 40, "more than one screen:\n{screen}");
+    // The table (the verdict line and the next steps are prose and may wrap).
+    let table: Vec<&str> = screen.lines().skip(3).take_while(|l| !l.starts_with("Next")).collect();
+    assert_eq!(table.len(), 2 + 13 + 1, "two header lines, thirteen marketplaces, a blank line");
+    assert!(table.iter().all(|l| l.chars().count() <= 100), "wider than 100 columns:\n{screen}");
+    // US: 3 of 9 categories BAD (Electronics, Sports and Office, each 1 of 3 valid: 33.3%).
+    assert!(screen.contains("3/9 BAD: Electronics 33.3%"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// A healthy account: one line says so, no table.
+#[test]
+fn an_account_good_everywhere_is_one_line() {
+    let screen = screen_of("all-good");
+    assert!(screen.contains("Verdict: every current window is within its limit (4 marketplaces)\n\nNext: nothing to act on."));
+    insta::assert_snapshot!(screen);
+}
