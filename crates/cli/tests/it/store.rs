@@ -54,6 +54,17 @@ fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
 fn sample_dumps() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&testdata("sample"), &dir.path().join("dumps"));
+    // A file that is not an input: skipped, and listed by a report from the store too.
+    std::fs::create_dir_all(dir.path().join("dumps/other")).unwrap();
+    std::fs::copy(testdata("formats-other/settlement.txt"), dir.path().join("dumps/other/settlement-report.txt"))
+        .unwrap();
+    // A second package of order 475, shipped 03-12 and never scanned: young on the sample's
+    // last day (as of 03-17, the scan grace is 7 days), `no-scan` once as-of moves on.
+    std::fs::write(
+        dir.path().join("dumps/2026-03-16/zz-second-package.txt"),
+        "order-id\tship-date\tcarrier-code\ttracking-number\n111-1000000-0000475\t2026-03-12\tAMZL\tTBA900000000001\n",
+    )
+    .unwrap();
     let all = std::fs::read_to_string(dir.path().join("dumps/2026-02-10/all-orders-NA.txt")).unwrap();
     let header = all.lines().next().unwrap();
     std::fs::write(
@@ -609,7 +620,7 @@ fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
     let newly: Vec<String> = no_scan(&after).into_iter().filter(|l| !no_scan(&before).contains(l)).collect();
     assert_eq!(
         newly,
-        ["302-1000000-0000488,DE,2026-03-12,DHL,5682042903,no-scan,"],
+        ["111-1000000-0000475,US,2026-03-12,AMZL,TBA900000000001,no-scan,"],
         "the young packages without scans were left live and are judged past the grace now"
     );
     assert_eq!(settled_tallies(&dir.join("store")), tallies, "the settled directory was used as it was");
