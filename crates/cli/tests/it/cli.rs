@@ -946,6 +946,7 @@ fn thirteen_marketplaces_fit_one_screen() {
 #[test]
 fn an_account_good_everywhere_is_one_line() {
     let screen = screen_of("all-good");
-    assert!(screen.contains("Verdict: every current window is within its limit (4 marketplaces)\n\nNext: nothing to act on."));
+    assert!(screen
+        .contains("Verdict: every current window is within its limit (4 marketplaces)\n\nNext: nothing to act on."));
     insta::assert_snapshot!(screen);
 }
