@@ -543,6 +543,61 @@ def many_marketplaces():
     account("all-good/", MARKETPLACES[:4])
 
 
+# --- SP-API JSON (SPEC §1.6): hand-made shapes, bad records, hostile files -----------------
+def sp_api():
+    import json
+    d = os.path.join(ROOT, "sp-api")
+    os.makedirs(os.path.join(d, "bad"), exist_ok=True)
+    os.makedirs(os.path.join(ROOT, "hostile"), exist_ok=True)
+
+    def v0(oid, purchase, updated, status, *, items=None, **more):
+        o = {"AmazonOrderId": oid, "PurchaseDate": purchase, "LastUpdateDate": updated, "OrderStatus": status,
+             "FulfillmentChannel": "MFN", "SalesChannel": "Amazon.com", "LatestShipDate": "2026-03-03T07:59:59Z",
+             "LatestDeliveryDate": "2026-03-07T07:59:59Z", **more}
+        if items is not None:
+            o["OrderItems"] = items
+        return o
+
+    def item(iid, sku, qty=1, amount="19.99", **more):
+        return {"OrderItemId": iid, "SellerSKU": sku, "QuantityOrdered": qty,
+                "ItemPrice": {"CurrencyCode": "USD", "Amount": amount}, **more}
+
+    # JSON lines of bare orders with nested items (a connector's export), one record bad per
+    # kind of fault; line numbers in the comments are the lines rejected.tsv names.
+    lines = [
+        v0("S-1", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z", "Unshipped", items=[item("1", "SKU-A")]),
+        v0("S-2", "2026-02-30T10:00:00Z", "2026-03-01T12:00:00Z", "Unshipped"),  # line 2: no such date
+        '{"AmazonOrderId": "S-3", "PurchaseDate": ',  # line 3: not JSON
+        v0("S-4", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z", "Unshipped",
+           items=[item("1", "SKU-A", qty="two"), item("2", "SKU-B")]),  # line 4: an item's quantity
+        v0("S-5", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z", "Unshipped",
+           items=[item("1", "SKU-A", amount="12,99")]),  # line 5: a decimal comma
+        {"AmazonOrderId": None, "PurchaseDate": None, "OrderStatus": None, "OrderItems": None},  # line 6
+        v0("S-7", "2026-03-01T10:00:00Z", "2026-03-02T09:00:00Z", "Canceled",
+           items=[item("1", "SKU-C", qty="1", BuyerRequestedCancel={"IsBuyerRequestedCancel": True})]),
+    ]
+    with open(os.path.join(d, "bad", "export.jsonl"), "w") as f:
+        for l in lines:
+            f.write((l if isinstance(l, str) else json.dumps(l)) + "\n")
+    # A page cut short: not JSON at all, rejected whole.
+    with open(os.path.join(d, "bad", "cut-page.json"), "w") as f:
+        f.write('{\n  "payload": {\n    "Orders": [\n      {"AmazonOrderId": "S-9",\n')
+    # Hostile: nesting far deeper than any parser's stack, invalid UTF-8 inside a string,
+    # duplicate keys, a truncated gzip.
+    with open(os.path.join(ROOT, "hostile", "deep-nesting.json"), "w") as f:
+        f.write("[" * 100_000)
+    with open(os.path.join(ROOT, "hostile", "invalid-utf8-in-string.jsonl"), "wb") as f:
+        f.write(json.dumps(v0("H-1", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z", "Unshipped")).encode() + b"\n")
+        f.write(b'{"AmazonOrderId": "H-2\xff", "PurchaseDate": "2026-03-01T10:00:00Z"}\n')
+    with open(os.path.join(ROOT, "hostile", "duplicate-keys.json"), "w") as f:
+        f.write('{"AmazonOrderId": "H-3", "AmazonOrderId": "H-4", "PurchaseDate": "2026-03-01T10:00:00Z", '
+                '"OrderStatus": "Unshipped", "OrderStatus": "Shipped"}\n')
+    whole = gzip.compress(json.dumps({"payload": {"Orders": [v0(f"H-{i}", "2026-03-01T10:00:00Z",
+                                       "2026-03-01T12:00:00Z", "Unshipped") for i in range(200)]}}).encode(), mtime=0)
+    with open(os.path.join(ROOT, "hostile", "truncated-page.json.gz"), "wb") as f:
+        f.write(whole[: len(whole) // 2])
+
+
 # --- current windows (SPEC §5.6): an account idle in BR since 2020, active in JP today -------
 def metrics_current():
     d = "metrics/current/"
@@ -760,6 +815,7 @@ def main():
     metrics_current()
     metrics_delivery()
     many_marketplaces()
+    sp_api()
     real_layouts()
     real_layouts_round_two()
     feed()

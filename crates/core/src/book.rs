@@ -140,7 +140,9 @@ impl OrderState {
         match &status {
             Some(Status::Pending) => self.any_pending = true,
             Some(Status::Cancelled) => older(&mut self.cancel_seen, key, s.last_updated),
-            _ => self.other_than_pending_or_cancelled = true,
+            Some(_) => self.other_than_pending_or_cancelled = true,
+            // SP-API items given apart: a snapshot with no status says nothing of it.
+            None => {}
         }
         if status.as_ref().is_some_and(Status::is_shipped) {
             if let Some(t) = s.last_updated {
@@ -158,12 +160,12 @@ impl OrderState {
         newer(&mut self.purchase_ts, key, s.purchase_ts);
         newer(&mut self.expected_ship, key, s.expected_ship);
         newer(&mut self.expected_delivery, key, s.expected_delivery);
-        if let Some((k, skus)) = &mut self.skus {
+        if let (Some((k, skus)), true) = (&mut self.skus, s.items_given) {
             if key > *k && skus.len() == s.skus.len() && skus.iter().zip(&s.skus).all(|(a, b)| **a == **b) {
                 *k = key;
             }
         }
-        if self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
+        if s.items_given && self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
             self.skus = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
         }
         if !s.item_ids.is_empty() && self.item_ids.as_ref().is_none_or(|(k, _)| key > *k) {
@@ -559,6 +561,11 @@ impl BookShard {
                     keep_first(&mut self.catalog, sku, ((rank, i as u32), category));
                 }
             }
+            FileData::Several(parts) => {
+                for part in parts {
+                    self.absorb(rank, part, None);
+                }
+            }
         }
     }
 }
@@ -664,6 +671,7 @@ mod tests {
             last_updated: t(at),
             purchase_ts: t("2026-03-01T00:00:00Z"),
             skus: vec![sku.into()],
+            items_given: true,
             buyer_requested: buyer,
             ..Default::default()
         };

@@ -58,6 +58,8 @@ pub enum NotAnInput {
     Headerless,
     /// A file with no line at all.
     Empty,
+    /// JSON that holds no SP-API order data: why (§1.6).
+    Json(&'static str),
 }
 
 impl NotAnInput {
@@ -66,6 +68,7 @@ impl NotAnInput {
         match self {
             NotAnInput::Report(what) => format!("{what}, which orderhealth does not read"),
             NotAnInput::Empty => "the file is empty (0 bytes, or no line)".to_string(),
+            NotAnInput::Json(why) => why.to_string(),
             NotAnInput::Headerless => "its header is missing: the first line looks like a data row, not column names; \
                  add the report's header line"
                 .to_string(),
@@ -80,7 +83,7 @@ fn unrecognised_text(
     not_input: Option<NotAnInput>,
 ) -> String {
     match not_input {
-        Some(known @ (NotAnInput::Headerless | NotAnInput::Empty)) => known.reason(),
+        Some(known @ (NotAnInput::Headerless | NotAnInput::Empty | NotAnInput::Json(_))) => known.reason(),
         Some(known) => format!("{}; columns found: {}", known.reason(), list(found)),
         None => format!(
             "it looks most like {} file but lacks {}; columns found: {}",

@@ -13,6 +13,9 @@ pub enum FileKind {
     Confirmations,
     Scans,
     Catalog,
+    /// Orders from the Selling Partner API, as JSON (§1.6): recognised by its shapes, not by a
+    /// header.
+    SpApiOrders,
 }
 
 /// Recognition in precedence order (§5.1): the first kind whose columns are all present wins.
@@ -58,7 +61,7 @@ pub mod order_columns {
 crate::serde_by_name!(FileKind, FileKind::ALL);
 
 impl FileKind {
-    pub const ALL: [FileKind; 8] = [
+    pub const ALL: [FileKind; 9] = [
         FileKind::AllOrders,
         FileKind::Unshipped,
         FileKind::NewOrders,
@@ -67,11 +70,12 @@ impl FileKind {
         FileKind::Confirmations,
         FileKind::Scans,
         FileKind::Catalog,
+        FileKind::SpApiOrders,
     ];
 
     /// An order report of §1.1 (a run needs at least one).
     pub fn is_order_report(self) -> bool {
-        matches!(self, FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped)
+        matches!(self, FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped | FileKind::SpApiOrders)
     }
 
     /// The name used in `rejected.tsv`, the summary and error messages (§5.6).
@@ -85,6 +89,7 @@ impl FileKind {
             FileKind::Confirmations => "confirmations",
             FileKind::Scans => "scans",
             FileKind::Catalog => "catalog",
+            FileKind::SpApiOrders => "sp-api-orders",
         }
     }
 
@@ -110,6 +115,7 @@ impl FileKind {
             FileKind::Confirmations => &["order-id", "ship-date"],
             FileKind::Scans => &["tracking-number", "scan-date", "scan-type"],
             FileKind::Catalog => &["sku", "category"],
+            FileKind::SpApiOrders => &[],
         }
     }
 
@@ -161,6 +167,8 @@ impl FileKind {
             ],
             FileKind::Scans => vec!["tracking-number", "scan-date", "scan-type"],
             FileKind::Catalog => vec!["sku", "category"],
+            // Its fields are listed in `read::json`.
+            FileKind::SpApiOrders => Vec::new(),
         }
     }
 

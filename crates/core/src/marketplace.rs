@@ -82,11 +82,50 @@ impl Marketplace {
         MARKETPLACES.iter().position(|m| m.1.eq_ignore_ascii_case(site)).map(|i| Marketplace(i as u8))
     }
 
+    /// The sales-channel value of the marketplace (`Amazon.co.uk`).
+    pub fn sales_channel(self) -> String {
+        let domain = MARKETPLACES[self.0 as usize].1;
+        format!("A{}", domain.get(1..).unwrap_or_default())
+    }
+
+    /// The marketplace of an SP-API `MarketplaceId` (§1.6).
+    pub fn from_marketplace_id(id: &str) -> Option<Marketplace> {
+        let code = MARKETPLACE_IDS.iter().find(|(i, _)| *i == id.trim_matches(' '))?.1;
+        Marketplace::from_code(code)
+    }
+
     /// `--marketplace CODE`.
     pub fn from_code(code: &str) -> Option<Marketplace> {
         MARKETPLACES.iter().position(|m| m.0.eq_ignore_ascii_case(code)).map(|i| Marketplace(i as u8))
     }
 }
+
+/// SP-API marketplace ids (§1.6).
+const MARKETPLACE_IDS: &[(&str, &str)] = &[
+    ("ATVPDKIKX0DER", "US"),
+    ("A2EUQ1WTGCTBG2", "CA"),
+    ("A1AM78C64UM0Y8", "MX"),
+    ("A2Q3Y263D00KWC", "BR"),
+    ("A1F83G8C2ARO7P", "UK"),
+    ("A28R8C7NBKEWEA", "IE"),
+    ("A1PA6795UKMFR9", "DE"),
+    ("A13V1IB3VIYZZH", "FR"),
+    ("APJ6JRA9NG5V4", "IT"),
+    ("A1RKKUPIHCS9HS", "ES"),
+    ("A1805IZSGTT6HS", "NL"),
+    ("A2NODRKZP88ZB9", "SE"),
+    ("A1C3SOZRARQ6R3", "PL"),
+    ("AMEN7PMS3EDWL", "BE"),
+    ("A33AVAJ2PDY3EV", "TR"),
+    ("A2VIGQ35RCS4UG", "AE"),
+    ("A17E79C6D8DWNP", "SA"),
+    ("ARBP9OOSHTCHU", "EG"),
+    ("A1VC38T7YXB528", "JP"),
+    ("A19VAU5U5O7RUS", "SG"),
+    ("A39IBJ37TRP1C6", "AU"),
+    ("A21TJRUUN4KGV", "IN"),
+    ("AE08WJ6YKNBMC", "ZA"),
+];
 
 /// What a sales-channel value means for the metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]

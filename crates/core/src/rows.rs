@@ -41,6 +41,9 @@ pub struct Snapshot {
     /// Σ(item-price + shipping-price) in millionths of the currency unit.
     pub value_micros: i64,
     pub any_quantity_shipped: bool,
+    /// It lists the order's items (a flat file's rows always do; an SP-API order without
+    /// nested items does not, and then leaves the items of other snapshots as they are).
+    pub items_given: bool,
 }
 
 impl Snapshot {
@@ -123,6 +126,9 @@ pub enum FileData {
     Scans(FxHashMap<String, ScanTally>),
     /// (sku, category) in line order.
     Catalog(Vec<(Text, Text)>),
+    /// A file that holds more than one kind of row (SP-API JSON: orders, and from v2026
+    /// responses cancellation events and shipment confirmations).
+    Several(Vec<FileData>),
 }
 
 impl FileData {
@@ -154,6 +160,15 @@ impl FileData {
                 spread(map, |(n, _)| n, shards).into_iter().map(|v| FileData::Scans(v.into_iter().collect())).collect()
             }
             FileData::Catalog(v) => spread(v, |(sku, _)| sku, shards).into_iter().map(FileData::Catalog).collect(),
+            FileData::Several(parts) => {
+                let mut out: Vec<Vec<FileData>> = (0..shards).map(|_| Vec::new()).collect();
+                for part in parts {
+                    for (i, piece) in part.split(shards).into_iter().enumerate() {
+                        out[i].push(piece);
+                    }
+                }
+                out.into_iter().map(FileData::Several).collect()
+            }
         }
     }
 }

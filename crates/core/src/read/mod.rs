@@ -7,6 +7,7 @@
 //!
 //! Compression and text encodings are the same for every format ([`crate::source`]).
 
+pub mod json;
 pub mod tsv;
 
 use std::io::Read;
@@ -63,7 +64,7 @@ pub trait Format: Sync {
 }
 
 /// The formats, tried in order; the last takes any file.
-pub static FORMATS: &[&dyn Format] = &[&tsv::Tsv];
+pub static FORMATS: &[&dyn Format] = &[&json::Json, &tsv::Tsv];
 
 /// How many bytes of a file's text a format is shown.
 pub const SNIFF_BYTES: usize = 64;

@@ -132,7 +132,9 @@ impl KindSink {
                 kind: h.index("scan-type"),
                 out: FxHashMap::default(),
             },
-            FileKind::Catalog => {
+            // SP-API JSON is never recognised from a header (`read::json` reads it): a sink
+            // that finds no column.
+            FileKind::Catalog | FileKind::SpApiOrders => {
                 KindSink::Catalog { sku: h.index("sku"), category: h.index("category"), out: Vec::new() }
             }
         }
@@ -201,6 +203,7 @@ impl KindSink {
                     Some(s) => s,
                     None => snapshots.entry(id.into()).or_default(),
                 };
+                snap.items_given = true;
                 keep_min(&mut snap.purchase_ts, purchase);
                 keep_max(&mut snap.last_updated, last_updated);
                 keep_max(&mut snap.reporting, reporting);

@@ -1,0 +1,106 @@
+//! Orders from the Selling Partner API, as JSON (SPEC §1.6): v0 `getOrders`, `getOrder` and
+//! `getOrderItems` responses, v2026-01-01 `searchOrders` and `getOrder` responses, top-level
+//! arrays of any of them (or of bare orders and items), and JSON lines of any of these.
+//!
+//! A file is read whole, then walked: `scan` finds where each value of the document is (a
+//! lazy view of objects and arrays, by byte span) so every record keeps the line it starts
+//! on, and each record alone is parsed into a `serde_json::Value` and mapped by `orders`.
+//! The same [`Snapshot`]s as a flat file's come out of it, so one order seen in both is one
+//! order.
+
+mod orders;
+mod scan;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{InputError, NotAnInput};
+use crate::inputs::FileSummary;
+use crate::kind::FileKind;
+use crate::rows::{FileData, Rejected};
+use crate::source::{open_decompressed, TextEncoding};
+
+use super::{FileOutcome, FileRead, Format, ReadOptions};
+
+/// The SP-API's JSON: a file whose text starts with `{` or `[`.
+pub struct Json;
+
+impl Format for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn sniff(&self, head: &[u8]) -> bool {
+        matches!(head.first(), Some(b'{' | b'['))
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        opts: &ReadOptions,
+        on_bytes: &(dyn Fn(u64) + Sync),
+    ) -> Result<FileOutcome, InputError> {
+        let io = |e| InputError::Io { path: path.to_path_buf(), source: e };
+        let (compression, mut reader) = open_decompressed(path, on_bytes).map_err(io)?;
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(io)?;
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut file = orders::FileOrders::new(path);
+        for (line, record) in scan::documents(text) {
+            match record {
+                Ok(doc) => file.document(&doc, line),
+                Err(why) => file.reject_whole(line, why),
+            }
+            if let (true, Some(first)) = (opts.strict, file.rejected.first()) {
+                return Err(InputError::Strict {
+                    path: path.to_path_buf(),
+                    line: first.line,
+                    kind: FileKind::SpApiOrders,
+                    reason: first.reason.clone(),
+                });
+            }
+        }
+        if !file.any_order_data() {
+            let why = if file.error_responses > 0 {
+                "an SP-API error response (an `errors` array and no orders)"
+            } else {
+                "JSON that holds none of the SP-API Orders API's shapes (orders, order items)"
+            };
+            // A document that is not JSON at all is still an SP-API file with one rejected row.
+            if file.rejected.is_empty() {
+                return Ok(FileOutcome::Unrecognised(InputError::Unrecognised {
+                    path: path.to_path_buf(),
+                    looked_like: FileKind::SpApiOrders,
+                    missing: Vec::new(),
+                    found: Vec::new(),
+                    not_input: Some(NotAnInput::Json(why)),
+                }));
+            }
+        }
+        let (data, rows_read, newest, unknown, rejected) = file.finish();
+        let account = FileSummary {
+            path: path.display().to_string(),
+            kind: FileKind::SpApiOrders,
+            compression,
+            encoding: TextEncoding::Utf8,
+            rows_read,
+            rows_rejected: rejected.len() as u64,
+            unknown_columns: unknown.into_iter().collect::<BTreeSet<_>>().into_iter().collect(),
+            repeated_headers: 0,
+            short_rows: 0,
+            encoding_hint: None,
+        };
+        Ok(FileOutcome::Read(FileRead { account, rejected, newest_observation: newest, data }))
+    }
+}
+
+/// A rejected record of `path`.
+fn rejected(path: &Path, line: u64, reason: String) -> Rejected {
+    Rejected { file: path.display().to_string(), line, kind: FileKind::SpApiOrders, reason }
+}
+
+/// The rows of a file that holds several kinds (orders, events, confirmations).
+fn several(parts: Vec<FileData>) -> FileData {
+    FileData::Several(parts)
+}

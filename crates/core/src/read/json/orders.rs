@@ -1,0 +1,536 @@
+//! SP-API orders and order items, v0 and v2026-01-01, as the rows the fold takes (SPEC §1.6):
+//! one [`Snapshot`] per Order object, items given apart joined to their order's snapshot in
+//! the same file (or a snapshot of their own with no time), and from v2026 orders the
+//! cancellation events and the packages' shipment confirmations.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+
+use super::scan::{Doc, Node};
+use crate::marketplace::Marketplace;
+use crate::read::tsv::parse_decimal_micros;
+use crate::rows::{CancelEvent, Confirmation, FileData, Initiator, Rejected, ShipDate, Snapshot};
+use crate::status::Channel;
+use crate::timestamp::{parse_instant, Micros};
+use crate::Text;
+
+/// v0 Order fields this reader maps; others are listed as the file's unknown fields.
+const V0_ORDER: &[&str] = &[
+    "AmazonOrderId",
+    "PurchaseDate",
+    "LastUpdateDate",
+    "OrderStatus",
+    "FulfillmentChannel",
+    "SalesChannel",
+    "MarketplaceId",
+    "LatestShipDate",
+    "LatestDeliveryDate",
+    "BuyerInfo",
+    "OrderItems",
+    "BuyerRequestedCancel",
+];
+/// v0 OrderItem fields this reader maps.
+const V0_ITEM: &[&str] = &[
+    "AmazonOrderId",
+    "OrderItemId",
+    "SellerSKU",
+    "ASIN",
+    "Title",
+    "QuantityOrdered",
+    "ItemPrice",
+    "ShippingPrice",
+    "BuyerRequestedCancel",
+];
+/// v2026-01-01 order fields this reader maps.
+const V2026_ORDER: &[&str] = &[
+    "orderId",
+    "createdTime",
+    "lastUpdatedTime",
+    "salesChannel",
+    "buyer",
+    "fulfillment",
+    "orderItems",
+    "packages",
+    "cancellation",
+];
+/// v2026-01-01 order item fields this reader maps.
+const V2026_ITEM: &[&str] = &["orderItemId", "quantityOrdered", "product", "cancellation"];
+
+/// One file's orders, as they are read.
+pub struct FileOrders<'p> {
+    path: &'p Path,
+    /// One per Order object, in file order.
+    snapshots: Vec<(Text, Snapshot)>,
+    /// Items given apart, by order id: they join that order's snapshot in this file.
+    apart: FxHashMap<Text, Snapshot>,
+    events: Vec<CancelEvent>,
+    confirmations: Vec<Confirmation>,
+    pub rejected: Vec<Rejected>,
+    rows_read: u64,
+    newest: Option<Micros>,
+    unknown: BTreeSet<String>,
+    /// SP-API error responses (an `errors` array and no data).
+    pub error_responses: u64,
+}
+
+/// Why a record is rejected: its JSON path and what is wrong there.
+struct Bad(String);
+
+fn bad(path: &str, field: &str, what: &str, value: &Value) -> Bad {
+    let shown = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Bad(format!("{}: {what}: {}", join(path, field), crate::error::printable(&shown, 100)))
+}
+
+fn missing(path: &str, field: &str) -> Bad {
+    Bad(format!("{}: missing", join(path, field)))
+}
+
+/// `path.field` (a field of the top value is its name alone).
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+/// The value at a dotted path (`BuyerInfo.BuyerEmail`), when present and not null.
+fn at<'v>(v: &'v Value, dotted: &str) -> Option<&'v Value> {
+    let mut cur = v;
+    for part in dotted.split('.') {
+        cur = cur.get(part)?;
+    }
+    (!cur.is_null()).then_some(cur)
+}
+
+fn text<'v>(v: &'v Value, dotted: &str) -> Option<&'v str> {
+    at(v, dotted).and_then(Value::as_str).map(|s| s.trim_matches(' ')).filter(|s| !s.is_empty())
+}
+
+/// A required instant: present and parseable.
+fn required_instant(v: &Value, path: &str, field: &str) -> Result<Micros, Bad> {
+    match at(v, field) {
+        None => Err(missing(path, field)),
+        Some(x) => x
+            .as_str()
+            .and_then(|s| parse_instant(s.trim_matches(' ')))
+            .ok_or_else(|| bad(path, field, "unparseable date", x)),
+    }
+}
+
+/// An optional instant: absent, or parseable (§1.6: an unparseable one rejects its record).
+fn optional_instant(v: &Value, path: &str, field: &str) -> Result<Option<Micros>, Bad> {
+    match at(v, field) {
+        None => Ok(None),
+        Some(x) => match x.as_str().map(|s| s.trim_matches(' ')) {
+            Some("") => Ok(None),
+            Some(s) => parse_instant(s).map(Some).ok_or_else(|| bad(path, field, "unparseable date", x)),
+            None => Err(bad(path, field, "unparseable date", x)),
+        },
+    }
+}
+
+/// An integer quantity: a JSON integer, or a string of digits (the API gives both).
+fn quantity(v: &Value, path: &str, field: &str) -> Result<Option<i64>, Bad> {
+    match at(v, field) {
+        None => Ok(None),
+        Some(x) => {
+            let n = match x {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+                _ => None,
+            };
+            n.map(Some).ok_or_else(|| bad(path, field, "not an integer", x))
+        }
+    }
+}
+
+/// A decimal amount in millionths: a plain decimal string (§5.1), or a JSON number.
+fn amount(v: &Value, path: &str, field: &str) -> Result<Option<i64>, Bad> {
+    match at(v, field) {
+        None => Ok(None),
+        Some(x) => {
+            let micros = match x {
+                Value::String(s) => parse_decimal_micros(s.trim_matches(' ')),
+                Value::Number(n) => parse_decimal_micros(&n.to_string()),
+                _ => None,
+            };
+            micros.map(Some).ok_or_else(|| bad(path, field, "not a plain decimal", x))
+        }
+    }
+}
+
+/// `"true"` or `true`, any case (§1.6): the API writes a string, legacy MWS a boolean.
+fn flag(v: &Value, dotted: &str) -> bool {
+    match at(v, dotted) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.trim_matches(' ').eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// The items of one snapshot, mapped: SKUs, item ids, currency, Σ prices, the buyer flag.
+fn add_item(s: &mut Snapshot, sku: Option<&str>, item_id: Option<&str>, currency: Option<&str>, price: i64) {
+    s.items_given = true;
+    if let Some(sku) = sku {
+        if !s.skus.iter().any(|x| &**x == sku) {
+            s.skus.push(sku.into());
+        }
+    }
+    if let Some(id) = item_id {
+        if !s.item_ids.iter().any(|x| &**x == id) {
+            s.item_ids.push(id.into());
+        }
+    }
+    if let Some(c) = currency {
+        if s.currency.as_deref().is_none_or(|x| c < x) {
+            s.currency = Some(c.into());
+        }
+    }
+    s.value_micros = s.value_micros.saturating_add(price);
+}
+
+impl<'p> FileOrders<'p> {
+    pub fn new(path: &'p Path) -> FileOrders<'p> {
+        FileOrders {
+            path,
+            snapshots: Vec::new(),
+            apart: FxHashMap::default(),
+            events: Vec::new(),
+            confirmations: Vec::new(),
+            rejected: Vec::new(),
+            rows_read: 0,
+            newest: None,
+            unknown: BTreeSet::new(),
+            error_responses: 0,
+        }
+    }
+
+    /// Whether the file held any order or item, read or rejected.
+    pub fn any_order_data(&self) -> bool {
+        self.rows_read > 0
+    }
+
+    /// A document that is not valid JSON: one rejected row (§1.6).
+    pub fn reject_whole(&mut self, line: u64, why: String) {
+        self.rows_read += 1;
+        self.rejected.push(super::rejected(self.path, line, why));
+    }
+
+    fn reject(&mut self, line: u64, Bad(why): Bad) {
+        self.rejected.push(super::rejected(self.path, line, why));
+    }
+
+    fn observe(&mut self, t: Option<Micros>) {
+        if let Some(t) = t {
+            self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
+        }
+    }
+
+    fn note_unknown(&mut self, v: &Value, known: &[&str]) {
+        if let Some(map) = v.as_object() {
+            for k in map.keys().filter(|k| !known.contains(&k.as_str())) {
+                self.unknown.insert(k.clone());
+            }
+        }
+    }
+
+    /// Every record of one document (a file, or a line of JSON lines).
+    pub fn document(&mut self, doc: &Doc, _line: u64) {
+        if let Some(root) = doc.root() {
+            self.walk(doc, root, "");
+        }
+    }
+
+    /// Finds the records of the shapes of §1.6 in `node` (at JSON path `path`).
+    fn walk(&mut self, doc: &Doc, node: Node, path: &str) {
+        if doc.is_array(node) {
+            for (i, el) in doc.elements(node).into_iter().enumerate() {
+                self.walk(doc, el, &format!("{path}[{i}]"));
+            }
+            return;
+        }
+        if !doc.is_object(node) {
+            return;
+        }
+        let fields = doc.fields(node);
+        let has = |name: &str| fields.iter().any(|(k, _)| k == name);
+        let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+        if let Some(payload) = get("payload") {
+            return self.walk(doc, payload, &join(path, "payload"));
+        }
+        if let Some(orders) = get("Orders") {
+            for (i, el) in doc.elements(orders).into_iter().enumerate() {
+                self.v0_order(doc, el, &format!("{}[{i}]", join(path, "Orders")));
+            }
+            return;
+        }
+        if let (Some(items), true) = (get("OrderItems"), has("AmazonOrderId") && !has("PurchaseDate")) {
+            // A getOrderItems page: its items, given apart from their order.
+            let id = doc.value(node).get("AmazonOrderId").and_then(Value::as_str).unwrap_or_default().to_string();
+            for (i, el) in doc.elements(items).into_iter().enumerate() {
+                self.item_apart(doc, el, &format!("{}[{i}]", join(path, "OrderItems")), Some(&id));
+            }
+            return;
+        }
+        if let Some(orders) = get("orders") {
+            for (i, el) in doc.elements(orders).into_iter().enumerate() {
+                self.v2026_order(doc, el, &format!("{}[{i}]", join(path, "orders")));
+            }
+            return;
+        }
+        if let Some(order) = get("order") {
+            return self.v2026_order(doc, order, &join(path, "order"));
+        }
+        if has("AmazonOrderId") {
+            if has("OrderItemId") && !has("PurchaseDate") && !has("OrderStatus") {
+                return self.item_apart(doc, node, path, None);
+            }
+            return self.v0_order(doc, node, path);
+        }
+        if has("orderId") {
+            return self.v2026_order(doc, node, path);
+        }
+        if has("errors") {
+            self.error_responses += 1;
+        }
+    }
+
+    /// A v0 Order: one snapshot (its nested items with it).
+    fn v0_order(&mut self, doc: &Doc, node: Node, path: &str) {
+        self.rows_read += 1;
+        let line = doc.line_of(node);
+        let v = doc.value(node);
+        self.note_unknown(&v, V0_ORDER);
+        let mapped = (|| -> Result<(Text, Snapshot), Bad> {
+            let id = text(&v, "AmazonOrderId").ok_or_else(|| missing(path, "AmazonOrderId"))?;
+            let mut s = Snapshot {
+                purchase_ts: Some(required_instant(&v, path, "PurchaseDate")?),
+                last_updated: optional_instant(&v, path, "LastUpdateDate")?,
+                expected_ship: optional_instant(&v, path, "LatestShipDate")?,
+                // Only a promise: unparseable counts as none (§3.3).
+                expected_delivery: text(&v, "LatestDeliveryDate").and_then(parse_instant),
+                status_raw: text(&v, "OrderStatus").map(Text::from),
+                channel: text(&v, "FulfillmentChannel").and_then(Channel::parse),
+                sales_channel: text(&v, "SalesChannel").map(Text::from).or_else(|| {
+                    text(&v, "MarketplaceId")
+                        .and_then(Marketplace::from_marketplace_id)
+                        .map(|m| m.sales_channel().into())
+                }),
+                email_marketplace: text(&v, "BuyerInfo.BuyerEmail").and_then(Marketplace::from_buyer_email),
+                buyer_requested: flag(&v, "BuyerRequestedCancel.IsBuyerRequestedCancel"),
+                ..Snapshot::default()
+            };
+            if at(&v, "OrderItems").is_some() {
+                s.items_given = true;
+            }
+            Ok((id.into(), s))
+        })();
+        let (id, mut s) = match mapped {
+            Ok(x) => x,
+            Err(why) => return self.reject(line, why),
+        };
+        let items = at(&v, "OrderItems").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, item) in items.iter().enumerate() {
+            self.rows_read += 1;
+            let item_path = format!("{}[{i}]", join(path, "OrderItems"));
+            if let Err(why) = self.v0_item(item, &item_path, &mut s) {
+                self.reject(line, why);
+            }
+        }
+        self.observe(s.purchase_ts.max(s.last_updated));
+        self.snapshots.push((id, s));
+    }
+
+    /// A v0 OrderItem into snapshot `s`; `Err` rejects the item alone.
+    fn v0_item(&mut self, v: &Value, path: &str, s: &mut Snapshot) -> Result<(), Bad> {
+        self.note_unknown(v, V0_ITEM);
+        quantity(v, path, "QuantityOrdered")?;
+        let price = amount(v, path, "ItemPrice.Amount")?.unwrap_or(0);
+        let shipping = amount(v, path, "ShippingPrice.Amount")?.unwrap_or(0);
+        let currency = text(v, "ItemPrice.CurrencyCode").or_else(|| text(v, "ShippingPrice.CurrencyCode"));
+        add_item(s, text(v, "SellerSKU"), text(v, "OrderItemId"), currency, price.saturating_add(shipping));
+        s.buyer_requested |= flag(v, "BuyerRequestedCancel.IsBuyerRequestedCancel");
+        Ok(())
+    }
+
+    /// An item given apart (a getOrderItems page, an item record of an export).
+    fn item_apart(&mut self, doc: &Doc, node: Node, path: &str, order: Option<&str>) {
+        self.rows_read += 1;
+        let line = doc.line_of(node);
+        let v = doc.value(node);
+        let Some(id) = order.filter(|o| !o.is_empty()).or_else(|| text(&v, "AmazonOrderId")).map(str::to_string) else {
+            return self.reject(line, missing(path, "AmazonOrderId"));
+        };
+        let mut s = self.apart.remove(id.as_str()).unwrap_or_default();
+        let result = self.v0_item(&v, path, &mut s);
+        self.apart.insert(id.into(), s);
+        if let Err(why) = result {
+            self.reject(line, why);
+        }
+    }
+
+    /// A v2026-01-01 order: a snapshot, and its cancellation events and packages.
+    fn v2026_order(&mut self, doc: &Doc, node: Node, path: &str) {
+        self.rows_read += 1;
+        let line = doc.line_of(node);
+        let v = doc.value(node);
+        self.note_unknown(&v, V2026_ORDER);
+        let mapped = (|| -> Result<(Text, Snapshot), Bad> {
+            let id = text(&v, "orderId").ok_or_else(|| missing(path, "orderId"))?;
+            let status = text(&v, "fulfillment.fulfillmentStatus").map(|s| match s {
+                "PENDING_AVAILABILITY" => "PendingAvailability",
+                "PENDING" => "Pending",
+                "UNSHIPPED" => "Unshipped",
+                "PARTIALLY_SHIPPED" => "PartiallyShipped",
+                "SHIPPED" => "Shipped",
+                "CANCELLED" => "Cancelled",
+                "UNFULFILLABLE" => "Unfulfillable",
+                other => other,
+            });
+            let channel = match text(&v, "fulfillment.fulfilledBy") {
+                Some("MERCHANT") => Some(Channel::Mfn),
+                Some("AMAZON") => Some(Channel::Afn),
+                _ => None,
+            };
+            let sales_channel = if text(&v, "salesChannel.channelName") == Some("NON_AMAZON") {
+                Some("Non-Amazon".to_string())
+            } else {
+                text(&v, "salesChannel.marketplaceName").map(str::to_string).or_else(|| {
+                    text(&v, "salesChannel.marketplaceId")
+                        .and_then(Marketplace::from_marketplace_id)
+                        .map(|m| m.sales_channel())
+                })
+            };
+            let s = Snapshot {
+                purchase_ts: Some(required_instant(&v, path, "createdTime")?),
+                last_updated: optional_instant(&v, path, "lastUpdatedTime")?,
+                expected_ship: optional_instant(&v, path, "fulfillment.shipByWindow.latestDateTime")?,
+                expected_delivery: text(&v, "fulfillment.deliverByWindow.latestDateTime").and_then(parse_instant),
+                status_raw: status.map(Text::from),
+                channel,
+                sales_channel: sales_channel.map(Text::from),
+                email_marketplace: text(&v, "buyer.buyerEmail").and_then(Marketplace::from_buyer_email),
+                items_given: at(&v, "orderItems").is_some(),
+                ..Snapshot::default()
+            };
+            Ok((id.into(), s))
+        })();
+        let (id, mut s) = match mapped {
+            Ok(x) => x,
+            Err(why) => return self.reject(line, why),
+        };
+        // The cancellation: on the order, or (as Amazon's model has it) on its items.
+        let mut cancellations: Vec<Value> = at(&v, "cancellation").cloned().into_iter().collect();
+        let items = at(&v, "orderItems").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, item) in items.iter().enumerate() {
+            self.rows_read += 1;
+            let item_path = format!("{}[{i}]", join(path, "orderItems"));
+            self.note_unknown(item, V2026_ITEM);
+            match v2026_item(item, &item_path) {
+                Ok(i) => add_item(&mut s, i.sku, i.item_id, i.currency, i.price),
+                Err(why) => self.reject(line, why),
+            }
+            cancellations.extend(at(item, "cancellation").cloned());
+        }
+        let cancelled = s.status_raw.as_deref() == Some("Cancelled");
+        for c in &cancellations {
+            if text(c, "cancellationRequest.requester").is_some_and(|r| r.eq_ignore_ascii_case("BUYER")) {
+                s.buyer_requested = true;
+            }
+            let by = match text(c, "cancellationExecution.cancelledBy") {
+                Some(b) if b.eq_ignore_ascii_case("BUYER") => Initiator::Buyer,
+                Some(b) if b.eq_ignore_ascii_case("MERCHANT") => Initiator::Seller,
+                Some(b) if b.eq_ignore_ascii_case("AMAZON") => Initiator::Amazon,
+                _ => continue,
+            };
+            let reason = text(c, "cancellationExecution.cancelReason").map(Text::from);
+            self.events.push(CancelEvent { order_id: id.clone(), initiated_by: by, reason });
+        }
+        if cancelled {
+            self.observe(s.last_updated);
+        }
+        let packages = at(&v, "packages").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, p) in packages.iter().enumerate() {
+            let Some(number) = text(p, "trackingNumber") else { continue };
+            let package_path = format!("{}[{i}]", join(path, "packages"));
+            match optional_instant(p, &package_path, "shipTime") {
+                Ok(Some(t)) => {
+                    self.observe(Some(t));
+                    self.confirmations.push(Confirmation {
+                        order_id: id.clone(),
+                        ship: ShipDate::At(t),
+                        carrier: text(p, "carrier").unwrap_or_default().into(),
+                        tracking: number.into(),
+                        line,
+                    });
+                }
+                Ok(None) => self.reject(line, missing(&package_path, "shipTime")),
+                Err(why) => self.reject(line, why),
+            }
+        }
+        self.observe(s.purchase_ts.max(s.last_updated));
+        self.snapshots.push((id, s));
+    }
+
+    /// The file's rows: its snapshots (items given apart joined to their order's newest
+    /// snapshot here, or a snapshot of their own), events and confirmations; rows read; the
+    /// newest observation; unknown fields; rejected records.
+    pub fn finish(mut self) -> (FileData, u64, Option<Micros>, BTreeSet<String>, Vec<Rejected>) {
+        let mut apart: Vec<(Text, Snapshot)> = self.apart.drain().collect();
+        apart.sort_by(|a, b| a.0.cmp(&b.0));
+        for (id, items) in apart {
+            let newest = self.snapshots.iter_mut().filter(|(o, _)| *o == id).max_by_key(|(_, s)| s.time());
+            match newest {
+                Some((_, s)) => {
+                    for sku in &items.skus {
+                        add_item(s, Some(sku), None, None, 0);
+                    }
+                    for item in &items.item_ids {
+                        add_item(s, None, Some(item), None, 0);
+                    }
+                    add_item(s, None, None, items.currency.as_deref(), items.value_micros);
+                    s.buyer_requested |= items.buyer_requested;
+                }
+                // Items alone: a snapshot with no time and no status (the oldest).
+                None => self.snapshots.push((id, items)),
+            }
+        }
+        let mut parts = vec![FileData::Snapshots(self.snapshots)];
+        if !self.events.is_empty() {
+            parts.push(FileData::Events(self.events));
+        }
+        if !self.confirmations.is_empty() {
+            parts.push(FileData::Confirmations(self.confirmations));
+        }
+        let data = if parts.len() == 1 { parts.remove(0) } else { super::several(parts) };
+        (data, self.rows_read, self.newest, self.unknown, self.rejected)
+    }
+}
+
+/// What an item adds to its snapshot.
+struct ItemRow<'v> {
+    sku: Option<&'v str>,
+    item_id: Option<&'v str>,
+    currency: Option<&'v str>,
+    /// The line's price in millionths.
+    price: i64,
+}
+
+/// A v2026 item: its line price is the unit price × the quantity (exact, in millionths).
+fn v2026_item<'v>(v: &'v Value, path: &str) -> Result<ItemRow<'v>, Bad> {
+    let quantity = quantity(v, path, "quantityOrdered")?.unwrap_or(1);
+    let unit = amount(v, path, "product.price.unitPrice.amount")?.unwrap_or(0);
+    Ok(ItemRow {
+        sku: text(v, "product.sellerSku"),
+        item_id: text(v, "orderItemId"),
+        currency: text(v, "product.price.unitPrice.currencyCode"),
+        price: unit.saturating_mul(quantity),
+    })
+}

@@ -1,0 +1,239 @@
+//! Where each value of a JSON document is: a lazy view of its objects and arrays by byte
+//! span, over a document `serde_json` has already found valid. Records keep the line they
+//! start on this way, and only a record, never the whole document, becomes a `Value`.
+
+use serde::de::IgnoredAny;
+
+/// A value of a document: its bytes, `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Node {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One JSON document: a whole file, or one line of JSON lines.
+pub struct Doc<'a> {
+    pub bytes: &'a [u8],
+    /// The physical line of `bytes[0]`.
+    first_line: u64,
+    /// Offsets of the line feeds in `bytes`.
+    newlines: Vec<usize>,
+}
+
+/// The documents of a file, each with the line it starts on: the file as one document, or,
+/// for JSON lines (a first line that is a JSON value alone, and more after it), each
+/// non-blank line. A document that is not valid JSON is the reason it is not, with its line
+/// and column.
+pub fn documents(text: &[u8]) -> Vec<(u64, Result<Doc<'_>, String>)> {
+    let first_end = memchr::memchr(b'\n', text);
+    let lines_mode = first_end.is_some_and(|end| {
+        let (first, rest) = text.split_at(end);
+        serde_json::from_slice::<IgnoredAny>(first).is_ok() && rest.iter().any(|b| !b.is_ascii_whitespace())
+    });
+    if !lines_mode {
+        return vec![(1, Doc::new(text, 1))];
+    }
+    let mut docs = Vec::new();
+    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let n = i as u64 + 1;
+        docs.push((n, Doc::new(line, n)));
+    }
+    docs
+}
+
+impl<'a> Doc<'a> {
+    fn new(bytes: &'a [u8], first_line: u64) -> Result<Doc<'a>, String> {
+        // JSON is UTF-8 (RFC 8259): a document with a byte that is not is not JSON. Checked
+        // apart, as the parser that only validates skips what is inside strings.
+        if let Err(e) = std::str::from_utf8(bytes) {
+            let at = e.valid_up_to();
+            let before = bytes.get(..at).unwrap_or_default();
+            let line = first_line + memchr::memchr_iter(b'\n', before).count() as u64;
+            let column = at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+            return Err(format!("not valid JSON at line {line}, column {column}: a byte that is not UTF-8"));
+        }
+        match serde_json::from_slice::<IgnoredAny>(bytes) {
+            Ok(_) => Ok(Doc { bytes, first_line, newlines: memchr::memchr_iter(b'\n', bytes).collect() }),
+            Err(e) => {
+                let line = first_line + e.line().saturating_sub(1) as u64;
+                // serde_json's message without its own position (relative to the document).
+                let message = e.to_string();
+                let message = message.split(" at line ").next().unwrap_or_default();
+                Err(format!(
+                    "not valid JSON at line {line}, column {}: {}",
+                    e.column(),
+                    crate::error::printable(message, 200)
+                ))
+            }
+        }
+    }
+
+    /// The document's top value.
+    pub fn root(&self) -> Option<Node> {
+        let start = skip_ws(self.bytes, 0);
+        (start < self.bytes.len()).then(|| Node { start, end: value_end(self.bytes, start) })
+    }
+
+    /// The physical line a value starts on.
+    pub fn line_of(&self, node: Node) -> u64 {
+        self.first_line + self.newlines.partition_point(|&nl| nl < node.start) as u64
+    }
+
+    pub fn is_object(&self, node: Node) -> bool {
+        self.bytes.get(node.start) == Some(&b'{')
+    }
+
+    pub fn is_array(&self, node: Node) -> bool {
+        self.bytes.get(node.start) == Some(&b'[')
+    }
+
+    /// An object's fields, in document order (keys unescaped); empty for anything else.
+    pub fn fields(&self, node: Node) -> Vec<(String, Node)> {
+        let mut out = Vec::new();
+        if !self.is_object(node) {
+            return out;
+        }
+        let b = self.bytes;
+        let mut i = skip_ws(b, node.start + 1);
+        while i < node.end && b.get(i) == Some(&b'"') {
+            let key_end = value_end(b, i);
+            let key = serde_json::from_slice::<String>(b.get(i..key_end).unwrap_or_default()).unwrap_or_default();
+            i = skip_ws(b, key_end);
+            i = skip_ws(b, i + 1); // the ':'
+            let end = value_end(b, i);
+            out.push((key, Node { start: i, end }));
+            i = skip_ws(b, end);
+            if b.get(i) == Some(&b',') {
+                i = skip_ws(b, i + 1);
+            }
+        }
+        out
+    }
+
+    /// The field `name` of an object.
+    #[cfg(test)]
+    pub fn field(&self, node: Node, name: &str) -> Option<Node> {
+        self.fields(node).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// An array's elements, in order; empty for anything else.
+    pub fn elements(&self, node: Node) -> Vec<Node> {
+        let mut out = Vec::new();
+        if !self.is_array(node) {
+            return out;
+        }
+        let b = self.bytes;
+        let mut i = skip_ws(b, node.start + 1);
+        while i < node.end && b.get(i) != Some(&b']') {
+            let end = value_end(b, i);
+            out.push(Node { start: i, end });
+            i = skip_ws(b, end);
+            if b.get(i) == Some(&b',') {
+                i = skip_ws(b, i + 1);
+            }
+        }
+        out
+    }
+
+    /// A value, parsed (it is valid JSON: the document was).
+    pub fn value(&self, node: Node) -> serde_json::Value {
+        serde_json::from_slice(self.bytes.get(node.start..node.end).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// Where the value starting at `start` ends (exclusive), in valid JSON.
+fn value_end(b: &[u8], start: usize) -> usize {
+    match b.get(start) {
+        Some(b'"') => {
+            let mut i = start + 1;
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b'\\' => i += 2,
+                    b'"' => return i + 1,
+                    _ => i += 1,
+                }
+            }
+            b.len()
+        }
+        Some(b'{' | b'[') => {
+            let (mut depth, mut i, mut in_string) = (0usize, start, false);
+            while let Some(&c) = b.get(i) {
+                match (in_string, c) {
+                    (true, b'\\') => i += 1,
+                    (true, b'"') => in_string = false,
+                    (false, b'"') => in_string = true,
+                    (false, b'{' | b'[') => depth += 1,
+                    (false, b'}' | b']') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        _ => {
+            let mut i = start;
+            while b.get(i).is_some_and(|c| !matches!(c, b',' | b']' | b'}') && !c.is_ascii_whitespace()) {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_keep_their_lines_and_strings_hide_brackets() {
+        let text = b"{\n \"payload\": {\n  \"Orders\": [\n   {\"AmazonOrderId\": \"a]}\\\"\"},\n   {\"AmazonOrderId\": \"b\"}\n  ]\n }\n}\n";
+        let docs = documents(text);
+        let (_, doc) = &docs[0];
+        let doc = doc.as_ref().unwrap();
+        let root = doc.root().unwrap();
+        let payload = doc.field(root, "payload").unwrap();
+        let orders = doc.elements(doc.field(payload, "Orders").unwrap());
+        assert_eq!(orders.len(), 2);
+        assert_eq!((doc.line_of(orders[0]), doc.line_of(orders[1])), (4, 5));
+        assert_eq!(doc.value(orders[0])["AmazonOrderId"], "a]}\"");
+    }
+
+    #[test]
+    fn json_lines_are_documents_of_their_own_and_a_bad_one_names_its_line() {
+        let docs = documents(b"{\"a\": 1}\n\n{\"a\": \n{\"b\": [1, 2]}\n");
+        let lines: Vec<u64> = docs.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [1, 3, 4]);
+        assert!(docs[1].1.as_ref().err().unwrap().starts_with("not valid JSON at line 3"));
+        assert!(docs[2].1.is_ok());
+    }
+
+    #[test]
+    fn a_pretty_printed_document_is_one_document() {
+        let docs = documents(b"[\n {\"a\": 1},\n {\"a\": 2}\n]\n");
+        assert_eq!(docs.len(), 1);
+        let doc = docs[0].1.as_ref().unwrap();
+        assert_eq!(doc.elements(doc.root().unwrap()).len(), 2);
+    }
+
+    #[test]
+    fn nesting_deeper_than_serde_json_allows_is_an_error_not_a_crash() {
+        let deep = "[".repeat(100_000);
+        let docs = documents(deep.as_bytes());
+        assert!(docs[0].1.is_err());
+    }
+}
