@@ -7,3 +7,4 @@ mod formats;
 mod merge_rules;
 mod partition;
 mod reader_props;
+mod sp_api;
