@@ -22,6 +22,7 @@ pub fn data_set(orders: u64, days: u32) -> DataSet {
         gzip_all_orders: false,
         catalog: false,
         all_utf8: false,
+        format: Default::default(),
     };
     let stats = generate(&opts, &root).expect("generate");
     DataSet { _dir: dir, root, bytes: stats.bytes }

@@ -4,7 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use orderhealth_synth::{generate, Options};
+use orderhealth_synth::{generate, DumpFormat, Options};
+
+/// `--format` of `generate`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Flat,
+    SpApi,
+    SpApiJsonl,
+}
 
 #[derive(Args)]
 pub struct GenerateArgs {
@@ -28,6 +36,11 @@ pub struct GenerateArgs {
     /// Write every file as UTF-8 instead of Windows-1252 (EU) and Shift_JIS (JP).
     #[arg(long)]
     all_utf8: bool,
+    /// The order reports as flat files, as SP-API v0 responses (getOrders pages and
+    /// getOrderItems, JSON lines per night) or as a connector's export (an order per line,
+    /// items nested). Confirmations, cancellation events and scans stay flat files.
+    #[arg(long, value_enum, default_value = "flat")]
+    format: FormatArg,
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -41,6 +54,11 @@ pub fn run(args: &GenerateArgs) -> Result<String> {
         gzip_all_orders: args.gzip,
         catalog: args.catalog,
         all_utf8: args.all_utf8,
+        format: match args.format {
+            FormatArg::Flat => DumpFormat::Flat,
+            FormatArg::SpApi => DumpFormat::SpApi,
+            FormatArg::SpApiJsonl => DumpFormat::SpApiJsonl,
+        },
     };
     let stats =
         generate(&opts, &args.out).with_context(|| format!("{}: cannot write the dumps", args.out.display()))?;

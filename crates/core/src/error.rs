@@ -43,7 +43,7 @@ pub enum InputError {
 
     /// §1.5: inputs in which no file is an order report (a wrong folder, only confirmations).
     #[error(
-        "no order report among the inputs (an all-orders, new-orders or unshipped report is needed): {}; reports not written",
+        "no order report among the inputs (an all-orders, new-orders or unshipped report, or orders from the SP-API as JSON, is needed): {}; reports not written",
         found_text(*read, kinds, *skipped)
     )]
     NoOrderReport { read: usize, kinds: Vec<(String, usize)>, skipped: usize },

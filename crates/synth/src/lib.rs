@@ -36,6 +36,21 @@ pub struct Options {
     pub catalog: bool,
     /// Write every file as UTF-8 (for baselines that cannot read Shift_JIS).
     pub all_utf8: bool,
+    /// The order reports as flat files, or as the SP-API's JSON.
+    pub format: DumpFormat,
+}
+
+/// How the orders are written (confirmations, events and scans are flat files either way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DumpFormat {
+    /// All-orders, new-orders and unshipped reports, as Seller Central writes them.
+    #[default]
+    Flat,
+    /// Per night and region, one JSON-lines file of SP-API v0 responses: `getOrders` pages
+    /// of 100 orders, then a `getOrderItems` response per order.
+    SpApi,
+    /// Per night and region, a connector's export: one v0 Order per line, items nested.
+    SpApiJsonl,
 }
 
 /// What was written.
@@ -108,6 +123,8 @@ struct Market {
     address: [&'static str; 4],
     /// Orders wait longer to ship here: the account's late-shipment problem.
     slow_shipper: bool,
+    /// The SP-API's `MarketplaceId`.
+    marketplace_id: &'static str,
 }
 
 const MARKETS: &[Market] = &[
@@ -122,6 +139,7 @@ const MARKETS: &[Market] = &[
         email_domain: "amazon.com",
         address: ["Springfield", "IL", "62701", "US"],
         slow_shipper: false,
+        marketplace_id: "ATVPDKIKX0DER",
     },
     Market {
         sales_channel: "Amazon.ca",
@@ -134,6 +152,7 @@ const MARKETS: &[Market] = &[
         email_domain: "amazon.ca",
         address: ["Toronto", "ON", "M5V 2T6", "CA"],
         slow_shipper: false,
+        marketplace_id: "A2EUQ1WTGCTBG2",
     },
     Market {
         sales_channel: "Amazon.co.uk",
@@ -146,6 +165,7 @@ const MARKETS: &[Market] = &[
         email_domain: "amazon.co.uk",
         address: ["London", "", "EC1A 1BB", "GB"],
         slow_shipper: true,
+        marketplace_id: "A1F83G8C2ARO7P",
     },
     Market {
         sales_channel: "Amazon.de",
@@ -158,6 +178,7 @@ const MARKETS: &[Market] = &[
         email_domain: "amazon.de",
         address: ["Köln", "", "50667", "DE"],
         slow_shipper: false,
+        marketplace_id: "A1PA6795UKMFR9",
     },
     Market {
         sales_channel: "Amazon.fr",
@@ -170,6 +191,7 @@ const MARKETS: &[Market] = &[
         email_domain: "amazon.fr",
         address: ["Orléans", "", "45000", "FR"],
         slow_shipper: false,
+        marketplace_id: "A13V1IB3VIYZZH",
     },
     Market {
         sales_channel: "Amazon.co.jp",
@@ -182,6 +204,7 @@ const MARKETS: &[Market] = &[
         email_domain: "amazon.co.jp",
         address: ["渋谷区", "東京都", "150-0002", "JP"],
         slow_shipper: false,
+        marketplace_id: "A1VC38T7YXB528",
     },
 ];
 
@@ -521,6 +544,9 @@ fn item_id(n: u64, item: usize) -> u64 {
 
 /// The files of one day, filled as text and written at the end.
 struct DayFiles {
+    /// SP-API v0 Orders (as JSON objects) and their items, per region, when not flat.
+    sp_orders: [Vec<serde_json::Value>; 3],
+    sp_items: [Vec<serde_json::Value>; 3],
     all_orders: [String; 3],
     new_orders: [String; 3],
     unshipped: [String; 3],
@@ -534,6 +560,7 @@ fn region_index(r: Region) -> usize {
 }
 
 struct Plan {
+    format: DumpFormat,
     seed: u64,
     orders: u64,
     days: u32,
@@ -541,9 +568,14 @@ struct Plan {
 }
 
 impl Plan {
-    /// Orders purchased on day `d` (relative to the start): a contiguous range of numbers.
+    /// Orders purchased on day `d` (relative to the start): a contiguous range of numbers,
+    /// those whose day in [`Plan::life`] is `d` (the first is ⌈d × orders / days⌉: rounding
+    /// down put an order on the day before its purchase, which then wrote no new-orders row).
     fn orders_of_day(&self, d: i64) -> std::ops::Range<u64> {
-        let at = |d: i64| ((d.clamp(0, self.days as i64) as u128 * self.orders as u128) / self.days as u128) as u64;
+        let at = |d: i64| {
+            let scaled = d.clamp(0, self.days as i64) as u128 * self.orders as u128;
+            scaled.div_ceil(self.days as u128) as u64
+        };
         at(d)..at(d + 1)
     }
 
@@ -556,6 +588,8 @@ impl Plan {
 
 fn fill_day(plan: &Plan, d: i64) -> DayFiles {
     let mut f = DayFiles {
+        sp_orders: Default::default(),
+        sp_items: Default::default(),
         all_orders: Default::default(),
         new_orders: Default::default(),
         unshipped: Default::default(),
@@ -586,11 +620,75 @@ fn item_prefix(out: &mut String, id: &str, life: &Life, item: usize) {
     timestamp(out, life.pending_until);
 }
 
+/// An instant as the SP-API writes it.
+fn api_time(t: i64) -> String {
+    let mut s = String::new();
+    let date = chrono::DateTime::from_timestamp(t, 0).expect("in range").naive_utc();
+    let _ = write!(s, "{}", date.format("%Y-%m-%dT%H:%M:%SZ"));
+    s
+}
+
+fn api_money(currency: &str, cents: u64) -> serde_json::Value {
+    serde_json::json!({"CurrencyCode": currency, "Amount": format!("{}.{:02}", cents / 100, cents % 100)})
+}
+
+/// The order as a v0 `Order` (and its items as `OrderItem`s) at the end of day `dump`: what
+/// the day's all-orders row says, and for MFN orders what its new-orders row adds.
+fn sp_api_order(life: &Life, dump: i64, state: State) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let mut order = serde_json::json!({
+        "AmazonOrderId": life.id(),
+        "PurchaseDate": api_time(life.purchase),
+        "LastUpdateDate": api_time(life.last_update(dump)),
+        "OrderStatus": if state == State::Cancelled { "Canceled" } else { status_text(state) },
+        "FulfillmentChannel": if life.afn { "AFN" } else { "MFN" },
+        "SalesChannel": life.sales_channel(),
+        "MarketplaceId": life.market.marketplace_id,
+        "ShipServiceLevel": life.service,
+    });
+    if !life.afn && !matches!(life.outcome, Outcome::PendingCancel(_)) {
+        order["LatestShipDate"] = api_time(life.latest_ship).into();
+        order["LatestDeliveryDate"] = api_time(life.promise).into();
+        order["BuyerInfo"] =
+            serde_json::json!({"BuyerEmail": format!("buyer{}@marketplace.{}", life.n, life.market.email_domain)});
+    }
+    let asked = life.buyer_asked(dump);
+    let items = (0..life.items)
+        .map(|item| {
+            let sku = life.skus[item];
+            let mut i = serde_json::json!({
+                "ASIN": format!("B0{sku:08}"),
+                "OrderItemId": item_id(life.n, item).to_string(),
+                "SellerSKU": format!("SKU-{sku:05}"),
+                "Title": product_name(life.market.region, sku),
+                "QuantityOrdered": 1,
+                "BuyerRequestedCancel": {
+                    "IsBuyerRequestedCancel": if asked { "true" } else { "false" },
+                    "BuyerCancelReason": if asked { "Ordered by mistake" } else { "" },
+                },
+            });
+            // Pending orders show no prices yet.
+            if state != State::Pending {
+                i["ItemPrice"] = api_money(life.market.currency, life.cents[item]);
+                i["ShippingPrice"] = api_money(life.market.currency, 499);
+            }
+            i
+        })
+        .collect();
+    (order, items)
+}
+
 fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut DayFiles) {
     let region = region_index(life.market.region);
     let id = life.id();
     let state = life.state_at(dump);
-    if life.changed_in(from, to) {
+    if plan.format != DumpFormat::Flat {
+        if let (true, Some(state)) = (life.changed_in(from, to), state) {
+            let (order, items) = sp_api_order(life, dump, state);
+            f.sp_orders[region].push(order);
+            f.sp_items[region].push(serde_json::json!({"AmazonOrderId": id, "OrderItems": items}));
+        }
+    }
+    if plan.format == DumpFormat::Flat && life.changed_in(from, to) {
         let out = &mut f.all_orders[region];
         let state = state.expect("changed, so purchased");
         for item in 0..life.items {
@@ -631,7 +729,10 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
     if life.afn {
         return;
     }
-    if (from..to).contains(&life.purchase) && !matches!(life.outcome, Outcome::PendingCancel(_)) {
+    if plan.format == DumpFormat::Flat
+        && (from..to).contains(&life.purchase)
+        && !matches!(life.outcome, Outcome::PendingCancel(_))
+    {
         let out = &mut f.new_orders[region];
         for item in 0..life.items {
             let sku = life.skus[item];
@@ -659,7 +760,7 @@ fn write_order(plan: &Plan, life: &Life, from: i64, to: i64, dump: i64, f: &mut 
             out.push_str("\tfalse\tfalse\n");
         }
     }
-    if state == Some(State::Unshipped) {
+    if plan.format == DumpFormat::Flat && state == Some(State::Unshipped) {
         let out = &mut f.unshipped[region];
         for item in 0..life.items {
             let sku = life.skus[item];
@@ -744,6 +845,7 @@ fn encode(region: Region, text: &str) -> Vec<u8> {
 struct Layout {
     gzip: bool,
     all_utf8: bool,
+    format: DumpFormat,
 }
 
 fn write_file(
@@ -777,12 +879,27 @@ fn write_file(
 fn write_day(dir: &Path, files: &DayFiles, layout: &Layout) -> io::Result<Stats> {
     std::fs::create_dir_all(dir)?;
     let mut stats = Stats::default();
+    if layout.format != DumpFormat::Flat {
+        // JSON is UTF-8 whatever the marketplace.
+        for region in Region::ALL {
+            let i = region_index(region);
+            let lines = sp_api_lines(layout.format, &files.sp_orders[i], &files.sp_items[i]);
+            if !lines.is_empty() {
+                stats.files += 1;
+                stats.bytes += lines.len() as u64;
+                std::fs::write(dir.join(format!("sp-api-orders-{}.jsonl", region.name())), lines)?;
+            }
+        }
+    }
     let mut write = |name: String, header: &str, body: &str, region: Region| {
         write_file(&dir.join(name), header, body, region, layout, &mut stats)
     };
     for region in Region::ALL {
         let i = region_index(region);
         let name = region.name();
+        if layout.format != DumpFormat::Flat {
+            continue;
+        }
         let ext = if layout.gzip { "txt.gz" } else { "txt" };
         write(format!("all-orders-{name}.{ext}"), ALL_ORDERS_HEADER, &files.all_orders[i], region)?;
         write(format!("new-orders-{name}.txt"), NEW_ORDERS_HEADER, &files.new_orders[i], region)?;
@@ -796,6 +913,38 @@ fn write_day(dir: &Path, files: &DayFiles, layout: &Layout) -> io::Result<Stats>
     Ok(stats)
 }
 
+/// The JSON lines of a night's orders of one region: `getOrders` pages of 100 and a
+/// `getOrderItems` response per order, or bare orders with their items nested.
+fn sp_api_lines(format: DumpFormat, orders: &[serde_json::Value], items: &[serde_json::Value]) -> String {
+    let mut out = String::new();
+    match format {
+        DumpFormat::SpApiJsonl => {
+            for (order, items) in orders.iter().zip(items) {
+                let mut order = order.clone();
+                order["OrderItems"] = items["OrderItems"].clone();
+                out.push_str(&order.to_string());
+                out.push('\n');
+            }
+        }
+        _ => {
+            for (page, chunk) in orders.chunks(100).enumerate() {
+                let more = (page + 1) * 100 < orders.len();
+                let mut body = serde_json::json!({"Orders": chunk, "CreatedBefore": "2099-01-01T00:00:00Z"});
+                if more {
+                    body["NextToken"] = format!("page-{}", page + 1).into();
+                }
+                out.push_str(&serde_json::json!({"payload": body}).to_string());
+                out.push('\n');
+            }
+            for i in items {
+                out.push_str(&serde_json::json!({"payload": i}).to_string());
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// Writes the dumps under `out`: one folder per day (`YYYY-MM-DD/`), and `catalog.tsv`
 /// when asked.
 pub fn generate(opts: &Options, out: &Path) -> io::Result<Stats> {
@@ -804,7 +953,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Stats> {
     }
     std::fs::create_dir_all(out)?;
     let start = opts.start.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp();
-    let plan = Plan { seed: opts.seed, orders: opts.orders, days: opts.days, start };
+    let plan = Plan { format: opts.format, seed: opts.seed, orders: opts.orders, days: opts.days, start };
     // Dumps continue a few days past the last purchase day, as shipping goes on.
     let dump_days = opts.days as i64 + 4;
     let stats: Vec<io::Result<Stats>> = (0..dump_days)
@@ -812,7 +961,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Stats> {
         .map(|d| {
             let date = opts.start + chrono::Duration::days(d);
             let files = fill_day(&plan, d);
-            let layout = Layout { gzip: opts.gzip_all_orders, all_utf8: opts.all_utf8 };
+            let layout = Layout { gzip: opts.gzip_all_orders, all_utf8: opts.all_utf8, format: opts.format };
             write_day(&out.join(date.to_string()), &files, &layout)
         })
         .collect();
@@ -847,6 +996,7 @@ mod tests {
             start: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
             gzip_all_orders: false,
             all_utf8: false,
+            format: DumpFormat::Flat,
             catalog: true,
         }
     }

@@ -726,3 +726,23 @@ fn an_ingest_reads_only_files_new_or_changed_since_it_last_saw_them() {
         .stderr(predicate::str::contains("ingested 0 new files"))
         .stderr(predicate::str::contains("copy.txt (same bytes as dumps/2026-02-02/all-orders-NA.txt)"));
 }
+
+/// SP-API JSON is ingested like any input: a report from the store equals one read of the
+/// same files, byte for byte (rejected records and the skipped error response included).
+#[test]
+fn a_store_fed_sp_api_json_gives_one_reads_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_dir(&testdata("sp-api"), &dir.join("json"));
+    let nights = ["json/amazon", "json/bad"];
+    for night in nights {
+        ingest(dir, &[night], "store").success();
+    }
+    let from_store = report(dir, &["--store", "store", "--as-of", "2026-03-20T00:00:00Z"], "out-store");
+    let at_once = report(dir, &["json/amazon", "json/bad", "--as-of", "2026-03-20T00:00:00Z"], "out-once");
+    assert_same(&from_store, &at_once);
+    let summary = text(&from_store, "summary.json");
+    assert!(summary.contains("\"kind\": \"sp-api-orders\"") && summary.contains("v0-error.json"), "{summary}");
+    assert!(text(&from_store, "rejected.tsv")
+        .contains("json/bad/export.jsonl\t4\tsp-api-orders\tOrderItems[0].QuantityOrdered: not an integer: two"));
+}
