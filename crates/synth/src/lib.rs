@@ -1031,7 +1031,7 @@ mod tests {
 
     #[test]
     fn an_order_moves_through_several_dumps() {
-        let plan = Plan { seed: 1, orders: 1000, days: 10, start: 0 };
+        let plan = Plan { format: DumpFormat::Flat, seed: 1, orders: 1000, days: 10, start: 0 };
         let shipped =
             (0..1000).map(|n| plan.life(n)).find(|l| matches!(l.outcome, Outcome::Shipped(_)) && !l.afn).unwrap();
         assert_eq!(shipped.state_at(shipped.purchase), Some(State::Pending));
