@@ -236,7 +236,9 @@ impl<'p> FileOrders<'p> {
     fn note_unknown(&mut self, v: &Value, known: &[&str]) {
         if let Some(map) = v.as_object() {
             for k in map.keys().filter(|k| !known.contains(&k.as_str())) {
-                self.unknown.insert(k.clone());
+                if !self.unknown.contains(k) {
+                    self.unknown.insert(k.clone());
+                }
             }
         }
     }
@@ -273,7 +275,10 @@ impl<'p> FileOrders<'p> {
         }
         if let (Some(items), true) = (get("OrderItems"), has("AmazonOrderId") && !has("PurchaseDate")) {
             // A getOrderItems page: its items, given apart from their order.
-            let id = doc.value(node).get("AmazonOrderId").and_then(Value::as_str).unwrap_or_default().to_string();
+            let id = get("AmazonOrderId")
+                .map(|n| doc.value(n))
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             for (i, el) in doc.elements(items).into_iter().enumerate() {
                 self.item_apart(doc, el, &format!("{}[{i}]", join(path, "OrderItems")), Some(&id));
             }
@@ -336,7 +341,7 @@ impl<'p> FileOrders<'p> {
             Ok(x) => x,
             Err(why) => return self.reject(line, why),
         };
-        let items = at(&v, "OrderItems").and_then(Value::as_array).cloned().unwrap_or_default();
+        let items = at(&v, "OrderItems").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for (i, item) in items.iter().enumerate() {
             self.rows_read += 1;
             let item_path = format!("{}[{i}]", join(path, "OrderItems"));
@@ -428,7 +433,7 @@ impl<'p> FileOrders<'p> {
         };
         // The cancellation: on the order, or (as Amazon's model has it) on its items.
         let mut cancellations: Vec<Value> = at(&v, "cancellation").cloned().into_iter().collect();
-        let items = at(&v, "orderItems").and_then(Value::as_array).cloned().unwrap_or_default();
+        let items = at(&v, "orderItems").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for (i, item) in items.iter().enumerate() {
             self.rows_read += 1;
             let item_path = format!("{}[{i}]", join(path, "orderItems"));
@@ -456,7 +461,7 @@ impl<'p> FileOrders<'p> {
         if cancelled {
             self.observe(s.last_updated);
         }
-        let packages = at(&v, "packages").and_then(Value::as_array).cloned().unwrap_or_default();
+        let packages = at(&v, "packages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for (i, p) in packages.iter().enumerate() {
             let Some(number) = text(p, "trackingNumber") else { continue };
             let package_path = format!("{}[{i}]", join(path, "packages"));
@@ -485,9 +490,16 @@ impl<'p> FileOrders<'p> {
     pub fn finish(mut self) -> (FileData, u64, Option<Micros>, BTreeSet<String>, Vec<Rejected>) {
         let mut apart: Vec<(Text, Snapshot)> = self.apart.drain().collect();
         apart.sort_by(|a, b| a.0.cmp(&b.0));
+        // The newest snapshot of each order of the file (the last of equal times), found once.
+        let mut newest: FxHashMap<Text, usize> = FxHashMap::default();
+        for (i, (id, s)) in self.snapshots.iter().enumerate() {
+            let slot = newest.entry(id.clone()).or_insert(i);
+            if self.snapshots.get(*slot).is_some_and(|(_, n)| s.time() >= n.time()) {
+                *slot = i;
+            }
+        }
         for (id, items) in apart {
-            let newest = self.snapshots.iter_mut().filter(|(o, _)| *o == id).max_by_key(|(_, s)| s.time());
-            match newest {
+            match newest.get(&id).and_then(|&i| self.snapshots.get_mut(i)) {
                 Some((_, s)) => {
                     for sku in &items.skus {
                         add_item(s, Some(sku), None, None, 0);

@@ -91,7 +91,7 @@ impl<'a> Doc<'a> {
     }
 
     /// An object's fields, in document order (keys unescaped); empty for anything else.
-    pub fn fields(&self, node: Node) -> Vec<(String, Node)> {
+    pub fn fields(&self, node: Node) -> Vec<(std::borrow::Cow<'a, str>, Node)> {
         let mut out = Vec::new();
         if !self.is_object(node) {
             return out;
@@ -100,7 +100,14 @@ impl<'a> Doc<'a> {
         let mut i = skip_ws(b, node.start + 1);
         while i < node.end && b.get(i) == Some(&b'"') {
             let key_end = value_end(b, i);
-            let key = serde_json::from_slice::<String>(b.get(i..key_end).unwrap_or_default()).unwrap_or_default();
+            // A key without an escape is its bytes (the document is UTF-8): no copy.
+            let raw = b.get(i + 1..key_end.saturating_sub(1)).unwrap_or_default();
+            let key = match (raw.contains(&b'\\'), std::str::from_utf8(raw)) {
+                (false, Ok(k)) => std::borrow::Cow::Borrowed(k),
+                _ => std::borrow::Cow::Owned(
+                    serde_json::from_slice::<String>(b.get(i..key_end).unwrap_or_default()).unwrap_or_default(),
+                ),
+            };
             i = skip_ws(b, key_end);
             i = skip_ws(b, i + 1); // the ':'
             let end = value_end(b, i);
@@ -151,29 +158,34 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The end (exclusive) of the string whose opening quote is at `start`: a jump to each `"`
+/// or `\` (most of a document's bytes are inside strings).
+fn string_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(found) = b.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+        let at = i + found;
+        if b.get(at) == Some(&b'"') {
+            return at + 1;
+        }
+        i = at + 2; // an escape and the byte it escapes
+    }
+    b.len()
+}
+
 /// Where the value starting at `start` ends (exclusive), in valid JSON.
 fn value_end(b: &[u8], start: usize) -> usize {
     match b.get(start) {
-        Some(b'"') => {
-            let mut i = start + 1;
+        Some(b'"') => string_end(b, start),
+        Some(b'{' | b'[') => {
+            let (mut depth, mut i) = (0usize, start);
             while let Some(&c) = b.get(i) {
                 match c {
-                    b'\\' => i += 2,
-                    b'"' => return i + 1,
-                    _ => i += 1,
-                }
-            }
-            b.len()
-        }
-        Some(b'{' | b'[') => {
-            let (mut depth, mut i, mut in_string) = (0usize, start, false);
-            while let Some(&c) = b.get(i) {
-                match (in_string, c) {
-                    (true, b'\\') => i += 1,
-                    (true, b'"') => in_string = false,
-                    (false, b'"') => in_string = true,
-                    (false, b'{' | b'[') => depth += 1,
-                    (false, b'}' | b']') => {
+                    b'"' => {
+                        i = string_end(b, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
                         depth -= 1;
                         if depth == 0 {
                             return i + 1;
