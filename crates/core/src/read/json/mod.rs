@@ -5,7 +5,7 @@
 //! A file is read whole, then walked: `scan` finds where each value of the document is (a
 //! lazy view of objects and arrays, by byte span) so every record keeps the line it starts
 //! on, and each record alone is parsed into a `serde_json::Value` and mapped by `orders`.
-//! The same [`Snapshot`]s as a flat file's come out of it, so one order seen in both is one
+//! The same [`Snapshot`](crate::rows::Snapshot)s as a flat file's come out of it, so one order seen in both is one
 //! order.
 
 mod orders;
