@@ -464,6 +464,8 @@ impl<'p> FileOrders<'p> {
         let packages = at(&v, "packages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for (i, p) in packages.iter().enumerate() {
             let Some(number) = text(p, "trackingNumber") else { continue };
+            // A package with a number is a row (a confirmation), used or rejected.
+            self.rows_read += 1;
             let package_path = format!("{}[{i}]", join(path, "packages"));
             match optional_instant(p, &package_path, "shipTime") {
                 Ok(Some(t)) => {
