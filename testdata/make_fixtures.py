@@ -579,6 +579,26 @@ def sp_api():
     with open(os.path.join(d, "bad", "export.jsonl"), "w") as f:
         for l in lines:
             f.write((l if isinstance(l, str) else json.dumps(l)) + "\n")
+    # The other shapes: a getOrders page without its payload wrapper, an array of whole
+    # responses, an array of OrderItems carrying AmazonOrderId, a gzip'd page with a BOM.
+    os.makedirs(os.path.join(d, "shapes"), exist_ok=True)
+    with open(os.path.join(d, "shapes", "page-without-payload.json"), "w") as f:
+        json.dump({"Orders": [v0("P-1", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z", "Unshipped")],
+                   "NextToken": "x"}, f, indent=2)
+    with open(os.path.join(d, "shapes", "responses.json"), "w") as f:
+        json.dump([{"payload": {"Orders": [v0("P-2", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z", "Pending")]}},
+                   {"order": {"orderId": "P-3", "createdTime": "2026-03-01T10:00:00Z",
+                              "lastUpdatedTime": "2026-03-01T11:00:00Z",
+                              "salesChannel": {"channelName": "NON_AMAZON"},
+                              "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"}}}], f)
+    with open(os.path.join(d, "shapes", "items.json"), "w") as f:
+        json.dump([dict(item("1", "SKU-P1", qty=2, amount="30.00"), AmazonOrderId="P-1"),
+                   dict(item("2", "SKU-P2"), AmazonOrderId="P-1")], f)
+    page = json.dumps({"payload": {"Orders": [v0("P-4", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z",
+                                                  "Shipped", MarketplaceId="A1VC38T7YXB528",
+                                                  SalesChannel=None)]}})
+    with open(os.path.join(d, "shapes", "page.json.gz"), "wb") as f:
+        f.write(gzip.compress(b"\xef\xbb\xbf" + page.encode(), mtime=0))
     # A page cut short: not JSON at all, rejected whole.
     with open(os.path.join(d, "bad", "cut-page.json"), "w") as f:
         f.write('{\n  "payload": {\n    "Orders": [\n      {"AmazonOrderId": "S-9",\n')

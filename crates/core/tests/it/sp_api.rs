@@ -135,3 +135,26 @@ fn an_order_in_flat_files_and_json_is_one_order() {
     assert_eq!((o.status.clone(), o.marketplace().unwrap().code()), (Status::Shipped, "DE"));
     assert_eq!((o.expected_ship_ts, skus(o)), (Some(ts("2026-03-03T07:59:59Z")), vec!["SKU-A"]));
 }
+
+/// The other shapes of §1.6: a page without `payload`, an array of whole responses (v0 and
+/// v2026), an array of OrderItems carrying `AmazonOrderId`, a gzip'd page with a BOM.
+#[test]
+fn every_shape_of_an_sp_api_file_is_read() {
+    let (loaded, v) = load_view(&[testdata("sp-api/shapes")], &ReadOptions::default(), &ViewOptions::default());
+    assert_eq!(loaded.files.len(), 4);
+    assert!(loaded.rejected.is_empty() && loaded.skipped.is_empty());
+    let gz = loaded.files.iter().find(|f| f.path.ends_with("page.json.gz")).unwrap();
+    assert_eq!(gz.compression, orderhealth_core::source::Compression::Gzip);
+    // P-1's items come from another file: a snapshot of their own, with no time, that gives
+    // the order its items (30.00 + 19.99) while the page gives its status.
+    let p1 = order(&v, "P-1");
+    assert_eq!(
+        (p1.status.clone(), skus(p1), p1.value_micros),
+        (Status::Unshipped, vec!["SKU-P1", "SKU-P2"], 49_990_000)
+    );
+    assert_eq!(order(&v, "P-2").status, Status::Pending);
+    // v2026, NON_AMAZON: not an Amazon marketplace's order.
+    assert_eq!(order(&v, "P-3").sales_channel, orderhealth_core::SalesChannel::NonAmazon);
+    // `SalesChannel: null`: the marketplace from MarketplaceId.
+    assert_eq!(order(&v, "P-4").marketplace().unwrap().code(), "JP");
+}
