@@ -618,6 +618,60 @@ def sp_api():
         f.write(whole[: len(whole) // 2])
 
 
+# --- Amazon's seller performance reports (SPEC §1.7, §3.8), over testdata/sample ------------
+def performance():
+    import json
+    d = os.path.join(ROOT, "performance")
+    os.makedirs(d, exist_ok=True)
+    rng = lambda a, b: {"reportingDateFrom": f"{a}T00:00:00Z", "reportingDateTo": f"{b}T23:59:59Z"}
+    # Counts taken from the sample's own current windows (`report --verbose` as of 03-17):
+    # US cancel 0/14 (03-10 .. 03-16), late 1/44 (10 days, across the DST change of 03-08) and
+    # 1/170 (30 days), valid tracking 179/184, on-time 179/181; UK late 17/42.
+    us = {
+        "marketplaceId": "ATVPDKIKX0DER",
+        "preFulfillmentCancellationRate": {"reportingDateRange": rng("2026-03-10", "2026-03-16"), "status": "GOOD",
+                                           "rate": 0.0, "orderCount": 14, "cancellationCount": 0,
+                                           "targetValue": 0.025, "targetCondition": "LESS_THAN"},
+        "lateShipmentRate": {"reportingDateRange": rng("2026-02-15", "2026-03-16"), "status": "GOOD",
+                             "rate": 0.0059, "orderCount": 170, "lateShipmentCount": 1, "targetValue": 0.04},
+        "lateShipmentRateList": [
+            {"reportingDateRange": rng("2026-03-07", "2026-03-16"), "rate": 0.0227, "orderCount": 44,
+             "lateShipmentCount": 1, "status": "GOOD"},
+            {"reportingDateRange": rng("2026-02-15", "2026-03-16"), "rate": 0.0059, "orderCount": 170,
+             "status": "GOOD"},
+        ],
+        # A real report's omission: a shipment count and a rate, no valid count.
+        "validTrackingRate": {"reportingDateRange": rng("2026-02-15", "2026-03-16"), "status": "GOOD",
+                              "rate": 0.972826, "shipmentCount": 184, "targetValue": 0.95},
+        "onTimeDeliveryRate": {"reportingDateRange": rng("2026-02-15", "2026-03-16"), "status": "GOOD",
+                               "rate": 0.98895, "shipmentCountWithValidTracking": 181, "onTimeDeliveryCount": 179,
+                               "targetValue": 0.97},
+        "ahrScore": 230,
+    }
+    uk = {"marketplaceId": "A1F83G8C2ARO7P",
+          "lateShipmentRate": {"reportingDateRange": rng("2026-02-16", "2026-03-17"), "status": "BAD",
+                               "orderCount": 42, "lateShipmentCount": 17}}
+    with open(os.path.join(d, "agrees.json"), "w") as f:
+        json.dump({"performanceMetrics": [us, uk]}, f, indent=2)
+    # Amazon counts one more cancellation in the US week (a buyer-requested one, say); a
+    # marketplace we have no orders for; a metric without dates (not comparable).
+    more = json.loads(json.dumps(us))
+    more["preFulfillmentCancellationRate"]["cancellationCount"] = 1
+    more["preFulfillmentCancellationRate"]["rate"] = 0.0714
+    nl = {"marketplaceId": "A1805IZSGTT6HS",
+          "prefulfillmentCancelRate": {"reportingDateRange": rng("2026-03-10", "2026-03-16"), "orderCount": 5,
+                                       "cancellationCount": 0}}
+    undated = {"marketplaceId": "A1PA6795UKMFR9", "validTrackingRate": {"rate": 1.0, "status": "GOOD"}}
+    with open(os.path.join(d, "differs.json"), "w") as f:
+        json.dump({"performanceMetrics": [more, nl, undated]}, f, indent=2)
+    # A count that is not a number: an error naming the file and the JSON path.
+    bad = json.loads(json.dumps(uk))
+    bad["lateShipmentRate"]["orderCount"] = "forty-two"
+    os.makedirs(os.path.join(ROOT, "performance-malformed"), exist_ok=True)
+    with open(os.path.join(ROOT, "performance-malformed", "report.json"), "w") as f:
+        json.dump({"performanceMetrics": [bad]}, f, indent=2)
+
+
 # --- current windows (SPEC §5.6): an account idle in BR since 2020, active in JP today -------
 def metrics_current():
     d = "metrics/current/"
@@ -836,6 +890,7 @@ def main():
     metrics_delivery()
     many_marketplaces()
     sp_api()
+    performance()
     real_layouts()
     real_layouts_round_two()
     feed()

@@ -51,6 +51,10 @@ enum Command {
         /// Exit 3 when a metric's current window is BAD (the reports are still written).
         #[arg(long)]
         fail_on_breach: bool,
+        /// Exit 4 when a window of a seller performance report among the inputs does not
+        /// agree with ours over Amazon's dates (exit 3 wins when both apply).
+        #[arg(long)]
+        fail_on_mismatch: bool,
     },
     /// Write the merged view of each order (`orders`) and `rejected.tsv`.
     Orders {
@@ -562,7 +566,7 @@ fn main() -> ExitCode {
     }
     let _ = TIMINGS.set(cli.timings);
     let result = match &cli.command {
-        Command::Report { common, fail_on_breach } => {
+        Command::Report { common, fail_on_breach, fail_on_mismatch } => {
             common.reading.ingest_first().and_then(|()| run_report(&common.run_options(), &Bar::new())).map(|outcome| {
                 warn_skipped(&outcome.summary.skipped_files, common.reading.verbose);
                 warn_encodings(&outcome.summary.inputs, common.reading.verbose);
@@ -574,6 +578,12 @@ fn main() -> ExitCode {
                 let code = if *fail_on_breach && outcome.summary.breach() {
                     let _ = writeln!(std::io::stderr(), "a metric is BAD in its current window (--fail-on-breach)");
                     ExitCode::from(3)
+                } else if *fail_on_mismatch && outcome.summary.mismatch() {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "Amazon's numbers differ from ours over its dates (--fail-on-mismatch; see reconcile)"
+                    );
+                    ExitCode::from(4)
                 } else {
                     ExitCode::SUCCESS
                 };

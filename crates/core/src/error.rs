@@ -31,6 +31,10 @@ pub enum InputError {
     #[error("{}:{line}: rejected {kind} row (--strict): {reason}", path.display())]
     Strict { path: PathBuf, line: u64, kind: FileKind, reason: String },
 
+    /// A seller performance report that does not read as §1.7 says (§1.5).
+    #[error("{}: a seller performance report that cannot be read: {why}", path.display())]
+    Malformed { path: PathBuf, why: String },
+
     #[error("{}: no such file or directory", path.display())]
     NotFound { path: PathBuf },
 

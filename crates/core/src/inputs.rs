@@ -101,6 +101,8 @@ pub struct Loaded {
     pub files: Vec<FileSummary>,
     pub rejected: Vec<Rejected>,
     pub skipped: Vec<Skipped>,
+    /// Amazon's seller performance reports among the inputs (§1.7), by path.
+    pub performance_reports: Vec<crate::amazon::PerformanceReport>,
 }
 
 /// The marker in the names of the staging directories a run writes beside its output
@@ -215,7 +217,7 @@ pub fn skip_reason(unrecognised: &InputError) -> String {
 
 /// One file after `load` folded it into the book, or skipped it.
 enum Absorbed {
-    Read(FileSummary, Vec<Rejected>),
+    Read(FileSummary, Vec<Rejected>, Option<crate::amazon::PerformanceReport>),
     Skipped(Skipped),
 }
 
@@ -260,16 +262,22 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             // skip shards another thread holds, coming back to them last, so two threads
             // do not queue behind each other shard after shard.
             absorb_file(&shards, rank as u32, read.data, read.newest_observation);
-            Ok(Absorbed::Read(read.account, read.rejected))
+            Ok(Absorbed::Read(read.account, read.rejected, read.reference))
         })
         .collect();
-    let mut loaded =
-        Loaded { book: Book::default(), files: Vec::new(), rejected: Vec::new(), skipped: inputs.skipped.clone() };
+    let mut loaded = Loaded {
+        book: Book::default(),
+        files: Vec::new(),
+        rejected: Vec::new(),
+        skipped: inputs.skipped.clone(),
+        performance_reports: Vec::new(),
+    };
     for outcome in outcomes {
         match outcome? {
-            Absorbed::Read(summary, rejected) => {
+            Absorbed::Read(summary, rejected, reference) => {
                 loaded.files.push(summary);
                 loaded.rejected.extend(rejected);
+                loaded.performance_reports.extend(reference);
             }
             Absorbed::Skipped(skipped) => loaded.skipped.push(skipped),
         }

@@ -16,6 +16,8 @@ pub enum FileKind {
     /// Orders from the Selling Partner API, as JSON (§1.6): recognised by its shapes, not by a
     /// header.
     SpApiOrders,
+    /// Amazon's seller performance report (§1.7): the reference a run reconciles with.
+    PerformanceReport,
 }
 
 /// Recognition in precedence order (§5.1): the first kind whose columns are all present wins.
@@ -61,7 +63,7 @@ pub mod order_columns {
 crate::serde_by_name!(FileKind, FileKind::ALL);
 
 impl FileKind {
-    pub const ALL: [FileKind; 9] = [
+    pub const ALL: [FileKind; 10] = [
         FileKind::AllOrders,
         FileKind::Unshipped,
         FileKind::NewOrders,
@@ -71,6 +73,7 @@ impl FileKind {
         FileKind::Scans,
         FileKind::Catalog,
         FileKind::SpApiOrders,
+        FileKind::PerformanceReport,
     ];
 
     /// An order report of §1.1 (a run needs at least one).
@@ -90,6 +93,7 @@ impl FileKind {
             FileKind::Scans => "scans",
             FileKind::Catalog => "catalog",
             FileKind::SpApiOrders => "sp-api-orders",
+            FileKind::PerformanceReport => "performance-report",
         }
     }
 
@@ -115,7 +119,7 @@ impl FileKind {
             FileKind::Confirmations => &["order-id", "ship-date"],
             FileKind::Scans => &["tracking-number", "scan-date", "scan-type"],
             FileKind::Catalog => &["sku", "category"],
-            FileKind::SpApiOrders => &[],
+            FileKind::SpApiOrders | FileKind::PerformanceReport => &[],
         }
     }
 
@@ -168,7 +172,7 @@ impl FileKind {
             FileKind::Scans => vec!["tracking-number", "scan-date", "scan-type"],
             FileKind::Catalog => vec!["sku", "category"],
             // Its fields are listed in `read::json`.
-            FileKind::SpApiOrders => Vec::new(),
+            FileKind::SpApiOrders | FileKind::PerformanceReport => Vec::new(),
         }
     }
 

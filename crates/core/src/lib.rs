@@ -34,6 +34,7 @@ macro_rules! serde_by_name {
 }
 pub(crate) use serde_by_name;
 
+pub mod amazon;
 pub mod book;
 pub mod cancel_feed;
 pub mod current;

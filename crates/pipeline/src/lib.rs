@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod on_time_delivery;
 pub mod orders;
 pub mod output;
+pub mod reconcile;
 pub mod report_page;
 pub mod reports;
 pub mod run;

@@ -17,12 +17,14 @@ pub struct Reports {
     pub on_time_delivery: DataFrame,
     /// The judged packages not delivered on time, by promised date (the evidence).
     pub late_deliveries: DataFrame,
+    /// Amazon's numbers beside ours: only when a performance report is given (§3.8).
+    pub reconcile: Option<DataFrame>,
 }
 
 impl Reports {
     /// (table name, frame), in the order of [`tables::REPORT_TABLES`].
-    pub fn tables(&self) -> [(&'static str, &DataFrame); 9] {
-        [
+    pub fn tables(&self) -> Vec<(&'static str, &DataFrame)> {
+        let mut tables = vec![
             (tables::CANCEL_RATE, &self.cancel_rate),
             (tables::CANCEL_REASONS, &self.cancel_reasons),
             (tables::AUTO_CANCEL, &self.auto_cancel),
@@ -32,6 +34,8 @@ impl Reports {
             (tables::CANCELLATIONS, &self.cancellations),
             (tables::ON_TIME_DELIVERY, &self.on_time_delivery),
             (tables::LATE_DELIVERIES, &self.late_deliveries),
-        ]
+        ];
+        tables.extend(self.reconcile.as_ref().map(|df| (tables::RECONCILE, df)));
+        tables
     }
 }

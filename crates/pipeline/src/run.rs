@@ -286,6 +286,13 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let (auto_cancel, cancellations) = auto_and_cancellations?;
     let (valid_tracking, tracking_defects) = tracking_tables?;
     let (on_time_delivery, late_deliveries) = on_time?;
+    // Amazon's numbers beside ours, over its dates, from the same per-day counts (§3.8).
+    let reconcile_rows = crate::reconcile::reconcile_rows(&p.loaded.performance_reports, &daily);
+    let reconcile = if p.loaded.performance_reports.is_empty() {
+        None
+    } else {
+        Some(crate::reconcile::reconcile_table(&reconcile_rows)?)
+    };
     let reports = Reports {
         cancel_rate,
         cancel_reasons,
@@ -296,6 +303,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         cancellations,
         on_time_delivery,
         late_deliveries,
+        reconcile,
     };
 
     // The current windows, per marketplace (§5.6), summed from the same per-day counts.
@@ -332,6 +340,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         unsupported_marketplace_confirmations: left_out.unsupported_marketplace,
         late_shipment_no_expected_ship_date: counters.late_unjudged,
         valid_tracking_placed_by_ship_day: package_counters.placed_by_ship_day,
+        reconcile: crate::reconcile::summary_of(&reconcile_rows),
         on_time_delivery: on_time_delivery::OnTimeSummary::of(
             &daily.on_time,
             package_counters.not_judged_yet,

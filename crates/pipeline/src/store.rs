@@ -455,6 +455,17 @@ fn fold_new_files(
         .map(|(j, (f, _))| {
             let outcome = read_file(&f.path, read, &|_| {})?;
             Ok(match outcome {
+                // Not kept yet: a report from the store could not reconcile with it, so it
+                // is refused here rather than lost (docs/STORE.md).
+                FileOutcome::Read(r) if r.reference.is_some() => FileOutcome::Unrecognised(InputError::Unrecognised {
+                    path: f.path.clone(),
+                    looked_like: orderhealth_core::FileKind::PerformanceReport,
+                    missing: Vec::new(),
+                    found: Vec::new(),
+                    not_input: Some(orderhealth_core::error::NotAnInput::Json(
+                        "a seller performance report, which a store does not keep yet: give it to `orderhealth report` without --store to reconcile",
+                    )),
+                }),
                 FileOutcome::Read(mut r) => {
                     let data = std::mem::replace(&mut r.data, FileData::Events(Vec::new()));
                     absorb_file(&locked, to_rank((stored + j) as u32), data, r.newest_observation);
@@ -874,6 +885,8 @@ pub fn load(
         files,
         rejected: rejected.into_iter().map(|(_, r)| r).collect(),
         skipped,
+        // A store keeps no performance report (an ingest skips them).
+        performance_reports: Vec::new(),
     };
     Ok((loaded, settled))
 }

@@ -80,6 +80,9 @@ pub struct Summary {
     pub valid_tracking_placed_by_ship_day: u64,
     /// Packages judged and waiting in the on-time delivery rate, and why it is empty (§3.7).
     pub on_time_delivery: OnTimeSummary,
+    /// Amazon's numbers beside ours, per performance report and marketplace (§3.8); empty
+    /// without a report.
+    pub reconcile: BTreeMap<String, BTreeMap<String, Vec<crate::reconcile::ReconcileEntry>>>,
     /// MFN orders with neither a sales-channel nor a marketplace e-mail: counted in
     /// `settings.default_marketplace` (§1.4).
     pub default_marketplace_orders: u64,
@@ -210,6 +213,11 @@ impl Summary {
                 .chain(m.valid_tracking.values().map(|w| w.status))
                 .chain(m.on_time_delivery.iter().flat_map(|l| l.values().map(|w| w.status)))
         })
+    }
+
+    /// Some `reconcile` row does not agree (`--fail-on-mismatch`, exit 4).
+    pub fn mismatch(&self) -> bool {
+        self.reconcile.values().flat_map(|m| m.values().flatten()).any(|r| r.agrees == Some(false))
     }
 
     /// Some metric's current window is BAD (`--fail-on-breach`; auto_cancel never counts).

@@ -54,6 +54,25 @@ pub const LATE_SHIPMENT_COLUMNS: &[&str] =
     &["marketplace", "window_days", "window_start", "window_end", "orders", "late", "unconfirmed", "rate", "status"];
 pub const ON_TIME_DELIVERY_COLUMNS: &[&str] =
     &["marketplace", "window_days", "window_start", "window_end", "packages", "on_time", "late", "rate", "status"];
+/// Amazon's numbers beside ours (given a seller performance report, §3.8).
+pub const RECONCILE: &str = "reconcile";
+pub const RECONCILE_COLUMNS: &[&str] = &[
+    "report",
+    "marketplace",
+    "metric",
+    "window_start",
+    "window_end",
+    "amazon_count",
+    "amazon_total",
+    "amazon_rate",
+    "amazon_status",
+    "amazon_target",
+    "count",
+    "total",
+    "rate",
+    "status",
+    "agrees",
+];
 pub const LATE_DELIVERIES_COLUMNS: &[&str] = &[
     "order_id",
     "marketplace",

@@ -339,10 +339,59 @@ fn window_table(summary: &Summary, color: bool) -> String {
     s
 }
 
+/// Amazon's numbers beside ours (§3.8): one line when every window agrees, else a line per
+/// window that does not (or cannot be compared).
+fn reconcile_lines(s: &mut String, summary: &Summary) {
+    let rows: Vec<(&String, &String, &crate::reconcile::ReconcileEntry)> = summary
+        .reconcile
+        .iter()
+        .flat_map(|(report, ms)| ms.iter().flat_map(move |(m, rows)| rows.iter().map(move |r| (report, m, r))))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let reports = summary.reconcile.len() as i64;
+    let off: Vec<_> = rows.iter().filter(|(_, _, r)| r.agrees != Some(true)).collect();
+    if off.is_empty() {
+        let _ = writeln!(
+            s,
+            "Amazon's numbers: all {} of {} agree with ours over Amazon's dates (see reconcile)",
+            count(rows.len() as i64, "window", "windows"),
+            count(reports, "performance report", "performance reports")
+        );
+        return;
+    }
+    let _ = writeln!(s, "Amazon's numbers beside ours, over Amazon's dates (see reconcile):");
+    let n = |v: Option<i64>| v.map(thousands).unwrap_or_else(|| "?".into());
+    for (_, m, r) in off {
+        let dates = match (&r.window_start, &r.window_end) {
+            (Some(a), Some(b)) => format!("{a} .. {b}"),
+            _ => "no dates".into(),
+        };
+        let what = match r.agrees {
+            None => "not comparable".to_string(),
+            _ => format!(
+                "Amazon {}/{} ({}), we {}/{} ({})",
+                n(r.amazon.count),
+                n(r.amazon.total),
+                percent(r.amazon.rate),
+                n(r.ours.count),
+                n(r.ours.total),
+                percent(r.ours.rate)
+            ),
+        };
+        let _ = writeln!(s, "  {m} {} {dates}: {what}", r.metric);
+    }
+}
+
 /// What to do next, what was read and where the reports are.
 fn footer(s: &mut String, summary: &Summary, out: &Path, after_table: bool) {
     let steps = next_steps(summary);
     if after_table {
+        let _ = writeln!(s);
+    }
+    if !summary.reconcile.is_empty() {
+        reconcile_lines(s, summary);
         let _ = writeln!(s);
     }
     if steps.is_empty() {

@@ -4,6 +4,7 @@
 mod cancel_feed;
 mod cli;
 mod real_files;
+mod reconcile;
 mod report_html;
 mod store;
 mod store_edges;

@@ -39,6 +39,8 @@ pub struct FileRead {
     /// The newest observation among accepted rows (for the default `as_of`, §5.3).
     pub newest_observation: Option<Micros>,
     pub data: FileData,
+    /// Amazon's own numbers, when the file is a seller performance report (§1.7).
+    pub reference: Option<crate::amazon::PerformanceReport>,
 }
 
 /// What reading one file gave.

@@ -46,6 +46,9 @@ impl Format for Json {
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).map_err(io)?;
         let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        if let Some(outcome) = performance_report(path, text, compression)? {
+            return Ok(outcome);
+        }
         let mut file = orders::FileOrders::new(path);
         for (line, record) in scan::documents(text) {
             match record {
@@ -91,8 +94,49 @@ impl Format for Json {
             short_rows: 0,
             encoding_hint: None,
         };
-        Ok(FileOutcome::Read(FileRead { account, rejected, newest_observation: newest, data }))
+        Ok(FileOutcome::Read(FileRead { account, rejected, newest_observation: newest, data, reference: None }))
     }
+}
+
+/// Amazon's seller performance report (§1.7), when the file is one: a JSON document whose
+/// top-level object has a `performanceMetrics` array. A malformed one is an error that names
+/// the file and the JSON path.
+fn performance_report(
+    path: &Path,
+    text: &[u8],
+    compression: crate::source::Compression,
+) -> Result<Option<FileOutcome>, InputError> {
+    // Cheap first: a report's first key is not deep in the file.
+    let head = text.get(..text.len().min(4096)).unwrap_or_default();
+    if memchr::memmem::find(head, b"\"performanceMetrics\"").is_none() {
+        return Ok(None);
+    }
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(text) else { return Ok(None) };
+    if !crate::amazon::is_performance_report(&v) {
+        return Ok(None);
+    }
+    let shown = path.display().to_string();
+    let report = crate::amazon::read_report(&shown, &v)
+        .map_err(|why| InputError::Malformed { path: path.to_path_buf(), why })?;
+    let account = FileSummary {
+        path: shown,
+        kind: FileKind::PerformanceReport,
+        compression,
+        encoding: TextEncoding::Utf8,
+        rows_read: report.marketplaces.len() as u64,
+        rows_rejected: 0,
+        unknown_columns: Vec::new(),
+        repeated_headers: 0,
+        short_rows: 0,
+        encoding_hint: None,
+    };
+    Ok(Some(FileOutcome::Read(FileRead {
+        account,
+        rejected: Vec::new(),
+        newest_observation: None,
+        data: FileData::Several(Vec::new()),
+        reference: Some(report),
+    })))
 }
 
 /// A rejected record of `path`.

@@ -134,7 +134,7 @@ impl KindSink {
             },
             // SP-API JSON is never recognised from a header (`read::json` reads it): a sink
             // that finds no column.
-            FileKind::Catalog | FileKind::SpApiOrders => {
+            FileKind::Catalog | FileKind::SpApiOrders | FileKind::PerformanceReport => {
                 KindSink::Catalog { sku: h.index("sku"), category: h.index("category"), out: Vec::new() }
             }
         }

@@ -223,7 +223,7 @@ fn parse(
         short_rows,
         encoding_hint: None,
     };
-    Ok(FileRead { account, rejected, newest_observation: newest, data })
+    Ok(FileRead { account, rejected, newest_observation: newest, data, reference: None })
 }
 
 /// What the rows of a file share, for the rare rows read outside the main loop.

@@ -1,0 +1,133 @@
+//! Amazon's own numbers beside ours (SPEC §1.7, §3.8): hand-made seller performance reports
+//! over the bundled sample (testdata/performance, written by make_fixtures.py `performance`;
+//! their counts are the sample's own current windows, read off `report --verbose`).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+}
+
+fn orderhealth() -> Command {
+    Command::cargo_bin("orderhealth").unwrap()
+}
+
+fn rows(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("reconcile.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            // The report's path as given is long: keep its file name.
+            let (report, rest) = l.split_once(',').unwrap();
+            format!("{},{rest}", report.rsplit('/').next().unwrap())
+        })
+        .collect()
+}
+
+/// Every window Amazon gives agrees with ours over its dates: the US week of cancellations,
+/// the 10- and 30-day late-shipment windows (the 10 days cross the DST change of 03-08; a
+/// `lateShipmentRate` with the dates of a list entry is that entry), valid tracking compared by
+/// rate (Amazon omits the valid count: 179/184 = 0.972826…), on-time delivery, and the UK's
+/// late shipment, BAD on both sides. One line says so, and `--fail-on-mismatch` passes.
+#[test]
+fn a_report_that_agrees_says_so_in_one_line() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("sample").to_str().unwrap(), testdata("performance/agrees.json").to_str().unwrap()])
+        .args(["--fail-on-mismatch", "--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Amazon's numbers: all 6 windows of 1 performance report agree with ours over Amazon's dates (see reconcile)",
+        ));
+    assert_eq!(
+        rows(out.path()),
+        [
+            "agrees.json,UK,late_shipment,2026-02-16,2026-03-17,17,42,,BAD,,17,42,0.40476190476190477,BAD,true",
+            "agrees.json,US,cancel_rate,2026-03-10,2026-03-16,0,14,0.0,GOOD,0.025,0,14,0.0,GOOD,true",
+            "agrees.json,US,late_shipment,2026-02-15,2026-03-16,1,170,0.0059,GOOD,0.04,1,170,0.0058823529411764705,GOOD,true",
+            "agrees.json,US,late_shipment,2026-03-07,2026-03-16,1,44,0.0227,GOOD,,1,44,0.022727272727272728,GOOD,true",
+            "agrees.json,US,on_time_delivery,2026-02-15,2026-03-16,179,181,0.98895,GOOD,0.97,179,181,0.988950276243094,GOOD,true",
+            "agrees.json,US,valid_tracking,2026-02-15,2026-03-16,,184,0.972826,GOOD,0.95,179,184,0.9728260869565217,GOOD,true",
+        ]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+    let report = summary["reconcile"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(
+        report["US"][0],
+        serde_json::json!({"metric": "cancel_rate", "window_start": "2026-03-10", "window_end": "2026-03-16",
+            "agrees": true, "amazon": {"count": 0, "total": 14, "rate": 0.0, "status": "GOOD", "target": 0.025},
+            "ours": {"count": 0, "total": 14, "rate": 0.0, "status": "GOOD"}})
+    );
+}
+
+/// Amazon counts one more US cancellation; a marketplace we have no order in (NL: Amazon 0 of
+/// 5, we 0 of 0); a metric without dates (not comparable). Each is a line beside Amazon's
+/// numbers, and `--fail-on-mismatch` exits 4 — or 3 when `--fail-on-breach` applies too.
+#[test]
+fn a_report_that_differs_names_each_window_and_fails_on_mismatch() {
+    let out = tempfile::tempdir().unwrap();
+    let inputs = [testdata("sample"), testdata("performance/differs.json")];
+    orderhealth()
+        .arg("report")
+        .args(&inputs)
+        .args(["--fail-on-mismatch", "--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(4)
+        .stdout(predicate::str::contains(
+            "Amazon's numbers beside ours, over Amazon's dates (see reconcile):\n  \
+             DE valid_tracking no dates: not comparable\n  \
+             NL cancel_rate 2026-03-10 .. 2026-03-16: Amazon 0/5 (-), we 0/0 (-)\n  \
+             US cancel_rate 2026-03-10 .. 2026-03-16: Amazon 1/14 (7.14%), we 0/14 (0.00%)\n",
+        ))
+        .stderr(predicate::str::contains("--fail-on-mismatch"));
+    let rows = rows(out.path());
+    assert_eq!(rows[0], "differs.json,DE,valid_tracking,,,,,1.0,GOOD,,,,,,");
+    assert_eq!(rows[2], "differs.json,US,cancel_rate,2026-03-10,2026-03-16,1,14,0.0714,GOOD,0.025,0,14,0.0,GOOD,false");
+    // The UK is BAD on late shipment: --fail-on-breach's 3 wins over 4.
+    orderhealth()
+        .arg("report")
+        .args(&inputs)
+        .args(["--fail-on-mismatch", "--fail-on-breach", "--out"])
+        .arg(out.path().join("both"))
+        .assert()
+        .code(3);
+}
+
+/// A count that is not a number: exit 1, naming the file and the JSON path.
+#[test]
+fn a_malformed_report_is_an_error_naming_the_file_and_the_json_path() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("sample").to_str().unwrap()])
+        .arg(testdata("performance-malformed/report.json"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "performance-malformed/report.json: a seller performance report that cannot be read: performanceMetrics[0].lateShipmentRate.orderCount: not a count: \"forty-two\"",
+        ));
+    assert!(!out.path().join("summary.json").exists());
+}
+
+/// Without a report there is no `reconcile` table, and `summary.json`'s `reconcile` is empty.
+#[test]
+fn without_a_report_nothing_is_reconciled() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("metrics/late").to_str().unwrap(), "--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    assert!(!out.path().join("reconcile.csv").exists());
+    let summary = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
+    assert!(summary.contains("\"reconcile\": {}"), "{summary}");
+}

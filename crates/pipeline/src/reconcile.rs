@@ -1,0 +1,197 @@
+//! Amazon's own numbers beside ours (SPEC §3.8, `reconcile`): for each seller performance
+//! report given, each marketplace and metric window it carries, our count and total summed
+//! over exactly Amazon's dates from the same per-day counts as our tables, and whether they
+//! agree.
+
+use std::collections::BTreeMap;
+
+use orderhealth_core::amazon::{AmazonMetric, AmazonWindow, PerformanceReport};
+use orderhealth_core::limits::{rate, Limit, Verdict};
+use orderhealth_core::metric::{cancel_rate, late_shipment, on_time_delivery, valid_tracking, Counts, SeriesKey};
+use orderhealth_core::{DailyCounts, Day, Marketplace};
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::summary::day;
+use crate::tables::{self, dates, frame, select_in_order, strings};
+
+/// One row of `reconcile`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconcileRow {
+    pub report: String,
+    pub marketplace: String,
+    pub metric: AmazonMetric,
+    pub window: Option<(i32, i32)>,
+    pub amazon: AmazonWindow,
+    /// Ours over Amazon's dates: (count, total); `None` without dates.
+    pub ours: Option<(i64, i64)>,
+    pub status: Option<Verdict>,
+    /// `None`: not comparable (no dates, or Amazon gives nothing to compare).
+    pub agrees: Option<bool>,
+}
+
+impl ReconcileRow {
+    pub fn rate(&self) -> Option<f64> {
+        self.ours.and_then(|(c, t)| rate(c, t))
+    }
+}
+
+/// Σ of one marketplace's days from `from` to `to` (both included).
+fn sum<K: SeriesKey, C: Counts>(days: &[Day<K, C>], m: Marketplace, (from, to): (i32, i32)) -> C {
+    days.iter()
+        .filter(|d| d.key.marketplace() == m && (from..=to).contains(&d.day))
+        .fold(C::default(), |a, d| a + d.counts)
+}
+
+fn limit(metric: AmazonMetric) -> &'static Limit {
+    match metric {
+        AmazonMetric::CancelRate => &cancel_rate::LIMIT,
+        AmazonMetric::LateShipment => &late_shipment::LIMIT,
+        AmazonMetric::ValidTracking => &valid_tracking::LIMIT,
+        AmazonMetric::OnTimeDelivery => &on_time_delivery::LIMIT,
+    }
+}
+
+/// Our (count, total) of `metric` in marketplace `m` over `window`, as Amazon counts it: the
+/// cancellations of the orders, the late of the orders, the valid of the packages (all
+/// categories, each package once), the on-time of the packages judged.
+fn ours(daily: &DailyCounts, metric: AmazonMetric, m: Option<Marketplace>, window: (i32, i32)) -> (i64, i64) {
+    let Some(m) = m else { return (0, 0) };
+    match metric {
+        AmazonMetric::CancelRate => {
+            let c = sum(&daily.cancel, m, window);
+            (c.seller_cancelled + c.auto_cancelled, c.orders)
+        }
+        AmazonMetric::LateShipment => {
+            let c = sum(&daily.late, m, window);
+            (c.late, c.orders)
+        }
+        AmazonMetric::ValidTracking => {
+            let c = sum(&daily.tracking_all, m, window);
+            (c.valid, c.packages)
+        }
+        AmazonMetric::OnTimeDelivery => {
+            let c = sum(&daily.on_time, m, window);
+            (c.on_time, c.packages)
+        }
+    }
+}
+
+/// Every row of every report, sorted by report, marketplace, metric, window end and start.
+pub fn reconcile_rows(reports: &[PerformanceReport], daily: &DailyCounts) -> Vec<ReconcileRow> {
+    let mut rows = Vec::new();
+    for r in reports {
+        for m in &r.marketplaces {
+            let code = m.marketplace.map_or_else(|| m.marketplace_id.clone(), |x| x.code().to_string());
+            for w in &m.windows {
+                let ours = w.dates.map(|window| ours(daily, w.metric, m.marketplace, window));
+                let status = ours.map(|(c, t)| limit(w.metric).verdict(c, t));
+                let agrees = ours.and_then(|(c, t)| {
+                    if w.count.is_none() && w.total.is_none() && w.rate.is_none() {
+                        return None;
+                    }
+                    let counts = w.count.is_none_or(|x| x == c) && w.total.is_none_or(|x| x == t);
+                    // Without a numerator, the rates (to 0.005 of a percent).
+                    let rates =
+                        w.count.is_some() || w.rate.is_none_or(|a| rate(c, t).is_some_and(|o| (o - a).abs() < 0.00005));
+                    Some(counts && rates)
+                });
+                rows.push(ReconcileRow {
+                    report: r.path.clone(),
+                    marketplace: code.clone(),
+                    metric: w.metric,
+                    window: w.dates,
+                    amazon: w.clone(),
+                    ours,
+                    status,
+                    agrees,
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        let key = |r: &ReconcileRow| {
+            (r.report.clone(), r.marketplace.clone(), r.metric.as_str(), r.window.map(|w| (w.1, w.0)))
+        };
+        key(a).cmp(&key(b))
+    });
+    rows
+}
+
+/// The `reconcile` table (§3.8).
+pub fn reconcile_table(rows: &[ReconcileRow]) -> PolarsResult<DataFrame> {
+    let ints = |name: &str, v: Vec<Option<i64>>| Column::new(name.into(), v);
+    let floats = |name: &str, v: Vec<Option<f64>>| Column::new(name.into(), v);
+    frame(vec![
+        strings("report", &rows.iter().map(|r| Some(r.report.as_str())).collect::<Vec<_>>()),
+        strings("marketplace", &rows.iter().map(|r| Some(r.marketplace.as_str())).collect::<Vec<_>>()),
+        strings("metric", &rows.iter().map(|r| Some(r.metric.as_str())).collect::<Vec<_>>()),
+        dates("window_start", rows.iter().map(|r| r.window.map(|w| w.0)).collect())?,
+        dates("window_end", rows.iter().map(|r| r.window.map(|w| w.1)).collect())?,
+        ints("amazon_count", rows.iter().map(|r| r.amazon.count).collect()),
+        ints("amazon_total", rows.iter().map(|r| r.amazon.total).collect()),
+        floats("amazon_rate", rows.iter().map(|r| r.amazon.rate).collect()),
+        strings("amazon_status", &rows.iter().map(|r| r.amazon.status.as_deref()).collect::<Vec<_>>()),
+        floats("amazon_target", rows.iter().map(|r| r.amazon.target).collect()),
+        ints("count", rows.iter().map(|r| r.ours.map(|o| o.0)).collect()),
+        ints("total", rows.iter().map(|r| r.ours.map(|o| o.1)).collect()),
+        floats("rate", rows.iter().map(ReconcileRow::rate).collect()),
+        strings("status", &rows.iter().map(|r| r.status.map(|s| s.as_str())).collect::<Vec<_>>()),
+        Column::new("agrees".into(), rows.iter().map(|r| r.agrees).collect::<Vec<Option<bool>>>()),
+    ])?
+    .lazy()
+    .select(select_in_order(tables::RECONCILE_COLUMNS))
+    .collect()
+}
+
+/// Amazon's side of a row in `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AmazonSide {
+    pub count: Option<i64>,
+    pub total: Option<i64>,
+    pub rate: Option<f64>,
+    pub status: Option<String>,
+    pub target: Option<f64>,
+}
+
+/// Our side of a row in `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OurSide {
+    pub count: Option<i64>,
+    pub total: Option<i64>,
+    pub rate: Option<f64>,
+    pub status: Option<Verdict>,
+}
+
+/// A row of `summary.json`'s `reconcile`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconcileEntry {
+    pub metric: &'static str,
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
+    pub agrees: Option<bool>,
+    pub amazon: AmazonSide,
+    pub ours: OurSide,
+}
+
+/// `summary.json`'s `reconcile`: per report file and marketplace, its rows.
+pub fn summary_of(rows: &[ReconcileRow]) -> BTreeMap<String, BTreeMap<String, Vec<ReconcileEntry>>> {
+    let mut out: BTreeMap<String, BTreeMap<String, Vec<ReconcileEntry>>> = BTreeMap::new();
+    for r in rows {
+        out.entry(r.report.clone()).or_default().entry(r.marketplace.clone()).or_default().push(ReconcileEntry {
+            metric: r.metric.as_str(),
+            window_start: r.window.map(|w| day(w.0)),
+            window_end: r.window.map(|w| day(w.1)),
+            agrees: r.agrees,
+            amazon: AmazonSide {
+                count: r.amazon.count,
+                total: r.amazon.total,
+                rate: r.amazon.rate,
+                status: r.amazon.status.clone(),
+                target: r.amazon.target,
+            },
+            ours: OurSide { count: r.ours.map(|o| o.0), total: r.ours.map(|o| o.1), rate: r.rate(), status: r.status },
+        });
+    }
+    out
+}
