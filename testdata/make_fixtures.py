@@ -661,7 +661,13 @@ def performance():
     nl = {"marketplaceId": "A1805IZSGTT6HS",
           "prefulfillmentCancelRate": {"reportingDateRange": rng("2026-03-10", "2026-03-16"), "orderCount": 5,
                                        "cancellationCount": 0}}
-    undated = {"marketplaceId": "A1PA6795UKMFR9", "validTrackingRate": {"rate": 1.0, "status": "GOOD"}}
+    # DE, 03-03 .. 03-09: we count 0 of 11 and leave out the buyer-requested 302-…-0000379
+    # (bought 03-03); Amazon, whose flag was not set, counts it: 1 of 12. Its valid tracking has
+    # no dates: not comparable.
+    undated = {"marketplaceId": "A1PA6795UKMFR9",
+               "preFulfillmentCancellationRate": {"reportingDateRange": rng("2026-03-03", "2026-03-09"),
+                                                  "orderCount": 12, "cancellationCount": 1, "rate": 0.0833},
+               "validTrackingRate": {"rate": 1.0, "status": "GOOD"}}
     with open(os.path.join(d, "differs.json"), "w") as f:
         json.dump({"performanceMetrics": [more, nl, undated]}, f, indent=2)
     # A count that is not a number: an error naming the file and the JSON path.

@@ -172,10 +172,17 @@ pub struct ReconcileEntry {
     pub agrees: Option<bool>,
     pub amazon: AmazonSide,
     pub ours: OurSide,
+    /// For a window that does not agree: how many orders (or packages) of each `why` of
+    /// `reconcile_orders` could explain it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub could_explain: BTreeMap<&'static str, u64>,
 }
 
 /// `summary.json`'s `reconcile`: per report file and marketplace, its rows.
-pub fn summary_of(rows: &[ReconcileRow]) -> BTreeMap<String, BTreeMap<String, Vec<ReconcileEntry>>> {
+pub fn summary_of(
+    rows: &[ReconcileRow],
+    explained: &Explained,
+) -> BTreeMap<String, BTreeMap<String, Vec<ReconcileEntry>>> {
     let mut out: BTreeMap<String, BTreeMap<String, Vec<ReconcileEntry>>> = BTreeMap::new();
     for r in rows {
         out.entry(r.report.clone()).or_default().entry(r.marketplace.clone()).or_default().push(ReconcileEntry {
@@ -191,7 +198,147 @@ pub fn summary_of(rows: &[ReconcileRow]) -> BTreeMap<String, BTreeMap<String, Ve
                 target: r.amazon.target,
             },
             ours: OurSide { count: r.ours.map(|o| o.0), total: r.ours.map(|o| o.1), rate: r.rate(), status: r.status },
+            could_explain: r
+                .window
+                .and_then(|(a, b)| explained.get(&(r.report.clone(), r.marketplace.clone(), r.metric.as_str(), a, b)))
+                .cloned()
+                .unwrap_or_default(),
         });
     }
     out
 }
+
+/// One row of `reconcile_orders`: an order (or package) of a window that does not agree whose
+/// treatment is a judgement call, and which one (§3.8).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Explaining {
+    report: String,
+    marketplace: String,
+    metric: &'static str,
+    window_end: i32,
+    window_start: i32,
+    day: i32,
+    order_id: String,
+    tracking_number: String,
+    why: &'static str,
+}
+
+/// `reconcile_orders`: for each row that does not agree, the orders of its window whose
+/// treatment is a judgement call (§3.8's list), sorted by report, marketplace, metric, window
+/// end and start, day, order, tracking number, why. Valid tracking lists the invalid packages
+/// (by defect) and those placed by their ship day; the valid ones placed by promise are not
+/// listed.
+pub fn reconcile_orders(
+    rows: &[ReconcileRow],
+    orders: &[orderhealth_core::OrderView],
+    tracking: &orderhealth_core::Tracking,
+) -> PolarsResult<(DataFrame, Explained)> {
+    use orderhealth_core::timestamp::local_day;
+    use orderhealth_core::tracking::LateReason;
+    use orderhealth_core::{Class, Lateness};
+    let mut out: Vec<Explaining> = Vec::new();
+    for r in rows.iter().filter(|r| r.agrees == Some(false)) {
+        let (Some((start, end)), Some(m)) = (r.window, Marketplace::from_code(&r.marketplace)) else { continue };
+        let mut add = |day: i32, order_id: &str, tracking: &str, why: &'static str| {
+            if (start..=end).contains(&day) {
+                out.push(Explaining {
+                    report: r.report.clone(),
+                    marketplace: r.marketplace.clone(),
+                    metric: r.metric.as_str(),
+                    window_end: end,
+                    window_start: start,
+                    day,
+                    order_id: order_id.to_string(),
+                    tracking_number: tracking.to_string(),
+                    why,
+                });
+            }
+        };
+        let edge = |day: i32| day == start || day == end;
+        let in_m = |o: &&orderhealth_core::OrderView| o.in_metrics() && o.marketplace() == Some(m);
+        match r.metric {
+            AmazonMetric::CancelRate => {
+                for o in orders.iter().filter(in_m) {
+                    let day = local_day(o.purchase_ts, o.zone);
+                    match (o.class, o.rule) {
+                        (Some(Class::Buyer), _) => add(day, &o.order_id, "", "buyer-requested"),
+                        (Some(Class::Pending), _) => add(day, &o.order_id, "", "pending"),
+                        (_, Some(7)) => add(day, &o.order_id, "", "inferred-seller"),
+                        _ => {}
+                    }
+                    let counted = !matches!(o.class, Some(Class::Buyer | Class::Pending | Class::Amazon));
+                    if counted && edge(day) {
+                        add(day, &o.order_id, "", "edge-day");
+                    }
+                }
+            }
+            AmazonMetric::LateShipment => {
+                for o in orders.iter().filter(in_m) {
+                    let Some(expected) = o.expected_ship_ts else {
+                        if o.late_unjudged {
+                            add(local_day(o.purchase_ts, o.zone), &o.order_id, "", "no-expected-ship-date");
+                        }
+                        continue;
+                    };
+                    let day = local_day(expected, o.zone);
+                    match o.lateness {
+                        Some(Lateness::Unconfirmed) => add(day, &o.order_id, "", "unconfirmed"),
+                        Some(Lateness::Late) if o.confirmed_ts.is_some_and(|c| local_day(c, o.zone) == day) => {
+                            add(day, &o.order_id, "", "confirmed-late-same-day")
+                        }
+                        _ => {}
+                    }
+                    if o.lateness.is_some() && edge(day) {
+                        add(day, &o.order_id, "", "edge-day");
+                    }
+                }
+            }
+            AmazonMetric::ValidTracking => {
+                for p in tracking.defective.iter().filter(|p| p.marketplace == m) {
+                    let number = orderhealth_carriers::display_number(p.tracking);
+                    if let Some(d) = p.defect {
+                        add(p.day, p.order_id, &number, d.as_str());
+                    }
+                    if p.placed_by_ship_day {
+                        add(p.day, p.order_id, &number, "placed-by-ship-day");
+                    }
+                    if edge(p.day) {
+                        add(p.day, p.order_id, &number, "edge-day");
+                    }
+                }
+            }
+            AmazonMetric::OnTimeDelivery => {
+                for l in tracking.late_deliveries.iter().filter(|l| l.marketplace == m) {
+                    let number = orderhealth_carriers::display_number(l.tracking);
+                    let why = if l.reason == LateReason::NotDelivered { "not-delivered" } else { "late" };
+                    add(l.promised_day, l.order_id, &number, why);
+                    if edge(l.promised_day) {
+                        add(l.promised_day, l.order_id, &number, "edge-day");
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    let mut explained: Explained = BTreeMap::new();
+    for e in &out {
+        let key = (e.report.clone(), e.marketplace.clone(), e.metric, e.window_start, e.window_end);
+        *explained.entry(key).or_default().entry(e.why).or_default() += 1;
+    }
+    let df = frame(vec![
+        strings("report", &out.iter().map(|e| Some(e.report.as_str())).collect::<Vec<_>>()),
+        strings("marketplace", &out.iter().map(|e| Some(e.marketplace.as_str())).collect::<Vec<_>>()),
+        strings("metric", &out.iter().map(|e| Some(e.metric)).collect::<Vec<_>>()),
+        dates("window_start", out.iter().map(|e| Some(e.window_start)).collect())?,
+        dates("window_end", out.iter().map(|e| Some(e.window_end)).collect())?,
+        strings("order_id", &out.iter().map(|e| Some(e.order_id.as_str())).collect::<Vec<_>>()),
+        strings("tracking_number", &out.iter().map(|e| Some(e.tracking_number.as_str())).collect::<Vec<_>>()),
+        dates("day", out.iter().map(|e| Some(e.day)).collect())?,
+        strings("why", &out.iter().map(|e| Some(e.why)).collect::<Vec<_>>()),
+    ])?;
+    Ok((df, explained))
+}
+
+/// Per (report, marketplace, metric, window start, end): how many orders of each `why` could
+/// explain it.
+pub type Explained = BTreeMap<(String, String, &'static str, i32, i32), BTreeMap<&'static str, u64>>;

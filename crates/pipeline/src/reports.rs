@@ -19,6 +19,8 @@ pub struct Reports {
     pub late_deliveries: DataFrame,
     /// Amazon's numbers beside ours: only when a performance report is given (§3.8).
     pub reconcile: Option<DataFrame>,
+    /// The orders that could explain a window that does not agree (with `reconcile`).
+    pub reconcile_orders: Option<DataFrame>,
 }
 
 impl Reports {
@@ -36,6 +38,7 @@ impl Reports {
             (tables::LATE_DELIVERIES, &self.late_deliveries),
         ];
         tables.extend(self.reconcile.as_ref().map(|df| (tables::RECONCILE, df)));
+        tables.extend(self.reconcile_orders.as_ref().map(|df| (tables::RECONCILE_ORDERS, df)));
         tables
     }
 }

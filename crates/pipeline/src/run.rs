@@ -288,10 +288,11 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let (on_time_delivery, late_deliveries) = on_time?;
     // Amazon's numbers beside ours, over its dates, from the same per-day counts (§3.8).
     let reconcile_rows = crate::reconcile::reconcile_rows(&p.loaded.performance_reports, &daily);
-    let reconcile = if p.loaded.performance_reports.is_empty() {
-        None
+    let (reconcile, reconcile_orders, explained) = if p.loaded.performance_reports.is_empty() {
+        (None, None, Default::default())
     } else {
-        Some(crate::reconcile::reconcile_table(&reconcile_rows)?)
+        let (orders_df, explained) = crate::reconcile::reconcile_orders(&reconcile_rows, orders, &tracking)?;
+        (Some(crate::reconcile::reconcile_table(&reconcile_rows)?), Some(orders_df), explained)
     };
     let reports = Reports {
         cancel_rate,
@@ -304,6 +305,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         on_time_delivery,
         late_deliveries,
         reconcile,
+        reconcile_orders,
     };
 
     // The current windows, per marketplace (§5.6), summed from the same per-day counts.
@@ -340,7 +342,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         unsupported_marketplace_confirmations: left_out.unsupported_marketplace,
         late_shipment_no_expected_ship_date: counters.late_unjudged,
         valid_tracking_placed_by_ship_day: package_counters.placed_by_ship_day,
-        reconcile: crate::reconcile::summary_of(&reconcile_rows),
+        reconcile: crate::reconcile::summary_of(&reconcile_rows, &explained),
         on_time_delivery: on_time_delivery::OnTimeSummary::of(
             &daily.on_time,
             package_counters.not_judged_yet,

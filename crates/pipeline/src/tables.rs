@@ -56,6 +56,7 @@ pub const ON_TIME_DELIVERY_COLUMNS: &[&str] =
     &["marketplace", "window_days", "window_start", "window_end", "packages", "on_time", "late", "rate", "status"];
 /// Amazon's numbers beside ours (given a seller performance report, §3.8).
 pub const RECONCILE: &str = "reconcile";
+pub const RECONCILE_ORDERS: &str = "reconcile_orders";
 pub const RECONCILE_COLUMNS: &[&str] = &[
     "report",
     "marketplace",

@@ -380,7 +380,18 @@ fn reconcile_lines(s: &mut String, summary: &Summary) {
                 percent(r.ours.rate)
             ),
         };
-        let _ = writeln!(s, "  {m} {} {dates}: {what}", r.metric);
+        let explain = if r.could_explain.is_empty() {
+            String::new()
+        } else {
+            let n: u64 = r.could_explain.values().sum();
+            let kinds: Vec<String> = r.could_explain.iter().map(|(why, k)| format!("{k} {why}")).collect();
+            format!(
+                " — {} could explain it ({}; see reconcile_orders)",
+                count(n as i64, "order", "orders"),
+                kinds.join(", ")
+            )
+        };
+        let _ = writeln!(s, "  {m} {} {dates}: {what}{explain}", r.metric);
     }
 }
 

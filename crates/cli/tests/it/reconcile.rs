@@ -67,30 +67,39 @@ fn a_report_that_agrees_says_so_in_one_line() {
     );
 }
 
-/// Amazon counts one more US cancellation; a marketplace we have no order in (NL: Amazon 0 of
-/// 5, we 0 of 0); a metric without dates (not comparable). Each is a line beside Amazon's
-/// numbers, and `--fail-on-mismatch` exits 4 — or 3 when `--fail-on-breach` applies too.
+/// Amazon counts one more cancellation in a DE week: the buyer-requested order we leave out
+/// (its flag was not set at Amazon, say), and `reconcile_orders` names it; one more in the US
+/// week with no such order (only the edge days' orders could explain it); a marketplace we have
+/// no order in (NL: Amazon 0 of 5, we 0 of 0); a metric without dates (not comparable). Each
+/// is a line beside Amazon's numbers (pinned), and `--fail-on-mismatch` exits 4 — or 3 when
+/// `--fail-on-breach` applies too.
 #[test]
-fn a_report_that_differs_names_each_window_and_fails_on_mismatch() {
+fn a_report_that_differs_names_each_window_and_the_orders_that_could_explain_it() {
     let out = tempfile::tempdir().unwrap();
     let inputs = [testdata("sample"), testdata("performance/differs.json")];
-    orderhealth()
+    let run = orderhealth()
         .arg("report")
         .args(&inputs)
         .args(["--fail-on-mismatch", "--format", "csv", "--out"])
         .arg(out.path())
-        .assert()
-        .code(4)
-        .stdout(predicate::str::contains(
-            "Amazon's numbers beside ours, over Amazon's dates (see reconcile):\n  \
-             DE valid_tracking no dates: not comparable\n  \
-             NL cancel_rate 2026-03-10 .. 2026-03-16: Amazon 0/5 (-), we 0/0 (-)\n  \
-             US cancel_rate 2026-03-10 .. 2026-03-16: Amazon 1/14 (7.14%), we 0/14 (0.00%)\n",
-        ))
-        .stderr(predicate::str::contains("--fail-on-mismatch"));
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--fail-on-mismatch"));
+    let screen = String::from_utf8(run.stdout).unwrap();
+    let block: Vec<&str> =
+        screen.lines().skip_while(|l| !l.starts_with("Amazon's numbers")).take_while(|l| !l.is_empty()).collect();
+    insta::assert_snapshot!(block.join("\n"));
     let rows = rows(out.path());
-    assert_eq!(rows[0], "differs.json,DE,valid_tracking,,,,,1.0,GOOD,,,,,,");
-    assert_eq!(rows[2], "differs.json,US,cancel_rate,2026-03-10,2026-03-16,1,14,0.0714,GOOD,0.025,0,14,0.0,GOOD,false");
+    assert_eq!(rows[0], "differs.json,DE,cancel_rate,2026-03-03,2026-03-09,1,12,0.0833,,,0,11,0.0,GOOD,false");
+    assert_eq!(rows[1], "differs.json,DE,valid_tracking,,,,,1.0,GOOD,,,,,,");
+    // The buyer-requested order bought on the window's first day, and the orders counted on
+    // its first and last days.
+    let explaining = std::fs::read_to_string(out.path().join("reconcile_orders.csv")).unwrap();
+    let de: Vec<&str> = explaining.lines().filter(|l| l.contains(",DE,cancel_rate,")).collect();
+    assert_eq!(de.len(), 5);
+    assert!(de.iter().any(|l| l.ends_with(",302-1000000-0000379,\"\",2026-03-03,buyer-requested")), "{de:?}");
+    assert!(de.iter().filter(|l| l.ends_with(",edge-day")).count() == 4);
     // The UK is BAD on late shipment: --fail-on-breach's 3 wins over 4.
     orderhealth()
         .arg("report")
@@ -130,4 +139,28 @@ fn without_a_report_nothing_is_reconciled() {
     assert!(!out.path().join("reconcile.csv").exists());
     let summary = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
     assert!(summary.contains("\"reconcile\": {}"), "{summary}");
+}
+
+/// A store does not keep a performance report yet: found in a folder it is skipped with the
+/// reason, named it is refused, so a report from the store never silently lacks it.
+#[test]
+fn a_store_refuses_a_performance_report_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let night = dir.path().join("night");
+    std::fs::create_dir_all(&night).unwrap();
+    std::fs::copy(testdata("performance/agrees.json"), night.join("performance.json")).unwrap();
+    std::fs::copy(testdata("metrics/late/2026-03-19-all-orders.txt"), night.join("all-orders.txt")).unwrap();
+    let why = "a seller performance report, which a store does not keep yet: give it to `orderhealth report` without --store to reconcile";
+    orderhealth()
+        .current_dir(dir.path())
+        .args(["ingest", "night", "--store", "store"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(why));
+    orderhealth()
+        .current_dir(dir.path())
+        .args(["ingest", "night/performance.json", "--store", "another"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(why));
 }
