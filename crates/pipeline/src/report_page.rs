@@ -10,7 +10,7 @@ use orderhealth_core::limits::{Limit, Verdict};
 use orderhealth_core::timestamp::{date_of, epoch_days, format_instant, parse_date};
 use orderhealth_review::{
     Chart, CountedCancellation, DefectExample, DefectGroup, InputsSection, KindRow, LateDelivery, Listing,
-    MarketplaceSection, OpenOrder, Page, Series, VerdictRow,
+    MarketplaceSection, OpenOrder, Page, ReconcileLine, Series, VerdictRow,
 };
 use polars::prelude::*;
 
@@ -41,6 +41,7 @@ pub fn review_page(summary: &Summary, reports: &Reports) -> PolarsResult<Page> {
         counted_cancellations: counted_cancellations(summary, &reports.cancellations)?,
         tracking_defects: tracking_defects(summary, &reports.tracking_defects)?,
         late_deliveries: late_deliveries(summary, &reports.late_deliveries)?,
+        reconcile: reconcile(summary),
         inputs: inputs(summary),
         settings: settings(summary),
     })
@@ -295,6 +296,38 @@ fn late_deliveries(summary: &Summary, df: &DataFrame) -> PolarsResult<Listing<La
         total: rows.len(),
         table: crate::tables::LATE_DELIVERIES.into(),
     })
+}
+
+/// `summary.json`'s `reconcile`, one line per window, as the page shows them.
+fn reconcile(summary: &Summary) -> Vec<ReconcileLine> {
+    let n = |v: Option<i64>| v.map(thousands).unwrap_or_else(|| "?".into());
+    let mut lines = Vec::new();
+    for (report, marketplaces) in &summary.reconcile {
+        for (m, rows) in marketplaces {
+            for r in rows {
+                let window = match (&r.window_start, &r.window_end) {
+                    (Some(a), Some(b)) => format!("{a} .. {b}"),
+                    _ => "no dates".into(),
+                };
+                lines.push(ReconcileLine {
+                    report: report.rsplit('/').next().unwrap_or(report).to_string(),
+                    marketplace: m.clone(),
+                    metric: r.metric.to_string(),
+                    window,
+                    amazon: format!("{} / {} ({})", n(r.amazon.count), n(r.amazon.total), percent(r.amazon.rate)),
+                    ours: format!("{} / {} ({})", n(r.ours.count), n(r.ours.total), percent(r.ours.rate)),
+                    agrees: match r.agrees {
+                        Some(true) => "agrees",
+                        Some(false) => "differs",
+                        None => "not comparable",
+                    }
+                    .into(),
+                    explain: r.could_explain.iter().map(|(why, k)| format!("{k} {why}")).collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+    }
+    lines
 }
 
 fn inputs(summary: &Summary) -> InputsSection {

@@ -29,6 +29,8 @@ pub struct Page {
     pub counted_cancellations: Listing<CountedCancellation>,
     pub tracking_defects: Vec<DefectGroup>,
     pub late_deliveries: Listing<LateDelivery>,
+    /// Amazon's numbers beside ours (given a seller performance report), in `reconcile`'s order.
+    pub reconcile: Vec<ReconcileLine>,
     pub inputs: InputsSection,
     /// (option, value) of every setting that changes a number.
     pub settings: Vec<(String, String)>,
@@ -120,6 +122,21 @@ pub struct DefectExample {
     pub carrier: String,
     pub tracking_number: String,
     pub suggestion: String,
+}
+
+/// One window of Amazon's seller performance report beside ours.
+#[derive(Debug, Clone, Default)]
+pub struct ReconcileLine {
+    pub report: String,
+    pub marketplace: String,
+    pub metric: String,
+    pub window: String,
+    pub amazon: String,
+    pub ours: String,
+    /// `agrees`, `differs` or `not comparable`.
+    pub agrees: String,
+    /// What could explain a difference ("1 buyer-requested, 4 edge-day").
+    pub explain: String,
 }
 
 /// A package of a current on-time delivery window not delivered on time.

@@ -55,6 +55,7 @@ pub fn render(page: &Page) -> String {
                 p.answer.bad[page.breach].good[!page.breach] { (page.verdict) }
                 (verdict(page))
                 (next_steps(page))
+                (reconcile(page))
                 (categories(page))
                 (charts(&page.marketplaces))
                 (open_orders(page))
@@ -99,6 +100,30 @@ fn verdict(page: &Page) -> Markup {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Amazon's numbers beside ours, when a seller performance report was given.
+fn reconcile(page: &Page) -> Markup {
+    html! {
+        @if !page.reconcile.is_empty() {
+            section #reconcile {
+                h2 { "Amazon's numbers beside ours" }
+                p.meta { "Each window of Amazon's seller performance report, our counts summed over exactly its dates." }
+                table {
+                    thead { tr { th { "report" } th { "marketplace" } th { "metric" } th { "Amazon's dates" }
+                        th.n { "Amazon" } th.n { "ours" } th { "" } th { "could explain it" } } }
+                    tbody { @for r in &page.reconcile {
+                        tr data-marketplace=(r.marketplace) data-reconcile=(r.metric) {
+                            td { (r.report) } td { (r.marketplace) } td { (r.metric) } td { (r.window) }
+                            td.n { (r.amazon) } td.n { (r.ours) }
+                            td class=[(r.agrees == "differs").then_some("BAD")] { (r.agrees) }
+                            td { (r.explain) }
+                        }
+                    } }
                 }
             }
         }

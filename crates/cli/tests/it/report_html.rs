@@ -223,3 +223,24 @@ fn the_page_asks_nothing_of_any_other_file_or_host_and_is_the_same_twice() {
     }
     assert!(lower.starts_with("<!doctype html>"));
 }
+
+/// Given Amazon's seller performance report, the page shows its windows beside ours, in
+/// Chromium: the DE week that differs, with the orders that could explain it.
+#[test]
+fn amazons_numbers_are_beside_ours_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let differs = testdata("performance/differs.json");
+    report(&testdata("sample"), &out, &[differs.to_str().unwrap()]);
+    let dom = headless(&dir.path().join("profile"), &["--dump-dom"], &out.join("report.html"));
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    let text = text_of(&dom);
+    assert!(text.contains("Amazon's numbers beside ours"), "{text}");
+    let start = dom.find(r#"data-marketplace="DE" data-reconcile="cancel_rate""#).expect("the DE row");
+    let row = text_of(&dom[start..start + dom[start..].find("</tr>").unwrap()]);
+    for expected in
+        ["2026-03-03 .. 2026-03-09", "1 / 12 (8.33%)", "0 / 11 (0.00%)", "differs", "1 buyer-requested, 4 edge-day"]
+    {
+        assert!(row.contains(expected), "{expected:?} not in {row:?}");
+    }
+}
