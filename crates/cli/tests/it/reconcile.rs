@@ -164,3 +164,29 @@ fn a_store_refuses_a_performance_report_and_says_why() {
         .code(1)
         .stderr(predicate::str::contains(why));
 }
+
+/// The schema's own example document (`accountHealthReport-2020-11-18.json` in Amazon's public
+/// SP-API models; testdata/performance-amazon): it reads — `prefulfillmentCancelRate` spelled
+/// as there, dates without seconds, counts above their totals kept as written, metrics we do
+/// not compute ignored — and the sample, which has no order in 2020, differs on every window.
+#[test]
+fn the_schemas_own_example_reads_as_written() {
+    let out = tempfile::tempdir().unwrap();
+    orderhealth()
+        .args(["report", testdata("sample").to_str().unwrap()])
+        .arg(testdata("performance-amazon/schema-example.json"))
+        .args(["--format", "csv", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let us: Vec<String> = rows(out.path()).into_iter().filter(|r| r.contains(",US,")).collect();
+    assert_eq!(
+        us,
+        [
+            "schema-example.json,US,cancel_rate,2020-11-12,2020-11-18,551,17197,0.005,GOOD,0.01,0,0,,NONE,false",
+            "schema-example.json,US,late_shipment,2020-10-21,2020-11-19,27896,870669,0.03203973037,GOOD,0.04,0,0,,NONE,false",
+            "schema-example.json,US,on_time_delivery,2020-10-11,2020-11-09,847987,808046,0.9529,GOOD,0.95,0,0,,NONE,false",
+            "schema-example.json,US,valid_tracking,2020-10-11,2020-11-09,896462,878443,0.9529,GOOD,0.95,0,0,,NONE,false",
+        ]
+    );
+}
