@@ -3,13 +3,14 @@
 //! reference a run reconciles its numbers with (§3.8); it never adds orders. What the report
 //! does not give stays absent (`None`); `status` is Amazon's word, never recomputed.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::marketplace::Marketplace;
 use crate::timestamp::{epoch_days, parse_date};
 
 /// The metrics a report carries that orderhealth computes too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum AmazonMetric {
     CancelRate,
     LateShipment,
@@ -30,7 +31,7 @@ impl AmazonMetric {
 }
 
 /// One window of one metric as Amazon gives it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AmazonWindow {
     pub metric: AmazonMetric,
     /// The calendar dates of `reportingDateFrom` and `reportingDateTo` as written (days since
@@ -44,7 +45,7 @@ pub struct AmazonWindow {
 }
 
 /// One marketplace of a report.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AmazonMarketplace {
     pub marketplace_id: String,
     /// `None`: a marketplace id orderhealth does not know.
@@ -52,8 +53,8 @@ pub struct AmazonMarketplace {
     pub windows: Vec<AmazonWindow>,
 }
 
-/// A seller performance report, as read from one file.
-#[derive(Debug, Clone, PartialEq)]
+/// A seller performance report, as read from one file (and as a store keeps it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PerformanceReport {
     /// The file, as given.
     pub path: String,

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
+use orderhealth_core::amazon::PerformanceReport;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState};
 use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
@@ -455,17 +456,6 @@ fn fold_new_files(
         .map(|(j, (f, _))| {
             let outcome = read_file(&f.path, read, &|_| {})?;
             Ok(match outcome {
-                // Not kept yet: a report from the store could not reconcile with it, so it
-                // is refused here rather than lost (docs/STORE.md).
-                FileOutcome::Read(r) if r.reference.is_some() => FileOutcome::Unrecognised(InputError::Unrecognised {
-                    path: f.path.clone(),
-                    looked_like: orderhealth_core::FileKind::PerformanceReport,
-                    missing: Vec::new(),
-                    found: Vec::new(),
-                    not_input: Some(orderhealth_core::error::NotAnInput::Json(
-                        "a seller performance report, which a store does not keep yet: give it to `orderhealth report` without --store to reconcile",
-                    )),
-                }),
                 FileOutcome::Read(mut r) => {
                     let data = std::mem::replace(&mut r.data, FileData::Events(Vec::new()));
                     absorb_file(&locked, to_rank((stored + j) as u32), data, r.newest_observation);
@@ -481,6 +471,8 @@ fn fold_new_files(
     // Rank → the number the store keeps: stored ids stay, read files get the next ids.
     let mut id_of_rank = vec![0u32; rank_of.len()];
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
+    // Amazon's performance reports, kept whole in the batch (they add no order).
+    let mut performance: Vec<(u32, PerformanceReport)> = Vec::new();
     for (j, ((file, content), read)) in new_files.iter().zip(reads).enumerate() {
         let path = file.path.display().to_string();
         match read? {
@@ -499,6 +491,7 @@ fn fold_new_files(
                     account: FileSummary { path: path.clone(), ..r.account },
                 });
                 rejected.extend(r.rejected.into_iter().map(|row| (id, row)));
+                performance.extend(r.reference.map(|report| (id, report)));
                 outcome.ingested.push(path);
             }
             FileOutcome::Unrecognised(e) if file.named => return Err(e.into()),
@@ -525,7 +518,7 @@ fn fold_new_files(
     let to_id = |rank: u32| id_of_rank.get(rank as usize).copied().unwrap_or(0);
     shards.par_iter_mut().for_each(|s| s.renumber_files(&to_id));
     let tables = write_state(&dir.join(STATE), &batch, &shards)?;
-    write_batch(&dir.join(BATCHES), &batch, &rejected)?;
+    write_batch(&dir.join(BATCHES), &batch, &rejected, &performance)?;
     manifest.batches.push(batch.clone());
     let written = StoredState { dir: batch, orders: shards.iter().map(|s| s.orders().len() as u64).sum() };
     if new_base {
@@ -606,9 +599,23 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
     Ok(())
 }
 
-/// Writes one batch (the rejected rows of the files it read) as `batches/<name>`.
-fn write_batch(parent: &Path, name: &str, rejected: &[(u32, Rejected)]) -> Result<()> {
+/// The file in a batch that keeps performance report `id` (§1.7).
+fn performance_file(batch_dir: &Path, id: u32) -> PathBuf {
+    batch_dir.join(format!("performance-{id}.json"))
+}
+
+/// Writes one batch (the rejected rows of the files it read, and the performance reports it
+/// read, each as read) as `batches/<name>`.
+fn write_batch(
+    parent: &Path,
+    name: &str,
+    rejected: &[(u32, Rejected)],
+    performance: &[(u32, PerformanceReport)],
+) -> Result<()> {
     write_dir_whole(parent, name, |tmp| {
+        for (id, report) in performance {
+            std::fs::write(performance_file(tmp, *id), serde_json::to_vec(report)?)?;
+        }
         if rejected.is_empty() {
             return Ok(());
         }
@@ -797,6 +804,11 @@ fn usable_settled(
     layers: Option<&[BookShard]>,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Option<Settled> {
+    // With Amazon's performance report, `reconcile_orders` looks at every order of Amazon's
+    // windows, settled or not: every order is read.
+    if manifest.files.iter().any(|f| f.account.kind == FileKind::PerformanceReport) {
+        return None;
+    }
     let newest = manifest.newest_observation()?;
     // The instant the report judges as of: `--as-of`, else the newest observation.
     let as_of = request.view.as_of.unwrap_or(newest);
@@ -855,6 +867,18 @@ pub fn load(
     order.sort_by_key(|f| rank_of.get(f.id as usize).copied().unwrap_or(0));
     let files: Vec<FileSummary> = order.iter().map(|f| f.account.clone()).collect();
 
+    // Performance reports, by rank (the order one read gives them), under their first path.
+    let mut performance_reports: Vec<PerformanceReport> = Vec::new();
+    for f in order.iter().filter(|f| f.account.kind == FileKind::PerformanceReport) {
+        let path = performance_file(&dir.join(BATCHES).join(&f.batch), f.id);
+        let bytes = integrity::read_checked(&path)?
+            .with_context(|| format!("{}: a performance report the store lists is missing", path.display()))?;
+        let mut report: PerformanceReport =
+            serde_json::from_slice(&bytes).with_context(|| format!("{}: a damaged store", path.display()))?;
+        report.path = f.account.path.clone();
+        performance_reports.push(report);
+    }
+
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
     for batch in &manifest.batches {
         let Some(df) = read_parquet(&dir.join(BATCHES).join(batch).join("rejected.parquet"))? else { continue };
@@ -885,8 +909,7 @@ pub fn load(
         files,
         rejected: rejected.into_iter().map(|(_, r)| r).collect(),
         skipped,
-        // A store keeps no performance report (an ingest skips them).
-        performance_reports: Vec::new(),
+        performance_reports,
     };
     Ok((loaded, settled))
 }

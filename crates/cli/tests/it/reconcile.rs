@@ -141,28 +141,29 @@ fn without_a_report_nothing_is_reconciled() {
     assert!(summary.contains("\"reconcile\": {}"), "{summary}");
 }
 
-/// A store does not keep a performance report yet: found in a folder it is skipped with the
-/// reason, named it is refused, so a report from the store never silently lacks it.
+/// A store keeps performance reports like any input: a report from it equals one read,
+/// byte for byte (`reconcile` and `reconcile_orders` included), whatever night brought them.
 #[test]
-fn a_store_refuses_a_performance_report_and_says_why() {
+fn a_store_keeps_performance_reports_and_gives_one_reads_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let night = dir.path().join("night");
-    std::fs::create_dir_all(&night).unwrap();
-    std::fs::copy(testdata("performance/agrees.json"), night.join("performance.json")).unwrap();
-    std::fs::copy(testdata("metrics/late/2026-03-19-all-orders.txt"), night.join("all-orders.txt")).unwrap();
-    let why = "a seller performance report, which a store does not keep yet: give it to `orderhealth report` without --store to reconcile";
-    orderhealth()
-        .current_dir(dir.path())
-        .args(["ingest", "night", "--store", "store"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(why));
-    orderhealth()
-        .current_dir(dir.path())
-        .args(["ingest", "night/performance.json", "--store", "another"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(why));
+    let d = dir.path();
+    crate::store::copy_dir(&testdata("sample"), &d.join("dumps"));
+    std::fs::create_dir_all(d.join("amazon")).unwrap();
+    for name in ["agrees.json", "differs.json"] {
+        std::fs::copy(testdata(&format!("performance/{name}")), d.join("amazon").join(name)).unwrap();
+    }
+    let ingest = |what: &str| {
+        orderhealth().current_dir(d).args(["ingest", what, "--store", "store"]).assert().success();
+    };
+    ingest("dumps");
+    ingest("amazon");
+    let run = |args: &[&str], out: &str| {
+        orderhealth().current_dir(d).arg("report").args(args).args(["--format", "csv", "--out", out]).assert();
+        crate::store::outputs(&d.join(out))
+    };
+    let once = run(&["dumps", "amazon"], "once");
+    assert!(once.iter().any(|f| f.0 == "reconcile_orders.csv"));
+    assert_eq!(run(&["--store", "store"], "from-store"), once);
 }
 
 /// The schema's own example document (`accountHealthReport-2020-11-18.json` in Amazon's public
