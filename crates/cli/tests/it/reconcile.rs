@@ -158,7 +158,13 @@ fn a_store_keeps_performance_reports_and_gives_one_reads_bytes() {
     ingest("dumps");
     ingest("amazon");
     let run = |args: &[&str], out: &str| {
-        orderhealth().current_dir(d).arg("report").args(args).args(["--format", "csv", "--out", out]).assert();
+        orderhealth()
+            .current_dir(d)
+            .arg("report")
+            .args(args)
+            .args(["--format", "csv", "--out", out])
+            .assert()
+            .success();
         crate::store::outputs(&d.join(out))
     };
     let once = run(&["dumps", "amazon"], "once");
