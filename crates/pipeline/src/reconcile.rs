@@ -226,12 +226,12 @@ struct Explaining {
 /// `reconcile_orders`: for each row that does not agree, the orders of its window whose
 /// treatment is a judgement call (§3.8's list), sorted by report, marketplace, metric, window
 /// end and start, day, order, tracking number, why. Valid tracking lists the invalid packages
-/// (by defect) and those placed by their ship day; the valid ones placed by promise are not
-/// listed.
+/// (by defect) and every package placed by its ship day (`basis`: the run's).
 pub fn reconcile_orders(
     rows: &[ReconcileRow],
     orders: &[orderhealth_core::OrderView],
     tracking: &orderhealth_core::Tracking,
+    basis: orderhealth_core::TrackingBasis,
 ) -> PolarsResult<(DataFrame, Explained)> {
     use orderhealth_core::timestamp::local_day;
     use orderhealth_core::tracking::LateReason;
@@ -299,11 +299,33 @@ pub fn reconcile_orders(
                     if let Some(d) = p.defect {
                         add(p.day, p.order_id, &number, d.as_str());
                     }
-                    if p.placed_by_ship_day {
-                        add(p.day, p.order_id, &number, "placed-by-ship-day");
+                    if p.placed_by_ship_day && p.tracking.is_empty() {
+                        // A package without a number is keyed by its ship day and carrier.
+                        add(p.day, p.order_id, "", "placed-by-ship-day");
                     }
                     if edge(p.day) {
                         add(p.day, p.order_id, &number, "edge-day");
+                    }
+                }
+                // Every package with a number placed by its ship day, valid or not: its
+                // order has no promised delivery date, or the basis is the ship day.
+                for o in orders.iter().filter(in_m) {
+                    if basis == orderhealth_core::TrackingBasis::Promise && o.expected_delivery_ts.is_some() {
+                        continue;
+                    }
+                    let mut packages: Vec<(&str, i32)> = Vec::new();
+                    for s in o.shipments.iter().filter(|s| !orderhealth_carriers::is_missing(&s.tracking)) {
+                        let ship = match s.ship {
+                            orderhealth_core::rows::ShipDate::Day(d) => d,
+                            orderhealth_core::rows::ShipDate::At(t) => local_day(t, o.zone),
+                        };
+                        match packages.iter_mut().find(|(n, _)| *n == &*s.tracking) {
+                            Some((_, day)) => *day = (*day).min(ship),
+                            None => packages.push((&s.tracking, ship)),
+                        }
+                    }
+                    for (number, day) in packages {
+                        add(day, &o.order_id, &orderhealth_carriers::display_number(number), "placed-by-ship-day");
                     }
                 }
             }

@@ -291,7 +291,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     let (reconcile, reconcile_orders, explained) = if p.loaded.performance_reports.is_empty() {
         (None, None, Default::default())
     } else {
-        let (orders_df, explained) = crate::reconcile::reconcile_orders(&reconcile_rows, orders, &tracking)?;
+        let (orders_df, explained) =
+            crate::reconcile::reconcile_orders(&reconcile_rows, orders, &tracking, opts.tracking_basis)?;
         (Some(crate::reconcile::reconcile_table(&reconcile_rows)?), Some(orders_df), explained)
     };
     let reports = Reports {

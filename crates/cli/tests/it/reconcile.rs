@@ -197,3 +197,46 @@ fn the_schemas_own_example_reads_as_written() {
         ]
     );
 }
+
+/// Valid tracking that differs (testdata/metrics/delivery: we count 10 valid of 12 US packages
+/// placed by promise in 02-18 .. 03-19, Amazon 13): the invalid packages by defect, and the
+/// package placed by its ship day (D-NOPROMISE, its promise unparseable, shipped 03-02).
+#[test]
+fn tracking_that_differs_lists_defects_and_packages_placed_by_ship_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("amazon.json");
+    std::fs::write(
+        &report,
+        r#"{"performanceMetrics": [{"marketplaceId": "ATVPDKIKX0DER", "validTrackingRate": {
+            "reportingDateRange": {"reportingDateFrom": "2026-02-18T00:00:00Z", "reportingDateTo": "2026-03-19T23:59:59Z"},
+            "shipmentCount": 13, "validTrackingCount": 11}}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    orderhealth()
+        .args(["report", testdata("metrics/delivery").to_str().unwrap()])
+        .arg(&report)
+        .args(["--as-of", "2026-03-20T00:00:00Z", "--format", "csv", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        rows(&out),
+        ["amazon.json,US,valid_tracking,2026-02-18,2026-03-19,11,13,,,,10,12,0.8333333333333334,BAD,false"]
+    );
+    let explaining: Vec<String> = std::fs::read_to_string(out.join("reconcile_orders.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(5).collect::<Vec<_>>().join(","))
+        .filter(|l| !l.ends_with(",edge-day"))
+        .collect();
+    assert_eq!(
+        explaining,
+        [
+            "D-NOPROMISE,TBA100000000011,2026-03-02,placed-by-ship-day",
+            "D-INVALID,TBA12345,2026-03-11,bad-format",
+            "D-NOTDELIV-PAST,TBA100000000009,2026-03-11,insufficient-scans",
+        ]
+    );
+}
