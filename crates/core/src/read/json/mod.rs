@@ -12,7 +12,7 @@ mod orders;
 mod scan;
 
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use crate::error::{InputError, NotAnInput};
@@ -42,26 +42,57 @@ impl Format for Json {
         on_bytes: &(dyn Fn(u64) + Sync),
     ) -> Result<FileOutcome, InputError> {
         let io = |e| InputError::Io { path: path.to_path_buf(), source: e };
-        let (compression, mut reader) = open_decompressed(path, on_bytes).map_err(io)?;
-        let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(io)?;
-        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        if let Some(outcome) = performance_report(path, text, compression)? {
-            return Ok(outcome);
+        let (compression, reader) = open_decompressed(path, on_bytes).map_err(io)?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
+        let mut first = Vec::new();
+        reader.read_until(b'\n', &mut first).map_err(io)?;
+        if first.starts_with(b"\xEF\xBB\xBF") {
+            first.drain(..3);
         }
+        let strict = |file: &orders::FileOrders| match (opts.strict, file.rejected.first()) {
+            (true, Some(first)) => Err(InputError::Strict {
+                path: path.to_path_buf(),
+                line: first.line,
+                kind: FileKind::SpApiOrders,
+                reason: first.reason.clone(),
+            }),
+            _ => Ok(()),
+        };
         let mut file = orders::FileOrders::new(path);
-        for (line, record) in scan::documents(text) {
-            match record {
-                Ok(doc) => file.document(&doc, line),
-                Err(why) => file.reject_whole(line, why),
+        let mentions_report = memchr::memmem::find(&first, b"\"performanceMetrics\"").is_some();
+        if !mentions_report && scan::is_value(&first) {
+            // A first line that is a JSON value alone: JSON lines (or a one-line document, the
+            // same), read line by line: memory holds one line, not the file.
+            let mut line = first;
+            let mut number = 1u64;
+            loop {
+                let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                if !text.iter().all(|b| b.is_ascii_whitespace()) {
+                    match scan::Doc::line(text, number) {
+                        Ok(doc) => file.document(&doc, number),
+                        Err(why) => file.reject_whole(number, why),
+                    }
+                    strict(&file)?;
+                }
+                line.clear();
+                if reader.read_until(b'\n', &mut line).map_err(io)? == 0 {
+                    break;
+                }
+                number += 1;
             }
-            if let (true, Some(first)) = (opts.strict, file.rejected.first()) {
-                return Err(InputError::Strict {
-                    path: path.to_path_buf(),
-                    line: first.line,
-                    kind: FileKind::SpApiOrders,
-                    reason: first.reason.clone(),
-                });
+        } else {
+            // A document over several lines: read whole.
+            let mut bytes = first;
+            reader.read_to_end(&mut bytes).map_err(io)?;
+            if let Some(outcome) = performance_report(path, &bytes, compression)? {
+                return Ok(outcome);
+            }
+            for (line, record) in scan::documents(&bytes) {
+                match record {
+                    Ok(doc) => file.document(&doc, line),
+                    Err(why) => file.reject_whole(line, why),
+                }
+                strict(&file)?;
             }
         }
         if !file.any_order_data() {

@@ -44,7 +44,17 @@ pub fn documents(text: &[u8]) -> Vec<(u64, Result<Doc<'_>, String>)> {
     docs
 }
 
+/// Whether `bytes` (a line) is one JSON value alone.
+pub fn is_value(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<IgnoredAny>(bytes).is_ok()
+}
+
 impl<'a> Doc<'a> {
+    /// One line of JSON lines, as a document.
+    pub fn line(bytes: &'a [u8], number: u64) -> Result<Doc<'a>, String> {
+        Doc::new(bytes, number)
+    }
+
     fn new(bytes: &'a [u8], first_line: u64) -> Result<Doc<'a>, String> {
         // JSON is UTF-8 (RFC 8259): a document with a byte that is not is not JSON. Checked
         // apart, as the parser that only validates skips what is inside strings.
