@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use divan::counter::{BytesCount, ItemsCount};
 use divan::Bencher;
-use orderhealth_benches::{data_set, files_named, DataSet};
+use orderhealth_benches::{data_set, data_set_as, files_named, DataSet};
 use orderhealth_core::read::read_file;
 use orderhealth_core::{collect_inputs, load, ReadOptions, Tracking, View, ViewOptions};
 
@@ -18,9 +18,19 @@ fn data() -> &'static DataSet {
     DATA.get_or_init(|| data_set(50_000, 30))
 }
 
+/// The same orders as SP-API v0 responses (getOrders pages and getOrderItems, JSON lines).
+fn json_data() -> &'static DataSet {
+    static DATA: OnceLock<DataSet> = OnceLock::new();
+    DATA.get_or_init(|| data_set_as(50_000, 30, orderhealth_synth::DumpFormat::SpApi))
+}
+
 /// Reads every file whose name ends with `suffix`, one thread, counting its bytes.
 fn read_files(bencher: Bencher, suffix: &str) {
-    let files = files_named(&data().root, suffix);
+    read_files_of(bencher, data(), suffix);
+}
+
+fn read_files_of(bencher: Bencher, data: &DataSet, suffix: &str) {
+    let files = files_named(&data.root, suffix);
     let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
     bencher.counter(BytesCount::new(bytes)).bench(|| {
         for f in &files {
@@ -39,6 +49,13 @@ fn read_all_orders_utf8(bencher: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn read_all_orders_windows_1252(bencher: Bencher) {
     read_files(bencher, "all-orders-EU.txt");
+}
+
+/// Reading SP-API JSON: North America's nightly v0 responses (the orders of the TSV bench
+/// above, as JSON), one thread.
+#[divan::bench(sample_count = 10)]
+fn read_sp_api_json(bencher: Bencher) {
+    read_files_of(bencher, json_data(), "sp-api-orders-NA.jsonl");
 }
 
 /// Every file of the data set read and folded into the book (2 threads).

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use orderhealth_synth::{generate, Options};
+use orderhealth_synth::{generate, DumpFormat, Options};
 
 /// A generated data set in a temporary folder, with its size in (uncompressed) bytes.
 pub struct DataSet {
@@ -12,6 +12,11 @@ pub struct DataSet {
 }
 
 pub fn data_set(orders: u64, days: u32) -> DataSet {
+    data_set_as(orders, days, DumpFormat::Flat)
+}
+
+/// [`data_set`] with the order reports written as `format` (flat files or SP-API JSON).
+pub fn data_set_as(orders: u64, days: u32, format: DumpFormat) -> DataSet {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("dumps");
     let opts = Options {
@@ -22,7 +27,7 @@ pub fn data_set(orders: u64, days: u32) -> DataSet {
         gzip_all_orders: false,
         catalog: false,
         all_utf8: false,
-        format: Default::default(),
+        format,
     };
     let stats = generate(&opts, &root).expect("generate");
     DataSet { _dir: dir, root, bytes: stats.bytes }
