@@ -11,9 +11,8 @@ use serde::Serialize;
 use crate::metrics::{Failing, MetricLine, MetricWords};
 use crate::reports::Reports;
 use crate::summary::{day, MarketplaceCurrent, Summary};
-use crate::tables::read::{days, floats, ints, texts};
 use crate::tables::{self, frame, limit_status, ratio, select_in_order, sort_by, strings, ChartPoint};
-use crate::windows::{rolling_windows, DAY};
+use crate::windows::{windows_of_lengths, DAY};
 use crate::words::{count, thousands};
 
 const COUNTS: &[&str] = &["orders", "late", "unconfirmed"];
@@ -31,15 +30,8 @@ fn day_counts(days: &[LateDay]) -> PolarsResult<DataFrame> {
 
 pub fn late_shipment(days: &[LateDay]) -> PolarsResult<DataFrame> {
     let counts = day_counts(days)?;
-    let windows = WINDOWS
-        .iter()
-        .map(|&n| {
-            Ok(rolling_windows(counts.clone().lazy(), &["marketplace"], COUNTS, n)?
-                .with_column(lit(n as i64).cast(DataType::Int64).alias("window_days")))
-        })
-        .collect::<PolarsResult<Vec<_>>>()?;
     let (by, options) = sort_by(&["marketplace", "window_days", "window_end"]);
-    concat(windows, UnionArgs::default())?
+    windows_of_lengths(counts, COUNTS, &WINDOWS)?
         .with_columns([
             ratio(col("late"), "orders").alias("rate"),
             limit_status(&LIMIT, col("late"), "orders").alias("status"),
@@ -90,17 +82,7 @@ pub const WORDS: MetricWords = MetricWords {
 
 /// The rolling series of `late_shipment`, one per window length.
 fn chart_points(reports: &Reports) -> PolarsResult<Vec<ChartPoint<'_>>> {
-    let df = &reports.late_shipment;
-    let (m, len, end, rate) =
-        (texts(df, "marketplace")?, ints(df, "window_days")?, days(df, "window_end")?, floats(df, "rate")?);
-    Ok((0..df.height())
-        .map(|i| ChartPoint {
-            marketplace: m[i],
-            series: len[i].unwrap_or_default().to_string().into(),
-            window_end: end[i],
-            rate: rate[i],
-        })
-        .collect())
+    tables::chart_points_by_length(&reports.late_shipment)
 }
 
 fn lines<'a>(_: &'a Summary, marketplace: &'a str, m: &'a MarketplaceCurrent, _: bool) -> Vec<MetricLine<'a>> {

@@ -196,6 +196,24 @@ pub mod read {
     }
 }
 
+/// The rolling series of a table by window length (`marketplace`, `window_days`,
+/// `window_end`, `rate`): one series per length.
+pub fn chart_points_by_length(df: &DataFrame) -> PolarsResult<Vec<ChartPoint<'_>>> {
+    use read::{days, floats, ints, texts};
+    let (m, len, end, rate) =
+        (texts(df, "marketplace")?, ints(df, "window_days")?, days(df, "window_end")?, floats(df, "rate")?);
+    Ok(m.iter()
+        .zip(len)
+        .zip(end.into_iter().zip(rate))
+        .map(|((marketplace, len), (window_end, rate))| ChartPoint {
+            marketplace,
+            series: len.unwrap_or_default().to_string().into(),
+            window_end,
+            rate,
+        })
+        .collect())
+}
+
 /// One point of a metric's rolling series, as a chart draws it: the rate of the window that
 /// ends on `window_end`, in one series (`rate`, a window length, a category) of a marketplace.
 #[derive(Debug, Clone, PartialEq)]

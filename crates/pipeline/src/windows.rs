@@ -46,6 +46,20 @@ pub fn rolling_windows(rows: LazyFrame, groups: &[&str], values: &[&str], days: 
         ]))
 }
 
+/// [`rolling_windows`] per marketplace for each window length of `lengths`, stacked, with
+/// the length as `window_days` (Int64): the late shipment (10, 30) and on-time delivery (14,
+/// 30) tables.
+pub fn windows_of_lengths(counts: DataFrame, values: &[&str], lengths: &[i32]) -> PolarsResult<LazyFrame> {
+    let windows = lengths
+        .iter()
+        .map(|&n| {
+            Ok(rolling_windows(counts.clone().lazy(), &["marketplace"], values, n)?
+                .with_column(lit(n as i64).cast(DataType::Int64).alias("window_days")))
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    concat(windows, UnionArgs::default())
+}
+
 /// Every (group, day) from each group's first to its last day.
 fn day_grid(daily: LazyFrame, groups: &[&str]) -> PolarsResult<DataFrame> {
     let group_exprs: Vec<Expr> = groups.iter().map(|g| col(*g)).collect();
