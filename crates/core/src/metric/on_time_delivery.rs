@@ -28,11 +28,6 @@ impl OnTimeCounts {
     pub fn of(on_time: bool) -> OnTimeCounts {
         OnTimeCounts { packages: 1, on_time: on_time as i64 }
     }
-
-    /// Not on time: delivered late, confirmed too late, or not delivered by the promise.
-    pub fn late(&self) -> i64 {
-        self.packages - self.on_time
-    }
 }
 
 super::additive!(OnTimeCounts { packages, on_time });

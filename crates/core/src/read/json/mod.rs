@@ -68,7 +68,7 @@ impl Format for Json {
             loop {
                 let text = line.strip_suffix(b"\n").unwrap_or(&line);
                 if !text.iter().all(|b| b.is_ascii_whitespace()) {
-                    match scan::Doc::line(text, number) {
+                    match scan::Doc::new(text, number) {
                         Ok(doc) => file.document(&doc, number),
                         Err(why) => file.reject_whole(number, why),
                     }
@@ -173,9 +173,4 @@ fn performance_report(
 /// A rejected record of `path`.
 fn rejected(path: &Path, line: u64, reason: String) -> Rejected {
     Rejected { file: path.display().to_string(), line, kind: FileKind::SpApiOrders, reason }
-}
-
-/// The rows of a file that holds several kinds (orders, events, confirmations).
-fn several(parts: Vec<FileData>) -> FileData {
-    FileData::Several(parts)
 }

@@ -523,7 +523,7 @@ impl<'p> FileOrders<'p> {
         if !self.confirmations.is_empty() {
             parts.push(FileData::Confirmations(self.confirmations));
         }
-        let data = if parts.len() == 1 { parts.remove(0) } else { super::several(parts) };
+        let data = if parts.len() == 1 { parts.remove(0) } else { FileData::Several(parts) };
         (data, self.rows_read, self.newest, self.unknown, self.rejected)
     }
 }

@@ -50,12 +50,9 @@ pub fn is_value(bytes: &[u8]) -> bool {
 }
 
 impl<'a> Doc<'a> {
-    /// One line of JSON lines, as a document.
-    pub fn line(bytes: &'a [u8], number: u64) -> Result<Doc<'a>, String> {
-        Doc::new(bytes, number)
-    }
-
-    fn new(bytes: &'a [u8], first_line: u64) -> Result<Doc<'a>, String> {
+    /// A document (a file, or one line of JSON lines) whose first byte is on `first_line`:
+    /// validated, or why it is not JSON.
+    pub fn new(bytes: &'a [u8], first_line: u64) -> Result<Doc<'a>, String> {
         // JSON is UTF-8 (RFC 8259): a document with a byte that is not is not JSON. Checked
         // apart, as the parser that only validates skips what is inside strings.
         if let Err(e) = std::str::from_utf8(bytes) {
