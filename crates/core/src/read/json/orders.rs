@@ -3,13 +3,13 @@
 //! the same file (or a snapshot of their own with no time), and from v2026 orders the
 //! cancellation events and the packages' shipment confirmations.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
-use serde_json::Value;
 
-use super::scan::{Doc, Node};
+use super::scan::{Doc, Node, Obj};
 use crate::marketplace::Marketplace;
 use crate::read::tsv::parse_decimal_micros;
 use crate::rows::{CancelEvent, Confirmation, FileData, Initiator, Rejected, ShipDate, Snapshot};
@@ -79,11 +79,9 @@ pub struct FileOrders<'p> {
 /// Why a record is rejected: its JSON path and what is wrong there.
 struct Bad(String);
 
-fn bad(path: &str, field: &str, what: &str, value: &Value) -> Bad {
-    let shown = match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+/// `what` of the value `node` at `path.field`, the value shown (bounded).
+fn bad(o: &Obj, node: Node, path: &str, field: &str, what: &str) -> Bad {
+    let shown = o.doc.string(node).unwrap_or(Cow::Borrowed(o.doc.raw(node)));
     Bad(format!("{}: {what}: {}", join(path, field), crate::error::printable(&shown, 100)))
 }
 
@@ -100,78 +98,58 @@ fn join(path: &str, field: &str) -> String {
     }
 }
 
-/// The value at a dotted path (`BuyerInfo.BuyerEmail`), when present and not null.
-fn at<'v>(v: &'v Value, dotted: &str) -> Option<&'v Value> {
-    let mut cur = v;
-    for part in dotted.split('.') {
-        cur = cur.get(part)?;
-    }
-    (!cur.is_null()).then_some(cur)
-}
-
-fn text<'v>(v: &'v Value, dotted: &str) -> Option<&'v str> {
-    at(v, dotted).and_then(Value::as_str).map(|s| s.trim_matches(' ')).filter(|s| !s.is_empty())
-}
-
 /// A required instant: present and parseable.
-fn required_instant(v: &Value, path: &str, field: &str) -> Result<Micros, Bad> {
-    match at(v, field) {
+fn required_instant(o: &Obj, path: &str, field: &str) -> Result<Micros, Bad> {
+    match o.at(field) {
         None => Err(missing(path, field)),
-        Some(x) => x
-            .as_str()
+        Some(x) => o
+            .doc
+            .string(x)
             .and_then(|s| parse_instant(s.trim_matches(' ')))
-            .ok_or_else(|| bad(path, field, "unparseable date", x)),
+            .ok_or_else(|| bad(o, x, path, field, "unparseable date")),
     }
 }
 
 /// An optional instant: absent, or parseable (§1.6: an unparseable one rejects its record).
-fn optional_instant(v: &Value, path: &str, field: &str) -> Result<Option<Micros>, Bad> {
-    match at(v, field) {
-        None => Ok(None),
-        Some(x) => match x.as_str().map(|s| s.trim_matches(' ')) {
-            Some("") => Ok(None),
-            Some(s) => parse_instant(s).map(Some).ok_or_else(|| bad(path, field, "unparseable date", x)),
-            None => Err(bad(path, field, "unparseable date", x)),
-        },
+fn optional_instant(o: &Obj, path: &str, field: &str) -> Result<Option<Micros>, Bad> {
+    let Some(x) = o.at(field) else { return Ok(None) };
+    match o.doc.string(x).as_deref().map(|s| s.trim_matches(' ')) {
+        Some("") => Ok(None),
+        Some(s) => parse_instant(s).map(Some).ok_or_else(|| bad(o, x, path, field, "unparseable date")),
+        None => Err(bad(o, x, path, field, "unparseable date")),
     }
 }
 
 /// An integer quantity: a JSON integer, or a string of digits (the API gives both).
-fn quantity(v: &Value, path: &str, field: &str) -> Result<Option<i64>, Bad> {
-    match at(v, field) {
-        None => Ok(None),
-        Some(x) => {
-            let n = match x {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
-                _ => None,
-            };
-            n.map(Some).ok_or_else(|| bad(path, field, "not an integer", x))
-        }
-    }
+fn quantity(o: &Obj, path: &str, field: &str) -> Result<Option<i64>, Bad> {
+    let Some(x) = o.at(field) else { return Ok(None) };
+    let n = match o.doc.string(x) {
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+        Some(_) => None,
+        // A JSON number: an integer only (no fraction, no exponent).
+        None => o.doc.raw(x).parse::<i64>().ok(),
+    };
+    n.map(Some).ok_or_else(|| bad(o, x, path, field, "not an integer"))
 }
 
 /// A decimal amount in millionths: a plain decimal string (§5.1), or a JSON number.
-fn amount(v: &Value, path: &str, field: &str) -> Result<Option<i64>, Bad> {
-    match at(v, field) {
-        None => Ok(None),
-        Some(x) => {
-            let micros = match x {
-                Value::String(s) => parse_decimal_micros(s.trim_matches(' ')),
-                Value::Number(n) => parse_decimal_micros(&n.to_string()),
-                _ => None,
-            };
-            micros.map(Some).ok_or_else(|| bad(path, field, "not a plain decimal", x))
-        }
-    }
+fn amount(o: &Obj, path: &str, field: &str) -> Result<Option<i64>, Bad> {
+    let Some(x) = o.at(field) else { return Ok(None) };
+    let micros = match o.doc.string(x) {
+        Some(s) => parse_decimal_micros(s.trim_matches(' ')),
+        None => serde_json::from_str::<serde_json::Number>(o.doc.raw(x))
+            .ok()
+            .and_then(|n| parse_decimal_micros(&n.to_string())),
+    };
+    micros.map(Some).ok_or_else(|| bad(o, x, path, field, "not a plain decimal"))
 }
 
 /// `"true"` or `true`, any case (§1.6): the API writes a string, legacy MWS a boolean.
-fn flag(v: &Value, dotted: &str) -> bool {
-    match at(v, dotted) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.trim_matches(' ').eq_ignore_ascii_case("true"),
-        _ => false,
+fn flag(o: &Obj, dotted: &str) -> bool {
+    let Some(x) = o.at(dotted) else { return false };
+    match o.doc.string(x) {
+        Some(s) => s.trim_matches(' ').eq_ignore_ascii_case("true"),
+        None => o.doc.raw(x) == "true",
     }
 }
 
@@ -233,12 +211,10 @@ impl<'p> FileOrders<'p> {
         }
     }
 
-    fn note_unknown(&mut self, v: &Value, known: &[&str]) {
-        if let Some(map) = v.as_object() {
-            for k in map.keys().filter(|k| !known.contains(&k.as_str())) {
-                if !self.unknown.contains(k) {
-                    self.unknown.insert(k.clone());
-                }
+    fn note_unknown(&mut self, o: &Obj, known: &[&str]) {
+        for (k, _) in &o.fields {
+            if !known.contains(&k.as_ref()) && !self.unknown.contains(k.as_ref()) {
+                self.unknown.insert(k.to_string());
             }
         }
     }
@@ -261,9 +237,8 @@ impl<'p> FileOrders<'p> {
         if !doc.is_object(node) {
             return;
         }
-        let fields = doc.fields(node);
-        let has = |name: &str| fields.iter().any(|(k, _)| k == name);
-        let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+        let o = doc.object(node);
+        let get = |name: &str| o.fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| *v);
         if let Some(payload) = get("payload") {
             return self.walk(doc, payload, &join(path, "payload"));
         }
@@ -273,12 +248,9 @@ impl<'p> FileOrders<'p> {
             }
             return;
         }
-        if let (Some(items), true) = (get("OrderItems"), has("AmazonOrderId") && !has("PurchaseDate")) {
+        if let (Some(items), true) = (get("OrderItems"), o.has("AmazonOrderId") && !o.has("PurchaseDate")) {
             // A getOrderItems page: its items, given apart from their order.
-            let id = get("AmazonOrderId")
-                .map(|n| doc.value(n))
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let id = o.at("AmazonOrderId").and_then(|n| doc.string(n)).map(Cow::into_owned).unwrap_or_default();
             for (i, el) in doc.elements(items).into_iter().enumerate() {
                 self.item_apart(doc, el, &format!("{}[{i}]", join(path, "OrderItems")), Some(&id));
             }
@@ -293,16 +265,16 @@ impl<'p> FileOrders<'p> {
         if let Some(order) = get("order") {
             return self.v2026_order(doc, order, &join(path, "order"));
         }
-        if has("AmazonOrderId") {
-            if has("OrderItemId") && !has("PurchaseDate") && !has("OrderStatus") {
+        if o.has("AmazonOrderId") {
+            if o.has("OrderItemId") && !o.has("PurchaseDate") && !o.has("OrderStatus") {
                 return self.item_apart(doc, node, path, None);
             }
             return self.v0_order(doc, node, path);
         }
-        if has("orderId") {
+        if o.has("orderId") {
             return self.v2026_order(doc, node, path);
         }
-        if has("errors") {
+        if o.has("errors") {
             self.error_responses += 1;
         }
     }
@@ -311,41 +283,40 @@ impl<'p> FileOrders<'p> {
     fn v0_order(&mut self, doc: &Doc, node: Node, path: &str) {
         self.rows_read += 1;
         let line = doc.line_of(node);
-        let v = doc.value(node);
-        self.note_unknown(&v, V0_ORDER);
+        let o = doc.object(node);
+        self.note_unknown(&o, V0_ORDER);
         let mapped = (|| -> Result<(Text, Snapshot), Bad> {
-            let id = text(&v, "AmazonOrderId").ok_or_else(|| missing(path, "AmazonOrderId"))?;
+            let id = o.text("AmazonOrderId").ok_or_else(|| missing(path, "AmazonOrderId"))?;
             let mut s = Snapshot {
-                purchase_ts: Some(required_instant(&v, path, "PurchaseDate")?),
-                last_updated: optional_instant(&v, path, "LastUpdateDate")?,
-                expected_ship: optional_instant(&v, path, "LatestShipDate")?,
+                purchase_ts: Some(required_instant(&o, path, "PurchaseDate")?),
+                last_updated: optional_instant(&o, path, "LastUpdateDate")?,
+                expected_ship: optional_instant(&o, path, "LatestShipDate")?,
                 // Only a promise: unparseable counts as none (§3.3).
-                expected_delivery: text(&v, "LatestDeliveryDate").and_then(parse_instant),
-                status_raw: text(&v, "OrderStatus").map(Text::from),
-                channel: text(&v, "FulfillmentChannel").and_then(Channel::parse),
-                sales_channel: text(&v, "SalesChannel").map(Text::from).or_else(|| {
-                    text(&v, "MarketplaceId")
-                        .and_then(Marketplace::from_marketplace_id)
+                expected_delivery: o.text("LatestDeliveryDate").and_then(|t| parse_instant(&t)),
+                status_raw: o.text("OrderStatus").map(|t| Text::from(t.as_ref())),
+                channel: o.text("FulfillmentChannel").and_then(|t| Channel::parse(&t)),
+                sales_channel: o.text("SalesChannel").map(|t| Text::from(t.as_ref())).or_else(|| {
+                    o.text("MarketplaceId")
+                        .and_then(|t| Marketplace::from_marketplace_id(&t))
                         .map(|m| m.sales_channel().into())
                 }),
-                email_marketplace: text(&v, "BuyerInfo.BuyerEmail").and_then(Marketplace::from_buyer_email),
-                buyer_requested: flag(&v, "BuyerRequestedCancel.IsBuyerRequestedCancel"),
+                email_marketplace: o.text("BuyerInfo.BuyerEmail").and_then(|t| Marketplace::from_buyer_email(&t)),
+                buyer_requested: flag(&o, "BuyerRequestedCancel.IsBuyerRequestedCancel"),
                 ..Snapshot::default()
             };
-            if at(&v, "OrderItems").is_some() {
+            if o.get("OrderItems").is_some() {
                 s.items_given = true;
             }
-            Ok((id.into(), s))
+            Ok((Text::from(id.as_ref()), s))
         })();
         let (id, mut s) = match mapped {
             Ok(x) => x,
             Err(why) => return self.reject(line, why),
         };
-        let items = at(&v, "OrderItems").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in o.elements("OrderItems").into_iter().enumerate() {
             self.rows_read += 1;
             let item_path = format!("{}[{i}]", join(path, "OrderItems"));
-            if let Err(why) = self.v0_item(item, &item_path, &mut s) {
+            if let Err(why) = self.v0_item(&doc.object(item), &item_path, &mut s) {
                 self.reject(line, why);
             }
         }
@@ -354,14 +325,15 @@ impl<'p> FileOrders<'p> {
     }
 
     /// A v0 OrderItem into snapshot `s`; `Err` rejects the item alone.
-    fn v0_item(&mut self, v: &Value, path: &str, s: &mut Snapshot) -> Result<(), Bad> {
-        self.note_unknown(v, V0_ITEM);
-        quantity(v, path, "QuantityOrdered")?;
-        let price = amount(v, path, "ItemPrice.Amount")?.unwrap_or(0);
-        let shipping = amount(v, path, "ShippingPrice.Amount")?.unwrap_or(0);
-        let currency = text(v, "ItemPrice.CurrencyCode").or_else(|| text(v, "ShippingPrice.CurrencyCode"));
-        add_item(s, text(v, "SellerSKU"), text(v, "OrderItemId"), currency, price.saturating_add(shipping));
-        s.buyer_requested |= flag(v, "BuyerRequestedCancel.IsBuyerRequestedCancel");
+    fn v0_item(&mut self, o: &Obj, path: &str, s: &mut Snapshot) -> Result<(), Bad> {
+        self.note_unknown(o, V0_ITEM);
+        quantity(o, path, "QuantityOrdered")?;
+        let price = amount(o, path, "ItemPrice.Amount")?.unwrap_or(0);
+        let shipping = amount(o, path, "ShippingPrice.Amount")?.unwrap_or(0);
+        let currency = o.text("ItemPrice.CurrencyCode").or_else(|| o.text("ShippingPrice.CurrencyCode"));
+        let (sku, item_id) = (o.text("SellerSKU"), o.text("OrderItemId"));
+        add_item(s, sku.as_deref(), item_id.as_deref(), currency.as_deref(), price.saturating_add(shipping));
+        s.buyer_requested |= flag(o, "BuyerRequestedCancel.IsBuyerRequestedCancel");
         Ok(())
     }
 
@@ -369,13 +341,17 @@ impl<'p> FileOrders<'p> {
     fn item_apart(&mut self, doc: &Doc, node: Node, path: &str, order: Option<&str>) {
         self.rows_read += 1;
         let line = doc.line_of(node);
-        let v = doc.value(node);
-        let Some(id) = order.filter(|o| !o.is_empty()).or_else(|| text(&v, "AmazonOrderId")).map(str::to_string) else {
-            return self.reject(line, missing(path, "AmazonOrderId"));
+        let o = doc.object(node);
+        let id = match order.filter(|o| !o.is_empty()) {
+            Some(id) => Text::from(id),
+            None => match o.text("AmazonOrderId") {
+                Some(id) => Text::from(id.as_ref()),
+                None => return self.reject(line, missing(path, "AmazonOrderId")),
+            },
         };
-        let mut s = self.apart.remove(id.as_str()).unwrap_or_default();
-        let result = self.v0_item(&v, path, &mut s);
-        self.apart.insert(id.into(), s);
+        let mut s = self.apart.remove(&id).unwrap_or_default();
+        let result = self.v0_item(&o, path, &mut s);
+        self.apart.insert(id, s);
         if let Err(why) = result {
             self.reject(line, why);
         }
@@ -385,96 +361,97 @@ impl<'p> FileOrders<'p> {
     fn v2026_order(&mut self, doc: &Doc, node: Node, path: &str) {
         self.rows_read += 1;
         let line = doc.line_of(node);
-        let v = doc.value(node);
-        self.note_unknown(&v, V2026_ORDER);
+        let o = doc.object(node);
+        self.note_unknown(&o, V2026_ORDER);
         let mapped = (|| -> Result<(Text, Snapshot), Bad> {
-            let id = text(&v, "orderId").ok_or_else(|| missing(path, "orderId"))?;
-            let status = text(&v, "fulfillment.fulfillmentStatus").map(|s| match s {
-                "PENDING_AVAILABILITY" => "PendingAvailability",
-                "PENDING" => "Pending",
-                "UNSHIPPED" => "Unshipped",
-                "PARTIALLY_SHIPPED" => "PartiallyShipped",
-                "SHIPPED" => "Shipped",
-                "CANCELLED" => "Cancelled",
-                "UNFULFILLABLE" => "Unfulfillable",
-                other => other,
+            let id = o.text("orderId").ok_or_else(|| missing(path, "orderId"))?;
+            let status = o.text("fulfillment.fulfillmentStatus").map(|s| match s.as_ref() {
+                "PENDING_AVAILABILITY" => Text::from("PendingAvailability"),
+                "PENDING" => Text::from("Pending"),
+                "UNSHIPPED" => Text::from("Unshipped"),
+                "PARTIALLY_SHIPPED" => Text::from("PartiallyShipped"),
+                "SHIPPED" => Text::from("Shipped"),
+                "CANCELLED" => Text::from("Cancelled"),
+                "UNFULFILLABLE" => Text::from("Unfulfillable"),
+                other => Text::from(other),
             });
-            let channel = match text(&v, "fulfillment.fulfilledBy") {
+            let channel = match o.text("fulfillment.fulfilledBy").as_deref() {
                 Some("MERCHANT") => Some(Channel::Mfn),
                 Some("AMAZON") => Some(Channel::Afn),
                 _ => None,
             };
-            let sales_channel = if text(&v, "salesChannel.channelName") == Some("NON_AMAZON") {
-                Some("Non-Amazon".to_string())
+            let sales_channel = if o.text("salesChannel.channelName").as_deref() == Some("NON_AMAZON") {
+                Some(Text::from("Non-Amazon"))
             } else {
-                text(&v, "salesChannel.marketplaceName").map(str::to_string).or_else(|| {
-                    text(&v, "salesChannel.marketplaceId")
-                        .and_then(Marketplace::from_marketplace_id)
-                        .map(|m| m.sales_channel())
+                o.text("salesChannel.marketplaceName").map(|t| Text::from(t.as_ref())).or_else(|| {
+                    o.text("salesChannel.marketplaceId")
+                        .and_then(|t| Marketplace::from_marketplace_id(&t))
+                        .map(|m| m.sales_channel().into())
                 })
             };
             let s = Snapshot {
-                purchase_ts: Some(required_instant(&v, path, "createdTime")?),
-                last_updated: optional_instant(&v, path, "lastUpdatedTime")?,
-                expected_ship: optional_instant(&v, path, "fulfillment.shipByWindow.latestDateTime")?,
-                expected_delivery: text(&v, "fulfillment.deliverByWindow.latestDateTime").and_then(parse_instant),
-                status_raw: status.map(Text::from),
+                purchase_ts: Some(required_instant(&o, path, "createdTime")?),
+                last_updated: optional_instant(&o, path, "lastUpdatedTime")?,
+                expected_ship: optional_instant(&o, path, "fulfillment.shipByWindow.latestDateTime")?,
+                expected_delivery: o.text("fulfillment.deliverByWindow.latestDateTime").and_then(|t| parse_instant(&t)),
+                status_raw: status,
                 channel,
-                sales_channel: sales_channel.map(Text::from),
-                email_marketplace: text(&v, "buyer.buyerEmail").and_then(Marketplace::from_buyer_email),
-                items_given: at(&v, "orderItems").is_some(),
+                sales_channel,
+                email_marketplace: o.text("buyer.buyerEmail").and_then(|t| Marketplace::from_buyer_email(&t)),
+                items_given: o.get("orderItems").is_some(),
                 ..Snapshot::default()
             };
-            Ok((id.into(), s))
+            Ok((Text::from(id.as_ref()), s))
         })();
         let (id, mut s) = match mapped {
             Ok(x) => x,
             Err(why) => return self.reject(line, why),
         };
         // The cancellation: on the order, or (as Amazon's model has it) on its items.
-        let mut cancellations: Vec<Value> = at(&v, "cancellation").cloned().into_iter().collect();
-        let items = at(&v, "orderItems").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        for (i, item) in items.iter().enumerate() {
+        let mut cancellations: Vec<Node> = o.at("cancellation").into_iter().collect();
+        for (i, item) in o.elements("orderItems").into_iter().enumerate() {
             self.rows_read += 1;
             let item_path = format!("{}[{i}]", join(path, "orderItems"));
-            self.note_unknown(item, V2026_ITEM);
-            match v2026_item(item, &item_path) {
-                Ok(i) => add_item(&mut s, i.sku, i.item_id, i.currency, i.price),
+            let item = doc.object(item);
+            self.note_unknown(&item, V2026_ITEM);
+            match v2026_item(&item, &item_path) {
+                Ok(i) => add_item(&mut s, i.sku.as_deref(), i.item_id.as_deref(), i.currency.as_deref(), i.price),
                 Err(why) => self.reject(line, why),
             }
-            cancellations.extend(at(item, "cancellation").cloned());
+            cancellations.extend(item.at("cancellation"));
         }
         let cancelled = s.status_raw.as_deref() == Some("Cancelled");
-        for c in &cancellations {
-            if text(c, "cancellationRequest.requester").is_some_and(|r| r.eq_ignore_ascii_case("BUYER")) {
+        for c in cancellations {
+            let c = doc.object(c);
+            if c.text("cancellationRequest.requester").is_some_and(|r| r.eq_ignore_ascii_case("BUYER")) {
                 s.buyer_requested = true;
             }
-            let by = match text(c, "cancellationExecution.cancelledBy") {
+            let by = match c.text("cancellationExecution.cancelledBy") {
                 Some(b) if b.eq_ignore_ascii_case("BUYER") => Initiator::Buyer,
                 Some(b) if b.eq_ignore_ascii_case("MERCHANT") => Initiator::Seller,
                 Some(b) if b.eq_ignore_ascii_case("AMAZON") => Initiator::Amazon,
                 _ => continue,
             };
-            let reason = text(c, "cancellationExecution.cancelReason").map(Text::from);
+            let reason = c.text("cancellationExecution.cancelReason").map(|t| Text::from(t.as_ref()));
             self.events.push(CancelEvent { order_id: id.clone(), initiated_by: by, reason });
         }
         if cancelled {
             self.observe(s.last_updated);
         }
-        let packages = at(&v, "packages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        for (i, p) in packages.iter().enumerate() {
-            let Some(number) = text(p, "trackingNumber") else { continue };
+        for (i, p) in o.elements("packages").into_iter().enumerate() {
+            let p = doc.object(p);
+            let Some(number) = p.text("trackingNumber") else { continue };
             // A package with a number is a row (a confirmation), used or rejected.
             self.rows_read += 1;
             let package_path = format!("{}[{i}]", join(path, "packages"));
-            match optional_instant(p, &package_path, "shipTime") {
+            match optional_instant(&p, &package_path, "shipTime") {
                 Ok(Some(t)) => {
                     self.observe(Some(t));
                     self.confirmations.push(Confirmation {
                         order_id: id.clone(),
                         ship: ShipDate::At(t),
-                        carrier: text(p, "carrier").unwrap_or_default().into(),
-                        tracking: number.into(),
+                        carrier: p.text("carrier").as_deref().unwrap_or_default().into(),
+                        tracking: Text::from(number.as_ref()),
                         line,
                     });
                 }
@@ -529,22 +506,22 @@ impl<'p> FileOrders<'p> {
 }
 
 /// What an item adds to its snapshot.
-struct ItemRow<'v> {
-    sku: Option<&'v str>,
-    item_id: Option<&'v str>,
-    currency: Option<&'v str>,
+struct ItemRow<'a> {
+    sku: Option<Cow<'a, str>>,
+    item_id: Option<Cow<'a, str>>,
+    currency: Option<Cow<'a, str>>,
     /// The line's price in millionths.
     price: i64,
 }
 
 /// A v2026 item: its line price is the unit price × the quantity (exact, in millionths).
-fn v2026_item<'v>(v: &'v Value, path: &str) -> Result<ItemRow<'v>, Bad> {
-    let quantity = quantity(v, path, "quantityOrdered")?.unwrap_or(1);
-    let unit = amount(v, path, "product.price.unitPrice.amount")?.unwrap_or(0);
+fn v2026_item<'a>(o: &Obj<'_, 'a>, path: &str) -> Result<ItemRow<'a>, Bad> {
+    let quantity = quantity(o, path, "quantityOrdered")?.unwrap_or(1);
+    let unit = amount(o, path, "product.price.unitPrice.amount")?.unwrap_or(0);
     Ok(ItemRow {
-        sku: text(v, "product.sellerSku"),
-        item_id: text(v, "orderItemId"),
-        currency: text(v, "product.price.unitPrice.currencyCode"),
+        sku: o.text("product.sellerSku"),
+        item_id: o.text("orderItemId"),
+        currency: o.text("product.price.unitPrice.currencyCode"),
         price: unit.saturating_mul(quantity),
     })
 }

@@ -2,6 +2,8 @@
 //! span, over a document `serde_json` has already found valid. Records keep the line they
 //! start on this way, and only a record, never the whole document, becomes a `Value`.
 
+use std::borrow::Cow;
+
 use serde::de::IgnoredAny;
 
 /// A value of a document: its bytes, `start..end`.
@@ -98,7 +100,7 @@ impl<'a> Doc<'a> {
     }
 
     /// An object's fields, in document order (keys unescaped); empty for anything else.
-    pub fn fields(&self, node: Node) -> Vec<(std::borrow::Cow<'a, str>, Node)> {
+    pub fn fields(&self, node: Node) -> Vec<(Cow<'a, str>, Node)> {
         let mut out = Vec::new();
         if !self.is_object(node) {
             return out;
@@ -110,8 +112,8 @@ impl<'a> Doc<'a> {
             // A key without an escape is its bytes (the document is UTF-8): no copy.
             let raw = b.get(i + 1..key_end.saturating_sub(1)).unwrap_or_default();
             let key = match (raw.contains(&b'\\'), std::str::from_utf8(raw)) {
-                (false, Ok(k)) => std::borrow::Cow::Borrowed(k),
-                _ => std::borrow::Cow::Owned(
+                (false, Ok(k)) => Cow::Borrowed(k),
+                _ => Cow::Owned(
                     serde_json::from_slice::<String>(b.get(i..key_end).unwrap_or_default()).unwrap_or_default(),
                 ),
             };
@@ -152,9 +154,80 @@ impl<'a> Doc<'a> {
         out
     }
 
-    /// A value, parsed (it is valid JSON: the document was).
-    pub fn value(&self, node: Node) -> serde_json::Value {
-        serde_json::from_slice(self.bytes.get(node.start..node.end).unwrap_or_default()).unwrap_or_default()
+    /// A value's text as it stands in the document (valid UTF-8: the document was checked).
+    pub fn raw(&self, node: Node) -> &'a str {
+        std::str::from_utf8(self.bytes.get(node.start..node.end).unwrap_or_default()).unwrap_or_default()
+    }
+
+    pub fn is_null(&self, node: Node) -> bool {
+        self.bytes.get(node.start) == Some(&b'n')
+    }
+
+    pub fn is_string(&self, node: Node) -> bool {
+        self.bytes.get(node.start) == Some(&b'"')
+    }
+
+    /// A string value, unescaped (borrowed from the document when it has no escape); `None`
+    /// for any other value.
+    pub fn string(&self, node: Node) -> Option<Cow<'a, str>> {
+        if !self.is_string(node) {
+            return None;
+        }
+        let inner = self.bytes.get(node.start + 1..node.end.saturating_sub(1)).unwrap_or_default();
+        if !inner.contains(&b'\\') {
+            return std::str::from_utf8(inner).ok().map(Cow::Borrowed);
+        }
+        serde_json::from_slice::<String>(self.bytes.get(node.start..node.end).unwrap_or_default()).ok().map(Cow::Owned)
+    }
+
+    /// An object's fields, looked up by name ([`Obj`]).
+    pub fn object<'d>(&'d self, node: Node) -> Obj<'d, 'a> {
+        Obj { doc: self, fields: self.fields(node) }
+    }
+}
+
+/// An object of a document with its fields found once: a record is mapped by looking its
+/// fields up here, never by building a tree of it.
+pub struct Obj<'d, 'a> {
+    pub doc: &'d Doc<'a>,
+    pub fields: Vec<(Cow<'a, str>, Node)>,
+}
+
+impl<'d, 'a> Obj<'d, 'a> {
+    /// The field `name`, when present and not null; of duplicate keys the last (as
+    /// `serde_json` reads an object).
+    pub fn get(&self, name: &str) -> Option<Node> {
+        self.fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| *v).filter(|v| !self.doc.is_null(*v))
+    }
+
+    /// The value at a dotted path (`BuyerInfo.BuyerEmail`), when present and not null.
+    pub fn at(&self, dotted: &str) -> Option<Node> {
+        let mut parts = dotted.split('.');
+        let mut cur = self.get(parts.next()?)?;
+        for part in parts {
+            cur = self.doc.object(cur).get(part)?;
+        }
+        Some(cur)
+    }
+
+    /// The string at a dotted path, ASCII spaces trimmed, when not empty.
+    pub fn text(&self, dotted: &str) -> Option<Cow<'a, str>> {
+        let s = self.doc.string(self.at(dotted)?)?;
+        let trimmed = match s {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim_matches(' ')),
+            Cow::Owned(o) if o.starts_with(' ') || o.ends_with(' ') => Cow::Owned(o.trim_matches(' ').to_string()),
+            owned => owned,
+        };
+        (!trimmed.is_empty()).then_some(trimmed)
+    }
+
+    /// The elements of the array at a dotted path (none when absent or not an array).
+    pub fn elements(&self, dotted: &str) -> Vec<Node> {
+        self.at(dotted).map(|n| self.doc.elements(n)).unwrap_or_default()
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.iter().any(|(k, _)| k == name)
     }
 }
 
@@ -229,7 +302,7 @@ mod tests {
         let orders = doc.elements(doc.field(payload, "Orders").unwrap());
         assert_eq!(orders.len(), 2);
         assert_eq!((doc.line_of(orders[0]), doc.line_of(orders[1])), (4, 5));
-        assert_eq!(doc.value(orders[0])["AmazonOrderId"], "a]}\"");
+        assert_eq!(doc.object(orders[0]).text("AmazonOrderId").as_deref(), Some("a]}\""));
     }
 
     #[test]
