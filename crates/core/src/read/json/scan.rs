@@ -20,6 +20,10 @@ pub struct Doc<'a> {
     first_line: u64,
     /// Offsets of the line feeds in `bytes`.
     newlines: Vec<usize>,
+    /// Each `{` and `[` of the document in order, and where its value ends: found in one
+    /// pass, so walking an object skips a nested value without scanning it again.
+    opens: Vec<usize>,
+    ends: Vec<usize>,
 }
 
 /// The documents of a file, each with the line it starts on: the file as one document, or,
@@ -65,7 +69,10 @@ impl<'a> Doc<'a> {
             return Err(format!("not valid JSON at line {line}, column {column}: a byte that is not UTF-8"));
         }
         match serde_json::from_slice::<IgnoredAny>(bytes) {
-            Ok(_) => Ok(Doc { bytes, first_line, newlines: memchr::memchr_iter(b'\n', bytes).collect() }),
+            Ok(_) => {
+                let (opens, ends) = containers(bytes);
+                Ok(Doc { bytes, first_line, newlines: memchr::memchr_iter(b'\n', bytes).collect(), opens, ends })
+            }
             Err(e) => {
                 let line = first_line + e.line().saturating_sub(1) as u64;
                 // serde_json's message without its own position (relative to the document).
@@ -83,7 +90,20 @@ impl<'a> Doc<'a> {
     /// The document's top value.
     pub fn root(&self) -> Option<Node> {
         let start = skip_ws(self.bytes, 0);
-        (start < self.bytes.len()).then(|| Node { start, end: value_end(self.bytes, start) })
+        // A valid document is one value and white space.
+        let end = self.bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |p| p + 1);
+        (start < end).then_some(Node { start, end })
+    }
+
+    /// Where the value starting at `start` ends (exclusive).
+    fn end_of(&self, start: usize) -> usize {
+        match self.bytes.get(start) {
+            Some(b'{' | b'[') => match self.opens.binary_search(&start) {
+                Ok(i) => self.ends.get(i).copied().unwrap_or(self.bytes.len()),
+                Err(_) => self.bytes.len(),
+            },
+            _ => value_end(self.bytes, start),
+        }
     }
 
     /// The physical line a value starts on.
@@ -108,7 +128,7 @@ impl<'a> Doc<'a> {
         let b = self.bytes;
         let mut i = skip_ws(b, node.start + 1);
         while i < node.end && b.get(i) == Some(&b'"') {
-            let key_end = value_end(b, i);
+            let key_end = string_end(b, i);
             // A key without an escape is its bytes (the document is UTF-8): no copy.
             let raw = b.get(i + 1..key_end.saturating_sub(1)).unwrap_or_default();
             let key = match (raw.contains(&b'\\'), std::str::from_utf8(raw)) {
@@ -119,7 +139,7 @@ impl<'a> Doc<'a> {
             };
             i = skip_ws(b, key_end);
             i = skip_ws(b, i + 1); // the ':'
-            let end = value_end(b, i);
+            let end = self.end_of(i);
             out.push((key, Node { start: i, end }));
             i = skip_ws(b, end);
             if b.get(i) == Some(&b',') {
@@ -144,7 +164,7 @@ impl<'a> Doc<'a> {
         let b = self.bytes;
         let mut i = skip_ws(b, node.start + 1);
         while i < node.end && b.get(i) != Some(&b']') {
-            let end = value_end(b, i);
+            let end = self.end_of(i);
             out.push(Node { start: i, end });
             i = skip_ws(b, end);
             if b.get(i) == Some(&b',') {
@@ -252,39 +272,46 @@ fn string_end(b: &[u8], start: usize) -> usize {
     b.len()
 }
 
-/// Where the value starting at `start` ends (exclusive), in valid JSON.
+/// Where a scalar value starting at `start` ends (exclusive), in valid JSON.
 fn value_end(b: &[u8], start: usize) -> usize {
-    match b.get(start) {
-        Some(b'"') => string_end(b, start),
-        Some(b'{' | b'[') => {
-            let (mut depth, mut i) = (0usize, start);
-            while let Some(&c) = b.get(i) {
-                match c {
-                    b'"' => {
-                        i = string_end(b, i);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return i + 1;
-                        }
-                    }
-                    _ => {}
+    if b.get(start) == Some(&b'"') {
+        return string_end(b, start);
+    }
+    let mut i = start;
+    while b.get(i).is_some_and(|c| !matches!(c, b',' | b']' | b'}') && !c.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// Every `{` and `[` of a valid document, in order, and the end (exclusive) of the value
+/// each opens: one pass, jumping over strings.
+fn containers(b: &[u8]) -> (Vec<usize>, Vec<usize>) {
+    let (mut opens, mut ends, mut stack) = (Vec::new(), Vec::new(), Vec::new());
+    let close = |from: usize, upto: usize, ends: &mut Vec<usize>, stack: &mut Vec<usize>| {
+        for (j, c) in b.get(from..upto).unwrap_or_default().iter().enumerate() {
+            if matches!(c, b'}' | b']') {
+                if let Some(e) = stack.pop().and_then(|k| ends.get_mut(k)) {
+                    *e = from + j + 1;
                 }
-                i += 1;
             }
-            b.len()
         }
-        _ => {
-            let mut i = start;
-            while b.get(i).is_some_and(|c| !matches!(c, b',' | b']' | b'}') && !c.is_ascii_whitespace()) {
-                i += 1;
-            }
-            i
+    };
+    let mut i = 0;
+    while let Some(at) = b.get(i..).and_then(|rest| memchr::memchr3(b'"', b'{', b'[', rest)).map(|f| i + f) {
+        // The brackets closed between here and the next string or opening bracket.
+        close(i, at, &mut ends, &mut stack);
+        if b.get(at) == Some(&b'"') {
+            i = string_end(b, at);
+        } else {
+            stack.push(opens.len());
+            opens.push(at);
+            ends.push(b.len());
+            i = at + 1;
         }
     }
+    close(i, b.len(), &mut ends, &mut stack);
+    (opens, ends)
 }
 
 #[cfg(test)]
