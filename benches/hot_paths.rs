@@ -34,7 +34,9 @@ fn read_files_of(bencher: Bencher, data: &DataSet, suffix: &str) {
     let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
     bencher.counter(BytesCount::new(bytes)).bench(|| {
         for f in &files {
-            divan::black_box(read_file(f, &ReadOptions::default(), &|_| {}).unwrap());
+            divan::black_box(
+                read_file(f, &ReadOptions::default(), &|_| {}, &mut |part| drop(divan::black_box(part))).unwrap(),
+            );
         }
     });
 }

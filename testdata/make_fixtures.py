@@ -616,6 +616,21 @@ def sp_api():
                                        "2026-03-01T12:00:00Z", "Unshipped") for i in range(200)]}}).encode(), mtime=0)
     with open(os.path.join(ROOT, "hostile", "truncated-page.json.gz"), "wb") as f:
         f.write(whole[: len(whole) // 2])
+    # A 500 MB string in the second of three orders, as JSON lines and as an array: zstd with
+    # a long window keeps each file at ~15 kB (the zstd command line tool is needed).
+    import subprocess
+    huge = b'"' + b"x" * 500_000_000 + b'"'
+
+    def holding(i, name):
+        return (b'{"AmazonOrderId": "H-%d", "PurchaseDate": "2026-03-01T10:00:00Z", "OrderStatus": "Unshipped", '
+                b'"FulfillmentChannel": "MFN", "BuyerInfo": {"BuyerName": ' % i + name + b"}}")
+    for name, text in [
+        ("huge-string.jsonl.zst", holding(1, b'"Ann"') + b"\n" + holding(2, huge) + b"\n" + holding(3, b'"Ann"') + b"\n"),
+        ("huge-string-array.json.zst",
+         b"[" + holding(1, b'"Ann"') + b",\n" + holding(2, huge) + b",\n" + holding(3, b'"Ann"') + b"\n]\n"),
+    ]:
+        subprocess.run(["zstd", "-19", "--long=27", "-q", "-f", "-o", os.path.join(ROOT, "hostile", name)],
+                       input=text, check=True)
 
 
 # --- Amazon's seller performance reports (SPEC §1.7, §3.8), over testdata/sample ------------

@@ -220,6 +220,7 @@ impl StoredOptions {
             encoding: encoding_choice(self.encoding),
             marketplace_is_jp: self.marketplace.code() == "JP",
             strict: self.strict,
+            ..ReadOptions::default()
         }
     }
 }

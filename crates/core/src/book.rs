@@ -135,6 +135,9 @@ pub struct OrderState {
 
 impl OrderState {
     fn absorb_snapshot(&mut self, key: SnapshotKey, s: Snapshot, names: &mut Names) {
+        if s.joins {
+            return self.join_items(key, s, names);
+        }
         self.snapshots += 1;
         let status = s.status_raw.as_deref().map(Status::parse);
         match &status {
@@ -174,6 +177,47 @@ impl OrderState {
         let current = self.valued.as_ref().map(|(_, (c, _))| c);
         let valued = s.currency.map(|c| (names.intern_like(current, &c), s.value_micros));
         newer(&mut self.valued, key, valued);
+        self.buyer_requested |= s.buyer_requested;
+    }
+
+    /// Items given apart joining this order's snapshot `key`, folded earlier: that snapshot's
+    /// items become the union of both, as if they had been given with it (§1.6).
+    fn join_items(&mut self, key: SnapshotKey, s: Snapshot, names: &mut Names) {
+        match &mut self.skus {
+            Some((k, skus)) if *k == key => {
+                let mut all = skus.to_vec();
+                for sku in &s.skus {
+                    if !all.iter().any(|x| **x == **sku) {
+                        all.push(names.intern(sku));
+                    }
+                }
+                *skus = all.into_boxed_slice();
+            }
+            slot if slot.as_ref().is_none_or(|(k, _)| key > *k) => {
+                *slot = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
+            }
+            _ => {}
+        }
+        match &mut self.item_ids {
+            Some((k, ids)) if *k == key => {
+                let mut all = ids.to_vec();
+                all.extend(s.item_ids.into_iter().filter(|id| !ids.contains(id)));
+                *ids = all.into_boxed_slice();
+            }
+            slot if !s.item_ids.is_empty() && slot.as_ref().is_none_or(|(k, _)| key > *k) => {
+                *slot = Some((key, s.item_ids.into_boxed_slice()));
+            }
+            _ => {}
+        }
+        match &mut self.valued {
+            Some((k, (currency, value))) if *k == key => {
+                *value = value.saturating_add(s.value_micros);
+                if let Some(c) = s.currency.filter(|c| **c < **currency) {
+                    *currency = names.intern(&c);
+                }
+            }
+            slot => newer(slot, key, s.currency.map(|c| (names.intern(&c), s.value_micros))),
+        }
         self.buyer_requested |= s.buyer_requested;
     }
 

@@ -250,7 +250,9 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
         .par_iter()
         .enumerate()
         .map(|(rank, file)| {
-            let read = match read_file(&file.path, opts, on_bytes)? {
+            // Rows a format hands over early are folded in at once (a big SP-API export).
+            let mut fold = |part| absorb_file(&shards, rank as u32, part, None);
+            let read = match read_file(&file.path, opts, on_bytes, &mut fold)? {
                 FileOutcome::Read(read) => read,
                 FileOutcome::Unrecognised(unrecognised) if file.named => return Err(unrecognised),
                 FileOutcome::Unrecognised(unrecognised) => {

@@ -44,6 +44,10 @@ pub struct Snapshot {
     /// It lists the order's items (a flat file's rows always do; an SP-API order without
     /// nested items does not, and then leaves the items of other snapshots as they are).
     pub items_given: bool,
+    /// Items given apart that join the snapshot of their order at this snapshot's time in
+    /// the same file, folded before them (a big SP-API file is folded in parts): they add
+    /// their items to it and are not a snapshot of their own.
+    pub joins: bool,
 }
 
 impl Snapshot {

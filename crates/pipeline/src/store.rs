@@ -454,11 +454,12 @@ fn fold_new_files(
         .par_iter()
         .enumerate()
         .map(|(j, (f, _))| {
-            let outcome = read_file(&f.path, read, &|_| {})?;
+            let rank = to_rank((stored + j) as u32);
+            let outcome = read_file(&f.path, read, &|_| {}, &mut |part| absorb_file(&locked, rank, part, None))?;
             Ok(match outcome {
                 FileOutcome::Read(mut r) => {
                     let data = std::mem::replace(&mut r.data, FileData::Events(Vec::new()));
-                    absorb_file(&locked, to_rank((stored + j) as u32), data, r.newest_observation);
+                    absorb_file(&locked, rank, data, r.newest_observation);
                     FileOutcome::Read(r)
                 }
                 unrecognised => unrecognised,

@@ -28,6 +28,9 @@ pub struct ReadOptions {
     /// `--marketplace JP` was given: a non-UTF-8 file without `sales-channel` is cp932.
     pub marketplace_is_jp: bool,
     pub strict: bool,
+    /// How SP-API JSON is held (defaults in [`json::Parts::default`]); tests make the parts
+    /// small so their small fixtures take every path a multi-gigabyte export takes.
+    pub json_parts: json::Parts,
 }
 
 /// A file read whole: its account, what it said, and what it rejected.
@@ -61,9 +64,20 @@ pub trait Format: Sync {
     fn sniff(&self, head: &[u8]) -> bool;
     /// Reads the whole file. `Err` is an error that stops the run (I/O, a missing required
     /// column, `--strict`, `--encoding utf-8` on a file that is not).
-    fn read(&self, path: &Path, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync))
-        -> Result<FileOutcome, InputError>;
+    ///
+    /// A format may hand rows to `fold` before it returns, in parts and in file order (the
+    /// rest is [`FileRead::data`]): a big file is then held a part at a time, not whole.
+    fn read(
+        &self,
+        path: &Path,
+        opts: &ReadOptions,
+        on_bytes: &(dyn Fn(u64) + Sync),
+        fold: Fold,
+    ) -> Result<FileOutcome, InputError>;
 }
+
+/// Where a format hands over the rows it has read so far (see [`Format::read`]).
+pub type Fold<'f> = &'f mut dyn FnMut(FileData);
 
 /// The formats, tried in order; the last takes any file.
 pub static FORMATS: &[&dyn Format] = &[&json::Json, &tsv::Tsv];
@@ -72,8 +86,13 @@ pub static FORMATS: &[&dyn Format] = &[&json::Json, &tsv::Tsv];
 pub const SNIFF_BYTES: usize = 64;
 
 /// Reads one file in its format (§1: recognised by content, never by name).
-pub fn read_file(path: &Path, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<FileOutcome, InputError> {
-    format_of(path).read(path, opts, on_bytes)
+pub fn read_file(
+    path: &Path,
+    opts: &ReadOptions,
+    on_bytes: &(dyn Fn(u64) + Sync),
+    fold: Fold,
+) -> Result<FileOutcome, InputError> {
+    format_of(path).read(path, opts, on_bytes, fold)
 }
 
 /// The first format that claims the file; the last one when only it is left.

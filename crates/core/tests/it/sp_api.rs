@@ -3,6 +3,7 @@
 //! (testdata/make_fixtures.py `sp_api`), with what each must give written by hand.
 
 use crate::common::*;
+use orderhealth_core::read::json::Parts;
 use orderhealth_core::{FileKind, InputError, ReadOptions, Status, ViewOptions};
 
 /// v0: a getOrders page, a getOrder response and a getOrderItems page of the same order, and
@@ -157,4 +158,131 @@ fn every_shape_of_an_sp_api_file_is_read() {
     assert_eq!(order(&v, "P-3").sales_channel, orderhealth_core::SalesChannel::NonAmazon);
     // `SalesChannel: null`: the marketplace from MarketplaceId.
     assert_eq!(order(&v, "P-4").marketplace().unwrap().code(), "JP");
+}
+
+/// Reading in parts (a big export is handed to the fold a part at a time, an array too big
+/// to hold is read element by element) gives the orders and the rejected rows of reading
+/// whole. Parts of one row and no document held whole take every path a multi-gigabyte file
+/// takes, on the fixtures of every shape.
+#[test]
+fn reading_in_parts_gives_what_reading_whole_gives() {
+    let whole = ReadOptions::default();
+    let parts = ReadOptions { json_parts: Parts { whole_document: 0, rows: 1 }, ..ReadOptions::default() };
+    for dir in ["sp-api/amazon", "sp-api/shapes", "sp-api/bad"] {
+        let (a, va) = load_view(&[testdata(dir)], &whole, &ViewOptions::default());
+        let (b, vb) = load_view(&[testdata(dir)], &parts, &ViewOptions::default());
+        assert!(!va.orders.is_empty(), "{dir}");
+        assert_eq!(format!("{:?}", va.orders), format!("{:?}", vb.orders), "{dir}");
+        assert_eq!(a.rejected, b.rejected, "{dir}");
+        let rows =
+            |l: &orderhealth_core::Loaded| l.files.iter().map(|f| (f.rows_read, f.rows_rejected)).collect::<Vec<_>>();
+        assert_eq!(rows(&a), rows(&b), "{dir}");
+    }
+}
+
+/// Items given apart (getOrderItems pages) after their orders' snapshots were handed over:
+/// they still join their order's newest snapshot in the file (found by a second pass), its
+/// nested items and theirs together; items of an order the file does not hold stay a
+/// snapshot of their own.
+#[test]
+fn items_given_apart_join_orders_handed_over_earlier() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = |id: &str, updated: &str, status: &str, items: &str| {
+        format!(
+            "{{\"AmazonOrderId\": \"{id}\", \"PurchaseDate\": \"2026-03-01T10:00:00Z\", \"LastUpdateDate\": \"{updated}\", \
+             \"OrderStatus\": \"{status}\", \"FulfillmentChannel\": \"MFN\", \"SalesChannel\": \"Amazon.com\"{items}}}"
+        )
+    };
+    let item = |id: &str, sku: &str, amount: &str| {
+        format!(
+            "{{\"OrderItemId\": \"{id}\", \"SellerSKU\": \"{sku}\", \"QuantityOrdered\": 1, \
+             \"ItemPrice\": {{\"CurrencyCode\": \"USD\", \"Amount\": \"{amount}\"}}}}"
+        )
+    };
+    let page = |orders: &[String]| format!("{{\"payload\": {{\"Orders\": [{}]}}}}", orders.join(", "));
+    let items_page = |id: &str, items: &[String]| {
+        format!("{{\"payload\": {{\"AmazonOrderId\": \"{id}\", \"OrderItems\": [{}]}}}}", items.join(", "))
+    };
+    let nested = format!(", \"OrderItems\": [{}]", item("n1", "SKU-N", "1.00"));
+    let lines = [
+        page(&[
+            snapshot("J-1", "2026-03-01T12:00:00Z", "Unshipped", ""),
+            snapshot("J-2", "2026-03-01T12:00:00Z", "Unshipped", ""),
+        ]),
+        // J-1's newest snapshot; J-2's newer one has nested items of its own.
+        page(&[snapshot("J-1", "2026-03-02T12:00:00Z", "Shipped", "")]),
+        page(&[snapshot("J-2", "2026-03-02T12:00:00Z", "Shipped", &nested)]),
+        items_page("J-1", &[item("a1", "SKU-A", "10.00"), item("a2", "SKU-B", "5.50")]),
+        items_page("J-2", &[item("b1", "SKU-C", "2.00")]),
+        // No order J-3 in the file: its items are a snapshot with no time.
+        items_page("J-3", &[item("c1", "SKU-D", "3.00")]),
+    ];
+    std::fs::write(dir.path().join("responses.jsonl"), lines.join("\n") + "\n").unwrap();
+    let whole = ReadOptions::default();
+    let parts = ReadOptions { json_parts: Parts { whole_document: 0, rows: 1 }, ..ReadOptions::default() };
+    let (_, vw) = load_view(&[dir.path().to_path_buf()], &whole, &ViewOptions::default());
+    let (_, vp) = load_view(&[dir.path().to_path_buf()], &parts, &ViewOptions::default());
+    for v in [&vw, &vp] {
+        let j1 = order(v, "J-1");
+        assert_eq!(
+            (skus(j1), j1.value_micros, j1.status.clone()),
+            (vec!["SKU-A", "SKU-B"], 15_500_000, Status::Shipped)
+        );
+        let j2 = order(v, "J-2");
+        assert_eq!((skus(j2), j2.value_micros), (vec!["SKU-N", "SKU-C"], 3_000_000));
+        assert_eq!(j2.item_ids.iter().map(|i| &**i).collect::<Vec<_>>(), ["n1", "b1"]);
+        assert_eq!(skus(order(v, "J-3")), ["SKU-D"]);
+    }
+    assert_eq!(format!("{:?}", vw.orders), format!("{:?}", vp.orders));
+}
+
+/// An export too big to hold whole that is cut off or broken: the elements before the break
+/// are read, the break is one rejected row saying where; an element that is not JSON goes
+/// alone.
+#[test]
+fn a_broken_array_read_element_by_element_keeps_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = |id: &str| {
+        format!(
+            "{{\"AmazonOrderId\": \"{id}\", \"PurchaseDate\": \"2026-03-01T10:00:00Z\", \"OrderStatus\": \"Unshipped\", \"FulfillmentChannel\": \"MFN\"}}"
+        )
+    };
+    std::fs::write(
+        dir.path().join("cut.json"),
+        format!("[\n{},\n{},\n{{\"AmazonOrderId\": \"C-3\", \"Purch", o("C-1"), o("C-2")),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.json"),
+        format!("[\n{},\n{{\"AmazonOrderId\": 1,]}},\n{}\n]\n", o("B-1"), o("B-3")),
+    )
+    .unwrap();
+    let parts = ReadOptions { json_parts: Parts { whole_document: 0, ..Parts::default() }, ..ReadOptions::default() };
+    let (loaded, v) = load_view(&[dir.path().to_path_buf()], &parts, &ViewOptions::default());
+    let ids: Vec<&str> = v.orders.iter().map(|o| &*o.order_id).collect();
+    assert_eq!(ids, ["B-1", "B-3", "C-1", "C-2"]);
+    let rejected: Vec<(u64, &str)> = loaded.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+    assert_eq!(
+        rejected,
+        [
+            (3, "[1]: not valid JSON at line 3, column 21: key must be a string"),
+            (4, "not valid JSON at line 4, column 1: the file ends inside this element"),
+        ]
+    );
+}
+
+/// A 500 MB string (compressed to a few kilobytes): the record that holds it is passed over
+/// unread, in JSON lines and in an array, and every other record is read; memory holds at
+/// most 64 MiB of it.
+#[test]
+fn a_500_mb_string_is_a_rejected_record_not_the_memory() {
+    for name in ["huge-string.jsonl.zst", "huge-string-array.json.zst"] {
+        let loaded = try_load(&[testdata(&format!("hostile/{name}"))], &ReadOptions::default()).unwrap();
+        let ids = loaded.book.orders_len();
+        assert_eq!(ids, 2, "{name}");
+        assert_eq!(loaded.rejected.len(), 1, "{name}");
+        let r = &loaded.rejected[0];
+        assert_eq!(r.line, 2, "{name}");
+        assert!(r.reason.contains("longer than 64 MiB, not read") && r.reason.len() < 200, "{name}: {}", r.reason);
+    }
 }

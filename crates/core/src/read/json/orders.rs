@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::scan::{Doc, Node, Obj};
 use crate::marketplace::Marketplace;
@@ -74,7 +74,15 @@ pub struct FileOrders<'p> {
     unknown: BTreeSet<String>,
     /// SP-API error responses (an `errors` array and no data).
     pub error_responses: u64,
+    /// Some rows were handed over before the end of the file ([`FileOrders::flush`]).
+    flushed: bool,
+    /// A second pass for the orders whose items were given apart: only their newest
+    /// snapshot's time in the file is wanted ([`FileOrders::lookup`]).
+    lookup: Option<(FxHashSet<Text>, NewestTimes)>,
 }
+
+/// Each order's newest snapshot time in a file.
+pub type NewestTimes = FxHashMap<Text, Option<Micros>>;
 
 /// Why a record is rejected: its JSON path and what is wrong there.
 struct Bad(String);
@@ -187,7 +195,51 @@ impl<'p> FileOrders<'p> {
             newest: None,
             unknown: BTreeSet::new(),
             error_responses: 0,
+            flushed: false,
+            lookup: None,
         }
+    }
+
+    /// A pass that only finds the time of the newest snapshot of each order in `ids`.
+    pub fn lookup(path: &'p Path, ids: FxHashSet<Text>) -> FileOrders<'p> {
+        FileOrders { lookup: Some((ids, FxHashMap::default())), ..FileOrders::new(path) }
+    }
+
+    /// What a [`FileOrders::lookup`] pass found: each order's newest snapshot time.
+    pub fn newest_times(self) -> NewestTimes {
+        self.lookup.map(|(_, found)| found).unwrap_or_default()
+    }
+
+    /// Hands the rows read so far to `fold` when there are many (a big file is then held a
+    /// part at a time). Items given apart stay until the end: they join their order's
+    /// snapshot wherever it is in the file.
+    pub fn flush(&mut self, fold: crate::read::Fold, rows: usize) {
+        if self.snapshots.len() + self.events.len() + self.confirmations.len() < rows {
+            return;
+        }
+        self.flushed = true;
+        let parts = vec![
+            FileData::Snapshots(std::mem::take(&mut self.snapshots)),
+            FileData::Events(std::mem::take(&mut self.events)),
+            FileData::Confirmations(std::mem::take(&mut self.confirmations)),
+        ];
+        fold(FileData::Several(parts));
+    }
+
+    /// The orders whose items were given apart, when some of the file's snapshots were
+    /// handed over already: a second pass must find their newest snapshot's time.
+    pub fn orders_to_look_up(&self) -> Option<FxHashSet<Text>> {
+        (self.flushed && !self.apart.is_empty()).then(|| self.apart.keys().cloned().collect())
+    }
+
+    /// In a lookup pass: notes an order's snapshot time; true when the pass is one.
+    fn looked_up(&mut self, id: &Text, s: &Snapshot) -> bool {
+        let Some((ids, found)) = &mut self.lookup else { return false };
+        if ids.contains(id) {
+            let t = found.entry(id.clone()).or_insert(s.time());
+            *t = (*t).max(s.time());
+        }
+        true
     }
 
     /// Whether the file held any order or item, read or rejected.
@@ -223,6 +275,13 @@ impl<'p> FileOrders<'p> {
     pub fn document(&mut self, doc: &Doc, _line: u64) {
         if let Some(root) = doc.root() {
             self.walk(doc, root, "");
+        }
+    }
+
+    /// The records of element `index` of a top-level array read element by element.
+    pub fn element(&mut self, doc: &Doc, index: u64) {
+        if let Some(root) = doc.root() {
+            self.walk(doc, root, &format!("[{index}]"));
         }
     }
 
@@ -313,6 +372,9 @@ impl<'p> FileOrders<'p> {
             Ok(x) => x,
             Err(why) => return self.reject(line, why),
         };
+        if self.looked_up(&id, &s) {
+            return;
+        }
         for (i, item) in o.elements("OrderItems").into_iter().enumerate() {
             self.rows_read += 1;
             let item_path = format!("{}[{i}]", join(path, "OrderItems"));
@@ -339,6 +401,9 @@ impl<'p> FileOrders<'p> {
 
     /// An item given apart (a getOrderItems page, an item record of an export).
     fn item_apart(&mut self, doc: &Doc, node: Node, path: &str, order: Option<&str>) {
+        if self.lookup.is_some() {
+            return;
+        }
         self.rows_read += 1;
         let line = doc.line_of(node);
         let o = doc.object(node);
@@ -407,6 +472,9 @@ impl<'p> FileOrders<'p> {
             Ok(x) => x,
             Err(why) => return self.reject(line, why),
         };
+        if self.looked_up(&id, &s) {
+            return;
+        }
         // The cancellation: on the order, or (as Amazon's model has it) on its items.
         let mut cancellations: Vec<Node> = o.at("cancellation").into_iter().collect();
         for (i, item) in o.elements("orderItems").into_iter().enumerate() {
@@ -466,12 +534,29 @@ impl<'p> FileOrders<'p> {
     /// The file's rows: its snapshots (items given apart joined to their order's newest
     /// snapshot here, or a snapshot of their own), events and confirmations; rows read; the
     /// newest observation; unknown fields; rejected records.
-    pub fn finish(mut self) -> (FileData, u64, Option<Micros>, BTreeSet<String>, Vec<Rejected>) {
+    ///
+    /// `times`, when some snapshots were handed over already, is what a lookup pass found
+    /// for the orders of the items given apart: they then join their order's newest snapshot
+    /// as a row of their own ([`Snapshot::joins`]).
+    pub fn finish(
+        mut self,
+        times: Option<NewestTimes>,
+    ) -> (FileData, u64, Option<Micros>, BTreeSet<String>, Vec<Rejected>) {
         let mut apart: Vec<(Text, Snapshot)> = self.apart.drain().collect();
         apart.sort_by(|a, b| a.0.cmp(&b.0));
-        // The newest snapshot of each order of the file (the last of equal times), found once.
+        if let Some(times) = times {
+            for (id, mut items) in apart {
+                if let Some(&time) = times.get(&id) {
+                    (items.last_updated, items.joins) = (time, true);
+                }
+                self.snapshots.push((id, items));
+            }
+            apart = Vec::new();
+        }
+        // The newest snapshot of each order of the file (the last of equal times), found once
+        // (when some items were given apart).
         let mut newest: FxHashMap<Text, usize> = FxHashMap::default();
-        for (i, (id, s)) in self.snapshots.iter().enumerate() {
+        for (i, (id, s)) in self.snapshots.iter().enumerate().filter(|_| !apart.is_empty()) {
             let slot = newest.entry(id.clone()).or_insert(i);
             if self.snapshots.get(*slot).is_some_and(|(_, n)| s.time() >= n.time()) {
                 *slot = i;
