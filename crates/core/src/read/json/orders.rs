@@ -263,14 +263,6 @@ impl<'p> FileOrders<'p> {
         }
     }
 
-    fn note_unknown(&mut self, o: &Obj, known: &[&str]) {
-        for (k, _) in &o.fields {
-            if !known.contains(&k.as_ref()) && !self.unknown.contains(k.as_ref()) {
-                self.unknown.insert(k.to_string());
-            }
-        }
-    }
-
     /// Every record of one document (a file, or a line of JSON lines).
     pub fn document(&mut self, doc: &Doc, _line: u64) {
         if let Some(root) = doc.root() {
@@ -343,7 +335,7 @@ impl<'p> FileOrders<'p> {
         self.rows_read += 1;
         let line = doc.line_of(node);
         let o = doc.object(node);
-        self.note_unknown(&o, V0_ORDER);
+        note_unknown(&mut self.unknown, &o, V0_ORDER);
         let mapped = (|| -> Result<(Text, Snapshot), Bad> {
             let id = o.text("AmazonOrderId").ok_or_else(|| missing(path, "AmazonOrderId"))?;
             let mut s = Snapshot {
@@ -378,25 +370,14 @@ impl<'p> FileOrders<'p> {
         for (i, item) in o.elements("OrderItems").into_iter().enumerate() {
             self.rows_read += 1;
             let item_path = format!("{}[{i}]", join(path, "OrderItems"));
-            if let Err(why) = self.v0_item(&doc.object(item), &item_path, &mut s) {
+            let item = doc.object(item);
+            note_unknown(&mut self.unknown, &item, V0_ITEM);
+            if let Err(why) = v0_item(&item, &item_path, &mut s) {
                 self.reject(line, why);
             }
         }
         self.observe(s.purchase_ts.max(s.last_updated));
         self.snapshots.push((id, s));
-    }
-
-    /// A v0 OrderItem into snapshot `s`; `Err` rejects the item alone.
-    fn v0_item(&mut self, o: &Obj, path: &str, s: &mut Snapshot) -> Result<(), Bad> {
-        self.note_unknown(o, V0_ITEM);
-        quantity(o, path, "QuantityOrdered")?;
-        let price = amount(o, path, "ItemPrice.Amount")?.unwrap_or(0);
-        let shipping = amount(o, path, "ShippingPrice.Amount")?.unwrap_or(0);
-        let currency = o.text("ItemPrice.CurrencyCode").or_else(|| o.text("ShippingPrice.CurrencyCode"));
-        let (sku, item_id) = (o.text("SellerSKU"), o.text("OrderItemId"));
-        add_item(s, sku.as_deref(), item_id.as_deref(), currency.as_deref(), price.saturating_add(shipping));
-        s.buyer_requested |= flag(o, "BuyerRequestedCancel.IsBuyerRequestedCancel");
-        Ok(())
     }
 
     /// An item given apart (a getOrderItems page, an item record of an export).
@@ -414,9 +395,8 @@ impl<'p> FileOrders<'p> {
                 None => return self.reject(line, missing(path, "AmazonOrderId")),
             },
         };
-        let mut s = self.apart.remove(&id).unwrap_or_default();
-        let result = self.v0_item(&o, path, &mut s);
-        self.apart.insert(id, s);
+        note_unknown(&mut self.unknown, &o, V0_ITEM);
+        let result = v0_item(&o, path, self.apart.entry(id).or_default());
         if let Err(why) = result {
             self.reject(line, why);
         }
@@ -427,7 +407,7 @@ impl<'p> FileOrders<'p> {
         self.rows_read += 1;
         let line = doc.line_of(node);
         let o = doc.object(node);
-        self.note_unknown(&o, V2026_ORDER);
+        note_unknown(&mut self.unknown, &o, V2026_ORDER);
         let mapped = (|| -> Result<(Text, Snapshot), Bad> {
             let id = o.text("orderId").ok_or_else(|| missing(path, "orderId"))?;
             let status = o.text("fulfillment.fulfillmentStatus").map(|s| match s.as_ref() {
@@ -481,7 +461,7 @@ impl<'p> FileOrders<'p> {
             self.rows_read += 1;
             let item_path = format!("{}[{i}]", join(path, "orderItems"));
             let item = doc.object(item);
-            self.note_unknown(&item, V2026_ITEM);
+            note_unknown(&mut self.unknown, &item, V2026_ITEM);
             match v2026_item(&item, &item_path) {
                 Ok(i) => add_item(&mut s, i.sku.as_deref(), i.item_id.as_deref(), i.currency.as_deref(), i.price),
                 Err(why) => self.reject(line, why),
@@ -553,17 +533,23 @@ impl<'p> FileOrders<'p> {
             }
             apart = Vec::new();
         }
-        // The newest snapshot of each order of the file (the last of equal times), found once
-        // (when some items were given apart).
-        let mut newest: FxHashMap<Text, usize> = FxHashMap::default();
-        for (i, (id, s)) in self.snapshots.iter().enumerate().filter(|_| !apart.is_empty()) {
-            let slot = newest.entry(id.clone()).or_insert(i);
-            if self.snapshots.get(*slot).is_some_and(|(_, n)| s.time() >= n.time()) {
-                *slot = i;
+        // The newest snapshot of each order whose items were given apart (the last of equal
+        // times): one lookup per snapshot.
+        let mut newest: FxHashMap<&str, usize> = apart.iter().map(|(id, _)| (id.as_str(), usize::MAX)).collect();
+        if !newest.is_empty() {
+            for (i, (id, s)) in self.snapshots.iter().enumerate() {
+                if let Some(slot) = newest.get_mut(id.as_str()) {
+                    if self.snapshots.get(*slot).is_none_or(|(_, n)| s.time() >= n.time()) {
+                        *slot = i;
+                    }
+                }
             }
         }
-        for (id, items) in apart {
-            match newest.get(&id).and_then(|&i| self.snapshots.get_mut(i)) {
+        let at: Vec<usize> =
+            apart.iter().map(|(id, _)| newest.get(id.as_str()).copied().unwrap_or(usize::MAX)).collect();
+        drop(newest);
+        for ((id, items), i) in apart.into_iter().zip(at) {
+            match self.snapshots.get_mut(i) {
                 Some((_, s)) => {
                     for sku in &items.skus {
                         add_item(s, Some(sku), None, None, 0);
@@ -587,6 +573,27 @@ impl<'p> FileOrders<'p> {
         }
         let data = if parts.len() == 1 { parts.remove(0) } else { FileData::Several(parts) };
         (data, self.rows_read, self.newest, self.unknown, self.rejected)
+    }
+}
+
+/// A v0 OrderItem into snapshot `s`; `Err` rejects the item alone.
+fn v0_item(o: &Obj, path: &str, s: &mut Snapshot) -> Result<(), Bad> {
+    quantity(o, path, "QuantityOrdered")?;
+    let price = amount(o, path, "ItemPrice.Amount")?.unwrap_or(0);
+    let shipping = amount(o, path, "ShippingPrice.Amount")?.unwrap_or(0);
+    let currency = o.text("ItemPrice.CurrencyCode").or_else(|| o.text("ShippingPrice.CurrencyCode"));
+    let (sku, item_id) = (o.text("SellerSKU"), o.text("OrderItemId"));
+    add_item(s, sku.as_deref(), item_id.as_deref(), currency.as_deref(), price.saturating_add(shipping));
+    s.buyer_requested |= flag(o, "BuyerRequestedCancel.IsBuyerRequestedCancel");
+    Ok(())
+}
+
+/// Notes the fields of `o` this reader does not map (listed per file, like unknown columns).
+fn note_unknown(unknown: &mut BTreeSet<String>, o: &Obj, known: &[&str]) {
+    for (k, _) in &o.fields {
+        if !known.contains(&k.as_ref()) && !unknown.contains(k.as_ref()) {
+            unknown.insert(k.to_string());
+        }
     }
 }
 

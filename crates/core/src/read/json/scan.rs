@@ -121,7 +121,7 @@ impl<'a> Doc<'a> {
 
     /// An object's fields, in document order (keys unescaped); empty for anything else.
     pub fn fields(&self, node: Node) -> Vec<(Cow<'a, str>, Node)> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(16);
         if !self.is_object(node) {
             return out;
         }
@@ -287,7 +287,8 @@ fn value_end(b: &[u8], start: usize) -> usize {
 /// Every `{` and `[` of a valid document, in order, and the end (exclusive) of the value
 /// each opens: one pass, jumping over strings.
 fn containers(b: &[u8]) -> (Vec<usize>, Vec<usize>) {
-    let (mut opens, mut ends, mut stack) = (Vec::new(), Vec::new(), Vec::new());
+    let guess = b.len() / 64 + 4;
+    let (mut opens, mut ends, mut stack) = (Vec::with_capacity(guess), Vec::with_capacity(guess), Vec::new());
     let close = |from: usize, upto: usize, ends: &mut Vec<usize>, stack: &mut Vec<usize>| {
         for (j, c) in b.get(from..upto).unwrap_or_default().iter().enumerate() {
             if matches!(c, b'}' | b']') {
