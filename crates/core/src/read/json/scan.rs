@@ -122,8 +122,26 @@ impl<'a> Doc<'a> {
     /// An object's fields, in document order (keys unescaped); empty for anything else.
     pub fn fields(&self, node: Node) -> Vec<(Cow<'a, str>, Node)> {
         let mut out = Vec::with_capacity(16);
+        self.each_field(node, |key, value| out.push((key, value)));
+        out
+    }
+
+    /// The field `name` of an object, when present and not null (of duplicate keys the last,
+    /// as `serde_json` reads an object): found without collecting the fields.
+    pub fn get(&self, node: Node, name: &str) -> Option<Node> {
+        let mut found = None;
+        self.each_field(node, |key, value| {
+            if key == name {
+                found = Some(value);
+            }
+        });
+        found.filter(|v| !self.is_null(*v))
+    }
+
+    /// Calls `f` with each field of an object, in document order (keys unescaped).
+    fn each_field(&self, node: Node, mut f: impl FnMut(Cow<'a, str>, Node)) {
         if !self.is_object(node) {
-            return out;
+            return;
         }
         let b = self.bytes;
         let mut i = skip_ws(b, node.start + 1);
@@ -140,13 +158,12 @@ impl<'a> Doc<'a> {
             i = skip_ws(b, key_end);
             i = skip_ws(b, i + 1); // the ':'
             let end = self.end_of(i);
-            out.push((key, Node { start: i, end }));
+            f(key, Node { start: i, end });
             i = skip_ws(b, end);
             if b.get(i) == Some(&b',') {
                 i = skip_ws(b, i + 1);
             }
         }
-        out
     }
 
     /// The field `name` of an object.
@@ -225,7 +242,7 @@ impl<'d, 'a> Obj<'d, 'a> {
         let mut parts = dotted.split('.');
         let mut cur = self.get(parts.next()?)?;
         for part in parts {
-            cur = self.doc.object(cur).get(part)?;
+            cur = self.doc.get(cur, part)?;
         }
         Some(cur)
     }
