@@ -88,26 +88,43 @@ pub type NewestTimes = FxHashMap<Text, Option<Micros>>;
 struct Bad(String);
 
 /// `what` of the value `node` at `path.field`, the value shown (bounded).
-fn bad(o: &Obj, node: Node, path: &str, field: &str, what: &str) -> Bad {
+fn bad(o: &Obj, node: Node, path: &JsonPath, field: &str, what: &str) -> Bad {
     let shown = o.doc.string(node).unwrap_or(Cow::Borrowed(o.doc.raw(node)));
     Bad(format!("{}: {what}: {}", join(path, field), crate::error::printable(&shown, 100)))
 }
 
-fn missing(path: &str, field: &str) -> Bad {
+fn missing(path: &JsonPath, field: &str) -> Bad {
     Bad(format!("{}: missing", join(path, field)))
 }
 
-/// `path.field` (a field of the top value is its name alone).
-fn join(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_string()
-    } else {
-        format!("{path}.{field}")
+/// Where a record is, as a JSON path (`payload.Orders[17]`): written out only when a record
+/// is rejected, so reading a good record builds no string.
+#[derive(Clone, Copy)]
+enum JsonPath<'a> {
+    Top,
+    Field(&'a JsonPath<'a>, &'a str),
+    Index(&'a JsonPath<'a>, usize),
+}
+
+impl std::fmt::Display for JsonPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonPath::Top => Ok(()),
+            // A field of the top value is its name alone.
+            JsonPath::Field(JsonPath::Top, name) => write!(f, "{name}"),
+            JsonPath::Field(parent, name) => write!(f, "{parent}.{name}"),
+            JsonPath::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
     }
 }
 
+/// `path.field`, written out.
+fn join(path: &JsonPath, field: &str) -> String {
+    JsonPath::Field(path, field).to_string()
+}
+
 /// A required instant: present and parseable.
-fn required_instant(o: &Obj, path: &str, field: &str) -> Result<Micros, Bad> {
+fn required_instant(o: &Obj, path: &JsonPath, field: &str) -> Result<Micros, Bad> {
     match o.at(field) {
         None => Err(missing(path, field)),
         Some(x) => o
@@ -119,7 +136,7 @@ fn required_instant(o: &Obj, path: &str, field: &str) -> Result<Micros, Bad> {
 }
 
 /// An optional instant: absent, or parseable (§1.6: an unparseable one rejects its record).
-fn optional_instant(o: &Obj, path: &str, field: &str) -> Result<Option<Micros>, Bad> {
+fn optional_instant(o: &Obj, path: &JsonPath, field: &str) -> Result<Option<Micros>, Bad> {
     let Some(x) = o.at(field) else { return Ok(None) };
     match o.doc.string(x).as_deref().map(|s| s.trim_matches(' ')) {
         Some("") => Ok(None),
@@ -129,7 +146,7 @@ fn optional_instant(o: &Obj, path: &str, field: &str) -> Result<Option<Micros>, 
 }
 
 /// An integer quantity: a JSON integer, or a string of digits (the API gives both).
-fn quantity(o: &Obj, path: &str, field: &str) -> Result<Option<i64>, Bad> {
+fn quantity(o: &Obj, path: &JsonPath, field: &str) -> Result<Option<i64>, Bad> {
     let Some(x) = o.at(field) else { return Ok(None) };
     let n = match o.doc.string(x) {
         Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
@@ -141,7 +158,7 @@ fn quantity(o: &Obj, path: &str, field: &str) -> Result<Option<i64>, Bad> {
 }
 
 /// A decimal amount in millionths: a plain decimal string (§5.1), or a JSON number.
-fn amount(o: &Obj, path: &str, field: &str) -> Result<Option<i64>, Bad> {
+fn amount(o: &Obj, path: &JsonPath, field: &str) -> Result<Option<i64>, Bad> {
     let Some(x) = o.at(field) else { return Ok(None) };
     let micros = match o.doc.string(x) {
         Some(s) => parse_decimal_micros(s.trim_matches(' ')),
@@ -266,22 +283,22 @@ impl<'p> FileOrders<'p> {
     /// Every record of one document (a file, or a line of JSON lines).
     pub fn document(&mut self, doc: &Doc, _line: u64) {
         if let Some(root) = doc.root() {
-            self.walk(doc, root, "");
+            self.walk(doc, root, &JsonPath::Top);
         }
     }
 
     /// The records of element `index` of a top-level array read element by element.
     pub fn element(&mut self, doc: &Doc, index: u64) {
         if let Some(root) = doc.root() {
-            self.walk(doc, root, &format!("[{index}]"));
+            self.walk(doc, root, &JsonPath::Index(&JsonPath::Top, index as usize));
         }
     }
 
     /// Finds the records of the shapes of §1.6 in `node` (at JSON path `path`).
-    fn walk(&mut self, doc: &Doc, node: Node, path: &str) {
+    fn walk(&mut self, doc: &Doc, node: Node, path: &JsonPath) {
         if doc.is_array(node) {
             for (i, el) in doc.elements(node).into_iter().enumerate() {
-                self.walk(doc, el, &format!("{path}[{i}]"));
+                self.walk(doc, el, &JsonPath::Index(path, i));
             }
             return;
         }
@@ -291,11 +308,11 @@ impl<'p> FileOrders<'p> {
         let o = doc.object(node);
         let get = |name: &str| o.fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| *v);
         if let Some(payload) = get("payload") {
-            return self.walk(doc, payload, &join(path, "payload"));
+            return self.walk(doc, payload, &JsonPath::Field(path, "payload"));
         }
         if let Some(orders) = get("Orders") {
             for (i, el) in doc.elements(orders).into_iter().enumerate() {
-                self.v0_order(doc, el, &format!("{}[{i}]", join(path, "Orders")));
+                self.v0_order(doc, el, &JsonPath::Index(&JsonPath::Field(path, "Orders"), i));
             }
             return;
         }
@@ -303,18 +320,18 @@ impl<'p> FileOrders<'p> {
             // A getOrderItems page: its items, given apart from their order.
             let id = o.at("AmazonOrderId").and_then(|n| doc.string(n)).map(Cow::into_owned).unwrap_or_default();
             for (i, el) in doc.elements(items).into_iter().enumerate() {
-                self.item_apart(doc, el, &format!("{}[{i}]", join(path, "OrderItems")), Some(&id));
+                self.item_apart(doc, el, &JsonPath::Index(&JsonPath::Field(path, "OrderItems"), i), Some(&id));
             }
             return;
         }
         if let Some(orders) = get("orders") {
             for (i, el) in doc.elements(orders).into_iter().enumerate() {
-                self.v2026_order(doc, el, &format!("{}[{i}]", join(path, "orders")));
+                self.v2026_order(doc, el, &JsonPath::Index(&JsonPath::Field(path, "orders"), i));
             }
             return;
         }
         if let Some(order) = get("order") {
-            return self.v2026_order(doc, order, &join(path, "order"));
+            return self.v2026_order(doc, order, &JsonPath::Field(path, "order"));
         }
         if o.has("AmazonOrderId") {
             if o.has("OrderItemId") && !o.has("PurchaseDate") && !o.has("OrderStatus") {
@@ -331,7 +348,7 @@ impl<'p> FileOrders<'p> {
     }
 
     /// A v0 Order: one snapshot (its nested items with it).
-    fn v0_order(&mut self, doc: &Doc, node: Node, path: &str) {
+    fn v0_order(&mut self, doc: &Doc, node: Node, path: &JsonPath) {
         self.rows_read += 1;
         let line = doc.line_of(node);
         let o = doc.object(node);
@@ -369,7 +386,8 @@ impl<'p> FileOrders<'p> {
         }
         for (i, item) in o.elements("OrderItems").into_iter().enumerate() {
             self.rows_read += 1;
-            let item_path = format!("{}[{i}]", join(path, "OrderItems"));
+            let items = JsonPath::Field(path, "OrderItems");
+            let item_path = JsonPath::Index(&items, i);
             let item = doc.object(item);
             note_unknown(&mut self.unknown, &item, V0_ITEM);
             if let Err(why) = v0_item(&item, &item_path, &mut s) {
@@ -381,7 +399,7 @@ impl<'p> FileOrders<'p> {
     }
 
     /// An item given apart (a getOrderItems page, an item record of an export).
-    fn item_apart(&mut self, doc: &Doc, node: Node, path: &str, order: Option<&str>) {
+    fn item_apart(&mut self, doc: &Doc, node: Node, path: &JsonPath, order: Option<&str>) {
         if self.lookup.is_some() {
             return;
         }
@@ -403,7 +421,7 @@ impl<'p> FileOrders<'p> {
     }
 
     /// A v2026-01-01 order: a snapshot, and its cancellation events and packages.
-    fn v2026_order(&mut self, doc: &Doc, node: Node, path: &str) {
+    fn v2026_order(&mut self, doc: &Doc, node: Node, path: &JsonPath) {
         self.rows_read += 1;
         let line = doc.line_of(node);
         let o = doc.object(node);
@@ -459,7 +477,8 @@ impl<'p> FileOrders<'p> {
         let mut cancellations: Vec<Node> = o.at("cancellation").into_iter().collect();
         for (i, item) in o.elements("orderItems").into_iter().enumerate() {
             self.rows_read += 1;
-            let item_path = format!("{}[{i}]", join(path, "orderItems"));
+            let items = JsonPath::Field(path, "orderItems");
+            let item_path = JsonPath::Index(&items, i);
             let item = doc.object(item);
             note_unknown(&mut self.unknown, &item, V2026_ITEM);
             match v2026_item(&item, &item_path) {
@@ -491,7 +510,8 @@ impl<'p> FileOrders<'p> {
             let Some(number) = p.text("trackingNumber") else { continue };
             // A package with a number is a row (a confirmation), used or rejected.
             self.rows_read += 1;
-            let package_path = format!("{}[{i}]", join(path, "packages"));
+            let packages = JsonPath::Field(path, "packages");
+            let package_path = JsonPath::Index(&packages, i);
             match optional_instant(&p, &package_path, "shipTime") {
                 Ok(Some(t)) => {
                     self.observe(Some(t));
@@ -577,7 +597,7 @@ impl<'p> FileOrders<'p> {
 }
 
 /// A v0 OrderItem into snapshot `s`; `Err` rejects the item alone.
-fn v0_item(o: &Obj, path: &str, s: &mut Snapshot) -> Result<(), Bad> {
+fn v0_item(o: &Obj, path: &JsonPath, s: &mut Snapshot) -> Result<(), Bad> {
     quantity(o, path, "QuantityOrdered")?;
     let price = amount(o, path, "ItemPrice.Amount")?.unwrap_or(0);
     let shipping = amount(o, path, "ShippingPrice.Amount")?.unwrap_or(0);
@@ -607,7 +627,7 @@ struct ItemRow<'a> {
 }
 
 /// A v2026 item: its line price is the unit price × the quantity (exact, in millionths).
-fn v2026_item<'a>(o: &Obj<'_, 'a>, path: &str) -> Result<ItemRow<'a>, Bad> {
+fn v2026_item<'a>(o: &Obj<'_, 'a>, path: &JsonPath) -> Result<ItemRow<'a>, Bad> {
     let quantity = quantity(o, path, "quantityOrdered")?.unwrap_or(1);
     let unit = amount(o, path, "product.price.unitPrice.amount")?.unwrap_or(0);
     Ok(ItemRow {
