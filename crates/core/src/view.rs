@@ -220,20 +220,19 @@ impl View {
                 0 => (known, unknown + o.shipments.len() as u64),
                 _ => (known + 1, unknown),
             });
-        // Shards merged in parallel, each state freed as its shard is done; then moved shard by
-        // shard into a vector sized once, so the view is never held twice.
-        let merged: Vec<Vec<OrderView>> = shards
-            .into_par_iter()
-            .map(|states| {
-                let mut views = Vec::with_capacity(states.iter().filter(|o| o.snapshots > 0).count());
-                let merged = states.into_iter().filter(|o| o.snapshots > 0);
-                views.extend(merged.map(|o| merge_order(o, opts, as_of.unwrap_or(0))));
-                views
-            })
-            .collect();
+        // One shard at a time, its orders merged in parallel, then moved into a vector sized
+        // once: a shard's states are freed before the next shard is merged, so at any number
+        // of threads memory holds the states left, the views made, and one shard's views twice
+        // (merging every shard at once held every state beside every view: a gigabyte more
+        // at 16 threads on 4 M orders, docs/BENCHMARKS.md).
         let mut orders: Vec<OrderView> = Vec::with_capacity(known);
-        for shard in merged {
-            orders.extend(shard);
+        for states in shards {
+            let views: Vec<OrderView> = states
+                .into_par_iter()
+                .filter(|o| o.snapshots > 0)
+                .map(|o| merge_order(o, opts, as_of.unwrap_or(0)))
+                .collect();
+            orders.extend(views);
         }
         orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
         let unsupported_marketplaces = unsupported_marketplaces(&orders);
