@@ -221,18 +221,14 @@ impl View {
                 _ => (known + 1, unknown),
             });
         // One shard at a time, its orders merged in parallel, then moved into a vector sized
-        // once: a shard's states are freed before the next shard is merged, so at any number
+        // once (`par_extend`: each thread's views copied in once): a shard's states are freed before the next shard is merged, so at any number
         // of threads memory holds the states left, the views made, and one shard's views twice
         // (merging every shard at once held every state beside every view: a gigabyte more
         // at 16 threads on 4 M orders, docs/BENCHMARKS.md).
         let mut orders: Vec<OrderView> = Vec::with_capacity(known);
         for states in shards {
-            let views: Vec<OrderView> = states
-                .into_par_iter()
-                .filter(|o| o.snapshots > 0)
-                .map(|o| merge_order(o, opts, as_of.unwrap_or(0)))
-                .collect();
-            orders.extend(views);
+            let merged = states.into_par_iter().filter(|o| o.snapshots > 0);
+            orders.par_extend(merged.map(|o| merge_order(o, opts, as_of.unwrap_or(0))));
         }
         orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
         let unsupported_marketplaces = unsupported_marketplaces(&orders);
