@@ -380,7 +380,7 @@ fn parse_reason(s: &str) -> Result<String, String> {
 
 /// A progress bar on stderr, only when stderr is a terminal: bytes while reading, then the
 /// later stages by name; with `--timings`, each stage's wall time when the run ends.
-struct Bar(ProgressBar, Option<std::sync::Mutex<Vec<(String, std::time::Instant)>>>);
+struct Bar(ProgressBar, Option<std::sync::Mutex<Vec<(String, std::time::Instant)>>>, std::sync::Mutex<Vec<String>>);
 
 /// Whether `--timings` was given (read once, before any run starts).
 static TIMINGS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -413,7 +413,7 @@ impl Bar {
             ProgressBar::hidden()
         };
         let marks = TIMINGS.get().copied().unwrap_or(false).then(|| std::sync::Mutex::new(Vec::new()));
-        Bar(bar, marks)
+        Bar(bar, marks, std::sync::Mutex::new(Vec::new()))
     }
 }
 
@@ -436,6 +436,11 @@ impl Progress for Bar {
         self.0.set_message(stage.to_string());
         self.mark(stage);
     }
+    fn detail(&self, part: &str, seconds: f64) {
+        if self.1.is_some() {
+            self.2.lock().expect("details").push(format!("{part} {seconds:.2} s"));
+        }
+    }
     fn finish(&self) {
         self.0.finish_and_clear();
         let Some(marks) = &self.1 else { return };
@@ -448,6 +453,10 @@ impl Progress for Bar {
             .collect();
         let total = marks.last().map(|m| (m.1 - first).as_secs_f64()).unwrap_or_default();
         let _ = writeln!(std::io::stderr(), "timings: {} (total {total:.2} s)", stages.join(", "));
+        let details = self.2.lock().expect("details");
+        if !details.is_empty() {
+            let _ = writeln!(std::io::stderr(), "timings in detail: {}", details.join(", "));
+        }
     }
 }
 

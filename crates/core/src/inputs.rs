@@ -2,7 +2,9 @@
 //! and keeping the account of every row (SPEC §1.5, §5.1).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -103,6 +105,16 @@ pub struct Loaded {
     pub skipped: Vec<Skipped>,
     /// Amazon's seller performance reports among the inputs (§1.7), by path.
     pub performance_reports: Vec<crate::amazon::PerformanceReport>,
+    /// Where loading spent its threads' time (`--timings`).
+    pub spent: LoadTimes,
+}
+
+/// Thread-seconds spent reading files and folding their rows into the book: the two run
+/// interleaved on every thread, so only their sums over threads tell them apart.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoadTimes {
+    pub reading: std::time::Duration,
+    pub absorbing: std::time::Duration,
 }
 
 /// The marker in the names of the staging directories a run writes beside its output
@@ -246,13 +258,28 @@ pub fn absorb_file(shards: &[Mutex<BookShard>], rank: u32, data: FileData, newes
 pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Loaded, InputError> {
     let files = &inputs.files;
     let shards: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
+    let absorbing_ns = AtomicU64::new(0);
+    let reading_ns = AtomicU64::new(0);
+    let timed = |counter: &AtomicU64, start: Instant| {
+        counter.fetch_add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    };
     let outcomes: Vec<Result<Absorbed, InputError>> = files
         .par_iter()
         .enumerate()
         .map(|(rank, file)| {
             // Rows a format hands over early are folded in at once (a big SP-API export).
-            let mut fold = |part| absorb_file(&shards, rank as u32, part, None);
-            let read = match read_file(&file.path, opts, on_bytes, &mut fold)? {
+            let started = Instant::now();
+            let mut absorbed_early = std::time::Duration::ZERO;
+            let mut fold = |part| {
+                let start = Instant::now();
+                absorb_file(&shards, rank as u32, part, None);
+                absorbed_early += start.elapsed();
+            };
+            let read = read_file(&file.path, opts, on_bytes, &mut fold);
+            let read_for = started.elapsed().saturating_sub(absorbed_early);
+            reading_ns.fetch_add(u64::try_from(read_for.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+            absorbing_ns.fetch_add(u64::try_from(absorbed_early.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+            let read = match read? {
                 FileOutcome::Read(read) => read,
                 FileOutcome::Unrecognised(unrecognised) if file.named => return Err(unrecognised),
                 FileOutcome::Unrecognised(unrecognised) => {
@@ -263,7 +290,9 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             // Each shard under its own lock. Start at a shard that depends on the file and
             // skip shards another thread holds, coming back to them last, so two threads
             // do not queue behind each other shard after shard.
+            let start = Instant::now();
             absorb_file(&shards, rank as u32, read.data, read.newest_observation);
+            timed(&absorbing_ns, start);
             Ok(Absorbed::Read(read.account, read.rejected, read.reference))
         })
         .collect();
@@ -273,6 +302,10 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
         rejected: Vec::new(),
         skipped: inputs.skipped.clone(),
         performance_reports: Vec::new(),
+        spent: LoadTimes {
+            reading: std::time::Duration::from_nanos(reading_ns.load(Ordering::Relaxed)),
+            absorbing: std::time::Duration::from_nanos(absorbing_ns.load(Ordering::Relaxed)),
+        },
     };
     for outcome in outcomes {
         match outcome? {

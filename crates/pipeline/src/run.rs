@@ -52,6 +52,9 @@ pub trait Progress: Sync {
     fn advance(&self, bytes: u64);
     /// Reading is done; `stage` (merging, reports, writing) runs next.
     fn stage(&self, _stage: &str) {}
+    /// A part of a stage took `seconds` (`--timings`: each report of the concurrent ones,
+    /// reading and absorbing in thread-seconds).
+    fn detail(&self, _part: &str, _seconds: f64) {}
     fn finish(&self);
 }
 
@@ -137,6 +140,10 @@ pub(crate) fn prepare_inputs(
         }
     };
     require_an_order_report(&loaded)?;
+    if store.is_none() {
+        progress.detail("reading files (thread-seconds)", loaded.spent.reading.as_secs_f64());
+        progress.detail("absorbing into the book (thread-seconds)", loaded.spent.absorbing.as_secs_f64());
+    }
     progress.stage("merging");
     let merged = View::build(&mut loaded.book, view);
     Ok(Prepared { loaded, view: merged, settled })
@@ -241,8 +248,10 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     progress.stage("computing reports");
     // Per-day counts of every metric, from the orders and their judged packages. Additive:
     // the live orders' and the settled ones' summed.
-    let (order_days, tracking) =
-        rayon::join(|| DailyCounts::of_orders(orders), || Tracking::build(&p.view, &p.loaded.book, opts.packages()));
+    let (order_days, tracking) = rayon::join(
+        || timed(progress, "per-day counts of orders", || DailyCounts::of_orders(orders)),
+        || timed(progress, "judging packages", || Tracking::build(&p.view, &p.loaded.book, opts.packages())),
+    );
     let daily = order_days + DailyCounts::of_packages(&tracking) + settled.daily.clone();
     let left_out = tracking.left_out + settled.left_out;
     let package_counters = tracking.counters + settled.packages;
@@ -253,31 +262,41 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
             rayon::join(
                 || {
                     rayon::join(
-                        || -> Result<_> {
-                            let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
-                            Ok((cancel_rate::cancel_rate(&daily.cancel)?, cancel_rate::cancel_reasons_of(reasons)?))
+                        || {
+                            timed(progress, "cancel_rate", || -> Result<_> {
+                                let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
+                                Ok((cancel_rate::cancel_rate(&daily.cancel)?, cancel_rate::cancel_reasons_of(reasons)?))
+                            })
                         },
-                        || late_shipment::late_shipment(&daily.late),
+                        || timed(progress, "late_shipment", || late_shipment::late_shipment(&daily.late)),
                     )
                 },
-                || -> Result<_> {
-                    let rows = on_time_delivery::late_delivery_rows(&tracking.late_deliveries)?;
-                    let rows = stacked(rows, evidence.iter().map(|e| &e.late_deliveries))?;
-                    Ok((on_time_delivery::on_time_delivery(&daily.on_time)?, on_time_delivery::sorted_late(rows)?))
+                || {
+                    timed(progress, "on_time_delivery", || -> Result<_> {
+                        let rows = on_time_delivery::late_delivery_rows(&tracking.late_deliveries)?;
+                        let rows = stacked(rows, evidence.iter().map(|e| &e.late_deliveries))?;
+                        Ok((on_time_delivery::on_time_delivery(&daily.on_time)?, on_time_delivery::sorted_late(rows)?))
+                    })
                 },
             )
         },
         || {
             rayon::join(
-                || -> Result<_> {
-                    let rows =
-                        stacked(cancellations::cancellation_rows(orders)?, evidence.iter().map(|e| &e.cancellations))?;
-                    Ok((auto_cancel::auto_cancel(orders)?, cancellations::sorted(rows)?))
+                || {
+                    timed(progress, "auto_cancel and cancellations", || -> Result<_> {
+                        let rows = stacked(
+                            cancellations::cancellation_rows(orders)?,
+                            evidence.iter().map(|e| &e.cancellations),
+                        )?;
+                        Ok((auto_cancel::auto_cancel(orders)?, cancellations::sorted(rows)?))
+                    })
                 },
-                || -> Result<_> {
-                    let rows = valid_tracking::tracking_defect_rows(&tracking.defective)?;
-                    let rows = stacked(rows, evidence.iter().map(|e| &e.tracking_defects))?;
-                    Ok((valid_tracking::valid_tracking(&daily.tracking)?, valid_tracking::sorted_defects(rows)?))
+                || {
+                    timed(progress, "valid_tracking", || -> Result<_> {
+                        let rows = valid_tracking::tracking_defect_rows(&tracking.defective)?;
+                        let rows = stacked(rows, evidence.iter().map(|e| &e.tracking_defects))?;
+                        Ok((valid_tracking::valid_tracking(&daily.tracking)?, valid_tracking::sorted_defects(rows)?))
+                    })
                 },
             )
         },
@@ -362,7 +381,9 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     summary.verdict = summary.verdict_of(no_order_rows(&p.loaded)).to_string();
 
     progress.stage("writing");
-    reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))?;
+    timed(progress, "writing the tables", || {
+        reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))
+    })?;
     write_rejected(&set, &p.loaded.rejected)?;
     set.write_file("summary.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &summary)?;
@@ -376,6 +397,14 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
     // A million orders take a good half second to free: done aside, the caller goes on.
     std::thread::spawn(move || drop(p));
     Ok(ReportOutcome { summary, reports, written })
+}
+
+/// Runs `f`, telling `progress` how long it took, as `part` (`--timings`).
+fn timed<T>(progress: &dyn Progress, part: &str, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    progress.detail(part, start.elapsed().as_secs_f64());
+    out
 }
 
 /// `rows` with every frame of `more` below them (same columns).

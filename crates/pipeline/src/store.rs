@@ -911,6 +911,7 @@ pub fn load(
         rejected: rejected.into_iter().map(|(_, r)| r).collect(),
         skipped,
         performance_reports,
+        spent: Default::default(),
     };
     Ok((loaded, settled))
 }

@@ -80,6 +80,31 @@ fn timings_name_each_stage_of_a_run() {
         line.trim_start_matches("timings: ").split(", ").map(|s| s.split(' ').next().unwrap()).collect();
     assert_eq!(stages, ["reading", "merging", "computing", "writing"], "{line}");
     assert!(line.contains(" s (total "), "{line}");
+    // The parts of the stages: reading and absorbing (thread-seconds), and each of the reports
+    // that run at once, in the order they ended.
+    let detail = stderr.lines().find(|l| l.starts_with("timings in detail: ")).expect(&stderr);
+    let mut parts: Vec<&str> = detail
+        .trim_start_matches("timings in detail: ")
+        .split(", ")
+        .map(|s| s.rsplitn(3, ' ').nth(2).unwrap())
+        .collect();
+    parts.sort();
+    assert_eq!(
+        parts,
+        [
+            "absorbing into the book (thread-seconds)",
+            "auto_cancel and cancellations",
+            "cancel_rate",
+            "judging packages",
+            "late_shipment",
+            "on_time_delivery",
+            "per-day counts of orders",
+            "reading files (thread-seconds)",
+            "valid_tracking",
+            "writing the tables",
+        ],
+        "{detail}"
+    );
     run(&["ingest", sample.to_str().unwrap(), "--store", "store"]);
     let stderr = run(&["report", "--store", "store", "--out", "out2", "--timings"]);
     assert!(stderr.contains("timings: reading the store "), "{stderr}");
