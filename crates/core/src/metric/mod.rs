@@ -169,11 +169,16 @@ impl DailyCounts {
     /// The order-level series of `orders` (cancel rate and late shipment); the packages'
     /// come from [`crate::Tracking::build`], which needs the scans and the catalog.
     pub fn of_orders(orders: &[OrderView]) -> DailyCounts {
-        DailyCounts {
-            cancel: cancel_rate::cancel_days(orders),
-            late: late_shipment::late_days(orders),
-            ..DailyCounts::default()
-        }
+        // Counted in parts on every thread and summed (the counts are additive, so the sum is
+        // the one pass's, at any thread count): a single pass was a serial part of every run.
+        orders
+            .par_chunks(1 << 16)
+            .map(|part| DailyCounts {
+                cancel: cancel_rate::cancel_days(part),
+                late: late_shipment::late_days(part),
+                ..DailyCounts::default()
+            })
+            .reduce(DailyCounts::default, |a, b| a + b)
     }
 
     /// The package-level series (valid tracking by category and over all categories, on-time
