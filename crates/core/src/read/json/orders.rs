@@ -249,6 +249,19 @@ impl<'p> FileOrders<'p> {
         (self.flushed && !self.apart.is_empty()).then(|| self.apart.keys().cloned().collect())
     }
 
+    /// A mapped order to go on with: `None` when it was rejected, or in a lookup pass (which
+    /// only notes its time).
+    fn kept(&mut self, line: u64, mapped: Result<(Text, Snapshot), Bad>) -> Option<(Text, Snapshot)> {
+        match mapped {
+            Err(why) => {
+                self.reject(line, why);
+                None
+            }
+            Ok((id, s)) if self.looked_up(&id, &s) => None,
+            Ok(order) => Some(order),
+        }
+    }
+
     /// In a lookup pass: notes an order's snapshot time; true when the pass is one.
     fn looked_up(&mut self, id: &Text, s: &Snapshot) -> bool {
         let Some((ids, found)) = &mut self.lookup else { return false };
@@ -377,16 +390,10 @@ impl<'p> FileOrders<'p> {
             }
             Ok((Text::from(id.as_ref()), s))
         })();
-        let (id, mut s) = match mapped {
-            Ok(x) => x,
-            Err(why) => return self.reject(line, why),
-        };
-        if self.looked_up(&id, &s) {
-            return;
-        }
+        let Some((id, mut s)) = self.kept(line, mapped) else { return };
+        let items = JsonPath::Field(path, "OrderItems");
         for (i, item) in o.elements("OrderItems").into_iter().enumerate() {
             self.rows_read += 1;
-            let items = JsonPath::Field(path, "OrderItems");
             let item_path = JsonPath::Index(&items, i);
             let item = doc.object(item);
             note_unknown(&mut self.unknown, &item, V0_ITEM);
@@ -466,18 +473,12 @@ impl<'p> FileOrders<'p> {
             };
             Ok((Text::from(id.as_ref()), s))
         })();
-        let (id, mut s) = match mapped {
-            Ok(x) => x,
-            Err(why) => return self.reject(line, why),
-        };
-        if self.looked_up(&id, &s) {
-            return;
-        }
+        let Some((id, mut s)) = self.kept(line, mapped) else { return };
         // The cancellation: on the order, or (as Amazon's model has it) on its items.
         let mut cancellations: Vec<Node> = o.at("cancellation").into_iter().collect();
+        let items = JsonPath::Field(path, "orderItems");
         for (i, item) in o.elements("orderItems").into_iter().enumerate() {
             self.rows_read += 1;
-            let items = JsonPath::Field(path, "orderItems");
             let item_path = JsonPath::Index(&items, i);
             let item = doc.object(item);
             note_unknown(&mut self.unknown, &item, V2026_ITEM);
@@ -505,12 +506,12 @@ impl<'p> FileOrders<'p> {
         if cancelled {
             self.observe(s.last_updated);
         }
+        let packages = JsonPath::Field(path, "packages");
         for (i, p) in o.elements("packages").into_iter().enumerate() {
             let p = doc.object(p);
             let Some(number) = p.text("trackingNumber") else { continue };
             // A package with a number is a row (a confirmation), used or rejected.
             self.rows_read += 1;
-            let packages = JsonPath::Field(path, "packages");
             let package_path = JsonPath::Index(&packages, i);
             match optional_instant(&p, &package_path, "shipTime") {
                 Ok(Some(t)) => {
