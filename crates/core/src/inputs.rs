@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -113,8 +113,8 @@ pub struct Loaded {
 /// interleaved on every thread, so only their sums over threads tell them apart.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LoadTimes {
-    pub reading: std::time::Duration,
-    pub absorbing: std::time::Duration,
+    pub reading: Duration,
+    pub absorbing: Duration,
 }
 
 /// The marker in the names of the staging directories a run writes beside its output
@@ -260,8 +260,8 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
     let shards: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
     let absorbing_ns = AtomicU64::new(0);
     let reading_ns = AtomicU64::new(0);
-    let timed = |counter: &AtomicU64, start: Instant| {
-        counter.fetch_add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    let add = |counter: &AtomicU64, spent: Duration| {
+        counter.fetch_add(u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     };
     let outcomes: Vec<Result<Absorbed, InputError>> = files
         .par_iter()
@@ -269,16 +269,15 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
         .map(|(rank, file)| {
             // Rows a format hands over early are folded in at once (a big SP-API export).
             let started = Instant::now();
-            let mut absorbed_early = std::time::Duration::ZERO;
+            let mut absorbed_early = Duration::ZERO;
             let mut fold = |part| {
                 let start = Instant::now();
                 absorb_file(&shards, rank as u32, part, None);
                 absorbed_early += start.elapsed();
             };
             let read = read_file(&file.path, opts, on_bytes, &mut fold);
-            let read_for = started.elapsed().saturating_sub(absorbed_early);
-            reading_ns.fetch_add(u64::try_from(read_for.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
-            absorbing_ns.fetch_add(u64::try_from(absorbed_early.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+            add(&reading_ns, started.elapsed().saturating_sub(absorbed_early));
+            add(&absorbing_ns, absorbed_early);
             let read = match read? {
                 FileOutcome::Read(read) => read,
                 FileOutcome::Unrecognised(unrecognised) if file.named => return Err(unrecognised),
@@ -292,7 +291,7 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
             // do not queue behind each other shard after shard.
             let start = Instant::now();
             absorb_file(&shards, rank as u32, read.data, read.newest_observation);
-            timed(&absorbing_ns, start);
+            add(&absorbing_ns, start.elapsed());
             Ok(Absorbed::Read(read.account, read.rejected, read.reference))
         })
         .collect();
@@ -303,8 +302,8 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
         skipped: inputs.skipped.clone(),
         performance_reports: Vec::new(),
         spent: LoadTimes {
-            reading: std::time::Duration::from_nanos(reading_ns.load(Ordering::Relaxed)),
-            absorbing: std::time::Duration::from_nanos(absorbing_ns.load(Ordering::Relaxed)),
+            reading: Duration::from_nanos(reading_ns.load(Ordering::Relaxed)),
+            absorbing: Duration::from_nanos(absorbing_ns.load(Ordering::Relaxed)),
         },
     };
     for outcome in outcomes {
