@@ -360,12 +360,18 @@ impl<'p> FileOrders<'p> {
         }
     }
 
+    /// An order record, counted as a row read: the line it starts on and its fields (those
+    /// not in `known` noted as unknown).
+    fn order_record<'d, 'a>(&mut self, doc: &'d Doc<'a>, node: Node, known: &[&str]) -> (u64, Obj<'d, 'a>) {
+        self.rows_read += 1;
+        let o = doc.object(node);
+        note_unknown(&mut self.unknown, &o, known);
+        (doc.line_of(node), o)
+    }
+
     /// A v0 Order: one snapshot (its nested items with it).
     fn v0_order(&mut self, doc: &Doc, node: Node, path: &JsonPath) {
-        self.rows_read += 1;
-        let line = doc.line_of(node);
-        let o = doc.object(node);
-        note_unknown(&mut self.unknown, &o, V0_ORDER);
+        let (line, o) = self.order_record(doc, node, V0_ORDER);
         let mapped = (|| -> Result<(Text, Snapshot), Bad> {
             let id = o.text("AmazonOrderId").ok_or_else(|| missing(path, "AmazonOrderId"))?;
             let mut s = Snapshot {
@@ -429,10 +435,7 @@ impl<'p> FileOrders<'p> {
 
     /// A v2026-01-01 order: a snapshot, and its cancellation events and packages.
     fn v2026_order(&mut self, doc: &Doc, node: Node, path: &JsonPath) {
-        self.rows_read += 1;
-        let line = doc.line_of(node);
-        let o = doc.object(node);
-        note_unknown(&mut self.unknown, &o, V2026_ORDER);
+        let (line, o) = self.order_record(doc, node, V2026_ORDER);
         let mapped = (|| -> Result<(Text, Snapshot), Bad> {
             let id = o.text("orderId").ok_or_else(|| missing(path, "orderId"))?;
             let status = o.text("fulfillment.fulfillmentStatus").map(|s| match s.as_ref() {
