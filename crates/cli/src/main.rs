@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use orderhealth::cancel_feed::{run_cancel_feed, FeedOptions, Selection};
 use orderhealth::summary::Inputs;
 use orderhealth::verdict::{count, thousands};
-use orderhealth::{run_orders, run_report, Format, Progress, RunOptions};
+use orderhealth::{run_orders, run_report, run_report_from_parts, Format, Progress, RunOptions};
 use orderhealth_core::marketplace::parse_zone;
 use orderhealth_core::timestamp::parse_as_of;
 use orderhealth_core::{EncodingChoice, Marketplace, Policy, ReadOptions, ViewOptions};
@@ -55,6 +55,25 @@ enum Command {
         /// agree with ours over Amazon's dates (exit 3 wins when both apply).
         #[arg(long)]
         fail_on_mismatch: bool,
+        /// Sum the partitions' results (`orderhealth partition`; each a result directory or a
+        /// directory of them) instead of reading the orders: the same bytes as `report --store`.
+        /// Needs --store, the store they were computed from, and the same report options.
+        #[arg(long, num_args = 1.., value_name = "PART", requires = "store")]
+        from_parts: Vec<PathBuf>,
+    },
+    /// What one partition of a store's orders adds to a report, written to --out: one task of
+    /// a distributed run (docs/SCALE-OUT.md); `report --from-parts` sums them. Run again, it
+    /// writes the same result.
+    Partition {
+        #[command(flatten)]
+        reading: Reading,
+        /// The partition, from 0 to the store's partition count − 1.
+        #[arg(long, value_name = "N")]
+        shard: usize,
+        /// The result directory to write (replaced whole; a result already there for the same
+        /// partition, store state and options stays).
+        #[arg(long, value_name = "PART")]
+        out: PathBuf,
     },
     /// Write the merged view of each order (`orders`) and `rejected.tsv`.
     Orders {
@@ -97,6 +116,11 @@ struct IngestArgs {
     store: PathBuf,
     #[command(flatten)]
     stored: StoredOptions,
+    /// How many partitions a new store splits its orders into (a multiple of 16, up to
+    /// 4096; default 16): one task each in a distributed run (`orderhealth partition`).
+    /// Chosen when the store is made.
+    #[arg(long, value_name = "N")]
+    partitions: Option<usize>,
     /// Also list every file ingested and every file already in the store.
     #[arg(long, short)]
     verbose: bool,
@@ -240,13 +264,14 @@ fn ingest(
     inputs: &[PathBuf],
     read: &ReadOptions,
     marketplace: Marketplace,
+    partitions: Option<usize>,
     verbose: bool,
 ) -> anyhow::Result<orderhealth::store::IngestOutcome> {
     let settings = orderhealth::store::StoreSettings::of(read, marketplace);
     let waiting = || {
         let _ = writeln!(std::io::stderr(), "waiting for another ingest into {} to finish…", store.display());
     };
-    let outcome = orderhealth::store::ingest(store, inputs, read, &settings, &waiting)?;
+    let outcome = orderhealth::store::ingest(store, inputs, read, &settings, partitions, &waiting)?;
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
@@ -299,11 +324,14 @@ fn parse_marketplace(s: &str) -> Result<Marketplace, String> {
 
 impl Common {
     fn run_options(&self) -> RunOptions {
-        let r = &self.reading;
+        Common::options_of(&self.reading, self.format, &self.out)
+    }
+
+    fn options_of(r: &Reading, format: FormatArg, out: &std::path::Path) -> RunOptions {
         RunOptions {
             inputs: r.inputs_to_read(),
-            out: self.out.clone(),
-            format: match self.format {
+            out: out.to_path_buf(),
+            format: match format {
                 FormatArg::Parquet => Format::Parquet,
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Json => Format::Json,
@@ -334,7 +362,7 @@ impl Reading {
     fn ingest_first(&self) -> anyhow::Result<()> {
         if let Some(store) = &self.store {
             if !self.inputs.is_empty() {
-                ingest(store, &self.inputs, &self.read_options(), self.stored.marketplace, self.verbose)?;
+                ingest(store, &self.inputs, &self.read_options(), self.stored.marketplace, None, self.verbose)?;
             }
         }
         Ok(())
@@ -576,8 +604,20 @@ fn main() -> ExitCode {
     }
     let _ = TIMINGS.set(cli.timings);
     let result = match &cli.command {
-        Command::Report { common, fail_on_breach, fail_on_mismatch } => {
-            common.reading.ingest_first().and_then(|()| run_report(&common.run_options(), &Bar::new())).map(|outcome| {
+        Command::Report { common, fail_on_breach, fail_on_mismatch, from_parts } => {
+            let run = || -> anyhow::Result<orderhealth::ReportOutcome> {
+                if from_parts.is_empty() {
+                    common.reading.ingest_first()?;
+                    return run_report(&common.run_options(), &Bar::new());
+                }
+                if !common.reading.inputs.is_empty() {
+                    anyhow::bail!(orderhealth::UsageError(
+                        "--from-parts reads the store as the partitions saw it: ingest the INPUTs first, then run the partitions again".into()
+                    ));
+                }
+                run_report_from_parts(&common.run_options(), from_parts, &Bar::new())
+            };
+            run().map(|outcome| {
                 warn_skipped(&outcome.summary.skipped_files, common.reading.verbose);
                 warn_encodings(&outcome.summary.inputs, common.reading.verbose);
                 let mut text =
@@ -645,10 +685,40 @@ fn main() -> ExitCode {
                 }
             })
         }
-        Command::Ingest(args) => {
-            ingest(&args.store, &args.inputs, &args.stored.read_options(), args.stored.marketplace, args.verbose)
-                .map(|_| (String::new(), ExitCode::SUCCESS))
+        Command::Partition { reading, shard, out } => {
+            let opts = RunOptions { out: out.clone(), ..Common::options_of(reading, FormatArg::Parquet, out) };
+            let run = || -> anyhow::Result<orderhealth::PartitionOutcome> {
+                if reading.store.is_none() {
+                    anyhow::bail!(orderhealth::UsageError("partition needs --store DIR".into()));
+                }
+                if !reading.inputs.is_empty() {
+                    anyhow::bail!(orderhealth::UsageError(
+                        "partition reads the store alone: ingest the INPUTs first (`orderhealth ingest`)".into()
+                    ));
+                }
+                orderhealth::run_partition(&opts, *shard, out)
+            };
+            run().map(|o| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "partition {} of {}: {}; wrote {}",
+                    o.partition,
+                    o.partitions,
+                    count(o.orders as i64, "order", "orders"),
+                    out.display()
+                );
+                (String::new(), ExitCode::SUCCESS)
+            })
         }
+        Command::Ingest(args) => ingest(
+            &args.store,
+            &args.inputs,
+            &args.stored.read_options(),
+            args.stored.marketplace,
+            args.partitions,
+            args.verbose,
+        )
+        .map(|_| (String::new(), ExitCode::SUCCESS)),
         Command::Generate(args) => generate::run(args).map(|text| (text, ExitCode::SUCCESS)),
     };
     match result {

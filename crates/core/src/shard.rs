@@ -16,7 +16,23 @@ pub fn id_hash(id: &str) -> u64 {
 /// The shard of a key. Middle bits of the hash: the shard's own table uses the low bits
 /// (bucket) and the top 7 (tag).
 pub fn shard_of(key: &str) -> usize {
-    (id_hash(key) >> 32) as usize % SHARDS
+    partition_of(key, SHARDS)
+}
+
+/// The most partitions a store may have (`ingest --partitions`).
+pub const MAX_PARTITIONS: usize = 4096;
+
+/// The partition of a key among `partitions` (a multiple of [`SHARDS`], so that a partition
+/// lies within one shard: `partition_of(k, n) % SHARDS == shard_of(k)`). The store keeps its
+/// state in this many directories, and a distributed run gives each task one of them.
+pub fn partition_of(key: &str, partitions: usize) -> usize {
+    (id_hash(key) >> 32) as usize % partitions.max(1)
+}
+
+/// Whether `n` can be a store's partition count: a multiple of [`SHARDS`] up to
+/// [`MAX_PARTITIONS`].
+pub fn valid_partitions(n: usize) -> bool {
+    (SHARDS..=MAX_PARTITIONS).contains(&n) && n.is_multiple_of(SHARDS)
 }
 
 #[cfg(test)]
@@ -35,4 +51,17 @@ mod tests {
     }
 
     const PINNED: [usize; 4] = [0, 4, 10, 12];
+
+    /// A partition lies within one shard, at every allowed partition count.
+    #[test]
+    fn a_partition_lies_within_its_shard() {
+        for n in [16, 32, 48, 64, 4096] {
+            assert!(valid_partitions(n));
+            for i in 0..2000 {
+                let id = format!("111-{i:07}-0000001");
+                assert_eq!(partition_of(&id, n) % SHARDS, shard_of(&id), "{id} at {n}");
+            }
+        }
+        assert!(!valid_partitions(8) && !valid_partitions(40) && !valid_partitions(4112));
+    }
 }

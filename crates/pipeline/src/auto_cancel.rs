@@ -8,8 +8,21 @@ use crate::tables::read::{ints, texts};
 use crate::tables::{self, frame, select_in_order, sort_by, strings, timestamps};
 
 pub fn auto_cancel(orders: &[OrderView]) -> PolarsResult<DataFrame> {
-    let rows: Vec<&OrderView> = orders.iter().filter(|o| o.in_metrics() && o.auto_state.is_some()).collect();
+    sorted(auto_cancel_rows(orders)?)
+}
+
+/// `auto_cancel` in its order: by deadline, then order id (unique: the same rows in any order
+/// sort to the same table).
+pub fn sorted(rows: DataFrame) -> PolarsResult<DataFrame> {
     let (by, options) = sort_by(&["deadline", "order_id"]);
+    let mut df = rows.lazy().sort(by, options).collect()?;
+    df.rechunk_mut();
+    Ok(df)
+}
+
+/// The `auto_cancel` rows of `orders`, in no particular order.
+pub fn auto_cancel_rows(orders: &[OrderView]) -> PolarsResult<DataFrame> {
+    let rows: Vec<&OrderView> = orders.iter().filter(|o| o.in_metrics() && o.auto_state.is_some()).collect();
     frame(vec![
         strings("order_id", &rows.iter().map(|o| Some(&*o.order_id)).collect::<Vec<_>>()),
         strings("marketplace", &rows.iter().map(|o| o.marketplace().map(|m| m.code())).collect::<Vec<_>>()),
@@ -22,7 +35,6 @@ pub fn auto_cancel(orders: &[OrderView]) -> PolarsResult<DataFrame> {
     ])?
     .lazy()
     .select(select_in_order(tables::AUTO_CANCEL_COLUMNS))
-    .sort(by, options)
     .collect()
 }
 

@@ -36,5 +36,8 @@ pub mod words;
 pub use error::{exit_code, UsageError};
 pub use output::Format;
 pub use reports::Reports;
-pub use run::{run_orders, run_report, OrdersOutcome, Progress, Quiet, ReportOutcome, RunOptions};
+pub use run::{
+    run_orders, run_partition, run_report, run_report_from_parts, OrdersOutcome, PartitionOutcome, Progress, Quiet,
+    ReportOutcome, RunOptions,
+};
 pub use summary::Summary;

@@ -227,17 +227,119 @@ struct Explaining {
 /// treatment is a judgement call (§3.8's list), sorted by report, marketplace, metric, window
 /// end and start, day, order, tracking number, why. Valid tracking lists the invalid packages
 /// (by defect) and every package placed by its ship day (`basis`: the run's).
+///
+/// `counted_elsewhere`: the same rows of orders not in `orders` (the partitions of a
+/// distributed run, [`reconcile_candidates`]), for every window: those of the windows that do
+/// not agree join the table.
 pub fn reconcile_orders(
     rows: &[ReconcileRow],
     orders: &[orderhealth_core::OrderView],
     tracking: &orderhealth_core::Tracking,
     basis: orderhealth_core::TrackingBasis,
+    counted_elsewhere: &[DataFrame],
 ) -> PolarsResult<(DataFrame, Explained)> {
+    let mut out = explaining(rows, orders, tracking, basis, |r| r.agrees == Some(false));
+    let disagreeing: std::collections::BTreeSet<(String, String, &'static str, i32, i32)> = rows
+        .iter()
+        .filter(|r| r.agrees == Some(false))
+        .filter_map(|r| Some((r.report.clone(), r.marketplace.clone(), r.metric.as_str(), r.window?.0, r.window?.1)))
+        .collect();
+    for df in counted_elsewhere {
+        out.extend(explaining_of(df)?.into_iter().filter(|e| {
+            disagreeing.contains(&(e.report.clone(), e.marketplace.clone(), e.metric, e.window_start, e.window_end))
+        }));
+    }
+    out.sort();
+    let mut explained: Explained = BTreeMap::new();
+    for e in &out {
+        let key = (e.report.clone(), e.marketplace.clone(), e.metric, e.window_start, e.window_end);
+        *explained.entry(key).or_default().entry(e.why).or_default() += 1;
+    }
+    Ok((explaining_frame(&out)?, explained))
+}
+
+/// The rows of `reconcile_orders` `orders` give for every window of Amazon's `reports`,
+/// agreeing or not, in no particular order: a partition's share, before the sum says which
+/// windows agree.
+pub fn reconcile_candidates(
+    reports: &[PerformanceReport],
+    orders: &[orderhealth_core::OrderView],
+    tracking: &orderhealth_core::Tracking,
+    basis: orderhealth_core::TrackingBasis,
+) -> PolarsResult<DataFrame> {
+    let rows = reconcile_rows(reports, &DailyCounts::default());
+    explaining_frame(&explaining(&rows, orders, tracking, basis, |r| r.window.is_some()))
+}
+
+/// Every `why` a row can give, to read a partition's rows back.
+const WHYS: [&str; 10] = [
+    "buyer-requested",
+    "pending",
+    "inferred-seller",
+    "edge-day",
+    "no-expected-ship-date",
+    "unconfirmed",
+    "confirmed-late-same-day",
+    "placed-by-ship-day",
+    "not-delivered",
+    "late",
+];
+
+/// The rows of a frame [`explaining_frame`] wrote.
+fn explaining_of(df: &DataFrame) -> PolarsResult<Vec<Explaining>> {
+    use crate::tables::read::texts;
+    let metrics = [
+        AmazonMetric::CancelRate,
+        AmazonMetric::LateShipment,
+        AmazonMetric::ValidTracking,
+        AmazonMetric::OnTimeDelivery,
+    ];
+    let known = |v: &str, list: &[&'static str]| -> PolarsResult<&'static str> {
+        list.iter()
+            .copied()
+            .find(|k| *k == v)
+            .ok_or_else(|| polars_err!(ComputeError: "a reconcile row of unknown kind {v:?}"))
+    };
+    let metrics: Vec<&'static str> = metrics.iter().map(|m| m.as_str()).collect();
+    let whys: Vec<&'static str> =
+        WHYS.iter().copied().chain(orderhealth_carriers::Defect::ALL.iter().map(|d| d.as_str())).collect();
+    let date = |name: &str| -> PolarsResult<Vec<i32>> {
+        Ok(df.column(name)?.date()?.physical().iter().map(|d| d.unwrap_or(0)).collect())
+    };
+    let (start, end, day) = (date("window_start")?, date("window_end")?, date("day")?);
+    let (report, marketplace, metric) = (texts(df, "report")?, texts(df, "marketplace")?, texts(df, "metric")?);
+    let (order_id, number, why) = (texts(df, "order_id")?, texts(df, "tracking_number")?, texts(df, "why")?);
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let at = |v: &Vec<&str>| v.get(i).copied().unwrap_or_default().to_string();
+        out.push(Explaining {
+            report: at(&report),
+            marketplace: at(&marketplace),
+            metric: known(&at(&metric), &metrics)?,
+            window_end: end.get(i).copied().unwrap_or(0),
+            window_start: start.get(i).copied().unwrap_or(0),
+            day: day.get(i).copied().unwrap_or(0),
+            order_id: at(&order_id),
+            tracking_number: at(&number),
+            why: known(&at(&why), &whys)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The rows of `rows` (those `wanted`) `orders` and their packages could explain.
+fn explaining(
+    rows: &[ReconcileRow],
+    orders: &[orderhealth_core::OrderView],
+    tracking: &orderhealth_core::Tracking,
+    basis: orderhealth_core::TrackingBasis,
+    wanted: impl Fn(&ReconcileRow) -> bool,
+) -> Vec<Explaining> {
     use orderhealth_core::timestamp::local_day;
     use orderhealth_core::tracking::LateReason;
     use orderhealth_core::{Class, Lateness};
     let mut out: Vec<Explaining> = Vec::new();
-    for r in rows.iter().filter(|r| r.agrees == Some(false)) {
+    for r in rows.iter().filter(|r| wanted(r)) {
         let (Some((start, end)), Some(m)) = (r.window, Marketplace::from_code(&r.marketplace)) else { continue };
         let mut add = |day: i32, order_id: &str, tracking: &str, why: &'static str| {
             if (start..=end).contains(&day) {
@@ -341,13 +443,12 @@ pub fn reconcile_orders(
             }
         }
     }
-    out.sort();
-    let mut explained: Explained = BTreeMap::new();
-    for e in &out {
-        let key = (e.report.clone(), e.marketplace.clone(), e.metric, e.window_start, e.window_end);
-        *explained.entry(key).or_default().entry(e.why).or_default() += 1;
-    }
-    let df = frame(vec![
+    out
+}
+
+/// `reconcile_orders`' columns of `out`, in its order.
+fn explaining_frame(out: &[Explaining]) -> PolarsResult<DataFrame> {
+    frame(vec![
         strings("report", &out.iter().map(|e| Some(e.report.as_str())).collect::<Vec<_>>()),
         strings("marketplace", &out.iter().map(|e| Some(e.marketplace.as_str())).collect::<Vec<_>>()),
         strings("metric", &out.iter().map(|e| Some(e.metric)).collect::<Vec<_>>()),
@@ -357,8 +458,7 @@ pub fn reconcile_orders(
         strings("tracking_number", &out.iter().map(|e| Some(e.tracking_number.as_str())).collect::<Vec<_>>()),
         dates("day", out.iter().map(|e| Some(e.day)).collect())?,
         strings("why", &out.iter().map(|e| Some(e.why)).collect::<Vec<_>>()),
-    ])?;
-    Ok((df, explained))
+    ])
 }
 
 /// Per (report, marketplace, metric, window start, end): how many orders of each `why` could

@@ -10,7 +10,7 @@ use orderhealth_core::current::{current_tracking, Today};
 use orderhealth_core::timestamp::format_instant;
 use orderhealth_core::tracking::{PackageOptions, TrackingBasis};
 use orderhealth_core::{
-    collect_inputs, load, AutoState, DailyCounts, InputError, Loaded, ReadOptions, Skipped, Tracking, View, ViewOptions,
+    collect_inputs, load, DailyCounts, InputError, Loaded, ReadOptions, Skipped, Tracking, View, ViewOptions,
 };
 use polars::prelude::{DataFrame, PolarsResult};
 use rayon::prelude::*;
@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::error::UsageError;
 use crate::output::{write_rejected, Format, OutputSet};
 use crate::reports::Reports;
-use crate::store::{SettledPart, SettledRequest};
+use crate::store::{SettledKey, SettledPart, SettledRequest, Tally};
 use crate::summary::{AutoCancelCounts, Inputs, MarketplaceCurrent, OrderCounters, Settings, Summary, TrackingWindow};
 use crate::{auto_cancel, cancel_rate, cancellations, late_shipment, on_time_delivery, tables, valid_tracking};
 
@@ -239,11 +239,81 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         Some(&request),
         progress,
     )?;
+    report_of(opts, set, p, progress)
+}
+
+/// `report --from-parts`: the report of a store whose orders were judged partition by
+/// partition (`orderhealth partition`, one task each in a distributed run), summed. The same
+/// bytes as `report --store` over the same state of the store.
+pub fn run_report_from_parts(opts: &RunOptions, parts: &[PathBuf], progress: &dyn Progress) -> Result<ReportOutcome> {
+    let store = opts.store.as_deref().context("--from-parts needs the store the partitions were computed from")?;
+    let set = begin(opts)?;
+    refuse_out_over_store(&opts.out, store)?;
+    progress.start(0);
+    progress.stage("reading the store");
+    let settings = crate::store::StoreSettings::of(&opts.read, opts.view.default_marketplace);
+    let waiting = || progress.stage("waiting for an ingest into the store to finish");
+    let read = crate::store::load_orders(store, &settings, &waiting, crate::store::Orders::None)?;
+    require_an_order_report(&read.loaded)?;
+    progress.stage("summing the partitions");
+    let key = SettledKey::of(&read.identity, &opts.view, opts.packages());
+    let part = crate::store::parts::sum(parts, read.partitions, &key, opts.view.as_of)?;
+    let mut loaded = read.loaded;
+    let view = View::build(&mut loaded.book, &opts.view);
+    report_of(opts, set, Prepared { loaded, view, settled: Some(part) }, progress)
+}
+
+/// What `orderhealth partition` did.
+pub struct PartitionOutcome {
+    pub partition: usize,
+    pub partitions: usize,
+    pub orders: u64,
+}
+
+/// `orderhealth partition --shard N --out PART`: what partition `partition` of the store's
+/// orders adds to a report under `opts`, written as one result directory (`store::parts`).
+pub fn run_partition(opts: &RunOptions, partition: usize, out: &std::path::Path) -> Result<PartitionOutcome> {
+    let store = opts.store.as_deref().context("a partition is one of a store's")?;
+    refuse_out_over_store(out, store)?;
+    let settings = crate::store::StoreSettings::of(&opts.read, opts.view.default_marketplace);
+    let read = crate::store::load_orders(store, &settings, &|| {}, crate::store::Orders::Partition(partition))?;
+    let mut loaded = read.loaded;
+    let view = View::build(&mut loaded.book, &opts.view);
+    let tracking = Tracking::build(&view, &loaded.book, opts.packages());
+    let reconcile = match loaded.performance_reports.is_empty() {
+        true => None,
+        false => Some(crate::reconcile::reconcile_candidates(
+            &loaded.performance_reports,
+            &view.orders,
+            &tracking,
+            opts.tracking_basis,
+        )?),
+    };
+    let result = crate::store::parts::PartResult {
+        partition,
+        partitions: read.partitions,
+        key: SettledKey::of(&read.identity, &opts.view, opts.packages()),
+        as_of: opts.view.as_of,
+        tally: Tally::judged(&view, &tracking),
+        auto: AutoCancelCounts::of(&view.orders),
+        has_scans: loaded.book.has_scans(),
+        evidence: Tally::evidence(&view, &tracking)?,
+        auto_cancel: auto_cancel::auto_cancel_rows(&view.orders)?,
+        reconcile,
+    };
+    crate::store::parts::write(out, &result)?;
+    Ok(PartitionOutcome { partition, partitions: read.partitions, orders: view.orders.len() as u64 })
+}
+
+/// The reports of the prepared orders (and of those counted elsewhere: `p.settled`), written.
+fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Progress) -> Result<ReportOutcome> {
     let set = refuse_unusable_orders(set, &p.loaded)?;
     let orders = &p.view.orders;
-    // The store's settled orders come as counts and rows: they join the others'.
+    // The store's settled orders (or every order, summed from the partitions) come as counts
+    // and rows: they join the others'.
     let no_settled = SettledPart::default();
-    let SettledPart { tally: settled, evidence } = p.settled.as_ref().unwrap_or(&no_settled);
+    let SettledPart { tally: settled, evidence, auto_cancel: settled_auto, auto: settled_counts, has_scans, reconcile } =
+        p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
     progress.stage("computing reports");
     // Per-day counts of every metric, from the orders and their judged packages. Additive:
@@ -288,7 +358,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
                             cancellations::cancellation_rows(orders)?,
                             evidence.iter().map(|e| &e.cancellations),
                         )?;
-                        Ok((auto_cancel::auto_cancel(orders)?, cancellations::sorted(rows)?))
+                        let auto = stacked(auto_cancel::auto_cancel_rows(orders)?, settled_auto.iter())?;
+                        Ok((auto_cancel::sorted(auto)?, cancellations::sorted(rows)?))
                     })
                 },
                 || {
@@ -311,7 +382,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         (None, None, Default::default())
     } else {
         let (orders_df, explained) =
-            crate::reconcile::reconcile_orders(&reconcile_rows, orders, &tracking, opts.tracking_basis)?;
+            crate::reconcile::reconcile_orders(&reconcile_rows, orders, &tracking, opts.tracking_basis, reconcile)?;
         (Some(crate::reconcile::reconcile_table(&reconcile_rows)?), Some(orders_df), explained)
     };
     let reports = Reports {
@@ -335,15 +406,8 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         None => Default::default(),
     };
 
-    let mut counts = AutoCancelCounts::default();
-    for o in orders.iter().filter(|o| o.in_metrics()) {
-        match o.auto_state {
-            Some(AutoState::AutoCancelled) => counts.auto_cancelled += 1,
-            Some(AutoState::Overdue) => counts.overdue += 1,
-            Some(AutoState::AtRisk) => counts.at_risk += 1,
-            None => {}
-        }
-    }
+    let mut counts = AutoCancelCounts::of(orders);
+    counts.add(settled_counts);
     // The live orders' counters and the settled ones': additive.
     let mut counters = OrderCounters::of(orders);
     counters.combine(&settled.counters, 1);
@@ -366,7 +430,7 @@ pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOu
         on_time_delivery: on_time_delivery::OnTimeSummary::of(
             &daily.on_time,
             package_counters.not_judged_yet,
-            p.loaded.book.has_scans(),
+            p.loaded.book.has_scans() || *has_scans,
         ),
         default_marketplace_orders: counters.default_marketplace_orders,
         cancelled_without_explanation: counters.rule7,

@@ -43,22 +43,29 @@ use crate::output::{sync_dir, write_whole};
 use crate::tables::frame;
 
 mod integrity;
+pub mod parts;
 mod settled;
 mod state;
 use orderhealth_core::shard::id_hash;
-pub use settled::{Evidence, SettledPart, SettledRequest, Tally};
-use settled::{Settled, SettledKey};
+use settled::Settled;
+pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
-    read_parquet, read_scans, read_shard, read_shard_rows, read_state, rows_of_orders, shard_dir, states_of, sync_tree,
-    touched_rows, write_dir_whole, write_parquet, write_state, Scans, ShardTables,
+    read_parquet, read_parquet_all, read_scans, read_shard, read_shard_rows, read_state, rows_of_orders, shard_dir,
+    states_of, sync_tree, touched_rows, write_dir_whole, write_parquet, write_state, Layout, Scans, ShardTables,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
 pub const STORE_FORMAT: &str = "orderhealth-store";
 /// The layout version. A store of another version is refused, never misread.
 /// Version 1 kept each file's rows; version 2 keeps the folded per-order state; version 3
-/// checks every file it reads against the checksum written with it.
-pub const STORE_VERSION: u32 = 4;
+/// checks every file it reads against the checksum written with it; version 4 keeps
+/// promised delivery dates and delivery scan times; version 5 may have more than 16
+/// partitions (`partitions`). A version-4 store (16 partitions) is read as it is.
+pub const STORE_VERSION: u32 = 5;
+/// The oldest layout version this program reads.
+const OLDEST_READ: u32 = 4;
+/// Partitions of a new store unless `ingest --partitions` says otherwise.
+pub const DEFAULT_PARTITIONS: usize = SHARDS;
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
 const BATCHES: &str = "batches";
@@ -149,6 +156,10 @@ struct Manifest {
     /// hashed: found again with both unchanged, a file is not read again.
     #[serde(default)]
     seen: BTreeMap<String, Seen>,
+    /// How many `shard=NN` directories each state has (chosen when the store is made; a
+    /// version-4 store has 16).
+    #[serde(default = "default_partitions")]
+    partitions: usize,
     /// The hash of this file's text with this field empty: a damaged manifest is refused.
     #[serde(default)]
     checksum: String,
@@ -171,7 +182,15 @@ fn stat_of(path: &Path) -> Option<(u64, u64)> {
     Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
 }
 
+fn default_partitions() -> usize {
+    DEFAULT_PARTITIONS
+}
+
 impl Manifest {
+    fn layout(&self) -> Layout {
+        Layout { partitions: self.partitions }
+    }
+
     /// Each stored file's rank among all stored paths, by file id (§5.1).
     fn ranks(&self) -> Result<Vec<u32>> {
         ranks(self.files.iter().map(|f| (f.account.path.as_str(), f.id as usize)).collect())
@@ -247,9 +266,9 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
     if head.format.as_deref() != Some(STORE_FORMAT) {
         bail!(UsageError(format!("{}: not an orderhealth store", dir.display())));
     }
-    if head.version != Some(STORE_VERSION) {
+    if !head.version.is_some_and(|v| (OLDEST_READ..=STORE_VERSION).contains(&v)) {
         bail!(UsageError(format!(
-            "{}: store format version {} was written by another version of orderhealth; this one reads version {STORE_VERSION} only (ingest the dumps into a new store)",
+            "{}: store format version {} was written by another version of orderhealth; this one reads versions {OLDEST_READ} to {STORE_VERSION} (ingest the dumps into a new store)",
             dir.display(),
             head.version.map_or("(none)".to_string(), |v| v.to_string()),
         )));
@@ -262,6 +281,16 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
             path.display()
         );
     }
+    if !orderhealth_core::shard::valid_partitions(manifest.partitions) {
+        bail!(
+            "{}: a damaged store manifest ({} partitions): ingest the dumps into a new store",
+            path.display(),
+            manifest.partitions
+        );
+    }
+    // Written back (by the next ingest) as this version: the layout of version 4 is this
+    // one's with 16 partitions.
+    manifest.version = STORE_VERSION;
     Ok(Some(manifest))
 }
 
@@ -294,15 +323,22 @@ fn content_of(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-/// Folds `inputs` into the store at `dir` (created when missing): only files whose content
-/// it does not hold yet are read.
+/// Folds `inputs` into the store at `dir` (created when missing, with `partitions`, default
+/// [`DEFAULT_PARTITIONS`]): only files whose content it does not hold yet are read.
 pub fn ingest(
     dir: &Path,
     inputs: &[PathBuf],
     read: &ReadOptions,
     settings: &StoreSettings,
+    partitions: Option<usize>,
     waiting: &dyn Fn(),
 ) -> Result<IngestOutcome> {
+    if let Some(n) = partitions.filter(|n| !orderhealth_core::shard::valid_partitions(*n)) {
+        bail!(UsageError(format!(
+            "--partitions {n}: a store has a multiple of {SHARDS} partitions, from {SHARDS} to {}",
+            orderhealth_core::shard::MAX_PARTITIONS
+        )));
+    }
     std::fs::create_dir_all(dir.join(BATCHES))
         .with_context(|| format!("{}: cannot create the store", dir.display()))?;
     std::fs::create_dir_all(dir.join(STATE)).with_context(|| format!("{}: cannot create the store", dir.display()))?;
@@ -310,6 +346,13 @@ pub fn ingest(
     let mut manifest = match read_manifest(dir)? {
         Some(m) => {
             check_settings(dir, &m.settings, settings)?;
+            if let Some(n) = partitions.filter(|n| *n != m.partitions) {
+                bail!(UsageError(format!(
+                    "the store {} has {} partitions, chosen when it was made (--partitions {n}): leave the option out, or use another store",
+                    dir.display(),
+                    m.partitions
+                )));
+            }
             m
         }
         None => Manifest {
@@ -321,6 +364,7 @@ pub fn ingest(
             files: Vec::new(),
             skipped: Vec::new(),
             seen: BTreeMap::new(),
+            partitions: partitions.unwrap_or(DEFAULT_PARTITIONS),
             checksum: String::new(),
         },
     };
@@ -422,7 +466,7 @@ fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledK
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
                 settled::write_from(dir, &key, &request, as_of, shards, tables, carried)
             }
-            None => settled::write(dir, &key, &request, as_of, &to_rank),
+            None => settled::write(dir, &key, &request, as_of, &to_rank, manifest.layout()),
         };
     }
 }
@@ -518,7 +562,7 @@ fn fold_new_files(
     }
     let to_id = |rank: u32| id_of_rank.get(rank as usize).copied().unwrap_or(0);
     shards.par_iter_mut().for_each(|s| s.renumber_files(&to_id));
-    let tables = write_state(&dir.join(STATE), &batch, &shards)?;
+    let tables = write_state(&dir.join(STATE), &batch, &shards, manifest.layout())?;
     write_batch(&dir.join(BATCHES), &batch, &rejected, &performance)?;
     manifest.batches.push(batch.clone());
     let written = StoredState { dir: batch, orders: shards.iter().map(|s| s.orders().len() as u64).sum() };
@@ -548,12 +592,12 @@ fn with_stored_states(
     night: Vec<BookShard>,
 ) -> Result<(Vec<BookShard>, Option<settled::Carried>)> {
     let Some((base, layers)) = manifest.state.split_first() else { return Ok((night, None)) };
-    let changes = match read_layers(dir, layers, to_rank)? {
+    let changes = match read_layers(dir, layers, to_rank, manifest.layout())? {
         None => night,
         Some(layers) => merge_shards(layers, night),
     };
     let more = changes.iter().map(|s| s.orders().len()).sum::<usize>();
-    let mut base_shards = read_state(&dir.join(STATE).join(&base.dir), room_for(more))?;
+    let mut base_shards = read_state(&dir.join(STATE).join(&base.dir), room_for(more), manifest.layout())?;
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
     let carried = settled::carried(dir, &base.dir, &mut base_shards, &changes);
     Ok((merge_shards(base_shards, changes), carried))
@@ -648,7 +692,7 @@ fn read_states(
     let Some((base, layers)) = manifest.state.split_first() else {
         return Ok(((0..SHARDS).map(|_| BookShard::default()).collect(), None));
     };
-    let layers_read = read_layers(dir, layers, to_rank)?;
+    let layers_read = read_layers(dir, layers, to_rank, manifest.layout())?;
     let settled = request.and_then(|r| usable_settled(dir, manifest, &base.dir, r, layers_read.as_deref(), to_rank));
     let touched = match &settled {
         Some(s) => touched_by(s, layers_read.as_deref().unwrap_or(&[])),
@@ -656,7 +700,8 @@ fn read_states(
     };
     let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());
     let layer_shards = layers_read.as_deref().unwrap_or(&[]);
-    let (base_shards, part) = read_base(dir, &base.dir, room, settled, &touched, layer_shards, request, to_rank)?;
+    let (base_shards, part) =
+        read_base(dir, &base.dir, manifest.layout(), room, settled, &touched, layer_shards, request, to_rank)?;
     let shards = match layers_read {
         None => base_shards,
         Some(layers) => merge_shards(base_shards, layers),
@@ -689,10 +734,11 @@ fn read_layers(
     dir: &Path,
     layers: &[StoredState],
     to_rank: &(impl Fn(u32) -> u32 + Sync),
+    layout: Layout,
 ) -> Result<Option<Vec<BookShard>>> {
     let mut merged: Option<Vec<BookShard>> = None;
     for layer in layers {
-        let mut shards = read_state(&dir.join(STATE).join(&layer.dir), 0)?;
+        let mut shards = read_state(&dir.join(STATE).join(&layer.dir), 0, layout)?;
         shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
         merged = Some(match merged {
             None => shards,
@@ -729,6 +775,7 @@ fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
 fn read_base(
     dir: &Path,
     base: &str,
+    layout: Layout,
     room: usize,
     settled: Option<Settled>,
     touched: &[FxHashSet<u64>],
@@ -743,16 +790,17 @@ fn read_base(
         .enumerate()
         .map(|(i, touched)| {
             let dir = shard_dir(&base_dir, i);
+            let dirs = layout.of_shard(&base_dir, i);
             let Some(s) = &settled else {
-                let shard = read_shard(&dir, &dir, room, &[None, None]);
+                let shard = read_shard(&dirs, &dirs, room, &[None, None]);
                 return Ok((shard.with_context(|| format!("{}: a damaged store", dir.display()))?, None));
             };
             let live = s.shard_dir(i);
             let rows = match touched.is_empty() {
                 true => [None, None],
-                false => touched_rows(&dir, touched)?,
+                false => touched_rows(&dirs, touched)?,
             };
-            let (shard, _) = read_shard_rows(&live, &dir, room, &rows, Scans::Later)
+            let (shard, _) = read_shard_rows(std::slice::from_ref(&live), &dirs, room, &rows, Scans::Later)
                 .with_context(|| format!("{}: a damaged store", live.display()))?;
             // The touched orders once more, as the base alone has them: what the tally counted.
             let mut before = states_of(&rows, 0, &mut Names::default())?;
@@ -769,8 +817,10 @@ fn read_base(
         // are all a report needs (about a tenth of a million numbers, instead of all).
         let wanted = tracking_numbers(base_shards.iter().chain(layers));
         base_shards.par_iter_mut().enumerate().try_for_each(|(i, shard)| -> Result<()> {
-            let path = shard_dir(&base_dir, i).join("scans.parquet");
-            shard.set_scans(read_parquet(&path)?.map(|df| read_scans(&df, Some(&wanted))).transpose()?);
+            let dirs = layout.of_shard(&base_dir, i);
+            shard.set_scans(
+                read_parquet_all(&dirs, "scans.parquet")?.map(|df| read_scans(&df, Some(&wanted))).transpose()?,
+            );
             Ok(())
         })?;
     }
@@ -788,7 +838,7 @@ fn read_base(
         tally.subtract(&settled::counted_before(touched, &base, s.as_of, request));
         base_shards = base.into_shards();
     }
-    Ok((base_shards, Some(SettledPart { tally, evidence })))
+    Ok((base_shards, Some(SettledPart { tally, evidence, ..Default::default() })))
 }
 
 /// The base's settled directory for this report, written first when there is none, when it
@@ -825,7 +875,7 @@ fn usable_settled(
         None if as_of < newest => return None,
         None => {
             // A store the report cannot write to (read-only) is still read whole.
-            settled::write(dir, &key, request, newest, to_rank).ok()?;
+            settled::write(dir, &key, request, newest, to_rank, manifest.layout()).ok()?;
             settled::read(dir, &key)?
         }
     };
@@ -843,6 +893,36 @@ pub fn load(
     waiting: &dyn Fn(),
     request: Option<&SettledRequest>,
 ) -> Result<(Loaded, Option<SettledPart>)> {
+    let read = load_orders(dir, settings, waiting, Orders::All(request))?;
+    Ok((read.loaded, read.settled))
+}
+
+/// Which orders a read of the store brings into the book.
+#[derive(Clone, Copy)]
+pub enum Orders<'a> {
+    /// Every order (a report may take the base's settled ones as their tally).
+    All(Option<&'a SettledRequest>),
+    /// Those of one partition (`orderhealth partition`), with the scans of their packages and
+    /// the whole catalog; no rejected rows.
+    Partition(usize),
+    /// None: the files' accounts, rejected rows and performance reports alone (`report
+    /// --from-parts`, whose orders come as the partitions' results).
+    None,
+}
+
+/// A read of the store.
+pub struct StoreRead {
+    pub loaded: Loaded,
+    pub settled: Option<SettledPart>,
+    /// The manifest's checksum: which state of the store was read (a partition's result
+    /// names it, so results of two states are never summed).
+    pub identity: String,
+    /// How many partitions the store has.
+    pub partitions: usize,
+}
+
+/// [`load`], of the orders `orders`.
+pub fn load_orders(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn(), orders: Orders) -> Result<StoreRead> {
     let _lock = StoreLock::share(dir, waiting);
     let Some(manifest) = read_manifest(dir)? else {
         bail!(UsageError(format!(
@@ -857,13 +937,26 @@ pub fn load(
         rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
     };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
-    let (mut shards, settled) = read_states(dir, &manifest, &to_rank, request)?;
+    let (mut shards, settled) = match orders {
+        Orders::All(request) => read_states(dir, &manifest, &to_rank, request)?,
+        Orders::Partition(p) => {
+            if p >= manifest.partitions {
+                bail!(UsageError(format!(
+                    "--shard {p}: the store {} has partitions 0 to {}",
+                    dir.display(),
+                    manifest.partitions - 1
+                )));
+            }
+            (read_partition(dir, &manifest, p, &to_rank)?, None)
+        }
+        Orders::None => ((0..SHARDS).map(|_| BookShard::default()).collect(), None),
+    };
+    // Every file's newest observation: the default `as_of` is theirs, whichever orders are read.
     if let Some(first) = shards.first_mut() {
         for f in &manifest.files {
             first.absorb(rank(f.id)?, FileData::Events(Vec::new()), f.newest_observation);
         }
     }
-
     let mut order: Vec<&StoredFile> = manifest.files.iter().collect();
     order.sort_by_key(|f| rank_of.get(f.id as usize).copied().unwrap_or(0));
     let files: Vec<FileSummary> = order.iter().map(|f| f.account.clone()).collect();
@@ -881,7 +974,11 @@ pub fn load(
     }
 
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
-    for batch in &manifest.batches {
+    let batches = match orders {
+        Orders::Partition(_) => &[][..],
+        _ => &manifest.batches[..],
+    };
+    for batch in batches {
         let Some(df) = read_parquet(&dir.join(BATCHES).join(batch).join("rejected.parquet"))? else { continue };
         let (file, line, kind, reason) = (
             df.column("file")?.u32()?,
@@ -913,5 +1010,56 @@ pub fn load(
         performance_reports,
         spent: Default::default(),
     };
-    Ok((loaded, settled))
+    Ok(StoreRead { loaded, settled, identity: manifest.checksum.clone(), partitions: manifest.partitions })
+}
+
+/// Partition `p` of every state (the base, then the layers), renumbered to ranks and merged:
+/// its orders in their shard, and in every shard the scans of their packages' numbers and the
+/// catalog. Each task of a distributed run reads this much: its orders (about 1/P of them)
+/// and, filtered as read, the scans tables of every partition (scans are kept by tracking
+/// number, not by order).
+fn read_partition(
+    dir: &Path,
+    manifest: &Manifest,
+    p: usize,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
+) -> Result<Vec<BookShard>> {
+    let layout = manifest.layout();
+    let states: Vec<PathBuf> = manifest.state.iter().map(|s| dir.join(STATE).join(&s.dir)).collect();
+    let mut orders: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
+    for state in &states {
+        let part = [shard_dir(state, p)];
+        let mut read = read_shard(&part, &[], 0, &[None, None])
+            .with_context(|| format!("{}: a damaged store", shard_dir(state, p).display()))?;
+        read.renumber_files(to_rank);
+        let mut one: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
+        one[p % SHARDS] = read;
+        orders = merge_shards(orders, one);
+    }
+    let wanted = tracking_numbers(orders.iter());
+    let mut lookups: Option<Vec<BookShard>> = None;
+    for state in &states {
+        let mut read: Vec<BookShard> = (0..SHARDS)
+            .into_par_iter()
+            .map(|i| -> Result<BookShard> {
+                let dirs = layout.of_shard(state, i);
+                let scans =
+                    read_parquet_all(&dirs, "scans.parquet")?.map(|df| read_scans(&df, Some(&wanted))).transpose()?;
+                let catalog = match read_parquet_all(&dirs, "catalog.parquet")? {
+                    Some(df) => state::read_catalog(&df)?,
+                    None => FxHashMap::default(),
+                };
+                Ok(BookShard::from_parts(Default::default(), scans, catalog, Names::default()))
+            })
+            .collect::<Result<_>>()?;
+        read.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+        lookups = Some(match lookups {
+            None => read,
+            Some(before) => merge_shards(before, read),
+        });
+    }
+    Ok(match lookups {
+        None => orders,
+        Some(lookups) => merge_shards(orders, lookups),
+    })
 }

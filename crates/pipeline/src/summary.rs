@@ -8,7 +8,7 @@ use orderhealth_core::limits::Verdict;
 use orderhealth_core::metric::{late_shipment, on_time_delivery};
 use orderhealth_core::timestamp::date_of;
 use orderhealth_core::view::unsupported_marketplaces;
-use orderhealth_core::{DailyCounts, FileSummary, Marketplace, MarketplaceSource, OrderView, Skipped};
+use orderhealth_core::{AutoState, DailyCounts, FileSummary, Marketplace, MarketplaceSource, OrderView, Skipped};
 use serde::{Deserialize, Serialize};
 
 pub use crate::cancel_rate::CancelWindow;
@@ -122,11 +122,34 @@ pub struct Inputs {
     pub rows_rejected: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AutoCancelCounts {
     pub auto_cancelled: u64,
     pub overdue: u64,
     pub at_risk: u64,
+}
+
+impl AutoCancelCounts {
+    /// The counts of `orders` (those in the metrics).
+    pub fn of(orders: &[OrderView]) -> AutoCancelCounts {
+        let mut counts = AutoCancelCounts::default();
+        for o in orders.iter().filter(|o| o.in_metrics()) {
+            match o.auto_state {
+                Some(AutoState::AutoCancelled) => counts.auto_cancelled += 1,
+                Some(AutoState::Overdue) => counts.overdue += 1,
+                Some(AutoState::AtRisk) => counts.at_risk += 1,
+                None => {}
+            }
+        }
+        counts
+    }
+
+    /// Both sets of orders' counts.
+    pub fn add(&mut self, other: &AutoCancelCounts) {
+        self.auto_cancelled += other.auto_cancelled;
+        self.overdue += other.overdue;
+        self.at_risk += other.at_risk;
+    }
 }
 
 /// The current windows of one marketplace; a metric with no row in its table is `null`

@@ -3,6 +3,7 @@
 
 mod cancel_feed;
 mod cli;
+mod partitions;
 mod real_files;
 mod reconcile;
 mod report_html;

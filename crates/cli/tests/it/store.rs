@@ -24,7 +24,7 @@ fn ingest(dir: &Path, inputs: &[&str], store: &str) -> assert_cmd::assert::Asser
 }
 
 /// `report` in `dir` with `args`, writing CSV to `out`; the outputs' names and bytes.
-fn report(dir: &Path, args: &[&str], out: &str) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn report(dir: &Path, args: &[&str], out: &str) -> Vec<(String, Vec<u8>)> {
     orderhealth().current_dir(dir).arg("report").args(args).args(["--format", "csv", "--out", out]).assert().success();
     outputs(&dir.join(out))
 }
@@ -42,7 +42,7 @@ pub(crate) fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
+pub(crate) fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
     assert_eq!(a.iter().map(|f| &f.0).collect::<Vec<_>>(), b.iter().map(|f| &f.0).collect::<Vec<_>>());
     for ((name, x), (_, y)) in a.iter().zip(b) {
         assert!(x == y, "{name} differs between the store and one read of every file");
@@ -51,7 +51,7 @@ fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
 
 /// The bundled sample's nights (and its settlement report), in a temporary directory, plus a
 /// dump with a bad row so `rejected.tsv` has something to carry.
-fn sample_dumps() -> tempfile::TempDir {
+pub(crate) fn sample_dumps() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&testdata("sample"), &dir.path().join("dumps"));
     // A file that is not an input: skipped, and listed by a report from the store too.
@@ -75,7 +75,7 @@ fn sample_dumps() -> tempfile::TempDir {
     dir
 }
 
-fn nights(dir: &Path) -> Vec<String> {
+pub(crate) fn nights(dir: &Path) -> Vec<String> {
     let mut n: Vec<String> = std::fs::read_dir(dir.join("dumps"))
         .unwrap()
         .map(|e| format!("dumps/{}", e.unwrap().file_name().to_string_lossy()))
@@ -252,10 +252,10 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     let d = dir.path();
     ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
     let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
-    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 4,", "\"version\": 99,")).unwrap();
+    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 5,", "\"version\": 99,")).unwrap();
     for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
-            "store: store format version 99 was written by another version of orderhealth; this one reads version 4 only",
+            "store: store format version 99 was written by another version of orderhealth; this one reads versions 4 to 5",
         ));
     }
     orderhealth()
@@ -399,7 +399,7 @@ const UNSCANNED_LATE: &str = "111-1000000-0000100,US,2026-02-15,UPS,1Z1D334C0313
 /// Order 8's package, late after the night: delivered 08:00Z, before its confirmation.
 const DELIVERED_EARLY: &str = "111-1000000-0000008,US,2026-02-06,USPS,9400965014024324188316,2026-02-01T08:00:00Z,";
 
-fn write_touching_night(night: &Path) {
+pub(crate) fn write_touching_night(night: &Path) {
     std::fs::create_dir_all(night).unwrap();
     std::fs::write(
         night.join("cancel-events.tsv"),

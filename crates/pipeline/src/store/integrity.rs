@@ -132,5 +132,8 @@ pub(super) fn sealed_json<T: serde::Serialize>(
 /// Whether `value`, as read, holds the checksum it was written with (its field is left empty).
 pub(super) fn json_holds<T: serde::Serialize>(value: &mut T, field: impl Fn(&mut T) -> &mut String) -> bool {
     let checksum = std::mem::take(field(value));
-    serde_json::to_vec_pretty(value).is_ok_and(|text| hash(&text) == checksum)
+    let holds = serde_json::to_vec_pretty(value).is_ok_and(|text| hash(&text) == checksum);
+    // Kept: the checksum names the state of the store that was read.
+    *field(value) = checksum;
+    holds
 }

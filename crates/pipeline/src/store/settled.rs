@@ -150,7 +150,7 @@ impl Tally {
     }
 
     /// The tally of `view`'s orders, their packages judged in `tracking`.
-    fn judged(view: &View, tracking: &Tracking) -> Tally {
+    pub(crate) fn judged(view: &View, tracking: &Tracking) -> Tally {
         Tally {
             orders: view.orders.len() as u64,
             daily: DailyCounts::of(&view.orders, tracking),
@@ -162,7 +162,7 @@ impl Tally {
     }
 
     /// The evidence rows of `view`'s orders, their packages judged in `tracking`.
-    fn evidence(view: &View, tracking: &Tracking) -> Result<Evidence> {
+    pub(crate) fn evidence(view: &View, tracking: &Tracking) -> Result<Evidence> {
         Ok(Evidence {
             cancellations: crate::cancellations::cancellation_rows(&view.orders)?,
             tracking_defects: crate::valid_tracking::tracking_defect_rows(&tracking.defective)?,
@@ -207,12 +207,21 @@ impl Tally {
     }
 }
 
-/// What a report takes from the settled directory: the tally of the settled orders and their
-/// evidence rows, less the settled orders a layer touched (those are read and judged again).
+/// Orders a report does not judge itself, as what they add: the base's settled orders (their
+/// tally and evidence rows, less the settled orders a layer touched: those are read and
+/// judged again), or every order as the partitions' results of a distributed run (`parts`).
 #[derive(Default)]
 pub struct SettledPart {
     pub tally: Tally,
     pub evidence: Vec<Evidence>,
+    /// Their `auto_cancel` rows and counts (none for settled orders: an order the auto-cancel
+    /// rule still judges is never settled).
+    pub auto_cancel: Vec<DataFrame>,
+    pub auto: crate::summary::AutoCancelCounts,
+    /// Whether their packages were judged against scans.
+    pub has_scans: bool,
+    /// Their `reconcile_orders` rows of every Amazon window, agreeing or not.
+    pub reconcile: Vec<DataFrame>,
 }
 
 /// The tally of `touched` (settled orders, as the base alone has them) as the settled
@@ -361,6 +370,7 @@ pub(super) fn write(
     request: &SettledRequest,
     as_of: Micros,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
+    layout: super::Layout,
 ) -> Result<()> {
     write_whole(store, key, |tmp| {
         let base_dir = store.join(super::STATE).join(&key.base);
@@ -369,7 +379,8 @@ pub(super) fn write(
             .into_par_iter()
             .map(|i| {
                 let dir = shard_dir(&base_dir, i);
-                read_shard_rows(&dir, &dir, 0, &[None, None], super::Scans::All)
+                let dirs = layout.of_shard(&base_dir, i);
+                read_shard_rows(&dirs, &dirs, 0, &[None, None], super::Scans::All)
                     .with_context(|| format!("{}: a damaged store", dir.display()))
             })
             .collect::<Result<_>>()?;

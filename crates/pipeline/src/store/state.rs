@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use orderhealth_core::book::{BookShard, CatalogEntry, Keyed, Names, OrderState, OrderTable, Shipment, SnapshotKey};
 use orderhealth_core::rows::{ScanTally, ShipDate};
-use orderhealth_core::shard::{id_hash, SHARDS};
+use orderhealth_core::shard::{id_hash, partition_of, SHARDS};
 use orderhealth_core::status::{Channel, Status};
 use orderhealth_core::{Marketplace, Text};
 use polars::prelude::*;
@@ -207,6 +207,26 @@ pub(super) fn shard_dir(state: &Path, shard: usize) -> PathBuf {
     state.join(format!("shard={shard:02}"))
 }
 
+/// How a state's orders are split into directories: `shard=NN/`, one per partition
+/// (`partition_of(order_id)`; scans by tracking number, the catalog by SKU). `partitions` is
+/// a multiple of [`SHARDS`]: the book's shard `i` is partitions `i`, `i + 16`, `i + 32`, …
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Layout {
+    pub partitions: usize,
+}
+
+impl Layout {
+    /// The directories of the book's shard `shard` in `state`, in partition order.
+    pub fn of_shard(&self, state: &Path, shard: usize) -> Vec<PathBuf> {
+        (shard..self.partitions.max(SHARDS)).step_by(SHARDS).map(|p| shard_dir(state, p)).collect()
+    }
+
+    /// The partitions of the book's shard `shard`, in order.
+    fn partitions_of_shard(&self, shard: usize) -> impl Iterator<Item = usize> {
+        (shard..self.partitions.max(SHARDS)).step_by(SHARDS)
+    }
+}
+
 /// Writes the directory `parent/name` whole: `fill` writes into `parent/.<name>.tmp`, which is
 /// synced, then renamed into place (a killed ingest leaves only the temporary directory).
 pub(super) fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
@@ -226,32 +246,94 @@ pub(super) fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path
 /// Each shard's `orders` and `shipments` tables, as a state wrote them.
 pub(super) type ShardTables = Vec<[Option<DataFrame>; 2]>;
 
-pub(super) fn write_state(parent: &Path, name: &str, shards: &[BookShard]) -> Result<ShardTables> {
+pub(super) fn write_state(parent: &Path, name: &str, shards: &[BookShard], layout: Layout) -> Result<ShardTables> {
     let mut tables = Vec::new();
     write_dir_whole(parent, name, |tmp| {
         let written: Vec<Result<[Option<DataFrame>; 2]>> = shards
             .par_iter()
             .enumerate()
             .map(|(i, shard)| {
-                let dir = shard_dir(tmp, i);
-                std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
                 let mut states: Vec<&OrderState> = shard.orders().iter().collect();
                 states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-                let mut orders = orders_frame(&states)?;
-                write_parquet(&dir.join("orders.parquet"), &mut orders)?;
-                let mut shipments = shipments_frame(&states)?;
-                write_parquet(&dir.join("shipments.parquet"), &mut shipments)?;
-                if let Some(scans) = shard.scans() {
-                    write_parquet(&dir.join("scans.parquet"), &mut scans_frame(scans)?)?;
+                let (mut all_orders, mut all_shipments) = (Vec::new(), Vec::new());
+                for p in layout.partitions_of_shard(i) {
+                    let dir = shard_dir(tmp, p);
+                    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+                    let mine: Vec<&OrderState>;
+                    let part: &[&OrderState] = if layout.partitions <= SHARDS {
+                        &states
+                    } else {
+                        mine = states
+                            .iter()
+                            .filter(|o| partition_of(o.id.as_str(), layout.partitions) == p)
+                            .copied()
+                            .collect();
+                        &mine
+                    };
+                    let mut orders = orders_frame(part)?;
+                    write_parquet(&dir.join("orders.parquet"), &mut orders)?;
+                    let mut shipments = shipments_frame(part)?;
+                    write_parquet(&dir.join("shipments.parquet"), &mut shipments)?;
+                    if let Some(scans) = shard.scans() {
+                        let mut df = match layout.partitions <= SHARDS {
+                            true => scans_frame(scans)?,
+                            false => scans_frame(
+                                &scans
+                                    .iter()
+                                    .filter(|(n, _)| partition_of(n, layout.partitions) == p)
+                                    .map(|(n, t)| (n.clone(), *t))
+                                    .collect(),
+                            )?,
+                        };
+                        write_parquet(&dir.join("scans.parquet"), &mut df)?;
+                    }
+                    let mut catalog = match layout.partitions <= SHARDS {
+                        true => catalog_frame(shard.catalog())?,
+                        false => catalog_frame(
+                            &shard
+                                .catalog()
+                                .iter()
+                                .filter(|(sku, _)| partition_of(sku, layout.partitions) == p)
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                        )?,
+                    };
+                    write_parquet(&dir.join("catalog.parquet"), &mut catalog)?;
+                    all_orders.push(orders);
+                    all_shipments.push(shipments);
                 }
-                write_parquet(&dir.join("catalog.parquet"), &mut catalog_frame(shard.catalog())?)?;
-                Ok([Some(orders), Some(shipments)])
+                Ok([stack(all_orders)?, stack(all_shipments)?])
             })
             .collect();
         tables = written.into_iter().collect::<Result<_>>()?;
         Ok(())
     })?;
     Ok(tables)
+}
+
+/// Tables of one shape as one, in order (`None`: no table).
+fn stack(frames: Vec<DataFrame>) -> Result<Option<DataFrame>> {
+    let mut frames = frames.into_iter();
+    let Some(mut first) = frames.next() else { return Ok(None) };
+    let mut more = false;
+    for df in frames {
+        first.vstack_mut(&df)?;
+        more = true;
+    }
+    if more {
+        first.rechunk_mut();
+    }
+    Ok(Some(first))
+}
+
+/// A table of each of `dirs` (the partitions of one shard) as one, in order (`None`: none of
+/// them has it).
+pub(super) fn read_parquet_all(dirs: &[PathBuf], name: &str) -> Result<Option<DataFrame>> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        found.extend(read_parquet(&dir.join(name))?);
+    }
+    stack(found)
 }
 
 /// Every file and directory under `dir` reaches the disk before it is renamed in.
@@ -451,16 +533,16 @@ pub(super) fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntr
         .collect())
 }
 
-/// One shard: its orders and shipment rows from `orders_dir`, its scans and catalog from `dir`
-/// (the same directory, but for the live states of a settled base), and from `dir` too the
+/// One shard: its orders and shipment rows from `orders_dirs`, its scans and catalog from `dirs`
+/// (the same directories, but for the live states of a settled base), and from `dirs` too the
 /// orders whose id hashes are in `touched` (settled orders a layer touched).
 pub(super) fn read_shard(
-    orders_dir: &Path,
-    dir: &Path,
+    orders_dirs: &[PathBuf],
+    dirs: &[PathBuf],
     room: usize,
     touched: &[Option<DataFrame>; 2],
 ) -> Result<BookShard> {
-    Ok(read_shard_rows(orders_dir, dir, room, touched, Scans::All)?.0)
+    Ok(read_shard_rows(orders_dirs, dirs, room, touched, Scans::All)?.0)
 }
 
 /// Which scans a shard is read with.
@@ -471,37 +553,37 @@ pub(super) enum Scans {
     Later,
 }
 
-/// [`read_shard`], and the orders and shipments tables of `orders_dir` as read.
+/// [`read_shard`], and the orders and shipments tables of `orders_dirs` as read.
 pub(super) fn read_shard_rows(
-    orders_dir: &Path,
-    dir: &Path,
+    orders_dirs: &[PathBuf],
+    dirs: &[PathBuf],
     room: usize,
     touched: &[Option<DataFrame>; 2],
     scans: Scans,
 ) -> Result<(BookShard, [Option<DataFrame>; 2])> {
     let mut names = Names::default();
     let tables =
-        [read_parquet(&orders_dir.join("orders.parquet"))?, read_parquet(&orders_dir.join("shipments.parquet"))?];
+        [read_parquet_all(orders_dirs, "orders.parquet")?, read_parquet_all(orders_dirs, "shipments.parquet")?];
     let mut states = states_of(&tables, room, &mut names)?;
     // After the live states: `BookShard::merge` sorts the base again when needed.
     states.extend(states_of(touched, 0, &mut names)?);
     let scans = match scans {
-        Scans::All => read_parquet(&dir.join("scans.parquet"))?.map(|df| read_scans(&df, None)).transpose()?,
+        Scans::All => read_parquet_all(dirs, "scans.parquet")?.map(|df| read_scans(&df, None)).transpose()?,
         Scans::Later => None,
     };
-    let catalog = match read_parquet(&dir.join("catalog.parquet"))? {
+    let catalog = match read_parquet_all(dirs, "catalog.parquet")? {
         Some(df) => read_catalog(&df)?,
         None => FxHashMap::default(),
     };
     Ok((BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names), tables))
 }
 
-/// The rows of `dir` (a base shard) of the orders whose id hashes are in `touched`: its
-/// orders and shipments tables, filtered.
-pub(super) fn touched_rows(dir: &Path, touched: &FxHashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
+/// The rows of `dirs` (a base shard's partitions) of the orders whose id hashes are in
+/// `touched`: its orders and shipments tables, filtered.
+pub(super) fn touched_rows(dirs: &[PathBuf], touched: &FxHashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
     let pick = |df: DataFrame| rows_of_orders(&df, |id| touched.contains(&id_hash(id)));
-    let orders = read_parquet(&dir.join("orders.parquet"))?.map(pick).transpose()?;
-    let shipments = read_parquet(&dir.join("shipments.parquet"))?.map(pick).transpose()?;
+    let orders = read_parquet_all(dirs, "orders.parquet")?.map(pick).transpose()?;
+    let shipments = read_parquet_all(dirs, "shipments.parquet")?.map(pick).transpose()?;
     Ok([orders, shipments])
 }
 
@@ -526,12 +608,13 @@ pub(super) fn states_of(tables: &[Option<DataFrame>; 2], room: usize, names: &mu
 
 /// One stored state, shard by shard (in parallel), with file ids in its keys; each shard's
 /// orders with `room` for more.
-pub(super) fn read_state(state: &Path, room: usize) -> Result<Vec<BookShard>> {
+pub(super) fn read_state(state: &Path, room: usize, layout: Layout) -> Result<Vec<BookShard>> {
     (0..SHARDS)
         .into_par_iter()
         .map(|i| {
-            let dir = shard_dir(state, i);
-            read_shard(&dir, &dir, room, &[None, None]).with_context(|| format!("{}: a damaged store", dir.display()))
+            let dirs = layout.of_shard(state, i);
+            read_shard(&dirs, &dirs, room, &[None, None])
+                .with_context(|| format!("{}: a damaged store", shard_dir(state, i).display()))
         })
         .collect()
 }
