@@ -61,6 +61,30 @@ enum Command {
         #[arg(long, num_args = 1.., value_name = "PART", requires = "store")]
         from_parts: Vec<PathBuf>,
     },
+    /// Report many seller accounts, one store each: each account's report under
+    /// `--out/<name>/`, and the fleet, worst first, in fleet.json, fleet.html and on the
+    /// terminal. Exit 1 when an account could not be reported (the others are).
+    Fleet {
+        /// The accounts' stores (made by `orderhealth ingest`), as NAME=DIR or DIR (named by
+        /// its last path component).
+        #[arg(required = true, value_name = "STORE")]
+        stores: Vec<String>,
+        /// Output directory: fleet.json, fleet.html and one report directory per account.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How each account's tables are written.
+        #[arg(long, value_enum, default_value = "parquet")]
+        format: FormatArg,
+        /// Sum each account's partitions' results from ROOT/<name>/ (`orderhealth partition`)
+        /// instead of reading its orders.
+        #[arg(long, value_name = "ROOT")]
+        from_parts: Option<PathBuf>,
+        /// Exit 3 when an account has a BAD current window.
+        #[arg(long)]
+        fail_on_breach: bool,
+        #[command(flatten)]
+        judging: Judging,
+    },
     /// What one partition of a store's orders adds to a report, written to --out: one task of
     /// a distributed run (docs/SCALE-OUT.md); `report --from-parts` sums them. Run again, it
     /// writes the same result.
@@ -196,6 +220,16 @@ struct Reading {
     /// The store's --encoding, --marketplace and --strict must be given again as they were.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+    #[command(flatten)]
+    judging: Judging,
+    /// Also list every input file with rejected rows, the unknown columns, and every skipped file.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// Every option that changes how the orders are read and judged.
+#[derive(Args)]
+struct Judging {
     /// The instant the report is as of (ISO-8601 with offset, or a date = 00:00 UTC);
     /// default: the newest observation in the inputs.
     #[arg(long, value_name = "TS", value_parser = parse_ts)]
@@ -218,9 +252,6 @@ struct Reading {
     /// Which day a package counts on in the valid tracking rate's 30-day windows.
     #[arg(long, value_enum, default_value = "promise")]
     tracking_basis: BasisArg,
-    /// Also list every input file with rejected rows, the unknown columns, and every skipped file.
-    #[arg(long, short)]
-    verbose: bool,
 }
 
 /// The reading options that change what a store holds (a store records them).
@@ -328,8 +359,21 @@ impl Common {
     }
 
     fn options_of(r: &Reading, format: FormatArg, out: &std::path::Path) -> RunOptions {
+        r.judging.run_options(r.inputs_to_read(), r.store.clone(), format, out)
+    }
+}
+
+impl Judging {
+    fn run_options(
+        &self,
+        inputs: Vec<PathBuf>,
+        store: Option<PathBuf>,
+        format: FormatArg,
+        out: &std::path::Path,
+    ) -> RunOptions {
+        let r = self;
         RunOptions {
-            inputs: r.inputs_to_read(),
+            inputs,
             out: out.to_path_buf(),
             format: match format {
                 FormatArg::Parquet => Format::Parquet,
@@ -343,29 +387,8 @@ impl Common {
                 BasisArg::Promise => TrackingBasis::Promise,
                 BasisArg::Ship => TrackingBasis::Ship,
             },
-            store: r.store.clone(),
+            store,
         }
-    }
-}
-
-impl Reading {
-    /// With --store the INPUTs are ingested first and the run reads the store alone.
-    fn inputs_to_read(&self) -> Vec<PathBuf> {
-        if self.store.is_some() {
-            Vec::new()
-        } else {
-            self.inputs.clone()
-        }
-    }
-
-    /// `--store DIR INPUT...`: the INPUTs go into the store before the run.
-    fn ingest_first(&self) -> anyhow::Result<()> {
-        if let Some(store) = &self.store {
-            if !self.inputs.is_empty() {
-                ingest(store, &self.inputs, &self.read_options(), self.stored.marketplace, None, self.verbose)?;
-            }
-        }
-        Ok(())
     }
 
     fn read_options(&self) -> ReadOptions {
@@ -384,6 +407,35 @@ impl Reading {
             warn_days: self.warn_days,
             as_of: self.as_of,
         }
+    }
+}
+
+impl Reading {
+    /// With --store the INPUTs are ingested first and the run reads the store alone.
+    fn inputs_to_read(&self) -> Vec<PathBuf> {
+        if self.store.is_some() {
+            Vec::new()
+        } else {
+            self.inputs.clone()
+        }
+    }
+
+    /// `--store DIR INPUT...`: the INPUTs go into the store before the run.
+    fn ingest_first(&self) -> anyhow::Result<()> {
+        if let Some(store) = &self.store {
+            if !self.inputs.is_empty() {
+                ingest(store, &self.inputs, &self.read_options(), self.judging.stored.marketplace, None, self.verbose)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_options(&self) -> ReadOptions {
+        self.judging.read_options()
+    }
+
+    fn view_options(&self) -> ViewOptions {
+        self.judging.view_options()
     }
 }
 
@@ -708,6 +760,36 @@ fn main() -> ExitCode {
                     out.display()
                 );
                 (String::new(), ExitCode::SUCCESS)
+            })
+        }
+        Command::Fleet { stores, out, format, from_parts, fail_on_breach, judging } => {
+            let accounts: Vec<orderhealth::fleet::Account> = stores
+                .iter()
+                .map(|s| match s.split_once('=') {
+                    Some((name, dir)) if !name.is_empty() && !name.contains('/') => {
+                        orderhealth::fleet::Account { name: name.to_string(), store: PathBuf::from(dir) }
+                    }
+                    _ => {
+                        let dir = PathBuf::from(s);
+                        let name = std::path::absolute(&dir)
+                            .ok()
+                            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                            .unwrap_or_default();
+                        orderhealth::fleet::Account { name, store: dir }
+                    }
+                })
+                .collect();
+            let opts = judging.run_options(Vec::new(), None, *format, out);
+            orderhealth::fleet::run_fleet(&accounts, &opts, from_parts.as_deref(), &orderhealth::Quiet).map(|fleet| {
+                let text = orderhealth::fleet::render(&fleet, out);
+                let code = if fleet.failed() > 0 {
+                    ExitCode::from(1)
+                } else if *fail_on_breach && fleet.bad() > 0 {
+                    ExitCode::from(3)
+                } else {
+                    ExitCode::SUCCESS
+                };
+                (text, code)
             })
         }
         Command::Ingest(args) => ingest(

@@ -15,6 +15,7 @@ pub mod cancel_feed;
 pub mod cancel_rate;
 pub mod cancellations;
 pub mod error;
+pub mod fleet;
 pub mod late_shipment;
 pub mod messages;
 pub mod metrics;

@@ -96,7 +96,7 @@ fn refuse_out_over_inputs(opts: &RunOptions) -> Result<()> {
 }
 
 /// `--out` is replaced as a whole: it must not be the store, hold it, or lie inside it.
-fn refuse_out_over_store(out: &std::path::Path, store: &std::path::Path) -> Result<()> {
+pub(crate) fn refuse_out_over_store(out: &std::path::Path, store: &std::path::Path) -> Result<()> {
     let (Ok(o), Ok(s)) = (std::path::absolute(out), std::path::absolute(store)) else { return Ok(()) };
     let (o, s) = (o.canonicalize().unwrap_or(o), s.canonicalize().unwrap_or(s));
     if o.starts_with(&s) || s.starts_with(&o) {

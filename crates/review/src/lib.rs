@@ -7,9 +7,11 @@
 //! Templates are [maud](https://maud.lambda.xyz) macros, which escape every value.
 
 pub mod chart;
+mod fleet;
 mod page;
 
 pub use chart::{Chart, Series};
+pub use fleet::{render_fleet, FleetAccount, FleetPage};
 pub use orderhealth_core::limits::Verdict;
 pub use page::render;
 

@@ -230,3 +230,92 @@ fn a_partition_count_is_a_multiple_of_16_chosen_when_the_store_is_made() {
         .code(2)
         .stderr(predicate::str::contains("partition reads the store alone"));
 }
+
+/// A fleet of stores: each account's report is its own `report --store`, byte for byte (also
+/// from the partitions' results); the fleet lists the accounts worst first; an account that
+/// cannot be reported is listed with its error, and the run exits 1.
+#[test]
+fn a_fleet_of_three_stores_is_three_reports_and_a_summary_worst_first() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    let args = |night: &str, store: &str| vec!["ingest".to_string(), night.to_string(), "--store".into(), store.into()];
+    // Three accounts: the whole sample, its first month alone, and its last fortnight alone.
+    orderhealth().current_dir(dir).args(["ingest", "dumps", "--store", "all"]).assert().success();
+    for night in &n[..28] {
+        orderhealth().current_dir(dir).args(args(night, "early")).assert().success();
+    }
+    for night in &n[n.len() - 14..] {
+        orderhealth().current_dir(dir).args(args(night, "late")).assert().success();
+    }
+    let out = orderhealth()
+        .current_dir(dir)
+        .args(["fleet", "whole=all", "early", "late", "--format", "csv", "--out", "fleet"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for (name, store) in [("whole", "all"), ("early", "early"), ("late", "late")] {
+        let single = report(dir, &["--store", store], &format!("single-{name}"));
+        assert_same(&outputs(&dir.join("fleet").join(name)), &single);
+        assert!(text.contains(&format!("  {name} ")), "{text}");
+    }
+    let fleet: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("fleet/fleet.json")).unwrap()).unwrap();
+    let accounts = fleet["accounts"].as_array().unwrap();
+    let bad: Vec<u64> = accounts.iter().map(|a| a["bad_metrics"].as_u64().unwrap()).collect();
+    assert!(bad.windows(2).all(|w| w[0] >= w[1]), "worst first: {bad:?}");
+    assert_eq!(accounts.len(), 3);
+    assert!(text.starts_with(&format!("{} of 3 accounts BAD\n", bad.iter().filter(|b| **b > 0).count())), "{text}");
+    let html = std::fs::read_to_string(dir.join("fleet/fleet.html")).unwrap();
+    assert!(html.contains("<a href=\"whole/report.html\">whole</a>"), "{html}");
+
+    // From the partitions' results, per account under ROOT/<name>/.
+    for (name, store) in [("whole", "all"), ("early", "early"), ("late", "late")] {
+        for p in 0..16 {
+            orderhealth()
+                .current_dir(dir)
+                .args([
+                    "partition",
+                    "--store",
+                    store,
+                    "--shard",
+                    &p.to_string(),
+                    "--out",
+                    &format!("parts/{name}/p{p}"),
+                ])
+                .assert()
+                .success();
+        }
+    }
+    orderhealth()
+        .current_dir(dir)
+        .args(["fleet", "whole=all", "early", "late", "--format", "csv", "--from-parts", "parts", "--out", "fleet2"])
+        .assert()
+        .success();
+    for name in ["whole", "early", "late"] {
+        assert_same(&outputs(&dir.join("fleet2").join(name)), &outputs(&dir.join("fleet").join(name)));
+    }
+    assert_eq!(
+        std::fs::read(dir.join("fleet2/fleet.json")).unwrap(),
+        std::fs::read(dir.join("fleet/fleet.json")).unwrap()
+    );
+
+    // A store that is not there: listed first with its error, the others reported, exit 1.
+    orderhealth()
+        .current_dir(dir)
+        .args(["fleet", "early", "gone", "--out", "fleet3"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("  gone     error  error: gone: no store here"));
+    let fleet: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("fleet3/fleet.json")).unwrap()).unwrap();
+    assert_eq!(fleet["accounts"][0]["name"], "gone");
+    assert!(dir.join("fleet3/early/summary.json").is_file());
+    // Two accounts of one name are refused before anything runs.
+    orderhealth()
+        .current_dir(dir)
+        .args(["fleet", "early", "x/early", "--out", "fleet4"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("two stores are named \"early\": name them apart (NAME=DIR)"));
+}

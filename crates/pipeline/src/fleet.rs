@@ -1,0 +1,288 @@
+//! `orderhealth fleet`: one report per seller account (one store each), and a fleet summary —
+//! `fleet.json`, `fleet.html` and the terminal — with the accounts worst first, so an analyst
+//! watching hundreds of accounts sees which need attention tonight.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use orderhealth_core::limits::Verdict;
+use serde::Serialize;
+
+use crate::error::UsageError;
+use crate::run::{run_report, run_report_from_parts, Progress, RunOptions};
+use crate::summary::{AutoCancelCounts, Summary};
+
+/// One seller account: its name (its report's directory under `--out`) and its store.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub name: String,
+    pub store: PathBuf,
+}
+
+/// The metric columns of the fleet, in the order a reader scans them.
+pub const METRICS: [(&str, &str); 6] = [
+    ("cancel_rate", "cancellation rate"),
+    ("late_shipment_10", "late shipment 10 d"),
+    ("late_shipment_30", "late shipment 30 d"),
+    ("valid_tracking", "valid tracking"),
+    ("on_time_delivery_14", "on-time delivery 14 d"),
+    ("on_time_delivery_30", "on-time delivery 30 d"),
+];
+
+/// One metric of one account: its worst current status over the marketplaces, and where it is
+/// BAD.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricStatus {
+    pub status: Verdict,
+    pub bad_in: Vec<String>,
+}
+
+/// One account's line of the fleet.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountLine {
+    pub name: String,
+    pub store: String,
+    /// Its report directory, relative to the fleet's `--out`.
+    pub report: String,
+    /// `BAD`, `GOOD`, the no-orders verdict, or `error`.
+    pub verdict: String,
+    pub as_of: Option<String>,
+    /// Why its report could not be made (then no numbers).
+    pub error: Option<String>,
+    pub bad_metrics: usize,
+    pub metrics: std::collections::BTreeMap<String, MetricStatus>,
+    pub auto_cancel: AutoCancelCounts,
+}
+
+/// `fleet.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fleet {
+    pub version: String,
+    /// Worst first: accounts whose report failed, then by BAD metrics, then by open orders
+    /// overdue or at risk, then by name.
+    pub accounts: Vec<AccountLine>,
+}
+
+impl Fleet {
+    pub fn bad(&self) -> usize {
+        self.accounts.iter().filter(|a| a.bad_metrics > 0).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.accounts.iter().filter(|a| a.error.is_some()).count()
+    }
+
+    /// "2 of 3 accounts BAD" (and how many failed).
+    pub fn headline(&self) -> String {
+        let mut s = format!("{} of {} accounts BAD", self.bad(), self.accounts.len());
+        if self.failed() > 0 {
+            s.push_str(&format!("; {} could not be reported", self.failed()));
+        }
+        s
+    }
+}
+
+/// The worst of `statuses`: BAD, else GOOD, else nothing to judge.
+fn worst(statuses: impl Iterator<Item = (String, Verdict)>) -> MetricStatus {
+    let mut out = MetricStatus { status: Verdict::None, bad_in: Vec::new() };
+    for (m, s) in statuses {
+        match s {
+            Verdict::Bad => {
+                out.status = Verdict::Bad;
+                if !out.bad_in.contains(&m) {
+                    out.bad_in.push(m);
+                }
+            }
+            Verdict::Good if out.status == Verdict::None => out.status = Verdict::Good,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn metrics_of(summary: &Summary) -> std::collections::BTreeMap<String, MetricStatus> {
+    let current = || summary.current.iter();
+    let late =
+        |n: &'static str| {
+            worst(current().flat_map(move |(m, c)| {
+                c.late_shipment.iter().flat_map(move |l| l.get(n).map(|w| (m.clone(), w.status)))
+            }))
+        };
+    let on_time = |n: &'static str| {
+        worst(current().flat_map(move |(m, c)| {
+            c.on_time_delivery.iter().flat_map(move |l| l.get(n).map(|w| (m.clone(), w.status)))
+        }))
+    };
+    let columns = [
+        worst(current().flat_map(|(m, c)| c.cancel_rate.iter().map(|w| (m.clone(), w.status)))),
+        late("10"),
+        late("30"),
+        worst(current().flat_map(|(m, c)| c.valid_tracking.values().map(|w| (m.clone(), w.status)))),
+        on_time("14"),
+        on_time("30"),
+    ];
+    METRICS.iter().map(|(k, _)| k.to_string()).zip(columns).collect()
+}
+
+/// The line of an account whose report was made.
+fn line_of(account: &Account, summary: &Summary) -> AccountLine {
+    let metrics = metrics_of(summary);
+    AccountLine {
+        name: account.name.clone(),
+        store: account.store.display().to_string(),
+        report: format!("{}/", account.name),
+        verdict: summary.verdict.clone(),
+        as_of: summary.as_of.clone(),
+        error: None,
+        bad_metrics: metrics.values().filter(|m| m.status == Verdict::Bad).count(),
+        metrics,
+        auto_cancel: summary.auto_cancel.clone(),
+    }
+}
+
+/// An account name is a directory name under `--out`.
+pub fn check_name(name: &str) -> Result<(), UsageError> {
+    let bad = name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.starts_with('.')
+        || name.contains(['/', '\\'])
+        || name.chars().any(char::is_control);
+    if bad {
+        return Err(UsageError(format!(
+            "{name:?}: not an account name (a directory name: no slash, not starting with a dot; name a store NAME=DIR)"
+        )));
+    }
+    Ok(())
+}
+
+/// Reports every account into `opts.out/<name>/` (from the partitions' results under
+/// `from_parts/<name>/` when given), then writes `fleet.json` and `fleet.html` there.
+/// An account whose report fails is listed with its error; the others are reported.
+pub fn run_fleet(
+    accounts: &[Account],
+    opts: &RunOptions,
+    from_parts: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<Fleet> {
+    let mut names = std::collections::BTreeSet::new();
+    for a in accounts {
+        check_name(&a.name)?;
+        if !names.insert(a.name.as_str()) {
+            return Err(UsageError(format!("two stores are named {:?}: name them apart (NAME=DIR)", a.name)).into());
+        }
+        crate::run::refuse_out_over_store(&opts.out, &a.store)?;
+    }
+    std::fs::create_dir_all(&opts.out).map_err(|e| anyhow::anyhow!("{}: cannot create ({e})", opts.out.display()))?;
+    let mut lines = Vec::new();
+    for a in accounts {
+        let account_opts = RunOptions {
+            store: Some(a.store.clone()),
+            out: opts.out.join(&a.name),
+            inputs: Vec::new(),
+            ..opts.clone()
+        };
+        let outcome = match from_parts {
+            None => run_report(&account_opts, progress),
+            Some(root) => run_report_from_parts(&account_opts, &[root.join(&a.name)], progress),
+        };
+        lines.push(match outcome {
+            Ok(o) => line_of(a, &o.summary),
+            Err(e) => AccountLine {
+                name: a.name.clone(),
+                store: a.store.display().to_string(),
+                report: format!("{}/", a.name),
+                verdict: "error".into(),
+                as_of: None,
+                error: Some(crate::messages::error_message(&e)),
+                bad_metrics: 0,
+                metrics: Default::default(),
+                auto_cancel: Default::default(),
+            },
+        });
+    }
+    lines.sort_by(|a, b| {
+        let key = |l: &AccountLine| {
+            (
+                std::cmp::Reverse(l.error.is_some()),
+                std::cmp::Reverse(l.bad_metrics),
+                std::cmp::Reverse(l.auto_cancel.overdue + l.auto_cancel.at_risk),
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    let fleet = Fleet { version: env!("CARGO_PKG_VERSION").into(), accounts: lines };
+    let mut json = serde_json::to_vec_pretty(&fleet)?;
+    json.push(b'\n');
+    let path = opts.out.join("fleet.json");
+    crate::output::write_whole(&path, &opts.out.join(".fleet.json.tmp"), &json)?;
+    let html = orderhealth_review::render_fleet(&page_of(&fleet));
+    let path = opts.out.join("fleet.html");
+    crate::output::write_whole(&path, &opts.out.join(".fleet.html.tmp"), html.as_bytes())?;
+    Ok(fleet)
+}
+
+fn page_of(fleet: &Fleet) -> orderhealth_review::FleetPage {
+    orderhealth_review::FleetPage {
+        version: fleet.version.clone(),
+        headline: fleet.headline(),
+        breach: fleet.bad() > 0 || fleet.failed() > 0,
+        metrics: METRICS.iter().map(|(_, words)| words.to_string()).collect(),
+        accounts: fleet
+            .accounts
+            .iter()
+            .map(|a| orderhealth_review::FleetAccount {
+                name: a.name.clone(),
+                report: format!("{}report.html", a.report),
+                verdict: match &a.error {
+                    Some(e) => format!("error: {e}"),
+                    None => a.verdict.clone(),
+                },
+                as_of: a.as_of.clone().unwrap_or_default(),
+                metrics: METRICS
+                    .iter()
+                    .map(|(k, _)| match a.metrics.get(*k) {
+                        Some(m) => (m.status, m.bad_in.join(", ")),
+                        None => (Verdict::None, String::new()),
+                    })
+                    .collect(),
+                overdue: a.auto_cancel.overdue,
+                at_risk: a.auto_cancel.at_risk,
+            })
+            .collect(),
+    }
+}
+
+/// The fleet on the terminal: the headline, then one line per account, worst first.
+pub fn render(fleet: &Fleet, out: &Path) -> String {
+    let mut s = format!("{}\n", fleet.headline());
+    let width = fleet.accounts.iter().map(|a| a.name.chars().count()).max().unwrap_or(0).max(7);
+    for a in &fleet.accounts {
+        let detail = match &a.error {
+            Some(e) => format!("error: {e}"),
+            None => {
+                let bad: Vec<String> = METRICS
+                    .iter()
+                    .filter_map(|(k, words)| {
+                        let m = a.metrics.get(*k)?;
+                        (m.status == Verdict::Bad).then(|| format!("{words} BAD in {}", m.bad_in.join(", ")))
+                    })
+                    .collect();
+                let mut d = if bad.is_empty() { "every metric within limits".to_string() } else { bad.join("; ") };
+                if a.auto_cancel.overdue + a.auto_cancel.at_risk > 0 {
+                    d.push_str(&format!(
+                        "; {} overdue, {} at risk of auto-cancellation",
+                        a.auto_cancel.overdue, a.auto_cancel.at_risk
+                    ));
+                }
+                d
+            }
+        };
+        s.push_str(&format!("  {:<width$}  {:<5}  {detail}\n", a.name, a.verdict));
+    }
+    s.push_str(&format!(
+        "Reports: {}/ (fleet.html, fleet.json, one directory per account)\n",
+        out.display().to_string().trim_end_matches('/')
+    ));
+    s
+}
