@@ -1,0 +1,189 @@
+"""The driver: tasks that call the `orderhealth` binary, one process each."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+# The longest stderr a failed task's error carries.
+MAX_ERROR = 2000
+
+
+class DriverError(Exception):
+    """A failure the user can act on: said in one line, with what to do."""
+
+
+@dataclass
+class Outcome:
+    """What the final `orderhealth` run printed, and its exit code."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def find_binary(binary: str | None) -> str:
+    """The `orderhealth` binary: `binary` when given, else the one on PATH (absolute)."""
+    if binary:
+        path = Path(binary)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise DriverError(f"{binary}: no orderhealth binary there (give --binary the path of an executable)")
+        return str(path.resolve())
+    found = shutil.which("orderhealth")
+    if not found:
+        raise DriverError(
+            "orderhealth: not found on PATH; install it on every worker (docs/SCALE-OUT.md) or give --binary PATH"
+        )
+    return str(Path(found).resolve())
+
+
+def partitions_of(store: str | os.PathLike) -> int:
+    """How many partitions a store has (its manifest says; a store without the field has 16)."""
+    manifest = Path(store) / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DriverError(f"{store}: no store here (make one with `orderhealth ingest INPUT... --store {store}`)")
+    except (OSError, ValueError) as e:
+        raise DriverError(f"{manifest}: cannot read the store's manifest ({e})")
+    n = data.get("partitions", 16)
+    if not isinstance(n, int) or n < 1:
+        raise DriverError(f"{manifest}: a damaged store manifest (partitions: {n!r})")
+    return n
+
+
+def run_orderhealth(binary: str, args: list[str]) -> Outcome:
+    """Runs `binary args` on the worker this task landed on."""
+    if not os.access(binary, os.X_OK):
+        raise DriverError(
+            f"{binary}: no orderhealth binary on worker {socket.gethostname()} (install it at the same path on every worker)"
+        )
+    proc = subprocess.run([binary, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def partition_task(binary: str, store: str, shard: int, out: str, options: list[str]) -> str:
+    """One task: `orderhealth partition` for one partition. Raises when the process fails or
+    is killed, so that Dask runs the task again (its result is written whole or not at all)."""
+    done = run_orderhealth(binary, ["partition", "--store", store, "--shard", str(shard), "--out", out, *options])
+    if done.code != 0:
+        why = done.stderr.strip()[-MAX_ERROR:]
+        if done.code < 0:
+            why = f"killed by signal {-done.code}" + (f": {why}" if why else "")
+        raise RuntimeError(f"partition {shard} of {store}: exit {done.code}: {why}")
+    return out
+
+
+def _connect(scheduler):
+    """A client of the scheduler at `scheduler` (an address), or `scheduler` itself when it is one."""
+    from distributed import Client
+
+    if not isinstance(scheduler, str):
+        return scheduler, False
+    try:
+        return Client(scheduler, timeout="10s"), True
+    except (OSError, TimeoutError) as e:
+        raise DriverError(f"cannot reach the Dask scheduler at {scheduler}: {e} (is it running, and is the address right?)")
+
+
+def _partition_futures(client, binary, store, parts, options, retries, token):
+    n = partitions_of(store)
+    return [
+        client.submit(
+            partition_task,
+            binary,
+            store,
+            p,
+            str(Path(parts) / f"p{p:04d}"),
+            options,
+            key=f"orderhealth-partition-{token}-{p}",
+            retries=retries,
+            pure=False,
+        )
+        for p in range(n)
+    ]
+
+
+def _finish(client, binary, args, retries, token) -> Outcome:
+    future = client.submit(run_orderhealth, binary, args, key=f"orderhealth-sum-{token}", retries=retries, pure=False)
+    return future.result()
+
+
+def report(
+    scheduler,
+    store: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    binary: str | None = None,
+    options: list[str] = (),
+    report_options: list[str] = (),
+    parts: str | os.PathLike | None = None,
+    retries: int = 3,
+) -> Outcome:
+    """`orderhealth report --store STORE --out OUT` on a Dask cluster: one task per partition
+    (`orderhealth partition`), then one that sums them (`report --from-parts`). `options`
+    go to both (how orders are judged), `report_options` to the sum only (--format, …).
+    `scheduler` is an address (`tcp://host:8786`) or a `distributed.Client`."""
+    binary = find_binary(binary)
+    store = str(Path(store).resolve())
+    out = str(Path(out).resolve())
+    parts = str(Path(parts).resolve()) if parts else out.rstrip("/") + ".parts"
+    client, own = _connect(scheduler)
+    try:
+        token = uuid.uuid4().hex[:12]
+        futures = _partition_futures(client, binary, store, parts, list(options), retries, token)
+        client.gather(futures)
+        args = ["report", "--store", store, "--from-parts", parts, "--out", out, *options, *report_options]
+        return _finish(client, binary, args, retries, token)
+    finally:
+        if own:
+            client.close()
+
+
+def account_name(spec: str) -> tuple[str, str]:
+    """`NAME=DIR` or `DIR` (named by its last component), as `orderhealth fleet` reads it."""
+    name, sep, path = spec.partition("=")
+    if sep and name and "/" not in name:
+        return name, path
+    return Path(spec).resolve().name, spec
+
+
+def fleet(
+    scheduler,
+    stores: list[str],
+    out: str | os.PathLike,
+    *,
+    binary: str | None = None,
+    options: list[str] = (),
+    report_options: list[str] = (),
+    parts: str | os.PathLike | None = None,
+    retries: int = 3,
+) -> Outcome:
+    """`orderhealth fleet STORE... --out OUT` on a Dask cluster: one task per (store,
+    partition), every store's at once, then the fleet from their results."""
+    binary = find_binary(binary)
+    accounts = [account_name(s) for s in stores]
+    out = str(Path(out).resolve())
+    parts = str(Path(parts).resolve()) if parts else out.rstrip("/") + ".parts"
+    client, own = _connect(scheduler)
+    try:
+        token = uuid.uuid4().hex[:12]
+        futures = []
+        for i, (name, store) in enumerate(accounts):
+            store = str(Path(store).resolve())
+            futures += _partition_futures(
+                client, binary, store, Path(parts) / name, list(options), retries, f"{token}-{i}"
+            )
+        client.gather(futures)
+        specs = [f"{name}={Path(store).resolve()}" for name, store in accounts]
+        args = ["fleet", *specs, "--from-parts", parts, "--out", out, *options, *report_options]
+        return _finish(client, binary, args, retries, token)
+    finally:
+        if own:
+            client.close()
