@@ -1043,8 +1043,14 @@ fn read_partition(
             .into_par_iter()
             .map(|i| -> Result<BookShard> {
                 let dirs = layout.of_shard(state, i);
-                let scans =
-                    read_parquet_all(&dirs, "scans.parquet")?.map(|df| read_scans(&df, Some(&wanted))).transpose()?;
+                // Filtered file by file (a number is in one partition's file of a state): a
+                // task holds its packages' scans, never a whole shard's.
+                let mut scans: Option<FxHashMap<String, orderhealth_core::rows::ScanTally>> = None;
+                for d in &dirs {
+                    if let Some(df) = read_parquet(&d.join("scans.parquet"))? {
+                        scans.get_or_insert_with(FxHashMap::default).extend(read_scans(&df, Some(&wanted))?);
+                    }
+                }
                 let catalog = match read_parquet_all(&dirs, "catalog.parquet")? {
                     Some(df) => state::read_catalog(&df)?,
                     None => FxHashMap::default(),
