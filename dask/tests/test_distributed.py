@@ -146,3 +146,18 @@ def test_an_unreachable_scheduler_is_a_clear_error(binary, store, tmp_path):
     )
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in done.stderr, done.stderr
+
+
+def test_the_command_takes_the_clis_options(cluster, binary, store, tmp_path):
+    cluster, _ = cluster
+    opts = ["--format", "csv", "--warn-days", "3", "--tracking-basis", "ship"]
+    done = subprocess.run(
+        [sys.executable, "-m", "orderhealth_dask", "report", "--scheduler", cluster.scheduler_address,
+         "--store", str(store), "--out", str(tmp_path / "dist"), "--binary", binary, *opts],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Verdict:" in done.stdout, done.stdout
+    run(binary, "report", "--store", str(store), "--out", str(tmp_path / "single"), *opts)
+    assert outputs(tmp_path / "dist") == outputs(tmp_path / "single")
+    assert (tmp_path / "dist" / "cancel_rate.csv").is_file()
