@@ -215,20 +215,39 @@ impl View {
         let as_of = opts.as_of.or(book.newest_observation());
         let shards = book.take_states();
         // One pass to size the view and count the confirmations of orders no report names.
-        let (known, unknown_order_confirmations) =
-            shards.iter().flatten().fold((0usize, 0u64), |(known, unknown), o| match o.snapshots {
-                0 => (known, unknown + o.shipments.len() as u64),
-                _ => (known + 1, unknown),
-            });
+        let (known, unknown_order_confirmations) = shards
+            .par_iter()
+            .map(|s| {
+                s.iter().fold((0usize, 0u64), |(known, unknown), o| match o.snapshots {
+                    0 => (known, unknown + o.shipments.len() as u64),
+                    _ => (known + 1, unknown),
+                })
+            })
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         // One shard at a time, its orders merged in parallel, then moved into a vector sized
         // once (`par_extend`: each thread's views copied in once): a shard's states are freed before the next shard is merged, so at any number
         // of threads memory holds the states left, the views made, and one shard's views twice
         // (merging every shard at once held every state beside every view: a gigabyte more
         // at 16 threads on 4 M orders, docs/BENCHMARKS.md).
         let mut orders: Vec<OrderView> = Vec::with_capacity(known);
-        for states in shards {
-            let merged = states.into_par_iter().filter(|o| o.snapshots > 0);
-            orders.par_extend(merged.map(|o| merge_order(o, opts, as_of.unwrap_or(0))));
+        for mut states in shards {
+            // The states of orders no report names (confirmations alone, counted above) moved
+            // to the end and dropped: the rest are merged as an indexed parallel iterator,
+            // which writes each view straight into its place in `orders` on every thread (a
+            // filtered one collects each thread's views apart and appends them one after
+            // another: the serial part of merging, docs/BENCHMARKS.md).
+            let mut end = states.len();
+            let mut i = 0;
+            while i < end {
+                if states.get(i).is_some_and(|o| o.snapshots == 0) {
+                    end -= 1;
+                    states.swap(i, end);
+                } else {
+                    i += 1;
+                }
+            }
+            states.truncate(end);
+            orders.par_extend(states.into_par_iter().map(|o| merge_order(o, opts, as_of.unwrap_or(0))));
         }
         orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
         let unsupported_marketplaces = unsupported_marketplaces(&orders);
