@@ -171,8 +171,14 @@ impl OrderState {
         if s.items_given && self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
             self.skus = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
         }
+        if let Some((k, ids)) = &mut self.item_ids {
+            // A newer snapshot with the same items (every night's): only the key moves.
+            if key > *k && **ids == *s.item_ids {
+                *k = key;
+            }
+        }
         if !s.item_ids.is_empty() && self.item_ids.as_ref().is_none_or(|(k, _)| key > *k) {
-            self.item_ids = Some((key, s.item_ids.into_boxed_slice()));
+            self.item_ids = Some((key, s.item_ids.into_vec().into_boxed_slice()));
         }
         let current = self.valued.as_ref().map(|(_, (c, _))| c);
         let valued = s.currency.map(|c| (names.intern_like(current, &c), s.value_micros));
@@ -205,7 +211,7 @@ impl OrderState {
                 *ids = all.into_boxed_slice();
             }
             slot if !s.item_ids.is_empty() && slot.as_ref().is_none_or(|(k, _)| key > *k) => {
-                *slot = Some((key, s.item_ids.into_boxed_slice()));
+                *slot = Some((key, s.item_ids.into_vec().into_boxed_slice()));
             }
             _ => {}
         }
@@ -714,7 +720,7 @@ mod tests {
             status_raw: Some(status.into()),
             last_updated: t(at),
             purchase_ts: t("2026-03-01T00:00:00Z"),
-            skus: vec![sku.into()],
+            skus: smallvec::smallvec![sku.into()],
             items_given: true,
             buyer_requested: buyer,
             ..Default::default()

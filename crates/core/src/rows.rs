@@ -10,6 +10,9 @@ use crate::status::Channel;
 use crate::timestamp::Micros;
 use crate::Text;
 
+/// A snapshot's SKUs or item ids, in row order.
+pub type Items = smallvec::SmallVec<[Text; 1]>;
+
 /// One unusable row, as written to `rejected.tsv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
@@ -34,9 +37,10 @@ pub struct Snapshot {
     /// The promised delivery date (`latest-delivery-date`).
     pub expected_delivery: Option<Micros>,
     pub buyer_requested: bool,
-    pub skus: Vec<Text>,
+    /// Its SKUs (most orders have one: kept inline, millions of snapshots allocate nothing).
+    pub skus: Items,
     /// `order-item-id` of its rows (new-orders and unshipped reports have them).
-    pub item_ids: Vec<Text>,
+    pub item_ids: Items,
     pub currency: Option<Text>,
     /// Σ(item-price + shipping-price) in millionths of the currency unit.
     pub value_micros: i64,
