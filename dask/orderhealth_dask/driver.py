@@ -130,17 +130,27 @@ def report(
     (`orderhealth partition`), then one that sums them (`report --from-parts`). `options`
     go to both (how orders are judged), `report_options` to the sum only (--format, …).
     `scheduler` is an address (`tcp://host:8786`) or a `distributed.Client`."""
-    binary = find_binary(binary)
     store = str(Path(store).resolve())
+
+    def tasks(client, binary, parts, token):
+        futures = _partition_futures(client, binary, store, parts, list(options), retries, token)
+        return futures, ["report", "--store", store, "--from-parts", parts]
+
+    return _run(scheduler, binary, out, parts, retries, [*options, *report_options], tasks)
+
+
+def _run(scheduler, binary, out, parts, retries, options, tasks) -> Outcome:
+    """The partition tasks `tasks` makes, then the sum (its arguments from `tasks`, then
+    `--out OUT` and `options`) as one more task."""
+    binary = find_binary(binary)
     out = str(Path(out).resolve())
     parts = str(Path(parts).resolve()) if parts else out.rstrip("/") + ".parts"
     client, own = _connect(scheduler)
     try:
         token = uuid.uuid4().hex[:12]
-        futures = _partition_futures(client, binary, store, parts, list(options), retries, token)
+        futures, args = tasks(client, binary, parts, token)
         client.gather(futures)
-        args = ["report", "--store", store, "--from-parts", parts, "--out", out, *options, *report_options]
-        return _finish(client, binary, args, retries, token)
+        return _finish(client, binary, [*args, "--out", out, *options], retries, token)
     finally:
         if own:
             client.close()
@@ -167,23 +177,12 @@ def fleet(
 ) -> Outcome:
     """`orderhealth fleet STORE... --out OUT` on a Dask cluster: one task per (store,
     partition), every store's at once, then the fleet from their results."""
-    binary = find_binary(binary)
-    accounts = [account_name(s) for s in stores]
-    out = str(Path(out).resolve())
-    parts = str(Path(parts).resolve()) if parts else out.rstrip("/") + ".parts"
-    client, own = _connect(scheduler)
-    try:
-        token = uuid.uuid4().hex[:12]
+    accounts = [(name, str(Path(store).resolve())) for name, store in map(account_name, stores)]
+
+    def tasks(client, binary, parts, token):
         futures = []
         for i, (name, store) in enumerate(accounts):
-            store = str(Path(store).resolve())
-            futures += _partition_futures(
-                client, binary, store, Path(parts) / name, list(options), retries, f"{token}-{i}"
-            )
-        client.gather(futures)
-        specs = [f"{name}={Path(store).resolve()}" for name, store in accounts]
-        args = ["fleet", *specs, "--from-parts", parts, "--out", out, *options, *report_options]
-        return _finish(client, binary, args, retries, token)
-    finally:
-        if own:
-            client.close()
+            futures += _partition_futures(client, binary, store, Path(parts) / name, list(options), retries, f"{token}-{i}")
+        return futures, ["fleet", *[f"{name}={store}" for name, store in accounts], "--from-parts", parts]
+
+    return _run(scheduler, binary, out, parts, retries, [*options, *report_options], tasks)

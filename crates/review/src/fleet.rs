@@ -1,7 +1,7 @@
 //! `fleet.html`: one row per seller account, worst first, each metric's current status, and a
 //! link to the account's own `report.html`.
 
-use maud::{html, PreEscaped, DOCTYPE};
+use maud::{html, DOCTYPE};
 
 use crate::Verdict;
 
@@ -57,12 +57,7 @@ pub fn render_fleet(page: &FleetPage) -> String {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "orderhealth fleet" }
-                style { (PreEscaped(STYLE)) }
-            }
+            (crate::page::head("orderhealth fleet", STYLE))
             body {
                 h1 { "Seller accounts" }
                 p.meta { (page.accounts.len()) " accounts, worst first · orderhealth " (page.version) }

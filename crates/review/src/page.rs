@@ -38,17 +38,24 @@ code { font-size: 13px; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
 "#;
 
+/// A page's `<head>`: its title and inline styles (the page needs no other file).
+pub(crate) fn head(title: &str, style: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            style { (PreEscaped(style)) }
+        }
+    }
+}
+
 /// The whole page.
 pub fn render(page: &Page) -> String {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "orderhealth review " (page.as_of) }
-                style { (PreEscaped(STYLE)) }
-            }
+            (head(&format!("orderhealth review {}", page.as_of), STYLE))
             body {
                 h1 { "Account health review" }
                 p.meta { (page.as_of) " · orderhealth " (page.version) }
