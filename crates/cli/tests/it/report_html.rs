@@ -244,3 +244,60 @@ fn amazons_numbers_are_beside_ours_in_chromium() {
         assert!(row.contains(expected), "{expected:?} not in {row:?}");
     }
 }
+
+/// The fleet page in Chromium: one row per account, worst first, each metric's status as
+/// `fleet.json` has it, each account linking its own report (which is there).
+#[test]
+fn the_fleet_page_shows_every_account_worst_first_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sample = testdata("sample");
+    let mut nights: Vec<PathBuf> =
+        std::fs::read_dir(&sample).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    nights.sort();
+    let ingest = |store: &str, inputs: &[PathBuf]| {
+        let status = Command::new(env!("CARGO_BIN_EXE_orderhealth"))
+            .current_dir(d)
+            .arg("ingest")
+            .args(inputs)
+            .args(["--store", store])
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    };
+    ingest("whole", std::slice::from_ref(&sample));
+    ingest("early", &nights[..10]);
+    let out = Command::new(env!("CARGO_BIN_EXE_orderhealth"))
+        .current_dir(d)
+        .args(["fleet", "whole", "early", "--out", "fleet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fleet: Value = serde_json::from_slice(&std::fs::read(d.join("fleet/fleet.json")).unwrap()).unwrap();
+    let dom = headless(&d.join("profile"), &["--dump-dom"], &d.join("fleet/fleet.html"));
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    let rows: Vec<&str> = dom.split("<tr>").skip(2).collect();
+    let accounts = fleet["accounts"].as_array().unwrap();
+    assert_eq!(rows.len(), accounts.len(), "{dom}");
+    for (row, account) in rows.iter().zip(accounts) {
+        let name = account["name"].as_str().unwrap();
+        assert!(row.contains(&format!("<a href=\"{name}/report.html\">{name}</a>")), "{row}");
+        assert!(d.join("fleet").join(name).join("report.html").is_file());
+        let text = text_of(row);
+        let statuses: Vec<&str> = [
+            "cancel_rate",
+            "late_shipment_10",
+            "late_shipment_30",
+            "valid_tracking",
+            "on_time_delivery_14",
+            "on_time_delivery_30",
+        ]
+        .iter()
+        .map(|k| account["metrics"][k]["status"].as_str().unwrap())
+        .collect();
+        let shown: Vec<&str> = text.split(' ').filter(|w| ["BAD", "GOOD", "NONE"].contains(w)).collect();
+        // The verdict column, then one status per metric.
+        assert_eq!(&shown[1..], &statuses[..], "{text}");
+    }
+    assert!(text_of(&dom).contains(&format!("of {} accounts BAD", accounts.len())), "{dom}");
+}
