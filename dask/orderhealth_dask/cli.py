@@ -9,6 +9,8 @@ from .driver import DriverError, fleet, report
 
 # (option, takes a value): how orders are read and judged; given to every task.
 JUDGING = [
+    # Threads of each `orderhealth` process: 1 where a worker runs one task per core.
+    ("--threads", True),
     ("--as-of", True),
     ("--auto-cancel-policy", True),
     ("--warn-days", True),

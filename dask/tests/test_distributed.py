@@ -150,7 +150,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(binary, store, tmp_path):
 
 def test_the_command_takes_the_clis_options(cluster, binary, store, tmp_path):
     cluster, _ = cluster
-    opts = ["--format", "csv", "--warn-days", "3", "--tracking-basis", "ship"]
+    opts = ["--format", "csv", "--warn-days", "3", "--tracking-basis", "ship", "--threads", "1"]
     done = subprocess.run(
         [sys.executable, "-m", "orderhealth_dask", "report", "--scheduler", cluster.scheduler_address,
          "--store", str(store), "--out", str(tmp_path / "dist"), "--binary", binary, *opts],
