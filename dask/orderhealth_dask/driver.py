@@ -139,9 +139,10 @@ def report(
     return _run(scheduler, binary, out, parts, retries, [*options, *report_options], tasks)
 
 
-def _run(scheduler, binary, out, parts, retries, options, tasks) -> Outcome:
-    """The partition tasks `tasks` makes, then the sum (its arguments from `tasks`, then
-    `--out OUT` and `options`) as one more task."""
+def _run(scheduler, binary, out, parts, retries, options, tasks, failed=None) -> Outcome:
+    """The tasks `tasks` makes, then the sum (its arguments from `tasks`, then `--out OUT`
+    and `options`) as one more task. With `failed`, tasks may fail (it is told which);
+    without, a task that failed every retry fails the run."""
     binary = find_binary(binary)
     out = str(Path(out).resolve())
     parts = str(Path(parts).resolve()) if parts else out.rstrip("/") + ".parts"
@@ -149,7 +150,13 @@ def _run(scheduler, binary, out, parts, retries, options, tasks) -> Outcome:
     try:
         token = uuid.uuid4().hex[:12]
         futures, args = tasks(client, binary, parts, token)
-        client.gather(futures)
+        if failed is None:
+            client.gather(futures)
+        else:
+            from distributed import wait
+
+            wait(futures)
+            failed(futures)
         return _finish(client, binary, [*args, "--out", out, *options], retries, token)
     finally:
         if own:
@@ -164,6 +171,15 @@ def account_name(spec: str) -> tuple[str, str]:
     return Path(spec).resolve().name, spec
 
 
+def account_report(binary: str, store: str, parts: str, out: str, options: list[str], _partitions) -> str:
+    """One task per account of a fleet: its report summed from its partitions' results (the
+    tasks in `_partitions`, which Dask runs first). Raises when it fails, so Dask retries."""
+    done = run_orderhealth(binary, ["report", "--store", store, "--from-parts", parts, "--out", out, *options])
+    if done.code != 0:
+        raise RuntimeError(f"the report of {store}: exit {done.code}: {done.stderr.strip()[-MAX_ERROR:]}")
+    return out
+
+
 def fleet(
     scheduler,
     stores: list[str],
@@ -176,13 +192,48 @@ def fleet(
     retries: int = 3,
 ) -> Outcome:
     """`orderhealth fleet STORE... --out OUT` on a Dask cluster: one task per (store,
-    partition), every store's at once, then the fleet from their results."""
+    partition), every store's at once; one per account summing its results into
+    `OUT/<name>/`; then the fleet from those reports (`fleet --from-reports`). An account
+    whose report fails every retry is listed by the fleet with its error."""
     accounts = [(name, str(Path(store).resolve())) for name, store in map(account_name, stores)]
+    # Each account's report takes the output options but those that change the exit code,
+    # which the fleet applies to all of them.
+    per_account = [*options, *[o for o in report_options if o not in ("--fail-on-breach", "--fail-on-mismatch")]]
+    root = str(Path(out).resolve())
 
     def tasks(client, binary, parts, token):
-        futures = []
+        reports = []
         for i, (name, store) in enumerate(accounts):
-            futures += _partition_futures(client, binary, store, Path(parts) / name, list(options), retries, f"{token}-{i}")
-        return futures, ["fleet", *[f"{name}={store}" for name, store in accounts], "--from-parts", parts]
+            account_parts = str(Path(parts) / name)
+            try:
+                futures = _partition_futures(client, binary, store, account_parts, list(options), retries, f"{token}-{i}")
+            except DriverError as e:
+                # Not a store: this account fails alone (the fleet lists it), the others run.
+                reports.append(client.submit(_fail, str(e), key=f"orderhealth-account-{token}-{i}", pure=False))
+                continue
+            target = str(Path(root) / name)
+            reports.append(
+                client.submit(
+                    account_report, binary, store, account_parts, target, per_account, futures,
+                    key=f"orderhealth-account-{token}-{i}", retries=retries, pure=False,
+                )
+            )
+        return reports, ["fleet", *[f"{name}={store}" for name, store in accounts], "--from-reports"]
 
-    return _run(scheduler, binary, out, parts, retries, [*options, *report_options], tasks)
+    return _run(scheduler, binary, out, parts, retries, [*options, *report_options], tasks, failed=_clear_failed(accounts, root))
+
+
+def _fail(why: str):
+    raise DriverError(why)
+
+
+def _clear_failed(accounts, root):
+    """After the accounts' tasks: the report directory of an account whose task failed is
+    removed (an earlier run's report must not stand for tonight's)."""
+
+    def clear(futures):
+        for (name, _), future in zip(accounts, futures):
+            if future.status == "error":
+                shutil.rmtree(Path(root) / name, ignore_errors=True)
+
+    return clear

@@ -4,6 +4,7 @@ fleet is its accounts' reports; a missing binary or an unreachable scheduler is 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -119,6 +120,16 @@ def test_a_fleet_of_three_stores_is_three_reports(cluster, binary, store, tmp_pa
     assert (tmp_path / "fleet" / "fleet.json").read_bytes().replace(str(store).encode(), b"S") == (
         direct / "fleet.json"
     ).read_bytes().replace(str(store).encode(), b"S")
+    # An account that is not a store fails alone: listed first with its error, exit 1; a
+    # report an earlier run left for it does not stand in.
+    (tmp_path / "fleet" / "gone").mkdir()
+    (tmp_path / "fleet" / "gone" / "summary.json").write_text('{"verdict": "GOOD"}')
+    done = fleet(client, [*stores, str(tmp_path / "gone")], tmp_path / "fleet", binary=binary)
+    assert done.code == 1, done.stderr
+    summary = json.loads((tmp_path / "fleet" / "fleet.json").read_text())
+    assert summary["accounts"][0]["name"] == "gone"
+    assert "no report of this account" in summary["accounts"][0]["error"]
+    assert [a["error"] for a in summary["accounts"][1:]] == [None, None, None]
 
 
 def test_a_missing_binary_is_a_clear_error(cluster, store, tmp_path):

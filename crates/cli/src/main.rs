@@ -77,8 +77,12 @@ enum Command {
         format: FormatArg,
         /// Sum each account's partitions' results from ROOT/<name>/ (`orderhealth partition`)
         /// instead of reading its orders.
-        #[arg(long, value_name = "ROOT")]
+        #[arg(long, value_name = "ROOT", conflicts_with = "from_reports")]
         from_parts: Option<PathBuf>,
+        /// Take each account's report already in --out/<name>/ (made by the tasks of a
+        /// distributed run) instead of making it: only its summary.json is read.
+        #[arg(long)]
+        from_reports: bool,
         /// Exit 3 when an account has a BAD current window.
         #[arg(long)]
         fail_on_breach: bool,
@@ -762,7 +766,7 @@ fn main() -> ExitCode {
                 (String::new(), ExitCode::SUCCESS)
             })
         }
-        Command::Fleet { stores, out, format, from_parts, fail_on_breach, judging } => {
+        Command::Fleet { stores, out, format, from_parts, from_reports, fail_on_breach, judging } => {
             let accounts: Vec<orderhealth::fleet::Account> = stores
                 .iter()
                 .map(|s| match s.split_once('=') {
@@ -780,7 +784,12 @@ fn main() -> ExitCode {
                 })
                 .collect();
             let opts = judging.run_options(Vec::new(), None, *format, out);
-            orderhealth::fleet::run_fleet(&accounts, &opts, from_parts.as_deref(), &orderhealth::Quiet).map(|fleet| {
+            let source = match (from_parts, from_reports) {
+                (Some(root), _) => orderhealth::fleet::Source::Parts(root),
+                (None, true) => orderhealth::fleet::Source::Reports,
+                (None, false) => orderhealth::fleet::Source::Stores,
+            };
+            orderhealth::fleet::run_fleet(&accounts, &opts, source, &orderhealth::Quiet).map(|fleet| {
                 let text = orderhealth::fleet::render(&fleet, out);
                 let code = if fleet.failed() > 0 {
                     ExitCode::from(1)

@@ -4,13 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use orderhealth_core::limits::Verdict;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::UsageError;
 use crate::run::{run_report, run_report_from_parts, Progress, RunOptions};
-use crate::summary::{AutoCancelCounts, Summary};
+use crate::summary::AutoCancelCounts;
 
 /// One seller account: its name (its report's directory under `--out`) and its store.
 #[derive(Debug, Clone)]
@@ -100,44 +101,71 @@ fn worst(statuses: impl Iterator<Item = (String, Verdict)>) -> MetricStatus {
     out
 }
 
-fn metrics_of(summary: &Summary) -> std::collections::BTreeMap<String, MetricStatus> {
-    let current = || summary.current.iter();
-    let late =
-        |n: &'static str| {
-            worst(current().flat_map(move |(m, c)| {
-                c.late_shipment.iter().flat_map(move |l| l.get(n).map(|w| (m.clone(), w.status)))
-            }))
-        };
-    let on_time = |n: &'static str| {
-        worst(current().flat_map(move |(m, c)| {
-            c.on_time_delivery.iter().flat_map(move |l| l.get(n).map(|w| (m.clone(), w.status)))
+/// A window's status as `summary.json` writes it.
+fn status_of(window: &Value) -> Verdict {
+    match window.get("status").and_then(Value::as_str) {
+        Some("BAD") => Verdict::Bad,
+        Some("GOOD") => Verdict::Good,
+        _ => Verdict::None,
+    }
+}
+
+/// Each metric's worst status from `summary.json`'s current windows (`current`, by
+/// marketplace).
+fn metrics_of(current: &serde_json::Map<String, Value>) -> std::collections::BTreeMap<String, MetricStatus> {
+    // (metric, the window's key under it: a length in days; none: the window itself, or for
+    // valid tracking every category's).
+    let windows = |metric: &'static str, key: Option<&'static str>| {
+        worst(current.iter().flat_map(move |(m, c)| {
+            let found: Vec<&Value> = match (c.get(metric), key) {
+                (Some(Value::Object(by)), Some(k)) => by.get(k).into_iter().collect(),
+                (Some(Value::Object(by)), None) if metric == "valid_tracking" => by.values().collect(),
+                (Some(w @ Value::Object(_)), None) => vec![w],
+                _ => Vec::new(),
+            };
+            found.into_iter().map(move |w| (m.clone(), status_of(w)))
         }))
     };
     let columns = [
-        worst(current().flat_map(|(m, c)| c.cancel_rate.iter().map(|w| (m.clone(), w.status)))),
-        late("10"),
-        late("30"),
-        worst(current().flat_map(|(m, c)| c.valid_tracking.values().map(|w| (m.clone(), w.status)))),
-        on_time("14"),
-        on_time("30"),
+        windows("cancel_rate", None),
+        windows("late_shipment", Some("10")),
+        windows("late_shipment", Some("30")),
+        windows("valid_tracking", None),
+        windows("on_time_delivery", Some("14")),
+        windows("on_time_delivery", Some("30")),
     ];
     METRICS.iter().map(|(k, _)| k.to_string()).zip(columns).collect()
 }
 
-/// The line of an account whose report was made.
-fn line_of(account: &Account, summary: &Summary) -> AccountLine {
-    let metrics = metrics_of(summary);
-    AccountLine {
+/// The line of an account from its report's `summary.json` (as written, or as read back:
+/// one path, so a fleet from the reports is the fleet that made them).
+fn line_of(account: &Account, summary: &Value) -> Result<AccountLine> {
+    let empty = serde_json::Map::new();
+    let metrics = metrics_of(summary.get("current").and_then(Value::as_object).unwrap_or(&empty));
+    Ok(AccountLine {
         name: account.name.clone(),
         store: account.store.display().to_string(),
         report: format!("{}/", account.name),
-        verdict: summary.verdict.clone(),
-        as_of: summary.as_of.clone(),
+        verdict: summary.get("verdict").and_then(Value::as_str).context("a summary without a verdict")?.to_string(),
+        as_of: summary.get("as_of").and_then(Value::as_str).map(str::to_string),
         error: None,
         bad_metrics: metrics.values().filter(|m| m.status == Verdict::Bad).count(),
         metrics,
-        auto_cancel: summary.auto_cancel.clone(),
-    }
+        auto_cancel: serde_json::from_value(summary.get("auto_cancel").cloned().unwrap_or(Value::Null))
+            .context("a summary without its auto_cancel counts")?,
+    })
+}
+
+/// Where each account's numbers come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// Its store, read (`report --store`).
+    Stores,
+    /// Its partitions' results under `ROOT/<name>/` (`report --from-parts`).
+    Parts(&'a Path),
+    /// Its report already in `--out/<name>/` (made by the tasks of a distributed run):
+    /// only its `summary.json` is read.
+    Reports,
 }
 
 /// An account name is a directory name under `--out`.
@@ -159,12 +187,7 @@ pub fn check_name(name: &str) -> Result<(), UsageError> {
 /// Reports every account into `opts.out/<name>/` (from the partitions' results under
 /// `from_parts/<name>/` when given), then writes `fleet.json` and `fleet.html` there.
 /// An account whose report fails is listed with its error; the others are reported.
-pub fn run_fleet(
-    accounts: &[Account],
-    opts: &RunOptions,
-    from_parts: Option<&Path>,
-    progress: &dyn Progress,
-) -> Result<Fleet> {
+pub fn run_fleet(accounts: &[Account], opts: &RunOptions, source: Source, progress: &dyn Progress) -> Result<Fleet> {
     let mut names = std::collections::BTreeSet::new();
     for a in accounts {
         check_name(&a.name)?;
@@ -182,12 +205,22 @@ pub fn run_fleet(
             inputs: Vec::new(),
             ..opts.clone()
         };
-        let outcome = match from_parts {
-            None => run_report(&account_opts, progress),
-            Some(root) => run_report_from_parts(&account_opts, &[root.join(&a.name)], progress),
+        let summary = match source {
+            Source::Stores => run_report(&account_opts, progress).and_then(|o| Ok(serde_json::to_value(&o.summary)?)),
+            Source::Parts(root) => run_report_from_parts(&account_opts, &[root.join(&a.name)], progress)
+                .and_then(|o| Ok(serde_json::to_value(&o.summary)?)),
+            Source::Reports => {
+                let path = account_opts.out.join("summary.json");
+                std::fs::read(&path).with_context(|| format!("{}: no report of this account", path.display())).and_then(
+                    |text| {
+                        serde_json::from_slice::<Value>(&text)
+                            .with_context(|| format!("{}: not a summary orderhealth wrote", path.display()))
+                    },
+                )
+            }
         };
-        lines.push(match outcome {
-            Ok(o) => line_of(a, &o.summary),
+        lines.push(match summary.and_then(|s| line_of(a, &s)) {
+            Ok(line) => line,
             Err(e) => AccountLine {
                 name: a.name.clone(),
                 store: a.store.display().to_string(),

@@ -300,6 +300,25 @@ fn a_fleet_of_three_stores_is_three_reports_and_a_summary_worst_first() {
         std::fs::read(dir.join("fleet/fleet.json")).unwrap()
     );
 
+    // From the reports already there (a distributed run's account tasks wrote them): the
+    // same fleet, reading only each summary.json.
+    let before = std::fs::read(dir.join("fleet/fleet.json")).unwrap();
+    std::fs::remove_file(dir.join("fleet/fleet.json")).unwrap();
+    let again = orderhealth()
+        .current_dir(dir)
+        .args(["fleet", "whole=all", "early", "late", "--from-reports", "--out", "fleet"])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(dir.join("fleet/fleet.json")).unwrap(), before);
+    assert_eq!(String::from_utf8(again.get_output().stdout.clone()).unwrap(), text);
+    std::fs::remove_dir_all(dir.join("fleet/late")).unwrap();
+    orderhealth()
+        .current_dir(dir)
+        .args(["fleet", "whole=all", "early", "late", "--from-reports", "--out", "fleet"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("late     error  error: fleet/late/summary.json: no report of this account"));
+
     // A store that is not there: listed first with its error, the others reported, exit 1.
     orderhealth()
         .current_dir(dir)
