@@ -29,6 +29,10 @@ def test_every_socket_is_on_127_0_0_1(cluster):
     for address, info in workers.items():
         assert address.startswith("tcp://127.0.0.1:"), address
         assert info["host"] == "127.0.0.1", info["host"]
+        # The nanny that restarts a killed worker listens there too.
+        assert info["nanny"].startswith("tcp://127.0.0.1:"), info["nanny"]
+    for nanny in cluster.workers.values():
+        assert nanny.address.startswith("tcp://127.0.0.1:"), nanny.address
     assert client.scheduler.address.startswith("tcp://127.0.0.1:")
 
 
