@@ -68,15 +68,21 @@ def run_orderhealth(binary: str, args: list[str]) -> Outcome:
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
 
 
-def partition_task(binary: str, store: str, shard: int, out: str, options: list[str]) -> str:
-    """One task: `orderhealth partition` for one partition. Raises when the process fails or
-    is killed, so that Dask runs the task again (its result is written whole or not at all)."""
-    done = run_orderhealth(binary, ["partition", "--store", store, "--shard", str(shard), "--out", out, *options])
+def _checked(binary: str, args: list[str], what: str) -> None:
+    """Runs `binary args`; raises when the process fails or is killed, so that Dask runs the
+    task again (what it writes is written whole or not at all)."""
+    done = run_orderhealth(binary, args)
     if done.code != 0:
         why = done.stderr.strip()[-MAX_ERROR:]
         if done.code < 0:
             why = f"killed by signal {-done.code}" + (f": {why}" if why else "")
-        raise RuntimeError(f"partition {shard} of {store}: exit {done.code}: {why}")
+        raise RuntimeError(f"{what}: exit {done.code}: {why}")
+
+
+def partition_task(binary: str, store: str, shard: int, out: str, options: list[str]) -> str:
+    """One task: `orderhealth partition` for one partition."""
+    _checked(binary, ["partition", "--store", store, "--shard", str(shard), "--out", out, *options],
+             f"partition {shard} of {store}")
     return out
 
 
@@ -173,10 +179,8 @@ def account_name(spec: str) -> tuple[str, str]:
 
 def account_report(binary: str, store: str, parts: str, out: str, options: list[str], _partitions) -> str:
     """One task per account of a fleet: its report summed from its partitions' results (the
-    tasks in `_partitions`, which Dask runs first). Raises when it fails, so Dask retries."""
-    done = run_orderhealth(binary, ["report", "--store", store, "--from-parts", parts, "--out", out, *options])
-    if done.code != 0:
-        raise RuntimeError(f"the report of {store}: exit {done.code}: {done.stderr.strip()[-MAX_ERROR:]}")
+    tasks in `_partitions`, which Dask runs first)."""
+    _checked(binary, ["report", "--store", store, "--from-parts", parts, "--out", out, *options], f"the report of {store}")
     return out
 
 

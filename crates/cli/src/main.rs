@@ -742,7 +742,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Partition { reading, shard, out } => {
-            let opts = RunOptions { out: out.clone(), ..Common::options_of(reading, FormatArg::Parquet, out) };
+            let opts = Common::options_of(reading, FormatArg::Parquet, out);
             let run = || -> anyhow::Result<orderhealth::PartitionOutcome> {
                 if reading.store.is_none() {
                     anyhow::bail!(orderhealth::UsageError("partition needs --store DIR".into()));

@@ -218,7 +218,7 @@ pub(super) struct Layout {
 impl Layout {
     /// The directories of the book's shard `shard` in `state`, in partition order.
     pub fn of_shard(&self, state: &Path, shard: usize) -> Vec<PathBuf> {
-        (shard..self.partitions.max(SHARDS)).step_by(SHARDS).map(|p| shard_dir(state, p)).collect()
+        self.partitions_of_shard(shard).map(|p| shard_dir(state, p)).collect()
     }
 
     /// The partitions of the book's shard `shard`, in order.
