@@ -186,6 +186,17 @@ pub(super) fn catalog_frame(catalog: &FxHashMap<Text, CatalogEntry>) -> PolarsRe
 }
 
 pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
+    write_parquet_grouped(path, df, None)
+}
+
+/// Rows per row group of a state's `orders` and `shipments` tables (sorted by `order_id`): a
+/// report that needs a few settled orders of the base back (a later file touched them)
+/// decodes the `order_id` column and then only the row groups that hold them, not the whole
+/// table (`read_orders_rows`).
+pub(super) const ORDER_ROW_GROUP: usize = 4096;
+
+/// [`write_parquet`] in row groups of `rows_per_group` rows (`None`: polars' default).
+pub(super) fn write_parquet_grouped(path: &Path, df: &mut DataFrame, rows_per_group: Option<usize>) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     // LZ4 and no column statistics: a nightly ingest rewrites the state and every report
     // reads all of it; zstd's smaller files cost more time than they save (the state stays
@@ -197,6 +208,7 @@ pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     let writer = ParquetWriter::new(&mut out)
         .with_compression(ParquetCompression::Lz4Raw)
         .with_statistics(StatisticsOptions::empty())
+        .with_row_group_size(rows_per_group)
         .set_parallel(false);
     anyhow::Context::with_context(writer.finish(df), || format!("{}: cannot write", path.display()))?;
     std::io::Write::flush(&mut out).with_context(|| format!("{}: cannot write", path.display()))?;
@@ -271,9 +283,9 @@ pub(super) fn write_state(parent: &Path, name: &str, shards: &[BookShard], layou
                         &mine
                     };
                     let mut orders = orders_frame(part)?;
-                    write_parquet(&dir.join("orders.parquet"), &mut orders)?;
+                    write_parquet_grouped(&dir.join("orders.parquet"), &mut orders, Some(ORDER_ROW_GROUP))?;
                     let mut shipments = shipments_frame(part)?;
-                    write_parquet(&dir.join("shipments.parquet"), &mut shipments)?;
+                    write_parquet_grouped(&dir.join("shipments.parquet"), &mut shipments, Some(ORDER_ROW_GROUP))?;
                     if let Some(scans) = shard.scans() {
                         let mut df = match layout.partitions <= SHARDS {
                             true => scans_frame(scans)?,
@@ -581,16 +593,76 @@ pub(super) fn read_shard_rows(
 /// The rows of `dirs` (a base shard's partitions) of the orders whose id hashes are in
 /// `touched`: its orders and shipments tables, filtered.
 pub(super) fn touched_rows(dirs: &[PathBuf], touched: &FxHashSet<u64>) -> Result<[Option<DataFrame>; 2]> {
-    let pick = |df: DataFrame| rows_of_orders(&df, |id| touched.contains(&id_hash(id)));
-    let orders = read_parquet_all(dirs, "orders.parquet")?.map(pick).transpose()?;
-    let shipments = read_parquet_all(dirs, "shipments.parquet")?.map(pick).transpose()?;
-    Ok([orders, shipments])
+    let table = |name: &str| -> Result<Option<DataFrame>> {
+        let mut found = Vec::new();
+        for dir in dirs {
+            found.extend(read_orders_rows(&dir.join(name), touched)?);
+        }
+        stack(found)
+    };
+    Ok([table("orders.parquet")?, table("shipments.parquet")?])
+}
+
+/// The rows of a table sorted by `order_id` whose order is in `touched` (by id hash): the
+/// file checked whole against its seal, then its `order_id` column decoded, then only the row
+/// groups that hold a touched order (`None`: no such table).
+pub(super) fn read_orders_rows(path: &Path, touched: &FxHashSet<u64>) -> Result<Option<DataFrame>> {
+    let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(None) };
+    let cannot = || format!("{}: cannot read", path.display());
+    let reader = || ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
+    let ids = reader()
+        .with_columns(Some(vec!["order_id".into()]))
+        .finish()
+        .map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+    let mut hits = ids
+        .column("order_id")?
+        .str()?
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| touched.contains(&id_hash(id.unwrap_or(""))))
+        .map(|(i, _)| i)
+        .peekable();
+    let mut r = reader();
+    let groups: Vec<usize> = r
+        .get_metadata()
+        .map_err(|e| anyhow::Error::from(e).context(cannot()))?
+        .row_groups
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
+    let mut frames = Vec::new();
+    let mut start = 0;
+    for rows in groups {
+        let end = start + rows;
+        let mut holds = false;
+        while hits.next_if(|i| *i < end).is_some() {
+            holds = true;
+        }
+        if holds {
+            let df = reader()
+                .with_slice(Some((start, rows)))
+                .finish()
+                .map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+            frames.push(rows_of_orders(&df, |id| touched.contains(&id_hash(id)))?);
+        }
+        start = end;
+    }
+    match frames.is_empty() {
+        // No touched order here: the table's columns, no rows.
+        true => {
+            Ok(Some(reader().with_slice(Some((0, 0))).finish().map_err(|e| anyhow::Error::from(e).context(cannot()))?))
+        }
+        false => stack(frames),
+    }
 }
 
 /// The rows of `df` whose `order_id` passes `keep`.
 pub(super) fn rows_of_orders(df: &DataFrame, keep: impl Fn(&str) -> bool) -> Result<DataFrame> {
     let kept: BooleanChunked = df.column("order_id")?.str()?.iter().map(|id| keep(id.unwrap_or(""))).collect();
-    Ok(df.filter(&kept)?)
+    // Column by column on this thread: `DataFrame::filter` hands the columns to polars' pool,
+    // and a shard's task waited there behind the other shards' work.
+    let columns = df.columns().iter().map(|c| c.filter(&kept)).collect::<PolarsResult<Vec<_>>>()?;
+    Ok(DataFrame::new(kept.sum().unwrap_or(0) as usize, columns)?)
 }
 
 /// The states of an `orders` and a `shipments` table (with `room` for more orders).
@@ -617,4 +689,65 @@ pub(super) fn read_state(state: &Path, room: usize, layout: Layout) -> Result<Ve
                 .with_context(|| format!("{}: a damaged store", shard_dir(state, i).display()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sealed directory holding `orders.parquet`: `n` orders `o00000`… in row groups of
+    /// `group` rows, each with its number in `value`.
+    fn sealed_table(n: usize, group: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<String> = (0..n).map(|i| format!("o{i:05}")).collect();
+        let mut df = frame(vec![
+            Column::new("order_id".into(), ids),
+            Column::new("value".into(), (0..n as u32).collect::<Vec<u32>>()),
+        ])
+        .unwrap();
+        write_parquet_grouped(&dir.path().join("orders.parquet"), &mut df, Some(group)).unwrap();
+        super::super::integrity::seal(dir.path()).unwrap();
+        dir
+    }
+
+    fn hashes(ids: &[&str]) -> FxHashSet<u64> {
+        ids.iter().map(|id| id_hash(id)).collect()
+    }
+
+    #[test]
+    fn touched_orders_come_back_from_the_row_groups_that_hold_them() {
+        let dir = sealed_table(20_000, 1_000);
+        let path = dir.path().join("orders.parquet");
+        let bytes = std::fs::read(&path).unwrap();
+        let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
+        assert!(reader.get_metadata().unwrap().row_groups.len() > 4, "the test needs several row groups");
+        // Orders in the first, a middle and the last group, two in one group, one absent.
+        let touched = hashes(&["o00003", "o07500", "o07501", "o19999", "x-not-stored"]);
+        let df = read_orders_rows(&path, &touched).unwrap().unwrap();
+        let ids: Vec<&str> = df.column("order_id").unwrap().str().unwrap().iter().flatten().collect();
+        assert_eq!(ids, ["o00003", "o07500", "o07501", "o19999"]);
+        let values: Vec<u32> = df.column("value").unwrap().u32().unwrap().into_no_null_iter().collect();
+        assert_eq!(values, [3, 7500, 7501, 19999]);
+    }
+
+    #[test]
+    fn no_touched_order_gives_the_columns_and_no_rows() {
+        let dir = sealed_table(3_000, 1_000);
+        let df = read_orders_rows(&dir.path().join("orders.parquet"), &hashes(&["nope"])).unwrap().unwrap();
+        assert_eq!(df.height(), 0);
+        assert_eq!(df.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>(), ["order_id", "value"]);
+        assert!(read_orders_rows(&dir.path().join("absent.parquet"), &hashes(&["o00001"])).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_damaged_table_is_an_error_before_any_row_is_decoded() {
+        let dir = sealed_table(3_000, 1_000);
+        let path = dir.path().join("orders.parquet");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        let err = read_orders_rows(&path, &hashes(&["o00001"])).unwrap_err().to_string();
+        assert!(err.contains("orders.parquet: damaged"), "{err}");
+    }
 }
