@@ -39,7 +39,8 @@ if [ ! -f "$dumps.complete" ]; then
 fi
 nights=$(find "$dumps" -mindepth 1 -maxdepth 1 -type d | sort)
 last=$(echo "$nights" | tail -n 1)
-layers() { grep -c '"dir"' "$1/manifest.json" | awk '{ print $1 - 1 }'; }
+# Layers beside the base (the manifest's `state` less the base; `older` segments not counted).
+layers() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["state"]) - 1)' "$1/manifest.json"; }
 store_before="$WORK/store-before"
 if [ ! -f "$store_before.complete" ]; then
   rm -rf "$store_before" "$WORK/ingests.txt"

@@ -50,8 +50,9 @@ use orderhealth_core::shard::id_hash;
 use settled::Settled;
 pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
-    read_parquet, read_parquet_all, read_scans, read_shard, read_shard_rows, read_state, rows_of_orders, shard_dir,
-    states_of, sync_tree, touched_rows, write_dir_whole, write_parquet, write_state, Layout, Scans, ShardTables,
+    chain_tables, read_parquet, read_parquet_all, read_scans, read_shard, read_shard_rows, read_shard_tables,
+    read_state, rows_of_orders, shard_dir, states_of, sync_tree, touched_chain_rows, write_dir_whole, write_parquet,
+    write_state, Layout, Scans, ShardTables,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
@@ -60,8 +61,9 @@ pub const STORE_FORMAT: &str = "orderhealth-store";
 /// Version 1 kept each file's rows; version 2 keeps the folded per-order state; version 3
 /// checks every file it reads against the checksum written with it; version 4 keeps
 /// promised delivery dates and delivery scan times; version 5 may have more than 16
-/// partitions (`partitions`). A version-4 store (16 partitions) is read as it is.
-pub const STORE_VERSION: u32 = 5;
+/// partitions (`partitions`); in version 6 a base may stand on older segments (`older`).
+/// Version-4 (16 partitions) and version-5 stores are read as they are.
+pub const STORE_VERSION: u32 = 6;
 /// The oldest layout version this program reads.
 const OLDEST_READ: u32 = 4;
 /// Partitions of a new store unless `ingest --partitions` says otherwise.
@@ -72,6 +74,9 @@ const BATCHES: &str = "batches";
 const STATE: &str = "state";
 /// Layers kept beside the base state before an ingest folds them into a new base.
 pub const MAX_LAYERS: usize = 6;
+/// Older segments a base may stand on; the next new base is written whole (every order), and
+/// stands on none.
+pub const MAX_SEGMENTS: usize = 16;
 
 /// The reading options that change what is stored; a store keeps the ones it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +155,12 @@ struct Manifest {
     /// The directories under `state/` holding the folded state: the base, then the layers
     /// of later ingests, oldest first; empty before the first file.
     state: Vec<StoredState>,
+    /// The older segments the base stands on, newest first: a new base folded from the
+    /// settled directory of the one before holds only the orders that were not settled (or
+    /// that the layers touched); the settled ones stay in the segments they were written in.
+    /// An order's state is in the newest of the base and these that holds it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    older: Vec<StoredState>,
     files: Vec<StoredFile>,
     skipped: Vec<StoredSkip>,
     /// Each path an ingest found, with its size and modification time when its content was
@@ -187,6 +198,12 @@ fn default_partitions() -> usize {
 }
 
 impl Manifest {
+    /// The base's directory, then the older segments it stands on, newest first (empty
+    /// before the first file).
+    fn chain(&self, dir: &Path) -> Vec<PathBuf> {
+        self.state.first().into_iter().chain(&self.older).map(|s| dir.join(STATE).join(&s.dir)).collect()
+    }
+
     fn layout(&self) -> Layout {
         Layout { partitions: self.partitions }
     }
@@ -361,6 +378,7 @@ pub fn ingest(
             settings: settings.clone(),
             batches: Vec::new(),
             state: Vec::new(),
+            older: Vec::new(),
             files: Vec::new(),
             skipped: Vec::new(),
             seen: BTreeMap::new(),
@@ -420,6 +438,7 @@ pub fn ingest(
     }
 
     let old_state = manifest.state.clone();
+    let old_segments = manifest.older.clone();
     let mut written_base = None;
     if !new_files.is_empty() {
         written_base = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome).map_err(unchanged(dir))?;
@@ -436,9 +455,11 @@ pub fn ingest(
         _ => Vec::new(),
     };
     // States a new base replaced are no longer listed (a kill here leaves them to the next
-    // ingest).
-    for old in old_state.iter().filter(|old| !manifest.state.contains(old)) {
-        let _ = std::fs::remove_dir_all(dir.join(STATE).join(&old.dir));
+    // ingest); a replaced base the new one stands on stays, without its settled directory.
+    for old in old_state.iter().chain(&old_segments).filter(|old| !manifest.state.contains(old)) {
+        if !manifest.older.contains(old) {
+            let _ = std::fs::remove_dir_all(dir.join(STATE).join(&old.dir));
+        }
         let _ = std::fs::remove_dir_all(dir.join(settled::SETTLED).join(&old.dir));
     }
     // A new base: its settled orders judged now, under the options the reports used, so the
@@ -466,7 +487,7 @@ fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledK
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
                 settled::write_from(dir, &key, &request, as_of, shards, tables, carried)
             }
-            None => settled::write(dir, &key, &request, as_of, &to_rank, manifest.layout()),
+            None => settled::write(dir, &key, &request, as_of, &to_rank, manifest.layout(), &manifest.chain(dir)),
         };
     }
 }
@@ -491,7 +512,7 @@ fn fold_new_files(
     let rank_of = ranks(by_path)?;
 
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
-    let new_base = needs_new_base(&manifest.state);
+    let new_base = needs_new_base(manifest);
     // The night alone first (a layer); a new base folds it into the stored states below.
     let locked: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
     let reads: Vec<Result<FileOutcome, InputError>> = new_files
@@ -551,9 +572,9 @@ fn fold_new_files(
     if manifest.files.len() == stored {
         return Ok(None); // nothing was read: the state stays as it is
     }
-    let mut carried = None;
+    let (mut carried, mut older) = (None, Vec::new());
     if new_base {
-        (shards, carried) = with_stored_states(dir, manifest, &to_rank, shards)?;
+        (shards, carried, older) = with_stored_states(dir, manifest, &to_rank, shards)?;
     }
     for (id, rank) in rank_of.iter().enumerate().take(stored) {
         if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
@@ -568,6 +589,7 @@ fn fold_new_files(
     let written = StoredState { dir: batch, orders: shards.iter().map(|s| s.orders().len() as u64).sum() };
     if new_base {
         manifest.state = vec![written];
+        manifest.older = older;
         return Ok(Some(NewBase { shards, tables, carried }));
     }
     manifest.state.push(written);
@@ -582,33 +604,66 @@ struct NewBase {
     carried: Option<settled::Carried>,
 }
 
-/// `night` (the night's files folded, ranks) folded into every stored state: a new base. And
-/// the replaced base's settled orders the layers and the night leave as they were
-/// ([`settled::carried`]), read before the base is merged.
+/// `night` (the night's files folded, ranks) folded into every stored state: a new base; the
+/// replaced base's settled orders the layers and the night leave as they were
+/// ([`settled::carried`]); and the older segments the new base stands on.
+///
+/// With the replaced base's settled directory at hand (and fewer than [`MAX_SEGMENTS`] older
+/// segments), the new base is what a report reads, folded: the live states, the settled
+/// orders the changes touch (from the segments that hold them), every scan and the catalog,
+/// then the layers and the night. The settled orders stay where they are, and the new base
+/// stands on the old one: a new base costs what changed since, not every order. Otherwise
+/// every order is read (each from the newest segment that holds it) and written again, and
+/// the new base stands alone.
 fn with_stored_states(
     dir: &Path,
     manifest: &Manifest,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
     night: Vec<BookShard>,
-) -> Result<(Vec<BookShard>, Option<settled::Carried>)> {
-    let Some((base, layers)) = manifest.state.split_first() else { return Ok((night, None)) };
-    let changes = match read_layers(dir, layers, to_rank, manifest.layout())? {
+) -> Result<(Vec<BookShard>, Option<settled::Carried>, Vec<StoredState>)> {
+    let Some((base, layers)) = manifest.state.split_first() else { return Ok((night, None, Vec::new())) };
+    let layout = manifest.layout();
+    let changes = match read_layers(dir, layers, to_rank, layout)? {
         None => night,
         Some(layers) => merge_shards(layers, night),
     };
     let more = changes.iter().map(|s| s.orders().len()).sum::<usize>();
-    let mut base_shards = read_state(&dir.join(STATE).join(&base.dir), room_for(more), manifest.layout())?;
-    base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+    let chain = manifest.chain(dir);
+    let usable =
+        (manifest.older.len() < MAX_SEGMENTS).then(|| settled::usable_for_carrying(dir, &base.dir, &changes)).flatten();
+    if let Some((key, request, old)) = usable {
+        let touched = touched_by(&old, &changes);
+        let read = read_base(
+            &chain,
+            layout,
+            room_for(more),
+            Some(&old),
+            &touched,
+            &changes,
+            Some(&request),
+            to_rank,
+            BaseScans::All,
+        )?;
+        let counted = read.settled.map(|(counted, _)| counted).unwrap_or_default();
+        if let Some(carried) = settled::carry(key, &old, &touched, counted) {
+            let older = std::iter::once(base).chain(&manifest.older).cloned().collect();
+            return Ok((merge_shards(read.shards, changes), Some(carried), older));
+        }
+    }
+    let mut base_shards =
+        read_base(&chain, layout, room_for(more), None, &[], &[], None, to_rank, BaseScans::All)?.shards;
     let carried = settled::carried(dir, &base.dir, &mut base_shards, &changes);
-    Ok((merge_shards(base_shards, changes), carried))
+    Ok((merge_shards(base_shards, changes), carried, Vec::new()))
 }
 
 /// Whether this ingest folds everything into a new base rather than adding a layer: there is
-/// no base yet, the layers reached [`MAX_LAYERS`], or they hold a quarter of the base's orders
-/// (a report reads them all, and a merged row costs more than a base row).
-fn needs_new_base(state: &[StoredState]) -> bool {
-    let Some((base, layers)) = state.split_first() else { return true };
-    layers.len() >= MAX_LAYERS || layers.iter().map(|l| l.orders).sum::<u64>() * 4 > base.orders
+/// no base yet, the layers reached [`MAX_LAYERS`], or they hold a quarter of the orders the
+/// base and its older segments hold (a report reads them all, and a merged row costs more
+/// than a base row).
+fn needs_new_base(manifest: &Manifest) -> bool {
+    let Some((base, layers)) = manifest.state.split_first() else { return true };
+    let held = base.orders + manifest.older.iter().map(|s| s.orders).sum::<u64>();
+    layers.len() >= MAX_LAYERS || layers.iter().map(|l| l.orders).sum::<u64>() * 4 > held
 }
 
 /// Ranks among sorted paths (§5.1), as if every stored file were read at once: `(path,
@@ -628,7 +683,9 @@ fn ranks(mut by_path: Vec<(&str, usize)>) -> Result<Vec<u32>> {
 fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
     let listed: FxHashSet<&str> = manifest.batches.iter().map(|b| b.as_str()).collect();
     let state: FxHashSet<&str> = manifest.state.iter().map(|s| s.dir.as_str()).collect();
-    for (sub, keep) in [(BATCHES, &listed), (STATE, &state)] {
+    let segments: FxHashSet<&str> =
+        state.iter().copied().chain(manifest.older.iter().map(|s| s.dir.as_str())).collect();
+    for (sub, keep) in [(BATCHES, &listed), (STATE, &segments)] {
         let parent = dir.join(sub);
         for entry in std::fs::read_dir(&parent).with_context(|| format!("{}: cannot list", parent.display()))? {
             let entry = entry?;
@@ -700,11 +757,35 @@ fn read_states(
     };
     let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());
     let layer_shards = layers_read.as_deref().unwrap_or(&[]);
-    let (base_shards, part) =
-        read_base(dir, &base.dir, manifest.layout(), room, settled, &touched, layer_shards, request, to_rank)?;
+    let chain = manifest.chain(dir);
+    let read = read_base(
+        &chain,
+        manifest.layout(),
+        room,
+        settled.as_ref(),
+        &touched,
+        layer_shards,
+        request,
+        to_rank,
+        BaseScans::OfOrdersRead,
+    )?;
+    let part = match (settled, read.settled) {
+        (Some(s), Some((counted, evidence))) => {
+            // The settled orders' tally, less the touched ones as it counted them.
+            let mut tally = Tally::default();
+            for (t, _) in &s.shards {
+                tally.add(t);
+            }
+            for c in &counted {
+                tally.subtract(c);
+            }
+            Some(SettledPart { tally, evidence, ..Default::default() })
+        }
+        _ => None,
+    };
     let shards = match layers_read {
-        None => base_shards,
-        Some(layers) => merge_shards(base_shards, layers),
+        None => read.shards,
+        Some(layers) => merge_shards(read.shards, layers),
     };
     Ok((shards, part))
 }
@@ -769,55 +850,83 @@ fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
         .collect()
 }
 
-/// The base, renumbered to ranks: every state, or with `settled` its live states, the
-/// `touched` settled orders, and the settled orders' tally and evidence (less the touched).
+/// Which of the base's scans a read of it keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BaseScans {
+    /// Those of the packages of the orders read and of `layers` (a report over settled
+    /// orders: about a tenth of the numbers).
+    OfOrdersRead,
+    /// Every one (a new base carries them on).
+    All,
+}
+
+/// A read of the base.
+struct BaseRead {
+    /// Its states, renumbered to ranks: every order, or its live states and the touched
+    /// settled orders.
+    shards: Vec<BookShard>,
+    /// With settled orders, per shard: the touched ones' tally as it counted them (against
+    /// the base's scans, before the layers' are added), and the evidence rows of the others.
+    settled: Option<(Vec<Tally>, Vec<settled::Evidence>)>,
+}
+
+/// The base (`chain`: its directory, then the older segments it stands on), renumbered to
+/// ranks: every order, each from the newest segment that holds it; or with `settled` its
+/// live states and the `touched` settled orders (and what the tally counted for those).
 #[allow(clippy::too_many_arguments)]
 fn read_base(
-    dir: &Path,
-    base: &str,
+    chain: &[PathBuf],
     layout: Layout,
     room: usize,
-    settled: Option<Settled>,
+    settled: Option<&Settled>,
     touched: &[FxHashSet<u64>],
     layers: &[BookShard],
     request: Option<&SettledRequest>,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
-) -> Result<(Vec<BookShard>, Option<SettledPart>)> {
-    let base_dir = dir.join(STATE).join(base);
+    scans: BaseScans,
+) -> Result<BaseRead> {
+    let Some(base_dir) = chain.first() else { bail!("a store without a base") };
     type Read = (BookShard, Option<(Vec<OrderState>, settled::Evidence)>);
-    let read: Vec<Read> = touched
-        .par_iter()
-        .enumerate()
-        .map(|(i, touched)| {
-            let dir = shard_dir(&base_dir, i);
-            let dirs = layout.of_shard(&base_dir, i);
-            let Some(s) = &settled else {
-                let shard = read_shard(&dirs, &dirs, room, &[None, None]);
-                return Ok((shard.with_context(|| format!("{}: a damaged store", dir.display()))?, None));
+    let read: Vec<Read> = (0..SHARDS)
+        .into_par_iter()
+        .map(|i| {
+            let dir = shard_dir(base_dir, i);
+            let dirs = layout.of_shard(base_dir, i);
+            let of_shard = |segment: &Path| layout.of_shard(segment, i);
+            let damaged = |d: &Path| format!("{}: a damaged store", d.display());
+            let Some(s) = settled else {
+                let shard = chain_tables(chain, of_shard)
+                    .and_then(|tables| read_shard_tables(tables, &dirs, room, &[None, None], Scans::All));
+                return Ok((shard.with_context(|| damaged(&dir))?.0, None));
             };
+            let touched = touched.get(i).context("a shard out of range")?;
             let live = s.shard_dir(i);
             let rows = match touched.is_empty() {
                 true => [None, None],
-                false => touched_rows(&dirs, touched)?,
+                false => touched_chain_rows(chain, of_shard, touched)?,
             };
-            let (shard, _) = read_shard_rows(std::slice::from_ref(&live), &dirs, room, &rows, Scans::Later)
-                .with_context(|| format!("{}: a damaged store", live.display()))?;
+            let now = match scans {
+                BaseScans::All => Scans::All,
+                BaseScans::OfOrdersRead => Scans::Later,
+            };
+            let (shard, _) = read_shard_rows(std::slice::from_ref(&live), &dirs, room, &rows, now)
+                .with_context(|| damaged(&live))?;
             // The touched orders once more, as the base alone has them: what the tally counted.
             let mut before = states_of(&rows, 0, &mut Names::default())?;
             before.iter_mut().for_each(|o| o.renumber_files(to_rank));
-            let evidence = s.evidence(i, touched).with_context(|| format!("{}: a damaged store", live.display()))?;
+            let evidence = s.evidence(i, touched).with_context(|| damaged(&live))?;
             Ok((shard, Some((before, evidence))))
         })
         .collect::<Result<_>>()?;
     let (mut base_shards, settled_parts): (Vec<BookShard>, Vec<_>) = read.into_iter().unzip();
     let (before, evidence): (Vec<Vec<OrderState>>, Vec<settled::Evidence>) =
         settled_parts.into_iter().flatten().unzip();
-    if settled.is_some() {
+    if settled.is_some() && scans == BaseScans::OfOrdersRead {
         // Only the packages of the orders read are judged: the base's scans of their numbers
         // are all a report needs (about a tenth of a million numbers, instead of all).
         let wanted = tracking_numbers(base_shards.iter().chain(layers));
         base_shards.par_iter_mut().enumerate().try_for_each(|(i, shard)| -> Result<()> {
-            let dirs = layout.of_shard(&base_dir, i);
+            let dirs = layout.of_shard(base_dir, i);
             shard.set_scans(
                 read_parquet_all(&dirs, "scans.parquet")?.map(|df| read_scans(&df, Some(&wanted))).transpose()?,
             );
@@ -825,20 +934,24 @@ fn read_base(
         })?;
     }
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-    let (Some(s), Some(request)) = (settled, request) else { return Ok((base_shards, None)) };
-    let mut tally = Tally::default();
-    for (t, _) in &s.shards {
-        tally.add(t);
-    }
+    let (Some(s), Some(request)) = (settled, request) else {
+        return Ok(BaseRead { shards: base_shards, settled: None });
+    };
     // The touched orders leave the tally as it counted them: against the base's scans, before
     // the layers' are added.
-    let touched: Vec<OrderState> = before.into_iter().flatten().collect();
-    if !touched.is_empty() {
+    let mut counted: Vec<Tally> = (0..SHARDS).map(|_| Tally::default()).collect();
+    if before.iter().any(|b| !b.is_empty()) {
         let base = Book::from_shards(base_shards);
-        tally.subtract(&settled::counted_before(touched, &base, s.as_of, request));
+        counted = before
+            .into_iter()
+            .map(|b| match b.is_empty() {
+                true => Tally::default(),
+                false => settled::counted_before(b, &base, s.as_of, request),
+            })
+            .collect();
         base_shards = base.into_shards();
     }
-    Ok((base_shards, Some(SettledPart { tally, evidence, ..Default::default() })))
+    Ok(BaseRead { shards: base_shards, settled: Some((counted, evidence)) })
 }
 
 /// The base's settled directory for this report, written first when there is none, when it
@@ -875,7 +988,7 @@ fn usable_settled(
         None if as_of < newest => return None,
         None => {
             // A store the report cannot write to (read-only) is still read whole.
-            settled::write(dir, &key, request, newest, to_rank, manifest.layout()).ok()?;
+            settled::write(dir, &key, request, newest, to_rank, manifest.layout(), &manifest.chain(dir)).ok()?;
             settled::read(dir, &key)?
         }
     };
@@ -1027,10 +1140,17 @@ fn read_partition(
     let layout = manifest.layout();
     let states: Vec<PathBuf> = manifest.state.iter().map(|s| dir.join(STATE).join(&s.dir)).collect();
     let mut orders: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
-    for state in &states {
+    let chain = manifest.chain(dir);
+    for (k, state) in states.iter().enumerate() {
         let part = [shard_dir(state, p)];
-        let mut read = read_shard(&part, &[], 0, &[None, None])
-            .with_context(|| format!("{}: a damaged store", shard_dir(state, p).display()))?;
+        // The base's orders with those of the older segments it stands on.
+        let read = match k {
+            0 => chain_tables(&chain, |segment| vec![shard_dir(segment, p)])
+                .and_then(|tables| read_shard_tables(tables, &[], 0, &[None, None], Scans::All))
+                .map(|(shard, _)| shard),
+            _ => read_shard(&part, &[], 0, &[None, None]),
+        };
+        let mut read = read.with_context(|| format!("{}: a damaged store", shard_dir(state, p).display()))?;
         read.renumber_files(to_rank);
         let mut one: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
         one[p % SHARDS] = read;

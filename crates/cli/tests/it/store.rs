@@ -119,9 +119,15 @@ fn nightly_ingests_give_the_bytes_of_one_report_over_every_file() {
 
 /// The state directories the manifest lists: the base, then the layers.
 fn state_dirs(store: &Path) -> Vec<String> {
+    listed(store, "state")
+}
+
+/// The directories of the manifest's list `name` (`state`, `older`).
+fn listed(store: &Path, name: &str) -> Vec<String> {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
-    manifest["state"].as_array().unwrap().iter().map(|s| s["dir"].as_str().unwrap().to_string()).collect()
+    let list = manifest[name].as_array().cloned().unwrap_or_default();
+    list.iter().map(|s| s["dir"].as_str().unwrap().to_string()).collect()
 }
 
 /// After a large first ingest each night is folded alone into a layer, until the layers hold
@@ -138,14 +144,16 @@ fn nightly_layers_merge_to_the_bytes_of_one_report() {
     let mut layers_seen = Vec::new();
     for (i, night) in later.iter().enumerate() {
         ingest(dir, &[night], "store").success();
-        let listed = state_dirs(&dir.join("store"));
+        let state = state_dirs(&dir.join("store"));
+        let mut all = [state.clone(), listed(&dir.join("store"), "older")].concat();
+        all.sort();
         let mut on_disk: Vec<String> = std::fs::read_dir(dir.join("store/state"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         on_disk.sort();
-        assert_eq!(on_disk, listed);
-        layers_seen.push(listed.len() - 1);
+        assert_eq!(on_disk, all);
+        layers_seen.push(state.len() - 1);
         let so_far: Vec<&str> = base.iter().chain(&later[..=i]).map(|s| s.as_str()).collect();
         assert_same(
             &report(dir, &["--store", "store"], &format!("store-{i}")),
@@ -252,10 +260,10 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     let d = dir.path();
     ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
     let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
-    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 5,", "\"version\": 99,")).unwrap();
+    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 6,", "\"version\": 99,")).unwrap();
     for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
-            "store: store format version 99 was written by another version of orderhealth; this one reads versions 4 to 5",
+            "store: store format version 99 was written by another version of orderhealth; this one reads versions 4 to 6",
         ));
     }
     orderhealth()
@@ -656,6 +664,106 @@ fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
     let late = text(&after, "late_deliveries.csv");
     assert!(late.contains(DELIVERED_EARLY) && late.contains("shipment confirmed after the delivery"), "{late}");
     assert_eq!(settled_tallies(&store), tallies, "the report used the new base's settled orders as written");
+}
+
+/// A new base folded from the settled directory of the one before holds only the orders that
+/// were not settled (or that a later night touched) and stands on the old one, which keeps
+/// the settled orders; a report, `orders`, an earlier `--as-of` and a partition's result
+/// read each order from the newest segment that holds it and give one read's bytes. Settled
+/// orders in an older segment touched later are found there. Without a settled directory the
+/// next new base is written whole and stands on nothing; the older segments go.
+#[test]
+fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
+    let (tmp, _) = sample_store_reported();
+    let dir = tmp.path();
+    let store = dir.join("store");
+    let first_base = state_dirs(&store)[0].clone();
+    let check = |label: &str| {
+        assert_same(
+            &report(dir, &["--store", "store"], &format!("s-{label}")),
+            &report(dir, &["dumps"], &format!("o-{label}")),
+        );
+        let early = ["--as-of", "2026-03-01T00:00:00Z"];
+        assert_same(
+            &report(dir, &[&["--store", "store"][..], &early].concat(), &format!("se-{label}")),
+            &report(dir, &[&["dumps"][..], &early].concat(), &format!("oe-{label}")),
+        );
+        for (args, out) in [(vec!["--store", "store"], format!("os-{label}")), (vec!["dumps"], format!("oo-{label}"))] {
+            orderhealth()
+                .current_dir(dir)
+                .arg("orders")
+                .args(&args)
+                .args(["--format", "csv", "--out", &out])
+                .assert()
+                .success();
+        }
+        assert_eq!(
+            std::fs::read(dir.join(format!("os-{label}/orders.csv"))).unwrap(),
+            std::fs::read(dir.join(format!("oo-{label}/orders.csv"))).unwrap(),
+            "orders --store after {label}"
+        );
+        // Every partition's result, summed: `report --store`'s bytes.
+        for p in 0..16 {
+            orderhealth()
+                .current_dir(dir)
+                .args(["partition", "--store", "store", "--shard", &p.to_string(), "--out"])
+                .arg(format!("parts-{label}/p{p:02}"))
+                .assert()
+                .success();
+        }
+        orderhealth()
+            .current_dir(dir)
+            .args(["report", "--store", "store", "--format", "csv", "--from-parts", &format!("parts-{label}")])
+            .args(["--out", &format!("sp-{label}")])
+            .assert()
+            .success();
+        assert_same(&outputs(&dir.join(format!("sp-{label}"))), &outputs(&dir.join(format!("s-{label}"))));
+    };
+    // Seven small nights (each reported on): the seventh folds a new base from the settled
+    // directory, standing on the first base.
+    for i in 1..=7 {
+        ingest_buyer_cancellation(dir, &format!("dumps/za-{i}"), &format!("111-1000000-00002{i:02}"));
+        report(dir, &["--store", "store"], &format!("nightly-a{i}"));
+    }
+    assert_eq!(listed(&store, "older"), std::slice::from_ref(&first_base), "the new base stands on the first one");
+    let second_base = state_dirs(&store)[0].clone();
+    let count = |d: &str| -> u64 {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
+        let all =
+            [manifest["state"].as_array().unwrap().clone(), manifest["older"].as_array().cloned().unwrap_or_default()]
+                .concat();
+        all.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
+    };
+    assert!(count(&second_base) * 2 < count(&first_base), "the new base holds the orders not settled, not every order");
+    assert!(!store.join("settled").join(&first_base).exists(), "the replaced base's settled directory went");
+    check("segment");
+    // A night touching settled orders that only the first base holds, then a second new base.
+    write_touching_night(&dir.join("dumps/zb-0"));
+    ingest(dir, &["dumps/zb-0"], "store").success();
+    check("touched");
+    for i in 1..=6 {
+        ingest_buyer_cancellation(dir, &format!("dumps/zb-{i}"), &format!("111-1000000-00003{i:02}"));
+        report(dir, &["--store", "store"], &format!("nightly-b{i}"));
+    }
+    assert_eq!(listed(&store, "older"), [second_base.clone(), first_base.clone()], "two segments below the base");
+    let after = report(dir, &["--store", "store"], "out-two");
+    assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
+    assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");
+    check("two");
+    // No settled directory: the next new base is every order, written whole.
+    std::fs::remove_dir_all(store.join("settled")).unwrap();
+    for i in 1..=7 {
+        ingest_buyer_cancellation(dir, &format!("dumps/zc-{i}"), &format!("111-1000000-00004{i:02}"));
+    }
+    assert!(listed(&store, "older").is_empty(), "{:?}", listed(&store, "older"));
+    let mut on_disk: Vec<String> = std::fs::read_dir(store.join("state"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    assert_eq!(on_disk, state_dirs(&store), "the older segments went with the base that stood on them");
+    check("whole");
 }
 
 /// A nightly job that pins the date (`--as-of`) still reports from the settled orders when

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::summary::OrderCounters;
 
-use super::{read_parquet, read_shard_rows, rows_of_orders, shard_dir, write_parquet};
+use super::{chain_tables, read_parquet, read_shard_tables, rows_of_orders, shard_dir, write_parquet};
 
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
@@ -371,16 +371,19 @@ pub(super) fn write(
     as_of: Micros,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
     layout: super::Layout,
+    chain: &[PathBuf],
 ) -> Result<()> {
     write_whole(store, key, |tmp| {
         let base_dir = store.join(super::STATE).join(&key.base);
-        // Each base shard read once: its part of the book, and its tables for the live states.
+        // Each base shard read once (with the older segments it stands on): its part of the
+        // book, and its tables for the live states.
         let read: Vec<(BookShard, [Option<DataFrame>; 2])> = (0..SHARDS)
             .into_par_iter()
             .map(|i| {
                 let dir = shard_dir(&base_dir, i);
                 let dirs = layout.of_shard(&base_dir, i);
-                read_shard_rows(&dirs, &dirs, 0, &[None, None], super::Scans::All)
+                chain_tables(chain, |segment| layout.of_shard(segment, i))
+                    .and_then(|tables| read_shard_tables(tables, &dirs, 0, &[None, None], super::Scans::All))
                     .with_context(|| format!("{}: a damaged store", dir.display()))
             })
             .collect::<Result<_>>()?;
@@ -422,19 +425,14 @@ struct CarriedShard {
     evidence: Evidence,
 }
 
-/// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
-/// night a new base folds in, merged) leave as they were: no row of theirs, no scan for a
-/// package they lack scans for. What they add no longer moves with `as_of`, so the new base
-/// carries them over instead of judging them again; the touched ones leave the tally as it
-/// counted them (against `base`: the old base alone, ranks). `None` where a report could not
-/// use them either: no settled directory, catalog rows in `changes`, or scans in `changes`
-/// where the old base had none.
-pub(super) fn carried(
+/// The settled directory of `old_base` a new base can take settled orders over from: its
+/// first key's, unless `changes` (the layers and the night, merged) hold catalog rows, or
+/// scans where the old base had none (a report could not use it either).
+pub(super) fn usable_for_carrying(
     store: &Path,
     old_base: &str,
-    base: &mut Vec<BookShard>,
     changes: &[BookShard],
-) -> Option<Carried> {
+) -> Option<(SettledKey, SettledRequest, Settled)> {
     let key = keys_of(store, old_base).into_iter().next()?;
     let request = key.request()?;
     let old = read(store, &key)?;
@@ -442,18 +440,17 @@ pub(super) fn carried(
     if scans_now || changes.iter().any(|c| !c.catalog().is_empty()) {
         return None;
     }
-    let touched = super::touched_by(&old, changes);
-    // The touched orders as the old base has them: what the tally counted.
-    let before: Vec<Vec<OrderState>> = base
-        .iter()
-        .zip(&touched)
-        .map(|(shard, touched)| {
-            shard.orders().iter().filter(|o| touched.contains(&id_hash(o.id.as_str()))).cloned().collect()
-        })
-        .collect();
-    let book = Book::from_shards(std::mem::take(base));
-    let counted: Vec<Tally> = before.into_iter().map(|b| counted_before(b, &book, old.as_of, &request)).collect();
-    *base = book.into_shards();
+    Some((key, request, old))
+}
+
+/// What a new base takes over from `old` (judged under `key`): per partition its settled
+/// orders less the `touched` ones, whose tally as `counted` (as they were counted) leaves.
+pub(super) fn carry(
+    key: SettledKey,
+    old: &Settled,
+    touched: &[FxHashSet<u64>],
+    counted: Vec<Tally>,
+) -> Option<Carried> {
     let shards = old
         .shards
         .iter()
@@ -473,6 +470,34 @@ pub(super) fn carried(
         .collect::<Result<_>>()
         .ok()?;
     Some(Carried { key, shards })
+}
+
+/// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
+/// night a new base folds in, merged) leave as they were: no row of theirs, no scan for a
+/// package they lack scans for. What they add no longer moves with `as_of`, so the new base
+/// carries them over instead of judging them again; the touched ones leave the tally as it
+/// counted them (against `base`: the old base alone, every order, ranks). `None` where a
+/// report could not use them either ([`usable_for_carrying`]).
+pub(super) fn carried(
+    store: &Path,
+    old_base: &str,
+    base: &mut Vec<BookShard>,
+    changes: &[BookShard],
+) -> Option<Carried> {
+    let (key, request, old) = usable_for_carrying(store, old_base, changes)?;
+    let touched = super::touched_by(&old, changes);
+    // The touched orders as the old base has them: what the tally counted.
+    let before: Vec<Vec<OrderState>> = base
+        .iter()
+        .zip(&touched)
+        .map(|(shard, touched)| {
+            shard.orders().iter().filter(|o| touched.contains(&id_hash(o.id.as_str()))).cloned().collect()
+        })
+        .collect();
+    let book = Book::from_shards(std::mem::take(base));
+    let counted: Vec<Tally> = before.into_iter().map(|b| counted_before(b, &book, old.as_of, &request)).collect();
+    *base = book.into_shards();
+    carry(key, &old, &touched, counted)
 }
 
 /// Writes the settled directory of `key` whole: `fill` writes into a temporary directory of

@@ -198,6 +198,7 @@ pub(super) const ORDER_ROW_GROUP: usize = 4096;
 /// [`write_parquet`] in row groups of `rows_per_group` rows (`None`: polars' default).
 pub(super) fn write_parquet_grouped(path: &Path, df: &mut DataFrame, rows_per_group: Option<usize>) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    let cannot = || format!("{}: cannot write", path.display());
     // LZ4 and no column statistics: a nightly ingest rewrites the state and every report
     // reads all of it; zstd's smaller files cost more time than they save (the state stays
     // far below the dumps' size), and nothing filters on statistics. One thread per file:
@@ -205,13 +206,28 @@ pub(super) fn write_parquet_grouped(path: &Path, df: &mut DataFrame, rows_per_gr
     // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
     // kernel).
     let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
-    let writer = ParquetWriter::new(&mut out)
+    let mut writer = ParquetWriter::new(&mut out)
         .with_compression(ParquetCompression::Lz4Raw)
         .with_statistics(StatisticsOptions::empty())
-        .with_row_group_size(rows_per_group)
-        .set_parallel(false);
-    anyhow::Context::with_context(writer.finish(df), || format!("{}: cannot write", path.display()))?;
-    std::io::Write::flush(&mut out).with_context(|| format!("{}: cannot write", path.display()))?;
+        .set_parallel(false)
+        .batched(&df.schema().clone())
+        .map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+    // Row group by row group, each a slice of the table: `ParquetWriter::finish` first cuts the
+    // table into row groups on polars' own pool, where a shard's task waited behind the
+    // others' (a new base was written at half the speed its threads could).
+    df.rechunk_mut();
+    let rows = rows_per_group.unwrap_or(512 * 512).max(1);
+    let mut offset = 0;
+    loop {
+        let group = df.slice(offset as i64, rows);
+        writer.write_batch(&group).map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+        offset += rows;
+        if offset >= df.height() {
+            break;
+        }
+    }
+    writer.finish().map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+    std::io::Write::flush(&mut out).with_context(cannot)?;
     Ok(())
 }
 
@@ -573,9 +589,21 @@ pub(super) fn read_shard_rows(
     touched: &[Option<DataFrame>; 2],
     scans: Scans,
 ) -> Result<(BookShard, [Option<DataFrame>; 2])> {
-    let mut names = Names::default();
     let tables =
         [read_parquet_all(orders_dirs, "orders.parquet")?, read_parquet_all(orders_dirs, "shipments.parquet")?];
+    read_shard_tables(tables, dirs, room, touched, scans)
+}
+
+/// A base's shard from its `tables` (orders and shipments, as [`chain_tables`] gives them),
+/// the `touched` rows after them, and the scans and catalog of `dirs`; and the tables.
+pub(super) fn read_shard_tables(
+    tables: [Option<DataFrame>; 2],
+    dirs: &[PathBuf],
+    room: usize,
+    touched: &[Option<DataFrame>; 2],
+    scans: Scans,
+) -> Result<(BookShard, [Option<DataFrame>; 2])> {
+    let mut names = Names::default();
     let mut states = states_of(&tables, room, &mut names)?;
     // After the live states: `BookShard::merge` sorts the base again when needed.
     states.extend(states_of(touched, 0, &mut names)?);
@@ -588,6 +616,61 @@ pub(super) fn read_shard_rows(
         None => FxHashMap::default(),
     };
     Ok((BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names), tables))
+}
+
+/// The orders and shipments tables of a base that stands on older segments (`segments`: the
+/// base's directory, then the older ones, newest first; `dirs_of` the directories of the
+/// shard or partition in each): each order's rows from the newest segment that holds it.
+/// The tables of each segment follow one another, each sorted by `order_id`.
+pub(super) fn chain_tables(
+    segments: &[PathBuf],
+    dirs_of: impl Fn(&Path) -> Vec<PathBuf>,
+) -> Result<[Option<DataFrame>; 2]> {
+    let (mut orders, mut shipments) = (Vec::new(), Vec::new());
+    let mut newer: FxHashSet<String> = FxHashSet::default();
+    for (k, segment) in segments.iter().enumerate() {
+        let dirs = dirs_of(segment);
+        let mut o = read_parquet_all(&dirs, "orders.parquet")?;
+        let mut s = read_parquet_all(&dirs, "shipments.parquet")?;
+        if k > 0 {
+            let older = |id: &str| !newer.contains(id);
+            o = o.map(|df| rows_of_orders(&df, older)).transpose()?;
+            s = s.map(|df| rows_of_orders(&df, older)).transpose()?;
+        }
+        if k + 1 < segments.len() {
+            if let Some(df) = &o {
+                newer.extend(df.column("order_id")?.str()?.iter().flatten().map(str::to_string));
+            }
+        }
+        orders.extend(o);
+        shipments.extend(s);
+    }
+    Ok([stack(orders)?, stack(shipments)?])
+}
+
+/// [`touched_rows`] of a base that stands on older segments (as [`chain_tables`]): each
+/// touched order's rows from the newest segment that holds it.
+pub(super) fn touched_chain_rows(
+    segments: &[PathBuf],
+    dirs_of: impl Fn(&Path) -> Vec<PathBuf>,
+    touched: &FxHashSet<u64>,
+) -> Result<[Option<DataFrame>; 2]> {
+    let (mut orders, mut shipments) = (Vec::new(), Vec::new());
+    let mut left = touched.clone();
+    for segment in segments {
+        if left.is_empty() {
+            break;
+        }
+        let [o, s] = touched_rows(&dirs_of(segment), &left)?;
+        if let Some(df) = &o {
+            for id in df.column("order_id")?.str()?.iter().flatten() {
+                left.remove(&id_hash(id));
+            }
+        }
+        orders.extend(o);
+        shipments.extend(s);
+    }
+    Ok([stack(orders)?, stack(shipments)?])
 }
 
 /// The rows of `dirs` (a base shard's partitions) of the orders whose id hashes are in
