@@ -522,6 +522,56 @@ impl BookShard {
     /// is sorted too and the next merge does not sort again; a small layer merged into a large
     /// base is looked up in it instead and merged in place or added at the end, moving none
     /// of the base's states.
+    /// Shards of several states merged at once, oldest first (as [`BookShard::merge`] of
+    /// each into the merge of those before it), each order's state moved once: merging `k`
+    /// layers of like size one after another moved the first layer's states `k` times.
+    pub fn merge_all(shards: Vec<BookShard>) -> BookShard {
+        let mut sides: Vec<std::collections::VecDeque<OrderState>> = Vec::with_capacity(shards.len());
+        let mut merged = BookShard::default();
+        for (k, shard) in shards.into_iter().enumerate() {
+            let mut states = shard.orders.into_states();
+            if !states.is_sorted_by(|a, b| a.id <= b.id) {
+                states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            }
+            sides.push(states.into());
+            merged.scans = match (merged.scans, shard.scans) {
+                (Some(mut a), Some(b)) => {
+                    add_scans(&mut a, b);
+                    Some(a)
+                }
+                (a, b) => a.or(b),
+            };
+            if k == 0 {
+                (merged.catalog, merged.names) = (shard.catalog, shard.names);
+            } else {
+                for (sku, entry) in shard.catalog {
+                    keep_first(&mut merged.catalog, sku, entry);
+                }
+            }
+            merged.newest_observation = merged.newest_observation.max(shard.newest_observation);
+        }
+        let mut states = Vec::with_capacity(sides.iter().map(|s| s.len()).sum());
+        // The oldest side whose next order sorts first; the same order in later sides merges
+        // into it in their order.
+        while let Some(k) = (0..sides.len())
+            .filter_map(|k| Some((k, sides.get(k)?.front()?)))
+            .min_by(|a, b| a.1.id.cmp(&b.1.id))
+            .map(|(k, _)| k)
+        {
+            let Some(mut state) = sides.get_mut(k).and_then(|side| side.pop_front()) else { break };
+            for side in sides.iter_mut().skip(k + 1) {
+                if side.front().is_some_and(|o| o.id == state.id) {
+                    if let Some(later) = side.pop_front() {
+                        state.merge(later);
+                    }
+                }
+            }
+            states.push(state);
+        }
+        merged.orders = OrderTable::from_states(states);
+        merged
+    }
+
     pub fn merge(self, other: BookShard) -> BookShard {
         let (mut mine, mut theirs) = (self.orders.into_states(), other.orders.into_states());
         for side in [&mut mine, &mut theirs] {
@@ -769,6 +819,12 @@ mod tests {
         }
         // The tie at 2026-03-03T10:00:00Z went to the later file (rank 2): its SKU.
         assert!(all.contains("\"s4\""), "{all}");
+        // Three folds merged at once are the fold of all their files too, in any order.
+        for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+            let merged = BookShard::merge_all(order.iter().map(|&r| fold(&[r])).collect());
+            assert_eq!(states(merged), all, "{order:?} at once");
+        }
+        assert_eq!(states(BookShard::merge_all(vec![fold(&[0, 1, 2])])), all, "one side");
     }
 
     /// Sides of like size merge into a list sorted by id (the next merge need not sort); a
@@ -802,5 +858,16 @@ mod tests {
         assert_eq!(ids(&small).last().map(String::as_str), Some("zz"), "the new order at the end");
         assert_eq!(status(&small, "o05"), status(&small, "zz"), "the newer file's status");
         assert_ne!(status(&small, "o05"), status(&small, "o06"));
+
+        // Several sides at once: sorted, each order once, the newest file's status, the
+        // shipments of every side in side order.
+        let sides = vec![fold(0, &named(0..20)), fold(1, &named(10..30)), fold(2, &named(25..35))];
+        let all = BookShard::merge_all(sides);
+        assert!(ids(&all).is_sorted(), "{:?}", ids(&all));
+        assert_eq!(ids(&all).len(), 35);
+        let of_file = |rank: u32| format!("Some(Other(\"status of file {rank}\"))");
+        assert_eq!(status(&all, "o12"), of_file(1));
+        assert_eq!(status(&all, "o27"), of_file(2));
+        assert_eq!(status(&all, "o03"), of_file(0));
     }
 }

@@ -51,8 +51,8 @@ use settled::Settled;
 pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
     chain_tables, read_parquet, read_parquet_all, read_scans, read_shard, read_shard_rows, read_shard_tables,
-    read_state, rows_of_orders, shard_dir, states_of, sync_tree, touched_chain_rows, write_dir_whole, write_parquet,
-    write_state, Layout, Scans, ShardTables,
+    rows_of_orders, shard_dir, states_of, sync_tree, touched_chain_rows, write_dir_whole, write_parquet, write_state,
+    Layout, Scans, ShardTables,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
@@ -810,23 +810,35 @@ fn tracking_numbers<'a>(shards: impl Iterator<Item = &'a BookShard>) -> FxHashSe
         .collect()
 }
 
-/// The layers, each renumbered to ranks, merged among themselves (`None`: no layer).
+/// The layers, each renumbered to ranks, merged among themselves (`None`: no layer): read
+/// shard by shard in parallel, then each shard's layers merged at once.
 fn read_layers(
     dir: &Path,
     layers: &[StoredState],
     to_rank: &(impl Fn(u32) -> u32 + Sync),
     layout: Layout,
 ) -> Result<Option<Vec<BookShard>>> {
-    let mut merged: Option<Vec<BookShard>> = None;
-    for layer in layers {
-        let mut shards = read_state(&dir.join(STATE).join(&layer.dir), 0, layout)?;
-        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        merged = Some(match merged {
-            None => shards,
-            Some(before) => merge_shards(before, shards),
-        });
+    if layers.is_empty() {
+        return Ok(None);
     }
-    Ok(merged)
+    let dirs: Vec<PathBuf> = layers.iter().map(|l| dir.join(STATE).join(&l.dir)).collect();
+    let shards = (0..SHARDS)
+        .into_par_iter()
+        .map(|i| -> Result<BookShard> {
+            let sides = dirs
+                .par_iter()
+                .map(|layer| {
+                    let mut shard =
+                        read_shard(&layout.of_shard(layer, i), &layout.of_shard(layer, i), 0, &[None, None])
+                            .with_context(|| format!("{}: a damaged store", shard_dir(layer, i).display()))?;
+                    shard.renumber_files(to_rank);
+                    Ok(shard)
+                })
+                .collect::<Result<Vec<BookShard>>>()?;
+            Ok(BookShard::merge_all(sides))
+        })
+        .collect::<Result<Vec<BookShard>>>()?;
+    Ok(Some(shards))
 }
 
 /// Per shard, the id hashes of the settled orders the layers touch: orders they have rows of,

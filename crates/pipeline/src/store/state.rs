@@ -761,19 +761,6 @@ pub(super) fn states_of(tables: &[Option<DataFrame>; 2], room: usize, names: &mu
     Ok(states)
 }
 
-/// One stored state, shard by shard (in parallel), with file ids in its keys; each shard's
-/// orders with `room` for more.
-pub(super) fn read_state(state: &Path, room: usize, layout: Layout) -> Result<Vec<BookShard>> {
-    (0..SHARDS)
-        .into_par_iter()
-        .map(|i| {
-            let dirs = layout.of_shard(state, i);
-            read_shard(&dirs, &dirs, room, &[None, None])
-                .with_context(|| format!("{}: a damaged store", shard_dir(state, i).display()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
