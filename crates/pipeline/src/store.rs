@@ -644,8 +644,8 @@ fn with_stored_states(
             to_rank,
             BaseScans::All,
         )?;
-        let counted = read.settled.map(|(counted, _)| counted).unwrap_or_default();
-        if let Some(carried) = settled::carry(key, &old, &touched, counted) {
+        if let Some((counted, evidence)) = read.settled {
+            let carried = settled::carry(key, &old, &touched, counted, evidence);
             let older = std::iter::once(base).chain(&manifest.older).cloned().collect();
             return Ok((merge_shards(read.shards, changes), Some(carried), older));
         }

@@ -444,32 +444,32 @@ pub(super) fn usable_for_carrying(
 }
 
 /// What a new base takes over from `old` (judged under `key`): per partition its settled
-/// orders less the `touched` ones, whose tally as `counted` (as they were counted) leaves.
+/// orders less the `touched` ones, whose tally as `counted` (as they were counted) leaves,
+/// and `evidence`, the others' evidence rows.
 pub(super) fn carry(
     key: SettledKey,
     old: &Settled,
     touched: &[FxHashSet<u64>],
     counted: Vec<Tally>,
-) -> Option<Carried> {
+    evidence: Vec<Evidence>,
+) -> Carried {
     let shards = old
         .shards
         .iter()
         .zip(&old.watch)
-        .zip(touched.iter().zip(counted))
-        .enumerate()
-        .map(|(i, (((tally, hashes), watch), (touched, counted)))| {
+        .zip(touched.iter().zip(counted).zip(evidence))
+        .map(|(((tally, hashes), watch), ((touched, counted), evidence))| {
             let mut tally = tally.clone();
             tally.subtract(&counted);
-            Ok(CarriedShard {
+            CarriedShard {
                 tally,
                 hashes: hashes.iter().copied().filter(|h| !touched.contains(h)).collect(),
                 watch: watch.iter().copied().filter(|(_, order)| !touched.contains(order)).collect(),
-                evidence: old.evidence(i, touched)?,
-            })
+                evidence,
+            }
         })
-        .collect::<Result<_>>()
-        .ok()?;
-    Some(Carried { key, shards })
+        .collect();
+    Carried { key, shards }
 }
 
 /// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
@@ -497,7 +497,8 @@ pub(super) fn carried(
     let book = Book::from_shards(std::mem::take(base));
     let counted: Vec<Tally> = before.into_iter().map(|b| counted_before(b, &book, old.as_of, &request)).collect();
     *base = book.into_shards();
-    carry(key, &old, &touched, counted)
+    let evidence = (0..SHARDS).zip(&touched).map(|(i, t)| old.evidence(i, t)).collect::<Result<Vec<_>>>().ok()?;
+    Some(carry(key, &old, &touched, counted, evidence))
 }
 
 /// Writes the settled directory of `key` whole: `fill` writes into a temporary directory of
