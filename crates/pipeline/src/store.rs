@@ -50,9 +50,9 @@ use orderhealth_core::shard::id_hash;
 use settled::Settled;
 pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
-    chain_tables, read_parquet, read_parquet_all, read_scans, read_shard, read_shard_rows, read_shard_tables,
-    rows_of_orders, shard_dir, states_of, sync_tree, touched_chain_rows, write_dir_whole, write_parquet, write_state,
-    Layout, Scans, ShardTables,
+    chain_tables, chain_tables_from, read_parquet, read_parquet_all, read_scans, read_shard, read_shard_rows,
+    read_shard_tables, rows_of_orders, segment_number, shard_dir, states_of, sync_tree, touched_chain_rows,
+    write_dir_whole, write_parquet, write_state, Layout, Scans, ShardTables,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
@@ -485,7 +485,8 @@ fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledK
         let _ = match written.take() {
             Some(NewBase { mut shards, tables, carried }) => {
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
-                settled::write_from(dir, &key, &request, as_of, shards, tables, carried)
+                let chain: Vec<u32> = manifest.chain(dir).iter().map(|s| segment_number(s)).collect();
+                settled::write_from(dir, &key, &request, as_of, shards, tables, carried, &chain)
             }
             None => settled::write(dir, &key, &request, as_of, &to_rank, manifest.layout(), &manifest.chain(dir)),
         };
@@ -915,7 +916,7 @@ fn read_base(
             let live = s.shard_dir(i);
             let rows = match touched.is_empty() {
                 true => [None, None],
-                false => touched_chain_rows(chain, of_shard, touched)?,
+                false => touched_chain_rows(chain, of_shard, touched, |h| s.segment_of(i, h))?,
             };
             let now = match scans {
                 BaseScans::All => Scans::All,

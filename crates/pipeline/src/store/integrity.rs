@@ -10,6 +10,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
 
 use anyhow::{bail, Context, Result};
 
@@ -51,22 +54,53 @@ pub(super) fn seal(dir: &Path) -> Result<()> {
 }
 
 /// The seal over `path`: its directory's, or one above it.
-fn seal_of(path: &Path) -> Result<(PathBuf, BTreeMap<String, String>)> {
+fn seal_of(path: &Path) -> Result<(PathBuf, Arc<Sums>)> {
     let mut dir = path.parent();
     for _ in 0..=SEAL_DEPTH {
         let Some(d) = dir else { break };
         let seal = d.join(CHECKSUMS);
-        match std::fs::read(&seal) {
-            Ok(text) => {
-                let sums = serde_json::from_slice(&text)
-                    .map_err(|_| anyhow::anyhow!("{}: unreadable checksums: {REMEDY}", seal.display()))?;
-                return Ok((d.to_path_buf(), sums));
-            }
+        match std::fs::metadata(&seal) {
+            Ok(meta) => return Ok((d.to_path_buf(), sums_of(&seal, &meta)?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir = d.parent(),
             Err(e) => return Err(e).with_context(|| format!("{}: cannot read", seal.display())),
         }
     }
     bail!("{}: no checksums recorded for it: {REMEDY}", path.display())
+}
+
+type Sums = BTreeMap<String, String>;
+
+/// What identifies one version of a checksums file: its inode, length and modification time.
+type Stamp = (u64, u64, Option<std::time::SystemTime>);
+
+/// The checksums files read so far, by path, each with the stamp it had before it was read:
+/// a report reads hundreds of files under a few seals, and parsed each seal once per file.
+/// A seal written again (a settled directory rebuilt under the same name) has another stamp
+/// and is read again.
+static SEALS: std::sync::LazyLock<Mutex<FxHashMap<PathBuf, (Stamp, Arc<Sums>)>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn sums_of(seal: &Path, meta: &std::fs::Metadata) -> Result<Arc<Sums>> {
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    let stamp: Stamp = (inode, meta.len(), meta.modified().ok());
+    let cached = |seals: &FxHashMap<PathBuf, (Stamp, Arc<Sums>)>| {
+        seals.get(seal).filter(|(s, _)| *s == stamp && stamp.2.is_some()).map(|(_, sums)| sums.clone())
+    };
+    if let Some(sums) = SEALS.lock().ok().and_then(|seals| cached(&seals)) {
+        return Ok(sums);
+    }
+    let text = std::fs::read(seal).with_context(|| format!("{}: cannot read", seal.display()))?;
+    let sums: Arc<Sums> = Arc::new(
+        serde_json::from_slice(&text)
+            .map_err(|_| anyhow::anyhow!("{}: unreadable checksums: {REMEDY}", seal.display()))?,
+    );
+    if let Ok(mut seals) = SEALS.lock() {
+        seals.insert(seal.to_path_buf(), (stamp, sums.clone()));
+    }
+    Ok(sums)
 }
 
 /// The bytes of `path`, checked against its seal; `None` when the file is absent and its seal

@@ -36,12 +36,14 @@ use orderhealth_core::tracking::{
 use orderhealth_core::{Class, DailyCounts, Marketplace, OrderView, Tracking, View, ViewOptions};
 use polars::prelude::*;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::summary::OrderCounters;
 
-use super::{chain_tables, read_parquet, read_shard_tables, rows_of_orders, shard_dir, write_parquet};
+use super::{
+    chain_tables_from, read_parquet, read_shard_tables, rows_of_orders, segment_number, shard_dir, write_parquet,
+};
 
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
@@ -248,6 +250,9 @@ pub(super) struct Settled {
     pub has_scans: bool,
     /// Per shard: the tally of its settled orders, and their id hashes, sorted.
     pub shards: Vec<(Tally, Vec<u64>)>,
+    /// Per shard, beside the id hashes: the segment that holds each order's rows
+    /// ([`segment_number`]; empty when the directory does not say).
+    pub segments: Vec<Vec<u32>>,
     /// Per shard: the settled packages short of scans, (number hash, order id hash), sorted.
     pub watch: Vec<Vec<(u64, u64)>>,
     pub dir: PathBuf,
@@ -276,6 +281,13 @@ impl Settled {
     /// gives the same counts; the writer keeps no settled hash equal to a live one).
     pub fn holds(&self, shard: usize, id: &str) -> bool {
         self.shards.get(shard).is_some_and(|(_, ids)| ids.binary_search(&id_hash(id)).is_ok())
+    }
+
+    /// The segment that holds the rows of shard `i`'s settled order of id hash `hash` (0: not
+    /// known; the reader looks in every segment).
+    pub fn segment_of(&self, i: usize, hash: u64) -> u32 {
+        let (Some((_, ids)), Some(segments)) = (self.shards.get(i), self.segments.get(i)) else { return 0 };
+        ids.binary_search(&hash).ok().and_then(|k| segments.get(k)).copied().unwrap_or(0)
     }
 
     /// The id hashes of shard `i`'s settled orders with a package short of scans whose number
@@ -318,26 +330,33 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
         let file: TallyFile = serde_json::from_slice(&text)?;
         anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
         type Watch = Vec<(u64, u64)>;
-        type Hashes = (Vec<u64>, Watch);
-        let (ids, watch): (Vec<Vec<u64>>, Vec<Watch>) = (0..SHARDS)
+        type Hashes = ((Vec<u64>, Vec<u32>), Watch);
+        let (ids, watch): (Vec<(Vec<u64>, Vec<u32>)>, Vec<Watch>) = (0..SHARDS)
             .into_par_iter()
             .map(|i| -> Result<Hashes> {
                 let dir = shard_dir(&dir, i);
                 let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
                 let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
                 let (number, order) = (watch.column("number_hash")?.u64()?, watch.column("order_hash")?.u64()?);
+                // Written since the segments were recorded; an older directory has none.
+                let segments = match ids.column("segment") {
+                    Ok(c) => c.u32()?.into_no_null_iter().collect(),
+                    Err(_) => Vec::new(),
+                };
                 Ok((
-                    ids.column("id_hash")?.u64()?.into_no_null_iter().collect(),
+                    (ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments),
                     number.into_no_null_iter().zip(order.into_no_null_iter()).collect(),
                 ))
             })
             .collect::<Result<Vec<Hashes>>>()?
             .into_iter()
             .unzip();
+        let (ids, segments): (Vec<Vec<u64>>, Vec<Vec<u32>>) = ids.into_iter().unzip();
         Ok(Settled {
             as_of: file.as_of,
             has_scans: file.has_scans,
             shards: file.shards.into_iter().zip(ids).collect(),
+            segments,
             watch,
             dir: dir.clone(),
         })
@@ -377,19 +396,24 @@ pub(super) fn write(
         let base_dir = store.join(super::STATE).join(&key.base);
         // Each base shard read once (with the older segments it stands on): its part of the
         // book, and its tables for the live states.
-        let read: Vec<(BookShard, [Option<DataFrame>; 2])> = (0..SHARDS)
+        type Read = ((BookShard, [Option<DataFrame>; 2]), Segments);
+        let read: Vec<Read> = (0..SHARDS)
             .into_par_iter()
             .map(|i| {
                 let dir = shard_dir(&base_dir, i);
                 let dirs = layout.of_shard(&base_dir, i);
-                chain_tables(chain, |segment| layout.of_shard(segment, i))
-                    .and_then(|tables| read_shard_tables(tables, &dirs, 0, &[None, None], super::Scans::All))
-                    .with_context(|| format!("{}: a damaged store", dir.display()))
+                let (tables, origin) = chain_tables_from(chain, |segment| layout.of_shard(segment, i))
+                    .with_context(|| format!("{}: a damaged store", dir.display()))?;
+                let segments = Segments::of(tables[0].as_ref(), &origin)?;
+                let shard = read_shard_tables(tables, &dirs, 0, &[None, None], super::Scans::All)
+                    .with_context(|| format!("{}: a damaged store", dir.display()))?;
+                Ok((shard, segments))
             })
             .collect::<Result<_>>()?;
+        let (read, segments): (Vec<_>, Vec<Segments>) = read.into_iter().unzip();
         let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
         shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        judge_into(tmp, shards, tables, key, request, as_of, None)
+        judge_into(tmp, shards, tables, key, request, as_of, None, segments)
     })
 }
 
@@ -404,9 +428,54 @@ pub(super) fn write_from(
     shards: Vec<BookShard>,
     tables: Vec<[Option<DataFrame>; 2]>,
     carried: Option<Carried>,
+    chain: &[u32],
 ) -> Result<()> {
-    let carried = carried.filter(|c| SettledKey { base: key.base.clone(), ..c.key.clone() } == *key);
-    write_whole(store, key, |tmp| judge_into(tmp, shards, tables, key, request, as_of, carried))
+    let mut carried = carried.filter(|c| SettledKey { base: key.base.clone(), ..c.key.clone() } == *key);
+    // Every order judged here is in the new base; a carried order stays in its segment, unless
+    // the new base no longer stands on it (it was written whole: the order is in it).
+    let base = segment_number(Path::new(&key.base));
+    if let Some(c) = &mut carried {
+        for shard in &mut c.shards {
+            for (_, segment) in &mut shard.hashes {
+                if *segment != 0 && !chain.contains(segment) {
+                    *segment = base;
+                }
+            }
+        }
+    }
+    let segments = (0..SHARDS).map(|_| Segments::All(base)).collect();
+    write_whole(store, key, |tmp| judge_into(tmp, shards, tables, key, request, as_of, carried, segments))
+}
+
+/// Which segment holds the rows of each order of a shard being judged.
+pub(super) enum Segments {
+    /// All of them: the base being judged.
+    All(u32),
+    /// By id hash (a base read with the older segments it stands on).
+    ById(FxHashMap<u64, u32>),
+}
+
+impl Segments {
+    /// From an `orders` table as [`chain_tables_from`] gives it, with its `origin`.
+    fn of(orders: Option<&DataFrame>, origin: &[(u32, usize)]) -> Result<Segments> {
+        let mut by_id = FxHashMap::default();
+        if let Some(df) = orders {
+            let mut ids = df.column("order_id")?.str()?.iter();
+            for (segment, rows) in origin {
+                for id in ids.by_ref().take(*rows) {
+                    by_id.insert(id_hash(id.unwrap_or("")), *segment);
+                }
+            }
+        }
+        Ok(Segments::ById(by_id))
+    }
+
+    fn of_order(&self, id: &str) -> u32 {
+        match self {
+            Segments::All(n) => *n,
+            Segments::ById(map) => map.get(&id_hash(id)).copied().unwrap_or(0),
+        }
+    }
 }
 
 /// What a new base takes over from the base it replaces, partition by partition: the settled
@@ -419,8 +488,8 @@ pub(super) struct Carried {
 
 struct CarriedShard {
     tally: Tally,
-    /// Their id hashes, sorted.
-    hashes: Vec<u64>,
+    /// Their id hashes, sorted, each with the segment that holds the order's rows.
+    hashes: Vec<(u64, u32)>,
     watch: Vec<(u64, u64)>,
     evidence: Evidence,
 }
@@ -458,12 +527,18 @@ pub(super) fn carry(
         .iter()
         .zip(&old.watch)
         .zip(touched.iter().zip(counted).zip(evidence))
-        .map(|(((tally, hashes), watch), ((touched, counted), evidence))| {
+        .enumerate()
+        .map(|(i, (((tally, hashes), watch), ((touched, counted), evidence)))| {
             let mut tally = tally.clone();
             tally.subtract(&counted);
             CarriedShard {
                 tally,
-                hashes: hashes.iter().copied().filter(|h| !touched.contains(h)).collect(),
+                hashes: hashes
+                    .iter()
+                    .copied()
+                    .filter(|h| !touched.contains(h))
+                    .map(|h| (h, old.segment_of(i, h)))
+                    .collect(),
                 watch: watch.iter().copied().filter(|(_, order)| !touched.contains(order)).collect(),
                 evidence,
             }
@@ -532,6 +607,7 @@ fn judge_into(
     request: &SettledRequest,
     as_of: Micros,
     carried: Option<Carried>,
+    segments: Vec<Segments>,
 ) -> Result<()> {
     let mut book = Book::from_shards(shards);
     let has_scans = book.has_scans();
@@ -547,14 +623,15 @@ fn judge_into(
     let parts: Vec<Partition> = states
         .into_par_iter()
         .zip(carried)
+        .zip(segments)
         .enumerate()
-        .map(|(i, (states, carried))| match carried {
-            None => settle_partition(i, states, &book, &opts, packages),
+        .map(|(i, ((states, carried), segments))| match carried {
+            None => settle_partition(i, states, &book, &opts, packages, &segments),
             Some(c) => {
                 // The carried orders are not judged again.
-                let held = |o: &OrderState| c.hashes.binary_search(&id_hash(o.id.as_str())).is_ok();
+                let held = |o: &OrderState| c.hashes.binary_search_by_key(&id_hash(o.id.as_str()), |h| h.0).is_ok();
                 let states = states.into_iter().filter(|o| !held(o)).collect();
-                settle_partition(i, states, &book, &opts, packages)?.with(c)
+                settle_partition(i, states, &book, &opts, packages, &segments)?.with(c)
             }
         })
         .collect::<Result<_>>()?;
@@ -562,7 +639,10 @@ fn judge_into(
     parts.par_iter().zip(tables).enumerate().try_for_each(|(i, (part, tables))| -> Result<()> {
         let dir = shard_dir(tmp, i);
         std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-        let mut ids = crate::tables::frame(vec![Column::new("id_hash".into(), part.hashes.clone())])?;
+        let mut ids = crate::tables::frame(vec![
+            Column::new("id_hash".into(), part.hashes.iter().map(|h| h.0).collect::<Vec<u64>>()),
+            Column::new("segment".into(), part.hashes.iter().map(|h| h.1).collect::<Vec<u32>>()),
+        ])?;
         write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
         let mut watch = part.watch.clone();
         watch.sort_unstable();
@@ -590,8 +670,9 @@ fn judge_into(
 
 /// One partition judged: the settled orders' ids, tally and evidence rows.
 struct Partition {
-    /// The settled orders' id hashes (no live order of the partition has one), sorted.
-    hashes: Vec<u64>,
+    /// The settled orders' id hashes (no live order of the partition has one), sorted, each
+    /// with the segment that holds the order's rows.
+    hashes: Vec<(u64, u32)>,
     /// The settled packages short of scans: (number hash, order id hash).
     watch: Vec<(u64, u64)>,
     tally: Tally,
@@ -601,7 +682,7 @@ struct Partition {
 impl Partition {
     /// The rows of `df` (by `order_id`) of the orders not settled.
     fn live_rows(&self, df: &DataFrame) -> Result<DataFrame> {
-        rows_of_orders(df, |id| self.hashes.binary_search(&id_hash(id)).is_err())
+        rows_of_orders(df, |id| self.hashes.binary_search_by_key(&id_hash(id), |h| h.0).is_err())
     }
 
     /// This partition's newly settled orders and the `carried` ones together.
@@ -639,6 +720,7 @@ fn settle_partition(
     book: &Book,
     opts: &ViewOptions,
     packages: PackageOptions,
+    segments: &Segments,
 ) -> Result<Partition> {
     let grace = packages.scan_grace_days;
     let mut shards: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
@@ -661,7 +743,8 @@ fn settle_partition(
         .filter(|(o, settled)| *settled && !live_hashes.contains(&id_hash(&o.order_id)))
         .map(|(o, _)| o)
         .collect();
-    let mut hashes: Vec<u64> = settled.iter().map(|o| id_hash(&o.order_id)).collect();
+    let mut hashes: Vec<(u64, u32)> =
+        settled.iter().map(|o| (id_hash(&o.order_id), segments.of_order(&o.order_id))).collect();
     hashes.sort_unstable();
     // Only the settled orders are judged here: a report judges the live ones.
     let view = Tally::view_of(settled, as_of);

@@ -618,6 +618,17 @@ pub(super) fn read_shard_tables(
     Ok((BookShard::from_parts(OrderTable::from_states(states), scans, catalog, names), tables))
 }
 
+/// The number of a segment (a state directory `bNNNNNN`, the batch that wrote it): how a
+/// settled directory names the segment that holds each settled order (0: not a segment).
+pub(super) fn segment_number(segment: &Path) -> u32 {
+    segment
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix('b'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The orders and shipments tables of a base that stands on older segments (`segments`: the
 /// base's directory, then the older ones, newest first; `dirs_of` the directories of the
 /// shard or partition in each): each order's rows from the newest segment that holds it.
@@ -626,7 +637,16 @@ pub(super) fn chain_tables(
     segments: &[PathBuf],
     dirs_of: impl Fn(&Path) -> Vec<PathBuf>,
 ) -> Result<[Option<DataFrame>; 2]> {
-    let (mut orders, mut shipments) = (Vec::new(), Vec::new());
+    Ok(chain_tables_from(segments, dirs_of)?.0)
+}
+
+/// [`chain_tables`], and where the orders table's rows come from: per segment, in order, its
+/// [`segment_number`] and how many rows it gave.
+pub(super) fn chain_tables_from(
+    segments: &[PathBuf],
+    dirs_of: impl Fn(&Path) -> Vec<PathBuf>,
+) -> Result<([Option<DataFrame>; 2], Vec<(u32, usize)>)> {
+    let (mut orders, mut shipments, mut origin) = (Vec::new(), Vec::new(), Vec::new());
     let mut newer: FxHashSet<String> = FxHashSet::default();
     for (k, segment) in segments.iter().enumerate() {
         let dirs = dirs_of(segment);
@@ -642,31 +662,65 @@ pub(super) fn chain_tables(
                 newer.extend(df.column("order_id")?.str()?.iter().flatten().map(str::to_string));
             }
         }
+        origin.push((segment_number(segment), o.as_ref().map_or(0, DataFrame::height)));
         orders.extend(o);
         shipments.extend(s);
     }
-    Ok([stack(orders)?, stack(shipments)?])
+    Ok(([stack(orders)?, stack(shipments)?], origin))
 }
 
 /// [`touched_rows`] of a base that stands on older segments (as [`chain_tables`]): each
-/// touched order's rows from the newest segment that holds it.
+/// touched order's rows from the newest segment that holds it. `segment_of` says which
+/// segment that is, where the settled directory knows ([`segment_number`], else 0): only the
+/// segments that hold a touched order are opened. An order not found where it was said to
+/// be, or of no known segment, is looked for in every segment, newest first.
 pub(super) fn touched_chain_rows(
     segments: &[PathBuf],
     dirs_of: impl Fn(&Path) -> Vec<PathBuf>,
     touched: &FxHashSet<u64>,
+    segment_of: impl Fn(u64) -> u32,
 ) -> Result<[Option<DataFrame>; 2]> {
     let (mut orders, mut shipments) = (Vec::new(), Vec::new());
-    let mut left = touched.clone();
-    for segment in segments {
-        if left.is_empty() {
-            break;
-        }
-        let [o, s] = touched_rows(&dirs_of(segment), &left)?;
-        if let Some(df) = &o {
+    let numbers: Vec<u32> = segments.iter().map(|s| segment_number(s)).collect();
+    // Orders of a known segment of the chain, by segment; the others searched for throughout.
+    let mut by_segment: FxHashMap<u32, FxHashSet<u64>> = FxHashMap::default();
+    let mut anywhere: FxHashSet<u64> = FxHashSet::default();
+    for h in touched {
+        match segment_of(*h) {
+            n if n != 0 && numbers.contains(&n) => by_segment.entry(n).or_default().insert(*h),
+            _ => anywhere.insert(*h),
+        };
+    }
+    let remove_found = |df: &Option<DataFrame>, left: &mut FxHashSet<u64>| -> Result<()> {
+        if let Some(df) = df {
             for id in df.column("order_id")?.str()?.iter().flatten() {
                 left.remove(&id_hash(id));
             }
         }
+        Ok(())
+    };
+    let mut missed: FxHashSet<u64> = FxHashSet::default();
+    for (segment, number) in segments.iter().zip(&numbers) {
+        let mut here = by_segment.remove(number).unwrap_or_default();
+        if here.is_empty() && anywhere.is_empty() {
+            continue;
+        }
+        let wanted: FxHashSet<u64> = here.union(&anywhere).copied().collect();
+        let [o, s] = touched_rows(&dirs_of(segment), &wanted)?;
+        remove_found(&o, &mut here)?;
+        remove_found(&o, &mut anywhere)?;
+        missed.extend(here);
+        orders.extend(o);
+        shipments.extend(s);
+    }
+    // Not where the settled directory said (it never happens; a read stays right if it does):
+    // looked for in every segment, newest first.
+    for segment in segments {
+        if missed.is_empty() {
+            break;
+        }
+        let [o, s] = touched_rows(&dirs_of(segment), &missed)?;
+        remove_found(&o, &mut missed)?;
         orders.extend(o);
         shipments.extend(s);
     }
@@ -807,6 +861,85 @@ mod tests {
         assert_eq!(df.height(), 0);
         assert_eq!(df.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>(), ["order_id", "value"]);
         assert!(read_orders_rows(&dir.path().join("absent.parquet"), &hashes(&["o00001"])).unwrap().is_none());
+    }
+
+    /// A segment `name` under `parent` holding `orders.parquet` of `rows` (id, value), sealed.
+    fn segment(parent: &Path, name: &str, rows: &[(&str, u32)]) -> PathBuf {
+        let dir = parent.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut df = frame(vec![
+            Column::new("order_id".into(), rows.iter().map(|r| r.0).collect::<Vec<&str>>()),
+            Column::new("value".into(), rows.iter().map(|r| r.1).collect::<Vec<u32>>()),
+        ])
+        .unwrap();
+        write_parquet_grouped(&dir.join("orders.parquet"), &mut df, Some(2)).unwrap();
+        super::super::integrity::seal(&dir).unwrap();
+        dir
+    }
+
+    fn values(tables: &[Option<DataFrame>; 2]) -> Vec<(String, u32)> {
+        let df = tables[0].as_ref().unwrap();
+        let ids = df.column("order_id").unwrap().str().unwrap().iter().flatten().map(str::to_string);
+        let mut rows: Vec<(String, u32)> =
+            ids.zip(df.column("value").unwrap().u32().unwrap().into_no_null_iter()).collect();
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn a_touched_order_is_read_from_the_segment_that_holds_it_and_no_other() {
+        let root = tempfile::tempdir().unwrap();
+        // Newest first: o1 was live when b000003 was written (its newest rows); o2 settled in
+        // b000002, o3 in b000001.
+        let chain = vec![
+            segment(root.path(), "b000003", &[("o1", 3), ("o4", 3)]),
+            segment(root.path(), "b000002", &[("o1", 2), ("o2", 2)]),
+            segment(root.path(), "b000001", &[("o1", 1), ("o3", 1)]),
+        ];
+        assert_eq!(chain.iter().map(|s| segment_number(s)).collect::<Vec<_>>(), [3, 2, 1]);
+        let dirs_of = |s: &Path| vec![s.to_path_buf()];
+        let index = |h: u64| match h {
+            h if h == id_hash("o2") => 2,
+            h if h == id_hash("o3") => 1,
+            _ => 0, // not known: looked for newest first
+        };
+        let touched = hashes(&["o1", "o2", "o3"]);
+        let want = |rows: &[(&str, u32)]| rows.iter().map(|(id, v)| (id.to_string(), *v)).collect::<Vec<_>>();
+        let read = touched_chain_rows(&chain, dirs_of, &touched, index).unwrap();
+        assert_eq!(values(&read), want(&[("o1", 3), ("o2", 2), ("o3", 1)]));
+
+        // A segment no touched order is in is not opened (damaged, it would be an error).
+        let damaged = chain[1].join("orders.parquet");
+        let mut bytes = std::fs::read(&damaged).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 1;
+        std::fs::write(&damaged, bytes).unwrap();
+        let read =
+            touched_chain_rows(&chain, dirs_of, &hashes(&["o3", "o4"]), |h| (h == id_hash("o3")) as u32).unwrap();
+        assert_eq!(values(&read), want(&[("o3", 1), ("o4", 3)]));
+        let err = touched_chain_rows(&chain, dirs_of, &hashes(&["o2"]), index).unwrap_err().to_string();
+        assert!(err.contains("b000002") && err.contains("damaged"), "{err}");
+    }
+
+    #[test]
+    fn a_touched_order_not_where_the_index_says_is_still_found_newest_first() {
+        let root = tempfile::tempdir().unwrap();
+        let chain = vec![
+            segment(root.path(), "b000003", &[("o1", 3)]),
+            segment(root.path(), "b000002", &[("o2", 2)]),
+            segment(root.path(), "b000001", &[("o3", 1)]),
+        ];
+        // Said to be where they are not, or in a segment the chain does not have: the rows are
+        // what a search newest first gives.
+        let index = |h: u64| match h {
+            h if h == id_hash("o1") => 1,
+            h if h == id_hash("o3") => 2,
+            _ => 9,
+        };
+        let touched = hashes(&["o1", "o2", "o3"]);
+        let read = touched_chain_rows(&chain, |s: &Path| vec![s.to_path_buf()], &touched, index).unwrap();
+        let want = [("o1", 3), ("o2", 2), ("o3", 1)].map(|(id, v)| (id.to_string(), v));
+        assert_eq!(values(&read), want);
     }
 
     #[test]
