@@ -77,8 +77,9 @@ type Stamp = (u64, u64, Option<std::time::SystemTime>);
 /// a report reads hundreds of files under a few seals, and parsed each seal once per file.
 /// A seal written again (a settled directory rebuilt under the same name) has another stamp
 /// and is read again.
-static SEALS: std::sync::LazyLock<Mutex<FxHashMap<PathBuf, (Stamp, Arc<Sums>)>>> =
-    std::sync::LazyLock::new(Default::default);
+static SEALS: std::sync::LazyLock<Mutex<Seals>> = std::sync::LazyLock::new(Default::default);
+
+type Seals = FxHashMap<PathBuf, (Stamp, Arc<Sums>)>;
 
 fn sums_of(seal: &Path, meta: &std::fs::Metadata) -> Result<Arc<Sums>> {
     #[cfg(unix)]
@@ -86,9 +87,8 @@ fn sums_of(seal: &Path, meta: &std::fs::Metadata) -> Result<Arc<Sums>> {
     #[cfg(not(unix))]
     let inode = 0;
     let stamp: Stamp = (inode, meta.len(), meta.modified().ok());
-    let cached = |seals: &FxHashMap<PathBuf, (Stamp, Arc<Sums>)>| {
-        seals.get(seal).filter(|(s, _)| *s == stamp && stamp.2.is_some()).map(|(_, sums)| sums.clone())
-    };
+    let cached =
+        |seals: &Seals| seals.get(seal).filter(|(s, _)| *s == stamp && stamp.2.is_some()).map(|(_, sums)| sums.clone());
     if let Some(sums) = SEALS.lock().ok().and_then(|seals| cached(&seals)) {
         return Ok(sums);
     }

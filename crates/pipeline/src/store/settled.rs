@@ -330,8 +330,9 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
         let file: TallyFile = serde_json::from_slice(&text)?;
         anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
         type Watch = Vec<(u64, u64)>;
-        type Hashes = ((Vec<u64>, Vec<u32>), Watch);
-        let (ids, watch): (Vec<(Vec<u64>, Vec<u32>)>, Vec<Watch>) = (0..SHARDS)
+        type Ids = (Vec<u64>, Vec<u32>);
+        type Hashes = (Ids, Watch);
+        let (ids, watch): (Vec<Ids>, Vec<Watch>) = (0..SHARDS)
             .into_par_iter()
             .map(|i| -> Result<Hashes> {
                 let dir = shard_dir(&dir, i);
@@ -419,7 +420,9 @@ pub(super) fn write(
 
 /// [`write`] for a base an ingest has in memory: `shards` (file ids renumbered to ranks) and
 /// each shard's `orders` and `shipments` tables as written; with `carried`, the replaced
-/// base's settled orders the night left as they were are taken over, not judged again.
+/// base's settled orders the night left as they were are taken over, not judged again;
+/// `chain`, the segments the base stands on (itself first), by [`segment_number`].
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_from(
     store: &Path,
     key: &SettledKey,

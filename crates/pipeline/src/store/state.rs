@@ -640,12 +640,15 @@ pub(super) fn chain_tables(
     Ok(chain_tables_from(segments, dirs_of)?.0)
 }
 
-/// [`chain_tables`], and where the orders table's rows come from: per segment, in order, its
-/// [`segment_number`] and how many rows it gave.
+/// Where a chain's `orders` rows come from: per segment, in order, its [`segment_number`] and
+/// how many rows it gave.
+pub(super) type Origin = Vec<(u32, usize)>;
+
+/// [`chain_tables`], and where the orders table's rows come from.
 pub(super) fn chain_tables_from(
     segments: &[PathBuf],
     dirs_of: impl Fn(&Path) -> Vec<PathBuf>,
-) -> Result<([Option<DataFrame>; 2], Vec<(u32, usize)>)> {
+) -> Result<([Option<DataFrame>; 2], Origin)> {
     let (mut orders, mut shipments, mut origin) = (Vec::new(), Vec::new(), Vec::new());
     let mut newer: FxHashSet<String> = FxHashSet::default();
     for (k, segment) in segments.iter().enumerate() {
