@@ -59,8 +59,8 @@ fn seal_of(path: &Path) -> Result<(PathBuf, Arc<Sums>)> {
     for _ in 0..=SEAL_DEPTH {
         let Some(d) = dir else { break };
         let seal = d.join(CHECKSUMS);
-        match std::fs::metadata(&seal) {
-            Ok(meta) => return Ok((d.to_path_buf(), sums_of(&seal, &meta)?)),
+        match std::fs::read(&seal) {
+            Ok(text) => return Ok((d.to_path_buf(), sums_of(&seal, text)?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir = d.parent(),
             Err(e) => return Err(e).with_context(|| format!("{}: cannot read", seal.display())),
         }
@@ -70,35 +70,25 @@ fn seal_of(path: &Path) -> Result<(PathBuf, Arc<Sums>)> {
 
 type Sums = BTreeMap<String, String>;
 
-/// What identifies one version of a checksums file: its inode, length and modification time.
-type Stamp = (u64, u64, Option<std::time::SystemTime>);
-
-/// The checksums files read so far, by path, each with the stamp it had before it was read:
-/// a report reads hundreds of files under a few seals, and parsed each seal once per file.
-/// A seal written again (a settled directory rebuilt under the same name) has another stamp
-/// and is read again.
+/// The checksums files parsed so far, by path, with the bytes they were parsed from: a report
+/// reads hundreds of files under a few seals and parsed each seal once per file. A seal is
+/// still read each time, and parsed again when its bytes differ (a settled directory rebuilt
+/// under the same name).
 static SEALS: std::sync::LazyLock<Mutex<Seals>> = std::sync::LazyLock::new(Default::default);
 
-type Seals = FxHashMap<PathBuf, (Stamp, Arc<Sums>)>;
+type Seals = FxHashMap<PathBuf, (Vec<u8>, Arc<Sums>)>;
 
-fn sums_of(seal: &Path, meta: &std::fs::Metadata) -> Result<Arc<Sums>> {
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    let stamp: Stamp = (inode, meta.len(), meta.modified().ok());
-    let cached =
-        |seals: &Seals| seals.get(seal).filter(|(s, _)| *s == stamp && stamp.2.is_some()).map(|(_, sums)| sums.clone());
+fn sums_of(seal: &Path, text: Vec<u8>) -> Result<Arc<Sums>> {
+    let cached = |seals: &Seals| seals.get(seal).filter(|(t, _)| *t == text).map(|(_, sums)| sums.clone());
     if let Some(sums) = SEALS.lock().ok().and_then(|seals| cached(&seals)) {
         return Ok(sums);
     }
-    let text = std::fs::read(seal).with_context(|| format!("{}: cannot read", seal.display()))?;
     let sums: Arc<Sums> = Arc::new(
         serde_json::from_slice(&text)
             .map_err(|_| anyhow::anyhow!("{}: unreadable checksums: {REMEDY}", seal.display()))?,
     );
     if let Ok(mut seals) = SEALS.lock() {
-        seals.insert(seal.to_path_buf(), (stamp, sums.clone()));
+        seals.insert(seal.to_path_buf(), (text, sums.clone()));
     }
     Ok(sums)
 }
@@ -170,4 +160,27 @@ pub(super) fn json_holds<T: serde::Serialize>(value: &mut T, field: impl Fn(&mut
     // Kept: the checksum names the state of the store that was read.
     *field(value) = checksum;
     holds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seal_written_again_in_the_same_process_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("shard=00").join("orders.parquet");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"first").unwrap();
+        seal(dir.path()).unwrap();
+        assert_eq!(read_checked(&file).unwrap().unwrap(), b"first");
+        // Rebuilt under the same name (as a settled directory is): the new seal holds.
+        std::fs::write(&file, b"second, longer").unwrap();
+        seal(dir.path()).unwrap();
+        assert_eq!(read_checked(&file).unwrap().unwrap(), b"second, longer");
+        // A file damaged after its seal was read is still caught: its bytes are hashed each time.
+        std::fs::write(&file, b"second, lonGer").unwrap();
+        let err = read_checked(&file).unwrap_err().to_string();
+        assert!(err.contains("orders.parquet: damaged"), "{err}");
+    }
 }
