@@ -401,13 +401,13 @@ pub(super) fn write(
         let read: Vec<Read> = (0..SHARDS)
             .into_par_iter()
             .map(|i| {
-                let dir = shard_dir(&base_dir, i);
                 let dirs = layout.of_shard(&base_dir, i);
-                let (tables, origin) = chain_tables_from(chain, |segment| layout.of_shard(segment, i))
-                    .with_context(|| format!("{}: a damaged store", dir.display()))?;
+                let damaged = || format!("{}: a damaged store", shard_dir(&base_dir, i).display());
+                let (tables, origin) =
+                    chain_tables_from(chain, |segment| layout.of_shard(segment, i)).with_context(damaged)?;
                 let segments = Segments::of(tables[0].as_ref(), &origin)?;
-                let shard = read_shard_tables(tables, &dirs, 0, &[None, None], super::Scans::All)
-                    .with_context(|| format!("{}: a damaged store", dir.display()))?;
+                let shard =
+                    read_shard_tables(tables, &dirs, 0, &[None, None], super::Scans::All).with_context(damaged)?;
                 Ok((shard, segments))
             })
             .collect::<Result<_>>()?;

@@ -698,10 +698,14 @@ pub(super) fn touched_chain_rows(
             _ => anywhere.insert(*h),
         };
     }
-    let remove_found = |df: &Option<DataFrame>, left: &mut FxHashSet<u64>| -> Result<()> {
+    // The orders `df` holds leave each of `left`: one pass over its ids.
+    let remove_found = |df: &Option<DataFrame>, left: &mut [&mut FxHashSet<u64>]| -> Result<()> {
         if let Some(df) = df {
             for id in df.column("order_id")?.str()?.iter().flatten() {
-                left.remove(&id_hash(id));
+                let h = id_hash(id);
+                left.iter_mut().for_each(|l| {
+                    l.remove(&h);
+                });
             }
         }
         Ok(())
@@ -714,8 +718,7 @@ pub(super) fn touched_chain_rows(
         }
         let wanted: FxHashSet<u64> = here.union(&anywhere).copied().collect();
         let [o, s] = touched_rows(&dirs_of(segment), &wanted)?;
-        remove_found(&o, &mut here)?;
-        remove_found(&o, &mut anywhere)?;
+        remove_found(&o, &mut [&mut here, &mut anywhere])?;
         missed.extend(here);
         orders.extend(o);
         shipments.extend(s);
@@ -727,7 +730,7 @@ pub(super) fn touched_chain_rows(
             break;
         }
         let [o, s] = touched_rows(&dirs_of(segment), &missed)?;
-        remove_found(&o, &mut missed)?;
+        remove_found(&o, &mut [&mut missed])?;
         orders.extend(o);
         shipments.extend(s);
     }
