@@ -50,9 +50,9 @@ use orderhealth_core::shard::id_hash;
 use settled::Settled;
 pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
-    chain_tables, chain_tables_from, read_parquet, read_parquet_all, read_scans, read_shard, read_shard_rows,
-    read_shard_tables, rows_of_orders, segment_number, shard_dir, states_of, sync_tree, touched_chain_rows,
-    write_dir_whole, write_parquet, write_state, Layout, Scans, ShardTables,
+    chain_scans, chain_tables, chain_tables_from, read_parquet, read_parquet_all, read_scans, read_shard,
+    read_shard_rows, read_shard_tables, rows_of_orders, segment_number, shard_dir, states_of, sync_tree,
+    touched_chain_rows, write_dir_whole, write_parquet, write_state, Chain, Layout, Scans, ScansKept, ShardTables,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
@@ -61,9 +61,11 @@ pub const STORE_FORMAT: &str = "orderhealth-store";
 /// Version 1 kept each file's rows; version 2 keeps the folded per-order state; version 3
 /// checks every file it reads against the checksum written with it; version 4 keeps
 /// promised delivery dates and delivery scan times; version 5 may have more than 16
-/// partitions (`partitions`); in version 6 a base may stand on older segments (`older`).
-/// Version-4 (16 partitions) and version-5 stores are read as they are.
-pub const STORE_VERSION: u32 = 6;
+/// partitions (`partitions`); in version 6 a base may stand on older segments (`older`); in
+/// version 7 such a base may keep only the scans added since (`new_scans_only`).
+/// Version-4 (16 partitions), version-5 and version-6 stores (every base with every scan) are
+/// read as they are.
+pub const STORE_VERSION: u32 = 7;
 /// The oldest layout version this program reads.
 const OLDEST_READ: u32 = 4;
 /// Partitions of a new store unless `ingest --partitions` says otherwise.
@@ -133,6 +135,10 @@ pub struct StoredState {
     pub dir: String,
     /// Orders it holds (rows of its `orders.parquet` files).
     pub orders: u64,
+    /// A base that stands on an older segment keeps only the scans added since that one was
+    /// written (the sum of both is the store's); absent: every scan (a layer keeps its own).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_scans_only: bool,
 }
 
 /// A file passed over (not an input orderhealth reads), remembered so it is not read again.
@@ -199,9 +205,12 @@ fn default_partitions() -> usize {
 
 impl Manifest {
     /// The base's directory, then the older segments it stands on, newest first (empty
-    /// before the first file).
-    fn chain(&self, dir: &Path) -> Vec<PathBuf> {
-        self.state.first().into_iter().chain(&self.older).map(|s| dir.join(STATE).join(&s.dir)).collect()
+    /// before the first file), and how many of them hold the base's scans.
+    fn chain(&self, dir: &Path) -> Chain {
+        let listed: Vec<&StoredState> = self.state.first().into_iter().chain(&self.older).collect();
+        // Down to the first segment written with every scan (one before version 7 always was).
+        let scans = listed.iter().position(|s| !s.new_scans_only).map_or(listed.len(), |k| k + 1);
+        Chain { segments: listed.iter().map(|s| dir.join(STATE).join(&s.dir)).collect(), scans }
     }
 
     fn layout(&self) -> Layout {
@@ -485,7 +494,7 @@ fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledK
         let _ = match written.take() {
             Some(NewBase { mut shards, tables, carried }) => {
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
-                let chain: Vec<u32> = manifest.chain(dir).iter().map(|s| segment_number(s)).collect();
+                let chain: Vec<u32> = manifest.chain(dir).segments.iter().map(|s| segment_number(s)).collect();
                 settled::write_from(dir, &key, &request, as_of, shards, tables, carried, &chain)
             }
             None => settled::write(dir, &key, &request, as_of, &to_rank, manifest.layout(), &manifest.chain(dir)),
@@ -573,9 +582,9 @@ fn fold_new_files(
     if manifest.files.len() == stored {
         return Ok(None); // nothing was read: the state stays as it is
     }
-    let (mut carried, mut older) = (None, Vec::new());
+    let (mut carried, mut older, mut added) = (None, Vec::new(), None);
     if new_base {
-        (shards, carried, older) = with_stored_states(dir, manifest, &to_rank, shards)?;
+        NewState { shards, carried, older, added } = with_stored_states(dir, manifest, &to_rank, shards)?;
     }
     for (id, rank) in rank_of.iter().enumerate().take(stored) {
         if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
@@ -584,10 +593,18 @@ fn fold_new_files(
     }
     let to_id = |rank: u32| id_of_rank.get(rank as usize).copied().unwrap_or(0);
     shards.par_iter_mut().for_each(|s| s.renumber_files(&to_id));
-    let tables = write_state(&dir.join(STATE), &batch, &shards, manifest.layout())?;
+    let kept = match &added {
+        Some(added) => ScansKept::Added(added),
+        None => ScansKept::OfShards,
+    };
+    let tables = write_state(&dir.join(STATE), &batch, &shards, manifest.layout(), kept)?;
     write_batch(&dir.join(BATCHES), &batch, &rejected, &performance)?;
     manifest.batches.push(batch.clone());
-    let written = StoredState { dir: batch, orders: shards.iter().map(|s| s.orders().len() as u64).sum() };
+    let written = StoredState {
+        dir: batch,
+        orders: shards.iter().map(|s| s.orders().len() as u64).sum(),
+        new_scans_only: added.is_some(),
+    };
     if new_base {
         manifest.state = vec![written];
         manifest.older = older;
@@ -605,24 +622,40 @@ struct NewBase {
     carried: Option<settled::Carried>,
 }
 
-/// `night` (the night's files folded, ranks) folded into every stored state: a new base; the
-/// replaced base's settled orders the layers and the night leave as they were
-/// ([`settled::carried`]); and the older segments the new base stands on.
+/// A new base, folded ([`with_stored_states`]).
+struct NewState {
+    /// Its orders (ranks in the keys), the scans their packages are judged against and the
+    /// catalog.
+    shards: Vec<BookShard>,
+    /// The replaced base's settled orders the layers and the night leave as they were.
+    carried: Option<settled::Carried>,
+    /// The older segments it stands on, newest first.
+    older: Vec<StoredState>,
+    /// Standing on the replaced base: the scans added since (the layers' and the night's),
+    /// per shard, which is all it keeps. `None`: it keeps every scan (`shards`' own).
+    added: Option<Vec<Option<FxHashMap<String, orderhealth_core::rows::ScanTally>>>>,
+}
+
+/// `night` (the night's files folded, ranks) folded into every stored state: a new base
+/// ([`NewState`]).
 ///
 /// With the replaced base's settled directory at hand (and fewer than [`MAX_SEGMENTS`] older
 /// segments), the new base is what a report reads, folded: the live states, the settled
-/// orders the changes touch (from the segments that hold them), every scan and the catalog,
-/// then the layers and the night. The settled orders stay where they are, and the new base
-/// stands on the old one: a new base costs what changed since, not every order. Otherwise
-/// every order is read (each from the newest segment that holds it) and written again, and
-/// the new base stands alone.
+/// orders the changes touch (from the segments that hold them), the catalog, then the layers
+/// and the night; it keeps the scans the layers and the night added. The settled orders and
+/// the older scans stay where they are, and the new base stands on the old one: a new base
+/// costs what changed since, not every order and every scan. Otherwise every order and scan
+/// is read (each order from the newest segment that holds it) and written again, and the new
+/// base stands alone.
 fn with_stored_states(
     dir: &Path,
     manifest: &Manifest,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
     night: Vec<BookShard>,
-) -> Result<(Vec<BookShard>, Option<settled::Carried>, Vec<StoredState>)> {
-    let Some((base, layers)) = manifest.state.split_first() else { return Ok((night, None, Vec::new())) };
+) -> Result<NewState> {
+    let Some((base, layers)) = manifest.state.split_first() else {
+        return Ok(NewState { shards: night, carried: None, older: Vec::new(), added: None });
+    };
     let layout = manifest.layout();
     let changes = match read_layers(dir, layers, to_rank, layout)? {
         None => night,
@@ -634,27 +667,18 @@ fn with_stored_states(
         (manifest.older.len() < MAX_SEGMENTS).then(|| settled::usable_for_carrying(dir, &base.dir, &changes)).flatten();
     if let Some((key, request, old)) = usable {
         let touched = touched_by(&old, &changes);
-        let read = read_base(
-            &chain,
-            layout,
-            room_for(more),
-            Some(&old),
-            &touched,
-            &changes,
-            Some(&request),
-            to_rank,
-            BaseScans::All,
-        )?;
+        let read = read_base(&chain, layout, room_for(more), Some(&old), &touched, &changes, Some(&request), to_rank)?;
         if let Some((counted, evidence)) = read.settled {
             let carried = settled::carry(key, &old, &touched, counted, evidence);
             let older = std::iter::once(base).chain(&manifest.older).cloned().collect();
-            return Ok((merge_shards(read.shards, changes), Some(carried), older));
+            let added = changes.iter().map(|s| s.scans().cloned()).collect();
+            let shards = merge_shards(read.shards, changes);
+            return Ok(NewState { shards, carried: Some(carried), older, added: Some(added) });
         }
     }
-    let mut base_shards =
-        read_base(&chain, layout, room_for(more), None, &[], &[], None, to_rank, BaseScans::All)?.shards;
+    let mut base_shards = read_base(&chain, layout, room_for(more), None, &[], &[], None, to_rank)?.shards;
     let carried = settled::carried(dir, &base.dir, &mut base_shards, &changes);
-    Ok((merge_shards(base_shards, changes), carried, Vec::new()))
+    Ok(NewState { shards: merge_shards(base_shards, changes), carried, older: Vec::new(), added: None })
 }
 
 /// Whether this ingest folds everything into a new base rather than adding a layer: there is
@@ -759,17 +783,7 @@ fn read_states(
     let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());
     let layer_shards = layers_read.as_deref().unwrap_or(&[]);
     let chain = manifest.chain(dir);
-    let read = read_base(
-        &chain,
-        manifest.layout(),
-        room,
-        settled.as_ref(),
-        &touched,
-        layer_shards,
-        request,
-        to_rank,
-        BaseScans::OfOrdersRead,
-    )?;
+    let read = read_base(&chain, manifest.layout(), room, settled.as_ref(), &touched, layer_shards, request, to_rank)?;
     let part = match (settled, read.settled) {
         (Some(s), Some((counted, evidence))) => {
             // The settled orders' tally, less the touched ones as it counted them.
@@ -863,16 +877,6 @@ fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
         .collect()
 }
 
-/// Which of the base's scans a read of it keeps.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum BaseScans {
-    /// Those of the packages of the orders read and of `layers` (a report over settled
-    /// orders: about a tenth of the numbers).
-    OfOrdersRead,
-    /// Every one (a new base carries them on).
-    All,
-}
-
 /// A read of the base.
 struct BaseRead {
     /// Its states, renumbered to ranks: every order, or its live states and the touched
@@ -884,11 +888,13 @@ struct BaseRead {
 }
 
 /// The base (`chain`: its directory, then the older segments it stands on), renumbered to
-/// ranks: every order, each from the newest segment that holds it; or with `settled` its
-/// live states and the `touched` settled orders (and what the tally counted for those).
+/// ranks: every order, each from the newest segment that holds it, and every scan; or with
+/// `settled` its live states and the `touched` settled orders (and what the tally counted for
+/// those), and the scans of their packages and of those of `layers` (about a tenth of the
+/// numbers).
 #[allow(clippy::too_many_arguments)]
 fn read_base(
-    chain: &[PathBuf],
+    chain: &Chain,
     layout: Layout,
     room: usize,
     settled: Option<&Settled>,
@@ -896,9 +902,8 @@ fn read_base(
     layers: &[BookShard],
     request: Option<&SettledRequest>,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
-    scans: BaseScans,
 ) -> Result<BaseRead> {
-    let Some(base_dir) = chain.first() else { bail!("a store without a base") };
+    let Some(base_dir) = chain.segments.first() else { bail!("a store without a base") };
     type Read = (BookShard, Option<(Vec<OrderState>, settled::Evidence)>);
     let read: Vec<Read> = (0..SHARDS)
         .into_par_iter()
@@ -908,21 +913,18 @@ fn read_base(
             let of_shard = |segment: &Path| layout.of_shard(segment, i);
             let damaged = |d: &Path| format!("{}: a damaged store", d.display());
             let Some(s) = settled else {
-                let shard = chain_tables(chain, of_shard)
-                    .and_then(|tables| read_shard_tables(tables, &dirs, room, &[None, None], Scans::All));
+                let scans = chain.scan_dirs(of_shard);
+                let shard = chain_tables(&chain.segments, of_shard)
+                    .and_then(|tables| read_shard_tables(tables, &dirs, room, &[None, None], Scans::Chain(&scans)));
                 return Ok((shard.with_context(|| damaged(&dir))?.0, None));
             };
             let touched = touched.get(i).context("a shard out of range")?;
             let live = s.shard_dir(i);
             let rows = match touched.is_empty() {
                 true => [None, None],
-                false => touched_chain_rows(chain, of_shard, touched, |h| s.segment_of(i, h))?,
+                false => touched_chain_rows(&chain.segments, of_shard, touched, |h| s.segment_of(i, h))?,
             };
-            let now = match scans {
-                BaseScans::All => Scans::All,
-                BaseScans::OfOrdersRead => Scans::Later,
-            };
-            let (shard, _) = read_shard_rows(std::slice::from_ref(&live), &dirs, room, &rows, now)
+            let (shard, _) = read_shard_rows(std::slice::from_ref(&live), &dirs, room, &rows, Scans::Later)
                 .with_context(|| damaged(&live))?;
             // The touched orders once more, as the base alone has them: what the tally counted.
             let mut before = states_of(&rows, 0, &mut Names::default())?;
@@ -934,15 +936,12 @@ fn read_base(
     let (mut base_shards, settled_parts): (Vec<BookShard>, Vec<_>) = read.into_iter().unzip();
     let (before, evidence): (Vec<Vec<OrderState>>, Vec<settled::Evidence>) =
         settled_parts.into_iter().flatten().unzip();
-    if settled.is_some() && scans == BaseScans::OfOrdersRead {
+    if settled.is_some() {
         // Only the packages of the orders read are judged: the base's scans of their numbers
         // are all a report needs (about a tenth of a million numbers, instead of all).
         let wanted = tracking_numbers(base_shards.iter().chain(layers));
         base_shards.par_iter_mut().enumerate().try_for_each(|(i, shard)| -> Result<()> {
-            let dirs = layout.of_shard(base_dir, i);
-            shard.set_scans(
-                read_parquet_all(&dirs, "scans.parquet")?.map(|df| read_scans(&df, Some(&wanted))).transpose()?,
-            );
+            shard.set_scans(chain_scans(&chain.scan_dirs(|segment| layout.of_shard(segment, i)), Some(&wanted))?);
             Ok(())
         })?;
     }
@@ -1158,8 +1157,8 @@ fn read_partition(
         let part = [shard_dir(state, p)];
         // The base's orders with those of the older segments it stands on.
         let read = match k {
-            0 => chain_tables(&chain, |segment| vec![shard_dir(segment, p)])
-                .and_then(|tables| read_shard_tables(tables, &[], 0, &[None, None], Scans::All))
+            0 => chain_tables(&chain.segments, |segment| vec![shard_dir(segment, p)])
+                .and_then(|tables| read_shard_tables(tables, &[], 0, &[None, None], Scans::Later))
                 .map(|(shard, _)| shard),
             _ => read_shard(&part, &[], 0, &[None, None]),
         };
@@ -1170,8 +1169,12 @@ fn read_partition(
         orders = merge_shards(orders, one);
     }
     let wanted = tracking_numbers(orders.iter());
+    // The scans: the base's (its scan chain: its own and those of the older segments below
+    // it), then each layer's; the catalog: the base's and the layers'.
+    // (A base keeps the whole catalog: the older segments' are not read.)
+    let scan_chain = chain.segments.iter().take(chain.scans).enumerate().map(|(k, s)| (s, k == 0));
     let mut lookups: Option<Vec<BookShard>> = None;
-    for state in &states {
+    for (state, with_catalog) in scan_chain.chain(states.iter().skip(1).map(|s| (s, true))) {
         let mut read: Vec<BookShard> = (0..SHARDS)
             .into_par_iter()
             .map(|i| -> Result<BookShard> {
@@ -1184,9 +1187,9 @@ fn read_partition(
                         scans.get_or_insert_with(FxHashMap::default).extend(read_scans(&df, Some(&wanted))?);
                     }
                 }
-                let catalog = match read_parquet_all(&dirs, "catalog.parquet")? {
-                    Some(df) => state::read_catalog(&df)?,
-                    None => FxHashMap::default(),
+                let catalog = match with_catalog.then(|| read_parquet_all(&dirs, "catalog.parquet")).transpose()? {
+                    Some(Some(df)) => state::read_catalog(&df)?,
+                    _ => FxHashMap::default(),
                 };
                 Ok(BookShard::from_parts(Default::default(), scans, catalog, Names::default()))
             })
@@ -1201,4 +1204,42 @@ fn read_partition(
         None => orders,
         Some(lookups) => merge_shards(orders, lookups),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(state: &[(&str, bool)], older: &[(&str, bool)]) -> Manifest {
+        let stored = |l: &[(&str, bool)]| -> Vec<StoredState> {
+            l.iter().map(|(d, n)| StoredState { dir: d.to_string(), orders: 1, new_scans_only: *n }).collect()
+        };
+        Manifest {
+            format: STORE_FORMAT.into(),
+            version: STORE_VERSION,
+            settings: StoreSettings::of(&ReadOptions::default(), Marketplace::from_code("US").unwrap()),
+            batches: Vec::new(),
+            state: stored(state),
+            older: stored(older),
+            files: Vec::new(),
+            skipped: Vec::new(),
+            seen: BTreeMap::new(),
+            partitions: DEFAULT_PARTITIONS,
+            checksum: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_base_s_scans_are_down_to_the_first_segment_written_with_every_scan() {
+        let dir = Path::new("s");
+        // A layer's flag is not the base's: only the base and the older segments count.
+        let m = manifest(&[("b9", true), ("b10", false)], &[("b6", true), ("b3", false), ("b1", false)]);
+        let chain = m.chain(dir);
+        assert_eq!(chain.segments.len(), 4);
+        assert_eq!(chain.scans, 3, "b9 and b6 keep what was added, b3 every scan");
+        // A version-6 store: every base kept every scan.
+        assert_eq!(manifest(&[("b9", false)], &[("b6", false)]).chain(dir).scans, 1);
+        assert_eq!(manifest(&[("b1", false)], &[]).chain(dir).scans, 1);
+        assert_eq!(manifest(&[], &[]).chain(dir).scans, 0, "no base yet");
+    }
 }

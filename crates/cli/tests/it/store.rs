@@ -260,10 +260,10 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     let d = dir.path();
     ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
     let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
-    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 6,", "\"version\": 99,")).unwrap();
+    std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 7,", "\"version\": 99,")).unwrap();
     for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
-            "store: store format version 99 was written by another version of orderhealth; this one reads versions 4 to 6",
+            "store: store format version 99 was written by another version of orderhealth; this one reads versions 4 to 7",
         ));
     }
     orderhealth()
@@ -736,6 +736,15 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
         all.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
     };
     assert!(count(&second_base) * 2 < count(&first_base), "the new base holds the orders not settled, not every order");
+    // And only the scans added since the first base: these nights added none.
+    let scans_files = |d: &str| -> usize {
+        std::fs::read_dir(store.join("state").join(d))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().join("scans.parquet").exists())
+            .count()
+    };
+    assert!(scans_files(&first_base) > 2, "the sample has scans");
+    assert_eq!(scans_files(&second_base), 0, "no night since added a scan");
     assert!(!store.join("settled").join(&first_base).exists(), "the replaced base's settled directory went");
     check("segment");
     // A night touching settled orders that only the first base holds, then a second new base.
@@ -747,6 +756,8 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
         report(dir, &["--store", "store"], &format!("nightly-b{i}"));
     }
     assert_eq!(listed(&store, "older"), [second_base.clone(), first_base.clone()], "two segments below the base");
+    // The touching night scanned two numbers: the third base keeps those alone.
+    assert_eq!(scans_files(&state_dirs(&store)[0]), 2, "the scans of two numbers, in their partitions");
     let after = report(dir, &["--store", "store"], "out-two");
     assert!(text(&after, "cancellations.csv").contains(CANCELLED), "the touched order is cancelled now");
     assert!(text(&after, "tracking_defects.csv").contains(BROKEN), "and the other has a defective package");

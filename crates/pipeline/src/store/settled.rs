@@ -391,7 +391,7 @@ pub(super) fn write(
     as_of: Micros,
     to_rank: &(impl Fn(u32) -> u32 + Sync),
     layout: super::Layout,
-    chain: &[PathBuf],
+    chain: &super::Chain,
 ) -> Result<()> {
     write_whole(store, key, |tmp| {
         let base_dir = store.join(super::STATE).join(&key.base);
@@ -403,11 +403,12 @@ pub(super) fn write(
             .map(|i| {
                 let dirs = layout.of_shard(&base_dir, i);
                 let damaged = || format!("{}: a damaged store", shard_dir(&base_dir, i).display());
-                let (tables, origin) =
-                    chain_tables_from(chain, |segment| layout.of_shard(segment, i)).with_context(damaged)?;
+                let of_shard = |segment: &Path| layout.of_shard(segment, i);
+                let (tables, origin) = chain_tables_from(&chain.segments, of_shard).with_context(damaged)?;
                 let segments = Segments::of(tables[0].as_ref(), &origin)?;
-                let shard =
-                    read_shard_tables(tables, &dirs, 0, &[None, None], super::Scans::All).with_context(damaged)?;
+                let scans = chain.scan_dirs(of_shard);
+                let shard = read_shard_tables(tables, &dirs, 0, &[None, None], super::Scans::Chain(&scans))
+                    .with_context(damaged)?;
                 Ok((shard, segments))
             })
             .collect::<Result<_>>()?;

@@ -270,11 +270,27 @@ pub(super) fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path
     Ok(())
 }
 
-/// Writes a state (every shard's tables) as `state/<name>`.
 /// Each shard's `orders` and `shipments` tables, as a state wrote them.
 pub(super) type ShardTables = Vec<[Option<DataFrame>; 2]>;
 
-pub(super) fn write_state(parent: &Path, name: &str, shards: &[BookShard], layout: Layout) -> Result<ShardTables> {
+/// Which scans a state written keeps.
+#[derive(Clone, Copy)]
+pub(super) enum ScansKept<'a> {
+    /// Each shard's own (a layer; a base written whole).
+    OfShards,
+    /// These, per shard: a base that stands on an older segment keeps only the scans added
+    /// since it (a scan tally is a sum: the older segments keep the rest).
+    Added(&'a [Option<FxHashMap<String, ScanTally>>]),
+}
+
+/// Writes a state (every shard's tables) as `state/<name>`, with the scans `kept` says.
+pub(super) fn write_state(
+    parent: &Path,
+    name: &str,
+    shards: &[BookShard],
+    layout: Layout,
+    kept: ScansKept,
+) -> Result<ShardTables> {
     let mut tables = Vec::new();
     write_dir_whole(parent, name, |tmp| {
         let written: Vec<Result<[Option<DataFrame>; 2]>> = shards
@@ -302,7 +318,11 @@ pub(super) fn write_state(parent: &Path, name: &str, shards: &[BookShard], layou
                     write_parquet_grouped(&dir.join("orders.parquet"), &mut orders, Some(ORDER_ROW_GROUP))?;
                     let mut shipments = shipments_frame(part)?;
                     write_parquet_grouped(&dir.join("shipments.parquet"), &mut shipments, Some(ORDER_ROW_GROUP))?;
-                    if let Some(scans) = shard.scans() {
+                    let scans = match kept {
+                        ScansKept::OfShards => shard.scans(),
+                        ScansKept::Added(added) => added.get(i).and_then(Option::as_ref),
+                    };
+                    if let Some(scans) = scans {
                         let mut df = match layout.partitions <= SHARDS {
                             true => scans_frame(scans)?,
                             false => scans_frame(
@@ -313,7 +333,10 @@ pub(super) fn write_state(parent: &Path, name: &str, shards: &[BookShard], layou
                                     .collect(),
                             )?,
                         };
-                        write_parquet(&dir.join("scans.parquet"), &mut df)?;
+                        // No file for none added: the older segments keep the partition's scans.
+                        if df.height() > 0 || matches!(kept, ScansKept::OfShards) {
+                            write_parquet(&dir.join("scans.parquet"), &mut df)?;
+                        }
                     }
                     let mut catalog = match layout.partitions <= SHARDS {
                         true => catalog_frame(shard.catalog())?,
@@ -540,16 +563,53 @@ pub(super) fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &
 
 /// The scans of `df`; with `wanted`, only those of the numbers in it.
 pub(super) fn read_scans(df: &DataFrame, wanted: Option<&FxHashSet<String>>) -> Result<FxHashMap<String, ScanTally>> {
+    let mut scans = FxHashMap::default();
+    add_scans_of(&mut scans, df, wanted)?;
+    Ok(scans)
+}
+
+/// [`read_scans`] added into `scans` (a number in both: [`ScanTally::add`]).
+fn add_scans_of(
+    scans: &mut FxHashMap<String, ScanTally>,
+    df: &DataFrame,
+    wanted: Option<&FxHashSet<String>>,
+) -> Result<()> {
     let number = df.column("tracking_number")?.str()?.iter();
     let rows = number.zip(df.column("scans")?.u32()?.iter()).zip(df.column("delivered")?.bool()?.iter());
     let rows = rows.zip(micros(df, "first_delivered_ts")?);
-    Ok(rows
-        .filter(|(((n, _), _), _)| wanted.is_none_or(|w| w.contains(n.unwrap_or(""))))
-        .map(|(((n, s), d), first)| {
-            let tally = ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false), first_delivered: first };
-            (n.unwrap_or("").to_string(), tally)
-        })
-        .collect())
+    scans.reserve(df.height());
+    for (((n, s), d), first) in rows {
+        let n = n.unwrap_or("");
+        if wanted.is_some_and(|w| !w.contains(n)) {
+            continue;
+        }
+        let tally = ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false), first_delivered: first };
+        match scans.get_mut(n) {
+            Some(t) => t.add(&tally),
+            None => {
+                scans.insert(n.to_string(), tally);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The scans of one shard of a base: the `scans` tables of `segments` (each segment's
+/// directories of the shard, as `Manifest::scan_chain` lists the segments: a base standing on
+/// older segments keeps only the scans added since the one below it), summed number by
+/// number; with `wanted`, only those numbers. `None`: no segment has a scans table.
+pub(super) fn chain_scans(
+    segments: &[Vec<PathBuf>],
+    wanted: Option<&FxHashSet<String>>,
+) -> Result<Option<FxHashMap<String, ScanTally>>> {
+    let mut scans: Option<FxHashMap<String, ScanTally>> = None;
+    // The oldest first: it holds most numbers, the newer ones add a few.
+    for dirs in segments.iter().rev() {
+        if let Some(df) = read_parquet_all(dirs, "scans.parquet")? {
+            add_scans_of(scans.get_or_insert_with(FxHashMap::default), &df, wanted)?;
+        }
+    }
+    Ok(scans)
 }
 
 pub(super) fn read_catalog(df: &DataFrame) -> Result<FxHashMap<Text, CatalogEntry>> {
@@ -579,8 +639,11 @@ pub(super) fn read_shard(
 
 /// Which scans a shard is read with.
 #[derive(Clone, Copy)]
-pub(super) enum Scans {
+pub(super) enum Scans<'a> {
+    /// Those of the directories read (a layer's own).
     All,
+    /// A base's: those of its scan chain, each segment's directories of the shard ([`chain_scans`]).
+    Chain(&'a [Vec<PathBuf>]),
     /// None yet ([`BookShard::set_scans`] later).
     Later,
 }
@@ -613,6 +676,7 @@ pub(super) fn read_shard_tables(
     states.extend(states_of(touched, 0, &mut names)?);
     let scans = match scans {
         Scans::All => read_parquet_all(dirs, "scans.parquet")?.map(|df| read_scans(&df, None)).transpose()?,
+        Scans::Chain(segments) => chain_scans(segments, None)?,
         Scans::Later => None,
     };
     let catalog = match read_parquet_all(dirs, "catalog.parquet")? {
@@ -631,6 +695,26 @@ pub(super) fn segment_number(segment: &Path) -> u32 {
         .and_then(|n| n.strip_prefix('b'))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
+}
+
+/// A base and the older segments it stands on (docs/STORE.md, "A base that stands on older
+/// segments").
+#[derive(Debug, Clone)]
+pub(super) struct Chain {
+    /// The base's directory, then the older segments, newest first: an order's rows are in
+    /// the first that holds it.
+    pub segments: Vec<PathBuf>,
+    /// How many of them, from the base, hold the base's scans: a base standing on an older
+    /// segment keeps only the scans added since, so its scans are the sum of its own and the
+    /// next segment's, down to one written with every scan.
+    pub scans: usize,
+}
+
+impl Chain {
+    /// The segments holding the base's scans: each one's directories of a shard (`dirs_of`).
+    pub fn scan_dirs(&self, dirs_of: impl Fn(&Path) -> Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
+        self.segments.iter().take(self.scans).map(|s| dirs_of(s)).collect()
+    }
 }
 
 /// The orders and shipments tables of a base that stands on older segments (`segments`: the
@@ -846,6 +930,45 @@ mod tests {
 
     fn hashes(ids: &[&str]) -> FxHashSet<u64> {
         ids.iter().map(|id| id_hash(id)).collect()
+    }
+
+    /// A sealed segment directory whose `scans` table holds `rows`: (number, scans,
+    /// delivered, first delivery).
+    fn scans_segment(rows: &[(&str, u32, bool, Option<i64>)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let scans: FxHashMap<String, ScanTally> = rows
+            .iter()
+            .map(|(n, s, d, f)| (n.to_string(), ScanTally { scans: *s, delivered: *d, first_delivered: *f }))
+            .collect();
+        write_parquet(&dir.path().join("scans.parquet"), &mut scans_frame(&scans).unwrap()).unwrap();
+        super::super::integrity::seal(dir.path()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_base_s_scans_are_the_sum_of_its_scan_chain_and_no_further() {
+        // Newest first: the base (scans added since), the segment below it (every scan then),
+        // and an older one its scans already include.
+        let base = scans_segment(&[("A", 1, true, Some(50)), ("C", 2, false, None)]);
+        let below = scans_segment(&[("A", 2, true, Some(70)), ("B", 3, false, None)]);
+        let oldest = scans_segment(&[("A", 100, false, None), ("D", 9, false, None)]);
+        let chain =
+            Chain { segments: [&base, &below, &oldest].iter().map(|d| d.path().to_path_buf()).collect(), scans: 2 };
+        let dirs = chain.scan_dirs(|segment| vec![segment.to_path_buf()]);
+        assert_eq!(dirs.len(), 2, "down to the segment written with every scan");
+        let scans = chain_scans(&dirs, None).unwrap().unwrap();
+        let tally = |n: &str| scans.get(n).map(|t| (t.scans, t.delivered, t.first_delivered));
+        assert_eq!(tally("A"), Some((3, true, Some(50))), "counts summed, the earliest delivery");
+        assert_eq!(tally("B"), Some((3, false, None)));
+        assert_eq!(tally("C"), Some((2, false, None)));
+        assert_eq!(tally("D"), None, "the oldest segment is below the chain");
+        let wanted: FxHashSet<String> = ["A".to_string(), "Z".to_string()].into_iter().collect();
+        let some = chain_scans(&dirs, Some(&wanted)).unwrap().unwrap();
+        assert_eq!(some.len(), 1);
+        assert_eq!(some.get("A").map(|t| t.scans), Some(3));
+        let none = tempfile::tempdir().unwrap();
+        super::super::integrity::seal(none.path()).unwrap();
+        assert!(chain_scans(&[vec![none.path().to_path_buf()]], None).unwrap().is_none(), "no scans table");
     }
 
     #[test]
