@@ -39,7 +39,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::UsageError;
-use crate::output::{sync_dir, write_whole};
+use crate::output::write_whole;
 use crate::tables::frame;
 
 mod integrity;
@@ -74,6 +74,9 @@ const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
 const BATCHES: &str = "batches";
 const STATE: &str = "state";
+/// Directories a new base replaced, moved aside at its commit (a rename each) and removed by
+/// the next ingest: removing a few hundred files cost the night that folds a new base 0.06 s.
+const REPLACED: &str = "replaced";
 /// Layers kept beside the base state before an ingest folds them into a new base.
 pub const MAX_LAYERS: usize = 6;
 /// Older segments a base may stand on; the next new base is written whole (every order), and
@@ -463,13 +466,14 @@ pub fn ingest(
         (Some(_), Some(old)) => settled::keys_of(dir, &old.dir),
         _ => Vec::new(),
     };
-    // States a new base replaced are no longer listed (a kill here leaves them to the next
-    // ingest); a replaced base the new one stands on stays, without its settled directory.
+    // States a new base replaced are no longer listed: moved aside, for the next ingest to
+    // remove (a kill here leaves them to it too); a replaced base the new one stands on stays,
+    // without its settled directory.
     for old in old_state.iter().chain(&old_segments).filter(|old| !manifest.state.contains(old)) {
         if !manifest.older.contains(old) {
-            let _ = std::fs::remove_dir_all(dir.join(STATE).join(&old.dir));
+            set_aside(dir, STATE, &old.dir);
         }
-        let _ = std::fs::remove_dir_all(dir.join(settled::SETTLED).join(&old.dir));
+        set_aside(dir, settled::SETTLED, &old.dir);
     }
     // A new base: its settled orders judged now, under the options the reports used, so the
     // next report reads only the live ones. Derived data: a failure leaves it to that report.
@@ -723,7 +727,26 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
     }
     settled::remove_leftovers(dir, &state)?;
     let _ = std::fs::remove_file(dir.join(MANIFEST).with_extension("tmp"));
+    let replaced = dir.join(REPLACED);
+    if replaced.exists() {
+        std::fs::remove_dir_all(&replaced)
+            .with_context(|| format!("{}: cannot remove what the last new base replaced", replaced.display()))?;
+    }
     Ok(())
+}
+
+/// Moves `dir/sub/name` (no longer listed) under `dir/replaced/`, for the next ingest to
+/// remove; removed at once where it cannot be moved.
+fn set_aside(dir: &Path, sub: &str, name: &str) {
+    let from = dir.join(sub).join(name);
+    if !from.exists() {
+        return;
+    }
+    let to = dir.join(REPLACED).join(format!("{sub}-{name}"));
+    let moved = std::fs::create_dir_all(dir.join(REPLACED)).and_then(|()| std::fs::rename(&from, &to));
+    if moved.is_err() {
+        let _ = std::fs::remove_dir_all(&from);
+    }
 }
 
 /// The file in a batch that keeps performance report `id` (§1.7).

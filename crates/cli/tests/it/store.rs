@@ -746,10 +746,14 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
     assert!(scans_files(&first_base) > 2, "the sample has scans");
     assert_eq!(scans_files(&second_base), 0, "no night since added a scan");
     assert!(!store.join("settled").join(&first_base).exists(), "the replaced base's settled directory went");
+    // Set aside by the commit, for the next ingest to remove.
+    let replaced = store.join("replaced");
+    assert!(replaced.join(format!("settled-{first_base}")).is_dir(), "the replaced settled directory, set aside");
     check("segment");
     // A night touching settled orders that only the first base holds, then a second new base.
     write_touching_night(&dir.join("dumps/zb-0"));
     ingest(dir, &["dumps/zb-0"], "store").success();
+    assert!(!replaced.exists(), "the next ingest removed what the new base replaced");
     check("touched");
     for i in 1..=6 {
         ingest_buyer_cancellation(dir, &format!("dumps/zb-{i}"), &format!("111-1000000-00003{i:02}"));
