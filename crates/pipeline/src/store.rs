@@ -50,9 +50,10 @@ use orderhealth_core::shard::id_hash;
 use settled::Settled;
 pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
-    chain_scans, chain_tables, chain_tables_from, read_parquet, read_parquet_all, read_scans, read_shard,
+    add_scans_from, chain_scans, chain_tables, chain_tables_from, read_parquet, read_parquet_all, read_shard,
     read_shard_rows, read_shard_tables, rows_of_orders, segment_number, shard_dir, states_of, sync_tree,
     touched_chain_rows, write_dir_whole, write_parquet, write_state, Chain, Layout, Scans, ScansKept, ShardTables,
+    Wanted,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
@@ -839,13 +840,15 @@ fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
 }
 
 /// The normalised tracking numbers of the shipment rows of the orders of `shards`.
-fn tracking_numbers<'a>(shards: impl Iterator<Item = &'a BookShard>) -> FxHashSet<String> {
-    shards
-        .flat_map(|s| s.orders().iter())
-        .flat_map(|o| o.shipments.iter())
-        .filter(|s| !orderhealth_carriers::is_missing(&s.tracking))
-        .map(|s| orderhealth_carriers::normalise(&s.tracking))
-        .collect()
+fn tracking_numbers<'a>(shards: impl Iterator<Item = &'a BookShard>) -> Wanted {
+    Wanted::of(
+        shards
+            .flat_map(|s| s.orders().iter())
+            .flat_map(|o| o.shipments.iter())
+            .filter(|s| !orderhealth_carriers::is_missing(&s.tracking))
+            .map(|s| orderhealth_carriers::normalise(&s.tracking))
+            .collect(),
+    )
 }
 
 /// The layers, each renumbered to ranks, merged among themselves (`None`: no layer): read
@@ -1206,9 +1209,7 @@ fn read_partition(
                 // task holds its packages' scans, never a whole shard's.
                 let mut scans: Option<FxHashMap<String, orderhealth_core::rows::ScanTally>> = None;
                 for d in &dirs {
-                    if let Some(df) = read_parquet(&d.join("scans.parquet"))? {
-                        scans.get_or_insert_with(FxHashMap::default).extend(read_scans(&df, Some(&wanted))?);
-                    }
+                    add_scans_from(&mut scans, &d.join("scans.parquet"), Some(&wanted))?;
                 }
                 let catalog = match with_catalog.then(|| read_parquet_all(&dirs, "catalog.parquet")).transpose()? {
                     Some(Some(df)) => state::read_catalog(&df)?,

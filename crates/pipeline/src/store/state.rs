@@ -168,6 +168,8 @@ pub(super) fn scans_frame(scans: &FxHashMap<String, ScanTally>) -> PolarsResult<
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
     frame(vec![
         Column::new("tracking_number".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
+        // A read wanting a few numbers checks this column first (`add_scans_from`).
+        Column::new("number_hash".into(), rows.iter().map(|r| id_hash(r.0)).collect::<Vec<u64>>()),
         Column::new("scans".into(), rows.iter().map(|r| r.1.scans).collect::<Vec<u32>>()),
         Column::new("delivered".into(), rows.iter().map(|r| r.1.delivered).collect::<Vec<bool>>()),
         timestamps("first_delivered_ts", rows.iter().map(|r| r.1.first_delivered).collect())?,
@@ -561,37 +563,104 @@ pub(super) fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &
     Ok(())
 }
 
-/// The scans of `df`; with `wanted`, only those of the numbers in it.
-pub(super) fn read_scans(df: &DataFrame, wanted: Option<&FxHashSet<String>>) -> Result<FxHashMap<String, ScanTally>> {
+/// The numbers (normalised) a read of scans keeps, and their hashes ([`id_hash`]): a scans
+/// table's `number_hash` column is checked first, and its numbers decoded only when it holds
+/// one of them.
+pub(super) struct Wanted {
+    numbers: FxHashSet<String>,
+    hashes: FxHashSet<u64>,
+}
+
+impl Wanted {
+    pub fn of(numbers: FxHashSet<String>) -> Wanted {
+        let hashes = numbers.iter().map(|n| id_hash(n)).collect();
+        Wanted { numbers, hashes }
+    }
+}
+
+/// The scans of `df`.
+pub(super) fn read_scans(df: &DataFrame) -> Result<FxHashMap<String, ScanTally>> {
     let mut scans = FxHashMap::default();
-    add_scans_of(&mut scans, df, wanted)?;
+    add_scans_of(&mut scans, df, None, None)?;
     Ok(scans)
 }
 
-/// [`read_scans`] added into `scans` (a number in both: [`ScanTally::add`]).
+/// The scans of `df` added into `scans` (a number in both: [`ScanTally::add`]): those of
+/// `rows` (all: `None`) whose number is `wanted` (all: `None`).
 fn add_scans_of(
     scans: &mut FxHashMap<String, ScanTally>,
     df: &DataFrame,
-    wanted: Option<&FxHashSet<String>>,
+    rows: Option<&[usize]>,
+    wanted: Option<&Wanted>,
 ) -> Result<()> {
-    let number = df.column("tracking_number")?.str()?.iter();
-    let rows = number.zip(df.column("scans")?.u32()?.iter()).zip(df.column("delivered")?.bool()?.iter());
-    let rows = rows.zip(micros(df, "first_delivered_ts")?);
-    scans.reserve(df.height());
-    for (((n, s), d), first) in rows {
-        let n = n.unwrap_or("");
-        if wanted.is_some_and(|w| !w.contains(n)) {
-            continue;
+    let (number, count, delivered) =
+        (df.column("tracking_number")?.str()?, df.column("scans")?.u32()?, df.column("delivered")?.bool()?);
+    let first = df.column("first_delivered_ts")?.datetime()?.physical();
+    if rows.is_none() {
+        scans.reserve(df.height());
+    }
+    let mut add = |i: usize| {
+        let n = number.get(i).unwrap_or("");
+        if wanted.is_some_and(|w| !w.numbers.contains(n)) {
+            return;
         }
-        let tally = ScanTally { scans: s.unwrap_or(0), delivered: d.unwrap_or(false), first_delivered: first };
+        let tally = ScanTally {
+            scans: count.get(i).unwrap_or(0),
+            delivered: delivered.get(i).unwrap_or(false),
+            first_delivered: first.get(i),
+        };
         match scans.get_mut(n) {
             Some(t) => t.add(&tally),
             None => {
                 scans.insert(n.to_string(), tally);
             }
         }
+    };
+    match rows {
+        Some(rows) => rows.iter().for_each(|i| add(*i)),
+        None => (0..df.height()).for_each(add),
     }
     Ok(())
+}
+
+/// The scans table at `path` added into `scans` (made when there is a table), only the
+/// `wanted` numbers' when given: then the `number_hash` column is decoded first, and the
+/// rest of the table only when it holds one of them (a table written before the column
+/// existed is decoded whole).
+pub(super) fn add_scans_from(
+    scans: &mut Option<FxHashMap<String, ScanTally>>,
+    path: &Path,
+    wanted: Option<&Wanted>,
+) -> Result<()> {
+    let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(()) };
+    let cannot = || format!("{}: cannot read", path.display());
+    let reader = || ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
+    let scans = scans.get_or_insert_with(FxHashMap::default);
+    let mut rows = None;
+    if let Some(w) = wanted {
+        let hashed = reader().schema().map_err(|e| anyhow::Error::from(e).context(cannot()))?.contains("number_hash");
+        if hashed {
+            let df = reader()
+                .with_columns(Some(vec!["number_hash".into()]))
+                .finish()
+                .map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+            let hits: Vec<usize> = df
+                .column("number_hash")?
+                .u64()?
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.is_some_and(|h| w.hashes.contains(&h)))
+                .map(|(i, _)| i)
+                .collect();
+            if hits.is_empty() {
+                return Ok(());
+            }
+            rows = Some(hits);
+        }
+    }
+    let mut df = reader().finish().map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+    df.rechunk_mut();
+    add_scans_of(scans, &df, rows.as_deref(), wanted)
 }
 
 /// The scans of one shard of a base: the `scans` tables of `segments` (each segment's
@@ -600,13 +669,13 @@ fn add_scans_of(
 /// number; with `wanted`, only those numbers. `None`: no segment has a scans table.
 pub(super) fn chain_scans(
     segments: &[Vec<PathBuf>],
-    wanted: Option<&FxHashSet<String>>,
+    wanted: Option<&Wanted>,
 ) -> Result<Option<FxHashMap<String, ScanTally>>> {
     let mut scans: Option<FxHashMap<String, ScanTally>> = None;
     // The oldest first: it holds most numbers, the newer ones add a few.
     for dirs in segments.iter().rev() {
-        if let Some(df) = read_parquet_all(dirs, "scans.parquet")? {
-            add_scans_of(scans.get_or_insert_with(FxHashMap::default), &df, wanted)?;
+        for dir in dirs {
+            add_scans_from(&mut scans, &dir.join("scans.parquet"), wanted)?;
         }
     }
     Ok(scans)
@@ -675,7 +744,7 @@ pub(super) fn read_shard_tables(
     // After the live states: `BookShard::merge` sorts the base again when needed.
     states.extend(states_of(touched, 0, &mut names)?);
     let scans = match scans {
-        Scans::All => read_parquet_all(dirs, "scans.parquet")?.map(|df| read_scans(&df, None)).transpose()?,
+        Scans::All => read_parquet_all(dirs, "scans.parquet")?.map(|df| read_scans(&df)).transpose()?,
         Scans::Chain(segments) => chain_scans(segments, None)?,
         Scans::Later => None,
     };
@@ -962,10 +1031,22 @@ mod tests {
         assert_eq!(tally("B"), Some((3, false, None)));
         assert_eq!(tally("C"), Some((2, false, None)));
         assert_eq!(tally("D"), None, "the oldest segment is below the chain");
-        let wanted: FxHashSet<String> = ["A".to_string(), "Z".to_string()].into_iter().collect();
+        let wanted = Wanted::of(["A".to_string(), "Z".to_string()].into_iter().collect());
         let some = chain_scans(&dirs, Some(&wanted)).unwrap().unwrap();
         assert_eq!(some.len(), 1);
         assert_eq!(some.get("A").map(|t| t.scans), Some(3));
+        // A table written before `number_hash` existed is read whole, and filtered alike.
+        let unhashed = tempfile::tempdir().unwrap();
+        let scans: FxHashMap<String, ScanTally> =
+            [("A".to_string(), ScanTally { scans: 5, delivered: false, first_delivered: None })].into_iter().collect();
+        let mut df = scans_frame(&scans).unwrap().drop("number_hash").unwrap();
+        write_parquet(&unhashed.path().join("scans.parquet"), &mut df).unwrap();
+        super::super::integrity::seal(unhashed.path()).unwrap();
+        let old = chain_scans(&[vec![unhashed.path().to_path_buf()], dirs[0].clone()], Some(&wanted)).unwrap().unwrap();
+        assert_eq!(old.get("A").map(|t| t.scans), Some(6), "the base's 1 and the older table's 5");
+        let nothing = Wanted::of(["Z".to_string()].into_iter().collect());
+        let empty = chain_scans(&dirs, Some(&nothing)).unwrap();
+        assert_eq!(empty.map(|s| s.len()), Some(0), "tables, none of the numbers wanted");
         let none = tempfile::tempdir().unwrap();
         super::super::integrity::seal(none.path()).unwrap();
         assert!(chain_scans(&[vec![none.path().to_path_buf()]], None).unwrap().is_none(), "no scans table");
