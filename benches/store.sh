@@ -11,6 +11,7 @@
 #
 #   bash benches/store.sh                        # 1M orders, 60 nights
 #   ORDERS=100000 bash benches/store.sh
+#   BIN=/path/to/baseline WORK=/tmp/baseline bash benches/store.sh   # another build, same files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ORDERS=${ORDERS:-1000000}
@@ -20,8 +21,14 @@ WORK=${WORK:-/tmp/orderhealth-store-bench}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderhealth/target}"
 
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build --release -q -p orderhealth-cli
-bin="$CARGO_TARGET_DIR/release/orderhealth"
+# BIN=path: that binary instead of this tree's (a baseline in the same session; give each its
+# own WORK, whose nightly store it builds).
+if [ -n "${BIN:-}" ]; then
+  bin=$BIN
+else
+  cargo build --release -q -p orderhealth-cli
+  bin="$CARGO_TARGET_DIR/release/orderhealth"
+fi
 mkdir -p "$WORK"
 
 measure() { # label, command...: prints "seconds peak_MiB"
