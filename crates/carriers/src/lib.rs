@@ -103,7 +103,15 @@ pub fn display_number(number: &str) -> String {
 
 /// The number as carriers and scans know it: ASCII spaces removed, ASCII letters upper-cased.
 pub fn normalise(number: &str) -> String {
-    number.chars().filter(|&c| c != ' ').map(|c| c.to_ascii_uppercase()).collect()
+    // Byte by byte: only ASCII bytes change (a space goes, a lower-case letter is raised), and
+    // an ASCII byte is never part of a longer character, so the result stays UTF-8. Numbers
+    // are looked up once per package in every report: this runs a few million times a run.
+    let bytes = number.as_bytes();
+    if !bytes.iter().any(|b| *b == b' ' || b.is_ascii_lowercase()) {
+        return number.to_string();
+    }
+    let kept: Vec<u8> = bytes.iter().filter(|b| **b != b' ').map(u8::to_ascii_uppercase).collect();
+    String::from_utf8(kept).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Checks 1–5 of SPEC §3.3 on one package: `carrier` as resolved from the confirmation

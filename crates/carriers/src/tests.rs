@@ -197,6 +197,18 @@ fn suggestion_is_the_cleaned_number_when_it_passes() {
 #[test]
 fn normalise_removes_spaces_and_upper_cases() {
     assert_eq!(normalise(" 1z 5r-8 "), "1Z5R-8");
+    assert_eq!(normalise("1Z5R8"), "1Z5R8", "already normalised");
+    // Only ASCII changes: other characters (and their bytes) stay as they are.
+    assert_eq!(normalise("é 1zß\u{a0}x"), "é1Zß\u{a0}X");
+}
+
+proptest::proptest! {
+    /// The byte-wise `normalise` is the character-wise rule on any text.
+    #[test]
+    fn normalise_is_the_rule_on_any_text(number in "\\PC{0,24}|[ a-zA-Z0-9-]{0,24}") {
+        let rule: String = number.chars().filter(|&c| c != ' ').map(|c| c.to_ascii_uppercase()).collect();
+        proptest::prop_assert_eq!(normalise(&number), rule);
+    }
 }
 
 #[test]
