@@ -101,9 +101,49 @@ pub fn parse_as_of(s: &str) -> Option<Micros> {
 /// The local calendar day (days since epoch) of an instant in a zone, DST aware.
 pub fn local_day(ts: Micros, zone: Tz) -> i32 {
     let secs = ts.div_euclid(MICROS_PER_SECOND);
+    (secs + day_offset(secs, zone)).div_euclid(86_400) as i32
+}
+
+/// The zone's offset from UTC (seconds) at `secs`.
+fn offset_at(secs: i64, zone: Tz) -> i64 {
     let utc = DateTime::<Utc>::from_timestamp(secs, 0).expect("instant in range");
-    let offset = zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as i64;
-    (secs + offset).div_euclid(86_400) as i32
+    zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as i64
+}
+
+/// Slots of the per-thread cache of [`day_offset`]: a run's instants fall on a few hundred
+/// (zone, UTC day) pairs.
+const OFFSET_SLOTS: usize = 4096;
+
+thread_local! {
+    /// (zone, UTC day, offset), direct-mapped by zone and day.
+    static OFFSETS: [std::cell::Cell<(u32, i64, i64)>; OFFSET_SLOTS] =
+        const { [const { std::cell::Cell::new((u32::MAX, 0, 0)) }; OFFSET_SLOTS] };
+}
+
+/// [`offset_at`], from a per-thread cache for a UTC day the zone's offset does not change in
+/// (the same at its first and last second: tz rules change an offset at most a few times a
+/// year, never twice within a day); a day it changes in is looked up each time. Every date
+/// of every row asks for its local day: the zone's rules were a few percent of a run.
+fn day_offset(secs: i64, zone: Tz) -> i64 {
+    let (key, day) = (zone as u32, secs.div_euclid(86_400));
+    let slot = (day as usize).wrapping_mul(31).wrapping_add(key as usize) % OFFSET_SLOTS;
+    let cached = OFFSETS.with(|slots| slots.get(slot).map(std::cell::Cell::get));
+    if let Some((k, d, offset)) = cached {
+        if k == key && d == day {
+            return offset;
+        }
+    }
+    let start = day * 86_400;
+    let offset = offset_at(start, zone);
+    if offset_at(start + 86_399, zone) != offset {
+        return offset_at(secs, zone);
+    }
+    OFFSETS.with(|slots| {
+        if let Some(cell) = slots.get(slot) {
+            cell.set((key, day, offset));
+        }
+    });
+    offset
 }
 
 /// The first instant of a local day in a zone: 00:00 local, or the first valid local time
@@ -112,12 +152,8 @@ pub fn local_midnight(day: i32, zone: Tz) -> Micros {
     let utc_midnight = day as i64 * 86_400;
     // The offset at UTC midnight is the offset at local midnight unless a change falls in
     // between; one correction step settles it.
-    let offset_at = |secs: i64| -> i64 {
-        let utc = DateTime::<Utc>::from_timestamp(secs, 0).expect("instant in range");
-        zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as i64
-    };
-    let mut guess = utc_midnight - offset_at(utc_midnight);
-    guess = utc_midnight - offset_at(guess);
+    let mut guess = utc_midnight - offset_at(utc_midnight, zone);
+    guess = utc_midnight - offset_at(guess, zone);
     // A skipped midnight: the guess lands on the previous local day; the next hour is the first.
     while local_day(guess * MICROS_PER_SECOND, zone) < day {
         guess += 3600;
@@ -134,6 +170,30 @@ pub fn format_instant(ts: Micros) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_days_from_the_cache_are_the_zone_rules_days_across_dst_changes() {
+        // Every 7 minutes over two years, in zones with and without DST (and a half-hour one),
+        // twice: the second pass reads the cache the first filled.
+        let zones: [Tz; 5] = [
+            chrono_tz::America::Los_Angeles,
+            chrono_tz::Europe::London,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::Asia::Tokyo,
+            chrono_tz::Australia::Lord_Howe,
+        ];
+        let start = parse_instant("2025-01-01T00:00:00Z").unwrap() / MICROS_PER_SECOND;
+        for _ in 0..2 {
+            for zone in zones {
+                let mut secs = start;
+                while secs < start + 2 * 366 * 86_400 {
+                    let direct = (secs + offset_at(secs, zone)).div_euclid(86_400) as i32;
+                    assert_eq!(local_day(secs * MICROS_PER_SECOND, zone), direct, "{zone} at {secs}");
+                    secs += 7 * 60;
+                }
+            }
+        }
+    }
 
     #[test]
     fn parses_the_three_offset_forms() {
