@@ -201,15 +201,16 @@ pub(super) const ORDER_ROW_GROUP: usize = 4096;
 pub(super) fn write_parquet_grouped(path: &Path, df: &mut DataFrame, rows_per_group: Option<usize>) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     let cannot = || format!("{}: cannot write", path.display());
-    // LZ4 and no column statistics: a nightly ingest rewrites the state and every report
-    // reads all of it; zstd's smaller files cost more time than they save (the state stays
-    // far below the dumps' size), and nothing filters on statistics. One thread per file:
-    // the shards are written in parallel already.
+    // Uncompressed, without column statistics: every report reads the live states, the
+    // layers and the settled lists again, and decompressing them was a tenth of its CPU (LZ4;
+    // zstd cost more); the files are 1.6 times LZ4's and the store stays near a quarter of
+    // the dumps' size (docs/BENCHMARKS.md). Nothing filters on statistics. One thread per
+    // file: the shards are written in parallel already.
     // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
     // kernel).
     let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
     let mut writer = ParquetWriter::new(&mut out)
-        .with_compression(ParquetCompression::Lz4Raw)
+        .with_compression(ParquetCompression::Uncompressed)
         .with_statistics(StatisticsOptions::empty())
         .set_parallel(false)
         .batched(&df.schema().clone())
