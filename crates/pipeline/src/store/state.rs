@@ -607,13 +607,6 @@ impl Wanted {
     }
 }
 
-/// The scans of `df`.
-pub(super) fn read_scans(df: &DataFrame) -> Result<FxHashMap<String, ScanTally>> {
-    let mut scans = FxHashMap::default();
-    add_scans_of(&mut scans, df, None, None)?;
-    Ok(scans)
-}
-
 /// The scans of `df` added into `scans` (a number in both: [`ScanTally::add`]): those of
 /// `rows` (all: `None`) whose number is `wanted` (all: `None`).
 fn add_scans_of(
@@ -773,7 +766,8 @@ pub(super) fn read_shard_tables(
     // After the live states: `BookShard::merge` sorts the base again when needed.
     states.extend(states_of(touched, 0, &mut names)?);
     let scans = match scans {
-        Scans::All => read_parquet_all(dirs, "scans.parquet")?.map(|df| read_scans(&df)).transpose()?,
+        // A layer's scans: one segment of the chain reader's.
+        Scans::All => chain_scans(&[dirs.to_vec()], None)?,
         Scans::Chain(segments) => chain_scans(segments, None)?,
         Scans::Later => None,
     };
