@@ -78,11 +78,16 @@ const STATE: &str = "state";
 /// Directories a new base replaced, moved aside at its commit (a rename each) and removed by
 /// the next ingest: removing a few hundred files cost the night that folds a new base 0.06 s.
 const REPLACED: &str = "replaced";
-/// Layers kept beside the base state before an ingest folds them into a new base.
-pub const MAX_LAYERS: usize = 6;
+/// Layers kept beside the base state before an ingest folds them into a new base. Each layer
+/// costs every report its rows (a night's dumps list the last days' orders again: 34,000
+/// states a night at a million orders), and each new base costs one night a fold and a
+/// judging: measured over the 64-night build, three layers gave a cheaper average and worst
+/// night than six (docs/BENCHMARKS.md).
+pub const MAX_LAYERS: usize = 3;
 /// Older segments a base may stand on; the next new base is written whole (every order), and
-/// stands on none.
-pub const MAX_SEGMENTS: usize = 16;
+/// stands on none. With a new base every fourth night, about every hundred nights (as with
+/// six layers and 16 segments before).
+pub const MAX_SEGMENTS: usize = 24;
 
 /// The reading options that change what is stored; a store keeps the ones it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -430,6 +430,10 @@ pub(crate) fn write_touching_night(night: &Path) {
 
 /// The sample's nights ingested at once into `store`, and a first report from it (`out-before`,
 /// which writes the base's settled directory): the directory and that report's outputs.
+/// Ingests after a new base until the next: the layers reach `MAX_LAYERS` (3), and the next
+/// ingest folds them into a new base.
+const NIGHTS_TO_A_NEW_BASE: usize = 4;
+
 fn sample_store_reported() -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
     let tmp = sample_dumps();
     let n = nights(tmp.path());
@@ -542,14 +546,14 @@ fn settled_tallies_stand_only_where_they_hold() {
     assert!(!stale.exists(), "the other version's settled directory is gone");
     assert_eq!(settled_tallies(&store).len(), 2, "this version's stay");
     assert_same(&report(dir, &["--store", "store"], "s5"), &report(dir, &["dumps"], "o5"));
-    // A new base (ten nights at once outgrow a quarter of the base) drops the old settled
-    // directories with the old base.
+    // A new base (the catalog's layer and two more nights reach three layers) drops the old
+    // settled directories with the old base.
     let old_base = state_dirs(&store)[0].clone();
-    for i in 0..6 {
+    for i in 0..NIGHTS_TO_A_NEW_BASE - 1 {
         ingest_buyer_cancellation(dir, &format!("dumps/zz-more-{i}"), &format!("111-1000000-000000{i}"));
     }
     let new_base = state_dirs(&store)[0].clone();
-    assert_ne!(new_base, old_base, "a new base after six layers");
+    assert_ne!(new_base, old_base, "a new base after three layers");
     assert!(!store.join("settled").join(&old_base).exists());
     // The ingest judged the new base under both sets of options the reports used.
     let tallies = settled_tallies(&store);
@@ -646,12 +650,12 @@ fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
     let old_base = state_dirs(&store)[0].clone();
     write_touching_night(&dir.join("dumps/zz-0"));
     ingest(dir, &["dumps/zz-0"], "store").success();
-    // Six more small nights: with six layers, the next ingest folds everything into a new base.
-    for i in 1..=6 {
+    // Three more small nights: with three layers, the next ingest folds everything into a new base.
+    for i in 1..NIGHTS_TO_A_NEW_BASE {
         ingest_buyer_cancellation(dir, &format!("dumps/zz-{i}"), &format!("111-1000000-000001{i}"));
     }
     let new_base = state_dirs(&store)[0].clone();
-    assert_ne!(new_base, old_base, "a new base after six layers");
+    assert_ne!(new_base, old_base, "a new base after three layers");
     let tallies = settled_tallies(&store);
     assert_eq!(tallies.len(), 1);
     assert_eq!(tallies[0]["carried_from"], old_base.as_str(), "the old base's settled orders were taken over");
@@ -719,9 +723,9 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
             .success();
         assert_same(&outputs(&dir.join(format!("sp-{label}"))), &outputs(&dir.join(format!("s-{label}"))));
     };
-    // Seven small nights (each reported on): the seventh folds a new base from the settled
+    // Four small nights (each reported on): the fourth folds a new base from the settled
     // directory, standing on the first base.
-    for i in 1..=7 {
+    for i in 1..=NIGHTS_TO_A_NEW_BASE {
         ingest_buyer_cancellation(dir, &format!("dumps/za-{i}"), &format!("111-1000000-00002{i:02}"));
         report(dir, &["--store", "store"], &format!("nightly-a{i}"));
     }
@@ -755,7 +759,7 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
     ingest(dir, &["dumps/zb-0"], "store").success();
     assert!(!replaced.exists(), "the next ingest removed what the new base replaced");
     check("touched");
-    for i in 1..=6 {
+    for i in 1..NIGHTS_TO_A_NEW_BASE {
         ingest_buyer_cancellation(dir, &format!("dumps/zb-{i}"), &format!("111-1000000-00003{i:02}"));
         report(dir, &["--store", "store"], &format!("nightly-b{i}"));
     }
@@ -768,7 +772,7 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
     check("two");
     // No settled directory: the next new base is every order, written whole.
     std::fs::remove_dir_all(store.join("settled")).unwrap();
-    for i in 1..=7 {
+    for i in 1..=NIGHTS_TO_A_NEW_BASE {
         ingest_buyer_cancellation(dir, &format!("dumps/zc-{i}"), &format!("111-1000000-00004{i:02}"));
     }
     assert!(listed(&store, "older").is_empty(), "{:?}", listed(&store, "older"));
