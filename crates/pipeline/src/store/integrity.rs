@@ -120,22 +120,27 @@ pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
-/// Every file of a sealed directory matches its seal, and none is missing or extra.
+/// Every file of a sealed directory matches its seal, and none is missing or extra. The files
+/// are hashed in parallel: a report checks a settled directory of 20–30 MB at a million
+/// orders before it uses it.
 pub(super) fn verify_dir(dir: &Path) -> Result<()> {
+    use rayon::prelude::*;
     let text = std::fs::read(dir.join(CHECKSUMS)).with_context(|| format!("{}: no checksums", dir.display()))?;
     let sums: BTreeMap<String, String> = serde_json::from_slice(&text)?;
-    let mut seen = 0;
+    let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir) {
         let entry = entry?;
-        if !entry.file_type().is_file() || entry.path() == dir.join(CHECKSUMS) {
-            continue;
+        if entry.file_type().is_file() && entry.path() != dir.join(CHECKSUMS) {
+            files.push(entry.into_path());
         }
-        let rel = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
-        let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", entry.path().display()))?;
-        anyhow::ensure!(*expected == hash(&std::fs::read(entry.path())?), "{}: damaged", entry.path().display());
-        seen += 1;
     }
-    anyhow::ensure!(seen == sums.len(), "{}: files missing", dir.display());
+    files.par_iter().try_for_each(|path| -> Result<()> {
+        let rel = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+        let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", path.display()))?;
+        anyhow::ensure!(*expected == hash(&std::fs::read(path)?), "{}: damaged", path.display());
+        Ok(())
+    })?;
+    anyhow::ensure!(files.len() == sums.len(), "{}: files missing", dir.display());
     Ok(())
 }
 
