@@ -428,12 +428,12 @@ pub(crate) fn write_touching_night(night: &Path) {
     .unwrap();
 }
 
-/// The sample's nights ingested at once into `store`, and a first report from it (`out-before`,
-/// which writes the base's settled directory): the directory and that report's outputs.
 /// Ingests after a new base until the next: the layers reach `MAX_LAYERS` (3), and the next
 /// ingest folds them into a new base.
 const NIGHTS_TO_A_NEW_BASE: usize = 4;
 
+/// The sample's nights ingested at once into `store`, and a first report from it (`out-before`,
+/// which writes the base's settled directory): the directory and that report's outputs.
 fn sample_store_reported() -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
     let tmp = sample_dumps();
     let n = nights(tmp.path());

@@ -128,18 +128,23 @@ pub(super) fn verify_dir(dir: &Path) -> Result<()> {
     let text = std::fs::read(dir.join(CHECKSUMS)).with_context(|| format!("{}: no checksums", dir.display()))?;
     let sums: BTreeMap<String, String> = serde_json::from_slice(&text)?;
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir) {
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry?;
         if entry.file_type().is_file() && entry.path() != dir.join(CHECKSUMS) {
             files.push(entry.into_path());
         }
     }
-    files.par_iter().try_for_each(|path| -> Result<()> {
-        let rel = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
-        let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", path.display()))?;
-        anyhow::ensure!(*expected == hash(&std::fs::read(path)?), "{}: damaged", path.display());
-        Ok(())
-    })?;
+    // Each file's verdict kept in path order: with several damaged, the first is named, every run.
+    let verdicts: Vec<Result<()>> = files
+        .par_iter()
+        .map(|path| -> Result<()> {
+            let rel = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", path.display()))?;
+            anyhow::ensure!(*expected == hash(&std::fs::read(path)?), "{}: damaged", path.display());
+            Ok(())
+        })
+        .collect();
+    verdicts.into_iter().collect::<Result<()>>()?;
     anyhow::ensure!(files.len() == sums.len(), "{}: files missing", dir.display());
     Ok(())
 }
@@ -170,6 +175,33 @@ pub(super) fn json_holds<T: serde::Serialize>(value: &mut T, field: impl Fn(&mut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_checked_whole_names_its_first_damaged_file_and_a_missing_or_extra_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<PathBuf> =
+            (0..12).map(|i| dir.path().join(format!("shard={i:02}")).join("orders.parquet")).collect();
+        for (i, file) in files.iter().enumerate() {
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, format!("rows of shard {i}")).unwrap();
+        }
+        seal(dir.path()).unwrap();
+        verify_dir(dir.path()).unwrap();
+        // Two damaged: the first by path is named, whichever thread hashed it.
+        std::fs::write(&files[9], b"rows of shard 9!").unwrap();
+        std::fs::write(&files[4], b"rows of shard 4!").unwrap();
+        for _ in 0..5 {
+            let err = verify_dir(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("shard=04/orders.parquet: damaged"), "{err}");
+        }
+        std::fs::write(&files[9], b"rows of shard 9").unwrap();
+        std::fs::write(&files[4], b"rows of shard 4").unwrap();
+        std::fs::remove_file(&files[7]).unwrap();
+        assert!(verify_dir(dir.path()).unwrap_err().to_string().contains("files missing"));
+        std::fs::write(&files[7], b"rows of shard 7").unwrap();
+        std::fs::write(dir.path().join("shard=03").join("extra.parquet"), b"?").unwrap();
+        assert!(verify_dir(dir.path()).unwrap_err().to_string().contains("extra.parquet: not sealed"));
+    }
 
     #[test]
     fn a_seal_written_again_in_the_same_process_is_read_again() {
