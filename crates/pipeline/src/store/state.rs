@@ -680,7 +680,9 @@ pub(super) fn add_scans_from(
             rows = Some(hits);
         }
     }
-    let mut df = reader().finish().map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+    // The columns a tally is made of (not `number_hash`, decoded above when it was wanted).
+    let columns = ["tracking_number", "scans", "delivered", "first_delivered_ts"].map(Into::into).to_vec();
+    let mut df = reader().with_columns(Some(columns)).finish().map_err(|e| anyhow::Error::from(e).context(cannot()))?;
     df.rechunk_mut();
     add_scans_of(scans, &df, rows.as_deref(), wanted)
 }
