@@ -754,10 +754,15 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
     let replaced = store.join("replaced");
     assert!(replaced.join(format!("settled-{first_base}")).is_dir(), "the replaced settled directory, set aside");
     check("segment");
+    // What a killed ingest left half removed (renamed, not yet gone) goes too.
+    let removing = store.join("replaced.removing");
+    std::fs::create_dir_all(removing.join("state-b999999/shard=00")).unwrap();
+    std::fs::write(removing.join("state-b999999/shard=00/orders.parquet"), b"half removed").unwrap();
     // A night touching settled orders that only the first base holds, then a second new base.
     write_touching_night(&dir.join("dumps/zb-0"));
     ingest(dir, &["dumps/zb-0"], "store").success();
     assert!(!replaced.exists(), "the next ingest removed what the new base replaced");
+    assert!(!removing.exists(), "and what a killed ingest was removing");
     check("touched");
     for i in 1..NIGHTS_TO_A_NEW_BASE {
         ingest_buyer_cancellation(dir, &format!("dumps/zb-{i}"), &format!("111-1000000-00003{i:02}"));

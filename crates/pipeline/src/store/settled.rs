@@ -528,20 +528,24 @@ pub(super) fn carry(
 ) -> Carried {
     let shards = old
         .shards
-        .iter()
+        .par_iter()
         .zip(&old.watch)
-        .zip(touched.iter().zip(counted).zip(evidence))
+        .zip(touched.par_iter().zip(counted).zip(evidence))
         .enumerate()
         .map(|(i, (((tally, hashes), watch), ((touched, counted), evidence)))| {
             let mut tally = tally.clone();
             tally.subtract(&counted);
+            // The k-th settled order's segment (0: not known, as in a directory written
+            // before segments were recorded).
+            let segments = old.segments.get(i).map(Vec::as_slice).unwrap_or_default();
+            let segment = |k: usize| segments.get(k).copied().unwrap_or(0);
             CarriedShard {
                 tally,
                 hashes: hashes
                     .iter()
-                    .copied()
-                    .filter(|h| !touched.contains(h))
-                    .map(|h| (h, old.segment_of(i, h)))
+                    .enumerate()
+                    .filter(|(_, h)| !touched.contains(h))
+                    .map(|(k, h)| (*h, segment(k)))
                     .collect(),
                 watch: watch.iter().copied().filter(|(_, order)| !touched.contains(order)).collect(),
                 evidence,
