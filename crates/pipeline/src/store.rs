@@ -31,7 +31,7 @@ use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
 use orderhealth_core::read::{read_file, FileOutcome};
 use orderhealth_core::rows::{FileData, Rejected};
-use orderhealth_core::shard::SHARDS;
+use orderhealth_core::shard::{shard_of, SHARDS};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -687,7 +687,7 @@ fn with_stored_states(
         if let Some((counted, evidence)) = read.settled {
             let carried = settled::carry(key, &old, &touched, counted, evidence);
             let older = std::iter::once(base).chain(&manifest.older).cloned().collect();
-            let added = changes.iter().map(|s| s.scans().cloned()).collect();
+            let added = changes.par_iter().map(|s| s.scans().cloned()).collect();
             let shards = merge_shards(read.shards, changes);
             return Ok(NewState { shards, carried: Some(carried), older, added: Some(added) });
         }
@@ -888,16 +888,42 @@ fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
     a.into_par_iter().zip(b).map(|(a, b)| a.merge(b)).collect()
 }
 
-/// The normalised tracking numbers of the shipment rows of the orders of `shards`.
-fn tracking_numbers<'a>(shards: impl Iterator<Item = &'a BookShard>) -> Wanted {
-    Wanted::of(
-        shards
-            .flat_map(|s| s.orders().iter())
-            .flat_map(|o| o.shipments.iter())
-            .filter(|s| !orderhealth_carriers::is_missing(&s.tracking))
-            .map(|s| orderhealth_carriers::normalise(&s.tracking))
-            .collect(),
-    )
+/// The normalised tracking numbers of the shipment rows of the orders of `shards`, per shard
+/// of the number ([`shard_of`]: where its scans are kept, so shard `i`'s scans are looked up
+/// in the `i`-th set alone). Gathered per shard of orders, then each set built, in parallel.
+fn tracking_numbers(shards: &[&BookShard]) -> Vec<Wanted> {
+    let gathered: Vec<Vec<Vec<String>>> = shards
+        .par_iter()
+        .map(|shard| {
+            let mut by_shard: Vec<Vec<String>> = (0..SHARDS).map(|_| Vec::new()).collect();
+            let numbers = shard
+                .orders()
+                .iter()
+                .flat_map(|o| o.shipments.iter())
+                .filter(|s| !orderhealth_carriers::is_missing(&s.tracking))
+                .map(|s| orderhealth_carriers::normalise(&s.tracking));
+            for number in numbers {
+                if let Some(v) = by_shard.get_mut(shard_of(&number)) {
+                    v.push(number);
+                }
+            }
+            by_shard
+        })
+        .collect();
+    let mut per_shard: Vec<Vec<Vec<String>>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    for by_shard in gathered {
+        for (numbers, to) in by_shard.into_iter().zip(per_shard.iter_mut()) {
+            to.push(numbers);
+        }
+    }
+    per_shard
+        .into_par_iter()
+        .map(|lists| {
+            let mut set = FxHashSet::with_capacity_and_hasher(lists.iter().map(Vec::len).sum(), Default::default());
+            set.extend(lists.into_iter().flatten());
+            Wanted::of(set)
+        })
+        .collect()
 }
 
 /// The layers, each renumbered to ranks, merged among themselves (`None`: no layer): read
@@ -936,7 +962,7 @@ fn read_layers(
 /// the base and judged again with the layers.
 fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
     let scanned: FxHashSet<u64> =
-        layers.iter().filter_map(|l| l.scans()).flat_map(|scans| scans.keys().map(|n| id_hash(n))).collect();
+        layers.par_iter().filter_map(|l| l.scans()).flat_map_iter(|scans| scans.keys().map(|n| id_hash(n))).collect();
     (0..SHARDS)
         .into_par_iter()
         .map(|i| {
@@ -1015,9 +1041,9 @@ fn read_base(
     if settled.is_some() {
         // Only the packages of the orders read are judged: the base's scans of their numbers
         // are all a report needs (about a tenth of a million numbers, instead of all).
-        let wanted = tracking_numbers(base_shards.iter().chain(layers));
-        base_shards.par_iter_mut().enumerate().try_for_each(|(i, shard)| -> Result<()> {
-            shard.set_scans(chain_scans(&chain.scan_dirs(|segment| layout.of_shard(segment, i)), Some(&wanted))?);
+        let wanted = tracking_numbers(&base_shards.iter().chain(layers).collect::<Vec<_>>());
+        base_shards.par_iter_mut().zip(&wanted).enumerate().try_for_each(|(i, (shard, wanted))| -> Result<()> {
+            shard.set_scans(chain_scans(&chain.scan_dirs(|segment| layout.of_shard(segment, i)), Some(wanted))?);
             Ok(())
         })?;
     }
@@ -1253,7 +1279,7 @@ fn read_partition(
         one[p % SHARDS] = read;
         orders = merge_shards(orders, one);
     }
-    let wanted = tracking_numbers(orders.iter());
+    let wanted = tracking_numbers(&orders.iter().collect::<Vec<_>>());
     // The scans: the base's (its scan chain: its own and those of the older segments below
     // it), then each layer's; the catalog: the base's and the layers'.
     // (A base keeps the whole catalog: the older segments' are not read.)
@@ -1267,8 +1293,9 @@ fn read_partition(
                 // Filtered file by file (a number is in one partition's file of a state): a
                 // task holds its packages' scans, never a whole shard's.
                 let mut scans: Option<FxHashMap<String, orderhealth_core::rows::ScanTally>> = None;
+                let wanted = wanted.get(i).context("a shard out of range")?;
                 for d in &dirs {
-                    add_scans_from(&mut scans, &d.join("scans.parquet"), Some(&wanted))?;
+                    add_scans_from(&mut scans, &d.join("scans.parquet"), Some(wanted))?;
                 }
                 let catalog = match with_catalog.then(|| read_parquet_all(&dirs, "catalog.parquet")).transpose()? {
                     Some(Some(df)) => state::read_catalog(&df)?,

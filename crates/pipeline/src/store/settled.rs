@@ -439,13 +439,13 @@ pub(super) fn write_from(
     // the new base no longer stands on it (it was written whole: the order is in it).
     let base = segment_number(Path::new(&key.base));
     if let Some(c) = &mut carried {
-        for shard in &mut c.shards {
+        c.shards.par_iter_mut().for_each(|shard| {
             for (_, segment) in &mut shard.hashes {
                 if *segment != 0 && !chain.contains(segment) {
                     *segment = base;
                 }
             }
-        }
+        });
     }
     let segments = (0..SHARDS).map(|_| Segments::All(base)).collect();
     write_whole(store, key, |tmp| judge_into(tmp, shards, tables, key, request, as_of, carried, segments))
