@@ -22,13 +22,43 @@ fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
 }
 
 /// `YYYY-MM-DD` exactly.
-#[allow(clippy::indexing_slicing, reason = "the length is checked to be 10 first")]
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    parse_day(s).map(date_of)
+}
+
+/// `YYYY-MM-DD` exactly, as days since 1970-01-01 ([`epoch_days`] of [`parse_date`]).
+/// Arithmetic, not chrono's calendar: it runs for every date and timestamp of every row.
+#[allow(clippy::indexing_slicing, reason = "the length is checked to be 10 first")]
+pub fn parse_day(s: &str) -> Option<i32> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::from_ymd_opt(digits::<4>(b)? as i32, digits::<2>(&b[5..])?, digits::<2>(&b[8..])?)
+    civil_day(digits::<4>(b)? as i32, digits::<2>(&b[5..])?, digits::<2>(&b[8..])?)
+}
+
+/// Days since 1970-01-01 of year `y`, month `m`, day `d` of the proleptic Gregorian calendar;
+/// `None` for a month or day that does not exist (2026-02-29, 2026-04-31, month 13, day 0).
+/// The era arithmetic of H. Hinnant's `days_from_civil`: years counted from March, so the
+/// leap day ends a year.
+fn civil_day(y: i32, m: u32, d: u32) -> Option<i32> {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d == 0 || d > days_in_month {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year as i32;
+    Some(era * 146_097 + day_of_era - 719_468)
 }
 
 /// Days since 1970-01-01 of a date.
@@ -48,7 +78,7 @@ pub fn parse_instant(s: &str) -> Option<Micros> {
     if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let date = parse_date(&s[..10])?;
+    let day = parse_day(&s[..10])?;
     let (h, m, sec) = (digits::<2>(&b[11..])?, digits::<2>(&b[14..])?, digits::<2>(&b[17..])?);
     if h > 23 || m > 59 || sec > 59 {
         return None;
@@ -89,7 +119,7 @@ pub fn parse_instant(s: &str) -> Option<Micros> {
         }
         _ => return None,
     };
-    let secs = epoch_days(date) as i64 * 86_400 + (h * 3600 + m * 60 + sec) as i64 - offset_secs;
+    let secs = day as i64 * 86_400 + (h * 3600 + m * 60 + sec) as i64 - offset_secs;
     Some(secs * MICROS_PER_SECOND + micros)
 }
 
@@ -221,6 +251,24 @@ mod tests {
         ] {
             assert_eq!(parse_instant(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_day_is_chrono_s_for_every_date_of_four_centuries_and_none_for_dates_that_do_not_exist() {
+        let first = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2300, 12, 31).unwrap();
+        for date in first.iter_days().take_while(|d| *d <= last) {
+            let text = date.format("%Y-%m-%d").to_string();
+            assert_eq!(parse_day(&text), Some(epoch_days(date)), "{text}");
+            assert_eq!(parse_date(&text), Some(date), "{text}");
+        }
+        assert_eq!(parse_day("0000-03-01"), Some(epoch_days(NaiveDate::from_ymd_opt(0, 3, 1).unwrap())));
+        assert_eq!(parse_day("9999-12-31"), Some(epoch_days(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap())));
+        for bad in ["2026-02-29", "2100-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "2026-01-00", "2026-1-01"] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+        assert_eq!(parse_day("2024-02-29"), Some(epoch_days(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())));
+        assert_eq!(parse_day("2000-02-29"), Some(epoch_days(NaiveDate::from_ymd_opt(2000, 2, 29).unwrap())));
     }
 
     #[test]

@@ -4,14 +4,15 @@
 use rustc_hash::FxHashMap;
 
 use super::fields::{
-    boolean, instant, integer, keep_max, keep_min, keep_min_text, non_empty, price, required, shown, Columns, Row,
+    boolean, instant, integer, keep_max, keep_min, keep_min_text, non_empty, price, required, shown, trim_spaces,
+    Columns, Row,
 };
 use crate::kind::{order_columns as oc, FileKind, Header};
 use crate::marketplace::Marketplace;
 use crate::rows::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
 use crate::shard::{shard_of, SHARDS};
 use crate::status::Channel;
-use crate::timestamp::{epoch_days, parse_date, parse_instant, Micros};
+use crate::timestamp::{parse_day, parse_instant, Micros};
 use crate::Text;
 
 /// Column positions of an order report.
@@ -261,8 +262,8 @@ impl KindSink {
                 required(row, cols, *order_id, "order id")?;
                 required(row, cols, *date, "date")?;
                 let v = row.get(*date);
-                let ship = match parse_date(v) {
-                    Some(d) => ShipDate::Day(epoch_days(d)),
+                let ship = match parse_day(v) {
+                    Some(d) => ShipDate::Day(d),
                     None => ShipDate::At(
                         parse_instant(v)
                             .ok_or_else(|| format!("unparseable date in {}: {}", cols.name(*date), shown(v)))?,
@@ -275,7 +276,7 @@ impl KindSink {
                     order_id: row.get(*order_id).into(),
                     ship,
                     carrier: carrier.into(),
-                    tracking: row.raw(*tracking).trim_matches(' ').into(),
+                    tracking: trim_spaces(row.raw(*tracking)).into(),
                     line: line_no,
                 });
                 Ok(match ship {
@@ -287,7 +288,7 @@ impl KindSink {
                 required(row, cols, *tracking, "tracking number")?;
                 required(row, cols, *date, "date")?;
                 let at = instant(row, cols, *date)?;
-                let number = orderhealth_carriers::normalise(row.raw(*tracking).trim_matches(' '));
+                let number = orderhealth_carriers::normalise(trim_spaces(row.raw(*tracking)));
                 let t = out.entry(number).or_default();
                 t.scans += 1;
                 let k = row.get(*kind);
