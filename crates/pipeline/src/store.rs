@@ -744,7 +744,7 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest) -> Result<()> {
 
 /// Removes what the last new base set aside (`replaced/`) on a thread of its own, while the
 /// ingest reads the night: unlinking a few hundred files is mostly waiting on the file system
-/// (0.04 s, a tenth of that night's ingest), not work. The directory is renamed first, so
+/// (0.04 s, a quarter of that night's ingest), not work. The directory is renamed first, so
 /// that this ingest's own set-asides go to a fresh `replaced/`; one a killed ingest left half
 /// removed is removed too. [`Removal::finish`] waits for it, before the commit.
 struct Removal(Option<std::thread::JoinHandle<std::io::Result<()>>>, PathBuf);
