@@ -656,11 +656,18 @@ pub(super) fn add_scans_from(
 ) -> Result<()> {
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(()) };
     let cannot = || format!("{}: cannot read", path.display());
-    let reader = || ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
+    // The footer parsed once, for the two or three reads below.
+    let mut first = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
+    let metadata = first.get_metadata().map_err(|e| anyhow::Error::from(e).context(cannot()))?.clone();
+    let reader = || {
+        let mut r = ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
+        r.set_metadata(metadata.clone());
+        r
+    };
     let scans = scans.get_or_insert_with(FxHashMap::default);
     let mut rows = None;
     if let Some(w) = wanted {
-        let hashed = reader().schema().map_err(|e| anyhow::Error::from(e).context(cannot()))?.contains("number_hash");
+        let hashed = first.schema().map_err(|e| anyhow::Error::from(e).context(cannot()))?.contains("number_hash");
         if hashed {
             let df = reader()
                 .with_columns(Some(vec!["number_hash".into()]))
@@ -934,7 +941,17 @@ pub(super) fn touched_rows(dirs: &[PathBuf], touched: &FxHashSet<u64>) -> Result
 pub(super) fn read_orders_rows(path: &Path, touched: &FxHashSet<u64>) -> Result<Option<DataFrame>> {
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(None) };
     let cannot = || format!("{}: cannot read", path.display());
-    let reader = || ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
+    // The footer parsed once: a row group read is a reader of its own, and a base's footer
+    // lists every column of every row group.
+    let metadata = ParquetReader::new(std::io::Cursor::new(&bytes[..]))
+        .get_metadata()
+        .map_err(|e| anyhow::Error::from(e).context(cannot()))?
+        .clone();
+    let reader = || {
+        let mut r = ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
+        r.set_metadata(metadata.clone());
+        r
+    };
     let ids = reader()
         .with_columns(Some(vec!["order_id".into()]))
         .finish()
@@ -947,14 +964,7 @@ pub(super) fn read_orders_rows(path: &Path, touched: &FxHashSet<u64>) -> Result<
         .filter(|(_, id)| touched.contains(&id_hash(id.unwrap_or(""))))
         .map(|(i, _)| i)
         .peekable();
-    let mut r = reader();
-    let groups: Vec<usize> = r
-        .get_metadata()
-        .map_err(|e| anyhow::Error::from(e).context(cannot()))?
-        .row_groups
-        .iter()
-        .map(|g| g.num_rows())
-        .collect();
+    let groups: Vec<usize> = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
     let mut frames = Vec::new();
     let mut start = 0;
     for rows in groups {
