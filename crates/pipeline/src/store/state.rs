@@ -193,8 +193,8 @@ pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
 
 /// Rows per row group of a state's `orders` and `shipments` tables (sorted by `order_id`): a
 /// report that needs a few settled orders of the base back (a later file touched them)
-/// decodes the `order_id` column and then only the row groups that hold them, not the whole
-/// table (`read_orders_rows`).
+/// decodes the `order_id` column and then only their rows, not the whole table
+/// (`read_orders_rows`). Smaller groups measured slower (docs/BENCHMARKS.md).
 pub(super) const ORDER_ROW_GROUP: usize = 4096;
 
 /// [`write_parquet`] in row groups of `rows_per_group` rows (`None`: polars' default).
@@ -936,12 +936,12 @@ pub(super) fn touched_rows(dirs: &[PathBuf], touched: &FxHashSet<u64>) -> Result
 }
 
 /// The rows of a table sorted by `order_id` whose order is in `touched` (by id hash): the
-/// file checked whole against its seal, then its `order_id` column decoded, then only the row
-/// groups that hold a touched order (`None`: no such table).
+/// file checked whole against its seal, then its `order_id` column decoded, then only the rows
+/// of touched orders, each run of consecutive rows a slice (`None`: no such table).
 pub(super) fn read_orders_rows(path: &Path, touched: &FxHashSet<u64>) -> Result<Option<DataFrame>> {
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(None) };
     let cannot = || format!("{}: cannot read", path.display());
-    // The footer parsed once: a row group read is a reader of its own, and a base's footer
+    // The footer parsed once: each slice read is a reader of its own, and a base's footer
     // lists every column of every row group.
     let metadata = ParquetReader::new(std::io::Cursor::new(&bytes[..]))
         .get_metadata()
@@ -956,31 +956,27 @@ pub(super) fn read_orders_rows(path: &Path, touched: &FxHashSet<u64>) -> Result<
         .with_columns(Some(vec!["order_id".into()]))
         .finish()
         .map_err(|e| anyhow::Error::from(e).context(cannot()))?;
-    let mut hits = ids
+    let hits: Vec<usize> = ids
         .column("order_id")?
         .str()?
         .iter()
         .enumerate()
         .filter(|(_, id)| touched.contains(&id_hash(id.unwrap_or(""))))
         .map(|(i, _)| i)
-        .peekable();
-    let groups: Vec<usize> = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
+        .collect();
+    // Each run of consecutive rows read as a slice of its own: the reader decodes those rows,
+    // not the row groups around them.
     let mut frames = Vec::new();
-    let mut start = 0;
-    for rows in groups {
-        let end = start + rows;
-        let mut holds = false;
-        while hits.next_if(|i| *i < end).is_some() {
-            holds = true;
+    let mut at = 0;
+    while let Some(&start) = hits.get(at) {
+        let mut len = 1;
+        while hits.get(at + len) == Some(&(start + len)) {
+            len += 1;
         }
-        if holds {
-            let df = reader()
-                .with_slice(Some((start, rows)))
-                .finish()
-                .map_err(|e| anyhow::Error::from(e).context(cannot()))?;
-            frames.push(rows_of_orders(&df, |id| touched.contains(&id_hash(id)))?);
-        }
-        start = end;
+        let df =
+            reader().with_slice(Some((start, len))).finish().map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+        frames.push(df);
+        at += len;
     }
     match frames.is_empty() {
         // No touched order here: the table's columns, no rows.
