@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap;
 
 use crate::kind::FileKind;
 use crate::marketplace::Marketplace;
-use crate::shard::shard_of;
+use crate::shard::spread;
 use crate::status::Channel;
 use crate::timestamp::Micros;
 use crate::Text;
@@ -141,18 +141,8 @@ pub enum FileData {
 
 impl FileData {
     /// Splits the data by shard of its key (order id, tracking number or SKU).
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "spread takes keys modulo the number of parts; Orders has one map per shard"
-    )]
+    #[allow(clippy::indexing_slicing, reason = "Orders has one map per shard, and `Several` one part per shard")]
     pub fn split(self, shards: usize) -> Vec<FileData> {
-        fn spread<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str, shards: usize) -> Vec<Vec<T>> {
-            let mut parts: Vec<Vec<T>> = (0..shards).map(|_| Vec::new()).collect();
-            for item in items {
-                parts[shard_of(key(&item)) % shards].push(item);
-            }
-            parts
-        }
         match self {
             FileData::Orders(maps) => {
                 assert_eq!(maps.len(), shards, "order snapshots are split by shard as they are read");

@@ -19,6 +19,19 @@ pub fn shard_of(key: &str) -> usize {
     partition_of(key, SHARDS)
 }
 
+/// `items` split into `shards` parts by [`shard_of`] their key (modulo `shards`), each part in
+/// the items' order.
+pub fn spread<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str, shards: usize) -> Vec<Vec<T>> {
+    let mut parts: Vec<Vec<T>> = (0..shards.max(1)).map(|_| Vec::new()).collect();
+    let n = parts.len();
+    for item in items {
+        if let Some(part) = parts.get_mut(shard_of(key(&item)) % n) {
+            part.push(item);
+        }
+    }
+    parts
+}
+
 /// The most partitions a store may have (`ingest --partitions`).
 pub const MAX_PARTITIONS: usize = 4096;
 

@@ -31,7 +31,7 @@ use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
 use orderhealth_core::read::{read_file, FileOutcome};
 use orderhealth_core::rows::{FileData, Rejected};
-use orderhealth_core::shard::{shard_of, SHARDS};
+use orderhealth_core::shard::{spread, SHARDS};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -752,7 +752,7 @@ struct Removal(Option<std::thread::JoinHandle<std::io::Result<()>>>, PathBuf);
 impl Removal {
     fn start(dir: &Path) -> Result<Removal> {
         let (replaced, removing) = (dir.join(REPLACED), dir.join(REMOVING));
-        let fail = |path: &Path| format!("{}: cannot remove what the last new base replaced", path.display());
+        let fail = Removal::cannot;
         if replaced.exists() {
             if removing.exists() {
                 std::fs::remove_dir_all(&removing).with_context(|| fail(&removing))?;
@@ -768,11 +768,14 @@ impl Removal {
 
     fn finish(self) -> Result<()> {
         let Removal(Some(thread), path) = self else { return Ok(()) };
-        let fail = || format!("{}: cannot remove what the last new base replaced", path.display());
         match thread.join() {
-            Ok(done) => done.with_context(fail),
-            Err(_) => Err(anyhow::anyhow!(fail())),
+            Ok(done) => done.with_context(|| Removal::cannot(&path)),
+            Err(_) => Err(anyhow::anyhow!(Removal::cannot(&path))),
         }
+    }
+
+    fn cannot(path: &Path) -> String {
+        format!("{}: cannot remove what the last new base replaced", path.display())
     }
 }
 
@@ -889,25 +892,19 @@ fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
 }
 
 /// The normalised tracking numbers of the shipment rows of the orders of `shards`, per shard
-/// of the number ([`shard_of`]: where its scans are kept, so shard `i`'s scans are looked up
+/// of the number ([`orderhealth_core::shard::shard_of`]: where its scans are kept, so shard `i`'s scans are looked up
 /// in the `i`-th set alone). Gathered per shard of orders, then each set built, in parallel.
 fn tracking_numbers(shards: &[&BookShard]) -> Vec<Wanted> {
     let gathered: Vec<Vec<Vec<String>>> = shards
         .par_iter()
         .map(|shard| {
-            let mut by_shard: Vec<Vec<String>> = (0..SHARDS).map(|_| Vec::new()).collect();
             let numbers = shard
                 .orders()
                 .iter()
                 .flat_map(|o| o.shipments.iter())
                 .filter(|s| !orderhealth_carriers::is_missing(&s.tracking))
                 .map(|s| orderhealth_carriers::normalise(&s.tracking));
-            for number in numbers {
-                if let Some(v) = by_shard.get_mut(shard_of(&number)) {
-                    v.push(number);
-                }
-            }
-            by_shard
+            spread(numbers, |n| n.as_str(), SHARDS)
         })
         .collect();
     let mut per_shard: Vec<Vec<Vec<String>>> = (0..SHARDS).map(|_| Vec::new()).collect();

@@ -40,7 +40,7 @@ pub(super) fn seal(dir: &Path) -> Result<()> {
     let sums: BTreeMap<String, String> = files
         .par_iter()
         .map(|path| -> Result<(String, String)> {
-            let rel = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            let rel = relative(dir, path)?;
             let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
             Ok((rel, hash(&bytes)))
         })
@@ -101,7 +101,7 @@ fn sums_of(seal: &Path, text: Vec<u8>) -> Result<Arc<Sums>> {
 /// does not list it either.
 pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
     let (root, sums) = seal_of(path)?;
-    let rel = path.strip_prefix(&root)?.to_string_lossy().replace('\\', "/");
+    let rel = relative(&root, path)?;
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -136,7 +136,7 @@ pub(super) fn verify_dir(dir: &Path) -> Result<()> {
     let verdicts: Vec<Result<()>> = files
         .par_iter()
         .map(|path| -> Result<()> {
-            let rel = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            let rel = relative(dir, path)?;
             let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", path.display()))?;
             anyhow::ensure!(*expected == hash(&std::fs::read(path)?), "{}: damaged", path.display());
             Ok(())
@@ -145,6 +145,11 @@ pub(super) fn verify_dir(dir: &Path) -> Result<()> {
     verdicts.into_iter().collect::<Result<()>>()?;
     anyhow::ensure!(files.len() == sums.len(), "{}: files missing", dir.display());
     Ok(())
+}
+
+/// `path` below `root` as a seal names it (`/`-separated).
+fn relative(root: &Path, path: &Path) -> Result<String> {
+    Ok(path.strip_prefix(root)?.to_string_lossy().replace('\\', "/"))
 }
 
 /// The files below `dir` but its seal, by path.

@@ -450,6 +450,26 @@ pub(super) fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
     }
 }
 
+/// A reader of a table's bytes as read and checked.
+type BytesReader<'b> = ParquetReader<std::io::Cursor<&'b [u8]>>;
+
+/// A table's footer (parsed once), and readers of its `bytes` that share it: a read of a few
+/// columns, then of a few rows, is several readers, and a base's footer lists every column of
+/// every row group. One thread each, as [`read_parquet`].
+fn readers<'b>(bytes: &'b [u8], path: &Path) -> Result<(FileMetadataRef, impl Fn() -> BytesReader<'b>)> {
+    let metadata = ParquetReader::new(std::io::Cursor::new(bytes))
+        .get_metadata()
+        .map_err(|e| anyhow::Error::from(e).context(format!("{}: cannot read", path.display())))?
+        .clone();
+    let shared = metadata.clone();
+    let reader = move || {
+        let mut r = ParquetReader::new(std::io::Cursor::new(bytes)).read_parallel(ParallelStrategy::None);
+        r.set_metadata(shared.clone());
+        r
+    };
+    Ok((metadata, reader))
+}
+
 pub(super) fn micros<'a>(df: &'a DataFrame, name: &str) -> Result<impl Iterator<Item = Option<i64>> + 'a> {
     Ok(df.column(name)?.datetime()?.physical().iter())
 }
@@ -656,18 +676,11 @@ pub(super) fn add_scans_from(
 ) -> Result<()> {
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(()) };
     let cannot = || format!("{}: cannot read", path.display());
-    // The footer parsed once, for the two or three reads below.
-    let mut first = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
-    let metadata = first.get_metadata().map_err(|e| anyhow::Error::from(e).context(cannot()))?.clone();
-    let reader = || {
-        let mut r = ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
-        r.set_metadata(metadata.clone());
-        r
-    };
+    let (metadata, reader) = readers(&bytes, path)?;
     let scans = scans.get_or_insert_with(FxHashMap::default);
     let mut rows = None;
     if let Some(w) = wanted {
-        let hashed = first.schema().map_err(|e| anyhow::Error::from(e).context(cannot()))?.contains("number_hash");
+        let hashed = metadata.schema().fields().iter().any(|f| f.name() == "number_hash");
         if hashed {
             let df = reader()
                 .with_columns(Some(vec!["number_hash".into()]))
@@ -941,17 +954,7 @@ pub(super) fn touched_rows(dirs: &[PathBuf], touched: &FxHashSet<u64>) -> Result
 pub(super) fn read_orders_rows(path: &Path, touched: &FxHashSet<u64>) -> Result<Option<DataFrame>> {
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(None) };
     let cannot = || format!("{}: cannot read", path.display());
-    // The footer parsed once: each slice read is a reader of its own, and a base's footer
-    // lists every column of every row group.
-    let metadata = ParquetReader::new(std::io::Cursor::new(&bytes[..]))
-        .get_metadata()
-        .map_err(|e| anyhow::Error::from(e).context(cannot()))?
-        .clone();
-    let reader = || {
-        let mut r = ParquetReader::new(std::io::Cursor::new(&bytes[..])).read_parallel(ParallelStrategy::None);
-        r.set_metadata(metadata.clone());
-        r
-    };
+    let (_, reader) = readers(&bytes, path)?;
     let ids = reader()
         .with_columns(Some(vec!["order_id".into()]))
         .finish()
