@@ -445,17 +445,29 @@ fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Prog
     summary.verdict = summary.verdict_of(no_order_rows(&p.loaded)).to_string();
 
     progress.stage("writing");
-    timed(progress, "writing the tables", || {
-        reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))
-    })?;
-    write_rejected(&set, &p.loaded.rejected)?;
-    set.write_file("summary.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &summary)?;
-        std::io::Write::write_all(w, b"\n")?;
-        Ok(())
-    })?;
-    let page = crate::report_page::review_page(&summary, &reports)?;
-    set.write_file("report.html", |w| Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?))?;
+    // The tables on every thread, and beside them the files made on one (the page and the
+    // summary): a report's last stretch waited on the largest table's compression alone.
+    let (tables, files) = rayon::join(
+        || {
+            timed(progress, "writing the tables", || {
+                reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))
+            })
+        },
+        || -> Result<()> {
+            write_rejected(&set, &p.loaded.rejected)?;
+            set.write_file("summary.json", |w| {
+                serde_json::to_writer_pretty(&mut *w, &summary)?;
+                std::io::Write::write_all(w, b"\n")?;
+                Ok(())
+            })?;
+            let page = crate::report_page::review_page(&summary, &reports)?;
+            set.write_file("report.html", |w| {
+                Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?)
+            })
+        },
+    );
+    tables?;
+    files?;
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
     progress.finish();
     // A million orders take a good half second to free: done aside, the caller goes on.

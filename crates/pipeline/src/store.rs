@@ -859,14 +859,15 @@ fn read_states(
     let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());
     let layer_shards = layers_read.as_deref().unwrap_or(&[]);
     let chain = manifest.chain(dir);
-    let read = read_base(&chain, manifest.layout(), room, settled.as_ref(), &touched, layer_shards, request, to_rank)?;
-    let part = match (settled, read.settled) {
-        (Some(s), Some((counted, evidence))) => {
+    // The settled orders' tally summed while the base is read (it needs only the directory).
+    let (read, settled_sum) = rayon::join(
+        || read_base(&chain, manifest.layout(), room, settled.as_ref(), &touched, layer_shards, request, to_rank),
+        || settled.as_ref().map(|s| Tally::sum(&s.shards.iter().map(|(t, _)| t).collect::<Vec<_>>())),
+    );
+    let read = read?;
+    let part = match (settled_sum, read.settled) {
+        (Some(mut tally), Some((counted, evidence))) => {
             // The settled orders' tally, less the touched ones as it counted them.
-            let mut tally = Tally::default();
-            for (t, _) in &s.shards {
-                tally.add(t);
-            }
             for c in &counted {
                 tally.subtract(c);
             }

@@ -172,6 +172,22 @@ impl Tally {
         })
     }
 
+    /// The tally of every set of orders in `parts`, summed on every thread (the parts of a
+    /// settled directory share their keys, marketplaces and days: each sum stays the size of
+    /// one part, and the sixteen sums a report needs were a serial stretch of it).
+    pub fn sum(parts: &[&Tally]) -> Tally {
+        parts
+            .par_iter()
+            .fold(Tally::default, |mut sum, part| {
+                sum.add(part);
+                sum
+            })
+            .reduce(Tally::default, |mut sum, part| {
+                sum.add(&part);
+                sum
+            })
+    }
+
     /// The tally of both sets of orders.
     pub fn add(&mut self, other: &Tally) {
         self.combine(other, 1);
