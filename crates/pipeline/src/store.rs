@@ -867,10 +867,9 @@ fn read_states(
     let read = read?;
     let part = match (settled_sum, read.settled) {
         (Some(mut tally), Some((counted, evidence))) => {
-            // The settled orders' tally, less the touched ones as it counted them.
-            for c in &counted {
-                tally.subtract(c);
-            }
+            // The settled orders' tally, less the touched ones as it counted them (summed first:
+            // a subtraction rebuilds the whole tally).
+            tally.subtract(&Tally::sum(&counted.iter().collect::<Vec<_>>()));
             Some(SettledPart { tally, evidence, ..Default::default() })
         }
         _ => None,

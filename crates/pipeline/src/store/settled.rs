@@ -343,31 +343,36 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
     let read = || -> Result<Settled> {
         // Checked whole first: a damaged settled directory is rebuilt, never read.
         super::integrity::verify_dir(&dir)?;
-        let file: TallyFile = serde_json::from_slice(&text)?;
-        anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
         type Watch = Vec<(u64, u64)>;
         type Ids = (Vec<u64>, Vec<u32>);
         type Hashes = (Ids, Watch);
-        let (ids, watch): (Vec<Ids>, Vec<Watch>) = (0..SHARDS)
-            .into_par_iter()
-            .map(|i| -> Result<Hashes> {
-                let dir = shard_dir(&dir, i);
-                let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
-                let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
-                let (number, order) = (watch.column("number_hash")?.u64()?, watch.column("order_hash")?.u64()?);
-                // Written since the segments were recorded; an older directory has none.
-                let segments = match ids.column("segment") {
-                    Ok(c) => c.u32()?.into_no_null_iter().collect(),
-                    Err(_) => Vec::new(),
-                };
-                Ok((
-                    (ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments),
-                    number.into_no_null_iter().zip(order.into_no_null_iter()).collect(),
-                ))
-            })
-            .collect::<Result<Vec<Hashes>>>()?
-            .into_iter()
-            .unzip();
+        // The tallies (a few MB of JSON, parsed on one thread) beside the shards' hashes.
+        let (file, hashes) = rayon::join(
+            || serde_json::from_slice::<TallyFile>(&text),
+            || {
+                (0..SHARDS)
+                    .into_par_iter()
+                    .map(|i| -> Result<Hashes> {
+                        let dir = shard_dir(&dir, i);
+                        let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
+                        let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
+                        let (number, order) = (watch.column("number_hash")?.u64()?, watch.column("order_hash")?.u64()?);
+                        // Written since the segments were recorded; an older directory has none.
+                        let segments = match ids.column("segment") {
+                            Ok(c) => c.u32()?.into_no_null_iter().collect(),
+                            Err(_) => Vec::new(),
+                        };
+                        Ok((
+                            (ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments),
+                            number.into_no_null_iter().zip(order.into_no_null_iter()).collect(),
+                        ))
+                    })
+                    .collect::<Result<Vec<Hashes>>>()
+            },
+        );
+        let file = file?;
+        anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
+        let (ids, watch): (Vec<Ids>, Vec<Watch>) = hashes?.into_iter().unzip();
         let (ids, segments): (Vec<Vec<u64>>, Vec<Vec<u32>>) = ids.into_iter().unzip();
         Ok(Settled {
             as_of: file.as_of,
