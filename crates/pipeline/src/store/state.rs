@@ -201,37 +201,114 @@ pub(super) const ORDER_ROW_GROUP: usize = 4096;
 pub(super) fn write_parquet_grouped(path: &Path, df: &mut DataFrame, rows_per_group: Option<usize>) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     let cannot = || format!("{}: cannot write", path.display());
-    // Uncompressed, without column statistics: every report reads the live states, the
-    // layers and the settled lists again, and decompressing them was a tenth of its CPU (LZ4;
-    // zstd cost more); the files are 1.6 times LZ4's and the store stays near a quarter of
-    // the dumps' size (docs/BENCHMARKS.md). Nothing filters on statistics. One thread per
-    // file: the shards are written in parallel already.
     // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
     // kernel).
     let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
-    let mut writer = ParquetWriter::new(&mut out)
-        .with_compression(ParquetCompression::Uncompressed)
-        .with_statistics(StatisticsOptions::empty())
-        .set_parallel(false)
-        .batched(&df.schema().clone())
-        .map_err(|e| anyhow::Error::from(e).context(cannot()))?;
-    // Row group by row group, each a slice of the table: `ParquetWriter::finish` first cuts the
-    // table into row groups on polars' own pool, where a shard's task waited behind the
-    // others' (a new base was written at half the speed its threads could).
+    write_table(&mut out, df, rows_per_group.unwrap_or(512 * 512).max(1)).with_context(cannot)?;
+    std::io::Write::flush(&mut out).with_context(cannot)?;
+    Ok(())
+}
+
+/// Writes `df` as Parquet in row groups of `rows` rows, through polars' own writer one level
+/// down (`polars_parquet`), choosing each column's encoding ([`encoded`]).
+///
+/// Uncompressed, without column statistics: every report reads the live states, the layers
+/// and the settled lists again, and decompressing them was a tenth of its CPU (LZ4; zstd cost
+/// more); the files are 1.6 times LZ4's and the store stays near a quarter of the dumps' size
+/// (docs/BENCHMARKS.md). Nothing filters on statistics. One thread per file: the shards are
+/// written in parallel already. Row group by row group, each a slice of the table (polars'
+/// `finish` cut the table on its own pool, where a shard's task waited behind the others').
+fn write_table(out: &mut impl std::io::Write, df: &mut DataFrame, rows: usize) -> Result<()> {
+    use polars_parquet::read::ParquetError;
+    use polars_parquet::write::{
+        array_to_columns, CompressionOptions, Compressor, DynIter, DynStreamingIterator, FallibleStreamingIterator,
+        FileWriter, StatisticsOptions, Version, WriteOptions,
+    };
+    let options = WriteOptions {
+        statistics: StatisticsOptions::empty(),
+        version: Version::V1,
+        compression: CompressionOptions::Uncompressed,
+        data_page_size: None,
+    };
+    let schema = df.schema().to_arrow(CompatLevel::newest());
+    let fields = polars_parquet::write::to_parquet_schema(&schema)?.fields().to_vec();
+    let mut writer = FileWriter::try_new(out, schema, options)?;
     df.rechunk_mut();
-    let rows = rows_per_group.unwrap_or(512 * 512).max(1);
     let mut offset = 0;
     loop {
         let group = df.slice(offset as i64, rows);
-        writer.write_batch(&group).map_err(|e| anyhow::Error::from(e).context(cannot()))?;
+        let mut chunks = Vec::with_capacity(fields.len());
+        for (column, field) in group.columns().iter().zip(&fields) {
+            let (array, encoding) = encoded(column)?;
+            for pages in array_to_columns(array, field.clone(), options, &[encoding])? {
+                let pages = DynIter::new(pages.map(|page| page.map_err(ParquetError::from)));
+                let compressed = Compressor::new(pages, options.compression, Vec::new()).map_err(PolarsError::from);
+                chunks.push(Ok(DynStreamingIterator::new(compressed)));
+            }
+        }
+        writer.write(group.height() as u64, DynIter::new(chunks.into_iter()))?;
         offset += rows;
         if offset >= df.height() {
             break;
         }
     }
-    writer.finish().map_err(|e| anyhow::Error::from(e).context(cannot()))?;
-    std::io::Write::flush(&mut out).with_context(cannot)?;
+    writer.end(None)?;
     Ok(())
+}
+
+/// How a column of a row group is written: a dictionary where its values repeat (a status, a
+/// carrier, the key of a file's snapshots), else plain.
+///
+/// polars' writer asks for a dictionary for every column and then, for text and numbers of a
+/// wide range, estimates the distinct values of each with a HyperLogLog sketch (16,384
+/// registers counted per column and row group) before falling back to plain for the unique
+/// ones (ids, tracking numbers, timestamps): those counts were 4% of an ingest's CPU
+/// (docs/BENCHMARKS.md). Here numbers within a range of 65,536 are left to polars' writer,
+/// which encodes them by a bitmap of the range without estimating; for the others the first
+/// 256 values decide by polars' own threshold (a dictionary when under three quarters are
+/// distinct), and a dictionary is built as polars builds it.
+fn encoded(column: &Column) -> Result<(ArrayRef, polars_parquet::write::Encoding)> {
+    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+    use polars_parquet::write::Encoding;
+    const SAMPLE: usize = 256;
+    fn repeats<T: Ord>(mut sample: Vec<T>) -> bool {
+        let n = sample.len();
+        sample.sort_unstable();
+        sample.dedup();
+        sample.len() * 4 < n * 3
+    }
+    macro_rules! numbers {
+        ($ca:expr) => {{
+            let ca = $ca;
+            match (ca.min(), ca.max()) {
+                (Some(min), Some(max)) if (max as i128) - (min as i128) <= i128::from(u16::MAX) => None,
+                _ => Some(repeats(ca.iter().flatten().take(SAMPLE).collect::<Vec<_>>())),
+            }
+        }};
+    }
+    let series = column.as_materialized_series();
+    let array = series.to_arrow(0, CompatLevel::newest());
+    if array.is_empty() {
+        return Ok((array, Encoding::Plain));
+    }
+    let physical = series.to_physical_repr();
+    // `None`: a narrow range of numbers, left to polars' writer; `Some(dictionary or not)`.
+    let dictionary = match physical.dtype() {
+        DataType::String => Some(repeats(physical.str()?.iter().flatten().take(SAMPLE).collect::<Vec<_>>())),
+        DataType::UInt32 => numbers!(physical.u32()?),
+        DataType::UInt64 => numbers!(physical.u64()?),
+        DataType::Int32 => numbers!(physical.i32()?),
+        DataType::Int64 => numbers!(physical.i64()?),
+        _ => Some(false),
+    };
+    Ok(match dictionary {
+        None => (array, Encoding::RleDictionary),
+        Some(false) => (array, Encoding::Plain),
+        Some(true) => {
+            let to = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
+            (polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default())?, Encoding::RleDictionary)
+        }
+    })
 }
 
 pub(super) fn shard_dir(state: &Path, shard: usize) -> PathBuf {
