@@ -643,6 +643,45 @@ fn cap_threads(n: usize) {
     let _ = rayon::ThreadPoolBuilder::new().num_threads(n).thread_name(|i| format!("orderhealth-{i}")).build_global();
 }
 
+impl Command {
+    /// Whether the run reads or writes a store (an ingest, a partition, or a report, orders or
+    /// cancellation feed computed from one).
+    fn runs_over_a_store(&self) -> bool {
+        match self {
+            Command::Ingest(_) | Command::Partition { .. } => true,
+            Command::Report { common, .. } | Command::Orders { common } => common.reading.store.is_some(),
+            Command::CancelFeed { reading, .. } => reading.store.is_some(),
+            Command::Fleet { .. } | Command::Generate(_) => false,
+        }
+    }
+}
+
+/// A run over a store keeps the pages it frees instead of handing them back to the kernel.
+///
+/// mimalloc returns memory freed a while ago to the kernel (a purge: `madvise`, then a TLB
+/// shootdown on every core); a nightly ingest or report holds a few hundred MB for well under
+/// a second, and its purges were 2–4% of its CPU, for memory the process gives back by ending
+/// a moment later (docs/BENCHMARKS.md). A report over dumps holds gigabytes for longer and
+/// keeps purging: its peak memory is bounded (issue 25's 4.9 GiB at 4 M orders).
+fn keep_freed_pages() {
+    use std::ffi::{c_int, c_long};
+    // `mi_option_purge_delay`: 15 in both mimalloc 2 and 3 (their `mi_option_e`, whose order
+    // mimalloc keeps across versions); -1 = never purge.
+    const PURGE_DELAY: c_int = 15;
+    extern "C" {
+        fn mi_version() -> c_int;
+        fn mi_option_set(option: c_int, value: c_long);
+    }
+    // SAFETY: both are plain C calls without pointers: a version number, and an option stored
+    // atomically, which mimalloc allows at any time from any thread.
+    #[allow(unsafe_code)]
+    unsafe {
+        if (20000..40000).contains(&mi_version()) {
+            mi_option_set(PURGE_DELAY, -1);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // No transparent huge pages: with them the kernel zeroes 2 MiB pages each time the
     // allocator touches fresh memory, and a 1 M-order report spent half its time in that
@@ -659,6 +698,9 @@ fn main() -> ExitCode {
         cap_threads(usize::from(n));
     }
     let _ = TIMINGS.set(cli.timings);
+    if cli.command.runs_over_a_store() {
+        keep_freed_pages();
+    }
     let result = match &cli.command {
         Command::Report { common, fail_on_breach, fail_on_mismatch, from_parts } => {
             let run = || -> anyhow::Result<orderhealth::ReportOutcome> {
@@ -825,5 +867,28 @@ fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr(), "error: {}", orderhealth::messages::error_message(&e));
             ExitCode::from(code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_over_a_store_keeps_its_freed_pages_and_a_report_over_dumps_does_not_ask_to() {
+        let runs = |args: &[&str]| Cli::try_parse_from(args).unwrap().command.runs_over_a_store();
+        assert!(runs(&["orderhealth", "ingest", "dumps", "--store", "s"]));
+        assert!(runs(&["orderhealth", "report", "--store", "s", "--out", "o"]));
+        assert!(runs(&["orderhealth", "orders", "night", "--store", "s", "--out", "o"]));
+        assert!(!runs(&["orderhealth", "report", "dumps", "--out", "o"]));
+        assert!(!runs(&["orderhealth", "orders", "dumps", "--out", "o"]));
+        extern "C" {
+            fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+        }
+        keep_freed_pages();
+        // SAFETY: reads an option; no pointer.
+        #[allow(unsafe_code)]
+        let purge_delay = unsafe { mi_option_get(15) };
+        assert_eq!(purge_delay, -1);
     }
 }
