@@ -656,6 +656,18 @@ impl Command {
     }
 }
 
+/// `mi_option_purge_delay`: 15 in both mimalloc 2 and 3 (their `mi_option_e`, whose order
+/// mimalloc keeps across versions); -1 = never purge.
+const PURGE_DELAY: std::ffi::c_int = 15;
+
+// The global allocator's own C functions (mimalloc, linked with it).
+extern "C" {
+    fn mi_version() -> std::ffi::c_int;
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    #[cfg(test)]
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+}
+
 /// A run over a store keeps the pages it frees instead of handing them back to the kernel.
 ///
 /// mimalloc returns memory freed a while ago to the kernel (a purge: `madvise`, then a TLB
@@ -664,14 +676,6 @@ impl Command {
 /// a moment later (docs/BENCHMARKS.md). A report over dumps holds gigabytes for longer and
 /// keeps purging: its peak memory is bounded (issue 25's 4.9 GiB at 4 M orders).
 fn keep_freed_pages() {
-    use std::ffi::{c_int, c_long};
-    // `mi_option_purge_delay`: 15 in both mimalloc 2 and 3 (their `mi_option_e`, whose order
-    // mimalloc keeps across versions); -1 = never purge.
-    const PURGE_DELAY: c_int = 15;
-    extern "C" {
-        fn mi_version() -> c_int;
-        fn mi_option_set(option: c_int, value: c_long);
-    }
     // SAFETY: both are plain C calls without pointers: a version number, and an option stored
     // atomically, which mimalloc allows at any time from any thread.
     #[allow(unsafe_code)]
@@ -882,13 +886,10 @@ mod tests {
         assert!(runs(&["orderhealth", "orders", "night", "--store", "s", "--out", "o"]));
         assert!(!runs(&["orderhealth", "report", "dumps", "--out", "o"]));
         assert!(!runs(&["orderhealth", "orders", "dumps", "--out", "o"]));
-        extern "C" {
-            fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
-        }
         keep_freed_pages();
         // SAFETY: reads an option; no pointer.
         #[allow(unsafe_code)]
-        let purge_delay = unsafe { mi_option_get(15) };
+        let purge_delay = unsafe { mi_option_get(PURGE_DELAY) };
         assert_eq!(purge_delay, -1);
     }
 }
