@@ -312,7 +312,11 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
     }
     let mut manifest: Manifest = serde_json::from_slice(&text)
         .map_err(|e| UsageError(format!("{}: a damaged store manifest ({e})", path.display())))?;
-    if !integrity::json_holds(&mut manifest, |m| &mut m.checksum) {
+    // Checked on its text as written (no second serialisation); a text laid out otherwise is
+    // checked on the value, as before.
+    let intact = integrity::text_holds(&text, "checksum") == Some(true)
+        || integrity::json_holds(&mut manifest, |m| &mut m.checksum);
+    if !intact {
         bail!(
             "{}: a damaged store manifest (its checksum does not match its text): ingest the dumps into a new store",
             path.display()
@@ -466,7 +470,7 @@ pub fn ingest(
     }
     removal.finish().map_err(unchanged(dir))?;
     manifest.skipped.sort_by(|a, b| a.file.path.cmp(&b.file.path));
-    let json = integrity::sealed_json(&mut manifest, |m| &mut m.checksum)?;
+    let json = integrity::sealed_json(&mut manifest, "checksum", |m| &mut m.checksum)?;
     // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
     write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json).map_err(unchanged(dir))?;

@@ -179,18 +179,46 @@ fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// `value` as the JSON text written, its checksum field (`field`) set to the hash of the
-/// same text with that field empty.
+/// `value` as the JSON text written, its checksum field (`field`, written last as `name`) set
+/// to the hash of the same text with that field empty.
 pub(super) fn sealed_json<T: serde::Serialize>(
     value: &mut T,
+    name: &str,
     field: impl Fn(&mut T) -> &mut String,
 ) -> Result<Vec<u8>> {
     field(value).clear();
     let blank = serde_json::to_vec_pretty(value)?;
-    *field(value) = hash(&blank);
-    let mut json = serde_json::to_vec_pretty(value)?;
-    json.push(b'\n');
+    let checksum = hash(&blank);
+    // The text with the field filled in is the blank text with the checksum put in its
+    // quotes (the field is the last one): the manifest is serialised once, not twice.
+    let empty_last = format!("\"{name}\": \"\"\n}}");
+    let head = blank.ends_with(empty_last.as_bytes()).then(|| blank.strip_suffix(b"\"\n}")).flatten();
+    let json = match head {
+        Some(head) => [head, checksum.as_bytes(), b"\"\n}\n"].concat(),
+        None => {
+            *field(value) = checksum.clone();
+            let mut json = serde_json::to_vec_pretty(value)?;
+            json.push(b'\n');
+            json
+        }
+    };
+    *field(value) = checksum;
     Ok(json)
+}
+
+/// Whether `text`, as [`sealed_json`] wrote it, holds its checksum (the field `name`, last):
+/// whether the text with the checksum taken out hashes to it; `None` when the text does not
+/// end with that field ([`json_holds`] then decides from the value).
+pub(super) fn text_holds(text: &[u8], name: &str) -> Option<bool> {
+    let body = text.strip_suffix(b"\"\n}\n")?;
+    let field = format!("\"{name}\": \"");
+    let at = body.windows(field.len()).rposition(|w| w == field.as_bytes())? + field.len();
+    let checksum = std::str::from_utf8(body.get(at..)?).ok()?;
+    if !checksum.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let blank = [body.get(..at)?, b"\"\n}"].concat();
+    Some(holds(checksum, &blank))
 }
 
 /// Whether `value`, as read, holds the checksum it was written with (its field is left empty).
@@ -254,6 +282,35 @@ mod tests {
         let odd = BTreeMap::from([("shard=00/orders.parquet".to_string(), "abc".to_string())]);
         std::fs::write(dir.path().join(CHECKSUMS), serde_json::to_vec_pretty(&odd).unwrap()).unwrap();
         assert!(verify_dir(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_sealed_text_is_the_value_written_with_its_checksum_and_is_checked_on_its_bytes() {
+        #[derive(serde::Serialize, Clone)]
+        struct Sealed {
+            files: Vec<String>,
+            count: u64,
+            checksum: String,
+        }
+        let mut value = Sealed { files: vec!["a \"quoted\" name".into(), "b".into()], count: 7, checksum: "x".into() };
+        let text = sealed_json(&mut value, "checksum", |v| &mut v.checksum).unwrap();
+        // The same bytes as the value serialised with its checksum, and that checksum is the
+        // hash of the text with it empty.
+        let mut again = serde_json::to_vec_pretty(&value).unwrap();
+        again.push(b'\n');
+        assert_eq!(text, again);
+        let blank = serde_json::to_vec_pretty(&Sealed { checksum: String::new(), ..value.clone() }).unwrap();
+        assert_eq!(value.checksum, hash(&blank));
+        assert_eq!(text_holds(&text, "checksum"), Some(true));
+        assert!(json_holds(&mut value, |v| &mut v.checksum));
+        // A flipped bit anywhere: not intact (and the value read back from it would not be).
+        for at in [5, text.len() / 2, text.len() - 8] {
+            let mut damaged = text.clone();
+            damaged[at] ^= 0x04;
+            assert_ne!(text_holds(&damaged, "checksum"), Some(true), "byte {at}");
+        }
+        // Laid out otherwise: left to the value.
+        assert_eq!(text_holds(b"{\"checksum\": \"00\"}", "checksum"), None);
     }
 
     #[test]
