@@ -866,14 +866,14 @@ fn read_states(
     // The settled orders' tally summed while the base is read (it needs only the directory).
     let (read, settled_sum) = rayon::join(
         || read_base(&chain, manifest.layout(), room, settled.as_ref(), &touched, layer_shards, request, to_rank),
-        || settled.as_ref().map(|s| Tally::sum(&s.shards.iter().map(|(t, _)| t).collect::<Vec<_>>())),
+        || settled.as_ref().map(|s| Tally::sum(s.shards.par_iter().map(|(t, _)| t))),
     );
     let read = read?;
     let part = match (settled_sum, read.settled) {
         (Some(mut tally), Some((counted, evidence))) => {
             // The settled orders' tally, less the touched ones as it counted them (summed first:
             // a subtraction rebuilds the whole tally).
-            tally.subtract(&Tally::sum(&counted.iter().collect::<Vec<_>>()));
+            tally.subtract(&Tally::sum(&counted));
             Some(SettledPart { tally, evidence, ..Default::default() })
         }
         _ => None,

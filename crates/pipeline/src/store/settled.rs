@@ -175,9 +175,9 @@ impl Tally {
     /// The tally of every set of orders in `parts`, summed on every thread (the parts of a
     /// settled directory share their keys, marketplaces and days: each sum stays the size of
     /// one part, and the sixteen sums a report needs were a serial stretch of it).
-    pub fn sum(parts: &[&Tally]) -> Tally {
+    pub fn sum<'a>(parts: impl IntoParallelIterator<Item = &'a Tally>) -> Tally {
         parts
-            .par_iter()
+            .into_par_iter()
             .fold(Tally::default, |mut sum, part| {
                 sum.add(part);
                 sum
