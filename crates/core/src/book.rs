@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::marketplace::Marketplace;
+use crate::order_index::{prefetch, OrderIndex};
 use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
 use crate::shard::{id_hash, shard_of, SHARDS};
 use crate::status::{Channel, Status};
@@ -134,7 +134,8 @@ pub struct OrderState {
 }
 
 impl OrderState {
-    fn absorb_snapshot(&mut self, key: SnapshotKey, s: Snapshot, names: &mut Names) {
+    /// Folds a snapshot in; what the state keeps of it is moved out (`s` is left to be dropped).
+    fn absorb_snapshot(&mut self, key: SnapshotKey, s: &mut Snapshot, names: &mut Names) {
         if s.joins {
             return self.join_items(key, s, names);
         }
@@ -157,7 +158,7 @@ impl OrderState {
         // Most snapshots repeat the order's previous values: reuse them instead of interning
         // (a hash lookup) or allocating again.
         let current = self.sales_channel.as_ref().map(|(_, v)| v);
-        let sales_channel = s.sales_channel.map(|v| names.intern_like(current, &v));
+        let sales_channel = s.sales_channel.as_deref().map(|v| names.intern_like(current, v));
         newer(&mut self.sales_channel, key, sales_channel);
         newer(&mut self.email_marketplace, key, s.email_marketplace);
         newer(&mut self.purchase_ts, key, s.purchase_ts);
@@ -178,17 +179,17 @@ impl OrderState {
             }
         }
         if !s.item_ids.is_empty() && self.item_ids.as_ref().is_none_or(|(k, _)| key > *k) {
-            self.item_ids = Some((key, s.item_ids.into_vec().into_boxed_slice()));
+            self.item_ids = Some((key, std::mem::take(&mut s.item_ids).into_vec().into_boxed_slice()));
         }
         let current = self.valued.as_ref().map(|(_, (c, _))| c);
-        let valued = s.currency.map(|c| (names.intern_like(current, &c), s.value_micros));
+        let valued = s.currency.as_deref().map(|c| (names.intern_like(current, c), s.value_micros));
         newer(&mut self.valued, key, valued);
         self.buyer_requested |= s.buyer_requested;
     }
 
     /// Items given apart joining this order's snapshot `key`, folded earlier: that snapshot's
     /// items become the union of both, as if they had been given with it (§1.6).
-    fn join_items(&mut self, key: SnapshotKey, s: Snapshot, names: &mut Names) {
+    fn join_items(&mut self, key: SnapshotKey, s: &mut Snapshot, names: &mut Names) {
         match &mut self.skus {
             Some((k, skus)) if *k == key => {
                 let mut all = skus.to_vec();
@@ -207,22 +208,22 @@ impl OrderState {
         match &mut self.item_ids {
             Some((k, ids)) if *k == key => {
                 let mut all = ids.to_vec();
-                all.extend(s.item_ids.into_iter().filter(|id| !ids.contains(id)));
+                all.extend(std::mem::take(&mut s.item_ids).into_iter().filter(|id| !ids.contains(id)));
                 *ids = all.into_boxed_slice();
             }
             slot if !s.item_ids.is_empty() && slot.as_ref().is_none_or(|(k, _)| key > *k) => {
-                *slot = Some((key, s.item_ids.into_vec().into_boxed_slice()));
+                *slot = Some((key, std::mem::take(&mut s.item_ids).into_vec().into_boxed_slice()));
             }
             _ => {}
         }
         match &mut self.valued {
             Some((k, (currency, value))) if *k == key => {
                 *value = value.saturating_add(s.value_micros);
-                if let Some(c) = s.currency.filter(|c| **c < **currency) {
-                    *currency = names.intern(&c);
+                if let Some(c) = s.currency.as_deref().filter(|c| **c < **currency) {
+                    *currency = names.intern(c);
                 }
             }
-            slot => newer(slot, key, s.currency.map(|c| (names.intern(&c), s.value_micros))),
+            slot => newer(slot, key, s.currency.as_deref().map(|c| (names.intern(c), s.value_micros))),
         }
         self.buyer_requested |= s.buyer_requested;
     }
@@ -356,48 +357,91 @@ impl Names {
 /// A catalog row and its input position (file rank, row index).
 pub type CatalogEntry = ((u32, u32), Text);
 
-/// Every order mentioned by any input: states in a vector, found through a hash table of
-/// indices. A table of `u32` instead of a map of whole states keeps the per-order cost near
-/// the size of the state itself (a map's buckets hold the state, and it grows by doubling).
+/// Every order mentioned by any input: states in a vector, found through an index of
+/// positions ([`OrderIndex`]). Positions instead of a map of whole states keep the per-order
+/// cost near the size of the state itself (a map's buckets hold the state, and it grows by
+/// doubling), and let a fold ask for the states of the next rows ahead of time.
 #[derive(Debug, Default)]
 pub struct OrderTable {
     /// Positions of a prefix of `states` (all of them once anything was looked up): states
     /// the store gives back are indexed only when a lookup needs them, never for a report.
-    index: HashTable<u32>,
+    index: OrderIndex,
     states: Vec<OrderState>,
 }
 
+/// How many rows ahead a fold asks for a state (and twice as far for its index slot): far
+/// enough to cover a miss to memory, near enough that what it asked for is still in cache.
+const AHEAD: usize = 8;
+
 impl OrderTable {
-    /// The state of order `id`, created empty when it is new.
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "indices come from the table itself, which only holds positions of `states`"
-    )]
-    pub(crate) fn get_or_insert(&mut self, id: &str) -> &mut OrderState {
+    /// Indexes the states not indexed yet (those the store gave back).
+    fn index_all(&mut self) {
         let OrderTable { index, states } = self;
         if index.len() < states.len() {
-            index.reserve(states.len() - index.len(), |&j| id_hash(&states[j as usize].id));
+            index.reserve(states.len() - index.len());
+            for (i, state) in states.iter().enumerate().skip(index.len()) {
+                index.insert(id_hash(&state.id), i as u32);
+            }
         }
-        for i in index.len()..states.len() {
-            index.insert_unique(id_hash(&states[i].id), i as u32, |&j| id_hash(&states[j as usize].id));
-        }
-        let hash = id_hash(id);
-        let at = match index.find(hash, |&i| &*states[i as usize].id == id) {
-            Some(&i) => i as usize,
+    }
+
+    /// The position of order `id` (whose hash is `hash`), its state created empty when it is
+    /// new. The index must hold every state.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the index itself, which only holds positions of `states`"
+    )]
+    fn position(&mut self, hash: u64, id: &str) -> usize {
+        let OrderTable { index, states } = self;
+        match index.find(hash, |i| &*states[i as usize].id == id) {
+            Some(i) => i as usize,
             None => {
                 let i = states.len();
                 states.push(OrderState { id: id.into(), ..Default::default() });
-                index.insert_unique(hash, i as u32, |&j| id_hash(&states[j as usize].id));
+                index.insert(hash, i as u32);
                 i
             }
-        };
-        &mut states[at]
+        }
+    }
+
+    /// The state of order `id`, created empty when it is new.
+    #[allow(clippy::indexing_slicing, reason = "`position` returns a position of `states`")]
+    pub(crate) fn get_or_insert(&mut self, id: &str) -> &mut OrderState {
+        self.index_all();
+        let at = self.position(id_hash(id), id);
+        &mut self.states[at]
+    }
+
+    /// `fold(state, item)` for each item in turn, with the state of order `id_of(item)`
+    /// (created empty when new). The same as [`OrderTable::get_or_insert`] item by item,
+    /// but the index slots and states of the items ahead are asked for while the current
+    /// one is folded (module `order_index`).
+    #[allow(clippy::indexing_slicing, reason = "`position` returns a position of `states`")]
+    pub(crate) fn fold_each<T>(
+        &mut self,
+        items: &mut [T],
+        id_of: impl Fn(&T) -> &str,
+        mut fold: impl FnMut(&mut OrderState, &mut T),
+    ) {
+        self.index_all();
+        self.index.reserve(items.len());
+        let hashes: Vec<u64> = items.iter().map(|item| id_hash(id_of(item))).collect();
+        for (i, (item, &hash)) in items.iter_mut().zip(&hashes).enumerate() {
+            if let Some(&h) = hashes.get(i + 2 * AHEAD) {
+                self.index.prefetch_slot(h);
+            }
+            if let Some(state) = hashes.get(i + AHEAD).and_then(|&h| self.states.get(self.index.guess(h)? as usize)) {
+                prefetch(state);
+            }
+            let at = self.position(hash, id_of(item));
+            fold(&mut self.states[at], item);
+        }
     }
 
     /// A table of states of distinct orders (as the store gives them back), indexed when
     /// first looked up.
     pub fn from_states(states: Vec<OrderState>) -> OrderTable {
-        OrderTable { index: HashTable::new(), states }
+        OrderTable { index: OrderIndex::default(), states }
     }
 
     pub fn len(&self) -> usize {
@@ -616,12 +660,13 @@ impl BookShard {
         self.newest_observation
     }
 
-    fn absorb_snapshots(&mut self, rank: u32, snapshots: impl IntoIterator<Item = (Text, Snapshot)>) {
+    fn absorb_snapshots(&mut self, rank: u32, mut snapshots: Vec<(Text, Snapshot)>) {
         let BookShard { orders, names, .. } = self;
-        for (id, s) in snapshots {
-            let key = SnapshotKey::new(s.time(), rank);
-            orders.get_or_insert(&id).absorb_snapshot(key, s, names);
-        }
+        orders.fold_each(
+            &mut snapshots,
+            |(id, _)| id,
+            |state, (_, s)| state.absorb_snapshot(SnapshotKey::new(s.time(), rank), s, names),
+        );
     }
 
     /// Folds one file's share of this shard in; `rank` is the file's position among sorted
@@ -631,7 +676,11 @@ impl BookShard {
             self.newest_observation = Some(self.newest_observation.map_or(t, |n| n.max(t)));
         }
         match data {
-            FileData::Orders(maps) => self.absorb_snapshots(rank, maps.into_iter().flatten()),
+            FileData::Orders(lists) => {
+                for list in lists {
+                    self.absorb_snapshots(rank, list);
+                }
+            }
             FileData::Snapshots(list) => self.absorb_snapshots(rank, list),
             FileData::Events(events) => {
                 for e in events {

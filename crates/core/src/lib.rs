@@ -44,6 +44,7 @@ pub mod kind;
 pub mod limits;
 pub mod marketplace;
 pub mod metric;
+pub mod order_index;
 pub mod partition;
 pub mod policy;
 pub mod read;

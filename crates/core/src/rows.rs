@@ -123,8 +123,8 @@ impl ScanTally {
 /// What one file contributes, by kind.
 #[derive(Debug)]
 pub enum FileData {
-    /// Snapshots by order id, already split by shard.
-    Orders(Vec<FxHashMap<Text, Snapshot>>),
+    /// Snapshots of distinct orders, already split by shard (one list per shard).
+    Orders(Vec<Vec<(Text, Snapshot)>>),
     /// Snapshots of distinct orders as a list (read back from the store: no map to build).
     Snapshots(Vec<(Text, Snapshot)>),
     Events(Vec<CancelEvent>),
@@ -144,9 +144,9 @@ impl FileData {
     #[allow(clippy::indexing_slicing, reason = "Orders has one map per shard, and `Several` one part per shard")]
     pub fn split(self, shards: usize) -> Vec<FileData> {
         match self {
-            FileData::Orders(maps) => {
-                assert_eq!(maps.len(), shards, "order snapshots are split by shard as they are read");
-                maps.into_iter().map(|m| FileData::Orders(vec![m])).collect()
+            FileData::Orders(lists) => {
+                assert_eq!(lists.len(), shards, "order snapshots are split by shard as they are read");
+                lists.into_iter().map(|list| FileData::Orders(vec![list])).collect()
             }
             FileData::Snapshots(v) => spread(v, |(id, _)| id, shards).into_iter().map(FileData::Snapshots).collect(),
             FileData::Events(v) => spread(v, |e| &e.order_id, shards).into_iter().map(FileData::Events).collect(),

@@ -19,6 +19,11 @@ pub fn shard_of(key: &str) -> usize {
     partition_of(key, SHARDS)
 }
 
+/// [`shard_of`] a key whose [`id_hash`] is known.
+pub fn shard_of_hash(hash: u64) -> usize {
+    (hash >> 32) as usize % SHARDS
+}
+
 /// `items` split into `shards` parts by [`shard_of`] their key (modulo `shards`), each part in
 /// the items' order.
 pub fn spread<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str, shards: usize) -> Vec<Vec<T>> {

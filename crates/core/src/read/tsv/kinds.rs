@@ -1,6 +1,7 @@
 //! Per-kind row handling: where each canonical field is in a file of that kind, and what the
 //! file accumulates (order rows are folded into one snapshot per order as they are read).
 
+use hashbrown::HashTable;
 use rustc_hash::FxHashMap;
 
 use super::fields::{
@@ -10,7 +11,7 @@ use super::fields::{
 use crate::kind::{order_columns as oc, FileKind, Header};
 use crate::marketplace::Marketplace;
 use crate::rows::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
-use crate::shard::{shard_of, SHARDS};
+use crate::shard::{id_hash, shard_of_hash, SHARDS};
 use crate::status::Channel;
 use crate::timestamp::{parse_day, parse_instant, Micros};
 use crate::Text;
@@ -37,13 +38,65 @@ pub(super) struct OrderCols {
     buyer_email: Option<usize>,
 }
 
+/// A file's order rows folded into one snapshot per order, by shard of the book (see
+/// `shard::SHARDS`): each shard's snapshots in a vector, found through a table of their
+/// positions. A map of whole snapshots moved every 300-byte snapshot each time it grew;
+/// and an order's item rows usually follow one another, so the previous row's snapshot is
+/// tried first, without hashing.
+#[derive(Default)]
+pub(super) struct FileSnapshots {
+    shards: Vec<Vec<(Text, Snapshot)>>,
+    index: Vec<HashTable<u32>>,
+    /// (shard, position) of the previous row's snapshot.
+    last: Option<(usize, usize)>,
+}
+
+impl FileSnapshots {
+    /// The snapshot of order `id`, created empty when the file had no row of it yet.
+    #[allow(clippy::indexing_slicing, reason = "shards and positions come from this structure's own vectors")]
+    fn of(&mut self, id: &str) -> &mut Snapshot {
+        if self.shards.is_empty() {
+            self.shards = (0..SHARDS).map(|_| Vec::new()).collect();
+            self.index = (0..SHARDS).map(|_| HashTable::new()).collect();
+        }
+        let (shard, at) = match self.last {
+            Some((shard, at)) if self.shards[shard][at].0 == id => (shard, at),
+            _ => {
+                let hash = id_hash(id);
+                let shard = shard_of_hash(hash);
+                let (list, index) = (&mut self.shards[shard], &mut self.index[shard]);
+                let at = match index.find(hash, |&i| list[i as usize].0 == id) {
+                    Some(&i) => i as usize,
+                    None => {
+                        list.push((id.into(), Snapshot::default()));
+                        let at = list.len() - 1;
+                        index.insert_unique(hash, at as u32, |&i| id_hash(&list[i as usize].0));
+                        at
+                    }
+                };
+                (shard, at)
+            }
+        };
+        self.last = Some((shard, at));
+        &mut self.shards[shard][at].1
+    }
+
+    /// The snapshots, one list per shard (empty lists for a file without order rows).
+    fn into_lists(self) -> Vec<Vec<(Text, Snapshot)>> {
+        match self.shards.is_empty() {
+            true => (0..SHARDS).map(|_| Vec::new()).collect(),
+            false => self.shards,
+        }
+    }
+}
+
 /// Per-kind row handling: where each canonical field is, and what a file accumulates.
+#[allow(clippy::large_enum_variant, reason = "one sink per file: its size costs nothing")]
 pub(super) enum KindSink {
     Orders {
         c: OrderCols,
         has_status: bool,
-        /// One map per shard of the book (see `book::SHARDS`).
-        snapshots: Vec<FxHashMap<Text, Snapshot>>,
+        snapshots: FileSnapshots,
     },
     Events {
         order_id: Option<usize>,
@@ -104,7 +157,7 @@ impl KindSink {
                     buyer_email: h.first_of(oc::BUYER_EMAIL),
                 },
                 has_status: h.has("order-status"),
-                snapshots: (0..SHARDS).map(|_| FxHashMap::default()).collect(),
+                snapshots: FileSnapshots::default(),
             },
             FileKind::CancelEvents => KindSink::Events {
                 order_id: h.index("order-id"),
@@ -198,12 +251,7 @@ impl KindSink {
                 let expected_delivery = parse_instant(row.get(c.expected_delivery));
                 let shipped_qty = row.get(c.quantity_shipped).parse::<i64>().unwrap_or(0);
 
-                let id = row.get(c.order_id);
-                let snapshots = &mut snapshots[shard_of(id)];
-                let snap = match snapshots.get_mut(id) {
-                    Some(s) => s,
-                    None => snapshots.entry(id.into()).or_default(),
-                };
+                let snap = snapshots.of(row.get(c.order_id));
                 snap.items_given = true;
                 keep_min(&mut snap.purchase_ts, purchase);
                 keep_max(&mut snap.last_updated, last_updated);
@@ -313,12 +361,12 @@ impl KindSink {
                 if !has_status {
                     // Reports without order-status (§5.2): Unshipped, or PartiallyShipped
                     // when a row shows quantity-shipped > 0.
-                    for s in snapshots.iter_mut().flat_map(|m| m.values_mut()) {
+                    for (_, s) in snapshots.shards.iter_mut().flatten() {
                         let status = if s.any_quantity_shipped { "PartiallyShipped" } else { "Unshipped" };
                         s.status_raw = Some(status.into());
                     }
                 }
-                FileData::Orders(snapshots)
+                FileData::Orders(snapshots.into_lists())
             }
             KindSink::Events { out, .. } => FileData::Events(out),
             KindSink::Feed { out, .. } => FileData::Feed(out),

@@ -1,0 +1,175 @@
+//! Where each order's state is: positions in a shard's vector of states, found by the hash
+//! of the order id, and asked for a few rows ahead.
+//!
+//! Folding a file probes this index once per order row, and a table of a million orders
+//! does not fit in any cache: each probe was two cache misses (the slot, then the state it
+//! points to), waited for one after the other — the largest single cost of reading
+//! (docs/BENCHMARKS.md). Because a file's snapshots are all known before they are folded,
+//! the fold asks the memory for the slot of the snapshot a few rows ahead and for the state
+//! of the one half as far ahead ([`OrderIndex::prefetch_slot`], [`OrderIndex::guess`]),
+//! so that both are in cache when their turn comes. hashbrown's table cannot be asked
+//! where a key's bucket is, hence this small open-addressing table.
+//!
+//! A slot is one `u64`: the low 32 bits of the id's hash (the tag) above the position + 1;
+//! 0 is an empty slot. Linear probing from the tag's low bits, at most half full. Growing
+//! re-places slots by their tags alone, without reading a state.
+
+/// Positions of order states by the hash of their id.
+#[derive(Debug, Default)]
+pub struct OrderIndex {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+const EMPTY: u64 = 0;
+
+fn tag(hash: u64) -> u64 {
+    hash & 0xffff_ffff
+}
+
+impl OrderIndex {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    /// Room for `additional` more positions without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        let needed = (self.len + additional).saturating_mul(2);
+        if needed <= self.slots.len() {
+            return;
+        }
+        let size = needed.next_power_of_two().max(16);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        for slot in old.into_iter().filter(|&s| s != EMPTY) {
+            self.place(slot);
+        }
+    }
+
+    /// Puts a slot in the first empty place from its tag's (room is reserved).
+    #[allow(clippy::indexing_slicing, reason = "indices are masked by the table's size, a power of two")]
+    fn place(&mut self, slot: u64) {
+        let mask = self.mask();
+        let mut i = (slot >> 32) as usize & mask;
+        while self.slots[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    /// Records that the state at `position` has an id hashing to `hash` (a new id).
+    pub fn insert(&mut self, hash: u64, position: u32) {
+        self.reserve(1);
+        self.place(tag(hash) << 32 | (u64::from(position) + 1));
+        self.len += 1;
+    }
+
+    /// The position of the state whose id hashes to `hash` and for which `is_it` holds.
+    #[allow(clippy::indexing_slicing, reason = "indices are masked by the table's size, a power of two")]
+    pub fn find(&self, hash: u64, is_it: impl Fn(u32) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let (mask, tag) = (self.mask(), tag(hash));
+        let mut i = tag as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == EMPTY {
+                return None;
+            }
+            if slot >> 32 == tag {
+                let position = (slot & 0xffff_ffff) as u32 - 1;
+                if is_it(position) {
+                    return Some(position);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The position the id hashing to `hash` most likely has (the first slot with its tag),
+    /// without comparing ids: only a hint of what to prefetch.
+    pub fn guess(&self, hash: u64) -> Option<u32> {
+        let (mask, tag) = (self.mask(), tag(hash));
+        let mut i = tag as usize & mask;
+        loop {
+            let slot = *self.slots.get(i)?;
+            if slot == EMPTY {
+                return None;
+            }
+            if slot >> 32 == tag {
+                return Some((slot & 0xffff_ffff) as u32 - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Asks the memory for the slot where the search for `hash` starts.
+    pub fn prefetch_slot(&self, hash: u64) {
+        if let Some(slot) = self.slots.get(tag(hash) as usize & self.mask()) {
+            prefetch(slot);
+        }
+    }
+}
+
+/// Asks the memory for the cache lines of `value`, without waiting for them (a hint: it
+/// never faults and changes nothing a program can see).
+pub fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = (value as *const T).cast::<i8>();
+        for line in (0..std::mem::size_of::<T>()).step_by(64) {
+            // SAFETY: a prefetch reads nothing a program can observe and cannot fault; the
+            // addresses are inside `value`, a live reference.
+            #[allow(unsafe_code)]
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(start.wrapping_add(line));
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::id_hash;
+
+    #[test]
+    fn finds_every_inserted_id_across_growth_and_nothing_else() {
+        let ids: Vec<String> = (0..5_000).map(|i| format!("111-{:07}-{:07}", i % 97, i)).collect();
+        let mut index = OrderIndex::default();
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.find(id_hash(id), |p| ids[p as usize] == *id), None);
+            index.insert(id_hash(id), i as u32);
+        }
+        assert_eq!(index.len(), ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.find(id_hash(id), |p| ids[p as usize] == *id), Some(i as u32));
+            assert_eq!(index.guess(id_hash(id)), Some(i as u32), "no two of these ids share 32 bits of hash");
+        }
+        assert_eq!(index.find(id_hash("999-0000000-0000000"), |p| ids[p as usize] == "999-0000000-0000000"), None);
+    }
+
+    #[test]
+    fn ids_with_the_same_tag_are_told_apart_by_comparing_them() {
+        // Two ids forced onto one hash: the tag matches both, the comparison decides.
+        let mut index = OrderIndex::default();
+        index.insert(42, 0);
+        index.insert(42, 1);
+        assert_eq!(index.find(42, |p| p == 1), Some(1));
+        assert_eq!(index.find(42, |p| p == 0), Some(0));
+        assert_eq!(index.find(42, |_| false), None);
+        assert_eq!(index.guess(7), None);
+        assert_eq!(OrderIndex::default().guess(7), None);
+        assert_eq!(OrderIndex::default().find(7, |_| true), None);
+    }
+}
