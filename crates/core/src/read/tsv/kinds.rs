@@ -43,7 +43,6 @@ pub(super) struct OrderCols {
 /// positions. A map of whole snapshots moved every 300-byte snapshot each time it grew;
 /// and an order's item rows usually follow one another, so the previous row's snapshot is
 /// tried first, without hashing.
-#[derive(Default)]
 pub(super) struct FileSnapshots {
     shards: Vec<Vec<(Text, Snapshot)>>,
     index: Vec<HashTable<u32>>,
@@ -51,14 +50,30 @@ pub(super) struct FileSnapshots {
     last: Option<(usize, usize)>,
 }
 
+/// Bytes of a file per order of a shard, at least: an order's rows take 190 bytes or more
+/// in Amazon's reports (most take 230–330, and an order has 1.2 rows on average), over 16
+/// shards. Vectors sized from it hold a file's orders without growing (growing moved every
+/// snapshot again and faulted in fresh pages: 4% of a one-thread run, docs/BENCHMARKS.md);
+/// room left unused is never touched, so it costs address space, not memory.
+const BYTES_PER_SHARD_ORDER: u64 = 190 * SHARDS as u64;
+
+/// The most orders per shard a file's size reserves room for (a larger file grows).
+const MOST_RESERVED: u64 = 1 << 16;
+
 impl FileSnapshots {
+    /// Room for the orders of a file of `bytes` bytes.
+    fn for_bytes(bytes: u64) -> FileSnapshots {
+        let room = (bytes / BYTES_PER_SHARD_ORDER).min(MOST_RESERVED) as usize;
+        FileSnapshots {
+            shards: (0..SHARDS).map(|_| Vec::with_capacity(room)).collect(),
+            index: (0..SHARDS).map(|_| HashTable::with_capacity(room)).collect(),
+            last: None,
+        }
+    }
+
     /// The snapshot of order `id`, created empty when the file had no row of it yet.
     #[allow(clippy::indexing_slicing, reason = "shards and positions come from this structure's own vectors")]
     fn of(&mut self, id: &str) -> &mut Snapshot {
-        if self.shards.is_empty() {
-            self.shards = (0..SHARDS).map(|_| Vec::new()).collect();
-            self.index = (0..SHARDS).map(|_| HashTable::new()).collect();
-        }
         let (shard, at) = match self.last {
             Some((shard, at)) if self.shards[shard][at].0 == id => (shard, at),
             _ => {
@@ -81,12 +96,9 @@ impl FileSnapshots {
         &mut self.shards[shard][at].1
     }
 
-    /// The snapshots, one list per shard (empty lists for a file without order rows).
+    /// The snapshots, one list per shard.
     fn into_lists(self) -> Vec<Vec<(Text, Snapshot)>> {
-        match self.shards.is_empty() {
-            true => (0..SHARDS).map(|_| Vec::new()).collect(),
-            false => self.shards,
-        }
+        self.shards
     }
 }
 
@@ -133,7 +145,8 @@ pub(super) enum KindSink {
 }
 
 impl KindSink {
-    pub(super) fn new(kind: FileKind, h: &Header) -> KindSink {
+    /// The sink of a file of `kind` with header `h`, about `bytes` long (0: unknown).
+    pub(super) fn new(kind: FileKind, h: &Header, bytes: u64) -> KindSink {
         match kind {
             FileKind::AllOrders | FileKind::NewOrders | FileKind::Unshipped => KindSink::Orders {
                 c: OrderCols {
@@ -157,7 +170,7 @@ impl KindSink {
                     buyer_email: h.first_of(oc::BUYER_EMAIL),
                 },
                 has_status: h.has("order-status"),
-                snapshots: FileSnapshots::default(),
+                snapshots: FileSnapshots::for_bytes(bytes),
             },
             FileKind::CancelEvents => KindSink::Events {
                 order_id: h.index("order-id"),

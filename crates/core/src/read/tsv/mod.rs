@@ -156,7 +156,13 @@ fn parse(
     }
 
     let file = path.display().to_string();
-    let mut sink = KindSink::new(kind, &header);
+    // A plain file's size sizes what its rows are gathered in (a compressed one's does not
+    // say how much it holds: gathered from empty).
+    let bytes = match compression {
+        Compression::None => std::fs::metadata(path).map_or(0, |m| m.len()),
+        _ => 0,
+    };
+    let mut sink = KindSink::new(kind, &header, bytes);
     let cols = Columns { header: &header };
     let mut rows_read = 0u64;
     let mut repeated_headers = 0u64;
