@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::marketplace::Marketplace;
 use crate::order_index::{prefetch, OrderIndex};
-use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
+use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, ScanMap, ScanTally, ShipDate, Snapshot};
 use crate::shard::{id_hash, shard_of, SHARDS};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
@@ -185,6 +185,21 @@ impl OrderState {
         let valued = s.currency.as_deref().map(|c| (names.intern_like(current, c), s.value_micros));
         newer(&mut self.valued, key, valued);
         self.buyer_requested |= s.buyer_requested;
+    }
+
+    /// Asks the memory for the SKUs and item ids the state points to, which folding a
+    /// snapshot compares with its own.
+    fn prefetch_items(&self) {
+        if let Some((_, skus)) = &self.skus {
+            if let Some(first) = skus.first() {
+                prefetch(first);
+            }
+        }
+        if let Some((_, ids)) = &self.item_ids {
+            if let Some(first) = ids.first() {
+                prefetch(first);
+            }
+        }
     }
 
     /// Items given apart joining this order's snapshot `key`, folded earlier: that snapshot's
@@ -433,6 +448,11 @@ impl OrderTable {
             if let Some(state) = hashes.get(i + AHEAD).and_then(|&h| self.states.get(self.index.guess(h)? as usize)) {
                 prefetch(state);
             }
+            // Half as far ahead the state has arrived: what it points to is asked for.
+            if let Some(state) = hashes.get(i + AHEAD / 2).and_then(|&h| self.states.get(self.index.guess(h)? as usize))
+            {
+                state.prefetch_items();
+            }
             let at = self.position(hash, id_of(item));
             fold(&mut self.states[at], item);
         }
@@ -468,7 +488,7 @@ impl OrderTable {
 pub struct BookShard {
     orders: OrderTable,
     /// Scans by normalised tracking number; `None` when no scans file was given.
-    scans: Option<FxHashMap<String, ScanTally>>,
+    scans: Option<ScanMap>,
     /// SKU → category: the first catalog row in input order wins (§5.5).
     catalog: FxHashMap<Text, CatalogEntry>,
     newest_observation: Option<Micros>,
@@ -535,7 +555,7 @@ impl BookShard {
     /// A shard as the store keeps it: its orders' states, scans and catalog rows.
     pub fn from_parts(
         orders: OrderTable,
-        scans: Option<FxHashMap<String, ScanTally>>,
+        scans: Option<ScanMap>,
         catalog: FxHashMap<Text, CatalogEntry>,
         names: Names,
     ) -> BookShard {
@@ -547,12 +567,12 @@ impl BookShard {
     }
 
     /// Scans by normalised tracking number; `None` when no scans file was read.
-    pub fn scans(&self) -> Option<&FxHashMap<String, ScanTally>> {
+    pub fn scans(&self) -> Option<&ScanMap> {
         self.scans.as_ref()
     }
 
     /// Replaces the shard's scans: a store reads them once it knows which numbers it needs.
-    pub fn set_scans(&mut self, scans: Option<FxHashMap<String, ScanTally>>) {
+    pub fn set_scans(&mut self, scans: Option<ScanMap>) {
         self.scans = scans;
     }
 
@@ -704,7 +724,14 @@ impl BookShard {
                     orders.get_or_insert(&row.order_id).shipments.push(shipment);
                 }
             }
-            FileData::Scans(tallies) => add_scans(self.scans.get_or_insert_with(FxHashMap::default), tallies),
+            FileData::Scans(maps) => {
+                for map in maps {
+                    match &mut self.scans {
+                        Some(scans) => add_scans(scans, map),
+                        None => self.scans = Some(map),
+                    }
+                }
+            }
             FileData::Catalog(rows) => {
                 for (i, (sku, category)) in rows.into_iter().enumerate() {
                     keep_first(&mut self.catalog, sku, ((rank, i as u32), category));
@@ -756,7 +783,7 @@ fn merge_into(mut big: Vec<OrderState>, small: Vec<OrderState>) -> Vec<OrderStat
 }
 
 /// Scans of more files: counts added, delivered if any file says so, the earliest delivery.
-fn add_scans(scans: &mut FxHashMap<String, ScanTally>, more: impl IntoIterator<Item = (String, ScanTally)>) {
+fn add_scans(scans: &mut ScanMap, more: impl IntoIterator<Item = (Text, ScanTally)>) {
     for (number, t) in more {
         scans.entry(number).or_default().add(&t);
     }

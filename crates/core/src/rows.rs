@@ -99,6 +99,10 @@ pub struct Confirmation {
     pub line: u64,
 }
 
+/// Scans by normalised tracking number. The numbers are kept inline (most are 12–22
+/// characters), so looking one up reads the table and not also a string elsewhere.
+pub type ScanMap = FxHashMap<Text, ScanTally>;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScanTally {
     pub scans: u32,
@@ -130,8 +134,8 @@ pub enum FileData {
     Events(Vec<CancelEvent>),
     Feed(Vec<FeedRow>),
     Confirmations(Vec<Confirmation>),
-    /// Keyed by the normalised tracking number.
-    Scans(FxHashMap<String, ScanTally>),
+    /// Keyed by the normalised tracking number, already split by shard (one map per shard).
+    Scans(Vec<ScanMap>),
     /// (sku, category) in line order.
     Catalog(Vec<(Text, Text)>),
     /// A file that holds more than one kind of row (SP-API JSON: orders, and from v2026
@@ -154,8 +158,9 @@ impl FileData {
             FileData::Confirmations(v) => {
                 spread(v, |c| &c.order_id, shards).into_iter().map(FileData::Confirmations).collect()
             }
-            FileData::Scans(map) => {
-                spread(map, |(n, _)| n, shards).into_iter().map(|v| FileData::Scans(v.into_iter().collect())).collect()
+            FileData::Scans(maps) => {
+                assert_eq!(maps.len(), shards, "scans are split by shard as they are read");
+                maps.into_iter().map(|map| FileData::Scans(vec![map])).collect()
             }
             FileData::Catalog(v) => spread(v, |(sku, _)| sku, shards).into_iter().map(FileData::Catalog).collect(),
             FileData::Several(parts) => {

@@ -653,7 +653,7 @@ struct NewState {
     older: Vec<StoredState>,
     /// Standing on the replaced base: the scans added since (the layers' and the night's),
     /// per shard, which is all it keeps. `None`: it keeps every scan (`shards`' own).
-    added: Option<Vec<Option<FxHashMap<String, orderhealth_core::rows::ScanTally>>>>,
+    added: Option<Vec<Option<orderhealth_core::rows::ScanMap>>>,
 }
 
 /// `night` (the night's files folded, ranks) folded into every stored state: a new base
@@ -1293,7 +1293,7 @@ fn read_partition(
                 let dirs = layout.of_shard(state, i);
                 // Filtered file by file (a number is in one partition's file of a state): a
                 // task holds its packages' scans, never a whole shard's.
-                let mut scans: Option<FxHashMap<String, orderhealth_core::rows::ScanTally>> = None;
+                let mut scans: Option<orderhealth_core::rows::ScanMap> = None;
                 let wanted = wanted.get(i).context("a shard out of range")?;
                 for d in &dirs {
                     add_scans_from(&mut scans, &d.join("scans.parquet"), Some(wanted))?;

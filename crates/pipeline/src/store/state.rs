@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use orderhealth_core::book::{BookShard, CatalogEntry, Keyed, Names, OrderState, OrderTable, Shipment, SnapshotKey};
-use orderhealth_core::rows::{ScanTally, ShipDate};
+use orderhealth_core::rows::{ScanMap, ScanTally, ShipDate};
 use orderhealth_core::shard::{id_hash, partition_of, SHARDS};
 use orderhealth_core::status::{Channel, Status};
 use orderhealth_core::{Marketplace, Text};
@@ -163,8 +163,8 @@ pub(super) fn shipments_frame(states: &[&OrderState]) -> PolarsResult<DataFrame>
     ])
 }
 
-pub(super) fn scans_frame(scans: &FxHashMap<String, ScanTally>) -> PolarsResult<DataFrame> {
-    let mut rows: Vec<(&String, &ScanTally)> = scans.iter().collect();
+pub(super) fn scans_frame(scans: &ScanMap) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<(&Text, &ScanTally)> = scans.iter().collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
     frame(vec![
         Column::new("tracking_number".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
@@ -360,7 +360,7 @@ pub(super) enum ScansKept<'a> {
     OfShards,
     /// These, per shard: a base that stands on an older segment keeps only the scans added
     /// since it (a scan tally is a sum: the older segments keep the rest).
-    Added(&'a [Option<FxHashMap<String, ScanTally>>]),
+    Added(&'a [Option<ScanMap>]),
 }
 
 /// Writes a state (every shard's tables) as `state/<name>`, with the scans `kept` says.
@@ -699,12 +699,7 @@ impl Wanted {
 
 /// The scans of `df` added into `scans` (a number in both: [`ScanTally::add`]): those of
 /// `rows` (all: `None`) whose number is `wanted` (all: `None`).
-fn add_scans_of(
-    scans: &mut FxHashMap<String, ScanTally>,
-    df: &DataFrame,
-    rows: Option<&[usize]>,
-    wanted: Option<&Wanted>,
-) -> Result<()> {
+fn add_scans_of(scans: &mut ScanMap, df: &DataFrame, rows: Option<&[usize]>, wanted: Option<&Wanted>) -> Result<()> {
     let (number, count, delivered) =
         (df.column("tracking_number")?.str()?, df.column("scans")?.u32()?, df.column("delivered")?.bool()?);
     let first = df.column("first_delivered_ts")?.datetime()?.physical();
@@ -724,7 +719,7 @@ fn add_scans_of(
         match scans.get_mut(n) {
             Some(t) => t.add(&tally),
             None => {
-                scans.insert(n.to_string(), tally);
+                scans.insert(n.into(), tally);
             }
         }
     };
@@ -739,11 +734,7 @@ fn add_scans_of(
 /// `wanted` numbers' when given: then the `number_hash` column is decoded first, and the
 /// rest of the table only when it holds one of them (a table written before the column
 /// existed is decoded whole).
-pub(super) fn add_scans_from(
-    scans: &mut Option<FxHashMap<String, ScanTally>>,
-    path: &Path,
-    wanted: Option<&Wanted>,
-) -> Result<()> {
+pub(super) fn add_scans_from(scans: &mut Option<ScanMap>, path: &Path, wanted: Option<&Wanted>) -> Result<()> {
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(()) };
     let cannot = || format!("{}: cannot read", path.display());
     let (metadata, reader) = readers(&bytes, path)?;
@@ -781,11 +772,8 @@ pub(super) fn add_scans_from(
 /// directories of the shard, as `Manifest::scan_chain` lists the segments: a base standing on
 /// older segments keeps only the scans added since the one below it), summed number by
 /// number; with `wanted`, only those numbers. `None`: no segment has a scans table.
-pub(super) fn chain_scans(
-    segments: &[Vec<PathBuf>],
-    wanted: Option<&Wanted>,
-) -> Result<Option<FxHashMap<String, ScanTally>>> {
-    let mut scans: Option<FxHashMap<String, ScanTally>> = None;
+pub(super) fn chain_scans(segments: &[Vec<PathBuf>], wanted: Option<&Wanted>) -> Result<Option<ScanMap>> {
+    let mut scans: Option<ScanMap> = None;
     // The oldest first: it holds most numbers, the newer ones add a few.
     for dirs in segments.iter().rev() {
         for dir in dirs {
@@ -1109,9 +1097,11 @@ mod tests {
     /// delivered, first delivery).
     fn scans_segment(rows: &[(&str, u32, bool, Option<i64>)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let scans: FxHashMap<String, ScanTally> = rows
+        let scans: ScanMap = rows
             .iter()
-            .map(|(n, s, d, f)| (n.to_string(), ScanTally { scans: *s, delivered: *d, first_delivered: *f }))
+            .map(|(n, s, d, f)| {
+                (orderhealth_core::Text::from(*n), ScanTally { scans: *s, delivered: *d, first_delivered: *f })
+            })
             .collect();
         write_parquet(&dir.path().join("scans.parquet"), &mut scans_frame(&scans).unwrap()).unwrap();
         super::super::integrity::seal(dir.path()).unwrap();
@@ -1141,8 +1131,10 @@ mod tests {
         assert_eq!(some.get("A").map(|t| t.scans), Some(3));
         // A table written before `number_hash` existed is read whole, and filtered alike.
         let unhashed = tempfile::tempdir().unwrap();
-        let scans: FxHashMap<String, ScanTally> =
-            [("A".to_string(), ScanTally { scans: 5, delivered: false, first_delivered: None })].into_iter().collect();
+        let scans: ScanMap =
+            [(orderhealth_core::Text::from("A"), ScanTally { scans: 5, delivered: false, first_delivered: None })]
+                .into_iter()
+                .collect();
         let mut df = scans_frame(&scans).unwrap().drop("number_hash").unwrap();
         write_parquet(&unhashed.path().join("scans.parquet"), &mut df).unwrap();
         super::super::integrity::seal(unhashed.path()).unwrap();

@@ -2,7 +2,6 @@
 //! file accumulates (order rows are folded into one snapshot per order as they are read).
 
 use hashbrown::HashTable;
-use rustc_hash::FxHashMap;
 
 use super::fields::{
     boolean, instant, integer, keep_max, keep_min, keep_min_text, non_empty, price, required, shown, trim_spaces,
@@ -10,7 +9,7 @@ use super::fields::{
 };
 use crate::kind::{order_columns as oc, FileKind, Header};
 use crate::marketplace::Marketplace;
-use crate::rows::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanTally, ShipDate, Snapshot};
+use crate::rows::{CancelEvent, Confirmation, FeedRow, FileData, Initiator, ScanMap, ShipDate, Snapshot};
 use crate::shard::{id_hash, shard_of_hash, SHARDS};
 use crate::status::Channel;
 use crate::timestamp::{parse_day, parse_instant, Micros};
@@ -135,7 +134,8 @@ pub(super) enum KindSink {
         tracking: Option<usize>,
         date: Option<usize>,
         kind: Option<usize>,
-        out: FxHashMap<String, ScanTally>,
+        /// One map per shard of the book.
+        out: Vec<ScanMap>,
     },
     Catalog {
         sku: Option<usize>,
@@ -197,7 +197,7 @@ impl KindSink {
                 tracking: h.index("tracking-number"),
                 date: h.index("scan-date"),
                 kind: h.index("scan-type"),
-                out: FxHashMap::default(),
+                out: (0..SHARDS).map(|_| ScanMap::default()).collect(),
             },
             // SP-API JSON is never recognised from a header (`read::json` reads it): a sink
             // that finds no column.
@@ -350,7 +350,11 @@ impl KindSink {
                 required(row, cols, *date, "date")?;
                 let at = instant(row, cols, *date)?;
                 let number = orderhealth_carriers::normalise(trim_spaces(row.raw(*tracking)));
-                let t = out.entry(number).or_default();
+                let shard = &mut out[shard_of_hash(id_hash(&number))];
+                let t = match shard.get_mut(number.as_str()) {
+                    Some(t) => t,
+                    None => shard.entry(number.into()).or_default(),
+                };
                 t.scans += 1;
                 let k = row.get(*kind);
                 let delivered = k.eq_ignore_ascii_case("delivered");
