@@ -13,6 +13,19 @@ pub fn id_hash(id: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0x6f72_6465_7268_6561).hash_one(id)
 }
 
+/// Order ids in text order (`a.cmp(b)`), sooner: ids are 19 bytes or so, and their first
+/// sixteen compared as one big-endian integer decide almost every comparison of the sorts
+/// of a million ids (the view, a stored state), without a call to `memcmp` each.
+pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match (a.split_first_chunk::<16>(), b.split_first_chunk::<16>()) {
+        (Some((head_a, tail_a)), Some((head_b, tail_b))) => {
+            u128::from_be_bytes(*head_a).cmp(&u128::from_be_bytes(*head_b)).then_with(|| tail_a.cmp(tail_b))
+        }
+        _ => a.cmp(b),
+    }
+}
+
 /// The shard of a key. Middle bits of the hash: the shard's own table uses the low bits
 /// (bucket) and the top 7 (tag).
 pub fn shard_of(key: &str) -> usize {
@@ -56,6 +69,32 @@ pub fn valid_partitions(n: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_order_is_text_order() {
+        let ids = [
+            "",
+            "1",
+            "111-1000000-0000001",
+            "111-1000000-0000002",
+            "111-1000000-000000",
+            "111-1000000-0000001x",
+            "111-1000000-00000",
+            "111-1000000-0000",
+            "112-0000000-0000000",
+            "111-1000000-0000001\u{e9}",
+            "\u{e9}",
+            "ZZZZZZZZZZZZZZZZ",
+            "ZZZZZZZZZZZZZZZZ\u{0}",
+            "ZZZZZZZZZZZZZZZ\u{0}",
+            "S01-1234567-7654321",
+        ];
+        for a in ids {
+            for b in ids {
+                assert_eq!(id_order(a, b), a.cmp(b), "{a:?} against {b:?}");
+            }
+        }
+    }
 
     /// The shard of an id is part of the on-disk layout of anything partitioned by it: pinned.
     #[test]

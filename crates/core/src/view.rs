@@ -10,6 +10,7 @@ use crate::book::{Book, OrderState, Shipment};
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::policy::{deadline, Policy};
 use crate::rows::ShipDate;
+use crate::shard::id_order;
 use crate::status::{Channel, Status};
 use crate::timestamp::{local_midnight, Micros, MICROS_PER_DAY};
 use crate::Text;
@@ -249,7 +250,7 @@ impl View {
             states.truncate(end);
             orders.par_extend(states.into_par_iter().map(|o| merge_order(o, opts, as_of.unwrap_or(0))));
         }
-        orders.par_sort_unstable_by(|a, b| a.order_id.cmp(&b.order_id));
+        orders.par_sort_unstable_by(|a, b| id_order(&a.order_id, &b.order_id));
         let unsupported_marketplaces = unsupported_marketplaces(&orders);
         View { orders, as_of, unsupported_marketplaces, unknown_order_confirmations }
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use orderhealth_core::book::{BookShard, CatalogEntry, Keyed, Names, OrderState, OrderTable, Shipment, SnapshotKey};
 use orderhealth_core::rows::{ScanMap, ScanTally, ShipDate};
-use orderhealth_core::shard::{id_hash, partition_of, SHARDS};
+use orderhealth_core::shard::{id_hash, id_order, partition_of, SHARDS};
 use orderhealth_core::status::{Channel, Status};
 use orderhealth_core::{Marketplace, Text};
 use polars::prelude::*;
@@ -378,7 +378,7 @@ pub(super) fn write_state(
             .enumerate()
             .map(|(i, shard)| {
                 let mut states: Vec<&OrderState> = shard.orders().iter().collect();
-                states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+                states.sort_unstable_by(|a, b| id_order(&a.id, &b.id));
                 let (mut all_orders, mut all_shipments) = (Vec::new(), Vec::new());
                 for p in layout.partitions_of_shard(i) {
                     let dir = shard_dir(tmp, p);
