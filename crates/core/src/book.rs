@@ -80,6 +80,23 @@ fn newer<T>(slot: &mut Keyed<T>, key: SnapshotKey, value: Option<T>) {
     }
 }
 
+/// [`newer`] for interned text. Most snapshots repeat the order's previous value: then only
+/// the key moves, with no lookup among the names and no reference counted (an atomic
+/// increment and decrement per field of every snapshot otherwise).
+fn newer_name(slot: &mut Keyed<Arc<str>>, key: SnapshotKey, value: Option<&str>, names: &mut Names) {
+    let Some(value) = value else { return };
+    match slot {
+        Some((k, current)) if key > *k => {
+            if **current != *value {
+                *current = names.intern(value);
+            }
+            *k = key;
+        }
+        Some(_) => {}
+        None => *slot = Some((key, names.intern(value))),
+    }
+}
+
 fn older<T>(slot: &mut Keyed<T>, key: SnapshotKey, value: T) {
     if slot.as_ref().is_none_or(|(k, _)| key < *k) {
         *slot = Some((key, value));
@@ -155,11 +172,7 @@ impl OrderState {
         }
         newer(&mut self.status, key, status);
         newer(&mut self.channel, key, s.channel);
-        // Most snapshots repeat the order's previous values: reuse them instead of interning
-        // (a hash lookup) or allocating again.
-        let current = self.sales_channel.as_ref().map(|(_, v)| v);
-        let sales_channel = s.sales_channel.as_deref().map(|v| names.intern_like(current, v));
-        newer(&mut self.sales_channel, key, sales_channel);
+        newer_name(&mut self.sales_channel, key, s.sales_channel.as_deref(), names);
         newer(&mut self.email_marketplace, key, s.email_marketplace);
         newer(&mut self.purchase_ts, key, s.purchase_ts);
         newer(&mut self.expected_ship, key, s.expected_ship);
@@ -181,9 +194,18 @@ impl OrderState {
         if !s.item_ids.is_empty() && self.item_ids.as_ref().is_none_or(|(k, _)| key > *k) {
             self.item_ids = Some((key, std::mem::take(&mut s.item_ids).into_vec().into_boxed_slice()));
         }
-        let current = self.valued.as_ref().map(|(_, (c, _))| c);
-        let valued = s.currency.as_deref().map(|c| (names.intern_like(current, c), s.value_micros));
-        newer(&mut self.valued, key, valued);
+        if let Some(currency) = s.currency.as_deref() {
+            match &mut self.valued {
+                Some((k, (current, value))) if key > *k => {
+                    if **current != *currency {
+                        *current = names.intern(currency);
+                    }
+                    (*k, *value) = (key, s.value_micros);
+                }
+                Some(_) => {}
+                None => self.valued = Some((key, (names.intern(currency), s.value_micros))),
+            }
+        }
         self.buyer_requested |= s.buyer_requested;
     }
 
@@ -349,14 +371,6 @@ pub struct Shipment {
 pub struct Names(FxHashSet<Arc<str>>);
 
 impl Names {
-    /// `value` interned, or `current` itself when it already is that value.
-    fn intern_like(&mut self, current: Option<&Arc<str>>, value: &str) -> Arc<str> {
-        match current {
-            Some(c) if **c == *value => c.clone(),
-            _ => self.intern(value),
-        }
-    }
-
     pub fn intern(&mut self, value: &str) -> Arc<str> {
         match self.0.get(value) {
             Some(v) => v.clone(),
