@@ -11,7 +11,8 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::marketplace::Marketplace;
-use crate::order_index::{prefetch, OrderIndex};
+use crate::order_index::OrderIndex;
+use crate::prefetch::prefetch;
 use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, ScanMap, ScanTally, ShipDate, Snapshot};
 use crate::shard::{id_hash, shard_of, SHARDS};
 use crate::status::{Channel, Status};

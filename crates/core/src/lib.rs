@@ -47,6 +47,7 @@ pub mod metric;
 pub mod order_index;
 pub mod partition;
 pub mod policy;
+pub mod prefetch;
 pub mod read;
 pub mod rows;
 pub mod shard;

@@ -10,6 +10,7 @@ use orderhealth_carriers::{self as carriers, Carrier, Defect};
 use crate::book::Book;
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::metric::{Day, OnTimeCounts, Series, TrackingCounts};
+use crate::prefetch::prefetch;
 use crate::rows::{ScanTally, ShipDate};
 use crate::status::Channel;
 use crate::timestamp::{local_day, Micros};
@@ -306,19 +307,32 @@ impl<'a> Tracking<'a> {
     /// run in parallel: a package never spans two orders.
     pub fn build(view: &'a View, book: &'a Book, opts: PackageOptions) -> Tracking<'a> {
         let unknown = ConfirmationCounts { unmatched: view.unknown_order_confirmations, ..Default::default() };
+        // In runs of orders, so that the shipment rows of the order a few places ahead are
+        // asked for while this one is judged: they were allocated as the files were folded,
+        // at addresses unrelated to the order's, and reading the first was a cache miss per
+        // order (two thirds of `packages_of`'s own time, docs/BENCHMARKS.md).
+        const RUN: usize = 1024;
+        const AHEAD: usize = 4;
         let partial = view
             .orders
-            .par_iter()
-            .filter(|o| !o.shipments.is_empty())
-            .fold(Partial::default, |mut acc, o| {
-                let (packages, left_out) = packages_of(o, book, view.as_of, opts, &mut acc.carriers);
-                for p in packages {
-                    acc.count(&p, o);
-                    if p.defect.is_some() {
-                        acc.defective.push(p);
+            .par_chunks(RUN)
+            .fold(Partial::default, |mut acc, run| {
+                for (i, o) in run.iter().enumerate() {
+                    if let Some(row) = run.get(i + AHEAD).and_then(|o| o.shipments.first()) {
+                        prefetch(row);
                     }
+                    if o.shipments.is_empty() {
+                        continue;
+                    }
+                    let (packages, left_out) = packages_of(o, book, view.as_of, opts, &mut acc.carriers);
+                    for p in packages {
+                        acc.count(&p, o);
+                        if p.defect.is_some() {
+                            acc.defective.push(p);
+                        }
+                    }
+                    acc.left_out = acc.left_out + left_out;
                 }
-                acc.left_out = acc.left_out + left_out;
                 acc
             })
             .reduce(Partial::default, Partial::merge);
