@@ -13,7 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::marketplace::Marketplace;
 use crate::order_index::OrderIndex;
 use crate::prefetch::prefetch;
-use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, ScanMap, ScanTally, ShipDate, Snapshot};
+use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, Items, ScanMap, ScanTally, ShipDate, Snapshot};
 use crate::shard::{id_hash, shard_of, SHARDS};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
@@ -129,8 +129,10 @@ pub struct OrderState {
     pub expected_ship: Keyed<Micros>,
     /// The promised delivery date: the newest snapshot that has one (§3.3).
     pub expected_delivery: Keyed<Micros>,
-    /// The newest snapshot's SKUs (its item rows, never a union of two snapshots).
-    pub skus: Keyed<Box<[Arc<str>]>>,
+    /// The newest snapshot's SKUs (its item rows, never a union of two snapshots). Kept as
+    /// given, inline (most orders have one short SKU): interning them looked each up in a
+    /// table of names once per order, a cache miss each (docs/BENCHMARKS.md).
+    pub skus: Keyed<Items>,
     /// The `order-item-id`s of the newest snapshot that has any (the cancellation feed).
     pub item_ids: Keyed<Box<[Text]>>,
     /// (currency, Σ prices) of the newest snapshot that has a currency.
@@ -179,12 +181,12 @@ impl OrderState {
         newer(&mut self.expected_ship, key, s.expected_ship);
         newer(&mut self.expected_delivery, key, s.expected_delivery);
         if let (Some((k, skus)), true) = (&mut self.skus, s.items_given) {
-            if key > *k && skus.len() == s.skus.len() && skus.iter().zip(&s.skus).all(|(a, b)| **a == **b) {
+            if key > *k && *skus == s.skus {
                 *k = key;
             }
         }
         if s.items_given && self.skus.as_ref().is_none_or(|(k, _)| key > *k) {
-            self.skus = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
+            self.skus = Some((key, std::mem::take(&mut s.skus)));
         }
         if let Some((k, ids)) = &mut self.item_ids {
             // A newer snapshot with the same items (every night's): only the key moves.
@@ -210,14 +212,9 @@ impl OrderState {
         self.buyer_requested |= s.buyer_requested;
     }
 
-    /// Asks the memory for the SKUs and item ids the state points to, which folding a
-    /// snapshot compares with its own.
+    /// Asks the memory for the item ids the state points to, which folding a snapshot
+    /// compares with its own.
     fn prefetch_items(&self) {
-        if let Some((_, skus)) = &self.skus {
-            if let Some(first) = skus.first() {
-                prefetch(first);
-            }
-        }
         if let Some((_, ids)) = &self.item_ids {
             if let Some(first) = ids.first() {
                 prefetch(first);
@@ -230,16 +227,14 @@ impl OrderState {
     fn join_items(&mut self, key: SnapshotKey, s: &mut Snapshot, names: &mut Names) {
         match &mut self.skus {
             Some((k, skus)) if *k == key => {
-                let mut all = skus.to_vec();
-                for sku in &s.skus {
-                    if !all.iter().any(|x| **x == **sku) {
-                        all.push(names.intern(sku));
+                for sku in std::mem::take(&mut s.skus) {
+                    if !skus.contains(&sku) {
+                        skus.push(sku);
                     }
                 }
-                *skus = all.into_boxed_slice();
             }
             slot if slot.as_ref().is_none_or(|(k, _)| key > *k) => {
-                *slot = Some((key, s.skus.iter().map(|sku| names.intern(sku)).collect()));
+                *slot = Some((key, std::mem::take(&mut s.skus)));
             }
             _ => {}
         }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::book::{Book, OrderState, Shipment};
 use crate::marketplace::{Marketplace, SalesChannel};
 use crate::policy::{deadline, Policy};
-use crate::rows::ShipDate;
+use crate::rows::{Items, ShipDate};
 use crate::shard::id_order;
 use crate::status::{Channel, Status};
 use crate::timestamp::{local_midnight, Micros, MICROS_PER_DAY};
@@ -164,7 +164,7 @@ pub struct OrderView {
     pub days_left: i64,
     pub auto_state: Option<AutoState>,
     /// The newest snapshot's SKUs.
-    pub skus: Box<[Arc<str>]>,
+    pub skus: Items,
     /// `order-item-id`s of the newest snapshot that has them (empty: none seen).
     pub item_ids: Box<[Text]>,
     pub currency: Option<Arc<str>>,

@@ -625,7 +625,7 @@ pub(super) fn read_orders(df: &DataFrame, room: usize, names: &mut Names) -> Res
         o.expected_ship = keyed(expected_key.next().flatten(), expected.next().flatten());
         o.expected_delivery = keyed(promised_key.next().flatten(), promised.next().flatten());
         let (k, v) = (skus_key.next().flatten(), skus.next().flatten());
-        o.skus = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| names.intern(s))));
+        o.skus = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| Text::from(s))));
         let (k, v) = (items_key.next().flatten(), items.next().flatten());
         o.item_ids = k.map(|k| (SnapshotKey::from_bits(k), split(v, |s| Text::from(s))));
         let (k, c, v) = (valued_key.next().flatten(), currency.next().flatten(), value.next().flatten());
