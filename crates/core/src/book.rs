@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::marketplace::Marketplace;
-use crate::order_index::OrderIndex;
+use crate::order_index::{Blocks, OrderIndex};
 use crate::prefetch::prefetch;
 use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, Items, ScanMap, ScanTally, ShipDate, Snapshot};
 use crate::shard::{id_hash, shard_of, SHARDS};
@@ -382,16 +382,16 @@ impl Names {
 /// A catalog row and its input position (file rank, row index).
 pub type CatalogEntry = ((u32, u32), Text);
 
-/// Every order mentioned by any input: states in a vector, found through an index of
-/// positions ([`OrderIndex`]). Positions instead of a map of whole states keep the per-order
-/// cost near the size of the state itself (a map's buckets hold the state, and it grows by
-/// doubling), and let a fold ask for the states of the next rows ahead of time.
+/// Every order mentioned by any input: states by position ([`Blocks`]), found through an
+/// index of positions ([`OrderIndex`]). Positions instead of a map of whole states keep the
+/// per-order cost near the size of the state itself (a map's buckets hold the state, and it
+/// grows by doubling), and let a fold ask for the states of the next rows ahead of time.
 #[derive(Debug, Default)]
 pub struct OrderTable {
     /// Positions of a prefix of `states` (all of them once anything was looked up): states
     /// the store gives back are indexed only when a lookup needs them, never for a report.
     index: OrderIndex,
-    states: Vec<OrderState>,
+    states: Blocks<OrderState>,
 }
 
 /// How many rows ahead a fold asks for a state (and twice as far for its index slot): far
@@ -410,38 +410,31 @@ impl OrderTable {
         }
     }
 
-    /// The position of order `id` (whose hash is `hash`), its state created empty when it is
-    /// new. The index must hold every state.
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "indices come from the index itself, which only holds positions of `states`"
-    )]
-    fn position(&mut self, hash: u64, id: &str) -> usize {
+    /// The state of order `id` (whose hash is `hash`), created empty when it is new. The
+    /// index must hold every state.
+    fn state(&mut self, hash: u64, id: &str) -> &mut OrderState {
         let OrderTable { index, states } = self;
-        match index.find(hash, |i| &*states[i as usize].id == id) {
+        let at = match index.find(hash, |i| states.get(i as usize).is_some_and(|s| s.id == id)) {
             Some(i) => i as usize,
             None => {
-                let i = states.len();
-                states.push(OrderState { id: id.into(), ..Default::default() });
+                let i = states.push(OrderState { id: id.into(), ..Default::default() });
                 index.insert(hash, i as u32);
                 i
             }
-        }
+        };
+        states.get_mut(at).expect("the index holds positions of states only")
     }
 
     /// The state of order `id`, created empty when it is new.
-    #[allow(clippy::indexing_slicing, reason = "`position` returns a position of `states`")]
     pub(crate) fn get_or_insert(&mut self, id: &str) -> &mut OrderState {
         self.index_all();
-        let at = self.position(id_hash(id), id);
-        &mut self.states[at]
+        self.state(id_hash(id), id)
     }
 
     /// `fold(state, item)` for each item in turn, with the state of order `id_of(item)`
     /// (created empty when new). The same as [`OrderTable::get_or_insert`] item by item,
     /// but the index slots and states of the items ahead are asked for while the current
     /// one is folded (module `order_index`).
-    #[allow(clippy::indexing_slicing, reason = "`position` returns a position of `states`")]
     pub(crate) fn fold_each<T>(
         &mut self,
         items: &mut [T],
@@ -463,15 +456,14 @@ impl OrderTable {
             {
                 state.prefetch_items();
             }
-            let at = self.position(hash, id_of(item));
-            fold(&mut self.states[at], item);
+            fold(self.state(hash, id_of(item)), item);
         }
     }
 
     /// A table of states of distinct orders (as the store gives them back), indexed when
     /// first looked up.
     pub fn from_states(states: Vec<OrderState>) -> OrderTable {
-        OrderTable { index: OrderIndex::default(), states }
+        OrderTable { index: OrderIndex::default(), states: Blocks::from_vec(states) }
     }
 
     pub fn len(&self) -> usize {
@@ -488,7 +480,12 @@ impl OrderTable {
 
     /// The states, in no particular order (the index is dropped).
     pub(crate) fn into_states(self) -> Vec<OrderState> {
-        self.states
+        self.states.into_vec()
+    }
+
+    /// The states in the blocks they are kept in, none copied (the index is dropped).
+    pub(crate) fn into_blocks(self) -> Vec<Vec<OrderState>> {
+        self.states.into_parts()
     }
 }
 
@@ -558,6 +555,12 @@ impl Book {
     /// Moves the order states out, one vector per shard (the book keeps scans and catalog).
     pub fn take_states(&mut self) -> Vec<Vec<OrderState>> {
         self.shards.iter_mut().map(|s| std::mem::take(&mut s.orders).into_states()).collect()
+    }
+
+    /// Moves the order states out in the blocks they are kept in, shard after shard, none
+    /// copied (the book keeps scans and catalog).
+    pub fn take_state_blocks(&mut self) -> Vec<Vec<OrderState>> {
+        self.shards.iter_mut().flat_map(|s| std::mem::take(&mut s.orders).into_blocks()).collect()
     }
 }
 
@@ -677,7 +680,7 @@ impl BookShard {
 
     /// Maps every file number the shard holds through `to` ([`OrderState::renumber_files`]).
     pub fn renumber_files(&mut self, to: &(impl Fn(u32) -> u32 + Sync)) {
-        for o in &mut self.orders.states {
+        for o in self.orders.states.iter_mut() {
             o.renumber_files(to);
         }
         for ((file, _), _) in self.catalog.values_mut() {

@@ -121,6 +121,95 @@ impl OrderIndex {
     }
 }
 
+/// How many states a block holds (about 1.6 MB of them).
+const BLOCK: usize = 4096;
+
+/// Values by position: those given whole first (a store's states), then those added since,
+/// in blocks of [`BLOCK`]. A vector that doubles as it grows copied every state again and
+/// faulted in twice the memory it ended with (5% of a one-thread run, docs/BENCHMARKS.md);
+/// blocks are filled once, in place, and handed on as they are.
+#[derive(Debug)]
+pub struct Blocks<T> {
+    given: Vec<T>,
+    /// All full but the last.
+    blocks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Blocks<T> {
+    fn default() -> Self {
+        Blocks { given: Vec::new(), blocks: Vec::new() }
+    }
+}
+
+impl<T> Blocks<T> {
+    pub fn from_vec(given: Vec<T>) -> Blocks<T> {
+        Blocks { given, blocks: Vec::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.given.len() + self.blocks.len().saturating_sub(1) * BLOCK + self.blocks.last().map_or(0, Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, position: usize) -> Option<&T> {
+        match position.checked_sub(self.given.len()) {
+            None => self.given.get(position),
+            Some(p) => self.blocks.get(p / BLOCK)?.get(p % BLOCK),
+        }
+    }
+
+    pub fn get_mut(&mut self, position: usize) -> Option<&mut T> {
+        match position.checked_sub(self.given.len()) {
+            None => self.given.get_mut(position),
+            Some(p) => self.blocks.get_mut(p / BLOCK)?.get_mut(p % BLOCK),
+        }
+    }
+
+    /// Adds `value` at the end; its position.
+    pub fn push(&mut self, value: T) -> usize {
+        let position = self.len();
+        match self.blocks.last_mut() {
+            Some(block) if block.len() < BLOCK => block.push(value),
+            _ => {
+                let mut block = Vec::with_capacity(BLOCK);
+                block.push(value);
+                self.blocks.push(block);
+            }
+        }
+        position
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.given.iter().chain(self.blocks.iter().flatten())
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.given.iter_mut().chain(self.blocks.iter_mut().flatten())
+    }
+
+    /// The values in one vector, in position order.
+    pub fn into_vec(self) -> Vec<T> {
+        let Blocks { mut given, blocks } = self;
+        if given.is_empty() && blocks.len() == 1 {
+            return blocks.into_iter().flatten().collect();
+        }
+        given.reserve(blocks.iter().map(Vec::len).sum());
+        for block in blocks {
+            given.extend(block);
+        }
+        given
+    }
+
+    /// The values as they are kept (none copied), in position order.
+    pub fn into_parts(self) -> Vec<Vec<T>> {
+        let Blocks { given, blocks } = self;
+        std::iter::once(given).filter(|g| !g.is_empty()).chain(blocks).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +229,31 @@ mod tests {
             assert_eq!(index.guess(id_hash(id)), Some(i as u32), "no two of these ids share 32 bits of hash");
         }
         assert_eq!(index.find(id_hash("999-0000000-0000000"), |p| ids[p as usize] == "999-0000000-0000000"), None);
+    }
+
+    #[test]
+    fn blocks_keep_positions_across_blocks_after_the_given_values() {
+        let mut values = Blocks::from_vec(vec![-1, -2, -3]);
+        for i in 0..(2 * BLOCK + 5) {
+            assert_eq!(values.push(i as i64), i + 3);
+        }
+        assert_eq!(values.len(), 2 * BLOCK + 8);
+        assert_eq!(values.get(0), Some(&-1));
+        assert_eq!(values.get(3), Some(&0));
+        assert_eq!(values.get(BLOCK + 3), Some(&(BLOCK as i64)));
+        assert_eq!(values.get(2 * BLOCK + 7), Some(&(2 * BLOCK as i64 + 4)));
+        assert_eq!(values.get(2 * BLOCK + 8), None);
+        *values.get_mut(BLOCK + 3).unwrap() = 7;
+        let all: Vec<i64> = values.iter().copied().collect();
+        assert_eq!(all.len(), values.len());
+        assert_eq!(values.into_parts().iter().map(Vec::len).collect::<Vec<_>>(), [3, BLOCK, BLOCK, 5]);
+        let mut again = Blocks::from_vec(vec![1]);
+        again.push(2);
+        assert_eq!(again.into_vec(), [1, 2]);
+        assert!(Blocks::<u8>::default().is_empty());
+        let mut one_block = Blocks::default();
+        one_block.push(9u8);
+        assert_eq!(one_block.into_vec(), [9]);
     }
 
     #[test]

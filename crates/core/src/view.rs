@@ -214,9 +214,9 @@ impl View {
     /// in memory in full.
     pub fn build(book: &mut Book, opts: &ViewOptions) -> View {
         let as_of = opts.as_of.or(book.newest_observation());
-        let shards = book.take_states();
+        let blocks = book.take_state_blocks();
         // One pass to size the view and count the confirmations of orders no report names.
-        let (known, unknown_order_confirmations) = shards
+        let (known, unknown_order_confirmations) = blocks
             .par_iter()
             .map(|s| {
                 s.iter().fold((0usize, 0u64), |(known, unknown), o| match o.snapshots {
@@ -225,13 +225,14 @@ impl View {
                 })
             })
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-        // One shard at a time, its orders merged in parallel, then moved into a vector sized
-        // once (`par_extend`: each thread's views copied in once): a shard's states are freed before the next shard is merged, so at any number
-        // of threads memory holds the states left, the views made, and one shard's views twice
-        // (merging every shard at once held every state beside every view: a gigabyte more
-        // at 16 threads on 4 M orders, docs/BENCHMARKS.md).
+        // One block of states at a time (the book keeps a shard's states in blocks of a few
+        // thousand), its orders merged in parallel into a vector sized once: a block's states
+        // are freed before the next block is merged, so at any number of threads memory holds
+        // the states left, the views made, and one block's views twice (merging every shard at
+        // once held every state beside every view: a gigabyte more at 16 threads on 4 M
+        // orders, docs/BENCHMARKS.md).
         let mut orders: Vec<OrderView> = Vec::with_capacity(known);
-        for mut states in shards {
+        for mut states in blocks {
             // The states of orders no report names (confirmations alone, counted above) moved
             // to the end and dropped: the rest are merged as an indexed parallel iterator,
             // which writes each view straight into its place in `orders` on every thread (a
