@@ -331,7 +331,7 @@ impl OrderState {
         }
     }
 
-    fn absorb_event(&mut self, e: CancelEvent) {
+    fn absorb_event(&mut self, e: &mut CancelEvent) {
         let f = &mut self.events;
         f.any = true;
         match e.initiated_by {
@@ -340,12 +340,12 @@ impl OrderState {
             Initiator::Amazon if e.reason.as_deref() == Some("AutoCancelUnshipped") => f.amazon_auto = true,
             Initiator::Amazon => f.amazon_other = true,
         }
-        self.add_reason(e.reason);
+        self.add_reason(e.reason.take());
     }
 
-    fn absorb_feed(&mut self, f: FeedRow) {
+    fn absorb_feed(&mut self, f: &mut FeedRow) {
         self.feed_row = true;
-        self.add_reason(f.reason);
+        self.add_reason(f.reason.take());
     }
 }
 
@@ -425,16 +425,9 @@ impl OrderTable {
         states.get_mut(at).expect("the index holds positions of states only")
     }
 
-    /// The state of order `id`, created empty when it is new.
-    pub(crate) fn get_or_insert(&mut self, id: &str) -> &mut OrderState {
-        self.index_all();
-        self.state(id_hash(id), id)
-    }
-
     /// `fold(state, item)` for each item in turn, with the state of order `id_of(item)`
-    /// (created empty when new). The same as [`OrderTable::get_or_insert`] item by item,
-    /// but the index slots and states of the items ahead are asked for while the current
-    /// one is folded (module `order_index`).
+    /// (created empty when new). The index slots and states of the items ahead are asked
+    /// for while the current one is folded (module `order_index`).
     pub(crate) fn fold_each<T>(
         &mut self,
         items: &mut [T],
@@ -715,27 +708,26 @@ impl BookShard {
                 }
             }
             FileData::Snapshots(list) => self.absorb_snapshots(rank, list),
-            FileData::Events(events) => {
-                for e in events {
-                    self.orders.get_or_insert(&e.order_id).absorb_event(e);
-                }
+            FileData::Events(mut events) => {
+                self.orders.fold_each(&mut events, |e| &e.order_id, |state, e| state.absorb_event(e));
             }
-            FileData::Feed(rows) => {
-                for f in rows {
-                    self.orders.get_or_insert(&f.order_id).absorb_feed(f);
-                }
+            FileData::Feed(mut rows) => {
+                self.orders.fold_each(&mut rows, |f| &f.order_id, |state, f| state.absorb_feed(f));
             }
-            FileData::Confirmations(rows) => {
+            FileData::Confirmations(mut rows) => {
                 let BookShard { orders, names, .. } = self;
-                for row in rows {
-                    let shipment = Shipment {
-                        position: (rank, row.line),
-                        ship: row.ship,
-                        carrier: names.intern(&row.carrier),
-                        tracking: row.tracking,
-                    };
-                    orders.get_or_insert(&row.order_id).shipments.push(shipment);
-                }
+                orders.fold_each(
+                    &mut rows,
+                    |row| &row.order_id,
+                    |state, row| {
+                        state.shipments.push(Shipment {
+                            position: (rank, row.line),
+                            ship: row.ship,
+                            carrier: names.intern(&row.carrier),
+                            tracking: std::mem::take(&mut row.tracking),
+                        })
+                    },
+                );
             }
             FileData::Scans(maps) => {
                 for map in maps {
