@@ -606,7 +606,7 @@ impl BookShard {
             sides.push(states.into());
             merged.scans = match (merged.scans, shard.scans) {
                 (Some(mut a), Some(b)) => {
-                    add_scans(&mut a, b);
+                    a.add_all(b);
                     Some(a)
                 }
                 (a, b) => a.or(b),
@@ -658,7 +658,7 @@ impl BookShard {
         };
         let scans = match (self.scans, other.scans) {
             (Some(mut a), Some(b)) => {
-                add_scans(&mut a, b);
+                a.add_all(b);
                 Some(a)
             }
             (a, b) => a.or(b),
@@ -732,7 +732,7 @@ impl BookShard {
             FileData::Scans(maps) => {
                 for map in maps {
                     match &mut self.scans {
-                        Some(scans) => add_scans(scans, map),
+                        Some(scans) => scans.add_all(map),
                         None => self.scans = Some(map),
                     }
                 }
@@ -785,13 +785,6 @@ fn merge_into(mut big: Vec<OrderState>, small: Vec<OrderState>) -> Vec<OrderStat
         }
     }
     big
-}
-
-/// Scans of more files: counts added, delivered if any file says so, the earliest delivery.
-fn add_scans(scans: &mut ScanMap, more: impl IntoIterator<Item = (Text, ScanTally)>) {
-    for (number, t) in more {
-        scans.entry(number).or_default().add(&t);
-    }
 }
 
 /// The first catalog row of a SKU in input order wins (§5.5).

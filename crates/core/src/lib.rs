@@ -50,6 +50,7 @@ pub mod policy;
 pub mod prefetch;
 pub mod read;
 pub mod rows;
+pub mod scan_map;
 pub mod shard;
 pub mod source;
 pub mod status;

@@ -17,7 +17,7 @@
 use crate::prefetch::prefetch;
 
 /// Positions of order states by the hash of their id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct OrderIndex {
     slots: Vec<u64>,
     len: usize,

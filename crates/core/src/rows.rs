@@ -1,8 +1,6 @@
 //! What a file contributes, typed: the rows of each kind as the reader yields them and the
 //! book folds them (SPEC §1), and the rows rejected with why (§1.5).
 
-use rustc_hash::FxHashMap;
-
 use crate::kind::FileKind;
 use crate::marketplace::Marketplace;
 use crate::shard::spread;
@@ -99,9 +97,7 @@ pub struct Confirmation {
     pub line: u64,
 }
 
-/// Scans by normalised tracking number. The numbers are kept inline (most are 12–22
-/// characters), so looking one up reads the table and not also a string elsewhere.
-pub type ScanMap = FxHashMap<Text, ScanTally>;
+pub use crate::scan_map::ScanMap;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScanTally {

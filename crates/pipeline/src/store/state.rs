@@ -719,7 +719,7 @@ fn add_scans_of(scans: &mut ScanMap, df: &DataFrame, rows: Option<&[usize]>, wan
         match scans.get_mut(n) {
             Some(t) => t.add(&tally),
             None => {
-                scans.insert(n.into(), tally);
+                scans.insert(n, tally);
             }
         }
     };
@@ -738,7 +738,7 @@ pub(super) fn add_scans_from(scans: &mut Option<ScanMap>, path: &Path, wanted: O
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(()) };
     let cannot = || format!("{}: cannot read", path.display());
     let (metadata, reader) = readers(&bytes, path)?;
-    let scans = scans.get_or_insert_with(FxHashMap::default);
+    let scans = scans.get_or_insert_with(ScanMap::default);
     let mut rows = None;
     if let Some(w) = wanted {
         let hashed = metadata.schema().fields().iter().any(|f| f.name() == "number_hash");

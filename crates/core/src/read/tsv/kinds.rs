@@ -350,11 +350,8 @@ impl KindSink {
                 required(row, cols, *date, "date")?;
                 let at = instant(row, cols, *date)?;
                 let number = orderhealth_carriers::normalise(trim_spaces(row.raw(*tracking)));
-                let shard = &mut out[shard_of_hash(id_hash(&number))];
-                let t = match shard.get_mut(number.as_str()) {
-                    Some(t) => t,
-                    None => shard.entry(number.into()).or_default(),
-                };
+                let hash = id_hash(&number);
+                let t = out[shard_of_hash(hash)].tally_hashed(hash, &number);
                 t.scans += 1;
                 let k = row.get(*kind);
                 let delivered = k.eq_ignore_ascii_case("delivered");
