@@ -716,12 +716,7 @@ fn add_scans_of(scans: &mut ScanMap, df: &DataFrame, rows: Option<&[usize]>, wan
             delivered: delivered.get(i).unwrap_or(false),
             first_delivered: first.get(i),
         };
-        match scans.get_mut(n) {
-            Some(t) => t.add(&tally),
-            None => {
-                scans.insert(n, tally);
-            }
-        }
+        scans.tally_mut(n).add(&tally);
     };
     match rows {
         Some(rows) => rows.iter().for_each(|i| add(*i)),
