@@ -14,7 +14,7 @@ use crate::marketplace::Marketplace;
 use crate::order_index::{Blocks, OrderIndex};
 use crate::prefetch::prefetch;
 use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, Items, ScanMap, ScanTally, ShipDate, Snapshot};
-use crate::shard::{id_hash, shard_of, SHARDS};
+use crate::shard::{id_hash, shard_of, shard_of_hash, SHARDS};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
 use crate::Text;
@@ -538,6 +538,17 @@ impl Book {
     /// The scans of a normalised tracking number.
     pub fn scans_of(&self, number: &str) -> Option<&ScanTally> {
         self.shards.get(shard_of(number))?.scans.as_ref()?.get(number)
+    }
+
+    /// Asks the memory for where the scans of tracking number `number` are: the index slot,
+    /// or once that has arrived (`entry`) the entry (a hint: most numbers are given as
+    /// [`orderhealth_carriers::normalise`] makes them, and a number that is not is only not
+    /// prefetched).
+    pub fn prefetch_scans(&self, number: &str, entry: bool) {
+        let hash = id_hash(number);
+        if let Some(scans) = self.shards.get(shard_of_hash(hash)).and_then(|s| s.scans.as_ref()) {
+            scans.prefetch(hash, entry);
+        }
     }
 
     /// The catalog category of a SKU.

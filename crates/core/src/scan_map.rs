@@ -92,6 +92,19 @@ impl ScanMap {
         }
     }
 
+    /// Asks the memory for the index slot of the number hashing to `hash` or, once that has
+    /// arrived (`entry`), for its entry.
+    pub fn prefetch(&self, hash: u64, entry: bool) {
+        match entry {
+            false => self.index.prefetch_slot(hash),
+            true => {
+                if let Some(entry) = self.index.guess(hash).and_then(|p| self.entries.get(p as usize)) {
+                    prefetch(entry);
+                }
+            }
+        }
+    }
+
     /// The numbers and their tallies, in the order the numbers were first added.
     pub fn iter(&self) -> impl Iterator<Item = (&Text, &ScanTally)> {
         self.entries.iter().map(|(n, t)| (n, t))

@@ -307,19 +307,31 @@ impl<'a> Tracking<'a> {
     /// run in parallel: a package never spans two orders.
     pub fn build(view: &'a View, book: &'a Book, opts: PackageOptions) -> Tracking<'a> {
         let unknown = ConfirmationCounts { unmatched: view.unknown_order_confirmations, ..Default::default() };
-        // In runs of orders, so that the shipment rows of the order a few places ahead are
-        // asked for while this one is judged: they were allocated as the files were folded,
-        // at addresses unrelated to the order's, and reading the first was a cache miss per
-        // order (two thirds of `packages_of`'s own time, docs/BENCHMARKS.md).
+        // In runs of orders, so that what the orders a few places ahead need is asked for
+        // while this one is judged: their shipment rows (allocated as the files were folded,
+        // at addresses unrelated to the order's: reading the first was a cache miss per order,
+        // two thirds of `packages_of`'s own time), then, once those have arrived, where their
+        // numbers' scans are (a miss into a shard's scans per package), docs/BENCHMARKS.md.
         const RUN: usize = 1024;
         const AHEAD: usize = 4;
+        let scans_ahead = |o: &OrderView, entry: bool| {
+            for row in &o.shipments {
+                book.prefetch_scans(&row.tracking, entry);
+            }
+        };
         let partial = view
             .orders
             .par_chunks(RUN)
             .fold(Partial::default, |mut acc, run| {
                 for (i, o) in run.iter().enumerate() {
-                    if let Some(row) = run.get(i + AHEAD).and_then(|o| o.shipments.first()) {
+                    if let Some(row) = run.get(i + 3 * AHEAD).and_then(|o| o.shipments.first()) {
                         prefetch(row);
+                    }
+                    if let Some(o) = run.get(i + 2 * AHEAD) {
+                        scans_ahead(o, false);
+                    }
+                    if let Some(o) = run.get(i + AHEAD) {
+                        scans_ahead(o, true);
                     }
                     if o.shipments.is_empty() {
                         continue;
