@@ -125,7 +125,7 @@ impl OrderIndex {
 const BLOCK: usize = 4096;
 
 /// Values by position: those given whole first (a store's states), then those added since,
-/// in blocks of [`BLOCK`]. A vector that doubles as it grows copied every state again and
+/// in blocks of `BLOCK` (4,096). A vector that doubles as it grows copied every state again and
 /// faulted in twice the memory it ended with (5% of a one-thread run, docs/BENCHMARKS.md);
 /// blocks are filled once, in place, and handed on as they are.
 #[derive(Debug)]
