@@ -438,12 +438,7 @@ impl OrderTable {
         self.index.reserve(items.len());
         let hashes: Vec<u64> = items.iter().map(|item| id_hash(id_of(item))).collect();
         for (i, (item, &hash)) in items.iter_mut().zip(&hashes).enumerate() {
-            if let Some(&h) = hashes.get(i + 2 * AHEAD) {
-                self.index.prefetch_slot(h);
-            }
-            if let Some(state) = hashes.get(i + AHEAD).and_then(|&h| self.states.get(self.index.guess(h)? as usize)) {
-                prefetch(state);
-            }
+            self.index.prefetch_ahead(&hashes, i, AHEAD, |p| self.states.get(p));
             // Half as far ahead the state has arrived: what it points to is asked for.
             if let Some(state) = hashes.get(i + AHEAD / 2).and_then(|&h| self.states.get(self.index.guess(h)? as usize))
             {

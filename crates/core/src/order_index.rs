@@ -119,6 +119,24 @@ impl OrderIndex {
             prefetch(slot);
         }
     }
+
+    /// Step `i` of a loop over the keys hashing to `hashes`: asks for the index slot of the
+    /// key `2 * ahead` steps on, and for the entry (`entry_at` its position) of the key
+    /// `ahead` steps on, whose slot was asked for `ahead` steps ago.
+    pub fn prefetch_ahead<'a, T: 'a>(
+        &self,
+        hashes: &[u64],
+        i: usize,
+        ahead: usize,
+        entry_at: impl Fn(usize) -> Option<&'a T>,
+    ) {
+        if let Some(&h) = hashes.get(i + 2 * ahead) {
+            self.prefetch_slot(h);
+        }
+        if let Some(entry) = hashes.get(i + ahead).and_then(|&h| entry_at(self.guess(h)? as usize)) {
+            prefetch(entry);
+        }
+    }
 }
 
 /// How many states a block holds (about 1.6 MB of them).
@@ -193,8 +211,8 @@ impl<T> Blocks<T> {
     /// The values in one vector, in position order.
     pub fn into_vec(self) -> Vec<T> {
         let Blocks { mut given, blocks } = self;
-        if given.is_empty() && blocks.len() == 1 {
-            return blocks.into_iter().flatten().collect();
+        if given.is_empty() && blocks.len() <= 1 {
+            return blocks.into_iter().next().unwrap_or_default();
         }
         given.reserve(blocks.iter().map(Vec::len).sum());
         for block in blocks {

@@ -82,12 +82,7 @@ impl ScanMap {
         self.reserve(more.len());
         let hashes: Vec<u64> = more.entries.iter().map(|(n, _)| id_hash(n)).collect();
         for (i, ((number, tally), &hash)) in more.entries.into_iter().zip(&hashes).enumerate() {
-            if let Some(&h) = hashes.get(i + 2 * AHEAD) {
-                self.index.prefetch_slot(h);
-            }
-            if let Some(entry) = hashes.get(i + AHEAD).and_then(|&h| self.entries.get(self.index.guess(h)? as usize)) {
-                prefetch(entry);
-            }
+            self.index.prefetch_ahead(&hashes, i, AHEAD, |p| self.entries.get(p));
             self.tally_hashed(hash, &number).add(&tally);
         }
     }
