@@ -8,7 +8,8 @@
 //! the fold asks the memory for the slot of the snapshot a few rows ahead and for the state
 //! of the one half as far ahead ([`OrderIndex::prefetch_slot`], [`OrderIndex::guess`]),
 //! so that both are in cache when their turn comes. hashbrown's table cannot be asked
-//! where a key's bucket is, hence this small open-addressing table.
+//! where a key's bucket is, hence this small open-addressing table. The scans of a shard
+//! are found the same way (`scan_map.rs`).
 //!
 //! A slot is one `u64`: the low 32 bits of the id's hash (the tag) above the position + 1;
 //! 0 is an empty slot. Linear probing from the tag's low bits, at most half full. Growing
@@ -133,7 +134,15 @@ impl OrderIndex {
         if let Some(&h) = hashes.get(i + 2 * ahead) {
             self.prefetch_slot(h);
         }
-        if let Some(entry) = hashes.get(i + ahead).and_then(|&h| entry_at(self.guess(h)? as usize)) {
+        if let Some(&h) = hashes.get(i + ahead) {
+            self.prefetch_entry(h, entry_at);
+        }
+    }
+
+    /// Asks the memory for the entry (`entry_at` its position) of the key hashing to `hash`,
+    /// once its slot is in cache (the slot read is not checked against the key: a hint).
+    pub fn prefetch_entry<'a, T: 'a>(&self, hash: u64, entry_at: impl Fn(usize) -> Option<&'a T>) {
+        if let Some(entry) = self.guess(hash).and_then(|p| entry_at(p as usize)) {
             prefetch(entry);
         }
     }

@@ -7,7 +7,6 @@
 //! ([`ScanMap::add_all`]) asks for the index slots and entries of the numbers ahead first.
 
 use crate::order_index::OrderIndex;
-use crate::prefetch::prefetch;
 use crate::rows::ScanTally;
 use crate::shard::id_hash;
 use crate::Text;
@@ -92,11 +91,7 @@ impl ScanMap {
     pub fn prefetch(&self, hash: u64, entry: bool) {
         match entry {
             false => self.index.prefetch_slot(hash),
-            true => {
-                if let Some(entry) = self.index.guess(hash).and_then(|p| self.entries.get(p as usize)) {
-                    prefetch(entry);
-                }
-            }
+            true => self.index.prefetch_entry(hash, |p| self.entries.get(p)),
         }
     }
 
