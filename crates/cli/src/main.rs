@@ -37,7 +37,8 @@ struct Cli {
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
     /// Print each stage's wall time on stderr when the run ends (reading, merging, the
-    /// reports, writing): where a run spends its time (docs/BENCHMARKS.md).
+    /// reports, writing; an ingest's: finding the inputs, reading the new files, writing the
+    /// state, committing): where a run spends its time (docs/BENCHMARKS.md).
     #[arg(long, global = true)]
     timings: bool,
 }
@@ -306,7 +307,10 @@ fn ingest(
     let waiting = || {
         let _ = writeln!(std::io::stderr(), "waiting for another ingest into {} to finish…", store.display());
     };
-    let outcome = orderhealth::store::ingest(store, inputs, read, &settings, partitions, &waiting)?;
+    // No bar (an ingest's stages are short); with `--timings`, each stage's wall time.
+    let timings = Bar::timings_only();
+    let outcome = orderhealth::store::ingest(store, inputs, read, &settings, partitions, &waiting, &timings)?;
+    timings.finish();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
@@ -475,6 +479,12 @@ impl Bar {
         if let Some(marks) = &self.1 {
             marks.lock().expect("marks").push((stage.to_string(), std::time::Instant::now()));
         }
+    }
+
+    /// No bar: only `--timings`' lines when the run ends.
+    fn timings_only() -> Bar {
+        let marks = TIMINGS.get().copied().unwrap_or(false).then(|| std::sync::Mutex::new(Vec::new()));
+        Bar(ProgressBar::hidden(), marks, std::sync::Mutex::new(Vec::new()))
     }
 
     fn new() -> Bar {

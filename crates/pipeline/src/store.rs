@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::UsageError;
 use crate::output::write_whole;
+use crate::run::Progress;
 use crate::tables::frame;
 
 mod integrity;
@@ -364,8 +365,22 @@ fn content_of(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
+/// The stages of an ingest, in order, as `--timings` names them: the store opened (its lock
+/// taken, its manifest read) and the inputs found and recognised (hashed when new), the new files read and folded, the stored states folded in
+/// (a new base only), the state and batch written, the commit, and the new base's settled
+/// orders judged (a new base that replaced one whose settled orders a report judged).
+pub const INGEST_STAGES: [&str; 6] = [
+    "finding the inputs",
+    "reading the new files",
+    "folding the stored states",
+    "writing the state",
+    "committing",
+    "judging the new base",
+];
+
 /// Folds `inputs` into the store at `dir` (created when missing, with `partitions`, default
 /// [`DEFAULT_PARTITIONS`]): only files whose content it does not hold yet are read.
+/// `progress` is told each stage as it starts ([`INGEST_STAGES`]).
 pub fn ingest(
     dir: &Path,
     inputs: &[PathBuf],
@@ -373,6 +388,7 @@ pub fn ingest(
     settings: &StoreSettings,
     partitions: Option<usize>,
     waiting: &dyn Fn(),
+    progress: &dyn Progress,
 ) -> Result<IngestOutcome> {
     if let Some(n) = partitions.filter(|n| !orderhealth_core::shard::valid_partitions(*n)) {
         bail!(UsageError(format!(
@@ -380,6 +396,7 @@ pub fn ingest(
             orderhealth_core::shard::MAX_PARTITIONS
         )));
     }
+    progress.stage(INGEST_STAGES[0]);
     std::fs::create_dir_all(dir.join(BATCHES))
         .with_context(|| format!("{}: cannot create the store", dir.display()))?;
     std::fs::create_dir_all(dir.join(STATE)).with_context(|| format!("{}: cannot create the store", dir.display()))?;
@@ -466,8 +483,10 @@ pub fn ingest(
     let old_segments = manifest.older.clone();
     let mut written_base = None;
     if !new_files.is_empty() {
-        written_base = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome).map_err(unchanged(dir))?;
+        written_base =
+            fold_new_files(dir, &mut manifest, new_files, read, &mut outcome, progress).map_err(unchanged(dir))?;
     }
+    progress.stage(INGEST_STAGES[4]);
     removal.finish().map_err(unchanged(dir))?;
     manifest.skipped.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     let json = integrity::sealed_json(&mut manifest, "checksum", |m| &mut m.checksum)?;
@@ -492,6 +511,9 @@ pub fn ingest(
     // A new base: its settled orders judged now, under the options the reports used, so the
     // next report reads only the live ones. Derived data: a failure leaves it to that report.
     if let Some(base) = new_base {
+        if !judged_under.is_empty() {
+            progress.stage(INGEST_STAGES[5]);
+        }
         settle_new_base(dir, &manifest, &base.dir, &judged_under, written_base);
     }
     outcome.files_in_store = manifest.files.len();
@@ -529,6 +551,7 @@ fn fold_new_files(
     new_files: Vec<(InputFile, String)>,
     read: &ReadOptions,
     outcome: &mut IngestOutcome,
+    progress: &dyn Progress,
 ) -> Result<Option<NewBase>> {
     // New files are numbered after the stored ones, in path order; a file found
     // unrecognised keeps its number unused (numbers are compared, never counted).
@@ -541,6 +564,7 @@ fn fold_new_files(
 
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
     let new_base = needs_new_base(manifest);
+    progress.stage(INGEST_STAGES[1]);
     // The night alone first (a layer); a new base folds it into the stored states below.
     let locked: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
     let reads: Vec<Result<FileOutcome, InputError>> = new_files
@@ -602,8 +626,10 @@ fn fold_new_files(
     }
     let (mut carried, mut older, mut added) = (None, Vec::new(), None);
     if new_base {
+        progress.stage(INGEST_STAGES[2]);
         NewState { shards, carried, older, added } = with_stored_states(dir, manifest, &to_rank, shards)?;
     }
+    progress.stage(INGEST_STAGES[3]);
     for (id, rank) in rank_of.iter().enumerate().take(stored) {
         if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
             *slot = id as u32;

@@ -105,7 +105,28 @@ fn timings_name_each_stage_of_a_run() {
         ],
         "{detail}"
     );
-    run(&["ingest", sample.to_str().unwrap(), "--store", "store"]);
+    // An ingest's stages: the first makes the base (it folds the stored states: none yet);
+    // one that finds nothing new only looks and commits.
+    let stages_of = |stderr: &str| -> Vec<String> {
+        let line = stderr.lines().find(|l| l.starts_with("timings: ")).expect(stderr);
+        assert!(line.contains(" s (total "), "{line}");
+        line.trim_start_matches("timings: ")
+            .split(" (total ")
+            .next()
+            .unwrap()
+            .split(", ")
+            .map(|s| s.rsplitn(3, ' ').nth(2).unwrap().to_string())
+            .collect()
+    };
+    let stderr = run(&["ingest", sample.to_str().unwrap(), "--store", "store", "--timings"]);
+    assert_eq!(
+        stages_of(&stderr),
+        ["finding the inputs", "reading the new files", "folding the stored states", "writing the state", "committing"],
+        "{stderr}"
+    );
+    let stderr = run(&["ingest", sample.to_str().unwrap(), "--store", "store", "--timings"]);
+    assert_eq!(stages_of(&stderr), ["finding the inputs", "committing"], "{stderr}");
+    assert!(!run(&["ingest", sample.to_str().unwrap(), "--store", "store"]).contains("timings:"));
     let stderr = run(&["report", "--store", "store", "--out", "out2", "--timings"]);
     assert!(stderr.contains("timings: reading the store "), "{stderr}");
     assert!(!run(&["report", sample.to_str().unwrap(), "--out", "out3"]).contains("timings:"));
