@@ -672,8 +672,8 @@ fn judge_into(
             Column::new("segment".into(), part.hashes.iter().map(|h| h.1).collect::<Vec<u32>>()),
         ])?;
         write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
-        let mut watch = part.watch.clone();
-        watch.sort_unstable();
+        // Sorted already (`Partition::with` merges the carried list in).
+        let watch = &part.watch;
         let mut watch = crate::tables::frame(vec![
             Column::new("number_hash".into(), watch.iter().map(|w| w.0).collect::<Vec<u64>>()),
             Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
@@ -719,12 +719,15 @@ impl Partition {
     /// This partition's newly settled orders and the `carried` ones together.
     fn with(mut self, carried: CarriedShard) -> Result<Partition> {
         self.tally.add(&carried.tally);
+        // Both lists are sorted: the stable sort finds the two runs and merges them (the
+        // unstable one sorted a million pairs from scratch, 3% of a new base's ingest).
         self.watch.extend(carried.watch);
+        self.watch.sort();
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
         self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
         self.evidence.late_deliveries.vstack_mut(&carried.evidence.late_deliveries)?;
         self.hashes.extend(carried.hashes);
-        self.hashes.sort_unstable();
+        self.hashes.sort();
         Ok(self)
     }
 }
