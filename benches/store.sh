@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The store against a full report (docs/BENCHMARKS.md, "The store"): N orders over D nightly
 # dumps. The store of the first D-1 nights is built as a nightly job would: each night an
-# ingest, then a report (both timed). Then, alternately, ROUNDS times (same session, same files):
+# ingest, then a report (both timed, with their stages as `--timings` names them, averaged
+# per kind of night). Then, alternately, ROUNDS times (same session, same files):
 #   full    report over every night's files
 #   nightly ingest of night D, then report --store   (on a copy of the store of D-1 nights)
-#   one     report --store DIR NIGHT: the same in one command (the state it wrote is reused)
+#   one     report --store DIR NIGHT: the same in one command (one process)
 #   store   report --store alone                     (the store of all D nights)
 #   first   report --store on a base nobody reported on yet (it judges the settled orders)
 # and the store's bytes against the dumps'. Wall time and peak RSS by /usr/bin/time -v.
@@ -50,14 +51,20 @@ last=$(echo "$nights" | tail -n 1)
 layers() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["state"]) - 1)' "$1/manifest.json"; }
 store_before="$WORK/store-before"
 if [ ! -f "$store_before.complete" ]; then
-  rm -rf "$store_before" "$WORK/ingests.txt"
-  # As a nightly job: each night's ingest, then its report (both timed).
+  rm -rf "$store_before" "$WORK/ingests.txt" "$WORK/stages.txt"
+  # As a nightly job: each night's ingest, then its report (both timed; their stages, as
+  # `--timings` names them, kept in stages.txt).
   for night in $(echo "$nights" | head -n -1); do
     start=$(date +%s.%N)
-    "$bin" ingest "$night" --store "$store_before" 2>/dev/null
+    "$bin" ingest "$night" --store "$store_before" --timings 2>"$WORK/ingest.err"
     ingested=$(date +%s.%N)
-    "$bin" report --store "$store_before" --out "$WORK/out-nightly" >/dev/null 2>&1
-    echo "$night $start $ingested $(date +%s.%N) $(layers "$store_before")" >>"$WORK/ingests.txt"
+    "$bin" report --store "$store_before" --out "$WORK/out-nightly" --timings >/dev/null 2>"$WORK/report.err"
+    finished=$(date +%s.%N)
+    n_layers=$(layers "$store_before")
+    echo "$night $start $ingested $finished $n_layers" >>"$WORK/ingests.txt"
+    for run in ingest report; do
+      sed -n "s|^timings: \(.*\) (total .*|$night $n_layers $run: \1|p" "$WORK/$run.err" >>"$WORK/stages.txt"
+    done
   done
   touch "$store_before.complete"
 fi
@@ -67,6 +74,25 @@ awk 'NR > 1 { i = $3 - $2; r = $4 - $3; if ($5 == 0) { b++; bi += i; br += r; if
                                         else { l++; li += i; lr += r; if (i + r > lm) lm = i + r } }
      END { printf "nightly, layer nights (%d): ingest %.2f s + report %.2f s on average (max of both %.2f s)\n", l, li / l, lr / l, lm;
            printf "nightly, new-base nights (%d): ingest %.2f s + report %.2f s on average (max of both %.2f s)\n", b, bi / b, br / b, bm }' "$WORK/ingests.txt"
+# Where each kind of night goes, stage by stage (means over the nights of that kind; a build
+# whose ingest has no `--timings` lists its reports only; none for a store built before).
+[ -s "$WORK/stages.txt" ] && python3 - "$WORK/stages.txt" <<'PY'
+import collections, re, sys
+sums = collections.defaultdict(lambda: collections.defaultdict(float))
+nights = collections.Counter()
+lines = [re.match(r"(\S+) (\d+) (\w+): (.*)", line.strip()).groups() for line in open(sys.argv[1])]
+for night, layers, run, stages in lines:
+    if night == lines[0][0]:
+        continue  # the first night (its report judges every order), left out as above
+    nights[(int(layers), run)] += 1
+    for stage in stages.split(", "):
+        name, seconds = re.match(r"(.*) ([\d.]+) s$", stage).groups()
+        sums[(int(layers), run)][name] += float(seconds)
+for (layers, run), stages in sorted(sums.items()):
+    n = nights[(layers, run)]
+    kind = "new-base nights" if layers == 0 else f"nights with {layers} layer{'s' * (layers > 1)}"
+    print(f"{kind} ({n}), {run}: " + ", ".join(f"{name} {total / n:.3f} s" for name, total in stages.items()))
+PY
 store_all="$WORK/store-all"
 rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$last" --store "$store_all" 2>/dev/null
 
