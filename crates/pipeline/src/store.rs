@@ -366,9 +366,10 @@ fn content_of(path: &Path) -> std::io::Result<String> {
 }
 
 /// The stages of an ingest, in order, as `--timings` names them: the store opened (its lock
-/// taken, its manifest read) and the inputs found and recognised (hashed when new), the new files read and folded, the stored states folded in
-/// (a new base only), the state and batch written, the commit, and the new base's settled
-/// orders judged (a new base that replaced one whose settled orders a report judged).
+/// taken, its manifest read) and the inputs found and recognised (hashed when new); the new
+/// files read and folded; the stored states folded in (a new base only); the state and batch
+/// written; the commit; the new base's settled orders judged (a new base that replaced one
+/// whose settled orders a report judged).
 pub const INGEST_STAGES: [&str; 6] = [
     "finding the inputs",
     "reading the new files",

@@ -704,7 +704,8 @@ struct Partition {
     /// The settled orders' id hashes (no live order of the partition has one), sorted, each
     /// with the segment that holds the order's rows.
     hashes: Vec<(u64, u32)>,
-    /// The settled packages short of scans: (number hash, order id hash).
+    /// The settled packages watched for scans: (number hash, order id hash), sorted (the
+    /// file is written in this order).
     watch: Vec<(u64, u64)>,
     tally: Tally,
     evidence: Evidence,
@@ -719,8 +720,8 @@ impl Partition {
     /// This partition's newly settled orders and the `carried` ones together.
     fn with(mut self, carried: CarriedShard) -> Result<Partition> {
         self.tally.add(&carried.tally);
-        // Both lists are sorted: the stable sort finds the two runs and merges them (the
-        // unstable one sorted a million pairs from scratch, 3% of a new base's ingest).
+        // Both lists are sorted: the stable sort finds the two runs and merges them (sorted
+        // from scratch, the lists' million pairs were 3% of a new base's ingest).
         self.watch.extend(carried.watch);
         self.watch.sort();
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
