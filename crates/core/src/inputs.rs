@@ -23,6 +23,9 @@ use crate::timestamp::Micros;
 pub struct InputFile {
     pub path: PathBuf,
     pub named: bool,
+    /// Its size when it was found (0 when it could not be read then): the progress bar's
+    /// total and the order files are read in, without asking the file system again.
+    pub bytes: u64,
 }
 
 /// One file's account: what it was and what became of its rows (`rows read = rows used +
@@ -143,7 +146,7 @@ pub fn collect_inputs(args: &[PathBuf], out_dir: Option<&Path>) -> Result<InputF
         if meta.is_dir() {
             walk(arg, out_dir.as_deref(), &mut found, &mut skipped)?;
         } else {
-            found.push(InputFile { path: arg.clone(), named: true });
+            found.push(InputFile { path: arg.clone(), named: true, bytes: meta.len() });
         }
     }
     found.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()).then(b.named.cmp(&a.named)));
@@ -186,7 +189,10 @@ fn walk(
     for entry in walker {
         match entry {
             Ok(e) if e.file_type().is_dir() => {}
-            Ok(e) if e.file_type().is_file() => found.push(InputFile { path: e.into_path(), named: false }),
+            Ok(e) if e.file_type().is_file() => {
+                let bytes = e.metadata().map_or(0, |m| m.len());
+                found.push(InputFile { path: e.into_path(), named: false, bytes })
+            }
             Ok(e) => skipped.push(Skipped {
                 path: e.path().display().to_string(),
                 reason: "not a regular file (a device, pipe or socket)".into(),
@@ -296,8 +302,7 @@ pub fn load(inputs: &InputFiles, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + S
     // waited for it (at 4 M orders a night's all-orders dump takes a tenth of a second, and
     // at 16 threads the whole read little more than a second). Folding does not depend on
     // the order files arrive in (`book.rs`); the outcomes are put back in input order.
-    let mut largest_first: Vec<(usize, u64)> =
-        files.iter().enumerate().map(|(rank, f)| (rank, std::fs::metadata(&f.path).map_or(0, |m| m.len()))).collect();
+    let mut largest_first: Vec<(usize, u64)> = files.iter().enumerate().map(|(rank, f)| (rank, f.bytes)).collect();
     largest_first.sort_unstable_by_key(|&(rank, bytes)| (std::cmp::Reverse(bytes), rank));
     let mut outcomes: Vec<(usize, Result<Absorbed, InputError>)> = largest_first
         .into_iter()

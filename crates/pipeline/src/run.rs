@@ -135,7 +135,7 @@ pub(crate) fn prepare_inputs(
         }
         None => {
             let files = collect_inputs(inputs, Some(out))?;
-            progress.start(files.files.iter().filter_map(|f| std::fs::metadata(&f.path).ok()).map(|m| m.len()).sum());
+            progress.start(files.files.iter().map(|f| f.bytes).sum());
             (load(&files, read, &|n| progress.advance(n))?, None)
         }
     };
