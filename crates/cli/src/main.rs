@@ -301,6 +301,7 @@ fn ingest(
     read: &ReadOptions,
     marketplace: Marketplace,
     partitions: Option<usize>,
+    keep: bool,
     verbose: bool,
 ) -> anyhow::Result<orderhealth::store::IngestOutcome> {
     let settings = orderhealth::store::StoreSettings::of(read, marketplace);
@@ -309,7 +310,7 @@ fn ingest(
     };
     // No bar (an ingest's stages are short); with `--timings`, each stage's wall time.
     let timings = Bar::timings_only();
-    let outcome = orderhealth::store::ingest(store, inputs, read, &settings, partitions, &waiting, &timings)?;
+    let outcome = orderhealth::store::ingest(store, inputs, read, &settings, partitions, keep, &waiting, &timings)?;
     timings.finish();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
@@ -432,7 +433,9 @@ impl Reading {
     fn ingest_first(&self) -> anyhow::Result<()> {
         if let Some(store) = &self.store {
             if !self.inputs.is_empty() {
-                ingest(store, &self.inputs, &self.read_options(), self.judging.stored.marketplace, None, self.verbose)?;
+                // The run reads the store next: a layer this ingest writes is kept for it.
+                let marketplace = self.judging.stored.marketplace;
+                ingest(store, &self.inputs, &self.read_options(), marketplace, None, true, self.verbose)?;
             }
         }
         Ok(())
@@ -863,6 +866,7 @@ fn main() -> ExitCode {
             &args.stored.read_options(),
             args.stored.marketplace,
             args.partitions,
+            false,
             args.verbose,
         )
         .map(|_| (String::new(), ExitCode::SUCCESS)),

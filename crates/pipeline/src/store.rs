@@ -240,6 +240,28 @@ impl Manifest {
     }
 }
 
+/// The layer this process's last ingest wrote, kept in memory for the read of the same store
+/// that follows in the same run (`report --store DIR INPUT...`, the nightly job in one
+/// command): its states are not read back from the files just written. Taken by that read.
+static KEPT_LAYER: Mutex<Option<KeptLayer>> = Mutex::new(None);
+
+struct KeptLayer {
+    /// The store, as [`std::fs::canonicalize`] gives it.
+    store: PathBuf,
+    /// The layer's directory (`b…`, never reused within a store).
+    dir: String,
+    /// Its states as written: file ids in the keys.
+    shards: Vec<BookShard>,
+}
+
+/// The kept layer, when it is one of `layers` of the store `dir`: its position among them and
+/// its shards. Taken (a later read of the store reads it from its files).
+fn take_kept_layer(dir: &Path, layers: &[StoredState]) -> Option<(usize, Vec<BookShard>)> {
+    let kept = KEPT_LAYER.lock().ok()?.take()?;
+    let at = layers.iter().position(|l| l.dir == kept.dir)?;
+    (std::fs::canonicalize(dir).ok()? == kept.store && kept.shards.len() == SHARDS).then_some((at, kept.shards))
+}
+
 /// What an ingest did, for the terminal.
 #[derive(Debug, Default)]
 pub struct IngestOutcome {
@@ -382,12 +404,17 @@ pub const INGEST_STAGES: [&str; 6] = [
 /// Folds `inputs` into the store at `dir` (created when missing, with `partitions`, default
 /// [`DEFAULT_PARTITIONS`]): only files whose content it does not hold yet are read.
 /// `progress` is told each stage as it starts ([`INGEST_STAGES`]).
+///
+/// With `keep`, a layer it writes stays in memory for the next read of this store in the same
+/// process (`report --store DIR INPUT...`).
+#[allow(clippy::too_many_arguments)]
 pub fn ingest(
     dir: &Path,
     inputs: &[PathBuf],
     read: &ReadOptions,
     settings: &StoreSettings,
     partitions: Option<usize>,
+    keep: bool,
     waiting: &dyn Fn(),
     progress: &dyn Progress,
 ) -> Result<IngestOutcome> {
@@ -482,10 +509,9 @@ pub fn ingest(
 
     let old_state = manifest.state.clone();
     let old_segments = manifest.older.clone();
-    let mut written_base = None;
+    let mut folded = Folded::Nothing;
     if !new_files.is_empty() {
-        written_base =
-            fold_new_files(dir, &mut manifest, new_files, read, &mut outcome, progress).map_err(unchanged(dir))?;
+        folded = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome, progress).map_err(unchanged(dir))?;
     }
     progress.stage(INGEST_STAGES[4]);
     removal.finish().map_err(unchanged(dir))?;
@@ -494,6 +520,23 @@ pub fn ingest(
     // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
     write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json).map_err(unchanged(dir))?;
+    let written_base = match folded {
+        Folded::Base(base) => Some(*base),
+        Folded::Layer(shards) => {
+            let layer = manifest.state.last().map(|l| l.dir.clone());
+            match (keep, layer, std::fs::canonicalize(dir)) {
+                (true, Some(layer), Ok(store)) => {
+                    if let Ok(mut kept) = KEPT_LAYER.lock() {
+                        *kept = Some(KeptLayer { store, dir: layer, shards });
+                    }
+                }
+                // Freed aside, the ingest goes on.
+                _ => drop(std::thread::spawn(move || drop(shards))),
+            }
+            None
+        }
+        Folded::Nothing => None,
+    };
     // The report options the replaced base's orders were judged under, to judge the new one.
     let new_base = manifest.state.first().filter(|base| old_state.first() != Some(*base));
     let judged_under = match (new_base, old_state.first()) {
@@ -543,6 +586,16 @@ fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledK
     }
 }
 
+/// What [`fold_new_files`] wrote.
+enum Folded {
+    /// Nothing: no file was read.
+    Nothing,
+    /// A layer: its states (file ids in the keys).
+    Layer(Vec<BookShard>),
+    /// A new base.
+    Base(Box<NewBase>),
+}
+
 /// Reads the new files (in parallel, each folded in as it is read) and writes them as a new
 /// layer, or with every stored state as a new base; and the batch of their rejected rows.
 /// The caller commits.
@@ -553,7 +606,7 @@ fn fold_new_files(
     read: &ReadOptions,
     outcome: &mut IngestOutcome,
     progress: &dyn Progress,
-) -> Result<Option<NewBase>> {
+) -> Result<Folded> {
     // New files are numbered after the stored ones, in path order; a file found
     // unrecognised keeps its number unused (numbers are compared, never counted).
     let stored = manifest.files.len();
@@ -623,7 +676,7 @@ fn fold_new_files(
         }
     }
     if manifest.files.len() == stored {
-        return Ok(None); // nothing was read: the state stays as it is
+        return Ok(Folded::Nothing); // nothing was read: the state stays as it is
     }
     let (mut carried, mut older, mut added) = (None, Vec::new(), None);
     if new_base {
@@ -653,12 +706,10 @@ fn fold_new_files(
     if new_base {
         manifest.state = vec![written];
         manifest.older = older;
-        return Ok(Some(NewBase { shards, tables, carried }));
+        return Ok(Folded::Base(Box::new(NewBase { shards, tables, carried })));
     }
     manifest.state.push(written);
-    // The layer's states are written: freed aside, the commit goes on.
-    std::thread::spawn(move || drop(shards));
-    Ok(None)
+    Ok(Folded::Layer(shards))
 }
 
 /// A new base as an ingest wrote it: its shards (file ids in the keys) and tables, and the
@@ -966,19 +1017,28 @@ fn read_layers(
         return Ok(None);
     }
     let dirs: Vec<PathBuf> = layers.iter().map(|l| dir.join(STATE).join(&l.dir)).collect();
-    let shards = (0..SHARDS)
+    // The layer this process has just written, if it is one of them, from memory.
+    let (kept_at, kept) = match take_kept_layer(dir, layers) {
+        Some((at, shards)) => (Some(at), shards.into_iter().map(Some).collect()),
+        None => (None, (0..SHARDS).map(|_| None).collect::<Vec<Option<BookShard>>>()),
+    };
+    let shards = kept
         .into_par_iter()
-        .map(|i| -> Result<BookShard> {
-            let sides = dirs
+        .enumerate()
+        .map(|(i, kept)| -> Result<BookShard> {
+            let mut sides = dirs
                 .par_iter()
-                .map(|layer| {
-                    let mut shard =
-                        read_shard(&layout.of_shard(layer, i), &layout.of_shard(layer, i), 0, &[None, None])
-                            .with_context(|| format!("{}: a damaged store", shard_dir(layer, i).display()))?;
-                    shard.renumber_files(to_rank);
-                    Ok(shard)
+                .enumerate()
+                .filter(|(k, _)| Some(*k) != kept_at)
+                .map(|(_, layer)| {
+                    read_shard(&layout.of_shard(layer, i), &layout.of_shard(layer, i), 0, &[None, None])
+                        .with_context(|| format!("{}: a damaged store", shard_dir(layer, i).display()))
                 })
                 .collect::<Result<Vec<BookShard>>>()?;
+            if let (Some(at), Some(shard)) = (kept_at, kept) {
+                sides.insert(at, shard);
+            }
+            sides.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
             Ok(BookShard::merge_all(sides))
         })
         .collect::<Result<Vec<BookShard>>>()?;

@@ -165,6 +165,27 @@ fn nightly_layers_merge_to_the_bytes_of_one_report() {
     assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "{layers_seen:?}");
 }
 
+/// The nightly job in one command (`report --store DIR NIGHT`): the layer the ingest writes is
+/// kept in memory for the report, not read back. After every night the report is the one
+/// over the same files read at once, with one layer, two, three, and after a new base.
+#[test]
+fn a_report_with_its_night_gives_one_reads_bytes_from_the_layer_it_kept() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let n = nights(dir);
+    let (base, later) = n.split_at(n.len() - 6);
+    ingest(dir, &base.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    let mut layers_seen = Vec::new();
+    for (i, night) in later.iter().enumerate() {
+        let one_command = report(dir, &["--store", "store", night], &format!("store-{i}"));
+        layers_seen.push(state_dirs(&dir.join("store")).len() - 1);
+        let so_far: Vec<&str> = base.iter().chain(&later[..=i]).map(|s| s.as_str()).collect();
+        assert_same(&one_command, &report(dir, &so_far, &format!("once-{i}")));
+    }
+    assert!(layers_seen.contains(&1) && layers_seen.contains(&3), "{layers_seen:?}");
+    assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "a new base among them: {layers_seen:?}");
+}
+
 #[test]
 fn two_batches_and_one_batch_give_the_same_store_answer_and_reports_ingest_first() {
     let tmp = sample_dumps();
