@@ -578,6 +578,13 @@ impl BookShard {
         &self.orders
     }
 
+    /// The shard with `states` for its orders, keeping its scans and catalog: a store's live
+    /// states beside the scans and catalog they were just judged against, as a read of the
+    /// store gives them (no newest observation: the store's manifest has those).
+    pub fn with_states(self, states: Vec<OrderState>) -> BookShard {
+        BookShard::from_parts(OrderTable::from_states(states), self.scans, self.catalog, Names::default())
+    }
+
     /// Scans by normalised tracking number; `None` when no scans file was read.
     pub fn scans(&self) -> Option<&ScanMap> {
         self.scans.as_ref()

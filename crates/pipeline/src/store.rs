@@ -240,26 +240,49 @@ impl Manifest {
     }
 }
 
-/// The layer this process's last ingest wrote, kept in memory for the read of the same store
-/// that follows in the same run (`report --store DIR INPUT...`, the nightly job in one
-/// command): its states are not read back from the files just written. Taken by that read.
-static KEPT_LAYER: Mutex<Option<KeptLayer>> = Mutex::new(None);
+/// What this process's last ingest wrote, kept in memory for the read of the same store that
+/// follows in the same run (`report --store DIR INPUT...`, the nightly job in one command):
+/// it is not read back from the files just written. Taken by that read.
+static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
 
-struct KeptLayer {
+struct Kept {
     /// The store, as [`std::fs::canonicalize`] gives it.
     store: PathBuf,
-    /// The layer's directory (`b…`, never reused within a store).
+    /// The state directory written (`b…`, never reused within a store).
     dir: String,
-    /// Its states as written: file ids in the keys.
-    shards: Vec<BookShard>,
+    what: KeptState,
+}
+
+enum KeptState {
+    /// A layer's states as written: file ids in the keys.
+    Layer(Vec<BookShard>),
+    /// A new base as its settled directory (of `key`) has it.
+    Base(Box<(SettledKey, settled::Judged)>),
+}
+
+/// Keeps `what`, written into the state directory `dir` of the store `store`.
+fn keep(store: &Path, dir: &str, what: KeptState) {
+    if let (Ok(store), Ok(mut kept)) = (std::fs::canonicalize(store), KEPT.lock()) {
+        *kept = Some(Kept { store, dir: dir.to_string(), what });
+    }
+}
+
+/// What is kept, when it is of the state directory `state` of the store `dir`; taken either way
+/// (a later read reads the files).
+fn take_kept(dir: &Path, state: &str) -> Option<KeptState> {
+    let kept = KEPT.lock().ok()?.take()?;
+    (kept.dir == state && std::fs::canonicalize(dir).ok()? == kept.store).then_some(kept.what)
 }
 
 /// The kept layer, when it is one of `layers` of the store `dir`: its position among them and
-/// its shards. Taken (a later read of the store reads it from its files).
+/// its shards.
 fn take_kept_layer(dir: &Path, layers: &[StoredState]) -> Option<(usize, Vec<BookShard>)> {
-    let kept = KEPT_LAYER.lock().ok()?.take()?;
-    let at = layers.iter().position(|l| l.dir == kept.dir)?;
-    (std::fs::canonicalize(dir).ok()? == kept.store && kept.shards.len() == SHARDS).then_some((at, kept.shards))
+    // Only the newest layer can be one this process just wrote.
+    let at = layers.len().checked_sub(1)?;
+    match take_kept(dir, &layers[at].dir)? {
+        KeptState::Layer(shards) if shards.len() == SHARDS => Some((at, shards)),
+        _ => None,
+    }
 }
 
 /// What an ingest did, for the terminal.
@@ -523,13 +546,8 @@ pub fn ingest(
     let written_base = match folded {
         Folded::Base(base) => Some(*base),
         Folded::Layer(shards) => {
-            let layer = manifest.state.last().map(|l| l.dir.clone());
-            match (keep, layer, std::fs::canonicalize(dir)) {
-                (true, Some(layer), Ok(store)) => {
-                    if let Ok(mut kept) = KEPT_LAYER.lock() {
-                        *kept = Some(KeptLayer { store, dir: layer, shards });
-                    }
-                }
+            match (keep, manifest.state.last()) {
+                (true, Some(layer)) => self::keep(dir, &layer.dir, KeptState::Layer(shards)),
                 // Freed aside, the ingest goes on.
                 _ => drop(std::thread::spawn(move || drop(shards))),
             }
@@ -558,7 +576,7 @@ pub fn ingest(
         if !judged_under.is_empty() {
             progress.stage(INGEST_STAGES[5]);
         }
-        settle_new_base(dir, &manifest, &base.dir, &judged_under, written_base);
+        settle_new_base(dir, &manifest, &base.dir, &judged_under, written_base, keep);
     }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
@@ -566,8 +584,16 @@ pub fn ingest(
 
 /// Writes the settled directories of the new base `base` for each of `keys` (those of the base
 /// it replaced), as of the newest observation of every stored file: the first from `written`
-/// (the base as this ingest has it in memory), any other from the base read back.
-fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledKey], written: Option<NewBase>) {
+/// (the base as this ingest has it in memory), any other from the base read back. With
+/// `keep`, what the first judged is kept for this process's report.
+fn settle_new_base(
+    dir: &Path,
+    manifest: &Manifest,
+    base: &str,
+    keys: &[SettledKey],
+    written: Option<NewBase>,
+    keep: bool,
+) {
     let Some(as_of) = manifest.newest_observation() else { return };
     let Ok(rank_of) = manifest.ranks() else { return };
     let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
@@ -579,7 +605,14 @@ fn settle_new_base(dir: &Path, manifest: &Manifest, base: &str, keys: &[SettledK
             Some(NewBase { mut shards, tables, carried }) => {
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
                 let chain: Vec<u32> = manifest.chain(dir).segments.iter().map(|s| segment_number(s)).collect();
-                settled::write_from(dir, &key, &request, as_of, shards, tables, carried, &chain)
+                let keep = keep.then_some(&to_rank as &(dyn Fn(u32) -> u32 + Sync));
+                match settled::write_from(dir, &key, &request, as_of, shards, tables, carried, &chain, keep) {
+                    Ok(Some(judged)) => {
+                        self::keep(dir, base, KeptState::Base(Box::new((key.clone(), judged))));
+                        Ok(())
+                    }
+                    other => other.map(drop),
+                }
             }
             None => settled::write(dir, &key, &request, as_of, &to_rank, manifest.layout(), &manifest.chain(dir)),
         };
@@ -923,8 +956,11 @@ fn read_states(
     let Some((base, layers)) = manifest.state.split_first() else {
         return Ok(((0..SHARDS).map(|_| BookShard::default()).collect(), None));
     };
-    // The layers and the settled directory, read at once (neither needs the other).
     let key = request.and_then(|r| settled_key(manifest, &base.dir, r));
+    if let Some(kept) = kept_base(dir, manifest, &base.dir, layers, key.as_ref(), request) {
+        return Ok(kept);
+    }
+    // The layers and the settled directory, read at once (neither needs the other).
     let (layers_read, settled_read) = rayon::join(
         || read_layers(dir, layers, to_rank, manifest.layout()),
         || key.as_ref().map(|key| settled::read(dir, key)),
@@ -961,6 +997,35 @@ fn read_states(
         Some(layers) => merge_shards(read.shards, layers),
     };
     Ok((shards, part))
+}
+
+/// The base this process's ingest just made and judged (kept), as a read of its settled
+/// directory gives it: its live states and what its settled orders add. Only with no layer
+/// beside it, for a report under the key it was judged under and as of that instant or later
+/// (as [`usable_settled`]).
+fn kept_base(
+    dir: &Path,
+    manifest: &Manifest,
+    base: &str,
+    layers: &[StoredState],
+    key: Option<&SettledKey>,
+    request: Option<&SettledRequest>,
+) -> Option<(Vec<BookShard>, Option<SettledPart>)> {
+    let (key, request) = (key?, request?);
+    if !layers.is_empty() {
+        return None;
+    }
+    let KeptState::Base(kept) = take_kept(dir, base)? else { return None };
+    let (judged_under, judged) = *kept;
+    let newest = manifest.newest_observation()?;
+    let as_of = request.view.as_of.unwrap_or(newest);
+    if judged_under != *key || judged.as_of > as_of || judged.live.len() != SHARDS {
+        return None;
+    }
+    // As `read_states` sums them: the tally less the touched orders' (none, with no layer).
+    let mut tally = Tally::sum(&judged.tallies);
+    tally.subtract(&Tally::sum(&vec![Tally::default(); SHARDS]));
+    Some((judged.live, Some(SettledPart { tally, evidence: judged.evidence, ..Default::default() })))
 }
 
 /// The room a shard keeps for `more` orders to be merged in: they hash evenly over the shards;

@@ -165,11 +165,12 @@ fn nightly_layers_merge_to_the_bytes_of_one_report() {
     assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "{layers_seen:?}");
 }
 
-/// The nightly job in one command (`report --store DIR NIGHT`): the layer the ingest writes is
-/// kept in memory for the report, not read back. After every night the report is the one
-/// over the same files read at once, with one layer, two, three, and after a new base.
+/// The nightly job in one command (`report --store DIR NIGHT`): the layer the ingest writes, or
+/// the new base it makes and judges, is kept in memory for the report, not read back. After
+/// every night the report is the one over the same files read at once, with one layer, two,
+/// three, and after a new base.
 #[test]
-fn a_report_with_its_night_gives_one_reads_bytes_from_the_layer_it_kept() {
+fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     let tmp = sample_dumps();
     let dir = tmp.path();
     let n = nights(dir);

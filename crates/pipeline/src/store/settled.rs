@@ -436,14 +436,16 @@ pub(super) fn write(
         let (read, segments): (Vec<_>, Vec<Segments>) = read.into_iter().unzip();
         let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
         shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        judge_into(tmp, shards, tables, key, request, as_of, None, segments)
+        judge_into(tmp, shards, tables, key, request, as_of, None, segments, None).map(drop)
     })
 }
 
 /// [`write`] for a base an ingest has in memory: `shards` (file ids renumbered to ranks) and
 /// each shard's `orders` and `shipments` tables as written; with `carried`, the replaced
 /// base's settled orders the night left as they were are taken over, not judged again;
-/// `chain`, the segments the base stands on (itself first), by [`segment_number`].
+/// `chain`, the segments the base stands on (itself first), by [`segment_number`]. With
+/// `keep` (the tables' file ids to ranks), what it judged comes back too ([`Judged`]), once
+/// the directory is written.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_from(
     store: &Path,
@@ -454,7 +456,8 @@ pub(super) fn write_from(
     tables: Vec<[Option<DataFrame>; 2]>,
     carried: Option<Carried>,
     chain: &[u32],
-) -> Result<()> {
+    keep: Option<&(dyn Fn(u32) -> u32 + Sync)>,
+) -> Result<Option<Judged>> {
     let mut carried = carried.filter(|c| SettledKey { base: key.base.clone(), ..c.key.clone() } == *key);
     // Every order judged here is in the new base; a carried order stays in its segment, unless
     // the new base no longer stands on it (it was written whole: the order is in it).
@@ -469,7 +472,25 @@ pub(super) fn write_from(
         });
     }
     let segments = (0..SHARDS).map(|_| Segments::All(base)).collect();
-    write_whole(store, key, |tmp| judge_into(tmp, shards, tables, key, request, as_of, carried, segments))
+    let mut judged = None;
+    write_whole(store, key, |tmp| {
+        judged = judge_into(tmp, shards, tables, key, request, as_of, carried, segments, keep)?;
+        Ok(())
+    })?;
+    Ok(judged)
+}
+
+/// A base as [`write_from`] judged it, kept in memory for the report that follows in the same
+/// process (`report --store DIR NIGHT`): what a read of its settled directory gives.
+pub(super) struct Judged {
+    /// The instant judged as of.
+    pub as_of: Micros,
+    /// Per shard: the live states (ranks in the keys, sorted by id) with the scans and catalog
+    /// they were judged against.
+    pub live: Vec<BookShard>,
+    /// Per shard: the settled orders' tally and evidence rows.
+    pub tallies: Vec<Tally>,
+    pub evidence: Vec<Evidence>,
 }
 
 /// Which segment holds the rows of each order of a shard being judged.
@@ -625,7 +646,8 @@ fn write_whole(store: &Path, key: &SettledKey, fill: impl FnOnce(&Path) -> Resul
 }
 
 /// Judges the base (`shards`, renumbered to ranks; `tables`, each shard's `orders` and
-/// `shipments` as stored) and writes its settled directory into `tmp`.
+/// `shipments` as stored) and writes its settled directory into `tmp`; with `keep` (the
+/// tables' file ids to ranks), returns what it judged ([`Judged`]).
 #[allow(clippy::too_many_arguments)]
 fn judge_into(
     tmp: &Path,
@@ -636,7 +658,8 @@ fn judge_into(
     as_of: Micros,
     carried: Option<Carried>,
     segments: Vec<Segments>,
-) -> Result<()> {
+    keep: Option<&(dyn Fn(u32) -> u32 + Sync)>,
+) -> Result<Option<Judged>> {
     let mut book = Book::from_shards(shards);
     let has_scans = book.has_scans();
     // The book keeps the scans and the catalog every partition's packages are judged against.
@@ -664,39 +687,62 @@ fn judge_into(
         })
         .collect::<Result<_>>()?;
 
-    parts.par_iter().zip(tables).enumerate().try_for_each(|(i, (part, tables))| -> Result<()> {
-        let dir = shard_dir(tmp, i);
-        std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-        let mut ids = crate::tables::frame(vec![
-            Column::new("id_hash".into(), part.hashes.iter().map(|h| h.0).collect::<Vec<u64>>()),
-            Column::new("segment".into(), part.hashes.iter().map(|h| h.1).collect::<Vec<u32>>()),
-        ])?;
-        write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
-        // Sorted already (`Partition::with` merges the carried list in).
-        let watch = &part.watch;
-        let mut watch = crate::tables::frame(vec![
-            Column::new("number_hash".into(), watch.iter().map(|w| w.0).collect::<Vec<u64>>()),
-            Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
-        ])?;
-        write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
-        write_parquet(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
-        write_parquet(&dir.join("tracking_defects.parquet"), &mut part.evidence.tracking_defects.clone())?;
-        write_parquet(&dir.join("late_deliveries.parquet"), &mut part.evidence.late_deliveries.clone())?;
-        // The live states: the base's rows of the orders not settled, as the base has them.
-        for (name, table) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables) {
-            if let Some(df) = table {
-                write_parquet(&dir.join(name), &mut part.live_rows(&df)?)?;
+    let live_tables: Vec<[Option<DataFrame>; 2]> = parts
+        .par_iter()
+        .zip(tables)
+        .enumerate()
+        .map(|(i, (part, tables))| -> Result<[Option<DataFrame>; 2]> {
+            let dir = shard_dir(tmp, i);
+            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            let mut ids = crate::tables::frame(vec![
+                Column::new("id_hash".into(), part.hashes.iter().map(|h| h.0).collect::<Vec<u64>>()),
+                Column::new("segment".into(), part.hashes.iter().map(|h| h.1).collect::<Vec<u32>>()),
+            ])?;
+            write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
+            // Sorted already (`Partition::with` merges the carried list in).
+            let watch = &part.watch;
+            let mut watch = crate::tables::frame(vec![
+                Column::new("number_hash".into(), watch.iter().map(|w| w.0).collect::<Vec<u64>>()),
+                Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
+            ])?;
+            write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
+            write_parquet(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
+            write_parquet(&dir.join("tracking_defects.parquet"), &mut part.evidence.tracking_defects.clone())?;
+            write_parquet(&dir.join("late_deliveries.parquet"), &mut part.evidence.late_deliveries.clone())?;
+            // The live states: the base's rows of the orders not settled, as the base has them.
+            let mut live: [Option<DataFrame>; 2] = [None, None];
+            for ((name, table), live) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables).zip(&mut live)
+            {
+                if let Some(df) = table {
+                    let mut rows = part.live_rows(&df)?;
+                    write_parquet(&dir.join(name), &mut rows)?;
+                    *live = Some(rows);
+                }
             }
-        }
-        Ok(())
-    })?;
+            Ok(live)
+        })
+        .collect::<Result<_>>()?;
     let shards = parts.iter().map(|p| p.tally.clone()).collect();
     let file = TallyFile { key: key.clone(), as_of, has_scans, carried_from, shards };
     std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
     // Not synced: derived data, checked whole against its seal before use. A crash that
     // leaves part of it on disk leaves a directory that fails the check, which the next
     // report removes and judges again.
-    Ok(())
+    let Some(to_rank) = keep else { return Ok(None) };
+    // The live states as a read of the directory gives them (from the tables just written,
+    // renumbered to ranks), each shard with the scans and catalog it was judged against.
+    let live: Vec<BookShard> = book
+        .into_shards()
+        .into_par_iter()
+        .zip(live_tables)
+        .map(|(shard, tables)| -> Result<BookShard> {
+            let mut states = super::state::states_of(&tables, 0, &mut Names::default())?;
+            states.iter_mut().for_each(|o| o.renumber_files(&|id| to_rank(id)));
+            Ok(shard.with_states(states))
+        })
+        .collect::<Result<_>>()?;
+    let (tallies, evidence) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();
+    Ok(Some(Judged { as_of, live, tallies, evidence }))
 }
 
 /// One partition judged: the settled orders' ids, tally and evidence rows.
