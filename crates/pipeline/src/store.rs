@@ -1114,8 +1114,12 @@ fn read_layers(
 /// and orders with a package short of scans they scan. Those leave the tally, are read from
 /// the base and judged again with the layers.
 fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
-    let scanned: FxHashSet<u64> =
+    // The scanned numbers' hashes, sorted: each shard's watch list (sorted too) is walked
+    // beside them once, not looked up entry by entry.
+    let mut scanned: Vec<u64> =
         layers.par_iter().filter_map(|l| l.scans()).flat_map_iter(|scans| scans.keys().map(|n| id_hash(n))).collect();
+    scanned.par_sort_unstable();
+    scanned.dedup();
     (0..SHARDS)
         .into_par_iter()
         .map(|i| {

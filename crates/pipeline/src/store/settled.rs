@@ -306,11 +306,23 @@ impl Settled {
         ids.binary_search(&hash).ok().and_then(|k| segments.get(k)).copied().unwrap_or(0)
     }
 
-    /// The id hashes of shard `i`'s settled orders with a package short of scans whose number
-    /// (hashed) is in `scanned`: a layer's scans may make it valid.
-    pub fn scanned(&self, i: usize, scanned: &FxHashSet<u64>) -> Vec<u64> {
+    /// The id hashes of shard `i`'s settled orders with a watched package whose number (hashed)
+    /// is in `scanned` (sorted): a layer's scans may change how it is judged.
+    pub fn scanned(&self, i: usize, scanned: &[u64]) -> Vec<u64> {
         let watch = self.watch.get(i).map(Vec::as_slice).unwrap_or_default();
-        watch.iter().filter(|(number, _)| scanned.contains(number)).map(|(_, order)| *order).collect()
+        // Both sorted by number hash: one walk through the two.
+        let (mut orders, mut k) = (Vec::new(), 0);
+        for &(number, order) in watch {
+            while scanned.get(k).is_some_and(|&n| n < number) {
+                k += 1;
+            }
+            match scanned.get(k) {
+                Some(&n) if n == number => orders.push(order),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        orders
     }
 
     /// Where shard `i`'s live states are.
@@ -362,10 +374,12 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
                             Ok(c) => c.u32()?.into_no_null_iter().collect(),
                             Err(_) => Vec::new(),
                         };
-                        Ok((
-                            (ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments),
-                            number.into_no_null_iter().zip(order.into_no_null_iter()).collect(),
-                        ))
+                        // Written sorted by number hash, which `Settled::scanned` relies on.
+                        let mut watch: Watch = number.into_no_null_iter().zip(order.into_no_null_iter()).collect();
+                        if !watch.is_sorted() {
+                            watch.sort_unstable();
+                        }
+                        Ok(((ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments), watch))
                     })
                     .collect::<Result<Vec<Hashes>>>()
             },
@@ -905,6 +919,26 @@ mod tests {
     use orderhealth_core::{CancelCounts, CancelDay, Day, TrackingCounts};
 
     use super::*;
+
+    #[test]
+    fn a_layer_s_scanned_numbers_find_the_watched_orders_of_a_shard() {
+        // Shard 1 watches numbers 10 (orders 100 and 101), 20 (order 200) and 40 (order 400).
+        let watch = vec![(10, 100), (10, 101), (20, 200), (40, 400)];
+        let settled = Settled {
+            as_of: 0,
+            has_scans: true,
+            shards: Vec::new(),
+            segments: Vec::new(),
+            watch: vec![Vec::new(), watch],
+            dir: PathBuf::new(),
+        };
+        assert_eq!(settled.scanned(1, &[5, 10, 30, 40, 50]), [100, 101, 400]);
+        assert_eq!(settled.scanned(1, &[20]), [200]);
+        assert_eq!(settled.scanned(1, &[41, 99]), Vec::<u64>::new());
+        assert_eq!(settled.scanned(1, &[]), Vec::<u64>::new());
+        assert_eq!(settled.scanned(0, &[10]), Vec::<u64>::new(), "a shard watching nothing");
+        assert_eq!(settled.scanned(7, &[10]), Vec::<u64>::new(), "a shard the directory lacks");
+    }
 
     #[test]
     fn a_settled_directory_s_key_is_read_from_the_head_of_its_tally_file() {
