@@ -531,14 +531,21 @@ fn delivery(order: &OrderView, scans: Option<&ScanTally>, as_of: Option<Micros>)
     })
 }
 
+/// Days past its promised day after which a package not delivered yet is settled as late
+/// (the store's settled orders): a late package's delivery scan mostly comes within them, and
+/// a settled order a later scan reaches is read back from its segment and judged again, which
+/// costs a report far more than judging it among the live ones.
+pub const UNDELIVERED_LIVE_DAYS: i32 = 7;
+
 /// Can what `order`'s packages add to the on-time delivery rate still change (§4.2, the
 /// store's settled orders)? With scans, a package of an order with a promised delivery date is
-/// judged once delivered or once its promised day is over (`as_of`'s local day later); until
-/// then it is live. Checked over every package with a number, valid or not (a superset: an
-/// order kept live is only judged again).
+/// judged once delivered, or once its promised day is more than [`UNDELIVERED_LIVE_DAYS`] over
+/// (`as_of`'s local day later): it is late then whatever comes, but a delivery scan may still
+/// come and move it (the store watches for that). Until then it is live. Checked over every
+/// package with a number, valid or not (a superset: an order kept live is only judged again).
 pub fn deliveries_settled(order: &OrderView, book: &Book, as_of: Micros) -> bool {
     let Some(promise) = order.expected_delivery_ts.filter(|_| book.has_scans()) else { return true };
-    let over = local_day(promise, order.zone) < local_day(as_of, order.zone);
+    let over = local_day(promise, order.zone) + UNDELIVERED_LIVE_DAYS < local_day(as_of, order.zone);
     over || order.shipments.iter().all(|s| {
         carriers::is_missing(&s.tracking)
             || book.scans_of(&carriers::normalise(&s.tracking)).is_some_and(|t| t.first_delivered.is_some())
