@@ -2,7 +2,8 @@
 # The store against a full report (docs/BENCHMARKS.md, "The store"): N orders over D nightly
 # dumps. The store of the first D-1 nights is built as a nightly job would: each night an
 # ingest, then a report (both timed, with their stages as `--timings` names them, averaged
-# per kind of night). Then, alternately, ROUNDS times (same session, same files):
+# per kind of night); and built again as the nightly job in one command would, each night
+# `report --store DIR NIGHT` (timed). Then, alternately, ROUNDS times (same session, same files):
 #   full    report over every night's files
 #   nightly ingest of night D, then report --store   (on a copy of the store of D-1 nights)
 #   one     report --store DIR NIGHT: the same in one command (one process)
@@ -93,6 +94,18 @@ for (layers, run), stages in sorted(sums.items()):
     kind = "new-base nights" if layers == 0 else f"nights with {layers} layer{'s' * (layers > 1)}"
     print(f"{kind} ({n}), {run}: " + ", ".join(f"{name} {total / n:.3f} s" for name, total in stages.items()))
 PY
+# The same nights as the nightly job in one command: `report --store DIR NIGHT` each night.
+store_one="$WORK/store-one-before"
+if [ ! -f "$store_one.complete" ]; then
+  rm -rf "$store_one" "$WORK/nightly-one.txt"
+  for night in $(echo "$nights" | head -n -1); do
+    start=$(date +%s.%N)
+    "$bin" report --store "$store_one" --out "$WORK/out-nightly-one" "$night" >/dev/null 2>&1
+    finished=$(date +%s.%N)
+    echo "$night $start $finished $(layers "$store_one")" >>"$WORK/nightly-one.txt"
+  done
+  touch "$store_one.complete"
+fi
 store_all="$WORK/store-all"
 rm -rf "$store_all" && cp -r "$store_before" "$store_all" && "$bin" ingest "$last" --store "$store_all" 2>/dev/null
 
@@ -125,3 +138,6 @@ full_mean=$(awk "BEGIN { print $full_sum / $full_n }")
 awk -v full="$full_mean" 'NR > 1 { t = $4 - $2; sum += t; n++; if (t > worst) { worst = t; at = $1 } }
      END { printf "nightly build, %d nights: mean %.2f s (%.3f of a full report, %.2f s), worst %.2f s (%.3f; %s)\n",
                   n, sum / n, sum / n / full, full, worst, worst / full, at }' "$WORK/ingests.txt"
+awk -v full="$full_mean" 'NR > 1 { t = $3 - $2; sum += t; n++; if (t > worst) { worst = t; at = $1 }; if ($4 == 0) { b++; bs += t } else { l++; ls += t } }
+     END { printf "nightly build in one command, %d nights: mean %.2f s (%.3f of a full report, %.2f s), worst %.2f s (%.3f; %s); layer nights %.2f s, new-base nights %.2f s on average\n",
+                  n, sum / n, sum / n / full, full, worst, worst / full, at, ls / l, bs / b }' "$WORK/nightly-one.txt"
