@@ -130,17 +130,24 @@ fn listed(store: &Path, name: &str) -> Vec<String> {
     list.iter().map(|s| s["dir"].as_str().unwrap().to_string()).collect()
 }
 
+/// The sample's nights but the last `k` ingested at once into `store`: the directory, those
+/// nights, and the last `k`.
+fn sample_store_but_the_last_nights(k: usize) -> (tempfile::TempDir, Vec<String>, Vec<String>) {
+    let tmp = sample_dumps();
+    let mut base = nights(tmp.path());
+    let later = base.split_off(base.len() - k);
+    ingest(tmp.path(), &base.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    (tmp, base, later)
+}
+
 /// After a large first ingest each night is folded alone into a layer, until the layers hold
 /// a quarter of the base's orders and an ingest folds everything into a new base. After every
 /// night the report from the store is the report over the same files read at once, and only
 /// the listed states are on disk.
 #[test]
 fn nightly_layers_merge_to_the_bytes_of_one_report() {
-    let tmp = sample_dumps();
+    let (tmp, base, later) = sample_store_but_the_last_nights(10);
     let dir = tmp.path();
-    let n = nights(dir);
-    let (base, later) = n.split_at(n.len() - 10);
-    ingest(dir, &base.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
     let mut layers_seen = Vec::new();
     for (i, night) in later.iter().enumerate() {
         ingest(dir, &[night], "store").success();
@@ -171,11 +178,8 @@ fn nightly_layers_merge_to_the_bytes_of_one_report() {
 /// three, and after a new base.
 #[test]
 fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
-    let tmp = sample_dumps();
+    let (tmp, base, later) = sample_store_but_the_last_nights(6);
     let dir = tmp.path();
-    let n = nights(dir);
-    let (base, later) = n.split_at(n.len() - 6);
-    ingest(dir, &base.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
     let mut layers_seen = Vec::new();
     for (i, night) in later.iter().enumerate() {
         let one_command = report(dir, &["--store", "store", night], &format!("store-{i}"));
