@@ -428,8 +428,8 @@ pub const INGEST_STAGES: [&str; 6] = [
 /// [`DEFAULT_PARTITIONS`]): only files whose content it does not hold yet are read.
 /// `progress` is told each stage as it starts ([`INGEST_STAGES`]).
 ///
-/// With `keep`, a layer it writes stays in memory for the next read of this store in the same
-/// process (`report --store DIR INPUT...`).
+/// With `keep`, the layer it writes, or the new base it makes and judges, stays in memory for
+/// the next read of this store in the same process (`report --store DIR INPUT...`).
 #[allow(clippy::too_many_arguments)]
 pub fn ingest(
     dir: &Path,
@@ -984,12 +984,7 @@ fn read_states(
     );
     let read = read?;
     let part = match (settled_sum, read.settled) {
-        (Some(mut tally), Some((counted, evidence))) => {
-            // The settled orders' tally, less the touched ones as it counted them (summed first:
-            // a subtraction rebuilds the whole tally).
-            tally.subtract(&Tally::sum(&counted));
-            Some(SettledPart { tally, evidence, ..Default::default() })
-        }
+        (Some(tally), Some((counted, evidence))) => Some(settled_part(tally, &counted, evidence)),
         _ => None,
     };
     let shards = match layers_read {
@@ -1022,10 +1017,16 @@ fn kept_base(
     if judged_under != *key || judged.as_of > as_of || judged.live.len() != SHARDS {
         return None;
     }
-    // As `read_states` sums them: the tally less the touched orders' (none, with no layer).
-    let mut tally = Tally::sum(&judged.tallies);
-    tally.subtract(&Tally::sum(&vec![Tally::default(); SHARDS]));
-    Some((judged.live, Some(SettledPart { tally, evidence: judged.evidence, ..Default::default() })))
+    // No layer: no settled order touched.
+    Some((judged.live, Some(settled_part(Tally::sum(&judged.tallies), &[], judged.evidence))))
+}
+
+/// What the settled orders add to a report: their `tally`, less the touched ones' as it
+/// counted them (`counted`, summed first: a subtraction rebuilds the whole tally), and the
+/// others' `evidence` rows.
+fn settled_part(mut tally: Tally, counted: &[Tally], evidence: Vec<settled::Evidence>) -> SettledPart {
+    tally.subtract(&Tally::sum(counted));
+    SettledPart { tally, evidence, ..Default::default() }
 }
 
 /// The room a shard keeps for `more` orders to be merged in: they hash evenly over the shards;

@@ -730,7 +730,8 @@ fn judge_into(
                 if let Some(df) = table {
                     let mut rows = part.live_rows(&df)?;
                     write_parquet(&dir.join(name), &mut rows)?;
-                    *live = Some(rows);
+                    // Kept for the report only when asked for.
+                    *live = keep.map(|_| rows);
                 }
             }
             Ok(live)
