@@ -189,6 +189,22 @@ fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     }
     assert!(layers_seen.contains(&1) && layers_seen.contains(&3), "{layers_seen:?}");
     assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "a new base among them: {layers_seen:?}");
+    // `orders --store DIR NIGHT` takes the kept layer too.
+    let base: Vec<&str> = base.iter().map(|s| s.as_str()).collect();
+    ingest(dir, &base, "store-orders").success();
+    let orders = |args: &[&str], out: &str| {
+        orderhealth()
+            .current_dir(dir)
+            .arg("orders")
+            .args(args)
+            .args(["--format", "csv", "--out", out])
+            .assert()
+            .success();
+        std::fs::read(dir.join(out).join("orders.csv")).unwrap()
+    };
+    let one_command = orders(&["--store", "store-orders", &later[0]], "orders-store");
+    assert_eq!(state_dirs(&dir.join("store-orders")).len(), 2, "the night is a layer");
+    assert_eq!(one_command, orders(&[base.as_slice(), &[later[0].as_str()]].concat(), "orders-once"));
 }
 
 #[test]
