@@ -788,14 +788,21 @@ fn with_stored_states(
         return Ok(NewState { shards: night, carried: None, older: Vec::new(), added: None });
     };
     let layout = manifest.layout();
-    let changes = match read_layers(dir, layers, to_rank, layout)? {
-        None => night,
-        Some(layers) => merge_shards(layers, night),
-    };
+    // The layers and the replaced base's settled directory, read at once (neither needs the
+    // other).
+    let (changes, candidate) = rayon::join(
+        || -> Result<Vec<BookShard>> {
+            Ok(match read_layers(dir, layers, to_rank, layout)? {
+                None => night,
+                Some(layers) => merge_shards(layers, night),
+            })
+        },
+        || (manifest.older.len() < MAX_SEGMENTS).then(|| settled::for_carrying(dir, &base.dir)).flatten(),
+    );
+    let changes = changes?;
     let more = changes.iter().map(|s| s.orders().len()).sum::<usize>();
     let chain = manifest.chain(dir);
-    let usable =
-        (manifest.older.len() < MAX_SEGMENTS).then(|| settled::usable_for_carrying(dir, &base.dir, &changes)).flatten();
+    let usable = candidate.filter(|(_, _, old)| settled::carries_over(old, &changes));
     if let Some((key, request, old)) = usable {
         let touched = touched_by(&old, &changes);
         let read = read_base(&chain, layout, room_for(more), Some(&old), &touched, &changes, Some(&request), to_rank)?;

@@ -562,14 +562,23 @@ pub(super) fn usable_for_carrying(
     old_base: &str,
     changes: &[BookShard],
 ) -> Option<(SettledKey, SettledRequest, Settled)> {
+    for_carrying(store, old_base).filter(|(_, _, old)| carries_over(old, changes))
+}
+
+/// The settled directory of `old_base` under its first key, read: what a new base could carry
+/// over, before the changes are known ([`carries_over`]).
+pub(super) fn for_carrying(store: &Path, old_base: &str) -> Option<(SettledKey, SettledRequest, Settled)> {
     let key = keys_of(store, old_base).into_iter().next()?;
     let request = key.request()?;
     let old = read(store, &key)?;
-    let scans_now = !old.has_scans && changes.iter().any(|c| c.scans().is_some());
-    if scans_now || changes.iter().any(|c| !c.catalog().is_empty()) {
-        return None;
-    }
     Some((key, request, old))
+}
+
+/// Whether the settled orders of `old` can be carried over with `changes` folded in: no
+/// catalog rows among them, no scans where the old base had none.
+pub(super) fn carries_over(old: &Settled, changes: &[BookShard]) -> bool {
+    let scans_now = !old.has_scans && changes.iter().any(|c| c.scans().is_some());
+    !scans_now && !changes.iter().any(|c| !c.catalog().is_empty())
 }
 
 /// What a new base takes over from `old` (judged under `key`): per partition its settled
