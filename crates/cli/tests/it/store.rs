@@ -207,6 +207,31 @@ fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     assert_eq!(one_command, orders(&[base.as_slice(), &[later[0].as_str()]].concat(), "orders-once"));
 }
 
+/// The nightly job in one command with a pinned date, on the night that folds a new base: the
+/// base its ingest judged (as of the newest observation) and kept stands for a later
+/// `--as-of`, not for an earlier one (that report reads every order). Each gives one read's
+/// bytes.
+#[test]
+fn a_kept_base_stands_only_for_an_as_of_at_or_after_its_judging() {
+    for (as_of, name) in [("2026-02-15T00:00:00Z", "early"), ("2026-03-20T00:00:00Z", "late")] {
+        // The last dated nights (after them, `dumps/catalog.tsv` and `dumps/other`).
+        let (tmp, base, later) = sample_store_but_the_last_nights(NIGHTS_TO_A_NEW_BASE + 2);
+        let dir = tmp.path();
+        let nights = &later[..NIGHTS_TO_A_NEW_BASE];
+        // The base's settled directory: the options a new base is judged under.
+        report(dir, &["--store", "store"], "first");
+        for night in &nights[..NIGHTS_TO_A_NEW_BASE - 1] {
+            ingest(dir, &[night], "store").success();
+        }
+        assert_eq!(state_dirs(&dir.join("store")).len(), 4, "three layers: the next night folds a new base");
+        let last = nights[NIGHTS_TO_A_NEW_BASE - 1].as_str();
+        let one_command = report(dir, &["--store", "store", last, "--as-of", as_of], name);
+        assert_eq!(state_dirs(&dir.join("store")).len(), 1, "a new base");
+        let every: Vec<&str> = base.iter().chain(nights).map(|s| s.as_str()).chain(["--as-of", as_of]).collect();
+        assert_same(&one_command, &report(dir, &every, &format!("{name}-once")));
+    }
+}
+
 #[test]
 fn two_batches_and_one_batch_give_the_same_store_answer_and_reports_ingest_first() {
     let tmp = sample_dumps();
