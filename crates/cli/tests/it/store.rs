@@ -209,11 +209,17 @@ fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
 
 /// The nightly job in one command with a pinned date, on the night that folds a new base: the
 /// base its ingest judged (as of the newest observation) and kept stands for a later
-/// `--as-of`, not for an earlier one (that report reads every order). Each gives one read's
-/// bytes.
+/// `--as-of`, not for an earlier one (that report reads every order), nor for other report
+/// options (another tracking basis). Each gives one read's bytes.
 #[test]
-fn a_kept_base_stands_only_for_an_as_of_at_or_after_its_judging() {
-    for (as_of, name) in [("2026-02-15T00:00:00Z", "early"), ("2026-03-20T00:00:00Z", "late")] {
+fn a_kept_base_stands_only_for_its_options_and_an_as_of_at_or_after_its_judging() {
+    let later_date = ["--as-of", "2026-03-20T00:00:00Z"];
+    let runs: [(&[&str], &str); 3] = [
+        (&["--as-of", "2026-02-15T00:00:00Z"], "early"),
+        (&later_date, "late"),
+        (&[&later_date[..], &["--tracking-basis", "ship"]].concat(), "ship"),
+    ];
+    for (options, name) in runs {
         // The last dated nights (after them, `dumps/catalog.tsv` and `dumps/other`).
         let (tmp, base, later) = sample_store_but_the_last_nights(NIGHTS_TO_A_NEW_BASE + 2);
         let dir = tmp.path();
@@ -225,9 +231,9 @@ fn a_kept_base_stands_only_for_an_as_of_at_or_after_its_judging() {
         }
         assert_eq!(state_dirs(&dir.join("store")).len(), 4, "three layers: the next night folds a new base");
         let last = nights[NIGHTS_TO_A_NEW_BASE - 1].as_str();
-        let one_command = report(dir, &["--store", "store", last, "--as-of", as_of], name);
+        let one_command = report(dir, &[&["--store", "store", last], options].concat(), name);
         assert_eq!(state_dirs(&dir.join("store")).len(), 1, "a new base");
-        let every: Vec<&str> = base.iter().chain(nights).map(|s| s.as_str()).chain(["--as-of", as_of]).collect();
+        let every: Vec<&str> = base.iter().chain(nights).map(|s| s.as_str()).chain(options.iter().copied()).collect();
         assert_same(&one_command, &report(dir, &every, &format!("{name}-once")));
     }
 }
