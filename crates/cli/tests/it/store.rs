@@ -29,6 +29,12 @@ pub(crate) fn report(dir: &Path, args: &[&str], out: &str) -> Vec<(String, Vec<u
     outputs(&dir.join(out))
 }
 
+/// `orderhealth orders ARGS --format csv --out OUT` in `dir`: its `orders.csv`.
+fn orders_csv(dir: &Path, args: &[&str], out: &str) -> String {
+    orderhealth().current_dir(dir).arg("orders").args(args).args(["--format", "csv", "--out", out]).assert().success();
+    std::fs::read_to_string(dir.join(out).join("orders.csv")).unwrap()
+}
+
 pub(crate) fn outputs(out: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
         .unwrap()
@@ -192,19 +198,9 @@ fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     // `orders --store DIR NIGHT` takes the kept layer too.
     let base: Vec<&str> = base.iter().map(|s| s.as_str()).collect();
     ingest(dir, &base, "store-orders").success();
-    let orders = |args: &[&str], out: &str| {
-        orderhealth()
-            .current_dir(dir)
-            .arg("orders")
-            .args(args)
-            .args(["--format", "csv", "--out", out])
-            .assert()
-            .success();
-        std::fs::read(dir.join(out).join("orders.csv")).unwrap()
-    };
-    let one_command = orders(&["--store", "store-orders", &later[0]], "orders-store");
+    let one_command = orders_csv(dir, &["--store", "store-orders", &later[0]], "orders-store");
     assert_eq!(state_dirs(&dir.join("store-orders")).len(), 2, "the night is a layer");
-    assert_eq!(one_command, orders(&[base.as_slice(), &[later[0].as_str()]].concat(), "orders-once"));
+    assert_eq!(one_command, orders_csv(dir, &[base.as_slice(), &[later[0].as_str()]].concat(), "orders-once"));
 }
 
 /// The nightly job in one command with a pinned date, on the night that folds a new base: the
@@ -268,16 +264,7 @@ fn a_later_file_whose_path_sorts_earlier_is_the_older_snapshot_on_a_tie() {
     std::fs::write(d.join("dumps/b/all.txt"), row("Cancelled")).unwrap();
     ingest(d, &["dumps/b"], "store").success();
     ingest(d, &["dumps/a"], "store").success();
-    let orders = |args: &[&str], out: &str| {
-        orderhealth()
-            .current_dir(d)
-            .arg("orders")
-            .args(args)
-            .args(["--format", "csv", "--out", out])
-            .assert()
-            .success();
-        std::fs::read_to_string(d.join(out).join("orders.csv")).unwrap()
-    };
+    let orders = |args: &[&str], out: &str| orders_csv(d, args, out);
     let from_store = orders(&["--store", "store"], "o1");
     assert!(from_store.contains("\nT-1,US,MFN,Cancelled,"), "{from_store}");
     assert_eq!(from_store, orders(&["dumps"], "o2"));
