@@ -274,13 +274,11 @@ fn take_kept(dir: &Path, state: &str) -> Option<KeptState> {
     (kept.dir == state && std::fs::canonicalize(dir).ok()? == kept.store).then_some(kept.what)
 }
 
-/// The kept layer, when it is one of `layers` of the store `dir`: its position among them and
-/// its shards.
-fn take_kept_layer(dir: &Path, layers: &[StoredState]) -> Option<(usize, Vec<BookShard>)> {
-    // Only the newest layer can be one this process just wrote.
-    let at = layers.len().checked_sub(1)?;
-    match take_kept(dir, &layers[at].dir)? {
-        KeptState::Layer(shards) if shards.len() == SHARDS => Some((at, shards)),
+/// The kept layer's shards, when it is the newest of `layers` of the store `dir` (the only
+/// one this process can just have written).
+fn take_kept_layer(dir: &Path, layers: &[StoredState]) -> Option<Vec<BookShard>> {
+    match take_kept(dir, &layers.last()?.dir)? {
+        KeptState::Layer(shards) if shards.len() == SHARDS => Some(shards),
         _ => None,
     }
 }
@@ -1089,11 +1087,14 @@ fn read_layers(
     if layers.is_empty() {
         return Ok(None);
     }
-    let dirs: Vec<PathBuf> = layers.iter().map(|l| dir.join(STATE).join(&l.dir)).collect();
-    // The layer this process has just written, if it is one of them, from memory.
-    let (kept_at, kept) = match take_kept_layer(dir, layers) {
-        Some((at, shards)) => (Some(at), shards.into_iter().map(Some).collect()),
-        None => (None, (0..SHARDS).map(|_| None).collect::<Vec<Option<BookShard>>>()),
+    let mut dirs: Vec<PathBuf> = layers.iter().map(|l| dir.join(STATE).join(&l.dir)).collect();
+    // The newest layer from memory when this process has just written it; the others read.
+    let kept: Vec<Option<BookShard>> = match take_kept_layer(dir, layers) {
+        Some(shards) => {
+            dirs.pop();
+            shards.into_iter().map(Some).collect()
+        }
+        None => (0..SHARDS).map(|_| None).collect(),
     };
     let shards = kept
         .into_par_iter()
@@ -1101,16 +1102,12 @@ fn read_layers(
         .map(|(i, kept)| -> Result<BookShard> {
             let mut sides = dirs
                 .par_iter()
-                .enumerate()
-                .filter(|(k, _)| Some(*k) != kept_at)
-                .map(|(_, layer)| {
+                .map(|layer| {
                     read_shard(&layout.of_shard(layer, i), &layout.of_shard(layer, i), 0, &[None, None])
                         .with_context(|| format!("{}: a damaged store", shard_dir(layer, i).display()))
                 })
                 .collect::<Result<Vec<BookShard>>>()?;
-            if let (Some(at), Some(shard)) = (kept_at, kept) {
-                sides.insert(at, shard);
-            }
+            sides.extend(kept);
             sides.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
             Ok(BookShard::merge_all(sides))
         })
@@ -1119,7 +1116,7 @@ fn read_layers(
 }
 
 /// Per shard, the id hashes of the settled orders the layers touch: orders they have rows of,
-/// and orders with a package short of scans they scan. Those leave the tally, are read from
+/// and orders with a watched package they scan (short of scans, or with a promised delivery). Those leave the tally, are read from
 /// the base and judged again with the layers.
 fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
     // The scanned numbers' hashes, sorted: each shard's watch list (sorted too) is walked
