@@ -9,6 +9,7 @@
 #   one     report --store DIR NIGHT: the same in one command (one process)
 #   store   report --store alone                     (the store of all D nights)
 #   first   report --store on a base nobody reported on yet (it judges the settled orders)
+#   dumps   ingest of the whole dumps folder, all nights but D stored (only night D is read)
 # and the store's bytes against the dumps'. Wall time and peak RSS by /usr/bin/time -v.
 #
 #   bash benches/store.sh                        # 1M orders, 60 nights
@@ -113,10 +114,10 @@ dump_bytes=$(find "$dumps/" -type f -printf '%s\n' | awk '{ s += $1 } END { prin
 store_bytes=$(du -sb "$store_all" | cut -f1)
 echo "orders $ORDERS, nights $DAYS: dumps $dump_bytes bytes, store $store_bytes bytes (ratio $(awk "BEGIN { printf \"%.3f\", $store_bytes / $dump_bytes }"))"
 echo "layers beside the base: $(layers "$store_before") before the last night, $(layers "$store_all") after it"
-fulls=""
-printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB first_s MiB night/f one/f store/f first/f
+fulls=""; dumps_runs=""
+printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB first_s MiB dumps_s MiB night/f one/f store/f first/f dumps/f
 for round in $(seq "$ROUNDS"); do
-  rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/out-first" "$WORK/store-night" "$WORK/store-one" "$WORK/store-first"
+  rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/out-first" "$WORK/store-night" "$WORK/store-one" "$WORK/store-first" "$WORK/store-dumps"
   read -r f_s f_m < <(measure full "$bin" report "$dumps" --out "$WORK/out-full")
   fulls="$fulls $f_s"
   cp -r "$store_before" "$WORK/store-night"
@@ -126,8 +127,12 @@ for round in $(seq "$ROUNDS"); do
   read -r s_s s_m < <(measure store "$bin" report --store "$store_all" --out "$WORK/out-store")
   cp -r "$store_all" "$WORK/store-first" && rm -rf "$WORK/store-first/settled"
   read -r x_s x_m < <(measure first "$bin" report --store "$WORK/store-first" --out "$WORK/out-first")
-  printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$o_s" "$o_m" "$s_s" "$s_m" "$x_s" "$x_m" \
-    "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $o_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")" "$(awk "BEGIN { print $x_s / $f_s }")"
+  # Issue 23 item 4: the whole folder handed to `ingest`, of which only the last night is new.
+  cp -r "$store_before" "$WORK/store-dumps"
+  read -r d_s d_m < <(measure dumps "$bin" ingest "$dumps" --store "$WORK/store-dumps")
+  dumps_runs="$dumps_runs $d_s"
+  printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f %7.3f %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$o_s" "$o_m" "$s_s" "$s_m" "$x_s" "$x_m" "$d_s" "$d_m" \
+    "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $o_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")" "$(awk "BEGIN { print $x_s / $f_s }")" "$(awk "BEGIN { print $d_s / $f_s }")"
   for f in "$WORK/out-full"/*; do
     for o in out-store out-night out-one out-first; do cmp -s "$f" "$WORK/$o/$(basename "$f")" || echo "DIFFER: $o/$(basename "$f")"; done
   done
@@ -138,6 +143,7 @@ done
 # this machine sometimes serves slowly (system time 1.0-2.7 s) would move a mean of few.
 full_mean=$(echo $fulls | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 echo "full report, median of $(echo $fulls | wc -w) runs ($fulls s): $full_mean s"
+echo "$dumps_runs" | awk -v full="$full_mean" '{ for (i = 1; i <= NF; i++) s += $i; printf "ingest of the whole dumps folder, the last night new (%s s): mean %.3f s (%.3f of a full report)\n", substr($0, 2), s / NF, s / NF / full }'
 awk -v full="$full_mean" 'NR > 1 { t = $4 - $2; sum += t; n++; if (t > worst) { worst = t; at = $1 } }
      END { printf "nightly build, %d nights: mean %.2f s (%.3f of a full report, %.2f s), worst %.2f s (%.3f; %s)\n",
                   n, sum / n, sum / n / full, full, worst, worst / full, at }' "$WORK/ingests.txt"
