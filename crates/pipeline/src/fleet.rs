@@ -314,8 +314,8 @@ pub fn render(fleet: &Fleet, out: &Path) -> String {
         s.push_str(&format!("  {:<width$}  {:<5}  {detail}\n", a.name, a.verdict));
     }
     s.push_str(&format!(
-        "Reports: {}/ (fleet.html, fleet.json, one directory per account)\n",
-        out.display().to_string().trim_end_matches('/')
+        "Reports: {} (fleet.html, fleet.json, one directory per account)\n",
+        crate::verdict::dir_shown(out)
     ));
     s
 }

@@ -446,12 +446,25 @@ fn footer(s: &mut String, summary: &Summary, out: &Path, after_table: bool) {
             summary.settings.default_marketplace
         );
     }
-    let _ = writeln!(s, "Reports: {}/ (report.html, summary.json, the tables, rejected.tsv)", out.display());
+    let _ = writeln!(s, "Reports: {} (report.html, summary.json, the tables, rejected.tsv)", dir_shown(out));
+}
+
+/// An output directory as the terminal names it: with one trailing `/` (`--out out/` as the
+/// README types it is `out/`, not `out//`).
+pub(crate) fn dir_shown(dir: &Path) -> String {
+    format!("{}/", dir.display().to_string().trim_end_matches('/'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_output_directory_is_named_with_one_slash_however_it_was_typed() {
+        assert_eq!(dir_shown(Path::new("out/")), "out/");
+        assert_eq!(dir_shown(Path::new("out")), "out/");
+        assert_eq!(dir_shown(Path::new("/tmp/run 1//")), "/tmp/run 1/");
+    }
 
     #[test]
     fn numbers_read_as_a_person_writes_them() {
