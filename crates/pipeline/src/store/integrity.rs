@@ -36,27 +36,56 @@ pub(super) fn hash(bytes: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
+/// A checksum being computed: XXH3-128 (32 hex digits) as written now, or BLAKE3 (64 digits)
+/// as written before.
+enum Checksum {
+    Xxh3(Box<xxhash_rust::xxh3::Xxh3>),
+    Blake3(Box<blake3::Hasher>),
+}
+
+impl Checksum {
+    /// The kind written now.
+    fn new() -> Checksum {
+        Checksum::Xxh3(Box::default())
+    }
+
+    /// The kind `recorded` is of (by its length).
+    fn like(recorded: &str) -> Checksum {
+        match recorded.len() {
+            64 => Checksum::Blake3(Box::default()),
+            _ => Checksum::new(),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Checksum::Xxh3(state) => state.update(bytes),
+            Checksum::Blake3(state) => drop(state.update(bytes)),
+        }
+    }
+
+    fn hex(self) -> String {
+        match self {
+            Checksum::Xxh3(state) => format!("{:032x}", state.digest128()),
+            Checksum::Blake3(state) => state.finalize().to_hex().to_string(),
+        }
+    }
+}
+
 /// The checksum of the file at `path` as written now ([`hash`] of its bytes), hashed as it is
 /// read through one buffer per thread: a seal or a check keeps no copy of the file, and so
 /// asks for no fresh memory (a report checks 30 MB this way, an ingest seals as much).
 fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut state = xxhash_rust::xxh3::Xxh3::new();
-    read_through(path, |chunk| state.update(chunk))?;
-    Ok(format!("{:032x}", state.digest128()))
+    let mut sum = Checksum::new();
+    read_through(path, |chunk| sum.update(chunk))?;
+    Ok(sum.hex())
 }
 
 /// Whether the file at `path` has the checksum `recorded` ([`holds`]), read as [`hash_file`].
 fn file_holds(recorded: &str, path: &Path) -> std::io::Result<bool> {
-    match recorded.len() {
-        64 => {
-            let mut state = blake3::Hasher::new();
-            read_through(path, |chunk| {
-                state.update(chunk);
-            })?;
-            Ok(state.finalize().to_hex().as_str() == recorded)
-        }
-        _ => Ok(hash_file(path)? == recorded),
-    }
+    let mut sum = Checksum::like(recorded);
+    read_through(path, |chunk| sum.update(chunk))?;
+    Ok(sum.hex() == recorded)
 }
 
 /// The bytes of the file at `path`, chunk after chunk, through this thread's buffer.
@@ -78,10 +107,9 @@ fn read_through(path: &Path, mut each: impl FnMut(&[u8])) -> std::io::Result<()>
 /// Whether `bytes` have the checksum `recorded`: XXH3-128 (32 digits) or, as written before,
 /// BLAKE3 (64 digits).
 fn holds(recorded: &str, bytes: &[u8]) -> bool {
-    match recorded.len() {
-        64 => blake3::hash(bytes).to_hex().as_str() == recorded,
-        _ => hash(bytes) == recorded,
-    }
+    let mut sum = Checksum::like(recorded);
+    sum.update(bytes);
+    sum.hex() == recorded
 }
 
 /// Seals `dir`: hashes every file below it into `dir/checksums.json`. Called last, before the
