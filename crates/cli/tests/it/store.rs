@@ -146,6 +146,11 @@ fn sample_store_but_the_last_nights(k: usize) -> (tempfile::TempDir, Vec<String>
     (tmp, base, later)
 }
 
+/// The nights of [`sample_store_but_the_last_nights`] up to and including `later[i]`.
+fn nights_so_far<'a>(base: &'a [String], later: &'a [String], i: usize) -> Vec<&'a str> {
+    base.iter().chain(&later[..=i]).map(|s| s.as_str()).collect()
+}
+
 /// After a large first ingest each night is folded alone into a layer, until the layers hold
 /// a quarter of the base's orders and an ingest folds everything into a new base. After every
 /// night the report from the store is the report over the same files read at once, and only
@@ -167,10 +172,9 @@ fn nightly_layers_merge_to_the_bytes_of_one_report() {
         on_disk.sort();
         assert_eq!(on_disk, all);
         layers_seen.push(state.len() - 1);
-        let so_far: Vec<&str> = base.iter().chain(&later[..=i]).map(|s| s.as_str()).collect();
         assert_same(
             &report(dir, &["--store", "store"], &format!("store-{i}")),
-            &report(dir, &so_far, &format!("once-{i}")),
+            &report(dir, &nights_so_far(&base, &later, i), &format!("once-{i}")),
         );
     }
     // Layers were added, and folded into a new base when they grew.
@@ -190,8 +194,7 @@ fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     for (i, night) in later.iter().enumerate() {
         let one_command = report(dir, &["--store", "store", night], &format!("store-{i}"));
         layers_seen.push(state_dirs(&dir.join("store")).len() - 1);
-        let so_far: Vec<&str> = base.iter().chain(&later[..=i]).map(|s| s.as_str()).collect();
-        assert_same(&one_command, &report(dir, &so_far, &format!("once-{i}")));
+        assert_same(&one_command, &report(dir, &nights_so_far(&base, &later, i), &format!("once-{i}")));
     }
     assert!(layers_seen.contains(&1) && layers_seen.contains(&3), "{layers_seen:?}");
     assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "a new base among them: {layers_seen:?}");
