@@ -14,7 +14,7 @@ use crate::marketplace::Marketplace;
 use crate::order_index::{Blocks, OrderIndex};
 use crate::prefetch::prefetch;
 use crate::rows::{CancelEvent, FeedRow, FileData, Initiator, Items, ScanMap, ScanTally, ShipDate, Snapshot};
-use crate::shard::{id_hash, shard_of, shard_of_hash, SHARDS};
+use crate::shard::{id_hash, id_order, shard_of, shard_of_hash, SHARDS};
 use crate::status::{Channel, Status};
 use crate::timestamp::Micros;
 use crate::Text;
@@ -613,8 +613,8 @@ impl BookShard {
         let mut merged = BookShard::default();
         for (k, shard) in shards.into_iter().enumerate() {
             let mut states = shard.orders.into_states();
-            if !states.is_sorted_by(|a, b| a.id <= b.id) {
-                states.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            if !states.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
+                states.sort_unstable_by(|a, b| id_order(&a.id, &b.id));
             }
             sides.push(states.into());
             merged.scans = match (merged.scans, shard.scans) {
@@ -638,7 +638,7 @@ impl BookShard {
         // into it in their order.
         while let Some(k) = (0..sides.len())
             .filter_map(|k| Some((k, sides.get(k)?.front()?)))
-            .min_by(|a, b| a.1.id.cmp(&b.1.id))
+            .min_by(|a, b| id_order(&a.1.id, &b.1.id))
             .map(|(k, _)| k)
         {
             let Some(mut state) = sides.get_mut(k).and_then(|side| side.pop_front()) else { break };
@@ -658,8 +658,8 @@ impl BookShard {
     pub fn merge(self, other: BookShard) -> BookShard {
         let (mut mine, mut theirs) = (self.orders.into_states(), other.orders.into_states());
         for side in [&mut mine, &mut theirs] {
-            if !side.is_sorted_by(|a, b| a.id <= b.id) {
-                side.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            if !side.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
+                side.sort_unstable_by(|a, b| id_order(&a.id, &b.id));
             }
         }
         let big = mine.len().max(theirs.len());
@@ -770,7 +770,7 @@ fn merge_sorted(a: Vec<OrderState>, b: Vec<OrderState>) -> Vec<OrderState> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
     while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-        let next = match x.id.cmp(&y.id) {
+        let next = match id_order(&x.id, &y.id) {
             std::cmp::Ordering::Less => a.next(),
             std::cmp::Ordering::Greater => b.next(),
             std::cmp::Ordering::Equal => a.next().zip(b.next()).map(|(mut x, y)| {
@@ -792,7 +792,7 @@ fn merge_into(mut big: Vec<OrderState>, small: Vec<OrderState>) -> Vec<OrderStat
     let sorted = big.len();
     big.reserve(small.len());
     for state in small {
-        match big[..sorted].binary_search_by(|o| o.id.cmp(&state.id)) {
+        match big[..sorted].binary_search_by(|o| id_order(&o.id, &state.id)) {
             Ok(at) => big[at].merge(state),
             Err(_) => big.push(state),
         }
