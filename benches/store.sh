@@ -10,6 +10,8 @@
 #   store   report --store alone                     (the store of all D nights)
 #   first   report --store on a base nobody reported on yet (it judges the settled orders)
 #   dumps   ingest of the whole dumps folder, all nights but D stored (only night D is read)
+#   again   the nightly build in one command once more (each night's median over the builds is
+#           reported beside the first build's figures)
 # and the store's bytes against the dumps'. Wall time and peak RSS by /usr/bin/time -v.
 #
 #   bash benches/store.sh                        # 1M orders, 60 nights
@@ -115,6 +117,7 @@ store_bytes=$(du -sb "$store_all" | cut -f1)
 echo "orders $ORDERS, nights $DAYS: dumps $dump_bytes bytes, store $store_bytes bytes (ratio $(awk "BEGIN { printf \"%.3f\", $store_bytes / $dump_bytes }"))"
 echo "layers beside the base: $(layers "$store_before") before the last night, $(layers "$store_all") after it"
 fulls=""; dumps_runs=""
+rm -f "$WORK/nightly-one-rounds.txt"
 printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7s %7s %7s %7s %7s\n' round full_s MiB night_s MiB one_s MiB store_s MiB first_s MiB dumps_s MiB night/f one/f store/f first/f dumps/f
 for round in $(seq "$ROUNDS"); do
   rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/out-first" "$WORK/store-night" "$WORK/store-one" "$WORK/store-first" "$WORK/store-dumps"
@@ -131,6 +134,16 @@ for round in $(seq "$ROUNDS"); do
   cp -r "$store_before" "$WORK/store-dumps"
   read -r d_s d_m < <(measure dumps "$bin" ingest "$dumps" --store "$WORK/store-dumps")
   dumps_runs="$dumps_runs $d_s"
+  # The nightly build in one command once more in each round, beside the full report: a
+  # night's figure below is its median over every build (this machine stretches a night now
+  # and then; a worst of single runs is partly the worst stretch).
+  rm -rf "$WORK/store-one-round"
+  for night in $(echo "$nights" | head -n -1); do
+    start=$(date +%s.%N)
+    "$bin" report --store "$WORK/store-one-round" --out "$WORK/out-nightly-one" "$night" >/dev/null 2>&1
+    finished=$(date +%s.%N)
+    echo "$round $night $start $finished $(layers "$WORK/store-one-round")" >>"$WORK/nightly-one-rounds.txt"
+  done
   printf '%5s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %8s %8s | %7.3f %7.3f %7.3f %7.3f %7.3f\n' "$round" "$f_s" "$f_m" "$n_s" "$n_m" "$o_s" "$o_m" "$s_s" "$s_m" "$x_s" "$x_m" "$d_s" "$d_m" \
     "$(awk "BEGIN { print $n_s / $f_s }")" "$(awk "BEGIN { print $o_s / $f_s }")" "$(awk "BEGIN { print $s_s / $f_s }")" "$(awk "BEGIN { print $x_s / $f_s }")" "$(awk "BEGIN { print $d_s / $f_s }")"
   for f in "$WORK/out-full"/*; do
@@ -150,3 +163,29 @@ awk -v full="$full_mean" 'NR > 1 { t = $4 - $2; sum += t; n++; if (t > worst) { 
 awk -v full="$full_mean" 'NR > 1 { t = $3 - $2; sum += t; n++; if (t > worst) { worst = t; at = $1 }; if ($4 == 0) { b++; bs += t } else { l++; ls += t } }
      END { printf "nightly build in one command, %d nights: mean %.2f s (%.3f of a full report, %.2f s), worst %.2f s (%.3f; %s); layer nights %.2f s, new-base nights %.2f s on average\n",
                   n, sum / n, sum / n / full, full, worst, worst / full, at, ls / l, bs / b }' "$WORK/nightly-one.txt"
+# Each night's median over the first build and the rounds' builds (the first night left out,
+# as above), then the mean and the worst of those medians.
+python3 - "$full_mean" "$WORK/nightly-one.txt" "$WORK/nightly-one-rounds.txt" <<'PY'
+import collections, statistics, sys
+full = float(sys.argv[1])
+times = collections.defaultdict(list)
+kinds = {}
+for i, line in enumerate(open(sys.argv[2])):
+    night, start, finished, layers = line.split()
+    if i > 0:
+        times[night].append(float(finished) - float(start))
+        kinds[night] = int(layers)
+for line in open(sys.argv[3]):
+    _, night, start, finished, _ = line.split()
+    if night in times:
+        times[night].append(float(finished) - float(start))
+medians = {night: statistics.median(t) for night, t in times.items()}
+builds = min(len(t) for t in times.values())
+mean = sum(medians.values()) / len(medians)
+worst = max(medians, key=medians.get)
+layer = [m for n, m in medians.items() if kinds[n] > 0]
+base = [m for n, m in medians.items() if kinds[n] == 0]
+print(f"nightly build in one command, each night's median over {builds} builds: mean {mean:.2f} s ({mean / full:.3f} of a full report, "
+      f"{full:.2f} s), worst {medians[worst]:.2f} s ({medians[worst] / full:.3f}; {worst}); layer nights {sum(layer) / len(layer):.2f} s, "
+      f"new-base nights {sum(base) / len(base):.2f} s on average")
+PY
