@@ -968,7 +968,7 @@ fn read_states(
     // The layers and the settled directory, read at once (neither needs the other).
     let (layers_read, settled_read) = rayon::join(
         || read_layers(dir, layers, to_rank, manifest.layout()),
-        || key.as_ref().map(|key| settled::read(dir, key)),
+        || key.as_ref().map(|key| settled::read(dir, key, false)),
     );
     let layers_read = layers_read?;
     let settled = match (request, settled_read) {
@@ -982,13 +982,8 @@ fn read_states(
     let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());
     let layer_shards = layers_read.as_deref().unwrap_or(&[]);
     let chain = manifest.chain(dir);
-    // The settled orders' tally summed while the base is read (it needs only the directory).
-    let (read, settled_sum) = rayon::join(
-        || read_base(&chain, manifest.layout(), room, settled.as_ref(), &touched, layer_shards, request, to_rank),
-        || settled.as_ref().map(|s| Tally::sum(s.shards.par_iter().map(|(t, _)| t))),
-    );
-    let read = read?;
-    let part = match (settled_sum, read.settled) {
+    let read = read_base(&chain, manifest.layout(), room, settled.as_ref(), &touched, layer_shards, request, to_rank)?;
+    let part = match (settled.map(|s| s.total), read.settled) {
         (Some(tally), Some((counted, evidence))) => Some(settled_part(tally, &counted, evidence)),
         _ => None,
     };
@@ -1274,7 +1269,7 @@ fn usable_settled(
             let key = settled_key(manifest, base, request)?;
             // A store the report cannot write to (read-only) is still read whole.
             settled::write(dir, &key, request, newest, to_rank, manifest.layout(), &manifest.chain(dir)).ok()?;
-            settled::read(dir, &key)?
+            settled::read(dir, &key, false)?
         }
     };
     (settled.as_of <= as_of && (settled.has_scans || !layer_scans)).then_some(settled)

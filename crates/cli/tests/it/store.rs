@@ -441,7 +441,8 @@ fn a_report_waits_for_a_running_ingest() {
     assert_same(&outputs(&dir.join("waited")), &report(dir, &["dumps"], "once"));
 }
 
-/// The settled orders' tallies of the store's base: `settled/<base>/<key>/settled.json`.
+/// The settled orders' tallies of the store's base: `settled/<base>/<key>/settled.json` (their
+/// total; each partition's is in `tallies.json` beside it).
 fn settled_tallies(store: &Path) -> Vec<serde_json::Value> {
     let mut found = Vec::new();
     for base in std::fs::read_dir(store.join("settled")).unwrap() {
@@ -454,7 +455,7 @@ fn settled_tallies(store: &Path) -> Vec<serde_json::Value> {
 }
 
 fn settled_orders(tally: &serde_json::Value) -> u64 {
-    tally["shards"].as_array().unwrap().iter().map(|s| s["orders"].as_u64().unwrap()).sum()
+    tally["total"]["orders"].as_u64().unwrap()
 }
 
 /// The settled orders a later night touches in the sample, and the night: a seller
@@ -669,11 +670,11 @@ fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
     // Ship days (UTC day numbers) younger than the 7-day grace in every marketplace's zone.
     const DAY: u64 = 86_400_000_000;
     let as_of_day = tallies[0]["as_of"].as_u64().unwrap() / DAY;
-    let young_settled: Vec<u64> = tallies[0]["shards"]
+    let young_settled: Vec<u64> = tallies[0]["total"]["daily"]["tracking"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|s| s["daily"]["tracking"].as_array().unwrap().iter().map(|d| d["day"].as_u64().unwrap()))
+        .map(|d| d["day"].as_u64().unwrap())
         .filter(|&d| d + 6 > as_of_day)
         .collect();
     assert!(!young_settled.is_empty(), "packages with their scans settle inside the grace (as of day {as_of_day})");

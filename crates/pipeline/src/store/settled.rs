@@ -50,6 +50,9 @@ pub(super) const SETTLED: &str = "settled";
 /// The layout of one settled directory; a different one is rebuilt, never misread.
 const SETTLED_FORMAT: u32 = 5;
 const TALLY_FILE: &str = "settled.json";
+/// Each partition's tally, beside the directory's total in [`TALLY_FILE`]: only a new base
+/// that carries the settled orders over reads them (a report adds the total).
+const SHARD_TALLIES: &str = "tallies.json";
 
 /// What the settled orders were judged under: a report under other options, or another
 /// program version, judges afresh.
@@ -264,8 +267,13 @@ pub(super) fn counted_before(touched: Vec<OrderState>, base: &Book, as_of: Micro
 pub(super) struct Settled {
     pub as_of: Micros,
     pub has_scans: bool,
-    /// Per shard: the tally of its settled orders, and their id hashes, sorted.
-    pub shards: Vec<(Tally, Vec<u64>)>,
+    /// What every partition's settled orders add together (what a report adds).
+    pub total: Tally,
+    /// Per shard: the tally of its settled orders (read for a new base that carries them
+    /// over, [`for_carrying`]; else empty).
+    pub tallies: Vec<Tally>,
+    /// Per shard: the settled orders' id hashes, sorted.
+    pub ids: Vec<Vec<u64>>,
     /// Per shard, beside the id hashes: the segment that holds each order's rows
     /// ([`segment_number`]; empty when the directory does not say).
     pub segments: Vec<Vec<u32>>,
@@ -296,13 +304,13 @@ impl Settled {
     /// one takes the settled order of that hash out of the tally and judges it again, which
     /// gives the same counts; the writer keeps no settled hash equal to a live one).
     pub fn holds(&self, shard: usize, id: &str) -> bool {
-        self.shards.get(shard).is_some_and(|(_, ids)| ids.binary_search(&id_hash(id)).is_ok())
+        self.ids.get(shard).is_some_and(|ids| ids.binary_search(&id_hash(id)).is_ok())
     }
 
     /// The segment that holds the rows of shard `i`'s settled order of id hash `hash` (0: not
     /// known; the reader looks in every segment).
     pub fn segment_of(&self, i: usize, hash: u64) -> u32 {
-        let (Some((_, ids)), Some(segments)) = (self.shards.get(i), self.segments.get(i)) else { return 0 };
+        let (Some(ids), Some(segments)) = (self.ids.get(i), self.segments.get(i)) else { return 0 };
         ids.binary_search(&hash).ok().and_then(|k| segments.get(k)).copied().unwrap_or(0)
     }
 
@@ -340,6 +348,13 @@ struct TallyFile {
     /// The replaced base whose settled orders this one took over (the rest were judged).
     #[serde(default)]
     carried_from: Option<String>,
+    /// Every partition's tally summed (`None` in a directory written before it was kept:
+    /// the partitions' tallies are then in `shards`).
+    #[serde(default)]
+    total: Option<Tally>,
+    /// Each partition's tally, as a directory written before [`SHARD_TALLIES`] kept them
+    /// (a few MB of JSON at a million orders, parsed by every report for a sum).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     shards: Vec<Tally>,
 }
 
@@ -348,8 +363,9 @@ fn key_dir(store: &Path, key: &SettledKey) -> PathBuf {
 }
 
 /// The settled directory for `key`, when there is a whole one (`None`: none, or one this
-/// program cannot use, which is then removed to be rebuilt).
-pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
+/// program cannot use, which is then removed to be rebuilt); with `per_shard`, each shard's
+/// tally too.
+pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Settled> {
     let dir = key_dir(store, key);
     let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
     let read = || -> Result<Settled> {
@@ -358,7 +374,8 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
         type Watch = Vec<(u64, u64)>;
         type Ids = (Vec<u64>, Vec<u32>);
         type Hashes = (Ids, Watch);
-        // The tallies (a few MB of JSON, parsed on one thread) beside the shards' hashes.
+        // The total (and the shards' tallies when asked for: a few MB of JSON, parsed on one
+        // thread) beside the shards' hashes.
         let (file, hashes) = rayon::join(
             || serde_json::from_slice::<TallyFile>(&text),
             || {
@@ -385,13 +402,29 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
             },
         );
         let file = file?;
-        anyhow::ensure!(file.key == *key && file.shards.len() == SHARDS, "another key");
+        anyhow::ensure!(file.key == *key, "another key");
+        let (total, tallies) = match file.total {
+            Some(total) if per_shard => {
+                let text = super::integrity::read_checked(&dir.join(SHARD_TALLIES))?.context("no tallies")?;
+                (total, serde_json::from_slice::<Vec<Tally>>(&text)?)
+            }
+            Some(total) => (total, Vec::new()),
+            // Written before the total was kept: the shards' tallies summed.
+            None => {
+                anyhow::ensure!(file.shards.len() == SHARDS, "another layout");
+                (Tally::sum(&file.shards), file.shards)
+            }
+        };
+        anyhow::ensure!(!per_shard || tallies.len() == SHARDS, "another layout");
         let (ids, watch): (Vec<Ids>, Vec<Watch>) = hashes?.into_iter().unzip();
         let (ids, segments): (Vec<Vec<u64>>, Vec<Vec<u32>>) = ids.into_iter().unzip();
+        anyhow::ensure!(ids.len() == SHARDS, "another layout");
         Ok(Settled {
             as_of: file.as_of,
             has_scans: file.has_scans,
-            shards: file.shards.into_iter().zip(ids).collect(),
+            total,
+            tallies,
+            ids,
             segments,
             watch,
             dir: dir.clone(),
@@ -570,7 +603,7 @@ pub(super) fn usable_for_carrying(
 pub(super) fn for_carrying(store: &Path, old_base: &str) -> Option<(SettledKey, SettledRequest, Settled)> {
     let key = keys_of(store, old_base).into_iter().next()?;
     let request = key.request()?;
-    let old = read(store, &key)?;
+    let old = read(store, &key, true)?;
     Some((key, request, old))
 }
 
@@ -592,8 +625,9 @@ pub(super) fn carry(
     evidence: Vec<Evidence>,
 ) -> Carried {
     let shards = old
-        .shards
+        .tallies
         .par_iter()
+        .zip(&old.ids)
         .zip(&old.watch)
         .zip(touched.par_iter().zip(counted).zip(evidence))
         .enumerate()
@@ -746,9 +780,11 @@ fn judge_into(
             Ok(live)
         })
         .collect::<Result<_>>()?;
-    let shards = parts.iter().map(|p| p.tally.clone()).collect();
-    let file = TallyFile { key: key.clone(), as_of, has_scans, carried_from, shards };
+    let tallies: Vec<Tally> = parts.iter().map(|p| p.tally.clone()).collect();
+    let total = Some(Tally::sum(&tallies));
+    let file = TallyFile { key: key.clone(), as_of, has_scans, carried_from, total, shards: Vec::new() };
     std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
+    std::fs::write(tmp.join(SHARD_TALLIES), serde_json::to_vec(&tallies)?)?;
     // Not synced: derived data, checked whole against its seal before use. A crash that
     // leaves part of it on disk leaves a directory that fails the check, which the next
     // report removes and judges again.
@@ -937,7 +973,9 @@ mod tests {
         let settled = Settled {
             as_of: 0,
             has_scans: true,
-            shards: Vec::new(),
+            total: Tally::default(),
+            tallies: Vec::new(),
+            ids: Vec::new(),
             segments: Vec::new(),
             watch: vec![Vec::new(), watch],
             dir: PathBuf::new(),
@@ -954,9 +992,10 @@ mod tests {
     fn a_settled_directory_s_key_is_read_from_the_head_of_its_tally_file() {
         let dir = tempfile::tempdir().unwrap();
         let key = SettledKey::of("b000007", &ViewOptions::default(), PackageOptions::default());
-        // As the directory is written: the key first, then every shard's tally.
-        let shards = (0..SHARDS).map(|_| Tally::default()).collect();
-        let file = TallyFile { key: key.clone(), as_of: 1, has_scans: true, carried_from: None, shards };
+        // As the directory is written: the key first, then the total.
+        let total = Some(Tally::default());
+        let file =
+            TallyFile { key: key.clone(), as_of: 1, has_scans: true, carried_from: None, total, shards: Vec::new() };
         std::fs::write(dir.path().join(TALLY_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
         assert_eq!(key_of(dir.path()), Some(key.clone()));
         // Another program version's key, or a file that does not start with one: not ours.
@@ -1013,6 +1052,73 @@ mod tests {
         assert!(sum.daily.tracking.is_empty() && sum.daily.tracking_all.is_empty());
         assert!(sum.counters.unsupported_marketplaces.is_empty());
         assert_eq!(sum.orders, 1);
+    }
+
+    /// A settled directory of `tallies` (one per shard, each shard settling order hash `i`)
+    /// under `key`, sealed; `inline`: laid out as before `tallies.json` (every shard's tally in
+    /// `settled.json`, no total).
+    fn settled_dir(store: &Path, key: &SettledKey, tallies: &[Tally], inline: bool) {
+        let dir = key_dir(store, key);
+        for (i, _) in tallies.iter().enumerate() {
+            let shard = shard_dir(&dir, i);
+            std::fs::create_dir_all(&shard).unwrap();
+            let mut ids = crate::tables::frame(vec![
+                Column::new("id_hash".into(), vec![i as u64]),
+                Column::new("segment".into(), vec![7u32]),
+            ])
+            .unwrap();
+            write_parquet(&shard.join("settled_ids.parquet"), &mut ids).unwrap();
+            let mut watch = crate::tables::frame(vec![
+                Column::new("number_hash".into(), Vec::<u64>::new()),
+                Column::new("order_hash".into(), Vec::<u64>::new()),
+            ])
+            .unwrap();
+            write_parquet(&shard.join("scan_watch.parquet"), &mut watch).unwrap();
+        }
+        let (total, shards) = match inline {
+            true => (None, tallies.to_vec()),
+            false => (Some(Tally::sum(tallies)), Vec::new()),
+        };
+        let file = TallyFile { key: key.clone(), as_of: 5, has_scans: true, carried_from: None, total, shards };
+        std::fs::write(dir.join(TALLY_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
+        if !inline {
+            std::fs::write(dir.join(SHARD_TALLIES), serde_json::to_vec(tallies).unwrap()).unwrap();
+        }
+        super::super::integrity::seal(&dir).unwrap();
+    }
+
+    /// A report reads the settled orders' total alone; the ingest that carries them over reads
+    /// each shard's tally too. A directory written before the total was kept (every shard's
+    /// tally in `settled.json`) reads as the same numbers.
+    #[test]
+    fn a_report_reads_the_total_and_a_carrying_ingest_each_shard_s_tally() {
+        let tallies: Vec<Tally> =
+            (0..SHARDS as i32).map(|i| tally(vec![cancel("US", 100 + i % 3, 1, 2)], &[101 + i], &[])).collect();
+        let sum = Tally::sum(&tallies);
+        assert_eq!(sum.orders, 2 * SHARDS as u64);
+        for inline in [false, true] {
+            let store = tempfile::tempdir().unwrap();
+            let key = SettledKey::of("b000007", &ViewOptions::default(), PackageOptions::default());
+            settled_dir(store.path(), &key, &tallies, inline);
+            let report = read(store.path(), &key, false).expect("readable");
+            assert_eq!(report.total, sum, "inline: {inline}");
+            assert_eq!((report.as_of, report.ids.len()), (5, SHARDS));
+            assert_eq!(
+                (report.ids[3].as_slice(), report.segment_of(3, 3)),
+                (&[3u64][..], 7),
+                "ids read with the total"
+            );
+            let carrying = read(store.path(), &key, true).expect("readable");
+            assert_eq!((carrying.total, carrying.tallies), (sum.clone(), tallies.clone()), "inline: {inline}");
+        }
+        // Without its shards' tallies, a directory is of no use to a carrying ingest (and is
+        // removed, to be judged again), though a report could add its total.
+        let store = tempfile::tempdir().unwrap();
+        let key = SettledKey::of("b000007", &ViewOptions::default(), PackageOptions::default());
+        settled_dir(store.path(), &key, &tallies, false);
+        std::fs::remove_file(key_dir(store.path(), &key).join(SHARD_TALLIES)).unwrap();
+        assert!(read(store.path(), &key, true).is_none());
+        assert!(!key_dir(store.path(), &key).exists(), "removed, to be judged again");
     }
 
     /// A tally is written to settled.json and read back whole.
