@@ -1018,7 +1018,7 @@ fn kept_base(
         return None;
     }
     // No layer: no settled order touched.
-    Some((judged.live, Some(settled_part(Tally::sum(&judged.tallies), &[], judged.evidence))))
+    Some((judged.live, Some(settled_part(judged.total, &[], judged.evidence))))
 }
 
 /// What the settled orders add to a report: their `tally`, less the touched ones' as it

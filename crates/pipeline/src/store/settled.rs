@@ -374,8 +374,8 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
         type Watch = Vec<(u64, u64)>;
         type Ids = (Vec<u64>, Vec<u32>);
         type Hashes = (Ids, Watch);
-        // The total (and the shards' tallies when asked for: a few MB of JSON, parsed on one
-        // thread) beside the shards' hashes.
+        // The tally file (the total; every shard's tally in a directory written before
+        // `tallies.json`: a few MB of JSON, parsed on one thread) beside the shards' hashes.
         let (file, hashes) = rayon::join(
             || serde_json::from_slice::<TallyFile>(&text),
             || {
@@ -535,8 +535,8 @@ pub(super) struct Judged {
     /// Per shard: the live states (ranks in the keys, sorted by id) with the scans and catalog
     /// they were judged against.
     pub live: Vec<BookShard>,
-    /// Per shard: the settled orders' tally and evidence rows.
-    pub tallies: Vec<Tally>,
+    /// The settled orders' tally (every shard's together), and per shard their evidence rows.
+    pub total: Tally,
     pub evidence: Vec<Evidence>,
 }
 
@@ -780,9 +780,10 @@ fn judge_into(
             Ok(live)
         })
         .collect::<Result<_>>()?;
-    let tallies: Vec<Tally> = parts.iter().map(|p| p.tally.clone()).collect();
-    let total = Some(Tally::sum(&tallies));
-    let file = TallyFile { key: key.clone(), as_of, has_scans, carried_from, total, shards: Vec::new() };
+    let (tallies, evidence): (Vec<Tally>, Vec<Evidence>) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();
+    let total = Tally::sum(&tallies);
+    let file =
+        TallyFile { key: key.clone(), as_of, has_scans, carried_from, total: Some(total.clone()), shards: Vec::new() };
     std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
     std::fs::write(tmp.join(SHARD_TALLIES), serde_json::to_vec(&tallies)?)?;
     // Not synced: derived data, checked whole against its seal before use. A crash that
@@ -801,8 +802,7 @@ fn judge_into(
             Ok(shard.with_states(states))
         })
         .collect::<Result<_>>()?;
-    let (tallies, evidence) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();
-    Ok(Some(Judged { as_of, live, tallies, evidence }))
+    Ok(Some(Judged { as_of, live, total, evidence }))
 }
 
 /// One partition judged: the settled orders' ids, tally and evidence rows.
