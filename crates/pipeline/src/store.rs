@@ -562,11 +562,12 @@ pub fn ingest(
     // States a new base replaced are no longer listed: moved aside, for the next ingest to
     // remove (a kill here leaves them to it too); a replaced base the new one stands on stays,
     // without its settled directory.
-    for old in old_state.iter().chain(&old_segments).filter(|old| !manifest.state.contains(old)) {
+    let replaced: Vec<&StoredState> =
+        old_state.iter().chain(&old_segments).filter(|old| !manifest.state.contains(old)).collect();
+    for old in &replaced {
         if !manifest.older.contains(old) {
             set_aside(dir, STATE, &old.dir);
         }
-        set_aside(dir, settled::SETTLED, &old.dir);
     }
     // A new base: its settled orders judged now, under the options the reports used, so the
     // next report reads only the live ones. Derived data: a failure leaves it to that report.
@@ -575,6 +576,11 @@ pub fn ingest(
             progress.stage(INGEST_STAGES[5]);
         }
         settle_new_base(dir, &manifest, &base.dir, &judged_under, written_base, keep);
+    }
+    // The replaced bases' settled directories after the judging, which takes the lists it
+    // carries over from them (linked).
+    for old in &replaced {
+        set_aside(dir, settled::SETTLED, &old.dir);
     }
     outcome.files_in_store = manifest.files.len();
     Ok(outcome)
@@ -602,9 +608,8 @@ fn settle_new_base(
         let _ = match written.take() {
             Some(NewBase { mut shards, tables, carried }) => {
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
-                let chain: Vec<u32> = manifest.chain(dir).segments.iter().map(|s| segment_number(s)).collect();
                 let keep = keep.then_some(&to_rank as &(dyn Fn(u32) -> u32 + Sync));
-                match settled::write_from(dir, &key, &request, as_of, shards, tables, carried, &chain, keep) {
+                match settled::write_from(dir, &key, &request, as_of, shards, tables, carried, keep) {
                     Ok(Some(judged)) => {
                         self::keep(dir, base, KeptState::Base(Box::new((key.clone(), judged))));
                         Ok(())
@@ -805,7 +810,7 @@ fn with_stored_states(
         let touched = touched_by(&old, &changes);
         let read = read_base(&chain, layout, room_for(more), Some(&old), &touched, &changes, Some(&request), to_rank)?;
         if let Some((counted, evidence)) = read.settled {
-            let carried = settled::carry(key, &old, &touched, counted, evidence);
+            let carried = settled::carry(key, old, &touched, counted, evidence);
             let older = std::iter::once(base).chain(&manifest.older).cloned().collect();
             let added = changes.par_iter().map(|s| s.scans().cloned()).collect();
             let shards = merge_shards(read.shards, changes);

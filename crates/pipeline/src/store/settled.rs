@@ -53,6 +53,16 @@ const TALLY_FILE: &str = "settled.json";
 /// Each partition's tally, beside the directory's total in [`TALLY_FILE`]: only a new base
 /// that carries the settled orders over reads them (a report adds the total).
 const SHARD_TALLIES: &str = "tallies.json";
+/// The lists of one generation of settled orders (those one base's judging settled), every
+/// partition's in one file, sorted by (`shard`, hash): `settled_ids` (`id_hash`, `segment`),
+/// `scan_watch` (`number_hash`, `order_hash`) and `dropped` (`id_hash`: orders of older
+/// generations this one judged again, which they no longer hold).
+const LISTS: [&str; 3] = ["settled_ids", "scan_watch", "dropped"];
+
+/// The file of generation `generation`'s list `list` ([`LISTS`]).
+fn list_file(list: &str, generation: u32) -> String {
+    format!("{list}.g{generation:06}.parquet")
+}
 
 /// What the settled orders were judged under: a report under other options, or another
 /// program version, judges afresh.
@@ -279,6 +289,9 @@ pub(super) struct Settled {
     pub segments: Vec<Vec<u32>>,
     /// Per shard: the settled packages short of scans, (number hash, order id hash), sorted.
     pub watch: Vec<Vec<(u64, u64)>>,
+    /// The generations of its lists ([`LISTS`]), oldest first (empty: a directory written
+    /// with one list of each per shard, which a new base does not carry over).
+    pub generations: Vec<u32>,
     pub dir: PathBuf,
 }
 
@@ -356,6 +369,10 @@ struct TallyFile {
     /// (a few MB of JSON at a million orders, parsed by every report for a sum).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     shards: Vec<Tally>,
+    /// The generations of the lists, oldest first (empty in a directory written with one list
+    /// of each per shard).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    generations: Vec<u32>,
 }
 
 fn key_dir(store: &Path, key: &SettledKey) -> PathBuf {
@@ -371,38 +388,12 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
     let read = || -> Result<Settled> {
         // Checked whole first: a damaged settled directory is rebuilt, never read.
         super::integrity::verify_dir(&dir)?;
-        type Watch = Vec<(u64, u64)>;
-        type Ids = (Vec<u64>, Vec<u32>);
-        type Hashes = (Ids, Watch);
-        // The tally file (the total; every shard's tally in a directory written before
-        // `tallies.json`: a few MB of JSON, parsed on one thread) beside the shards' hashes.
-        let (file, hashes) = rayon::join(
-            || serde_json::from_slice::<TallyFile>(&text),
-            || {
-                (0..SHARDS)
-                    .into_par_iter()
-                    .map(|i| -> Result<Hashes> {
-                        let dir = shard_dir(&dir, i);
-                        let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
-                        let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
-                        let (number, order) = (watch.column("number_hash")?.u64()?, watch.column("order_hash")?.u64()?);
-                        // Written since the segments were recorded; an older directory has none.
-                        let segments = match ids.column("segment") {
-                            Ok(c) => c.u32()?.into_no_null_iter().collect(),
-                            Err(_) => Vec::new(),
-                        };
-                        // Written sorted by number hash, which `Settled::scanned` relies on.
-                        let mut watch: Watch = number.into_no_null_iter().zip(order.into_no_null_iter()).collect();
-                        if !watch.is_sorted() {
-                            watch.sort_unstable();
-                        }
-                        Ok(((ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments), watch))
-                    })
-                    .collect::<Result<Vec<Hashes>>>()
-            },
-        );
-        let file = file?;
+        let file = serde_json::from_slice::<TallyFile>(&text)?;
         anyhow::ensure!(file.key == *key, "another key");
+        let Lists { ids, segments, watch } = match file.generations.is_empty() {
+            true => shard_lists(&dir)?,
+            false => generation_lists(&dir, &file.generations)?,
+        };
         let (total, tallies) = match file.total {
             Some(total) if per_shard => {
                 let text = super::integrity::read_checked(&dir.join(SHARD_TALLIES))?.context("no tallies")?;
@@ -416,9 +407,7 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
             }
         };
         anyhow::ensure!(!per_shard || tallies.len() == SHARDS, "another layout");
-        let (ids, watch): (Vec<Ids>, Vec<Watch>) = hashes?.into_iter().unzip();
-        let (ids, segments): (Vec<Vec<u64>>, Vec<Vec<u32>>) = ids.into_iter().unzip();
-        anyhow::ensure!(ids.len() == SHARDS, "another layout");
+        anyhow::ensure!(ids.len() == SHARDS && watch.len() == SHARDS, "another layout");
         Ok(Settled {
             as_of: file.as_of,
             has_scans: file.has_scans,
@@ -427,6 +416,7 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
             ids,
             segments,
             watch,
+            generations: file.generations,
             dir: dir.clone(),
         })
     };
@@ -437,6 +427,163 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
             None
         }
     }
+}
+
+/// A settled directory's lists, per shard: the settled orders' id hashes (sorted), the
+/// segment of each, and the watched packages (number hash, order hash; sorted).
+struct Lists {
+    ids: Vec<Vec<u64>>,
+    segments: Vec<Vec<u32>>,
+    watch: Vec<Vec<(u64, u64)>>,
+}
+
+/// The lists of a directory written with one of each per shard (before generations).
+fn shard_lists(dir: &Path) -> Result<Lists> {
+    type Read = (Vec<u64>, Vec<u32>, Vec<(u64, u64)>);
+    let read: Vec<Read> = (0..SHARDS)
+        .into_par_iter()
+        .map(|i| -> Result<Read> {
+            let dir = shard_dir(dir, i);
+            let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
+            let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
+            let (number, order) = (watch.column("number_hash")?.u64()?, watch.column("order_hash")?.u64()?);
+            // Written since the segments were recorded; an older directory has none.
+            let segments = match ids.column("segment") {
+                Ok(c) => c.u32()?.into_no_null_iter().collect(),
+                Err(_) => Vec::new(),
+            };
+            // Written sorted by number hash, which `Settled::scanned` relies on.
+            let mut watch: Vec<(u64, u64)> = number.into_no_null_iter().zip(order.into_no_null_iter()).collect();
+            if !watch.is_sorted() {
+                watch.sort_unstable();
+            }
+            Ok((ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments, watch))
+        })
+        .collect::<Result<_>>()?;
+    let (mut ids, mut segments, mut watch) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, s, w) in read {
+        ids.push(i);
+        segments.push(s);
+        watch.push(w);
+    }
+    Ok(Lists { ids, segments, watch })
+}
+
+/// One shard's settled orders in one generation: (id hash, segment), sorted.
+type ShardIds = Vec<(u64, u32)>;
+/// One shard's watched packages in one generation: (number hash, order hash), sorted.
+type ShardWatch = Vec<(u64, u64)>;
+
+/// One generation of a directory's lists, split by shard.
+struct Generation {
+    number: u32,
+    ids: Vec<ShardIds>,
+    watch: Vec<ShardWatch>,
+    /// (shard, id hash) of the older generations' orders it dropped.
+    dropped: Vec<(usize, u64)>,
+}
+
+impl Generation {
+    fn read(dir: &Path, number: u32) -> Result<Generation> {
+        let table = |list: &str| -> Result<DataFrame> {
+            read_parquet(&dir.join(list_file(list, number)))?
+                .with_context(|| format!("no {list} of generation {number}"))
+        };
+        let [settled, watched, dropped] = [table(LISTS[0])?, table(LISTS[1])?, table(LISTS[2])?];
+        // A column as one slice of values (`read_parquet` gives one chunk; no nulls).
+        fn values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Result<&[T::Native]> {
+            match ca.is_empty() {
+                true => Ok(&[]),
+                false => Ok(ca.cont_slice()?),
+            }
+        }
+        // Sorted by shard: each shard's rows are one run, found by where the next begins.
+        fn runs(df: &DataFrame) -> Result<Vec<std::ops::Range<usize>>> {
+            let shards = values(df.column("shard")?.u32()?)?;
+            let starts: Vec<usize> = (0..=SHARDS as u32).map(|s| shards.partition_point(|&x| x < s)).collect();
+            Ok(starts.windows(2).map(|w| w[0]..w[1]).collect())
+        }
+        // Each shard's run of two columns, as pairs.
+        fn pairs<A: Copy, B: Copy>(df: &DataFrame, a: &[A], b: &[B]) -> Result<Vec<Vec<(A, B)>>> {
+            runs(df)?
+                .into_iter()
+                .map(|r| {
+                    let (a, b) = a.get(r.clone()).zip(b.get(r)).context("a short column")?;
+                    Ok(a.iter().copied().zip(b.iter().copied()).collect())
+                })
+                .collect()
+        }
+        let (id, segment) = (values(settled.column("id_hash")?.u64()?)?, values(settled.column("segment")?.u32()?)?);
+        let ids = pairs(&settled, id, segment)?;
+        let (number_hash, order) =
+            (values(watched.column("number_hash")?.u64()?)?, values(watched.column("order_hash")?.u64()?)?);
+        let watch = pairs(&watched, number_hash, order)?;
+        let shards = values(dropped.column("shard")?.u32()?)?;
+        let dropped = shards
+            .iter()
+            .map(|&s| s as usize)
+            .zip(values(dropped.column("id_hash")?.u64()?)?.iter().copied())
+            .collect();
+        Ok(Generation { number, ids, watch, dropped })
+    }
+}
+
+/// The lists of a directory in `generations` (oldest first): every generation's entries but
+/// those of orders a later generation dropped, merged per shard.
+fn generation_lists(dir: &Path, generations: &[u32]) -> Result<Lists> {
+    let mut read: Vec<Generation> = generations.par_iter().map(|&g| Generation::read(dir, g)).collect::<Result<_>>()?;
+    // The newest generation that dropped each order, per shard.
+    let mut dropped: Vec<FxHashMap<u64, u32>> = (0..SHARDS).map(|_| FxHashMap::default()).collect();
+    for g in &read {
+        for (s, h) in &g.dropped {
+            let by = dropped.get_mut(*s).context("a shard out of range")?.entry(*h).or_insert(0);
+            *by = (*by).max(g.number);
+        }
+    }
+    // Per shard, each generation's part (moved, not copied).
+    let per_shard: Vec<Vec<(u32, ShardIds, ShardWatch)>> = (0..SHARDS)
+        .map(|i| {
+            read.iter_mut()
+                .map(|g| {
+                    let ids = g.ids.get_mut(i).map(std::mem::take).unwrap_or_default();
+                    (g.number, ids, g.watch.get_mut(i).map(std::mem::take).unwrap_or_default())
+                })
+                .collect()
+        })
+        .collect();
+    let merged: Vec<(ShardIds, ShardWatch)> = per_shard
+        .into_par_iter()
+        .zip(&dropped)
+        .map(|(parts, dropped)| {
+            // An entry of generation `g` stands unless a later generation dropped its order.
+            let stands = |order: u64, g: u32| dropped.get(&order).is_none_or(|&by| by <= g);
+            let (mut ids, mut watch) = (Vec::new(), Vec::new());
+            for (g, part_ids, part_watch) in parts {
+                match dropped.is_empty() {
+                    true => {
+                        ids.extend(part_ids);
+                        watch.extend(part_watch);
+                    }
+                    false => {
+                        ids.extend(part_ids.into_iter().filter(|(h, _)| stands(*h, g)));
+                        watch.extend(part_watch.into_iter().filter(|(_, o)| stands(*o, g)));
+                    }
+                }
+            }
+            // Each generation's part is sorted: the stable sort merges the runs.
+            ids.sort();
+            watch.sort();
+            (ids, watch)
+        })
+        .collect();
+    let mut lists = Lists { ids: Vec::new(), segments: Vec::new(), watch: Vec::new() };
+    for (ids, watch) in merged {
+        let (ids, segments): (Vec<u64>, Vec<u32>) = ids.into_iter().unzip();
+        lists.ids.push(ids);
+        lists.segments.push(segments);
+        lists.watch.push(watch);
+    }
+    Ok(lists)
 }
 
 /// The local day of a confirmation row.
@@ -489,8 +636,7 @@ pub(super) fn write(
 
 /// [`write`] for a base an ingest has in memory: `shards` (file ids renumbered to ranks) and
 /// each shard's `orders` and `shipments` tables as written; with `carried`, the replaced
-/// base's settled orders the night left as they were are taken over, not judged again;
-/// `chain`, the segments the base stands on (itself first), by [`segment_number`]. With
+/// base's settled orders the night left as they were are taken over, not judged again. With
 /// `keep` (the tables' file ids to ranks), what it judged comes back too ([`Judged`]), once
 /// the directory is written.
 #[allow(clippy::too_many_arguments)]
@@ -502,22 +648,13 @@ pub(super) fn write_from(
     shards: Vec<BookShard>,
     tables: Vec<[Option<DataFrame>; 2]>,
     carried: Option<Carried>,
-    chain: &[u32],
     keep: Option<&(dyn Fn(u32) -> u32 + Sync)>,
 ) -> Result<Option<Judged>> {
-    let mut carried = carried.filter(|c| SettledKey { base: key.base.clone(), ..c.key.clone() } == *key);
-    // Every order judged here is in the new base; a carried order stays in its segment, unless
-    // the new base no longer stands on it (it was written whole: the order is in it).
+    let carried = carried.filter(|c| SettledKey { base: key.base.clone(), ..c.key.clone() } == *key);
+    // Every order judged here is in the new base; a carried order stays in its segment (a
+    // segment the new base no longer stands on, as when it is written whole, leaves its orders
+    // to be looked for in every segment: they are in the new base).
     let base = segment_number(Path::new(&key.base));
-    if let Some(c) = &mut carried {
-        c.shards.par_iter_mut().for_each(|shard| {
-            for (_, segment) in &mut shard.hashes {
-                if *segment != 0 && !chain.contains(segment) {
-                    *segment = base;
-                }
-            }
-        });
-    }
     let segments = (0..SHARDS).map(|_| Segments::All(base)).collect();
     let mut judged = None;
     write_whole(store, key, |tmp| {
@@ -577,14 +714,27 @@ pub(super) struct Carried {
     /// The replaced base's key: the options they were judged under.
     key: SettledKey,
     shards: Vec<CarriedShard>,
+    /// The replaced base's settled directory and the generations of its lists, which the new
+    /// one takes over as they are (linked, not written again).
+    from: PathBuf,
+    generations: Vec<u32>,
 }
 
 struct CarriedShard {
     tally: Tally,
-    /// Their id hashes, sorted, each with the segment that holds the order's rows.
-    hashes: Vec<(u64, u32)>,
-    watch: Vec<(u64, u64)>,
+    /// The replaced base's settled orders' id hashes, sorted (those in `dropped` excepted).
+    ids: Vec<u64>,
+    /// The id hashes of the settled orders the changes touched, sorted: the new generation
+    /// drops them from the older ones (they are judged again).
+    dropped: Vec<u64>,
     evidence: Evidence,
+}
+
+impl CarriedShard {
+    /// Whether the order of id hash `h` is carried over (not judged again).
+    fn holds(&self, h: u64) -> bool {
+        self.ids.binary_search(&h).is_ok() && self.dropped.binary_search(&h).is_err()
+    }
 }
 
 /// The settled directory of `old_base` a new base can take settled orders over from: its
@@ -603,7 +753,8 @@ pub(super) fn usable_for_carrying(
 pub(super) fn for_carrying(store: &Path, old_base: &str) -> Option<(SettledKey, SettledRequest, Settled)> {
     let key = keys_of(store, old_base).into_iter().next()?;
     let request = key.request()?;
-    let old = read(store, &key, true)?;
+    // A directory written with one list of each per shard is judged whole once.
+    let old = read(store, &key, true).filter(|old| !old.generations.is_empty())?;
     Some((key, request, old))
 }
 
@@ -619,39 +770,24 @@ pub(super) fn carries_over(old: &Settled, changes: &[BookShard]) -> bool {
 /// and `evidence`, the others' evidence rows.
 pub(super) fn carry(
     key: SettledKey,
-    old: &Settled,
+    old: Settled,
     touched: &[FxHashSet<u64>],
     counted: Vec<Tally>,
     evidence: Vec<Evidence>,
 ) -> Carried {
     let shards = old
         .tallies
-        .par_iter()
-        .zip(&old.ids)
-        .zip(&old.watch)
+        .into_par_iter()
+        .zip(old.ids)
         .zip(touched.par_iter().zip(counted).zip(evidence))
-        .enumerate()
-        .map(|(i, (((tally, hashes), watch), ((touched, counted), evidence)))| {
-            let mut tally = tally.clone();
+        .map(|((mut tally, ids), ((touched, counted), evidence))| {
             tally.subtract(&counted);
-            // The k-th settled order's segment (0: not known, as in a directory written
-            // before segments were recorded).
-            let segments = old.segments.get(i).map(Vec::as_slice).unwrap_or_default();
-            let segment = |k: usize| segments.get(k).copied().unwrap_or(0);
-            CarriedShard {
-                tally,
-                hashes: hashes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, h)| !touched.contains(h))
-                    .map(|(k, h)| (*h, segment(k)))
-                    .collect(),
-                watch: watch.iter().copied().filter(|(_, order)| !touched.contains(order)).collect(),
-                evidence,
-            }
+            let mut dropped: Vec<u64> = touched.iter().copied().filter(|h| ids.binary_search(h).is_ok()).collect();
+            dropped.sort_unstable();
+            CarriedShard { tally, ids, dropped, evidence }
         })
         .collect();
-    Carried { key, shards }
+    Carried { key, shards, from: old.dir, generations: old.generations }
 }
 
 /// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
@@ -680,7 +816,7 @@ pub(super) fn carried(
     let counted: Vec<Tally> = before.into_iter().map(|b| counted_before(b, &book, old.as_of, &request)).collect();
     *base = book.into_shards();
     let evidence = (0..SHARDS).zip(&touched).map(|(i, t)| old.evidence(i, t)).collect::<Result<Vec<_>>>().ok()?;
-    Some(carry(key, &old, &touched, counted, evidence))
+    Some(carry(key, old, &touched, counted, evidence))
 }
 
 /// Writes the settled directory of `key` whole: `fill` writes into a temporary directory of
@@ -724,6 +860,7 @@ fn judge_into(
     let opts = ViewOptions { as_of: Some(as_of), ..request.view.clone() };
     let packages = request.packages;
     let carried_from = carried.as_ref().map(|c| c.key.base.clone());
+    let lineage = carried.as_ref().map(|c| (c.from.clone(), c.generations.clone()));
     let carried: Vec<Option<CarriedShard>> = match carried {
         Some(c) if c.shards.len() == SHARDS => c.shards.into_iter().map(Some).collect(),
         _ => (0..SHARDS).map(|_| None).collect(),
@@ -737,8 +874,7 @@ fn judge_into(
             None => settle_partition(i, states, &book, &opts, packages, &segments),
             Some(c) => {
                 // The carried orders are not judged again.
-                let held = |o: &OrderState| c.hashes.binary_search_by_key(&id_hash(o.id.as_str()), |h| h.0).is_ok();
-                let states = states.into_iter().filter(|o| !held(o)).collect();
+                let states = states.into_iter().filter(|o| !c.holds(id_hash(o.id.as_str()))).collect();
                 settle_partition(i, states, &book, &opts, packages, &segments)?.with(c)
             }
         })
@@ -751,18 +887,6 @@ fn judge_into(
         .map(|(i, (part, tables))| -> Result<[Option<DataFrame>; 2]> {
             let dir = shard_dir(tmp, i);
             std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-            let mut ids = crate::tables::frame(vec![
-                Column::new("id_hash".into(), part.hashes.iter().map(|h| h.0).collect::<Vec<u64>>()),
-                Column::new("segment".into(), part.hashes.iter().map(|h| h.1).collect::<Vec<u32>>()),
-            ])?;
-            write_parquet(&dir.join("settled_ids.parquet"), &mut ids)?;
-            // Sorted already (`Partition::with` merges the carried list in).
-            let watch = &part.watch;
-            let mut watch = crate::tables::frame(vec![
-                Column::new("number_hash".into(), watch.iter().map(|w| w.0).collect::<Vec<u64>>()),
-                Column::new("order_hash".into(), watch.iter().map(|w| w.1).collect::<Vec<u64>>()),
-            ])?;
-            write_parquet(&dir.join("scan_watch.parquet"), &mut watch)?;
             write_parquet(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
             write_parquet(&dir.join("tracking_defects.parquet"), &mut part.evidence.tracking_defects.clone())?;
             write_parquet(&dir.join("late_deliveries.parquet"), &mut part.evidence.late_deliveries.clone())?;
@@ -780,10 +904,31 @@ fn judge_into(
             Ok(live)
         })
         .collect::<Result<_>>()?;
+    // The lists: this base's generation written, the carried ones linked as they are.
+    let generation = segment_number(Path::new(&key.base));
+    write_generation(tmp, generation, &parts)?;
+    let mut generations = lineage.as_ref().map(|(_, g)| g.clone()).unwrap_or_default();
+    if let Some((from, carried)) = &lineage {
+        for name in carried.iter().flat_map(|g| LISTS.map(|list| list_file(list, *g))) {
+            let (source, target) = (from.join(&name), tmp.join(&name));
+            // A file system without hard links gets a copy: still no decoding and encoding.
+            std::fs::hard_link(&source, &target)
+                .or_else(|_| std::fs::copy(&source, &target).map(drop))
+                .with_context(|| format!("{}: cannot take over", source.display()))?;
+        }
+    }
+    generations.push(generation);
     let (tallies, evidence): (Vec<Tally>, Vec<Evidence>) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();
     let total = Tally::sum(&tallies);
-    let file =
-        TallyFile { key: key.clone(), as_of, has_scans, carried_from, total: Some(total.clone()), shards: Vec::new() };
+    let file = TallyFile {
+        key: key.clone(),
+        as_of,
+        has_scans,
+        carried_from,
+        total: Some(total.clone()),
+        shards: Vec::new(),
+        generations,
+    };
     std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
     std::fs::write(tmp.join(SHARD_TALLIES), serde_json::to_vec(&tallies)?)?;
     // Not synced: derived data, checked whole against its seal before use. A crash that
@@ -805,6 +950,32 @@ fn judge_into(
     Ok(Some(Judged { as_of, live, total, evidence }))
 }
 
+/// Generation `generation` of the lists ([`LISTS`]): the orders `parts` settled, their
+/// watched packages, and the carried orders they dropped, every partition's in one file each.
+fn write_generation(tmp: &Path, generation: u32, parts: &[Partition]) -> Result<()> {
+    let shards = |len: &dyn Fn(&Partition) -> usize| -> Vec<u32> {
+        parts.iter().enumerate().flat_map(|(i, p)| std::iter::repeat_n(i as u32, len(p))).collect()
+    };
+    let mut ids = crate::tables::frame(vec![
+        Column::new("shard".into(), shards(&|p| p.hashes.len())),
+        Column::new("id_hash".into(), parts.iter().flat_map(|p| p.hashes.iter().map(|h| h.0)).collect::<Vec<u64>>()),
+        Column::new("segment".into(), parts.iter().flat_map(|p| p.hashes.iter().map(|h| h.1)).collect::<Vec<u32>>()),
+    ])?;
+    let mut watch = crate::tables::frame(vec![
+        Column::new("shard".into(), shards(&|p| p.watch.len())),
+        Column::new("number_hash".into(), parts.iter().flat_map(|p| p.watch.iter().map(|w| w.0)).collect::<Vec<u64>>()),
+        Column::new("order_hash".into(), parts.iter().flat_map(|p| p.watch.iter().map(|w| w.1)).collect::<Vec<u64>>()),
+    ])?;
+    let mut dropped = crate::tables::frame(vec![
+        Column::new("shard".into(), shards(&|p| p.dropped.len())),
+        Column::new("id_hash".into(), parts.iter().flat_map(|p| p.dropped.iter().copied()).collect::<Vec<u64>>()),
+    ])?;
+    for (list, df) in LISTS.iter().zip([&mut ids, &mut watch, &mut dropped]) {
+        write_parquet(&tmp.join(list_file(list, generation)), df)?;
+    }
+    Ok(())
+}
+
 /// One partition judged: the settled orders' ids, tally and evidence rows.
 struct Partition {
     /// The settled orders' id hashes (no live order of the partition has one), sorted, each
@@ -813,6 +984,8 @@ struct Partition {
     /// The settled packages watched for scans: (number hash, order id hash), sorted (the
     /// file is written in this order).
     watch: Vec<(u64, u64)>,
+    /// Carried orders judged again, which this generation drops from the older ones, sorted.
+    dropped: Vec<u64>,
     tally: Tally,
     evidence: Evidence,
 }
@@ -823,18 +996,14 @@ impl Partition {
         rows_of_orders(df, |id| self.hashes.binary_search_by_key(&id_hash(id), |h| h.0).is_err())
     }
 
-    /// This partition's newly settled orders and the `carried` ones together.
+    /// This partition's newly settled orders and the `carried` ones together (their lists
+    /// stay in the generations they are in, less the `dropped` ones).
     fn with(mut self, carried: CarriedShard) -> Result<Partition> {
         self.tally.add(&carried.tally);
-        // Both lists are sorted: the stable sort finds the two runs and merges them (sorted
-        // from scratch, the lists' million pairs were 3% of a new base's ingest).
-        self.watch.extend(carried.watch);
-        self.watch.sort();
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
         self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
         self.evidence.late_deliveries.vstack_mut(&carried.evidence.late_deliveries)?;
-        self.hashes.extend(carried.hashes);
-        self.hashes.sort();
+        self.dropped = carried.dropped;
         Ok(self)
     }
 }
@@ -907,6 +1076,7 @@ fn settle_partition(
     Ok(Partition {
         hashes,
         watch,
+        dropped: Vec::new(),
         tally: Tally::judged(&view, &tracking),
         evidence: Tally::evidence(&view, &tracking)?,
     })
@@ -978,6 +1148,7 @@ mod tests {
             ids: Vec::new(),
             segments: Vec::new(),
             watch: vec![Vec::new(), watch],
+            generations: Vec::new(),
             dir: PathBuf::new(),
         };
         assert_eq!(settled.scanned(1, &[5, 10, 30, 40, 50]), [100, 101, 400]);
@@ -994,8 +1165,15 @@ mod tests {
         let key = SettledKey::of("b000007", &ViewOptions::default(), PackageOptions::default());
         // As the directory is written: the key first, then the total.
         let total = Some(Tally::default());
-        let file =
-            TallyFile { key: key.clone(), as_of: 1, has_scans: true, carried_from: None, total, shards: Vec::new() };
+        let file = TallyFile {
+            key: key.clone(),
+            as_of: 1,
+            has_scans: true,
+            carried_from: None,
+            total,
+            shards: Vec::new(),
+            generations: Vec::new(),
+        };
         std::fs::write(dir.path().join(TALLY_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
         assert_eq!(key_of(dir.path()), Some(key.clone()));
         // Another program version's key, or a file that does not start with one: not ours.
@@ -1079,7 +1257,15 @@ mod tests {
             true => (None, tallies.to_vec()),
             false => (Some(Tally::sum(tallies)), Vec::new()),
         };
-        let file = TallyFile { key: key.clone(), as_of: 5, has_scans: true, carried_from: None, total, shards };
+        let file = TallyFile {
+            key: key.clone(),
+            as_of: 5,
+            has_scans: true,
+            carried_from: None,
+            total,
+            shards,
+            generations: Vec::new(),
+        };
         std::fs::write(dir.join(TALLY_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
         if !inline {
             std::fs::write(dir.join(SHARD_TALLIES), serde_json::to_vec(tallies).unwrap()).unwrap();
@@ -1119,6 +1305,75 @@ mod tests {
         std::fs::remove_file(key_dir(store.path(), &key).join(SHARD_TALLIES)).unwrap();
         assert!(read(store.path(), &key, true).is_none());
         assert!(!key_dir(store.path(), &key).exists(), "removed, to be judged again");
+    }
+
+    /// Each base's judging writes a generation of the lists: what it settled, and which
+    /// carried orders it judged again (dropped from the older generations: settled again, or
+    /// live now). A read sees every generation's entries but the dropped ones.
+    #[test]
+    fn generations_hold_what_each_base_settled_less_what_later_ones_dropped() {
+        let store = tempfile::tempdir().unwrap();
+        let key = SettledKey::of("b000009", &ViewOptions::default(), PackageOptions::default());
+        let dir = key_dir(store.path(), &key);
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = || Evidence {
+            cancellations: DataFrame::empty(),
+            tracking_defects: DataFrame::empty(),
+            late_deliveries: DataFrame::empty(),
+        };
+        // Shard 1 of each generation; the other shards hold nothing.
+        let generation = |number: u32, hashes: Vec<(u64, u32)>, watch: Vec<(u64, u64)>, dropped: Vec<u64>| {
+            let mut one = Some(Partition { hashes, watch, dropped, tally: Tally::default(), evidence: empty() });
+            let parts: Vec<Partition> = (0..SHARDS)
+                .map(|i| match i {
+                    1 => one.take().unwrap(),
+                    _ => Partition {
+                        hashes: Vec::new(),
+                        watch: Vec::new(),
+                        dropped: Vec::new(),
+                        tally: Tally::default(),
+                        evidence: empty(),
+                    },
+                })
+                .collect();
+            write_generation(&dir, number, &parts).unwrap();
+        };
+        // Base 3 settled orders 10, 20 and 30 (packages 100 and 200 of 10 and 20 watched).
+        generation(3, vec![(10, 3), (20, 3), (30, 3)], vec![(100, 10), (200, 20)], vec![]);
+        // Base 7 judged 10 and 20 again: 10 is live now, 20 settled again (package 300); and
+        // it settled 25.
+        generation(7, vec![(20, 7), (25, 7)], vec![(300, 20)], vec![10, 20]);
+        // Base 9 judged 30 again: live now.
+        generation(9, vec![], vec![], vec![30]);
+        let total = Some(Tally::default());
+        let file = TallyFile {
+            key: key.clone(),
+            as_of: 5,
+            has_scans: true,
+            carried_from: Some("b000007".into()),
+            total,
+            shards: Vec::new(),
+            generations: vec![3, 7, 9],
+        };
+        std::fs::write(dir.join(TALLY_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
+        let tallies: Vec<Tally> = (0..SHARDS).map(|_| Tally::default()).collect();
+        std::fs::write(dir.join(SHARD_TALLIES), serde_json::to_vec(&tallies).unwrap()).unwrap();
+        super::super::integrity::seal(&dir).unwrap();
+
+        let settled = read(store.path(), &key, false).expect("readable");
+        assert_eq!(settled.ids[1], [20, 25], "10 and 30 dropped, 20 from base 7 only");
+        assert_eq!((settled.segment_of(1, 20), settled.segment_of(1, 25)), (7, 7));
+        assert_eq!(settled.watch[1], [(300, 20)], "the dropped orders' packages are not watched");
+        assert_eq!(settled.scanned(1, &[100, 200, 300]), [20]);
+        assert!(settled.ids.iter().enumerate().all(|(i, ids)| i == 1 || ids.is_empty()));
+        assert_eq!(settled.generations, [3, 7, 9]);
+        // A new base carries a directory in generations over; one written with one list of
+        // each per shard (before generations) it judges whole.
+        assert!(for_carrying(store.path(), "b000009").is_some());
+        let old = SettledKey::of("b000011", &ViewOptions::default(), PackageOptions::default());
+        settled_dir(store.path(), &old, &tallies, false);
+        assert!(read(store.path(), &old, true).is_some());
+        assert!(for_carrying(store.path(), "b000011").is_none());
     }
 
     /// A tally is written to settled.json and read back whole.
