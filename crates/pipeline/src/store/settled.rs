@@ -860,7 +860,8 @@ fn judge_into(
     let opts = ViewOptions { as_of: Some(as_of), ..request.view.clone() };
     let packages = request.packages;
     let carried_from = carried.as_ref().map(|c| c.key.base.clone());
-    let lineage = carried.as_ref().map(|c| (c.from.clone(), c.generations.clone()));
+    // The generations carried over, and where they are (linked into this directory below).
+    let (from, mut generations) = carried.as_ref().map(|c| (c.from.clone(), c.generations.clone())).unwrap_or_default();
     let carried: Vec<Option<CarriedShard>> = match carried {
         Some(c) if c.shards.len() == SHARDS => c.shards.into_iter().map(Some).collect(),
         _ => (0..SHARDS).map(|_| None).collect(),
@@ -907,15 +908,12 @@ fn judge_into(
     // The lists: this base's generation written, the carried ones linked as they are.
     let generation = segment_number(Path::new(&key.base));
     write_generation(tmp, generation, &parts)?;
-    let mut generations = lineage.as_ref().map(|(_, g)| g.clone()).unwrap_or_default();
-    if let Some((from, carried)) = &lineage {
-        for name in carried.iter().flat_map(|g| LISTS.map(|list| list_file(list, *g))) {
-            let (source, target) = (from.join(&name), tmp.join(&name));
-            // A file system without hard links gets a copy: still no decoding and encoding.
-            std::fs::hard_link(&source, &target)
-                .or_else(|_| std::fs::copy(&source, &target).map(drop))
-                .with_context(|| format!("{}: cannot take over", source.display()))?;
-        }
+    for name in generations.iter().flat_map(|g| LISTS.map(|list| list_file(list, *g))) {
+        let (source, target) = (from.join(&name), tmp.join(&name));
+        // A file system without hard links gets a copy: still no decoding and encoding.
+        std::fs::hard_link(&source, &target)
+            .or_else(|_| std::fs::copy(&source, &target).map(drop))
+            .with_context(|| format!("{}: cannot take over", source.display()))?;
     }
     generations.push(generation);
     let (tallies, evidence): (Vec<Tally>, Vec<Evidence>) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();
