@@ -33,7 +33,9 @@ const REMEDY: &str = "the store is damaged; ingest the dumps into a new store (t
 
 /// The checksum of `bytes` as written now (XXH3-128, 32 hex digits).
 pub(super) fn hash(bytes: &[u8]) -> String {
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+    let mut sum = Checksum::new();
+    sum.update(bytes);
+    sum.hex()
 }
 
 /// A checksum being computed: XXH3-128 (32 hex digits) as written now, or BLAKE3 (64 digits)
