@@ -1128,13 +1128,16 @@ fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
     (0..SHARDS)
         .into_par_iter()
         .map(|i| {
-            let mut touched: FxHashSet<u64> = layers
+            // The layer's orders' hashes, sorted: each generation's list is walked beside them.
+            let mut orders: Vec<u64> = layers
                 .get(i)
                 .into_iter()
                 .flat_map(|layer| layer.orders().iter())
-                .filter(|o| settled.holds(i, o.id.as_str()))
                 .map(|o| id_hash(o.id.as_str()))
                 .collect();
+            orders.sort_unstable();
+            orders.dedup();
+            let mut touched: FxHashSet<u64> = settled.settled_among(i, &orders).into_iter().collect();
             touched.extend(settled.scanned(i, &scanned));
             touched
         })

@@ -41,6 +41,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::summary::OrderCounters;
 
+mod lists;
+
+use lists::Lists;
+
 use super::{
     chain_tables_from, read_parquet, read_shard_tables, rows_of_orders, segment_number, shard_dir, write_parquet,
 };
@@ -282,13 +286,9 @@ pub(super) struct Settled {
     /// Per shard: the tally of its settled orders (read for a new base that carries them
     /// over, [`for_carrying`]; else empty).
     pub tallies: Vec<Tally>,
-    /// Per shard: the settled orders' id hashes, sorted.
-    pub ids: Vec<Vec<u64>>,
-    /// Per shard, beside the id hashes: the segment that holds each order's rows
-    /// ([`segment_number`]; empty when the directory does not say).
-    pub segments: Vec<Vec<u32>>,
-    /// Per shard: the settled packages short of scans, (number hash, order id hash), sorted.
-    pub watch: Vec<Vec<(u64, u64)>>,
+    /// Which orders are settled, the segment of each (its base's [`segment_number`]), and the
+    /// packages watched for scans.
+    pub lists: Lists,
     /// The generations of its lists ([`LISTS`]), oldest first (empty: a directory written
     /// with one list of each per shard, which a new base does not carry over).
     pub generations: Vec<u32>,
@@ -313,37 +313,22 @@ impl Settled {
         })
     }
 
-    /// Whether a layer order of `shard` may be one of its settled orders (a hash match: a false
-    /// one takes the settled order of that hash out of the tally and judges it again, which
-    /// gives the same counts; the writer keeps no settled hash equal to a live one).
-    pub fn holds(&self, shard: usize, id: &str) -> bool {
-        self.ids.get(shard).is_some_and(|ids| ids.binary_search(&id_hash(id)).is_ok())
+    /// Those of `probes` (id hashes of shard `i`'s orders, sorted, distinct) that are its
+    /// settled orders' ([`Lists::settled_among`]).
+    pub fn settled_among(&self, i: usize, probes: &[u64]) -> Vec<u64> {
+        self.lists.settled_among(i, probes)
     }
 
     /// The segment that holds the rows of shard `i`'s settled order of id hash `hash` (0: not
     /// known; the reader looks in every segment).
     pub fn segment_of(&self, i: usize, hash: u64) -> u32 {
-        let (Some(ids), Some(segments)) = (self.ids.get(i), self.segments.get(i)) else { return 0 };
-        ids.binary_search(&hash).ok().and_then(|k| segments.get(k)).copied().unwrap_or(0)
+        self.lists.segment_of(i, hash)
     }
 
     /// The id hashes of shard `i`'s settled orders with a watched package whose number (hashed)
     /// is in `scanned` (sorted): a layer's scans may change how it is judged.
     pub fn scanned(&self, i: usize, scanned: &[u64]) -> Vec<u64> {
-        let watch = self.watch.get(i).map(Vec::as_slice).unwrap_or_default();
-        // Both sorted by number hash: one walk through the two.
-        let (mut orders, mut k) = (Vec::new(), 0);
-        for &(number, order) in watch {
-            while scanned.get(k).is_some_and(|&n| n < number) {
-                k += 1;
-            }
-            match scanned.get(k) {
-                Some(&n) if n == number => orders.push(order),
-                Some(_) => {}
-                None => break,
-            }
-        }
-        orders
+        self.lists.scanned(i, scanned)
     }
 
     /// Where shard `i`'s live states are.
@@ -390,9 +375,9 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
         super::integrity::verify_dir(&dir)?;
         let file = serde_json::from_slice::<TallyFile>(&text)?;
         anyhow::ensure!(file.key == *key, "another key");
-        let Lists { ids, segments, watch } = match file.generations.is_empty() {
-            true => shard_lists(&dir)?,
-            false => generation_lists(&dir, &file.generations)?,
+        let lists = match file.generations.is_empty() {
+            true => Lists::read_per_shard(&dir)?,
+            false => Lists::read(&dir, &file.generations)?,
         };
         let (total, tallies) = match file.total {
             Some(total) if per_shard => {
@@ -407,15 +392,12 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
             }
         };
         anyhow::ensure!(!per_shard || tallies.len() == SHARDS, "another layout");
-        anyhow::ensure!(ids.len() == SHARDS && watch.len() == SHARDS, "another layout");
         Ok(Settled {
             as_of: file.as_of,
             has_scans: file.has_scans,
             total,
             tallies,
-            ids,
-            segments,
-            watch,
+            lists,
             generations: file.generations,
             dir: dir.clone(),
         })
@@ -427,163 +409,6 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
             None
         }
     }
-}
-
-/// A settled directory's lists, per shard: the settled orders' id hashes (sorted), the
-/// segment of each, and the watched packages (number hash, order hash; sorted).
-struct Lists {
-    ids: Vec<Vec<u64>>,
-    segments: Vec<Vec<u32>>,
-    watch: Vec<Vec<(u64, u64)>>,
-}
-
-/// The lists of a directory written with one of each per shard (before generations).
-fn shard_lists(dir: &Path) -> Result<Lists> {
-    type Read = (Vec<u64>, Vec<u32>, Vec<(u64, u64)>);
-    let read: Vec<Read> = (0..SHARDS)
-        .into_par_iter()
-        .map(|i| -> Result<Read> {
-            let dir = shard_dir(dir, i);
-            let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
-            let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
-            let (number, order) = (watch.column("number_hash")?.u64()?, watch.column("order_hash")?.u64()?);
-            // Written since the segments were recorded; an older directory has none.
-            let segments = match ids.column("segment") {
-                Ok(c) => c.u32()?.into_no_null_iter().collect(),
-                Err(_) => Vec::new(),
-            };
-            // Written sorted by number hash, which `Settled::scanned` relies on.
-            let mut watch: Vec<(u64, u64)> = number.into_no_null_iter().zip(order.into_no_null_iter()).collect();
-            if !watch.is_sorted() {
-                watch.sort_unstable();
-            }
-            Ok((ids.column("id_hash")?.u64()?.into_no_null_iter().collect(), segments, watch))
-        })
-        .collect::<Result<_>>()?;
-    let (mut ids, mut segments, mut watch) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, s, w) in read {
-        ids.push(i);
-        segments.push(s);
-        watch.push(w);
-    }
-    Ok(Lists { ids, segments, watch })
-}
-
-/// One shard's settled orders in one generation: (id hash, segment), sorted.
-type ShardIds = Vec<(u64, u32)>;
-/// One shard's watched packages in one generation: (number hash, order hash), sorted.
-type ShardWatch = Vec<(u64, u64)>;
-
-/// One generation of a directory's lists, split by shard.
-struct Generation {
-    number: u32,
-    ids: Vec<ShardIds>,
-    watch: Vec<ShardWatch>,
-    /// (shard, id hash) of the older generations' orders it dropped.
-    dropped: Vec<(usize, u64)>,
-}
-
-impl Generation {
-    fn read(dir: &Path, number: u32) -> Result<Generation> {
-        let table = |list: &str| -> Result<DataFrame> {
-            read_parquet(&dir.join(list_file(list, number)))?
-                .with_context(|| format!("no {list} of generation {number}"))
-        };
-        let [settled, watched, dropped] = [table(LISTS[0])?, table(LISTS[1])?, table(LISTS[2])?];
-        // A column as one slice of values (`read_parquet` gives one chunk; no nulls).
-        fn values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Result<&[T::Native]> {
-            match ca.is_empty() {
-                true => Ok(&[]),
-                false => Ok(ca.cont_slice()?),
-            }
-        }
-        // Sorted by shard: each shard's rows are one run, found by where the next begins.
-        fn runs(df: &DataFrame) -> Result<Vec<std::ops::Range<usize>>> {
-            let shards = values(df.column("shard")?.u32()?)?;
-            let starts: Vec<usize> = (0..=SHARDS as u32).map(|s| shards.partition_point(|&x| x < s)).collect();
-            Ok(starts.windows(2).map(|w| w[0]..w[1]).collect())
-        }
-        // Each shard's run of two columns, as pairs.
-        fn pairs<A: Copy, B: Copy>(df: &DataFrame, a: &[A], b: &[B]) -> Result<Vec<Vec<(A, B)>>> {
-            runs(df)?
-                .into_iter()
-                .map(|r| {
-                    let (a, b) = a.get(r.clone()).zip(b.get(r)).context("a short column")?;
-                    Ok(a.iter().copied().zip(b.iter().copied()).collect())
-                })
-                .collect()
-        }
-        let (id, segment) = (values(settled.column("id_hash")?.u64()?)?, values(settled.column("segment")?.u32()?)?);
-        let ids = pairs(&settled, id, segment)?;
-        let (number_hash, order) =
-            (values(watched.column("number_hash")?.u64()?)?, values(watched.column("order_hash")?.u64()?)?);
-        let watch = pairs(&watched, number_hash, order)?;
-        let shards = values(dropped.column("shard")?.u32()?)?;
-        let dropped = shards
-            .iter()
-            .map(|&s| s as usize)
-            .zip(values(dropped.column("id_hash")?.u64()?)?.iter().copied())
-            .collect();
-        Ok(Generation { number, ids, watch, dropped })
-    }
-}
-
-/// The lists of a directory in `generations` (oldest first): every generation's entries but
-/// those of orders a later generation dropped, merged per shard.
-fn generation_lists(dir: &Path, generations: &[u32]) -> Result<Lists> {
-    let mut read: Vec<Generation> = generations.par_iter().map(|&g| Generation::read(dir, g)).collect::<Result<_>>()?;
-    // The newest generation that dropped each order, per shard.
-    let mut dropped: Vec<FxHashMap<u64, u32>> = (0..SHARDS).map(|_| FxHashMap::default()).collect();
-    for g in &read {
-        for (s, h) in &g.dropped {
-            let by = dropped.get_mut(*s).context("a shard out of range")?.entry(*h).or_insert(0);
-            *by = (*by).max(g.number);
-        }
-    }
-    // Per shard, each generation's part (moved, not copied).
-    let per_shard: Vec<Vec<(u32, ShardIds, ShardWatch)>> = (0..SHARDS)
-        .map(|i| {
-            read.iter_mut()
-                .map(|g| {
-                    let ids = g.ids.get_mut(i).map(std::mem::take).unwrap_or_default();
-                    (g.number, ids, g.watch.get_mut(i).map(std::mem::take).unwrap_or_default())
-                })
-                .collect()
-        })
-        .collect();
-    let merged: Vec<(ShardIds, ShardWatch)> = per_shard
-        .into_par_iter()
-        .zip(&dropped)
-        .map(|(parts, dropped)| {
-            // An entry of generation `g` stands unless a later generation dropped its order.
-            let stands = |order: u64, g: u32| dropped.get(&order).is_none_or(|&by| by <= g);
-            let (mut ids, mut watch) = (Vec::new(), Vec::new());
-            for (g, part_ids, part_watch) in parts {
-                match dropped.is_empty() {
-                    true => {
-                        ids.extend(part_ids);
-                        watch.extend(part_watch);
-                    }
-                    false => {
-                        ids.extend(part_ids.into_iter().filter(|(h, _)| stands(*h, g)));
-                        watch.extend(part_watch.into_iter().filter(|(_, o)| stands(*o, g)));
-                    }
-                }
-            }
-            // Each generation's part is sorted: the stable sort merges the runs.
-            ids.sort();
-            watch.sort();
-            (ids, watch)
-        })
-        .collect();
-    let mut lists = Lists { ids: Vec::new(), segments: Vec::new(), watch: Vec::new() };
-    for (ids, watch) in merged {
-        let (ids, segments): (Vec<u64>, Vec<u32>) = ids.into_iter().unzip();
-        lists.ids.push(ids);
-        lists.segments.push(segments);
-        lists.watch.push(watch);
-    }
-    Ok(lists)
 }
 
 /// The local day of a confirmation row.
@@ -715,15 +540,14 @@ pub(super) struct Carried {
     key: SettledKey,
     shards: Vec<CarriedShard>,
     /// The replaced base's settled directory and the generations of its lists, which the new
-    /// one takes over as they are (linked, not written again).
+    /// one takes over as they are (linked, not written again), and those lists as read.
     from: PathBuf,
     generations: Vec<u32>,
+    lists: Lists,
 }
 
 struct CarriedShard {
     tally: Tally,
-    /// The replaced base's settled orders' id hashes, sorted (those in `dropped` excepted).
-    ids: Vec<u64>,
     /// The id hashes of the settled orders the changes touched, sorted: the new generation
     /// drops them from the older ones (they are judged again).
     dropped: Vec<u64>,
@@ -731,9 +555,18 @@ struct CarriedShard {
 }
 
 impl CarriedShard {
-    /// Whether the order of id hash `h` is carried over (not judged again).
-    fn holds(&self, h: u64) -> bool {
-        self.ids.binary_search(&h).is_ok() && self.dropped.binary_search(&h).is_err()
+    /// Those of shard `i`'s `states` that are not carried over (to be judged): the replaced
+    /// base's settled orders are, but for the touched (`dropped`) ones.
+    fn to_judge(&self, i: usize, lists: &Lists, states: Vec<OrderState>) -> Vec<OrderState> {
+        let mut hashes: Vec<u64> = states.iter().map(|o| id_hash(o.id.as_str())).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        let mut carried = lists.settled_among(i, &hashes);
+        carried.retain(|h| self.dropped.binary_search(h).is_err());
+        match carried.is_empty() {
+            true => states,
+            false => states.into_iter().filter(|o| carried.binary_search(&id_hash(o.id.as_str())).is_err()).collect(),
+        }
     }
 }
 
@@ -775,19 +608,20 @@ pub(super) fn carry(
     counted: Vec<Tally>,
     evidence: Vec<Evidence>,
 ) -> Carried {
+    let lists = old.lists;
     let shards = old
         .tallies
         .into_par_iter()
-        .zip(old.ids)
+        .enumerate()
         .zip(touched.par_iter().zip(counted).zip(evidence))
-        .map(|((mut tally, ids), ((touched, counted), evidence))| {
+        .map(|((i, mut tally), ((touched, counted), evidence))| {
             tally.subtract(&counted);
-            let mut dropped: Vec<u64> = touched.iter().copied().filter(|h| ids.binary_search(h).is_ok()).collect();
-            dropped.sort_unstable();
-            CarriedShard { tally, ids, dropped, evidence }
+            let mut touched: Vec<u64> = touched.iter().copied().collect();
+            touched.sort_unstable();
+            CarriedShard { tally, dropped: lists.settled_among(i, &touched), evidence }
         })
         .collect();
-    Carried { key, shards, from: old.dir, generations: old.generations }
+    Carried { key, shards, from: old.dir, generations: old.generations, lists }
 }
 
 /// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
@@ -861,23 +695,25 @@ fn judge_into(
     let packages = request.packages;
     let carried_from = carried.as_ref().map(|c| c.key.base.clone());
     // The generations carried over, and where they are (linked into this directory below).
-    let (from, mut generations) = carried.as_ref().map(|c| (c.from.clone(), c.generations.clone())).unwrap_or_default();
-    let carried: Vec<Option<CarriedShard>> = match carried {
-        Some(c) if c.shards.len() == SHARDS => c.shards.into_iter().map(Some).collect(),
-        _ => (0..SHARDS).map(|_| None).collect(),
-    };
+    let (from, mut generations, lists, carried): (PathBuf, Vec<u32>, Option<Lists>, Vec<Option<CarriedShard>>) =
+        match carried {
+            Some(c) if c.shards.len() == SHARDS => {
+                (c.from, c.generations, Some(c.lists), c.shards.into_iter().map(Some).collect())
+            }
+            _ => (PathBuf::new(), Vec::new(), None, (0..SHARDS).map(|_| None).collect()),
+        };
     let parts: Vec<Partition> = states
         .into_par_iter()
         .zip(carried)
         .zip(segments)
         .enumerate()
-        .map(|(i, ((states, carried), segments))| match carried {
-            None => settle_partition(i, states, &book, &opts, packages, &segments),
-            Some(c) => {
+        .map(|(i, ((states, carried), segments))| match (carried, &lists) {
+            (Some(c), Some(lists)) => {
                 // The carried orders are not judged again.
-                let states = states.into_iter().filter(|o| !c.holds(id_hash(o.id.as_str()))).collect();
+                let states = c.to_judge(i, lists, states);
                 settle_partition(i, states, &book, &opts, packages, &segments)?.with(c)
             }
+            _ => settle_partition(i, states, &book, &opts, packages, &segments),
         })
         .collect::<Result<_>>()?;
 
@@ -1143,9 +979,7 @@ mod tests {
             has_scans: true,
             total: Tally::default(),
             tallies: Vec::new(),
-            ids: Vec::new(),
-            segments: Vec::new(),
-            watch: vec![Vec::new(), watch],
+            lists: Lists::of_shards(Vec::new(), vec![Vec::new(), watch]),
             generations: Vec::new(),
             dir: PathBuf::new(),
         };
@@ -1286,12 +1120,9 @@ mod tests {
             settled_dir(store.path(), &key, &tallies, inline);
             let report = read(store.path(), &key, false).expect("readable");
             assert_eq!(report.total, sum, "inline: {inline}");
-            assert_eq!((report.as_of, report.ids.len()), (5, SHARDS));
-            assert_eq!(
-                (report.ids[3].as_slice(), report.segment_of(3, 3)),
-                (&[3u64][..], 7),
-                "ids read with the total"
-            );
+            assert_eq!(report.as_of, 5);
+            assert_eq!((report.lists.ids(3), report.segment_of(3, 3)), (vec![3u64], 7), "ids read with the total");
+            assert_eq!(report.settled_among(3, &[2, 3, 4]), [3]);
             let carrying = read(store.path(), &key, true).expect("readable");
             assert_eq!((carrying.total, carrying.tallies), (sum.clone(), tallies.clone()), "inline: {inline}");
         }
@@ -1359,11 +1190,13 @@ mod tests {
         super::super::integrity::seal(&dir).unwrap();
 
         let settled = read(store.path(), &key, false).expect("readable");
-        assert_eq!(settled.ids[1], [20, 25], "10 and 30 dropped, 20 from base 7 only");
+        assert_eq!(settled.lists.ids(1), [20, 25], "10 and 30 dropped, 20 from base 7 only");
+        assert_eq!(settled.settled_among(1, &[10, 20, 25, 30]), [20, 25]);
+        assert_eq!((settled.segment_of(1, 10), settled.segment_of(1, 30)), (0, 0), "dropped: not settled");
         assert_eq!((settled.segment_of(1, 20), settled.segment_of(1, 25)), (7, 7));
-        assert_eq!(settled.watch[1], [(300, 20)], "the dropped orders' packages are not watched");
+        assert_eq!(settled.lists.watch(1), [(300, 20)], "the dropped orders' packages are not watched");
         assert_eq!(settled.scanned(1, &[100, 200, 300]), [20]);
-        assert!(settled.ids.iter().enumerate().all(|(i, ids)| i == 1 || ids.is_empty()));
+        assert!((0..SHARDS).all(|i| i == 1 || settled.lists.ids(i).is_empty()));
         assert_eq!(settled.generations, [3, 7, 9]);
         // A new base carries a directory in generations over; one written with one list of
         // each per shard (before generations) it judges whole.

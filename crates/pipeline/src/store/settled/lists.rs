@@ -1,0 +1,320 @@
+//! A settled directory's lists as read: which orders are settled (by id hash), the segment
+//! that holds each one's rows, and the packages a later scan could change (by number hash).
+//!
+//! They are kept in generations (one per base's judging, docs/STORE.md), each sorted by
+//! partition, then hash. A reader looks entries up generation by generation and never merges
+//! them: a report asks about the orders of its layers (tens of thousands) among the settled
+//! ones (most of a million), and merging every generation's lists into one sorted list per
+//! partition was 14% of a layer night's CPU at the 58th night of the 1 M-order benchmark.
+
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use orderhealth_core::shard::SHARDS;
+use polars::prelude::*;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::{list_file, read_parquet, shard_dir, LISTS};
+
+/// Every generation's lists, and which orders later generations dropped.
+pub(in crate::store) struct Lists {
+    /// Oldest first.
+    generations: Vec<Generation>,
+    /// Per shard: the newest generation that dropped each order (judged it again: settled
+    /// again, it is in that generation's list; live now, in none).
+    dropped: Vec<FxHashMap<u64, u32>>,
+}
+
+/// One generation's lists: three tables as read, each shard's rows one run.
+struct Generation {
+    number: u32,
+    /// The settled orders' id hashes; beside them the segment holding each one's rows
+    /// (`None`: a directory written before segments were recorded).
+    id_hash: UInt64Chunked,
+    segment: Option<UInt32Chunked>,
+    ids: Vec<Range<usize>>,
+    /// The watched packages: number hash, and the hash of the order's id.
+    number_hash: UInt64Chunked,
+    order_hash: UInt64Chunked,
+    watch: Vec<Range<usize>>,
+}
+
+/// A column's values as one slice: checked to be one chunk without nulls when read.
+fn values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> &[T::Native] {
+    ca.cont_slice().unwrap_or_default()
+}
+
+/// A column of `df` as one chunk without nulls (a damaged or foreign table is an error).
+fn column<T: PolarsNumericType>(df: &DataFrame, name: &str) -> Result<ChunkedArray<T>> {
+    let ca = df.column(name)?.as_materialized_series().unpack::<T>()?.rechunk().into_owned();
+    anyhow::ensure!(ca.null_count() == 0 && (ca.is_empty() || ca.cont_slice().is_ok()), "nulls in {name}");
+    Ok(ca)
+}
+
+/// Each shard's run of a table sorted by `shard`.
+fn runs(df: &DataFrame) -> Result<Vec<Range<usize>>> {
+    let shard = column::<UInt32Type>(df, "shard")?;
+    let shards = values(&shard);
+    anyhow::ensure!(shards.is_sorted(), "a list not sorted by shard");
+    let starts: Vec<usize> = (0..=SHARDS as u32).map(|s| shards.partition_point(|&x| x < s)).collect();
+    anyhow::ensure!(starts.last() == Some(&shards.len()), "a shard out of range");
+    Ok(starts.windows(2).map(|w| w[0]..w[1]).collect())
+}
+
+impl Generation {
+    fn read(dir: &Path, number: u32) -> Result<(Generation, Vec<(usize, u64)>)> {
+        let table = |list: &str| -> Result<DataFrame> {
+            read_parquet(&dir.join(list_file(list, number)))?
+                .with_context(|| format!("no {list} of generation {number}"))
+        };
+        let [settled, watched, dropped] = [table(LISTS[0])?, table(LISTS[1])?, table(LISTS[2])?];
+        let generation = Generation {
+            number,
+            id_hash: column(&settled, "id_hash")?,
+            segment: Some(column(&settled, "segment")?),
+            ids: runs(&settled)?,
+            number_hash: column(&watched, "number_hash")?,
+            order_hash: column(&watched, "order_hash")?,
+            watch: runs(&watched)?,
+        };
+        let shard = column::<UInt32Type>(&dropped, "shard")?;
+        let id = column::<UInt64Type>(&dropped, "id_hash")?;
+        let dropped = values(&shard).iter().map(|&s| s as usize).zip(values(&id).iter().copied()).collect();
+        Ok((generation, dropped))
+    }
+
+    /// Shard `i`'s settled orders' id hashes (sorted) and their segments (empty: not known).
+    fn ids(&self, i: usize) -> (&[u64], &[u32]) {
+        let run = self.ids.get(i).cloned().unwrap_or_default();
+        let ids = values(&self.id_hash).get(run.clone()).unwrap_or_default();
+        let segments = self.segment.as_ref().and_then(|s| values(s).get(run)).unwrap_or_default();
+        (ids, segments)
+    }
+
+    /// Shard `i`'s watched packages: number hashes (sorted) and their orders' id hashes.
+    fn watch(&self, i: usize) -> (&[u64], &[u64]) {
+        let run = self.watch.get(i).cloned().unwrap_or_default();
+        (
+            values(&self.number_hash).get(run.clone()).unwrap_or_default(),
+            values(&self.order_hash).get(run).unwrap_or_default(),
+        )
+    }
+}
+
+/// The positions of `keys` (sorted) whose value is in `probes` (sorted), each with that
+/// probe: one walk through both.
+fn matches<'a>(keys: &'a [u64], probes: &'a [u64]) -> impl Iterator<Item = usize> + 'a {
+    let mut k = 0;
+    keys.iter().enumerate().filter_map(move |(at, key)| {
+        while probes.get(k).is_some_and(|p| p < key) {
+            k += 1;
+        }
+        (probes.get(k) == Some(key)).then_some(at)
+    })
+}
+
+impl Lists {
+    /// The lists of a directory in `generations` (oldest first).
+    pub fn read(dir: &Path, generations: &[u32]) -> Result<Lists> {
+        let read: Vec<(Generation, Vec<(usize, u64)>)> =
+            generations.par_iter().map(|&g| Generation::read(dir, g)).collect::<Result<_>>()?;
+        let mut dropped: Vec<FxHashMap<u64, u32>> = (0..SHARDS).map(|_| FxHashMap::default()).collect();
+        let mut lists = Vec::with_capacity(read.len());
+        for (generation, drops) in read {
+            for (s, h) in drops {
+                let by = dropped.get_mut(s).context("a shard out of range")?.entry(h).or_insert(0);
+                *by = (*by).max(generation.number);
+            }
+            lists.push(generation);
+        }
+        Ok(Lists { generations: lists, dropped })
+    }
+
+    /// The lists of a directory written with one of each per shard (before generations).
+    pub fn read_per_shard(dir: &Path) -> Result<Lists> {
+        type Read = (Vec<(u64, u32)>, bool, Vec<(u64, u64)>);
+        let read: Vec<Read> = (0..SHARDS)
+            .into_par_iter()
+            .map(|i| -> Result<Read> {
+                let dir = shard_dir(dir, i);
+                let ids = read_parquet(&dir.join("settled_ids.parquet"))?.context("no settled ids")?;
+                let watch = read_parquet(&dir.join("scan_watch.parquet"))?.context("no scan watch list")?;
+                let hashes = column::<UInt64Type>(&ids, "id_hash")?;
+                // Written since the segments were recorded; an older directory has none.
+                let segments =
+                    ids.column("segment").is_ok().then(|| column::<UInt32Type>(&ids, "segment")).transpose()?;
+                let mut ids: Vec<(u64, u32)> = match &segments {
+                    Some(s) => values(&hashes).iter().copied().zip(values(s).iter().copied()).collect(),
+                    None => values(&hashes).iter().map(|&h| (h, 0)).collect(),
+                };
+                let (number, order) =
+                    (column::<UInt64Type>(&watch, "number_hash")?, column::<UInt64Type>(&watch, "order_hash")?);
+                let mut watch: Vec<(u64, u64)> =
+                    values(&number).iter().copied().zip(values(&order).iter().copied()).collect();
+                ids.sort_unstable();
+                watch.sort_unstable();
+                Ok((ids, segments.is_some(), watch))
+            })
+            .collect::<Result<_>>()?;
+        let with_segments = read.iter().all(|r| r.1);
+        let (ids, watch): (Vec<_>, Vec<_>) = read.into_iter().map(|(ids, _, watch)| (ids, watch)).unzip();
+        Ok(Lists::one_generation(0, ids, with_segments, watch))
+    }
+
+    /// One generation numbered `number` of per-shard lists, each sorted.
+    fn one_generation(
+        number: u32,
+        ids: Vec<Vec<(u64, u32)>>,
+        with_segments: bool,
+        watch: Vec<Vec<(u64, u64)>>,
+    ) -> Lists {
+        fn runs_of<T>(per_shard: &[Vec<T>]) -> Vec<Range<usize>> {
+            let mut start = 0;
+            per_shard
+                .iter()
+                .map(|s| {
+                    start += s.len();
+                    start - s.len()..start
+                })
+                .collect()
+        }
+        let (ids_runs, watch_runs) = (runs_of(&ids), runs_of(&watch));
+        let (id_hash, segment): (Vec<u64>, Vec<u32>) = ids.into_iter().flatten().unzip();
+        let (number_hash, order_hash): (Vec<u64>, Vec<u64>) = watch.into_iter().flatten().unzip();
+        let generation = Generation {
+            number,
+            id_hash: UInt64Chunked::from_vec("id_hash".into(), id_hash),
+            segment: with_segments.then(|| UInt32Chunked::from_vec("segment".into(), segment)),
+            ids: ids_runs,
+            number_hash: UInt64Chunked::from_vec("number_hash".into(), number_hash),
+            order_hash: UInt64Chunked::from_vec("order_hash".into(), order_hash),
+            watch: watch_runs,
+        };
+        Lists { generations: vec![generation], dropped: (0..SHARDS).map(|_| FxHashMap::default()).collect() }
+    }
+
+    /// Whether generation `g`'s entry of order `order` (shard `i`) stands: no later
+    /// generation dropped the order.
+    fn stands(&self, i: usize, order: u64, g: u32) -> bool {
+        self.dropped.get(i).is_none_or(|d| d.get(&order).is_none_or(|&by| by <= g))
+    }
+
+    /// Those of `probes` (id hashes of shard `i`, sorted, distinct) that are settled orders'
+    /// (a hash match: a false one takes the settled order of that hash out of the tally and
+    /// judges it again, which gives the same counts; the writer keeps no settled hash equal
+    /// to a live one), sorted.
+    pub fn settled_among(&self, i: usize, probes: &[u64]) -> Vec<u64> {
+        let mut found = Vec::new();
+        if probes.is_empty() {
+            return found;
+        }
+        for g in &self.generations {
+            let (ids, _) = g.ids(i);
+            found.extend(
+                matches(ids, probes).filter_map(|at| ids.get(at).copied()).filter(|&h| self.stands(i, h, g.number)),
+            );
+        }
+        // An order stands in one generation at most (a later one that settles it again drops it
+        // from the older ones); sorted, as the generations' parts interleave.
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The segment that holds the rows of shard `i`'s settled order of id hash `hash` (0: not
+    /// known, or not settled; the reader looks in every segment).
+    pub fn segment_of(&self, i: usize, hash: u64) -> u32 {
+        for g in self.generations.iter().rev() {
+            let (ids, segments) = g.ids(i);
+            if let Ok(at) = ids.binary_search(&hash) {
+                // Newest first: an entry that does not stand was dropped by a generation this
+                // search has passed without finding the order again.
+                return match self.stands(i, hash, g.number) {
+                    true => segments.get(at).copied().unwrap_or(0),
+                    false => 0,
+                };
+            }
+        }
+        0
+    }
+
+    /// The id hashes of shard `i`'s settled orders with a watched package whose number
+    /// (hashed) is in `scanned` (sorted): a layer's scans may change how they are judged.
+    pub fn scanned(&self, i: usize, scanned: &[u64]) -> Vec<u64> {
+        let mut orders = Vec::new();
+        for g in &self.generations {
+            let (numbers, order) = g.watch(i);
+            orders.extend(
+                matches(numbers, scanned)
+                    .filter_map(|at| order.get(at).copied())
+                    .filter(|&o| self.stands(i, o, g.number)),
+            );
+        }
+        orders
+    }
+
+    /// Shard `i`'s settled orders' id hashes, sorted (every generation's that stand).
+    #[cfg(test)]
+    pub fn ids(&self, i: usize) -> Vec<u64> {
+        let mut ids: Vec<u64> = self
+            .generations
+            .iter()
+            .flat_map(|g| g.ids(i).0.iter().copied().filter(|&h| self.stands(i, h, g.number)))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Shard `i`'s watched packages that stand, sorted.
+    #[cfg(test)]
+    pub fn watch(&self, i: usize) -> Vec<(u64, u64)> {
+        let mut watch: Vec<(u64, u64)> = self
+            .generations
+            .iter()
+            .flat_map(|g| {
+                let (numbers, orders) = g.watch(i);
+                numbers.iter().copied().zip(orders.iter().copied()).filter(|&(_, o)| self.stands(i, o, g.number))
+            })
+            .collect();
+        watch.sort_unstable();
+        watch
+    }
+
+    /// Per-shard lists of one generation (a test's).
+    #[cfg(test)]
+    pub fn of_shards(ids: Vec<Vec<(u64, u32)>>, watch: Vec<Vec<(u64, u64)>>) -> Lists {
+        let mut ids = ids;
+        let mut watch = watch;
+        ids.resize_with(SHARDS, Vec::new);
+        watch.resize_with(SHARDS, Vec::new);
+        Lists::one_generation(0, ids, true, watch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walk_finds_the_keys_among_the_probes() {
+        let keys = [2, 4, 6, 8];
+        assert_eq!(matches(&keys, &[1, 4, 5, 8, 9]).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(matches(&keys, &[]).count(), 0);
+        assert_eq!(matches(&[], &[1, 2]).count(), 0);
+        assert_eq!(matches(&keys, &[2, 4, 6, 8]).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_lookup_reads_every_shard_run_of_one_generation() {
+        let lists =
+            Lists::of_shards(vec![vec![], vec![(3, 9), (5, 11), (7, 9)]], vec![vec![(40, 1)], vec![(10, 3), (10, 5)]]);
+        assert_eq!(lists.settled_among(1, &[1, 3, 4, 7]), [3, 7]);
+        assert_eq!(lists.settled_among(0, &[3, 7]), Vec::<u64>::new(), "another shard's orders");
+        assert_eq!((lists.segment_of(1, 5), lists.segment_of(1, 6), lists.segment_of(0, 5)), (11, 0, 0));
+        assert_eq!(lists.scanned(1, &[10, 40]), [3, 5]);
+        assert_eq!(lists.scanned(0, &[10, 40]), [1]);
+        assert_eq!(lists.ids(1), [3, 5, 7]);
+    }
+}
