@@ -1119,12 +1119,11 @@ fn read_layers(
 /// and orders with a watched package they scan (short of scans, or with a promised delivery). Those leave the tally, are read from
 /// the base and judged again with the layers.
 fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
-    // The scanned numbers' hashes, sorted: each shard's watch list (sorted too) is walked
-    // beside them once, not looked up entry by entry.
-    let mut scanned: Vec<u64> =
+    // The scanned numbers' hashes (computed on every thread): each shard's watched packages
+    // are looked up among them.
+    let hashes: Vec<u64> =
         layers.par_iter().filter_map(|l| l.scans()).flat_map_iter(|scans| scans.keys().map(|n| id_hash(n))).collect();
-    scanned.par_sort_unstable();
-    scanned.dedup();
+    let scanned: FxHashSet<u64> = hashes.into_iter().collect();
     (0..SHARDS)
         .into_par_iter()
         .map(|i| {

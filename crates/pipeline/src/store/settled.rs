@@ -326,8 +326,8 @@ impl Settled {
     }
 
     /// The id hashes of shard `i`'s settled orders with a watched package whose number (hashed)
-    /// is in `scanned` (sorted): a layer's scans may change how it is judged.
-    pub fn scanned(&self, i: usize, scanned: &[u64]) -> Vec<u64> {
+    /// is in `scanned`: a layer's scans may change how it is judged.
+    pub fn scanned(&self, i: usize, scanned: &FxHashSet<u64>) -> Vec<u64> {
         self.lists.scanned(i, scanned)
     }
 
@@ -970,6 +970,10 @@ mod tests {
 
     use super::*;
 
+    fn set(hashes: &[u64]) -> FxHashSet<u64> {
+        hashes.iter().copied().collect()
+    }
+
     #[test]
     fn a_layer_s_scanned_numbers_find_the_watched_orders_of_a_shard() {
         // Shard 1 watches numbers 10 (orders 100 and 101), 20 (order 200) and 40 (order 400).
@@ -983,12 +987,12 @@ mod tests {
             generations: Vec::new(),
             dir: PathBuf::new(),
         };
-        assert_eq!(settled.scanned(1, &[5, 10, 30, 40, 50]), [100, 101, 400]);
-        assert_eq!(settled.scanned(1, &[20]), [200]);
-        assert_eq!(settled.scanned(1, &[41, 99]), Vec::<u64>::new());
-        assert_eq!(settled.scanned(1, &[]), Vec::<u64>::new());
-        assert_eq!(settled.scanned(0, &[10]), Vec::<u64>::new(), "a shard watching nothing");
-        assert_eq!(settled.scanned(7, &[10]), Vec::<u64>::new(), "a shard the directory lacks");
+        assert_eq!(settled.scanned(1, &set(&[5, 10, 30, 40, 50])), [100, 101, 400]);
+        assert_eq!(settled.scanned(1, &set(&[20])), [200]);
+        assert_eq!(settled.scanned(1, &set(&[41, 99])), Vec::<u64>::new());
+        assert_eq!(settled.scanned(1, &set(&[])), Vec::<u64>::new());
+        assert_eq!(settled.scanned(0, &set(&[10])), Vec::<u64>::new(), "a shard watching nothing");
+        assert_eq!(settled.scanned(7, &set(&[10])), Vec::<u64>::new(), "a shard the directory lacks");
     }
 
     #[test]
@@ -1195,7 +1199,7 @@ mod tests {
         assert_eq!((settled.segment_of(1, 10), settled.segment_of(1, 30)), (0, 0), "dropped: not settled");
         assert_eq!((settled.segment_of(1, 20), settled.segment_of(1, 25)), (7, 7));
         assert_eq!(settled.lists.watch(1), [(300, 20)], "the dropped orders' packages are not watched");
-        assert_eq!(settled.scanned(1, &[100, 200, 300]), [20]);
+        assert_eq!(settled.scanned(1, &set(&[100, 200, 300])), [20]);
         assert!((0..SHARDS).all(|i| i == 1 || settled.lists.ids(i).is_empty()));
         assert_eq!(settled.generations, [3, 7, 9]);
         // A new base carries a directory in generations over; one written with one list of

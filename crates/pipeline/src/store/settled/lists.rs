@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use orderhealth_core::shard::SHARDS;
 use polars::prelude::*;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{list_file, read_parquet, shard_dir, LISTS};
 
@@ -241,16 +241,19 @@ impl Lists {
     }
 
     /// The id hashes of shard `i`'s settled orders with a watched package whose number
-    /// (hashed) is in `scanned` (sorted): a layer's scans may change how they are judged.
-    pub fn scanned(&self, i: usize, scanned: &[u64]) -> Vec<u64> {
+    /// (hashed) is in `scanned`: a layer's scans may change how they are judged. Each watched
+    /// package is looked up in the set: the scanned numbers are every partition's (150,000
+    /// over a new base's nights in the 1 M-order benchmark), and walking them beside each
+    /// shard's watch list of each generation (3,000 entries) was 256 walks through them all.
+    pub fn scanned(&self, i: usize, scanned: &FxHashSet<u64>) -> Vec<u64> {
         let mut orders = Vec::new();
+        if scanned.is_empty() {
+            return orders;
+        }
         for g in &self.generations {
             let (numbers, order) = g.watch(i);
-            orders.extend(
-                matches(numbers, scanned)
-                    .filter_map(|at| order.get(at).copied())
-                    .filter(|&o| self.stands(i, o, g.number)),
-            );
+            let hit = numbers.iter().zip(order).filter(|(n, _)| scanned.contains(*n)).map(|(_, &o)| o);
+            orders.extend(hit.filter(|&o| self.stands(i, o, g.number)));
         }
         orders
     }
@@ -313,8 +316,9 @@ mod tests {
         assert_eq!(lists.settled_among(1, &[1, 3, 4, 7]), [3, 7]);
         assert_eq!(lists.settled_among(0, &[3, 7]), Vec::<u64>::new(), "another shard's orders");
         assert_eq!((lists.segment_of(1, 5), lists.segment_of(1, 6), lists.segment_of(0, 5)), (11, 0, 0));
-        assert_eq!(lists.scanned(1, &[10, 40]), [3, 5]);
-        assert_eq!(lists.scanned(0, &[10, 40]), [1]);
+        let scanned: FxHashSet<u64> = [10, 40].into_iter().collect();
+        assert_eq!(lists.scanned(1, &scanned), [3, 5]);
+        assert_eq!(lists.scanned(0, &scanned), [1]);
         assert_eq!(lists.ids(1), [3, 5, 7]);
     }
 }
