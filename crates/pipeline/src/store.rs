@@ -973,7 +973,7 @@ fn read_states(
     // The layers and the settled directory, read at once (neither needs the other).
     let (layers_read, settled_read) = rayon::join(
         || read_layers(dir, layers, to_rank, manifest.layout()),
-        || key.as_ref().map(|key| settled::read(dir, key, false)),
+        || key.as_ref().map(|key| settled::read(dir, key)),
     );
     let layers_read = layers_read?;
     let settled = match (request, settled_read) {
@@ -1276,7 +1276,7 @@ fn usable_settled(
             let key = settled_key(manifest, base, request)?;
             // A store the report cannot write to (read-only) is still read whole.
             settled::write(dir, &key, request, newest, to_rank, manifest.layout(), &manifest.chain(dir)).ok()?;
-            settled::read(dir, &key, false)?
+            settled::read(dir, &key)?
         }
     };
     (settled.as_of <= as_of && (settled.has_scans || !layer_scans)).then_some(settled)

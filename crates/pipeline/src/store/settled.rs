@@ -8,8 +8,9 @@
 //! are judged already) or has the scans it needs (scans only accumulate: it passes for good).
 //! Its counts —
 //! per-day cancel, late-shipment and valid-tracking counts, reason counts and the summary's
-//! counters — are additive, so each partition's settled orders are kept as one [`Tally`], with
-//! their evidence rows (`cancellations`, `tracking_defects`) as the tables have them; only the
+//! counters — are additive, so the settled orders are kept as one [`Tally`] (every partition's
+//! summed), with their evidence rows (`cancellations`, `tracking_defects`, `late_deliveries`)
+//! per partition as the tables have them; only the
 //! others' states (the *live* states) are read and judged by a report.
 //!
 //! Later files can change a settled order only through its own rows (snapshots, events,
@@ -54,9 +55,6 @@ pub(super) const SETTLED: &str = "settled";
 /// The layout of one settled directory; a different one is rebuilt, never misread.
 const SETTLED_FORMAT: u32 = 5;
 const TALLY_FILE: &str = "settled.json";
-/// Each partition's tally, beside the directory's total in [`TALLY_FILE`]: only a new base
-/// that carries the settled orders over reads them (a report adds the total).
-const SHARD_TALLIES: &str = "tallies.json";
 /// The lists of one generation of settled orders (those one base's judging settled), every
 /// partition's in one file, sorted by (`shard`, hash): `settled_ids` (`id_hash`, `segment`),
 /// `scan_watch` (`number_hash`, `order_hash`) and `dropped` (`id_hash`: orders of older
@@ -283,9 +281,6 @@ pub(super) struct Settled {
     pub has_scans: bool,
     /// What every partition's settled orders add together (what a report adds).
     pub total: Tally,
-    /// Per shard: the tally of its settled orders (read for a new base that carries them
-    /// over, [`for_carrying`]; else empty).
-    pub tallies: Vec<Tally>,
     /// Which orders are settled, the segment of each (its base's [`segment_number`]), and the
     /// packages watched for scans.
     pub lists: Lists,
@@ -350,8 +345,8 @@ struct TallyFile {
     /// the partitions' tallies are then in `shards`).
     #[serde(default)]
     total: Option<Tally>,
-    /// Each partition's tally, as a directory written before [`SHARD_TALLIES`] kept them
-    /// (a few MB of JSON at a million orders, parsed by every report for a sum).
+    /// Each partition's tally, as a directory written before the total was kept (a few MB of
+    /// JSON at a million orders, parsed by every report for a sum).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     shards: Vec<Tally>,
     /// The generations of the lists, oldest first (empty in a directory written with one list
@@ -365,9 +360,8 @@ fn key_dir(store: &Path, key: &SettledKey) -> PathBuf {
 }
 
 /// The settled directory for `key`, when there is a whole one (`None`: none, or one this
-/// program cannot use, which is then removed to be rebuilt); with `per_shard`, each shard's
-/// tally too.
-pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Settled> {
+/// program cannot use, which is then removed to be rebuilt).
+pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
     let dir = key_dir(store, key);
     let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
     let read = || -> Result<Settled> {
@@ -379,24 +373,18 @@ pub(super) fn read(store: &Path, key: &SettledKey, per_shard: bool) -> Option<Se
             true => Lists::read_per_shard(&dir)?,
             false => Lists::read(&dir, &file.generations)?,
         };
-        let (total, tallies) = match file.total {
-            Some(total) if per_shard => {
-                let text = super::integrity::read_checked(&dir.join(SHARD_TALLIES))?.context("no tallies")?;
-                (total, serde_json::from_slice::<Vec<Tally>>(&text)?)
-            }
-            Some(total) => (total, Vec::new()),
+        let total = match file.total {
+            Some(total) => total,
             // Written before the total was kept: the shards' tallies summed.
             None => {
                 anyhow::ensure!(file.shards.len() == SHARDS, "another layout");
-                (Tally::sum(&file.shards), file.shards)
+                Tally::sum(&file.shards)
             }
         };
-        anyhow::ensure!(!per_shard || tallies.len() == SHARDS, "another layout");
         Ok(Settled {
             as_of: file.as_of,
             has_scans: file.has_scans,
             total,
-            tallies,
             lists,
             generations: file.generations,
             dir: dir.clone(),
@@ -420,8 +408,8 @@ fn ship_day(s: &orderhealth_core::book::Shipment, o: &OrderView) -> i32 {
 }
 
 /// Judges the base `key.base` (stored file ids renumbered by `to_rank`) as of `as_of` under
-/// `request`, partition by partition, and writes its settled directory: per partition the
-/// tally of the settled orders, their id hashes and evidence rows, and the live states (the
+/// `request`, partition by partition, and writes its settled directory: the settled orders'
+/// tally, and per partition their id hashes and evidence rows and the live states (the
 /// base's rows of every other order). Written whole under a name of its own, then renamed in:
 /// two reports at once each write theirs and the first rename wins.
 pub(super) fn write(
@@ -538,6 +526,8 @@ impl Segments {
 pub(super) struct Carried {
     /// The replaced base's key: the options they were judged under.
     key: SettledKey,
+    /// What its settled orders add, less the touched ones (as they were counted).
+    total: Tally,
     shards: Vec<CarriedShard>,
     /// The replaced base's settled directory and the generations of its lists, which the new
     /// one takes over as they are (linked, not written again), and those lists as read.
@@ -547,7 +537,6 @@ pub(super) struct Carried {
 }
 
 struct CarriedShard {
-    tally: Tally,
     /// The id hashes of the settled orders the changes touched, sorted: the new generation
     /// drops them from the older ones (they are judged again).
     dropped: Vec<u64>,
@@ -587,7 +576,7 @@ pub(super) fn for_carrying(store: &Path, old_base: &str) -> Option<(SettledKey, 
     let key = keys_of(store, old_base).into_iter().next()?;
     let request = key.request()?;
     // A directory written with one list of each per shard is judged whole once.
-    let old = read(store, &key, true).filter(|old| !old.generations.is_empty())?;
+    let old = read(store, &key).filter(|old| !old.generations.is_empty())?;
     Some((key, request, old))
 }
 
@@ -598,9 +587,9 @@ pub(super) fn carries_over(old: &Settled, changes: &[BookShard]) -> bool {
     !scans_now && !changes.iter().any(|c| !c.catalog().is_empty())
 }
 
-/// What a new base takes over from `old` (judged under `key`): per partition its settled
-/// orders less the `touched` ones, whose tally as `counted` (as they were counted) leaves,
-/// and `evidence`, the others' evidence rows.
+/// What a new base takes over from `old` (judged under `key`): its settled orders less the
+/// `touched` ones (per partition), whose tally as `counted` (as they were counted) leaves the
+/// total, and `evidence`, the others' evidence rows.
 pub(super) fn carry(
     key: SettledKey,
     old: Settled,
@@ -609,19 +598,21 @@ pub(super) fn carry(
     evidence: Vec<Evidence>,
 ) -> Carried {
     let lists = old.lists;
-    let shards = old
-        .tallies
-        .into_par_iter()
+    // Tallies add up: the touched orders leave the total as they were counted, whatever
+    // their partition.
+    let mut total = old.total;
+    total.subtract(&Tally::sum(&counted));
+    let shards = touched
+        .par_iter()
+        .zip(evidence)
         .enumerate()
-        .zip(touched.par_iter().zip(counted).zip(evidence))
-        .map(|((i, mut tally), ((touched, counted), evidence))| {
-            tally.subtract(&counted);
+        .map(|(i, (touched, evidence))| {
             let mut touched: Vec<u64> = touched.iter().copied().collect();
             touched.sort_unstable();
-            CarriedShard { tally, dropped: lists.settled_among(i, &touched), evidence }
+            CarriedShard { dropped: lists.settled_among(i, &touched), evidence }
         })
         .collect();
-    Carried { key, shards, from: old.dir, generations: old.generations, lists }
+    Carried { key, total, shards, from: old.dir, generations: old.generations, lists }
 }
 
 /// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
@@ -695,13 +686,13 @@ fn judge_into(
     let packages = request.packages;
     let carried_from = carried.as_ref().map(|c| c.key.base.clone());
     // The generations carried over, and where they are (linked into this directory below).
-    let (from, mut generations, lists, carried): (PathBuf, Vec<u32>, Option<Lists>, Vec<Option<CarriedShard>>) =
-        match carried {
-            Some(c) if c.shards.len() == SHARDS => {
-                (c.from, c.generations, Some(c.lists), c.shards.into_iter().map(Some).collect())
-            }
-            _ => (PathBuf::new(), Vec::new(), None, (0..SHARDS).map(|_| None).collect()),
-        };
+    type Taken = (PathBuf, Vec<u32>, Option<Lists>, Option<Tally>, Vec<Option<CarriedShard>>);
+    let (from, mut generations, lists, carried_total, carried): Taken = match carried {
+        Some(c) if c.shards.len() == SHARDS => {
+            (c.from, c.generations, Some(c.lists), Some(c.total), c.shards.into_iter().map(Some).collect())
+        }
+        _ => (PathBuf::new(), Vec::new(), None, None, (0..SHARDS).map(|_| None).collect()),
+    };
     let parts: Vec<Partition> = states
         .into_par_iter()
         .zip(carried)
@@ -753,7 +744,13 @@ fn judge_into(
     }
     generations.push(generation);
     let (tallies, evidence): (Vec<Tally>, Vec<Evidence>) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();
-    let total = Tally::sum(&tallies);
+    // What the newly settled orders add, and what the carried ones do: only the total is
+    // kept (each partition's tally, kept before, was a few MB of JSON read and written again
+    // at every new base, and nothing else read it).
+    let mut total = Tally::sum(&tallies);
+    if let Some(carried) = &carried_total {
+        total.add(carried);
+    }
     let file = TallyFile {
         key: key.clone(),
         as_of,
@@ -764,7 +761,6 @@ fn judge_into(
         generations,
     };
     std::fs::write(tmp.join(TALLY_FILE), serde_json::to_vec(&file)?)?;
-    std::fs::write(tmp.join(SHARD_TALLIES), serde_json::to_vec(&tallies)?)?;
     // Not synced: derived data, checked whole against its seal before use. A crash that
     // leaves part of it on disk leaves a directory that fails the check, which the next
     // report removes and judges again.
@@ -833,7 +829,6 @@ impl Partition {
     /// This partition's newly settled orders and the `carried` ones together (their lists
     /// stay in the generations they are in, less the `dropped` ones).
     fn with(mut self, carried: CarriedShard) -> Result<Partition> {
-        self.tally.add(&carried.tally);
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
         self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
         self.evidence.late_deliveries.vstack_mut(&carried.evidence.late_deliveries)?;
@@ -982,7 +977,6 @@ mod tests {
             as_of: 0,
             has_scans: true,
             total: Tally::default(),
-            tallies: Vec::new(),
             lists: Lists::of_shards(Vec::new(), vec![Vec::new(), watch]),
             generations: Vec::new(),
             dir: PathBuf::new(),
@@ -1069,8 +1063,9 @@ mod tests {
     }
 
     /// A settled directory of `tallies` (one per shard, each shard settling order hash `i`)
-    /// under `key`, sealed; `inline`: laid out as before `tallies.json` (every shard's tally in
-    /// `settled.json`, no total).
+    /// under `key`, sealed; `inline`: laid out as before the total was kept (every shard's
+    /// tally in `settled.json`); else with the total and, as the ninth session's build wrote
+    /// them, each shard's tally in `tallies.json` beside it (listed in the seal, not read).
     fn settled_dir(store: &Path, key: &SettledKey, tallies: &[Tally], inline: bool) {
         let dir = key_dir(store, key);
         for (i, _) in tallies.iter().enumerate() {
@@ -1104,16 +1099,16 @@ mod tests {
         };
         std::fs::write(dir.join(TALLY_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
         if !inline {
-            std::fs::write(dir.join(SHARD_TALLIES), serde_json::to_vec(tallies).unwrap()).unwrap();
+            std::fs::write(dir.join("tallies.json"), serde_json::to_vec(tallies).unwrap()).unwrap();
         }
         super::super::integrity::seal(&dir).unwrap();
     }
 
-    /// A report reads the settled orders' total alone; the ingest that carries them over reads
-    /// each shard's tally too. A directory written before the total was kept (every shard's
-    /// tally in `settled.json`) reads as the same numbers.
+    /// A report and the ingest that carries the settled orders over read their total alone. A
+    /// directory written before the total was kept (every shard's tally in `settled.json`)
+    /// reads as the same numbers, and one with each shard's tally in `tallies.json` too.
     #[test]
-    fn a_report_reads_the_total_and_a_carrying_ingest_each_shard_s_tally() {
+    fn a_report_and_a_carrying_ingest_read_the_settled_orders_total() {
         let tallies: Vec<Tally> =
             (0..SHARDS as i32).map(|i| tally(vec![cancel("US", 100 + i % 3, 1, 2)], &[101 + i], &[])).collect();
         let sum = Tally::sum(&tallies);
@@ -1122,22 +1117,46 @@ mod tests {
             let store = tempfile::tempdir().unwrap();
             let key = SettledKey::of("b000007", &ViewOptions::default(), PackageOptions::default());
             settled_dir(store.path(), &key, &tallies, inline);
-            let report = read(store.path(), &key, false).expect("readable");
+            let report = read(store.path(), &key).expect("readable");
             assert_eq!(report.total, sum, "inline: {inline}");
             assert_eq!(report.as_of, 5);
             assert_eq!((report.lists.ids(3), report.segment_of(3, 3)), (vec![3u64], 7), "ids read with the total");
             assert_eq!(report.settled_among(3, &[2, 3, 4]), [3]);
-            let carrying = read(store.path(), &key, true).expect("readable");
-            assert_eq!((carrying.total, carrying.tallies), (sum.clone(), tallies.clone()), "inline: {inline}");
         }
-        // Without its shards' tallies, a directory is of no use to a carrying ingest (and is
-        // removed, to be judged again), though a report could add its total.
-        let store = tempfile::tempdir().unwrap();
+    }
+
+    /// A carried total: the old one, less what the touched orders counted, plus what the new
+    /// base's judging settled, is the sum the partitions' tallies would have given.
+    #[test]
+    fn a_carried_total_is_the_sum_of_the_partitions_less_the_touched_orders() {
+        let tallies: Vec<Tally> =
+            (0..SHARDS as i32).map(|i| tally(vec![cancel("US", 100 + i % 3, 1, 2)], &[101 + i], &[])).collect();
+        // Shard 2's and shard 5's orders touched: each leaves its partition's tally.
+        let counted: Vec<Tally> =
+            (0..SHARDS).map(|i| if i == 2 || i == 5 { tallies[i].clone() } else { Tally::default() }).collect();
+        let old = Settled {
+            as_of: 5,
+            has_scans: true,
+            total: Tally::sum(&tallies),
+            lists: Lists::of_shards(Vec::new(), Vec::new()),
+            generations: vec![7],
+            dir: PathBuf::new(),
+        };
+        let touched: Vec<FxHashSet<u64>> = (0..SHARDS).map(|_| FxHashSet::default()).collect();
+        let evidence = (0..SHARDS)
+            .map(|_| Evidence {
+                cancellations: DataFrame::empty(),
+                tracking_defects: DataFrame::empty(),
+                late_deliveries: DataFrame::empty(),
+            })
+            .collect();
         let key = SettledKey::of("b000007", &ViewOptions::default(), PackageOptions::default());
-        settled_dir(store.path(), &key, &tallies, false);
-        std::fs::remove_file(key_dir(store.path(), &key).join(SHARD_TALLIES)).unwrap();
-        assert!(read(store.path(), &key, true).is_none());
-        assert!(!key_dir(store.path(), &key).exists(), "removed, to be judged again");
+        let carried = carry(key, old, &touched, counted, evidence);
+        let left: Vec<Tally> =
+            tallies.iter().enumerate().filter(|(i, _)| *i != 2 && *i != 5).map(|(_, t)| t.clone()).collect();
+        assert_eq!(carried.total, Tally::sum(&left));
+        assert_eq!(carried.total.orders, 2 * (SHARDS as u64 - 2));
+        assert_eq!(carried.shards.len(), SHARDS);
     }
 
     /// Each base's judging writes a generation of the lists: what it settled, and which
@@ -1190,10 +1209,9 @@ mod tests {
         };
         std::fs::write(dir.join(TALLY_FILE), serde_json::to_vec(&file).unwrap()).unwrap();
         let tallies: Vec<Tally> = (0..SHARDS).map(|_| Tally::default()).collect();
-        std::fs::write(dir.join(SHARD_TALLIES), serde_json::to_vec(&tallies).unwrap()).unwrap();
         super::super::integrity::seal(&dir).unwrap();
 
-        let settled = read(store.path(), &key, false).expect("readable");
+        let settled = read(store.path(), &key).expect("readable");
         assert_eq!(settled.lists.ids(1), [20, 25], "10 and 30 dropped, 20 from base 7 only");
         assert_eq!(settled.settled_among(1, &[10, 20, 25, 30]), [20, 25]);
         assert_eq!((settled.segment_of(1, 10), settled.segment_of(1, 30)), (0, 0), "dropped: not settled");
@@ -1207,7 +1225,7 @@ mod tests {
         assert!(for_carrying(store.path(), "b000009").is_some());
         let old = SettledKey::of("b000011", &ViewOptions::default(), PackageOptions::default());
         settled_dir(store.path(), &old, &tallies, false);
-        assert!(read(store.path(), &old, true).is_some());
+        assert!(read(store.path(), &old).is_some());
         assert!(for_carrying(store.path(), "b000011").is_none());
     }
 
