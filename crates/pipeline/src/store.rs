@@ -1136,8 +1136,8 @@ fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
                 .collect();
             orders.sort_unstable();
             orders.dedup();
-            let mut touched: FxHashSet<u64> = settled.settled_among(i, &orders).into_iter().collect();
-            touched.extend(settled.scanned(i, &scanned));
+            let mut touched: FxHashSet<u64> = settled.lists.settled_among(i, &orders).into_iter().collect();
+            touched.extend(settled.lists.scanned(i, &scanned));
             touched
         })
         .collect()
@@ -1188,7 +1188,7 @@ fn read_base(
             let live = s.shard_dir(i);
             let rows = match touched.is_empty() {
                 true => [None, None],
-                false => touched_chain_rows(&chain.segments, of_shard, touched, |h| s.segment_of(i, h))?,
+                false => touched_chain_rows(&chain.segments, of_shard, touched, |h| s.lists.segment_of(i, h))?,
             };
             let (shard, _) = read_shard_rows(std::slice::from_ref(&live), &dirs, room, &rows, Scans::Later)
                 .with_context(|| damaged(&live))?;

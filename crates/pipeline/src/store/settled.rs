@@ -308,24 +308,6 @@ impl Settled {
         })
     }
 
-    /// Those of `probes` (id hashes of shard `i`'s orders, sorted, distinct) that are its
-    /// settled orders' ([`Lists::settled_among`]).
-    pub fn settled_among(&self, i: usize, probes: &[u64]) -> Vec<u64> {
-        self.lists.settled_among(i, probes)
-    }
-
-    /// The segment that holds the rows of shard `i`'s settled order of id hash `hash` (0: not
-    /// known; the reader looks in every segment).
-    pub fn segment_of(&self, i: usize, hash: u64) -> u32 {
-        self.lists.segment_of(i, hash)
-    }
-
-    /// The id hashes of shard `i`'s settled orders with a watched package whose number (hashed)
-    /// is in `scanned`: a layer's scans may change how it is judged.
-    pub fn scanned(&self, i: usize, scanned: &FxHashSet<u64>) -> Vec<u64> {
-        self.lists.scanned(i, scanned)
-    }
-
     /// Where shard `i`'s live states are.
     pub fn shard_dir(&self, i: usize) -> PathBuf {
         shard_dir(&self.dir, i)
@@ -547,14 +529,20 @@ impl CarriedShard {
     /// Those of shard `i`'s `states` that are not carried over (to be judged): the replaced
     /// base's settled orders are, but for the touched (`dropped`) ones.
     fn to_judge(&self, i: usize, lists: &Lists, states: Vec<OrderState>) -> Vec<OrderState> {
-        let mut hashes: Vec<u64> = states.iter().map(|o| id_hash(o.id.as_str())).collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        let mut carried = lists.settled_among(i, &hashes);
+        let hashes: Vec<u64> = states.iter().map(|o| id_hash(o.id.as_str())).collect();
+        let mut probes = hashes.clone();
+        probes.sort_unstable();
+        probes.dedup();
+        let mut carried = lists.settled_among(i, &probes);
         carried.retain(|h| self.dropped.binary_search(h).is_err());
         match carried.is_empty() {
             true => states,
-            false => states.into_iter().filter(|o| carried.binary_search(&id_hash(o.id.as_str())).is_err()).collect(),
+            false => states
+                .into_iter()
+                .zip(hashes)
+                .filter(|(_, h)| carried.binary_search(h).is_err())
+                .map(|(o, _)| o)
+                .collect(),
         }
     }
 }
@@ -981,12 +969,12 @@ mod tests {
             generations: Vec::new(),
             dir: PathBuf::new(),
         };
-        assert_eq!(settled.scanned(1, &set(&[5, 10, 30, 40, 50])), [100, 101, 400]);
-        assert_eq!(settled.scanned(1, &set(&[20])), [200]);
-        assert_eq!(settled.scanned(1, &set(&[41, 99])), Vec::<u64>::new());
-        assert_eq!(settled.scanned(1, &set(&[])), Vec::<u64>::new());
-        assert_eq!(settled.scanned(0, &set(&[10])), Vec::<u64>::new(), "a shard watching nothing");
-        assert_eq!(settled.scanned(7, &set(&[10])), Vec::<u64>::new(), "a shard the directory lacks");
+        assert_eq!(settled.lists.scanned(1, &set(&[5, 10, 30, 40, 50])), [100, 101, 400]);
+        assert_eq!(settled.lists.scanned(1, &set(&[20])), [200]);
+        assert_eq!(settled.lists.scanned(1, &set(&[41, 99])), Vec::<u64>::new());
+        assert_eq!(settled.lists.scanned(1, &set(&[])), Vec::<u64>::new());
+        assert_eq!(settled.lists.scanned(0, &set(&[10])), Vec::<u64>::new(), "a shard watching nothing");
+        assert_eq!(settled.lists.scanned(7, &set(&[10])), Vec::<u64>::new(), "a shard the directory lacks");
     }
 
     #[test]
@@ -1120,8 +1108,12 @@ mod tests {
             let report = read(store.path(), &key).expect("readable");
             assert_eq!(report.total, sum, "inline: {inline}");
             assert_eq!(report.as_of, 5);
-            assert_eq!((report.lists.ids(3), report.segment_of(3, 3)), (vec![3u64], 7), "ids read with the total");
-            assert_eq!(report.settled_among(3, &[2, 3, 4]), [3]);
+            assert_eq!(
+                (report.lists.ids(3), report.lists.segment_of(3, 3)),
+                (vec![3u64], 7),
+                "ids read with the total"
+            );
+            assert_eq!(report.lists.settled_among(3, &[2, 3, 4]), [3]);
         }
     }
 
@@ -1213,11 +1205,11 @@ mod tests {
 
         let settled = read(store.path(), &key).expect("readable");
         assert_eq!(settled.lists.ids(1), [20, 25], "10 and 30 dropped, 20 from base 7 only");
-        assert_eq!(settled.settled_among(1, &[10, 20, 25, 30]), [20, 25]);
-        assert_eq!((settled.segment_of(1, 10), settled.segment_of(1, 30)), (0, 0), "dropped: not settled");
-        assert_eq!((settled.segment_of(1, 20), settled.segment_of(1, 25)), (7, 7));
+        assert_eq!(settled.lists.settled_among(1, &[10, 20, 25, 30]), [20, 25]);
+        assert_eq!((settled.lists.segment_of(1, 10), settled.lists.segment_of(1, 30)), (0, 0), "dropped: not settled");
+        assert_eq!((settled.lists.segment_of(1, 20), settled.lists.segment_of(1, 25)), (7, 7));
         assert_eq!(settled.lists.watch(1), [(300, 20)], "the dropped orders' packages are not watched");
-        assert_eq!(settled.scanned(1, &set(&[100, 200, 300])), [20]);
+        assert_eq!(settled.lists.scanned(1, &set(&[100, 200, 300])), [20]);
         assert!((0..SHARDS).all(|i| i == 1 || settled.lists.ids(i).is_empty()));
         assert_eq!(settled.generations, [3, 7, 9]);
         // A new base carries a directory in generations over; one written with one list of
