@@ -103,8 +103,8 @@ impl Generation {
     }
 }
 
-/// The positions of `keys` (sorted) whose value is in `probes` (sorted), each with that
-/// probe: one walk through both.
+/// The positions of `keys` (sorted) whose value is in `probes` (sorted): one walk through
+/// both.
 fn matches<'a>(keys: &'a [u64], probes: &'a [u64]) -> impl Iterator<Item = usize> + 'a {
     let mut k = 0;
     keys.iter().enumerate().filter_map(move |(at, key)| {
@@ -287,9 +287,7 @@ impl Lists {
 
     /// Per-shard lists of one generation (a test's).
     #[cfg(test)]
-    pub fn of_shards(ids: Vec<Vec<(u64, u32)>>, watch: Vec<Vec<(u64, u64)>>) -> Lists {
-        let mut ids = ids;
-        let mut watch = watch;
+    pub fn of_shards(mut ids: Vec<Vec<(u64, u32)>>, mut watch: Vec<Vec<(u64, u64)>>) -> Lists {
         ids.resize_with(SHARDS, Vec::new);
         watch.resize_with(SHARDS, Vec::new);
         Lists::one_generation(0, ids, true, watch)
