@@ -931,7 +931,7 @@ fn write_batch(
     rejected: &[(u32, Rejected)],
     performance: &[(u32, PerformanceReport)],
 ) -> Result<()> {
-    write_dir_whole(parent, name, |tmp| {
+    write_dir_whole(parent, name, |tmp, _| {
         for (id, report) in performance {
             std::fs::write(performance_file(tmp, *id), serde_json::to_vec(report)?)?;
         }

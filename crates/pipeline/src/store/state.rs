@@ -188,7 +188,7 @@ pub(super) fn catalog_frame(catalog: &FxHashMap<Text, CatalogEntry>) -> PolarsRe
 }
 
 pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
-    write_parquet_grouped(path, df, None)
+    write_parquet_grouped(path, df, None, None)
 }
 
 /// Rows per row group of a state's `orders` and `shipments` tables (sorted by `order_id`): a
@@ -197,15 +197,24 @@ pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
 /// (`read_orders_rows`). Smaller groups measured slower (docs/BENCHMARKS.md).
 pub(super) const ORDER_ROW_GROUP: usize = 4096;
 
-/// [`write_parquet`] in row groups of `rows_per_group` rows (`None`: polars' default).
-pub(super) fn write_parquet_grouped(path: &Path, df: &mut DataFrame, rows_per_group: Option<usize>) -> Result<()> {
+/// [`write_parquet`] in row groups of `rows_per_group` rows (`None`: polars' default); with
+/// `syncing`, the file is handed to it to reach the disk while the rest is written.
+pub(super) fn write_parquet_grouped(
+    path: &Path,
+    df: &mut DataFrame,
+    rows_per_group: Option<usize>,
+    syncing: Option<&Syncing>,
+) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     let cannot = || format!("{}: cannot write", path.display());
     // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
     // kernel).
     let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
     write_table(&mut out, df, rows_per_group.unwrap_or(512 * 512).max(1)).with_context(cannot)?;
-    std::io::Write::flush(&mut out).with_context(cannot)?;
+    let file = out.into_inner().map_err(|e| anyhow::Error::new(e.into_error())).with_context(cannot)?;
+    if let Some(syncing) = syncing {
+        syncing.later(path, file);
+    }
     Ok(())
 }
 
@@ -348,13 +357,18 @@ impl Layout {
 
 /// Writes the directory `parent/name` whole: `fill` writes into `parent/.<name>.tmp`, which is
 /// synced, then renamed into place (a killed ingest leaves only the temporary directory).
-pub(super) fn write_dir_whole(parent: &Path, name: &str, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+/// What `fill` hands to its [`Syncing`] is synced while it writes the rest.
+pub(super) fn write_dir_whole(
+    parent: &Path,
+    name: &str,
+    fill: impl FnOnce(&Path, &Syncing) -> Result<()>,
+) -> Result<()> {
     let tmp = parent.join(format!(".{name}.tmp"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    fill(&tmp)?;
+    let synced = Syncing::during(|syncing| fill(&tmp, syncing))?;
     super::integrity::seal(&tmp)?;
-    sync_tree(&tmp)?;
+    sync_tree_but(&tmp, &synced)?;
     let dest = parent.join(name);
     std::fs::rename(&tmp, &dest).with_context(|| format!("{}: cannot write", dest.display()))?;
     sync_dir(Some(parent));
@@ -383,7 +397,7 @@ pub(super) fn write_state(
     kept: ScansKept,
 ) -> Result<ShardTables> {
     let mut tables = Vec::new();
-    write_dir_whole(parent, name, |tmp| {
+    write_dir_whole(parent, name, |tmp, syncing| {
         let written: Vec<Result<[Option<DataFrame>; 2]>> = shards
             .par_iter()
             .enumerate()
@@ -406,9 +420,19 @@ pub(super) fn write_state(
                         &mine
                     };
                     let mut orders = orders_frame(part)?;
-                    write_parquet_grouped(&dir.join("orders.parquet"), &mut orders, Some(ORDER_ROW_GROUP))?;
+                    write_parquet_grouped(
+                        &dir.join("orders.parquet"),
+                        &mut orders,
+                        Some(ORDER_ROW_GROUP),
+                        Some(syncing),
+                    )?;
                     let mut shipments = shipments_frame(part)?;
-                    write_parquet_grouped(&dir.join("shipments.parquet"), &mut shipments, Some(ORDER_ROW_GROUP))?;
+                    write_parquet_grouped(
+                        &dir.join("shipments.parquet"),
+                        &mut shipments,
+                        Some(ORDER_ROW_GROUP),
+                        Some(syncing),
+                    )?;
                     let scans = match kept {
                         ScansKept::OfShards => shard.scans(),
                         ScansKept::Added(added) => added.get(i).and_then(Option::as_ref),
@@ -426,7 +450,7 @@ pub(super) fn write_state(
                         };
                         // No file for none added: the older segments keep the partition's scans.
                         if df.height() > 0 || matches!(kept, ScansKept::OfShards) {
-                            write_parquet(&dir.join("scans.parquet"), &mut df)?;
+                            write_parquet_grouped(&dir.join("scans.parquet"), &mut df, None, Some(syncing))?;
                         }
                     }
                     let mut catalog = match layout.partitions <= SHARDS {
@@ -443,7 +467,7 @@ pub(super) fn write_state(
                     // No file for no catalog rows (a reader takes a missing catalog for an empty
                     // one): a layer is 16 files fewer for every report to open and check.
                     if catalog.height() > 0 {
-                        write_parquet(&dir.join("catalog.parquet"), &mut catalog)?;
+                        write_parquet_grouped(&dir.join("catalog.parquet"), &mut catalog, None, Some(syncing))?;
                     }
                     all_orders.push(orders);
                     all_shipments.push(shipments);
@@ -482,14 +506,76 @@ pub(super) fn read_parquet_all(dirs: &[PathBuf], name: &str) -> Result<Option<Da
     stack(found)
 }
 
+/// Files synced while the rest of their directory is written: a state's tables are handed
+/// over as each is written, and synced on threads of their own (an `fsync` mostly waits on
+/// the disk), so that the directory's own sync, before its rename, finds little left to do.
+/// Waited for by [`Syncing::during`]'s end.
+pub(super) struct Syncing {
+    to_sync: std::sync::mpsc::Sender<(PathBuf, File)>,
+}
+
+impl Syncing {
+    /// Syncs `file` (written in full, at `path`) beside the caller's work.
+    pub(super) fn later(&self, path: &Path, file: File) {
+        // The receivers live until `during` returns: a send cannot fail before.
+        let _ = self.to_sync.send((path.to_path_buf(), file));
+    }
+
+    /// Runs `work` with a [`Syncing`], waits for every file it handed over to reach the disk,
+    /// and returns the paths synced (the first error `work`'s or a sync's, naming the file).
+    fn during(work: impl FnOnce(&Syncing) -> Result<()>) -> Result<FxHashSet<PathBuf>> {
+        const THREADS: usize = 8;
+        let (to_sync, jobs) = std::sync::mpsc::channel::<(PathBuf, File)>();
+        let jobs = std::sync::Mutex::new(jobs);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    scope.spawn(|| -> Result<Vec<PathBuf>> {
+                        let mut synced = Vec::new();
+                        loop {
+                            let job = match jobs.lock() {
+                                Ok(jobs) => jobs.recv(),
+                                Err(_) => anyhow::bail!("syncing stopped"),
+                            };
+                            let Ok((path, file)) = job else { return Ok(synced) };
+                            file.sync_all().with_context(|| format!("{}: cannot sync", path.display()))?;
+                            synced.push(path);
+                        }
+                    })
+                })
+                .collect();
+            let worked = work(&Syncing { to_sync });
+            let mut synced = FxHashSet::default();
+            let mut failed = None;
+            for worker in workers {
+                match worker.join() {
+                    Ok(Ok(paths)) => synced.extend(paths),
+                    Ok(Err(e)) => failed = failed.or(Some(e)),
+                    Err(_) => failed = failed.or(Some(anyhow::anyhow!("syncing stopped"))),
+                }
+            }
+            worked?;
+            failed.map_or(Ok(synced), Err)
+        })
+    }
+}
+
 /// Every file and directory under `dir` reaches the disk before it is renamed in, several at a
 /// time: each `fsync` mostly waits on the disk (one after another they cost a nightly ingest
 /// 0.02–0.03 s), and the journal commits concurrent ones together. Directories need no order
 /// among themselves: all are synced before the rename that makes any of them visible.
 pub(super) fn sync_tree(dir: &Path) -> Result<()> {
+    sync_tree_but(dir, &FxHashSet::default())
+}
+
+/// [`sync_tree`], but for the files `synced` already.
+fn sync_tree_but(dir: &Path, synced: &FxHashSet<PathBuf>) -> Result<()> {
     let mut paths = Vec::new();
     for entry in walkdir::WalkDir::new(dir).contents_first(true) {
-        paths.push(entry?.into_path());
+        let path = entry?.into_path();
+        if !synced.contains(&path) {
+            paths.push(path);
+        }
     }
     const AT_ONCE: usize = 16;
     let chunk = paths.len().div_ceil(AT_ONCE).max(1);
@@ -1080,6 +1166,42 @@ pub(super) fn states_of(tables: &[Option<DataFrame>; 2], room: usize, names: &mu
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_directory_written_whole_holds_every_table_synced_aside_and_an_error_of_its_filling_stops_it() {
+        let parent = tempfile::tempdir().unwrap();
+        let mut df = frame(vec![Column::new("order_id".into(), vec!["o1", "o2"])]).unwrap();
+        let mut handed = Vec::new();
+        write_dir_whole(parent.path(), "b000001", |tmp, syncing| {
+            for name in ["a.parquet", "b.parquet", "c.parquet"] {
+                write_parquet_grouped(&tmp.join(name), &mut df, None, Some(syncing))?;
+                handed.push(tmp.join(name));
+            }
+            Ok(())
+        })
+        .unwrap();
+        // Every table handed over was synced (and not synced again), then the directory renamed in.
+        let synced = Syncing::during(|syncing| {
+            let path = parent.path().join("b000001/a.parquet");
+            syncing.later(&path, File::open(&path)?);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(synced, FxHashSet::from_iter([parent.path().join("b000001/a.parquet")]));
+        assert_eq!(handed.len(), 3);
+        for name in ["a.parquet", "b.parquet", "c.parquet"] {
+            let read = read_parquet(&parent.path().join("b000001").join(name)).unwrap().unwrap();
+            assert_eq!(read.height(), 2);
+        }
+        assert!(!parent.path().join(".b000001.tmp").exists());
+
+        let failed = write_dir_whole(parent.path(), "b000002", |tmp, syncing| {
+            write_parquet_grouped(&tmp.join("a.parquet"), &mut df, None, Some(syncing))?;
+            anyhow::bail!("the disk is full")
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "the disk is full");
+        assert!(!parent.path().join("b000002").exists());
+    }
+
     /// A sealed directory holding `orders.parquet`: `n` orders `o00000`… in row groups of
     /// `group` rows, each with its number in `value`.
     fn sealed_table(n: usize, group: usize) -> tempfile::TempDir {
@@ -1090,7 +1212,7 @@ mod tests {
             Column::new("value".into(), (0..n as u32).collect::<Vec<u32>>()),
         ])
         .unwrap();
-        write_parquet_grouped(&dir.path().join("orders.parquet"), &mut df, Some(group)).unwrap();
+        write_parquet_grouped(&dir.path().join("orders.parquet"), &mut df, Some(group), None).unwrap();
         super::super::integrity::seal(dir.path()).unwrap();
         dir
     }
@@ -1221,7 +1343,7 @@ mod tests {
             Column::new("value".into(), rows.iter().map(|r| r.1).collect::<Vec<u32>>()),
         ])
         .unwrap();
-        write_parquet_grouped(&dir.join("orders.parquet"), &mut df, Some(2)).unwrap();
+        write_parquet_grouped(&dir.join("orders.parquet"), &mut df, Some(2), None).unwrap();
         super::super::integrity::seal(&dir).unwrap();
         dir
     }
