@@ -70,6 +70,9 @@ pub struct OutputSet {
     written: Mutex<Vec<String>>,
     /// Table names written (each replaces its files of every format).
     tables: Mutex<Vec<String>>,
+    /// Each file synced as soon as it is written, on threads of their own, waited for by
+    /// the commit (a table's `fsync` held a thread of the pool for up to 4 ms).
+    syncing: Syncing,
 }
 
 impl OutputSet {
@@ -95,7 +98,14 @@ impl OutputSet {
         }
         std::fs::create_dir(&staging)
             .with_context(|| format!("{}: cannot create a staging directory beside --out", staging.display()))?;
-        Ok(OutputSet { target, staging, format, written: Mutex::default(), tables: Mutex::default() })
+        Ok(OutputSet {
+            target,
+            staging,
+            format,
+            written: Mutex::default(),
+            tables: Mutex::default(),
+            syncing: Syncing::start(4),
+        })
     }
 
     /// Writes one file of the set through `write`.
@@ -105,8 +115,8 @@ impl OutputSet {
             let file = File::create(&path).with_context(|| format!("{}: cannot create", path.display()))?;
             let mut out = BufWriter::with_capacity(1 << 20, file);
             write(&mut out)?;
-            out.flush()?;
-            out.get_ref().sync_all()?;
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            self.syncing.later(&path, file);
             Ok(())
         })();
         result.with_context(|| format!("writing {}", self.target.join(name).display()))?;
@@ -147,7 +157,8 @@ impl OutputSet {
     }
 
     /// Puts the new set in place as a whole; returns the final paths.
-    pub fn commit(self) -> Result<Vec<PathBuf>> {
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        self.syncing.finish().with_context(|| format!("{}: reports not written", self.target.display()))?;
         let paths = self.final_paths();
         if !self.target.exists() {
             std::fs::rename(&self.staging, &self.target)
@@ -254,6 +265,94 @@ pub(crate) fn write_whole(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Makes a directory's entries durable (best effort: not every file system allows it).
+/// Files synced on threads of their own while the caller writes the rest: an `fsync` mostly
+/// waits on the disk, and a thread of the pool waiting there leaves its core idle (a
+/// report's tables and a store's state are written on every core, then synced before the
+/// rename that makes them visible). [`Syncing::finish`] waits for every file handed over.
+pub(crate) struct Syncing {
+    to_sync: Option<std::sync::mpsc::Sender<(PathBuf, File)>>,
+    workers: Vec<std::thread::JoinHandle<Result<Vec<PathBuf>>>>,
+    /// Files synced by the caller's thread (no syncing thread could be started), and the
+    /// first error there.
+    inline: Mutex<(Vec<PathBuf>, Option<anyhow::Error>)>,
+}
+
+impl Syncing {
+    /// Starts `threads` syncing threads.
+    pub(crate) fn start(threads: usize) -> Syncing {
+        let (to_sync, jobs) = std::sync::mpsc::channel::<(PathBuf, File)>();
+        let jobs = std::sync::Arc::new(Mutex::new(jobs));
+        let workers: Vec<_> = (0..threads)
+            .filter_map(|_| {
+                let jobs = jobs.clone();
+                std::thread::Builder::new()
+                    .name("orderhealth-sync".into())
+                    .spawn(move || -> Result<Vec<PathBuf>> {
+                        let mut synced = Vec::new();
+                        loop {
+                            let job = match jobs.lock() {
+                                Ok(jobs) => jobs.recv(),
+                                Err(_) => bail!("syncing stopped"),
+                            };
+                            // Every sender gone: all handed over are synced.
+                            let Ok((path, file)) = job else { return Ok(synced) };
+                            file.sync_all().with_context(|| format!("{}: cannot sync", path.display()))?;
+                            synced.push(path);
+                        }
+                    })
+                    .ok()
+            })
+            .collect();
+        let to_sync = (!workers.is_empty()).then_some(to_sync);
+        Syncing { to_sync, workers, inline: Mutex::default() }
+    }
+
+    /// Syncs `file` (written in full, at `path`) beside the caller's work.
+    pub(crate) fn later(&self, path: &Path, file: File) {
+        let (path, file) = match &self.to_sync {
+            Some(to_sync) => match to_sync.send((path.to_path_buf(), file)) {
+                Ok(()) => return,
+                // Every syncing thread stopped (on an error, kept for `finish`): synced here.
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => (path.to_path_buf(), file),
+        };
+        let synced = file.sync_all().with_context(|| format!("{}: cannot sync", path.display()));
+        if let Ok(mut inline) = self.inline.lock() {
+            match synced {
+                Ok(()) => inline.0.push(path),
+                Err(e) => inline.1 = inline.1.take().or(Some(e)),
+            }
+        }
+    }
+
+    /// Waits for every file handed over to reach the disk: the paths synced, or the first
+    /// error (naming the file).
+    pub(crate) fn finish(&mut self) -> Result<rustc_hash::FxHashSet<PathBuf>> {
+        self.to_sync = None;
+        let mut synced = rustc_hash::FxHashSet::default();
+        let mut failed = None;
+        for worker in self.workers.drain(..) {
+            match worker.join() {
+                Ok(Ok(paths)) => synced.extend(paths),
+                Ok(Err(e)) => failed = failed.or(Some(e)),
+                Err(_) => failed = failed.or(Some(anyhow::anyhow!("syncing stopped"))),
+            }
+        }
+        if let Ok(mut inline) = self.inline.lock() {
+            synced.extend(inline.0.drain(..));
+            failed = failed.or(inline.1.take());
+        }
+        failed.map_or(Ok(synced), Err)
+    }
+}
+
+impl std::fmt::Debug for Syncing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Syncing").field("threads", &self.workers.len()).finish()
+    }
+}
+
 pub(crate) fn sync_dir(dir: Option<&Path>) {
     if let Some(d) = dir {
         if let Ok(f) = File::open(d) {
@@ -304,4 +403,29 @@ pub fn write_rejected(set: &OutputSet, rejected: &[Rejected]) -> Result<()> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file handed over is synced by the time `finish` returns, on syncing threads or,
+    /// with none, on the caller's.
+    #[test]
+    fn every_file_handed_to_syncing_is_synced_when_it_finishes() {
+        let dir = tempfile::tempdir().unwrap();
+        for threads in [3, 0] {
+            let mut syncing = Syncing::start(threads);
+            let mut handed = rustc_hash::FxHashSet::default();
+            for i in 0..10 {
+                let path = dir.path().join(format!("{threads}-{i}.txt"));
+                let mut file = File::create(&path).unwrap();
+                file.write_all(b"synced").unwrap();
+                syncing.later(&path, file);
+                handed.insert(path);
+            }
+            assert_eq!(syncing.finish().unwrap(), handed, "{threads} threads");
+            assert!(syncing.finish().unwrap().is_empty(), "a second finish has nothing left");
+        }
+    }
 }

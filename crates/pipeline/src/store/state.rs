@@ -17,7 +17,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::output::sync_dir;
+use crate::output::{sync_dir, Syncing};
 use crate::tables::{frame, timestamps};
 
 /// A list (SKUs, item ids, reasons) in one text field, joined by TAB (a TSV field never
@@ -366,7 +366,13 @@ pub(super) fn write_dir_whole(
     let tmp = parent.join(format!(".{name}.tmp"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    let synced = Syncing::during(|syncing| fill(&tmp, syncing))?;
+    // A state's tables are synced as each is written: the directory's own sync, before its
+    // rename, finds little left to do.
+    let mut syncing = Syncing::start(8);
+    let filled = fill(&tmp, &syncing);
+    let synced = syncing.finish();
+    filled?;
+    let synced = synced?;
     super::integrity::seal(&tmp)?;
     sync_tree_but(&tmp, &synced)?;
     let dest = parent.join(name);
@@ -504,60 +510,6 @@ pub(super) fn read_parquet_all(dirs: &[PathBuf], name: &str) -> Result<Option<Da
         found.extend(read_parquet(&dir.join(name))?);
     }
     stack(found)
-}
-
-/// Files synced while the rest of their directory is written: a state's tables are handed
-/// over as each is written, and synced on threads of their own (an `fsync` mostly waits on
-/// the disk), so that the directory's own sync, before its rename, finds little left to do.
-/// Waited for by [`Syncing::during`]'s end.
-pub(super) struct Syncing {
-    to_sync: std::sync::mpsc::Sender<(PathBuf, File)>,
-}
-
-impl Syncing {
-    /// Syncs `file` (written in full, at `path`) beside the caller's work.
-    pub(super) fn later(&self, path: &Path, file: File) {
-        // The receivers live until `during` returns: a send cannot fail before.
-        let _ = self.to_sync.send((path.to_path_buf(), file));
-    }
-
-    /// Runs `work` with a [`Syncing`], waits for every file it handed over to reach the disk,
-    /// and returns the paths synced (the first error `work`'s or a sync's, naming the file).
-    fn during(work: impl FnOnce(&Syncing) -> Result<()>) -> Result<FxHashSet<PathBuf>> {
-        const THREADS: usize = 8;
-        let (to_sync, jobs) = std::sync::mpsc::channel::<(PathBuf, File)>();
-        let jobs = std::sync::Mutex::new(jobs);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    scope.spawn(|| -> Result<Vec<PathBuf>> {
-                        let mut synced = Vec::new();
-                        loop {
-                            let job = match jobs.lock() {
-                                Ok(jobs) => jobs.recv(),
-                                Err(_) => anyhow::bail!("syncing stopped"),
-                            };
-                            let Ok((path, file)) = job else { return Ok(synced) };
-                            file.sync_all().with_context(|| format!("{}: cannot sync", path.display()))?;
-                            synced.push(path);
-                        }
-                    })
-                })
-                .collect();
-            let worked = work(&Syncing { to_sync });
-            let mut synced = FxHashSet::default();
-            let mut failed = None;
-            for worker in workers {
-                match worker.join() {
-                    Ok(Ok(paths)) => synced.extend(paths),
-                    Ok(Err(e)) => failed = failed.or(Some(e)),
-                    Err(_) => failed = failed.or(Some(anyhow::anyhow!("syncing stopped"))),
-                }
-            }
-            worked?;
-            failed.map_or(Ok(synced), Err)
-        })
-    }
 }
 
 /// Every file and directory under `dir` reaches the disk before it is renamed in, several at a
@@ -1167,7 +1119,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_directory_written_whole_holds_every_table_synced_aside_and_an_error_of_its_filling_stops_it() {
+    fn a_directory_written_whole_holds_every_table_handed_to_syncing_and_an_error_of_its_filling_stops_it() {
         let parent = tempfile::tempdir().unwrap();
         let mut df = frame(vec![Column::new("order_id".into(), vec!["o1", "o2"])]).unwrap();
         let mut handed = Vec::new();
@@ -1179,14 +1131,6 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        // Every table handed over was synced (and not synced again), then the directory renamed in.
-        let synced = Syncing::during(|syncing| {
-            let path = parent.path().join("b000001/a.parquet");
-            syncing.later(&path, File::open(&path)?);
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(synced, FxHashSet::from_iter([parent.path().join("b000001/a.parquet")]));
         assert_eq!(handed.len(), 3);
         for name in ["a.parquet", "b.parquet", "c.parquet"] {
             let read = read_parquet(&parent.path().join("b000001").join(name)).unwrap().unwrap();
