@@ -264,7 +264,6 @@ pub(crate) fn write_whole(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-/// Makes a directory's entries durable (best effort: not every file system allows it).
 /// Files synced on threads of their own while the caller writes the rest: an `fsync` mostly
 /// waits on the disk, and a thread of the pool waiting there leaves its core idle (a
 /// report's tables and a store's state are written on every core, then synced before the
@@ -353,6 +352,7 @@ impl std::fmt::Debug for Syncing {
     }
 }
 
+/// Makes a directory's entries durable (best effort: not every file system allows it).
 pub(crate) fn sync_dir(dir: Option<&Path>) {
     if let Some(d) = dir {
         if let Ok(f) = File::open(d) {
