@@ -13,7 +13,6 @@ use orderhealth_core::{
     collect_inputs, load, DailyCounts, InputError, Loaded, ReadOptions, Skipped, Tracking, View, ViewOptions,
 };
 use polars::prelude::{DataFrame, PolarsResult};
-use rayon::prelude::*;
 
 use crate::error::UsageError;
 use crate::output::{write_rejected, Format, OutputSet};
@@ -460,29 +459,52 @@ fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Prog
     summary.verdict = summary.verdict_of(no_order_rows(&p.loaded)).to_string();
 
     progress.stage("writing");
-    // The tables on every thread, and beside them the files made on one (the page and the
-    // summary): a report's last stretch waited on the largest table's compression alone.
-    let (tables, files) = rayon::join(
-        || {
-            timed(progress, "writing the tables", || {
-                reports.tables().par_iter().try_for_each(|(name, df)| set.write_table(name, df))
-            })
-        },
-        || -> Result<()> {
-            write_rejected(&set, &p.loaded.rejected)?;
-            set.write_file("summary.json", |w| {
-                serde_json::to_writer_pretty(&mut *w, &summary)?;
-                std::io::Write::write_all(w, b"\n")?;
-                Ok(())
-            })?;
-            let page = crate::report_page::review_page(&summary, &reports)?;
-            set.write_file("report.html", |w| {
-                Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?)
-            })
-        },
-    );
-    tables?;
-    files?;
+    // The tables and the files made on one thread (the page and the summary), largest first,
+    // each taken by the next free thread: a report's last stretch waited on one table's
+    // compression alone.
+    let files = || -> Result<()> {
+        write_rejected(&set, &p.loaded.rejected)?;
+        set.write_file("summary.json", |w| {
+            serde_json::to_writer_pretty(&mut *w, &summary)?;
+            std::io::Write::write_all(w, b"\n")?;
+            Ok(())
+        })?;
+        let page = crate::report_page::review_page(&summary, &reports)?;
+        set.write_file("report.html", |w| {
+            Ok(std::io::Write::write_all(w, orderhealth_review::render(&page).as_bytes())?)
+        })
+    };
+    type Job<'a> = Box<dyn FnOnce() -> Result<()> + Send + 'a>;
+    let out = &set;
+    let mut jobs: Vec<(usize, Job)> = reports
+        .tables()
+        .into_iter()
+        .map(|(name, df)| (df.height(), Box::new(move || out.write_table(name, df)) as Job))
+        .collect();
+    // The page and the summary weigh about a table of 10,000 rows.
+    jobs.push((10_000, Box::new(files)));
+    let mut by_weight: Vec<(usize, (usize, Job))> = jobs.into_iter().enumerate().collect();
+    by_weight.sort_by_key(|(_, (weight, _))| std::cmp::Reverse(*weight));
+    let outcomes = std::sync::Mutex::new(Vec::new());
+    timed(progress, "writing the tables", || {
+        rayon::scope_fifo(|scope| {
+            for (i, (_, job)) in by_weight {
+                let outcomes = &outcomes;
+                scope.spawn_fifo(move |_| {
+                    let done = job();
+                    if let Ok(mut outcomes) = outcomes.lock() {
+                        outcomes.push((i, done));
+                    }
+                });
+            }
+        })
+    });
+    // The first failure in the tables' order, whichever thread met it first.
+    let mut outcomes = outcomes.into_inner().map_err(|_| anyhow::anyhow!("the reports were not written"))?;
+    outcomes.sort_by_key(|(i, _)| *i);
+    for (_, outcome) in outcomes {
+        outcome?;
+    }
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
     progress.finish();
     // A million orders take a good half second to free: done aside, the caller goes on.
