@@ -315,79 +315,67 @@ fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Prog
         p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
     progress.stage("computing reports");
-    // Per-day counts of every metric, from the orders and their judged packages. Additive:
-    // the live orders' and the settled ones' summed.
-    let (order_days, tracking) = rayon::join(
-        || timed(progress, "per-day counts of orders", || DailyCounts::of_orders(orders)),
+    // Per-day counts of every metric, from the orders and their judged packages, and the
+    // summary's counters of the orders (one more pass over them, beside the judging: after the
+    // reports it was a stretch on one thread). Additive: the live orders' and the settled
+    // ones' summed.
+    let ((order_days, (mut counts, mut counters)), tracking) = rayon::join(
+        || {
+            let days = timed(progress, "per-day counts of orders", || DailyCounts::of_orders(orders));
+            (days, (AutoCancelCounts::of(orders), OrderCounters::of(orders)))
+        },
         || timed(progress, "judging packages", || Tracking::build(&p.view, &p.loaded.book, opts.packages())),
     );
     let daily = order_days + DailyCounts::of_packages(&tracking) + settled.daily.clone();
     let left_out = tracking.left_out + settled.left_out;
     let package_counters = tracking.counters + settled.packages;
 
-    // The reports share the one merged view and the counts, and run concurrently, beside the
-    // summary's counters of the live orders (a pass over every order, once the last stretch
-    // of a nightly report on one thread).
-    let ((((cancel, late), on_time), (auto_and_cancellations, tracking_tables)), (mut counts, mut counters)) =
-        rayon::join(
-            || {
-                rayon::join(
-                    || {
-                        rayon::join(
-                            || {
-                                rayon::join(
-                                    || {
-                                        timed(progress, "cancel_rate", || -> Result<_> {
-                                            let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
-                                            Ok((
-                                                cancel_rate::cancel_rate(&daily.cancel)?,
-                                                cancel_rate::cancel_reasons_of(reasons)?,
-                                            ))
-                                        })
-                                    },
-                                    || timed(progress, "late_shipment", || late_shipment::late_shipment(&daily.late)),
-                                )
-                            },
-                            || {
-                                timed(progress, "on_time_delivery", || -> Result<_> {
-                                    let rows = on_time_delivery::late_delivery_rows(&tracking.late_deliveries)?;
-                                    let rows = stacked(rows, evidence.iter().map(|e| &e.late_deliveries))?;
-                                    Ok((
-                                        on_time_delivery::on_time_delivery(&daily.on_time)?,
-                                        on_time_delivery::sorted_late(rows)?,
-                                    ))
-                                })
-                            },
-                        )
-                    },
-                    || {
-                        rayon::join(
-                            || {
-                                timed(progress, "auto_cancel and cancellations", || -> Result<_> {
-                                    let rows = stacked(
-                                        cancellations::cancellation_rows(orders)?,
-                                        evidence.iter().map(|e| &e.cancellations),
-                                    )?;
-                                    let auto = stacked(auto_cancel::auto_cancel_rows(orders)?, settled_auto.iter())?;
-                                    Ok((auto_cancel::sorted(auto)?, cancellations::sorted(rows)?))
-                                })
-                            },
-                            || {
-                                timed(progress, "valid_tracking", || -> Result<_> {
-                                    let rows = valid_tracking::tracking_defect_rows(&tracking.defective)?;
-                                    let rows = stacked(rows, evidence.iter().map(|e| &e.tracking_defects))?;
-                                    Ok((
-                                        valid_tracking::valid_tracking(&daily.tracking)?,
-                                        valid_tracking::sorted_defects(rows)?,
-                                    ))
-                                })
-                            },
-                        )
-                    },
-                )
-            },
-            || rayon::join(|| AutoCancelCounts::of(orders), || OrderCounters::of(orders)),
-        );
+    // The reports share the one merged view and the counts, and run concurrently.
+    let (((cancel, late), on_time), (auto_and_cancellations, tracking_tables)) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || {
+                            timed(progress, "cancel_rate", || -> Result<_> {
+                                let reasons = settled.add_reasons(cancel_rate::reason_counts(orders));
+                                Ok((cancel_rate::cancel_rate(&daily.cancel)?, cancel_rate::cancel_reasons_of(reasons)?))
+                            })
+                        },
+                        || timed(progress, "late_shipment", || late_shipment::late_shipment(&daily.late)),
+                    )
+                },
+                || {
+                    timed(progress, "on_time_delivery", || -> Result<_> {
+                        let rows = on_time_delivery::late_delivery_rows(&tracking.late_deliveries)?;
+                        let rows = stacked(rows, evidence.iter().map(|e| &e.late_deliveries))?;
+                        Ok((on_time_delivery::on_time_delivery(&daily.on_time)?, on_time_delivery::sorted_late(rows)?))
+                    })
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    timed(progress, "auto_cancel and cancellations", || -> Result<_> {
+                        let rows = stacked(
+                            cancellations::cancellation_rows(orders)?,
+                            evidence.iter().map(|e| &e.cancellations),
+                        )?;
+                        let auto = stacked(auto_cancel::auto_cancel_rows(orders)?, settled_auto.iter())?;
+                        Ok((auto_cancel::sorted(auto)?, cancellations::sorted(rows)?))
+                    })
+                },
+                || {
+                    timed(progress, "valid_tracking", || -> Result<_> {
+                        let rows = valid_tracking::tracking_defect_rows(&tracking.defective)?;
+                        let rows = stacked(rows, evidence.iter().map(|e| &e.tracking_defects))?;
+                        Ok((valid_tracking::valid_tracking(&daily.tracking)?, valid_tracking::sorted_defects(rows)?))
+                    })
+                },
+            )
+        },
+    );
     let (cancel_rate, cancel_reasons) = cancel?;
     let (auto_cancel, cancellations) = auto_and_cancellations?;
     let (valid_tracking, tracking_defects) = tracking_tables?;
