@@ -104,6 +104,7 @@ impl OutputSet {
             format,
             written: Mutex::default(),
             tables: Mutex::default(),
+            // A dozen files, a few written at once.
             syncing: Syncing::start(4),
         })
     }

@@ -471,27 +471,20 @@ fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Prog
         .collect();
     // The page and the summary weigh about a table of 10,000 rows.
     jobs.push((10_000, Box::new(files)));
-    let mut by_weight: Vec<(usize, (usize, Job))> = jobs.into_iter().enumerate().collect();
-    by_weight.sort_by_key(|(_, (weight, _))| std::cmp::Reverse(*weight));
-    let outcomes = std::sync::Mutex::new(Vec::new());
+    // Each job's outcome in its place in the list: the first failure in the tables' order is
+    // the one told, whichever thread met it first.
+    let mut outcomes: Vec<Option<Result<()>>> = jobs.iter().map(|_| None).collect();
+    let mut heaviest_first: Vec<_> = outcomes.iter_mut().zip(jobs).collect();
+    heaviest_first.sort_by_key(|(_, (weight, _))| std::cmp::Reverse(*weight));
     timed(progress, "writing the tables", || {
         rayon::scope_fifo(|scope| {
-            for (i, (_, job)) in by_weight {
-                let outcomes = &outcomes;
-                scope.spawn_fifo(move |_| {
-                    let done = job();
-                    if let Ok(mut outcomes) = outcomes.lock() {
-                        outcomes.push((i, done));
-                    }
-                });
+            for (outcome, (_, job)) in heaviest_first {
+                scope.spawn_fifo(move |_| *outcome = Some(job()));
             }
         })
     });
-    // The first failure in the tables' order, whichever thread met it first.
-    let mut outcomes = outcomes.into_inner().map_err(|_| anyhow::anyhow!("the reports were not written"))?;
-    outcomes.sort_by_key(|(i, _)| *i);
-    for (_, outcome) in outcomes {
-        outcome?;
+    for outcome in outcomes {
+        outcome.transpose()?;
     }
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
     progress.finish();

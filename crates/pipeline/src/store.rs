@@ -53,8 +53,8 @@ pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
     add_scans_from, chain_scans, chain_tables, chain_tables_from, read_parquet, read_parquet_all, read_shard,
     read_shard_rows, read_shard_tables, rows_of_orders, segment_number, shard_dir, states_of, sync_tree,
-    touched_chain_rows, write_dir_whole, write_parquet, write_state, Chain, Layout, Scans, ScansKept, ShardTables,
-    Wanted,
+    touched_chain_rows, write_dir_whole, write_parquet, write_parquet_grouped, write_state, Chain, Layout, Scans,
+    ScansKept, ShardTables, Wanted,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.
@@ -931,7 +931,7 @@ fn write_batch(
     rejected: &[(u32, Rejected)],
     performance: &[(u32, PerformanceReport)],
 ) -> Result<()> {
-    write_dir_whole(parent, name, |tmp, _| {
+    write_dir_whole(parent, name, |tmp, syncing| {
         for (id, report) in performance {
             std::fs::write(performance_file(tmp, *id), serde_json::to_vec(report)?)?;
         }
@@ -944,7 +944,7 @@ fn write_batch(
             Column::new("kind".into(), rejected.iter().map(|r| r.1.kind.as_str()).collect::<Vec<&str>>()),
             Column::new("reason".into(), rejected.iter().map(|r| r.1.reason.as_str()).collect::<Vec<&str>>()),
         ])?;
-        write_parquet(&tmp.join("rejected.parquet"), &mut df)
+        write_parquet_grouped(&tmp.join("rejected.parquet"), &mut df, None, Some(syncing))
     })
 }
 fn parse_kind(s: &str) -> Result<FileKind> {

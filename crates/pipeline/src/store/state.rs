@@ -368,6 +368,7 @@ pub(super) fn write_dir_whole(
     std::fs::create_dir_all(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
     // A state's tables are synced as each is written: the directory's own sync, before its
     // rename, finds little left to do.
+    // Eight threads: the tables of every shard are written at once.
     let mut syncing = Syncing::start(8);
     let filled = fill(&tmp, &syncing);
     let synced = syncing.finish();
