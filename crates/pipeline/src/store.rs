@@ -731,7 +731,7 @@ fn fold_new_files(
         Some(added) => ScansKept::Added(added),
         None => ScansKept::OfShards,
     };
-    let tables = write_state(&dir.join(STATE), &batch, &shards, manifest.layout(), kept)?;
+    let tables = write_state(&dir.join(STATE), &batch, &shards, manifest.layout(), kept, new_base)?;
     write_batch(&dir.join(BATCHES), &batch, &rejected, &performance)?;
     manifest.batches.push(batch.clone());
     let written = StoredState {

@@ -197,6 +197,36 @@ pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
 /// (`read_orders_rows`). Smaller groups measured slower (docs/BENCHMARKS.md).
 pub(super) const ORDER_ROW_GROUP: usize = 4096;
 
+/// Beside each `scans.parquet`: the first 32 bits of every `number_hash` in it, sorted, as
+/// little-endian `u32`s. A report wants the scans of the live orders' packages, shipped in the
+/// last weeks, and looks them up in every segment of the scan chain; the older segments'
+/// tables hold none of them, and with this index a read passes such a table over after reading
+/// a tenth of its bytes (the table is decoded, as before, when one of its hashes may be
+/// wanted). A table without an index (written before it existed) is checked as before.
+pub(super) const SCAN_INDEX: &str = "scans.index";
+
+/// The [`SCAN_INDEX`] of the scans table `df` (its `number_hash` column).
+fn scan_index(df: &DataFrame) -> Result<Vec<u8>> {
+    let mut prefixes: Vec<u32> = df.column("number_hash")?.u64()?.into_no_null_iter().map(prefix).collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    Ok(prefixes.iter().flat_map(|p| p.to_le_bytes()).collect())
+}
+
+/// Writes the [`SCAN_INDEX`] of the scans table `df` as `path`.
+fn write_scan_index(path: &Path, df: &DataFrame, syncing: &Syncing) -> Result<()> {
+    let bytes = scan_index(df)?;
+    let mut file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    std::io::Write::write_all(&mut file, &bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+    syncing.later(path, file);
+    Ok(())
+}
+
+/// What the [`SCAN_INDEX`] keeps of a number's hash.
+fn prefix(hash: u64) -> u32 {
+    (hash >> 32) as u32
+}
+
 /// [`write_parquet`] in row groups of `rows_per_group` rows (`None`: polars' default); with
 /// `syncing`, the file is handed to it to reach the disk while the rest is written.
 pub(super) fn write_parquet_grouped(
@@ -395,13 +425,15 @@ pub(super) enum ScansKept<'a> {
     Added(&'a [Option<ScanMap>]),
 }
 
-/// Writes a state (every shard's tables) as `state/<name>`, with the scans `kept` says.
+/// Writes a state (every shard's tables) as `state/<name>`, with the scans `kept` says; a
+/// base (`base`) with the [`SCAN_INDEX`] of each scans table (a layer's scans are read whole).
 pub(super) fn write_state(
     parent: &Path,
     name: &str,
     shards: &[BookShard],
     layout: Layout,
     kept: ScansKept,
+    base: bool,
 ) -> Result<ShardTables> {
     let mut tables = Vec::new();
     write_dir_whole(parent, name, |tmp, syncing| {
@@ -458,6 +490,9 @@ pub(super) fn write_state(
                         // No file for none added: the older segments keep the partition's scans.
                         if df.height() > 0 || matches!(kept, ScansKept::OfShards) {
                             write_parquet_grouped(&dir.join("scans.parquet"), &mut df, None, Some(syncing))?;
+                            if base {
+                                write_scan_index(&dir.join(SCAN_INDEX), &df, syncing)?;
+                            }
                         }
                     }
                     let mut catalog = match layout.partitions <= SHARDS {
@@ -738,12 +773,36 @@ pub(super) fn read_shipments(df: &DataFrame, states: &mut [OrderState], names: &
 pub(super) struct Wanted {
     numbers: FxHashSet<String>,
     hashes: FxHashSet<u64>,
+    /// The hashes' [`prefix`]es, sorted: walked beside a [`SCAN_INDEX`].
+    prefixes: Vec<u32>,
 }
 
 impl Wanted {
     pub fn of(numbers: FxHashSet<String>) -> Wanted {
-        let hashes = numbers.iter().map(|n| id_hash(n)).collect();
-        Wanted { numbers, hashes }
+        let hashes: FxHashSet<u64> = numbers.iter().map(|n| id_hash(n)).collect();
+        let mut prefixes: Vec<u32> = hashes.iter().map(|h| prefix(*h)).collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        Wanted { numbers, hashes, prefixes }
+    }
+
+    /// Whether the table a [`SCAN_INDEX`] of `index` (its bytes) stands for may hold one of
+    /// these numbers: `false` only when none of their prefixes is in it. Both lists sorted,
+    /// walked side by side.
+    fn may_be_in(&self, index: &[u8]) -> bool {
+        let held: Vec<u32> = index.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let wanted = &self.prefixes[..];
+        // Both advanced without a branch on which is smaller: a few cycles a step (the
+        // tables of a scan chain are walked a few hundred times a report).
+        let (mut i, mut j) = (0, 0);
+        while let (Some(&a), Some(&b)) = (held.get(i), wanted.get(j)) {
+            if a == b {
+                return true;
+            }
+            i += usize::from(a < b);
+            j += usize::from(b < a);
+        }
+        false
     }
 }
 
@@ -780,6 +839,16 @@ fn add_scans_of(scans: &mut ScanMap, df: &DataFrame, rows: Option<&[usize]>, wan
 /// rest of the table only when it holds one of them (a table written before the column
 /// existed is decoded whole).
 pub(super) fn add_scans_from(scans: &mut Option<ScanMap>, path: &Path, wanted: Option<&Wanted>) -> Result<()> {
+    if let Some(w) = wanted {
+        // The index first (checked like every file): a table it shows holds none of the
+        // numbers is not read. Its length is a multiple of 4 as written; the seal vouches for it.
+        if let Some(index) = super::integrity::read_checked(&path.with_file_name(SCAN_INDEX))? {
+            if !w.may_be_in(&index) {
+                scans.get_or_insert_with(ScanMap::default);
+                return Ok(());
+            }
+        }
+    }
     let Some(bytes) = super::integrity::read_checked(path)? else { return Ok(()) };
     let cannot = || format!("{}: cannot read", path.display());
     let (metadata, reader) = readers(&bytes, path)?;
@@ -1209,9 +1278,47 @@ mod tests {
                 (orderhealth_core::Text::from(*n), ScanTally { scans: *s, delivered: *d, first_delivered: *f })
             })
             .collect();
-        write_parquet(&dir.path().join("scans.parquet"), &mut scans_frame(&scans).unwrap()).unwrap();
+        let mut df = scans_frame(&scans).unwrap();
+        write_parquet(&dir.path().join("scans.parquet"), &mut df).unwrap();
+        std::fs::write(dir.path().join(SCAN_INDEX), scan_index(&df).unwrap()).unwrap();
         super::super::integrity::seal(dir.path()).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_scans_table_whose_index_holds_no_wanted_number_is_not_read() {
+        // A table that cannot be decoded (sealed as it is), behind an index that lists "A".
+        let dir = scans_segment(&[("A", 1, false, None)]);
+        std::fs::write(dir.path().join("scans.parquet"), b"not a parquet file").unwrap();
+        super::super::integrity::seal(dir.path()).unwrap();
+        let dirs = [vec![dir.path().to_path_buf()]];
+        let other = Wanted::of(["B".to_string(), "ZZ-9".to_string()].into_iter().collect());
+        let scans = chain_scans(&dirs, Some(&other)).unwrap();
+        assert_eq!(scans.map(|s| s.len()), Some(0), "passed over: a table, none of its numbers wanted");
+        let a = Wanted::of(["A".to_string()].into_iter().collect());
+        assert!(chain_scans(&dirs, Some(&a)).is_err(), "read when the index may hold a wanted number");
+        assert!(chain_scans(&dirs, None).is_err(), "read whole when every number is wanted");
+        // The index is checked like every file: damaged, it is an error naming it.
+        std::fs::write(dir.path().join(SCAN_INDEX), [0u8; 8]).unwrap();
+        let err = chain_scans(&dirs, Some(&other)).unwrap_err();
+        assert!(format!("{err:#}").contains(SCAN_INDEX), "{err:#}");
+    }
+
+    #[test]
+    fn an_index_walk_finds_a_prefix_wherever_it_is() {
+        let index = |prefixes: &[u32]| -> Vec<u8> { prefixes.iter().flat_map(|p| p.to_le_bytes()).collect() };
+        let wanted = |prefixes: &[u32]| Wanted {
+            numbers: FxHashSet::default(),
+            hashes: FxHashSet::default(),
+            prefixes: prefixes.to_vec(),
+        };
+        let held = index(&[3, 10, 20, u32::MAX]);
+        assert!(wanted(&[3]).may_be_in(&held), "the first");
+        assert!(wanted(&[1, 2, u32::MAX]).may_be_in(&held), "the last");
+        assert!(wanted(&[11, 20]).may_be_in(&held), "between");
+        assert!(!wanted(&[0, 4, 11, 21]).may_be_in(&held), "none");
+        assert!(!wanted(&[]).may_be_in(&held), "nothing wanted");
+        assert!(!wanted(&[3]).may_be_in(&[]), "an empty table");
     }
 
     #[test]
