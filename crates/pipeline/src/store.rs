@@ -85,12 +85,14 @@ const REMOVING: &str = "replaced.removing";
 /// costs every report its rows (a night's dumps list the last days' orders again: 34,000
 /// states a night at a million orders), and each new base costs one night a fold and a
 /// judging: measured over the 64-night build, three layers gave a cheaper average and worst
-/// night than six (docs/BENCHMARKS.md).
-pub const MAX_LAYERS: usize = 3;
+/// night than six, and two the same average as three with a worst night 6% cheaper (a
+/// smaller fold, every third night; docs/BENCHMARKS.md).
+pub const MAX_LAYERS: usize = 2;
 /// Older segments a base may stand on; the next new base is written whole (every order), and
-/// stands on none. With a new base every fourth night, about every hundred nights (as with
-/// six layers and 16 segments before).
-pub const MAX_SEGMENTS: usize = 24;
+/// stands on none. With a new base every third night, about every hundred nights (as with
+/// three layers and 24 segments before). A longer chain costs a report little: the older
+/// segments' scans tables are passed over on their index (`state::SCAN_INDEX`).
+pub const MAX_SEGMENTS: usize = 32;
 
 /// The reading options that change what is stored; a store keeps the ones it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

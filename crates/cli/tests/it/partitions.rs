@@ -18,7 +18,9 @@ fn orderhealth() -> Command {
 /// and a night that touches orders as layers (in `dir/store`).
 fn layered_store(dir: &Path, partitions: &str) {
     let n = nights(dir);
-    let (base, later) = n.split_at(n.len() - 3);
+    // The catalog and the touching night as layers (the `other` folder adds none): a base
+    // and `MAX_LAYERS` (2) layers.
+    let (base, later) = n.split_at(n.len() - 2);
     orderhealth()
         .current_dir(dir)
         .arg("ingest")

@@ -184,8 +184,8 @@ fn nightly_layers_merge_to_the_bytes_of_one_report() {
 
 /// The nightly job in one command (`report --store DIR NIGHT`): the layer the ingest writes, or
 /// the new base it makes and judges, is kept in memory for the report, not read back. After
-/// every night the report is the one over the same files read at once, with one layer, two,
-/// three, and after a new base.
+/// every night the report is the one over the same files read at once, with one layer, up to
+/// `MAX_LAYERS`, and after a new base.
 #[test]
 fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     let (tmp, base, later) = sample_store_but_the_last_nights(6);
@@ -196,7 +196,8 @@ fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
         layers_seen.push(state_dirs(&dir.join("store")).len() - 1);
         assert_same(&one_command, &report(dir, &nights_so_far(&base, &later, i), &format!("once-{i}")));
     }
-    assert!(layers_seen.contains(&1) && layers_seen.contains(&3), "{layers_seen:?}");
+    let most = orderhealth::store::MAX_LAYERS;
+    assert!(layers_seen.contains(&1) && layers_seen.contains(&most), "{layers_seen:?}");
     assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "a new base among them: {layers_seen:?}");
     // `orders --store DIR NIGHT` takes the kept layer too.
     let base: Vec<&str> = base.iter().map(|s| s.as_str()).collect();
@@ -228,7 +229,11 @@ fn a_kept_base_stands_only_for_its_options_and_an_as_of_at_or_after_its_judging(
         for night in &nights[..NIGHTS_TO_A_NEW_BASE - 1] {
             ingest(dir, &[night], "store").success();
         }
-        assert_eq!(state_dirs(&dir.join("store")).len(), 4, "three layers: the next night folds a new base");
+        assert_eq!(
+            state_dirs(&dir.join("store")).len(),
+            NIGHTS_TO_A_NEW_BASE,
+            "the layers: the next night folds a new base"
+        );
         let last = nights[NIGHTS_TO_A_NEW_BASE - 1].as_str();
         let one_command = report(dir, &[&["--store", "store", last], options].concat(), name);
         assert_eq!(state_dirs(&dir.join("store")).len(), 1, "a new base");
@@ -492,9 +497,9 @@ pub(crate) fn write_touching_night(night: &Path) {
     .unwrap();
 }
 
-/// Ingests after a new base until the next: the layers reach `MAX_LAYERS` (3), and the next
+/// Ingests after a new base until the next: the layers reach `MAX_LAYERS`, and the next
 /// ingest folds them into a new base.
-const NIGHTS_TO_A_NEW_BASE: usize = 4;
+const NIGHTS_TO_A_NEW_BASE: usize = orderhealth::store::MAX_LAYERS + 1;
 
 /// The sample's nights ingested at once into `store`, and a first report from it (`out-before`,
 /// which writes the base's settled directory): the directory and that report's outputs.
@@ -610,14 +615,14 @@ fn settled_tallies_stand_only_where_they_hold() {
     assert!(!stale.exists(), "the other version's settled directory is gone");
     assert_eq!(settled_tallies(&store).len(), 2, "this version's stay");
     assert_same(&report(dir, &["--store", "store"], "s5"), &report(dir, &["dumps"], "o5"));
-    // A new base (the catalog's layer and two more nights reach three layers) drops the old
+    // A new base (the catalog's layer and the nights after it reach `MAX_LAYERS`) drops the old
     // settled directories with the old base.
     let old_base = state_dirs(&store)[0].clone();
     for i in 0..NIGHTS_TO_A_NEW_BASE - 1 {
         ingest_buyer_cancellation(dir, &format!("dumps/zz-more-{i}"), &format!("111-1000000-000000{i}"));
     }
     let new_base = state_dirs(&store)[0].clone();
-    assert_ne!(new_base, old_base, "a new base after three layers");
+    assert_ne!(new_base, old_base, "a new base after `MAX_LAYERS` layers");
     assert!(!store.join("settled").join(&old_base).exists());
     // The ingest judged the new base under both sets of options the reports used.
     let tallies = settled_tallies(&store);
@@ -714,12 +719,12 @@ fn a_new_base_carries_the_settled_orders_over_less_the_touched_ones() {
     let old_base = state_dirs(&store)[0].clone();
     write_touching_night(&dir.join("dumps/zz-0"));
     ingest(dir, &["dumps/zz-0"], "store").success();
-    // Three more small nights: with three layers, the next ingest folds everything into a new base.
+    // More small nights: with `MAX_LAYERS` layers, the next ingest folds everything into a new base.
     for i in 1..NIGHTS_TO_A_NEW_BASE {
         ingest_buyer_cancellation(dir, &format!("dumps/zz-{i}"), &format!("111-1000000-000001{i}"));
     }
     let new_base = state_dirs(&store)[0].clone();
-    assert_ne!(new_base, old_base, "a new base after three layers");
+    assert_ne!(new_base, old_base, "a new base after `MAX_LAYERS` layers");
     let tallies = settled_tallies(&store);
     assert_eq!(tallies.len(), 1);
     assert_eq!(tallies[0]["carried_from"], old_base.as_str(), "the old base's settled orders were taken over");
