@@ -85,8 +85,8 @@ const REMOVING: &str = "replaced.removing";
 /// costs every report its rows (a night's dumps list the last days' orders again: 34,000
 /// states a night at a million orders), and each new base costs one night a fold and a
 /// judging: measured over the 64-night build, three layers gave a cheaper average and worst
-/// night than six, and two the same average as three with a worst night 6% cheaper (a
-/// smaller fold, every third night; docs/BENCHMARKS.md).
+/// night than six, and two the same average as three with a worst night about a tenth
+/// cheaper (a smaller fold, every third night; docs/BENCHMARKS.md).
 pub const MAX_LAYERS: usize = 2;
 /// Older segments a base may stand on; the next new base is written whole (every order), and
 /// stands on none. With a new base every third night, about every hundred nights (as with

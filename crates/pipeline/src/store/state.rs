@@ -791,12 +791,12 @@ impl Wanted {
     /// these numbers: `false` only when none of their prefixes is in it. Both lists sorted,
     /// walked side by side.
     fn may_be_in(&self, index: &[u8]) -> bool {
-        let held: Vec<u32> = index.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let held = |i: usize| index.get(4 * i..4 * i + 4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         let wanted = &self.prefixes[..];
         // Both advanced without a branch on which is smaller: a few cycles a step (the
         // tables of a scan chain are walked a few hundred times a report).
         let (mut i, mut j) = (0, 0);
-        while let (Some(&a), Some(&b)) = (held.get(i), wanted.get(j)) {
+        while let (Some(a), Some(&b)) = (held(i), wanted.get(j)) {
             if a == b {
                 return true;
             }
