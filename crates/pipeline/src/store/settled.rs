@@ -726,9 +726,18 @@ fn judge_into(
     for name in generations.iter().flat_map(|g| LISTS.map(|list| list_file(list, *g))) {
         let (source, target) = (from.join(&name), tmp.join(&name));
         // A file system without hard links gets a copy: still no decoding and encoding.
-        std::fs::hard_link(&source, &target)
-            .or_else(|_| std::fs::copy(&source, &target).map(drop))
-            .with_context(|| format!("{}: cannot take over", source.display()))?;
+        match std::fs::hard_link(&source, &target) {
+            // The same file, checked against its seal when the old directory was read: sealed
+            // with the checksum recorded there, not read again.
+            Ok(()) => {
+                if let (Some(sum), Ok(file)) = (super::integrity::sealed_sum(&source), std::fs::File::open(&target)) {
+                    super::integrity::written(&target, &file, sum);
+                }
+            }
+            Err(_) => drop(
+                std::fs::copy(&source, &target).with_context(|| format!("{}: cannot take over", source.display()))?,
+            ),
+        }
     }
     generations.push(generation);
     let (tallies, evidence): (Vec<Tally>, Vec<Evidence>) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();

@@ -219,6 +219,7 @@ fn write_scan_index(path: &Path, df: &DataFrame, syncing: &Syncing) -> Result<()
     let bytes = scan_index(df)?;
     let mut file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     std::io::Write::write_all(&mut file, &bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+    super::integrity::written(path, &file, super::integrity::hash(&bytes));
     syncing.later(path, file);
     Ok(())
 }
@@ -240,9 +241,11 @@ pub(super) fn write_parquet_grouped(
     let cannot = || format!("{}: cannot write", path.display());
     // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
     // kernel).
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    // Hashed as written: its seal need not read it back.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, super::integrity::Hashing::new(f));
     write_table(&mut out, df, rows_per_group.unwrap_or(512 * 512).max(1)).with_context(cannot)?;
-    let file = out.into_inner().map_err(|e| anyhow::Error::new(e.into_error())).with_context(cannot)?;
+    let (file, sum) = out.into_inner().map_err(|e| anyhow::Error::new(e.into_error())).with_context(cannot)?.finish();
+    super::integrity::written(path, &file, sum);
     if let Some(syncing) = syncing {
         syncing.later(path, file);
     }
