@@ -178,10 +178,10 @@ fn recorded(path: &Path) -> Option<String> {
     (now.as_ref().and_then(self::stamp) == Some(stamp)).then_some(sum)
 }
 
-/// The checksum recorded for `path` in its seal (when the seal lists it).
-pub(super) fn sealed_sum(path: &Path) -> Option<String> {
-    let (root, sums) = seal_of(path).ok()?;
-    sums.get(&relative(&root, path).ok()?).cloned()
+/// The checksums the seal of `dir` records, by path below it (`None`: no readable seal).
+pub(super) fn sums_in(dir: &Path) -> Option<Arc<Sums>> {
+    let seal = dir.join(CHECKSUMS);
+    sums_of(&seal, std::fs::read(&seal).ok()?).ok()
 }
 
 /// Seals `dir`: hashes every file below it into `dir/checksums.json` (a file [`written`]

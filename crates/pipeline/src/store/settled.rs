@@ -723,20 +723,22 @@ fn judge_into(
     // The lists: this base's generation written, the carried ones linked as they are.
     let generation = segment_number(Path::new(&key.base));
     write_generation(tmp, generation, &parts)?;
+    // The old directory's seal, read once: it was checked whole when the fold read it.
+    let old_sums = if generations.is_empty() { None } else { super::integrity::sums_in(&from) };
     for name in generations.iter().flat_map(|g| LISTS.map(|list| list_file(list, *g))) {
         let (source, target) = (from.join(&name), tmp.join(&name));
         // A file system without hard links gets a copy: still no decoding and encoding.
         match std::fs::hard_link(&source, &target) {
-            // The same file, checked against its seal when the old directory was read: sealed
-            // with the checksum recorded there, not read again.
+            // The same file: sealed with the checksum the old seal records, not read again.
             Ok(()) => {
-                if let (Some(sum), Ok(file)) = (super::integrity::sealed_sum(&source), std::fs::File::open(&target)) {
-                    super::integrity::written(&target, &file, sum);
+                let sum = old_sums.as_ref().and_then(|sums| sums.get(&name));
+                if let (Some(sum), Ok(file)) = (sum, std::fs::File::open(&target)) {
+                    super::integrity::written(&target, &file, sum.clone());
                 }
             }
-            Err(_) => drop(
-                std::fs::copy(&source, &target).with_context(|| format!("{}: cannot take over", source.display()))?,
-            ),
+            Err(_) => {
+                std::fs::copy(&source, &target).with_context(|| format!("{}: cannot take over", source.display()))?;
+            }
         }
     }
     generations.push(generation);
