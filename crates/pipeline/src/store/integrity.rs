@@ -258,48 +258,10 @@ fn sums_of(seal: &Path, text: Vec<u8>) -> Result<Arc<Sums>> {
 /// The bytes of `path`, checked against its seal; `None` when the file is absent and its seal
 /// does not list it either.
 pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
-    read_checked_as(
-        path,
-        |mut file| {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut file, &mut bytes)?;
-            Ok(bytes)
-        },
-        |bytes| bytes,
-    )
-}
-
-/// [`read_checked`], the bytes read straight into 64-bit words (the last one padded with
-/// zeros), with their length: a settled directory's lists are integers, used where they lie.
-pub(super) fn read_checked_words(path: &Path) -> Result<Option<(Vec<u64>, usize)>> {
-    read_checked_as(
-        path,
-        |mut file| {
-            let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
-            let mut words = vec![0u64; len.div_ceil(8)];
-            let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
-            std::io::Read::read_exact(&mut file, bytes.get_mut(..len).unwrap_or_default())?;
-            Ok((words, len))
-        },
-        |(words, len)| bytemuck::cast_slice::<u64, u8>(words).get(..*len).unwrap_or_default(),
-    )
-}
-
-/// The file at `path` read by `read` into a `T`, whose bytes (`bytes`) are checked against
-/// the file's seal.
-fn read_checked_as<T>(
-    path: &Path,
-    read: impl FnOnce(std::fs::File) -> std::io::Result<T>,
-    bytes: impl Fn(&T) -> &[u8],
-) -> Result<Option<T>> {
     let (root, sums) = seal_of(path)?;
     let rel = relative(&root, path)?;
-    let read = match std::fs::File::open(path) {
-        Ok(file) => read(file),
-        Err(e) => Err(e),
-    };
-    let read = match read {
-        Ok(r) => r,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if sums.contains_key(&rel) {
                 bail!("{}: missing: {REMEDY}", path.display());
@@ -310,7 +272,7 @@ fn read_checked_as<T>(
     };
     let seal = root.join(CHECKSUMS);
     match sums.get(&rel) {
-        Some(expected) if holds(expected, bytes(&read)) => Ok(Some(read)),
+        Some(expected) if holds(expected, &bytes) => Ok(Some(bytes)),
         Some(_) => bail!(
             "{}: damaged: its bytes are not those recorded in {} (one of the two is damaged): {REMEDY}",
             path.display(),

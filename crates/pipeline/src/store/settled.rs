@@ -52,17 +52,18 @@ use super::{
 
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
-/// The layout of one settled directory; a different one is rebuilt, never misread (6: the
-/// lists of each generation in one file of words, not three Parquet tables).
-const SETTLED_FORMAT: u32 = 6;
+/// The layout of one settled directory; a different one is rebuilt, never misread.
+const SETTLED_FORMAT: u32 = 5;
 const TALLY_FILE: &str = "settled.json";
 /// The lists of one generation of settled orders (those one base's judging settled), every
-/// partition's in one file (`lists::LIST_MAGIC`), each sorted by (shard, hash): the settled
-/// orders (id hash, segment), the watched packages (number hash, order id hash) and the
-/// dropped orders (id hash: orders of older generations this one judged again, which they no
-/// longer hold).
-fn list_file(generation: u32) -> String {
-    format!("lists.g{generation:06}.bin")
+/// partition's in one file, sorted by (`shard`, hash): `settled_ids` (`id_hash`, `segment`),
+/// `scan_watch` (`number_hash`, `order_hash`) and `dropped` (`id_hash`: orders of older
+/// generations this one judged again, which they no longer hold).
+const LISTS: [&str; 3] = ["settled_ids", "scan_watch", "dropped"];
+
+/// The file of generation `generation`'s list `list` ([`LISTS`]).
+fn list_file(list: &str, generation: u32) -> String {
+    format!("{list}.g{generation:06}.parquet")
 }
 
 /// What the settled orders were judged under: a report under other options, or another
@@ -283,7 +284,7 @@ pub(super) struct Settled {
     /// Which orders are settled, the segment of each (its base's [`segment_number`]), and the
     /// packages watched for scans.
     pub lists: Lists,
-    /// The generations of its lists ([`list_file`]), oldest first (empty: a directory written
+    /// The generations of its lists ([`LISTS`]), oldest first (empty: a directory written
     /// with one list of each per shard, which a new base does not carry over).
     pub generations: Vec<u32>,
     pub dir: PathBuf,
@@ -724,7 +725,7 @@ fn judge_into(
     write_generation(tmp, generation, &parts)?;
     // The old directory's seal, read once: it was checked whole when the fold read it.
     let old_sums = if generations.is_empty() { None } else { super::integrity::sums_in(&from) };
-    for name in generations.iter().map(|g| list_file(*g)) {
+    for name in generations.iter().flat_map(|g| LISTS.map(|list| list_file(list, *g))) {
         let (source, target) = (from.join(&name), tmp.join(&name));
         // A file system without hard links gets a copy: still no decoding and encoding.
         match std::fs::hard_link(&source, &target) {
@@ -778,18 +779,29 @@ fn judge_into(
     Ok(Some(Judged { as_of, live, total, evidence }))
 }
 
-/// Generation `generation` of the lists ([`list_file`]): the orders `parts` settled, their
-/// watched packages, and the carried orders they dropped, every partition's in one file.
+/// Generation `generation` of the lists ([`LISTS`]): the orders `parts` settled, their
+/// watched packages, and the carried orders they dropped, every partition's in one file each.
 fn write_generation(tmp: &Path, generation: u32, parts: &[Partition]) -> Result<()> {
-    let ids: Vec<Vec<(u64, u32)>> = parts.iter().map(|p| p.hashes.clone()).collect();
-    let watch: Vec<Vec<(u64, u64)>> = parts.iter().map(|p| p.watch.clone()).collect();
-    let dropped: Vec<Vec<u64>> = parts.iter().map(|p| p.dropped.clone()).collect();
-    let bytes = lists::list_bytes(&ids, &watch, &dropped);
-    let path = tmp.join(list_file(generation));
-    let mut file = std::fs::File::create(&path).with_context(|| format!("{}: cannot create", path.display()))?;
-    std::io::Write::write_all(&mut file, &bytes).with_context(|| format!("{}: cannot write", path.display()))?;
-    // Sealed with the checksum of what was written; not synced, like the whole directory.
-    super::integrity::written(&path, &file, super::integrity::hash(&bytes));
+    let shards = |len: &dyn Fn(&Partition) -> usize| -> Vec<u32> {
+        parts.iter().enumerate().flat_map(|(i, p)| std::iter::repeat_n(i as u32, len(p))).collect()
+    };
+    let mut ids = crate::tables::frame(vec![
+        Column::new("shard".into(), shards(&|p| p.hashes.len())),
+        Column::new("id_hash".into(), parts.iter().flat_map(|p| p.hashes.iter().map(|h| h.0)).collect::<Vec<u64>>()),
+        Column::new("segment".into(), parts.iter().flat_map(|p| p.hashes.iter().map(|h| h.1)).collect::<Vec<u32>>()),
+    ])?;
+    let mut watch = crate::tables::frame(vec![
+        Column::new("shard".into(), shards(&|p| p.watch.len())),
+        Column::new("number_hash".into(), parts.iter().flat_map(|p| p.watch.iter().map(|w| w.0)).collect::<Vec<u64>>()),
+        Column::new("order_hash".into(), parts.iter().flat_map(|p| p.watch.iter().map(|w| w.1)).collect::<Vec<u64>>()),
+    ])?;
+    let mut dropped = crate::tables::frame(vec![
+        Column::new("shard".into(), shards(&|p| p.dropped.len())),
+        Column::new("id_hash".into(), parts.iter().flat_map(|p| p.dropped.iter().copied()).collect::<Vec<u64>>()),
+    ])?;
+    for (list, df) in LISTS.iter().zip([&mut ids, &mut watch, &mut dropped]) {
+        write_parquet(&tmp.join(list_file(list, generation)), df)?;
+    }
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{list_file, read_parquet, shard_dir};
+use super::{list_file, read_parquet, shard_dir, LISTS};
 
 /// Every generation's lists, and which orders later generations dropped.
 pub(in crate::store) struct Lists {
@@ -27,53 +27,18 @@ pub(in crate::store) struct Lists {
     dropped: Vec<FxHashMap<u64, u32>>,
 }
 
-/// One generation's lists as read ([`LIST_MAGIC`]): the file's words, and where each list's
-/// run of each shard lies in them.
+/// One generation's lists: three tables as read, each shard's rows one run.
 struct Generation {
     number: u32,
-    words: Vec<u64>,
-    /// The settled orders' id hashes (word ranges), sorted within each shard.
+    /// The settled orders' id hashes; beside them the segment holding each one's rows
+    /// (`None`: a directory written before segments were recorded).
+    id_hash: UInt64Chunked,
+    segment: Option<UInt32Chunked>,
     ids: Vec<Range<usize>>,
-    /// Beside them, the segment holding each one's rows: the `u32`s from this word on, in
-    /// the order of the ids (`None`: lists written before segments were recorded).
-    segments: Option<usize>,
-    /// The watched packages: number hashes (sorted within each shard) and, as many words
-    /// further on, the hash of each one's order's id.
+    /// The watched packages: number hash, and the hash of the order's id.
+    number_hash: UInt64Chunked,
+    order_hash: UInt64Chunked,
     watch: Vec<Range<usize>>,
-    order_hashes: usize,
-}
-
-/// The head of a generation's lists file (`lists.gNNNNNN.bin`), the first of its
-/// little-endian 64-bit words. Then, per list (settled ids, watched packages, dropped
-/// orders), each shard's count ([`SHARDS`] words each); then the settled orders' id hashes,
-/// their segments (`u32`s, padded to a whole word), the watched packages' number hashes, their
-/// orders' id hashes, and the dropped orders' id hashes, every shard's in shard order.
-///
-/// Not Parquet: every report reads every generation whole (19 MB at the 58th night of the
-/// 1 M-order benchmark), and decoding them, into memory the process had to ask the kernel
-/// for, was 9% of a layer night's CPU. Read straight into words, they are used where they lie.
-/// Derived data like the rest of the directory: a file that does not parse is damage, and the
-/// directory is judged again.
-const LIST_MAGIC: u64 = u64::from_le_bytes(*b"OHLISTS1");
-
-/// The words of a lists file for `ids` (id hash, segment), `watch` (number hash, order hash)
-/// and `dropped` (id hashes), per shard, each sorted.
-pub(super) fn list_bytes(ids: &[Vec<(u64, u32)>], watch: &[Vec<(u64, u64)>], dropped: &[Vec<u64>]) -> Vec<u8> {
-    let words = |w: &mut Vec<u8>, values: &mut dyn Iterator<Item = u64>| values.for_each(|v| w.extend(v.to_le_bytes()));
-    let counts = |lens: Vec<usize>| (0..SHARDS).map(move |i| lens.get(i).copied().unwrap_or(0) as u64);
-    let mut out = Vec::new();
-    words(&mut out, &mut std::iter::once(LIST_MAGIC));
-    words(&mut out, &mut counts(ids.iter().map(Vec::len).collect()));
-    words(&mut out, &mut counts(watch.iter().map(Vec::len).collect()));
-    words(&mut out, &mut counts(dropped.iter().map(Vec::len).collect()));
-    let shards = |n: usize| 0..n.min(SHARDS);
-    words(&mut out, &mut shards(ids.len()).flat_map(|i| ids[i].iter().map(|h| h.0)));
-    shards(ids.len()).flat_map(|i| ids[i].iter().map(|h| h.1)).for_each(|s| out.extend(s.to_le_bytes()));
-    out.resize(out.len().div_ceil(8) * 8, 0);
-    words(&mut out, &mut shards(watch.len()).flat_map(|i| watch[i].iter().map(|w| w.0)));
-    words(&mut out, &mut shards(watch.len()).flat_map(|i| watch[i].iter().map(|w| w.1)));
-    words(&mut out, &mut shards(dropped.len()).flat_map(|i| dropped[i].iter().copied()));
-    out
 }
 
 /// A column's values as one slice: checked to be one chunk without nulls when read.
@@ -88,78 +53,53 @@ fn column<T: PolarsNumericType>(df: &DataFrame, name: &str) -> Result<ChunkedArr
     Ok(ca)
 }
 
-/// Per shard, the word ranges of `counts` (one list's [`SHARDS`] counts) from word `at` on.
-fn runs_from(at: usize, counts: &[u64]) -> Result<(Vec<Range<usize>>, usize)> {
-    let mut end = at;
-    let runs = counts
-        .iter()
-        .map(|&n| -> Result<Range<usize>> {
-            let start = end;
-            end = usize::try_from(n).ok().and_then(|n| end.checked_add(n)).context("a list too long")?;
-            Ok(start..end)
-        })
-        .collect::<Result<_>>()?;
-    Ok((runs, end))
+/// Each shard's run of a table sorted by `shard`.
+fn runs(df: &DataFrame) -> Result<Vec<Range<usize>>> {
+    let shard = column::<UInt32Type>(df, "shard")?;
+    let shards = values(&shard);
+    anyhow::ensure!(shards.is_sorted(), "a list not sorted by shard");
+    let starts: Vec<usize> = (0..=SHARDS as u32).map(|s| shards.partition_point(|&x| x < s)).collect();
+    anyhow::ensure!(starts.last() == Some(&shards.len()), "a shard out of range");
+    Ok(starts.windows(2).map(|w| w[0]..w[1]).collect())
 }
 
 impl Generation {
     fn read(dir: &Path, number: u32) -> Result<(Generation, Vec<(usize, u64)>)> {
-        let path = dir.join(list_file(number));
-        let (words, len) = super::super::integrity::read_checked_words(&path)?
-            .with_context(|| format!("{}: no lists of generation {number}", path.display()))?;
-        Generation::of_words(number, words, len).with_context(|| format!("{}: cannot read", path.display()))
-    }
-
-    /// Generation `number` from the words of its file (`len` bytes, [`LIST_MAGIC`]), and the
-    /// orders it drops (shard, id hash).
-    fn of_words(number: u32, mut words: Vec<u64>, len: usize) -> Result<(Generation, Vec<(usize, u64)>)> {
-        // Little-endian on disk: a big-endian machine turns each word (and each segment) round.
-        if cfg!(target_endian = "big") {
-            words.iter_mut().for_each(|w| *w = u64::from_le(*w));
-        }
-        let head = 1 + 3 * SHARDS;
-        anyhow::ensure!(
-            len.is_multiple_of(8) && words.first() == Some(&LIST_MAGIC) && words.len() >= head,
-            "not a lists file"
-        );
-        let (ids, segments_at) = runs_from(head, &words[1..1 + SHARDS])?;
-        let segment_words = (segments_at - head).div_ceil(2);
-        let (watch, order_hashes) = runs_from(segments_at + segment_words, &words[1 + SHARDS..1 + 2 * SHARDS])?;
-        let watched = order_hashes - watch.first().map_or(order_hashes, |r| r.start);
-        let (dropped_runs, end) = runs_from(order_hashes + watched, &words[1 + 2 * SHARDS..head])?;
-        anyhow::ensure!(end == words.len(), "a lists file of another length");
-        if cfg!(target_endian = "big") {
-            // Turned round as words above: the segments' halves are back in their order, each
-            // still to be turned round as a u32.
-            let segments: &mut [u32] = bytemuck::cast_slice_mut(&mut words[segments_at..segments_at + segment_words]);
-            segments.chunks_exact_mut(2).for_each(|pair| pair.swap(0, 1));
-        }
-        let dropped = dropped_runs
-            .iter()
-            .enumerate()
-            .flat_map(|(s, run)| words[run.clone()].iter().map(move |&h| (s, h)))
-            .collect();
-        let generation = Generation { number, ids, segments: Some(segments_at), watch, order_hashes: watched, words };
+        let table = |list: &str| -> Result<DataFrame> {
+            read_parquet(&dir.join(list_file(list, number)))?
+                .with_context(|| format!("no {list} of generation {number}"))
+        };
+        let [settled, watched, dropped] = [table(LISTS[0])?, table(LISTS[1])?, table(LISTS[2])?];
+        let generation = Generation {
+            number,
+            id_hash: column(&settled, "id_hash")?,
+            segment: Some(column(&settled, "segment")?),
+            ids: runs(&settled)?,
+            number_hash: column(&watched, "number_hash")?,
+            order_hash: column(&watched, "order_hash")?,
+            watch: runs(&watched)?,
+        };
+        let shard = column::<UInt32Type>(&dropped, "shard")?;
+        let id = column::<UInt64Type>(&dropped, "id_hash")?;
+        let dropped = values(&shard).iter().map(|&s| s as usize).zip(values(&id).iter().copied()).collect();
         Ok((generation, dropped))
     }
 
     /// Shard `i`'s settled orders' id hashes (sorted) and their segments (empty: not known).
     fn ids(&self, i: usize) -> (&[u64], &[u32]) {
         let run = self.ids.get(i).cloned().unwrap_or_default();
-        let ids = self.words.get(run.clone()).unwrap_or_default();
-        let segments = self.segments.and_then(|at| {
-            let first = self.ids.first()?.start;
-            let words = self.words.get(at..)?;
-            bytemuck::cast_slice::<u64, u32>(words).get(run.start - first..run.end - first)
-        });
-        (ids, segments.unwrap_or_default())
+        let ids = values(&self.id_hash).get(run.clone()).unwrap_or_default();
+        let segments = self.segment.as_ref().and_then(|s| values(s).get(run)).unwrap_or_default();
+        (ids, segments)
     }
 
     /// Shard `i`'s watched packages: number hashes (sorted) and their orders' id hashes.
     fn watch(&self, i: usize) -> (&[u64], &[u64]) {
         let run = self.watch.get(i).cloned().unwrap_or_default();
-        let orders = run.start + self.order_hashes..run.end + self.order_hashes;
-        (self.words.get(run).unwrap_or_default(), self.words.get(orders).unwrap_or_default())
+        (
+            values(&self.number_hash).get(run.clone()).unwrap_or_default(),
+            values(&self.order_hash).get(run).unwrap_or_default(),
+        )
     }
 }
 
@@ -230,24 +170,28 @@ impl Lists {
         with_segments: bool,
         watch: Vec<Vec<(u64, u64)>>,
     ) -> Lists {
-        let bytes = list_bytes(&ids, &watch, &[]);
-        let words: Vec<u64> =
-            bytes.chunks_exact(8).map(|w| u64::from_ne_bytes(w.try_into().unwrap_or_default())).collect();
-        // Laid out by `list_bytes` itself: it parses, or the lists are empty.
-        let mut generation = match Generation::of_words(number, words, bytes.len()) {
-            Ok((g, _)) => g,
-            Err(_) => Generation {
-                number,
-                words: Vec::new(),
-                ids: Vec::new(),
-                segments: None,
-                watch: Vec::new(),
-                order_hashes: 0,
-            },
-        };
-        if !with_segments {
-            generation.segments = None;
+        fn runs_of<T>(per_shard: &[Vec<T>]) -> Vec<Range<usize>> {
+            let mut start = 0;
+            per_shard
+                .iter()
+                .map(|s| {
+                    start += s.len();
+                    start - s.len()..start
+                })
+                .collect()
         }
+        let (ids_runs, watch_runs) = (runs_of(&ids), runs_of(&watch));
+        let (id_hash, segment): (Vec<u64>, Vec<u32>) = ids.into_iter().flatten().unzip();
+        let (number_hash, order_hash): (Vec<u64>, Vec<u64>) = watch.into_iter().flatten().unzip();
+        let generation = Generation {
+            number,
+            id_hash: UInt64Chunked::from_vec("id_hash".into(), id_hash),
+            segment: with_segments.then(|| UInt32Chunked::from_vec("segment".into(), segment)),
+            ids: ids_runs,
+            number_hash: UInt64Chunked::from_vec("number_hash".into(), number_hash),
+            order_hash: UInt64Chunked::from_vec("order_hash".into(), order_hash),
+            watch: watch_runs,
+        };
         Lists { generations: vec![generation], dropped: (0..SHARDS).map(|_| FxHashMap::default()).collect() }
     }
 
@@ -361,66 +305,6 @@ mod tests {
         assert_eq!(matches(&keys, &[]).count(), 0);
         assert_eq!(matches(&[], &[1, 2]).count(), 0);
         assert_eq!(matches(&keys, &[2, 4, 6, 8]).collect::<Vec<_>>(), [0, 1, 2, 3]);
-    }
-
-    /// The words as a file holds them (read into words as they lie, whatever the machine).
-    fn words_of(bytes: &[u8]) -> Vec<u64> {
-        bytes
-            .chunks(8)
-            .map(|w| {
-                let mut word = [0u8; 8];
-                word[..w.len()].copy_from_slice(w);
-                u64::from_ne_bytes(word)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_lists_file_reads_back_as_written() {
-        // Three settled orders in shard 2 (an odd count: the segments end in a padded word),
-        // one in shard 0; watched packages in shards 0 and 15; one dropped order in shard 3.
-        let mut ids = vec![Vec::new(); SHARDS];
-        ids[0] = vec![(7, 40)];
-        ids[2] = vec![(3, 9), (5, 11), (8, 12)];
-        let mut watch = vec![Vec::new(); SHARDS];
-        watch[0] = vec![(100, 7)];
-        watch[15] = vec![(200, 9), (300, 9)];
-        let mut dropped = vec![Vec::new(); SHARDS];
-        dropped[3] = vec![77];
-        let bytes = list_bytes(&ids, &watch, &dropped);
-        // The head, 4 + 2 words of ids and segments, 3 + 3 of the watch list, 1 dropped.
-        assert_eq!(bytes.len(), 8 * (1 + 3 * SHARDS + 4 + 2 + 3 + 3 + 1));
-        let (g, drops) = Generation::of_words(40, words_of(&bytes), bytes.len()).expect("reads");
-        assert_eq!(g.ids(2), (&[3, 5, 8][..], &[9, 11, 12][..]));
-        assert_eq!(g.ids(0), (&[7][..], &[40][..]));
-        assert_eq!(g.ids(1), (&[][..], &[][..]));
-        assert_eq!(g.watch(15), (&[200, 300][..], &[9, 9][..]));
-        assert_eq!(g.watch(0), (&[100][..], &[7][..]));
-        assert_eq!(drops, [(3, 77)]);
-        // Nothing at all: the head alone.
-        let empty = list_bytes(&[], &[], &[]);
-        let (g, drops) = Generation::of_words(1, words_of(&empty), empty.len()).expect("reads");
-        assert!(g.ids(0).0.is_empty() && g.watch(15).0.is_empty() && drops.is_empty());
-    }
-
-    #[test]
-    fn a_lists_file_cut_short_or_of_another_kind_is_not_read() {
-        let ids = vec![vec![(1, 2), (3, 4)]; SHARDS];
-        let bytes = list_bytes(&ids, &[], &[]);
-        for len in [0, 7, 8, 100, bytes.len() - 8, bytes.len() - 3] {
-            let cut = &bytes[..len];
-            assert!(Generation::of_words(1, words_of(cut), cut.len()).is_err(), "{len} bytes");
-        }
-        let mut longer = bytes.clone();
-        longer.extend([0u8; 8]);
-        assert!(Generation::of_words(1, words_of(&longer), longer.len()).is_err());
-        let mut other = bytes.clone();
-        other[0] ^= 1;
-        assert!(Generation::of_words(1, words_of(&other), other.len()).is_err());
-        // A count that runs past the end (or overflows) is an error, not a panic.
-        let mut huge = bytes.clone();
-        huge[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert!(Generation::of_words(1, words_of(&huge), huge.len()).is_err());
     }
 
     #[test]
