@@ -208,9 +208,7 @@ pub(super) const SCAN_INDEX: &str = "scans.index";
 
 /// The [`SCAN_INDEX`] of the scans table `df` (its `number_hash` column).
 fn scan_index(df: &DataFrame) -> Result<Vec<u8>> {
-    let mut prefixes: Vec<u32> = df.column("number_hash")?.u64()?.into_no_null_iter().map(prefix).collect();
-    prefixes.sort_unstable();
-    prefixes.dedup();
+    let prefixes = prefixes_of(df.column("number_hash")?.u64()?.into_no_null_iter());
     Ok(prefixes.iter().flat_map(|p| p.to_le_bytes()).collect())
 }
 
@@ -227,6 +225,15 @@ fn write_scan_index(path: &Path, df: &DataFrame, syncing: &Syncing) -> Result<()
 /// What the [`SCAN_INDEX`] keeps of a number's hash.
 fn prefix(hash: u64) -> u32 {
     (hash >> 32) as u32
+}
+
+/// The [`prefix`]es of `hashes`, sorted and distinct: an index as written, and the side a
+/// read walks beside it.
+fn prefixes_of(hashes: impl Iterator<Item = u64>) -> Vec<u32> {
+    let mut prefixes: Vec<u32> = hashes.map(prefix).collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    prefixes
 }
 
 /// [`write_parquet`] in row groups of `rows_per_group` rows (`None`: polars' default); with
@@ -784,9 +791,7 @@ pub(super) struct Wanted {
 impl Wanted {
     pub fn of(numbers: FxHashSet<String>) -> Wanted {
         let hashes: FxHashSet<u64> = numbers.iter().map(|n| id_hash(n)).collect();
-        let mut prefixes: Vec<u32> = hashes.iter().map(|h| prefix(*h)).collect();
-        prefixes.sort_unstable();
-        prefixes.dedup();
+        let prefixes = prefixes_of(hashes.iter().copied());
         Wanted { numbers, hashes, prefixes }
     }
 
