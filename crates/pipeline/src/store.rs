@@ -339,25 +339,39 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
     };
-    #[derive(Deserialize)]
-    struct Head {
-        format: Option<String>,
-        version: Option<u32>,
+    // The text this process's ingest just committed: its manifest as it kept it, not parsed
+    // again (the manifest lists every file ever ingested: a year of nightly dumps makes it
+    // megabytes).
+    if let Some(manifest) = take_kept_manifest(dir, &text) {
+        return Ok(Some(manifest));
     }
-    let head: Head = serde_json::from_slice(&text)
-        .map_err(|e| UsageError(format!("{}: not an orderhealth store ({e})", path.display())))?;
-    if head.format.as_deref() != Some(STORE_FORMAT) {
+    // Parsed once; its head alone (format and version) only to say why a text that is not
+    // this version's manifest cannot be read.
+    let parsed: Result<Manifest, _> = serde_json::from_slice(&text);
+    let (format, version) = match &parsed {
+        Ok(m) => (Some(m.format.clone()), Some(m.version)),
+        Err(_) => {
+            #[derive(Deserialize)]
+            struct Head {
+                format: Option<String>,
+                version: Option<u32>,
+            }
+            let head: Head = serde_json::from_slice(&text)
+                .map_err(|e| UsageError(format!("{}: not an orderhealth store ({e})", path.display())))?;
+            (head.format, head.version)
+        }
+    };
+    if format.as_deref() != Some(STORE_FORMAT) {
         bail!(UsageError(format!("{}: not an orderhealth store", dir.display())));
     }
-    if !head.version.is_some_and(|v| (OLDEST_READ..=STORE_VERSION).contains(&v)) {
+    if !version.is_some_and(|v| (OLDEST_READ..=STORE_VERSION).contains(&v)) {
         bail!(UsageError(format!(
             "{}: store format version {} was written by another version of orderhealth; this one reads versions {OLDEST_READ} to {STORE_VERSION} (ingest the dumps into a new store)",
             dir.display(),
-            head.version.map_or("(none)".to_string(), |v| v.to_string()),
+            version.map_or("(none)".to_string(), |v| v.to_string()),
         )));
     }
-    let mut manifest: Manifest = serde_json::from_slice(&text)
-        .map_err(|e| UsageError(format!("{}: a damaged store manifest ({e})", path.display())))?;
+    let mut manifest = parsed.map_err(|e| UsageError(format!("{}: a damaged store manifest ({e})", path.display())))?;
     // Checked on its text as written (no second serialisation); a text laid out otherwise is
     // checked on the value, as before.
     let intact = integrity::text_holds(&text, "checksum") == Some(true)
@@ -379,6 +393,23 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
     // one's with 16 partitions.
     manifest.version = STORE_VERSION;
     Ok(Some(manifest))
+}
+
+/// The manifest this process's last ingest committed, with its text: a read of the same store
+/// in the same run that finds that very text takes it instead of parsing it again.
+static KEPT_MANIFEST: Mutex<Option<(PathBuf, Vec<u8>, Manifest)>> = Mutex::new(None);
+
+fn keep_manifest(store: &Path, text: &[u8], manifest: &Manifest) {
+    if let (Ok(store), Ok(mut kept)) = (std::fs::canonicalize(store), KEPT_MANIFEST.lock()) {
+        *kept = Some((store, text.to_vec(), manifest.clone()));
+    }
+}
+
+/// The kept manifest, when `text` (the store `dir`'s, just read) is the text it was committed
+/// as: byte for byte, so it is the manifest a parse would give. Taken either way.
+fn take_kept_manifest(dir: &Path, text: &[u8]) -> Option<Manifest> {
+    let (store, kept_text, manifest) = KEPT_MANIFEST.lock().ok()?.take()?;
+    (kept_text == text && std::fs::canonicalize(dir).ok()? == store).then_some(manifest)
 }
 
 fn check_settings(dir: &Path, stored: &StoreSettings, run: &StoreSettings) -> Result<()> {
@@ -543,6 +574,9 @@ pub fn ingest(
     // The commit: until this rename the store is as it was (the new state is not listed).
     let manifest_path = dir.join(MANIFEST);
     write_whole(&manifest_path, &manifest_path.with_extension("tmp"), &json).map_err(unchanged(dir))?;
+    if keep {
+        keep_manifest(dir, &json, &manifest);
+    }
     let written_base = match folded {
         Folded::Base(base) => Some(*base),
         Folded::Layer(shards) => {
@@ -1517,5 +1551,33 @@ mod tests {
         assert_eq!(manifest(&[("b9", false)], &[("b6", false)]).chain(dir).scans, 1);
         assert_eq!(manifest(&[("b1", false)], &[]).chain(dir).scans, 1);
         assert_eq!(manifest(&[], &[]).chain(dir).scans, 0, "no base yet");
+    }
+
+    /// The nightly job in one command: its report takes the manifest its ingest committed
+    /// only when the store's text is that very text, and gets what a parse of it gives.
+    #[test]
+    fn a_kept_manifest_stands_only_for_the_text_it_was_committed_as() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let mut m = manifest(&[("b000002", false), ("b000003", false)], &[("b000001", false)]);
+        m.seen.insert("night/all-orders.txt".into(), Seen { size: 10, modified: 20, content: "c0ffee".into() });
+        let text = integrity::sealed_json(&mut m, "checksum", |m| &mut m.checksum).unwrap();
+        std::fs::write(dir.join(MANIFEST), &text).unwrap();
+        // Another text (another ingest came between): never the kept manifest, and it is gone.
+        keep_manifest(dir, &text, &m);
+        assert!(take_kept_manifest(dir, b"{}").is_none());
+        assert!(take_kept_manifest(dir, &text).is_none(), "taken by the first read either way");
+        // Another store with the same text: not this one's.
+        let other = tempfile::tempdir().unwrap();
+        keep_manifest(other.path(), &text, &m);
+        assert!(take_kept_manifest(dir, &text).is_none());
+        // The same text: what a parse gives (tests in this process may keep theirs meanwhile;
+        // the answer is the same either way).
+        keep_manifest(dir, &text, &m);
+        let kept = read_manifest(dir).unwrap().unwrap();
+        let parsed = read_manifest(dir).unwrap().unwrap();
+        assert_eq!(serde_json::to_value(&kept).unwrap(), serde_json::to_value(&parsed).unwrap());
+        assert_eq!(parsed.checksum, m.checksum);
+        assert_eq!(parsed.state.len(), 2);
     }
 }
