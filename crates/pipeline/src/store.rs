@@ -273,7 +273,12 @@ fn keep(store: &Path, dir: &str, what: KeptState) {
 /// (a later read reads the files).
 fn take_kept(dir: &Path, state: &str) -> Option<KeptState> {
     let kept = KEPT.lock().ok()?.take()?;
-    (kept.dir == state && std::fs::canonicalize(dir).ok()? == kept.store).then_some(kept.what)
+    (kept.dir == state && is_store(dir, &kept.store)).then_some(kept.what)
+}
+
+/// Whether `dir` is the store `kept` (as [`std::fs::canonicalize`] gave it when kept).
+fn is_store(dir: &Path, kept: &Path) -> bool {
+    std::fs::canonicalize(dir).is_ok_and(|dir| dir == kept)
 }
 
 /// The kept layer's shards, when it is the newest of `layers` of the store `dir` (the only
@@ -409,7 +414,7 @@ fn keep_manifest(store: &Path, text: &[u8], manifest: &Manifest) {
 /// as: byte for byte, so it is the manifest a parse would give. Taken either way.
 fn take_kept_manifest(dir: &Path, text: &[u8]) -> Option<Manifest> {
     let (store, kept_text, manifest) = KEPT_MANIFEST.lock().ok()?.take()?;
-    (kept_text == text && std::fs::canonicalize(dir).ok()? == store).then_some(manifest)
+    (kept_text == text && is_store(dir, &store)).then_some(manifest)
 }
 
 fn check_settings(dir: &Path, stored: &StoreSettings, run: &StoreSettings) -> Result<()> {
