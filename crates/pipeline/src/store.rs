@@ -337,11 +337,21 @@ impl StoreLock {
     }
 }
 
+/// `--store` names a file: a usage error, said as such (not the file system's "Not a directory"
+/// on a path below it).
+fn not_a_directory(dir: &Path) -> UsageError {
+    UsageError(format!(
+        "{}: a file, not a store (a store is the directory `orderhealth ingest INPUT... --store DIR` makes)",
+        dir.display()
+    ))
+}
+
 fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
     let path = dir.join(MANIFEST);
     let text = match std::fs::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => bail!(not_a_directory(dir)),
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
     };
     // The text this process's ingest just committed: its manifest as it kept it, not parsed
@@ -484,6 +494,9 @@ pub fn ingest(
         )));
     }
     progress.stage(INGEST_STAGES[0]);
+    if dir.exists() && !dir.is_dir() {
+        bail!(not_a_directory(dir));
+    }
     std::fs::create_dir_all(dir.join(BATCHES))
         .with_context(|| format!("{}: cannot create the store", dir.display()))?;
     std::fs::create_dir_all(dir.join(STATE)).with_context(|| format!("{}: cannot create the store", dir.display()))?;

@@ -340,6 +340,18 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("nothing-here: no store here (make one with `orderhealth ingest"));
+    // A file named as the store: said as such, by every command, and left as it was.
+    std::fs::write(d.join("a-file"), "not a store").unwrap();
+    for args in [
+        vec!["report", "--store", "a-file", "--out", "out"],
+        vec!["orders", "--store", "a-file", "--out", "out"],
+        vec!["ingest", "x", "--store", "a-file"],
+    ] {
+        orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
+            "a-file: a file, not a store (a store is the directory `orderhealth ingest INPUT... --store DIR` makes)",
+        ));
+    }
+    assert_eq!(std::fs::read_to_string(d.join("a-file")).unwrap(), "not a store");
     // --out must not replace the store.
     std::fs::write(d.join("store/manifest.json"), manifest).unwrap();
     orderhealth()
