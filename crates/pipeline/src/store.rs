@@ -337,8 +337,8 @@ impl StoreLock {
     }
 }
 
-/// `--store` names a file: a usage error, said as such (not the file system's "Not a directory"
-/// on a path below it).
+/// `--store` names a file (the file system's "Not a directory" on a path below it, when the
+/// manifest is read or the store's directories made): a usage error, said as such.
 fn not_a_directory(dir: &Path) -> UsageError {
     UsageError(format!(
         "{}: a file, not a store (a store is the directory `orderhealth ingest INPUT... --store DIR` makes)",
@@ -494,12 +494,12 @@ pub fn ingest(
         )));
     }
     progress.stage(INGEST_STAGES[0]);
-    if dir.exists() && !dir.is_dir() {
-        bail!(not_a_directory(dir));
+    for sub in [BATCHES, STATE] {
+        match std::fs::create_dir_all(dir.join(sub)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => bail!(not_a_directory(dir)),
+            other => other.with_context(|| format!("{}: cannot create the store", dir.display()))?,
+        }
     }
-    std::fs::create_dir_all(dir.join(BATCHES))
-        .with_context(|| format!("{}: cannot create the store", dir.display()))?;
-    std::fs::create_dir_all(dir.join(STATE)).with_context(|| format!("{}: cannot create the store", dir.display()))?;
     let _lock = StoreLock::take(dir, waiting)?;
     let mut manifest = match read_manifest(dir)? {
         Some(m) => {
