@@ -346,11 +346,43 @@ fn not_a_directory(dir: &Path) -> UsageError {
     ))
 }
 
+/// Without a manifest, what only a committed ingest leaves: a batch or state after the first,
+/// a settled directory, or what a new base replaced. (A first ingest killed between renaming
+/// its directories and committing leaves `b000001` alone, the leftovers the next ingest
+/// removes; a store of one ingest that lost its manifest looks the same and is taken for it.)
+fn committed_without_manifest(dir: &Path) -> Option<PathBuf> {
+    let first = "b000001";
+    for sub in [BATCHES, STATE] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !name.starts_with('.') && name != first {
+                return Some(entry.path());
+            }
+        }
+    }
+    let settled = dir.join(settled::SETTLED);
+    if std::fs::read_dir(&settled).is_ok_and(|mut e| e.next().is_some()) {
+        return Some(settled);
+    }
+    [REPLACED, REMOVING].into_iter().map(|r| dir.join(r)).find(|p| p.exists())
+}
+
 fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
     let path = dir.join(MANIFEST);
     let text = match std::fs::read(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(committed) = committed_without_manifest(dir) {
+                bail!(
+                    "{}: a damaged store: its {MANIFEST}, which lists what the store holds, is missing, but what ingests committed is there ({}): without it that history cannot be read, and an ingest would remove it. Put {MANIFEST} back from a copy of the store, or ingest the dumps into a new store",
+                    dir.display(),
+                    committed.display()
+                );
+            }
+            return Ok(None);
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => bail!(not_a_directory(dir)),
         Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
     };

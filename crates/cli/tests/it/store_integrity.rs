@@ -130,3 +130,53 @@ fn a_flipped_bit_anywhere_in_a_store_is_an_error_naming_the_file_or_is_rebuilt()
     assert!(errors * 10 > outside * 9, "flips outside the settled directory are errors: {errors} of {outside}");
     assert!(rebuilt.load(Ordering::Relaxed) > 0, "flips in the settled directory are rebuilt");
 }
+
+/// A store whose `manifest.json` is gone (a copy that left it out, a clean-up of JSON files)
+/// still holds what its ingests committed; read as "no store", it would answer for the new
+/// night alone, and an ingest would remove the history as a killed ingest's leftovers. Both
+/// stop instead, naming what is there; the store is untouched and answers again once the
+/// manifest is back.
+#[test]
+fn a_store_that_lost_its_manifest_is_an_error_and_nothing_is_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (first, rest) = halves(d);
+    let (last, rest) = rest.split_last().unwrap();
+    for part in [&first, rest] {
+        assert!(run(d, &args(&["ingest"], part, &["--store", "store"])).status.success());
+    }
+    let manifest = std::fs::read(d.join("store/manifest.json")).unwrap();
+    std::fs::remove_file(d.join("store/manifest.json")).unwrap();
+    let before = files_below(&d.join("store"));
+    for command in [
+        vec!["report", "--store", "store", "--out", "out"],
+        vec!["orders", "--store", "store", "--out", "out"],
+        vec!["report", "--store", "store", "--out", "out", last.as_str()],
+        vec!["ingest", last.as_str(), "--store", "store"],
+    ] {
+        let result = run(d, &command);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("store: a damaged store: its manifest.json, which lists what the store holds, is missing, but what ingests committed is there (store/")
+                && stderr.contains("Put manifest.json back from a copy of the store, or ingest the dumps into a new store"),
+            "{command:?}: {stderr}"
+        );
+        assert!(!d.join("out").exists(), "{command:?} wrote no outputs");
+        assert_eq!(files_below(&d.join("store")), before, "{command:?} removed or added nothing");
+    }
+    std::fs::write(d.join("store/manifest.json"), manifest).unwrap();
+    let night = run(d, &["report", "--store", "store", "--format", "csv", "--out", "night", last.as_str()]);
+    assert!(night.status.success(), "{}", String::from_utf8_lossy(&night.stderr));
+    assert!(run(d, &["report", "dumps", "--format", "csv", "--out", "once"]).status.success());
+    assert_eq!(outputs(&d.join("night")), outputs(&d.join("once")), "the manifest back, the history is whole");
+
+    // What a first ingest killed before its commit leaves (its batch and state renamed, no
+    // manifest yet) is not a store: the next ingest clears it and makes one.
+    let killed = d.join("killed");
+    for sub in ["state/b000001/shard=00", "batches/b000001"] {
+        std::fs::create_dir_all(killed.join(sub)).unwrap();
+    }
+    assert!(run(d, &args(&["ingest"], &first, &["--store", "killed"])).status.success());
+    assert!(d.join("killed/manifest.json").is_file());
+}
