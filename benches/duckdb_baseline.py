@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The DuckDB baseline: what an analyst would write instead of orderhealth.
 
-Computes cancel_rate, auto_cancel, valid_tracking and tracking_defects from the dumps that
-`orderhealth generate` writes, by the rules of SPEC §2–§3 (days30 policy), and writes them
-as Parquet. Simplifications (said beside the figures in docs/BENCHMARKS.md):
+Computes cancel_rate, auto_cancel, valid_tracking (by promised delivery date, v1.4's default;
+`--tracking-basis ship` for v1.3's ship day), tracking_defects, late_shipment and
+on_time_delivery from the dumps that `orderhealth generate` writes, by the rules of SPEC §2–§3
+(days30 policy), and writes them as Parquet. Simplifications (said beside the figures in docs/BENCHMARKS.md):
 - file kinds come from file names (`all-orders-*`, `new-orders-*`, ...), not from headers;
 - every file is read as Latin-1: metric columns are ASCII, so Windows-1252/Shift_JIS product
   names come out garbled but nothing counted changes (DuckDB has no cp932 without a
@@ -12,7 +13,7 @@ as Parquet. Simplifications (said beside the figures in docs/BENCHMARKS.md):
 - only the inputs the generator writes (no cancellation feed, no catalog);
 - ship dates are dates (the generator writes no ship-date with a time).
 
-Usage: duckdb_baseline.py DUMPS OUT [--as-of TS] [--threads N]
+Usage: duckdb_baseline.py DUMPS OUT [--as-of TS] [--tracking-basis promise|ship] [--threads N]
 Prints the headline counts as JSON on stdout.
 """
 import argparse
@@ -57,7 +58,7 @@ def read(path_glob, skip=0):
             f"null_padding=true, strict_mode=false)")
 
 
-def sql(con, dumps, as_of):
+def sql(con, dumps, as_of, basis="promise"):
     g = lambda name: os.path.join(dumps, "**", name)
     con.execute("CREATE MACRO ts(s) AS TRY_CAST(NULLIF(trim(s), '') AS TIMESTAMPTZ)")
     con.execute("CREATE MACRO money(s) AS coalesce(TRY_CAST(NULLIF(trim(s), '') AS DECIMAL(18,6)), 0)")
@@ -83,13 +84,13 @@ def sql(con, dumps, as_of):
                norm_channel("fulfillment-channel") AS channel, NULLIF(trim("sales-channel"), '') AS sales,
                NULLIF(trim(sku), '') AS sku, NULLIF(trim(currency), '') AS currency,
                money("item-price") + money("shipping-price") AS value, NULL::TIMESTAMPTZ AS expected,
-               lower(trim("is-buyer-requested-cancellation")) = 'true' AS buyer
+               NULL::TIMESTAMPTZ AS delivery, lower(trim("is-buyer-requested-cancellation")) = 'true' AS buyer
         FROM {read(g('all-orders-*'))}
         UNION ALL BY NAME
         SELECT filename, trim("order-id") AS order_id, ts("purchase-date") AS purchase, 'Unshipped' AS status,
                NULLIF(trim(sku), '') AS sku, NULLIF(trim(currency), '') AS currency,
                money("item-price") + money("shipping-price") AS value, ts("latest-ship-date") AS expected,
-               false AS buyer
+               ts("latest-delivery-date") AS delivery, false AS buyer
         FROM {read(g('new-orders-*'))}
         UNION ALL BY NAME
         SELECT filename, trim("order-id") AS order_id, ts("purchase-date") AS purchase,
@@ -106,7 +107,8 @@ def sql(con, dumps, as_of):
                         FROM (SELECT DISTINCT filename FROM order_rows))
         SELECT order_id, any_value(file_rank) AS file_rank,
                min(purchase) AS purchase, max(lu) AS lu, max(reporting) AS reporting, min(status) AS status,
-               min(channel) AS channel, min(sales) AS sales, max(expected) AS expected, bool_or(buyer) AS buyer,
+               min(channel) AS channel, min(sales) AS sales, max(expected) AS expected, max(delivery) AS delivery,
+               bool_or(buyer) AS buyer,
                list(DISTINCT sku) FILTER (sku IS NOT NULL) AS skus, min(currency) AS currency, sum(value) AS value
         FROM order_rows JOIN ranked USING (filename) GROUP BY filename, order_id""")
     con.execute("""ALTER TABLE snaps ADD COLUMN snap_key HUGEINT;
@@ -130,7 +132,8 @@ def sql(con, dumps, as_of):
     con.execute(f"""CREATE TABLE scans AS
         SELECT upper(replace(trim("tracking-number"), ' ', '')) AS number, count(*) AS n,
                bool_or(lower(trim("scan-type")) IN ('delivered', 'attempted-delivery')) AS delivered,
-               max(ts("scan-date")) AS last_scan
+               max(ts("scan-date")) AS last_scan,
+               min(ts("scan-date")) FILTER (lower(trim("scan-type")) = 'delivered') AS delivered_at
         FROM {read(g('carrier-scans*'))} GROUP BY ALL""")
 
     # 4. The merged view (SPEC §2) and classes (§2.1), days30 deadline.
@@ -146,6 +149,8 @@ def sql(con, dumps, as_of):
                 arg_max(sales, snap_key) FILTER (sales IS NOT NULL) AS sales,
                 arg_max(purchase, snap_key) AS purchase,
                 arg_max(expected, snap_key) FILTER (expected IS NOT NULL) AS expected,
+                arg_max(delivery, snap_key) FILTER (delivery IS NOT NULL) AS expected_delivery,
+                min(lu) FILTER (status IN ('Shipped', 'PartiallyShipped', 'Shipping')) AS shipped_lu,
                 bool_or(buyer) AS buyer,
                 arg_min(struct_pack(t := lu), snap_key) FILTER (status = 'Cancelled') AS cancel_seen,
                 bool_or(status = 'Pending') AS any_pending,
@@ -157,7 +162,9 @@ def sql(con, dumps, as_of):
             coalesce(m.channel, 'MFN') = 'MFN' AND mk.code IS NOT NULL AS in_metrics,
             coalesce(m.expected, m.purchase) + INTERVAL 30 DAY AS deadline,
             coalesce(e.any_event, false) AS any_event, e.ev_buyer, e.ev_seller, e.ev_auto, e.ev_amazon,
-            EXISTS (SELECT 1 FROM confirmations c WHERE c.order_id = m.order_id) AS confirmed
+            EXISTS (SELECT 1 FROM confirmations c WHERE c.order_id = m.order_id) AS confirmed,
+            coalesce(m.shipped_lu, (SELECT timezone(mk.zone, min(c.ship_day)::TIMESTAMP) FROM confirmations c
+                                    WHERE c.order_id = m.order_id)) AS confirmed_ts
         FROM merged m
         LEFT JOIN marketplaces mk ON mk.sales = lower(coalesce(m.sales, 'Amazon.com'))
         LEFT JOIN event_flags e USING (order_id)""")
@@ -233,12 +240,13 @@ def sql(con, dumps, as_of):
     hidden = "[\\x00-\\x1f\\x7f-\\x9f\\x{00a0}\\x{00ad}\\x{2000}-\\x{200f}\\x{2028}-\\x{202f}\\x{2060}-\\x{2064}\\x{3000}\\x{feff}\\x{fffd}]"
     con.execute(f"""CREATE TABLE packages AS
         WITH joined AS (
-            SELECT c.*, o.marketplace, o.zone, o.currency, o.value,
+            SELECT c.*, o.marketplace, o.zone, o.currency, o.value, o.expected_delivery, o.confirmed_ts,
                    number IN ('', 'NULL') AS missing
             FROM confirmations c JOIN orders o USING (order_id)
             WHERE o.in_metrics),
         grouped AS (
             SELECT order_id, any_value(marketplace) marketplace, any_value(currency) currency, any_value(value) value,
+                   any_value(zone) zone, any_value(expected_delivery) expected_delivery, any_value(confirmed_ts) confirmed_ts,
                    min(ship_day) ship_day, arg_min(carrier, pos) carrier, CASE WHEN missing THEN '' ELSE number END number
             FROM joined
             GROUP BY order_id, missing, CASE WHEN missing THEN '' ELSE number END,
@@ -295,8 +303,11 @@ def sql(con, dumps, as_of):
         WHERE p.defect IS NULL AND (SELECT count(*) FROM scans) > 0
           AND s.order_id = p.order_id AND s.number = p.number AND o.order_id = p.order_id
           AND p.ship_day <= CAST(timezone(o.zone, (SELECT t FROM as_of)) AS DATE) - 7""")
+    # Amazon's basis (v1.4, the default): a package on its order's promised delivery day, else its ship day.
+    placed = ("coalesce(CAST(timezone(zone, expected_delivery) AS DATE), ship_day)" if basis == "promise"
+              else "ship_day")
     con.execute(f"""CREATE TABLE valid_tracking AS
-        WITH daily AS (SELECT marketplace, '' AS category, ship_day AS day, count(*) packages,
+        WITH daily AS (SELECT marketplace, '' AS category, {placed} AS day, count(*) packages,
                 count(*) FILTER (defect IS NULL) valid,
                 count(*) FILTER (defect = 'missing') missing, count(*) FILTER (defect = 'hidden-characters') hidden_characters,
                 count(*) FILTER (defect = 'unrecognized-carrier') unrecognized_carrier,
@@ -319,12 +330,66 @@ def sql(con, dumps, as_of):
         number AS tracking_number, defect FROM packages WHERE defect IS NOT NULL
         ORDER BY order_id, ship_date, tracking_number, carrier, defect""")
 
+    # 8. late_shipment (v1.3): orders by the local day of their expected ship date; late when
+    # confirmed after it, or open and past it (unconfirmed).
+    con.execute("""CREATE TABLE late_orders AS
+        SELECT marketplace, CAST(timezone(zone, expected) AS DATE) AS day,
+            (NOT shipped)::BIGINT AS unconfirmed,
+            (CASE WHEN shipped THEN confirmed_ts > expected ELSE true END)::BIGINT AS late
+        FROM orders
+        WHERE in_metrics AND expected IS NOT NULL AND NOT cancelled AND coalesce(status, '') <> 'Pending'
+          AND ((shipped AND confirmed_ts IS NOT NULL) OR (open AND expected < (SELECT t FROM as_of)))""")
+    windows(con, "late_shipment", "late_orders", [10, 30], ["orders", "late", "unconfirmed"],
+            "CASE WHEN orders = 0 THEN NULL ELSE late / orders END",
+            "CASE WHEN orders = 0 THEN 'NONE' WHEN 25 * late >= orders THEN 'BAD' ELSE 'GOOD' END",
+            count="orders")
+
+    # 9. on_time_delivery (v1.4): valid packages (checks 1-5) of orders with a promised
+    # delivery date, delivered or past their promised day; by the local day of that promise.
+    con.execute("""CREATE TABLE delivery_packages AS
+        SELECT p.marketplace, CAST(timezone(p.zone, p.expected_delivery) AS DATE) AS day, s.delivered_at,
+            (s.delivered_at IS NOT NULL
+             AND CAST(timezone(p.zone, s.delivered_at) AS DATE) <= CAST(timezone(p.zone, p.expected_delivery) AS DATE)
+             AND CAST(timezone(p.zone, p.confirmed_ts) AS DATE) <= CAST(timezone(p.zone, p.expected_delivery) AS DATE)
+             AND p.confirmed_ts <= s.delivered_at)::BIGINT AS on_time
+        FROM packages p LEFT JOIN scans s ON s.number = p.n
+        WHERE (p.defect IS NULL OR p.defect IN ('no-scan', 'insufficient-scans')) AND p.expected_delivery IS NOT NULL
+          AND (s.delivered_at IS NOT NULL OR CAST(timezone(p.zone, p.expected_delivery) AS DATE)
+               < CAST(timezone(p.zone, (SELECT t FROM as_of)) AS DATE))""")
+    windows(con, "on_time_delivery", "delivery_packages", [14, 30], ["packages", "on_time"],
+            "CASE WHEN packages = 0 THEN NULL ELSE on_time / packages END",
+            "CASE WHEN packages = 0 THEN 'NONE' WHEN 100 * on_time > 97 * packages THEN 'GOOD' ELSE 'BAD' END",
+            count="packages", late="packages - on_time")
+
+
+def windows(con, table, rows, lengths, values, rate, status, count, late=None):
+    """Rolling windows of `lengths` days over every local day of each marketplace's range."""
+    sums = ", ".join(f"sum({v}) AS {v}" if v != count else "count(*) AS " + v for v in values)
+    filled = ", ".join(f"coalesce({v}, 0) AS {v}" for v in values)
+    parts = []
+    for n in lengths:
+        w = ", ".join(f"(sum({v}) OVER (PARTITION BY marketplace ORDER BY day ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW))::BIGINT AS {v}" for v in values)
+        parts.append(f"SELECT marketplace, {n}::BIGINT AS window_days, day - {n - 1} AS window_start, day AS window_end, {w} FROM filled")
+    cols = ", ".join(values[:1] + (["on_time", f"{late} AS late"] if late else values[1:]))
+    con.execute(f"""CREATE TABLE {table} AS
+        WITH daily AS (SELECT marketplace, day, {sums} FROM {rows} GROUP BY ALL),
+        grid AS (SELECT marketplace, unnest(generate_series(min(day), max(day), INTERVAL 1 DAY))::DATE AS day
+                 FROM daily GROUP BY marketplace),
+        filled AS (SELECT g.marketplace, g.day, {filled} FROM grid g LEFT JOIN daily USING (marketplace, day)),
+        w AS ({" UNION ALL ".join(parts)})
+        SELECT marketplace, window_days, window_start, window_end, {cols}, {rate} AS rate, {status} AS status
+        FROM w ORDER BY marketplace, window_days, window_end""")
+
+
+TABLES = ["cancel_rate", "auto_cancel", "valid_tracking", "tracking_defects", "late_shipment", "on_time_delivery"]
+
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dumps")
     ap.add_argument("out")
     ap.add_argument("--as-of")
+    ap.add_argument("--tracking-basis", choices=["promise", "ship"], default="promise")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -333,8 +398,8 @@ def main():
     con.execute(f"SET threads = {args.threads}")
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET temp_directory = '{os.path.join(args.out, 'duckdb.tmp')}'")
-    sql(con, args.dumps, args.as_of)
-    for table in ["cancel_rate", "auto_cancel", "valid_tracking", "tracking_defects"]:
+    sql(con, args.dumps, args.as_of, args.tracking_basis)
+    for table in TABLES:
         con.execute(f"COPY {table} TO '{os.path.join(args.out, table + '.parquet')}' (FORMAT parquet)")
     counts = {
         "orders": con.sql("SELECT count(*) FROM orders").fetchall()[0][0],
