@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The DuckDB baseline: what an analyst would write instead of orderhealth.
 
-Computes cancel_rate, auto_cancel, valid_tracking (by promised delivery date, v1.4's default;
-`--tracking-basis ship` for v1.3's ship day), tracking_defects, late_shipment and
-on_time_delivery from the dumps that `orderhealth generate` writes, by the rules of SPEC §2–§3
-(days30 policy), and writes them as Parquet. Simplifications (said beside the figures in docs/BENCHMARKS.md):
+Computes cancel_rate, cancel_reasons, cancellations (with each order's rule), auto_cancel,
+valid_tracking (by promised delivery date, v1.4's default; `--tracking-basis ship` for v1.3's
+ship day), tracking_defects, late_shipment, on_time_delivery and late_deliveries (without
+its reason text) from the dumps that `orderhealth generate` writes, by the rules of SPEC
+§2–§3 (days30 policy), and writes them as Parquet. Simplifications (said beside the figures in docs/BENCHMARKS.md):
 - file kinds come from file names (`all-orders-*`, `new-orders-*`, ...), not from headers;
 - every file is read as Latin-1: metric columns are ASCII, so Windows-1252/Shift_JIS product
   names come out garbled but nothing counted changes (DuckDB has no cp932 without a
@@ -173,6 +174,15 @@ def sql(con, dumps, as_of, basis="promise"):
         UPDATE orders SET cancelled = status = 'Cancelled' OR (in_metrics AND any_event),
                           shipped = status IN ('Shipped', 'PartiallyShipped', 'Shipping') OR confirmed;
         UPDATE orders SET open = in_metrics AND NOT shipped AND NOT cancelled AND coalesce(status, '') <> 'Pending';
+        ALTER TABLE orders ADD COLUMN rule BIGINT;
+        UPDATE orders SET rule = CASE WHEN NOT (in_metrics AND cancelled) THEN NULL
+            WHEN buyer OR coalesce(ev_buyer, false) THEN 1
+            WHEN coalesce(ev_seller, false) THEN 2
+            WHEN any_pending AND NOT other_status THEN 3
+            WHEN coalesce(ev_auto, false) THEN 4
+            WHEN coalesce(ev_amazon, false) THEN 5
+            WHEN NOT any_event AND cancel_seen.t >= deadline THEN 6
+            ELSE 7 END;
         UPDATE orders SET class = CASE WHEN NOT (in_metrics AND cancelled) THEN NULL
             WHEN buyer OR coalesce(ev_buyer, false) THEN 'buyer'
             WHEN coalesce(ev_seller, false) THEN 'seller'
@@ -181,6 +191,19 @@ def sql(con, dumps, as_of, basis="promise"):
             WHEN coalesce(ev_amazon, false) THEN 'amazon'
             WHEN NOT any_event AND cancel_seen.t >= deadline THEN 'auto'
             ELSE 'seller' END""")
+
+    # Cancellations order by order (v1.3 §3.6) and their reasons (§5.4).
+    con.execute("""CREATE TABLE cancellations AS
+        SELECT o.order_id, o.marketplace, o.purchase AS purchase_ts, CAST(timezone(o.zone, o.purchase) AS DATE) AS purchase_day,
+            o.class, o.rule, o.class IN ('seller', 'auto') AS counted,
+            coalesce((SELECT string_agg(DISTINCT e.reason, ',' ORDER BY e.reason) FROM events e
+                      WHERE e.order_id = o.order_id AND e.reason IS NOT NULL), '') AS reasons,
+            o.cancel_seen.t AS cancel_seen_ts, coalesce(o.buyer, false) AS buyer_requested
+        FROM orders o WHERE o.class IS NOT NULL ORDER BY marketplace, purchase_ts, order_id""")
+    con.execute("""CREATE TABLE cancel_reasons AS
+        SELECT marketplace, coalesce(r.reason, 'unknown') AS reason, count(DISTINCT c.order_id)::BIGINT AS orders
+        FROM cancellations c LEFT JOIN (SELECT DISTINCT order_id, reason FROM events WHERE reason IS NOT NULL) r USING (order_id)
+        GROUP BY ALL ORDER BY marketplace, reason""")
 
     # 5. auto_cancel.
     con.execute("""CREATE TABLE auto_cancel AS
@@ -347,7 +370,8 @@ def sql(con, dumps, as_of, basis="promise"):
     # 9. on_time_delivery (v1.4): valid packages (checks 1-5) of orders with a promised
     # delivery date, delivered or past their promised day; by the local day of that promise.
     con.execute("""CREATE TABLE delivery_packages AS
-        SELECT p.marketplace, CAST(timezone(p.zone, p.expected_delivery) AS DATE) AS day, s.delivered_at,
+        SELECT p.order_id, p.carrier, p.number, p.confirmed_ts, p.marketplace,
+            CAST(timezone(p.zone, p.expected_delivery) AS DATE) AS day, s.delivered_at,
             (s.delivered_at IS NOT NULL
              AND CAST(timezone(p.zone, s.delivered_at) AS DATE) <= CAST(timezone(p.zone, p.expected_delivery) AS DATE)
              AND CAST(timezone(p.zone, p.confirmed_ts) AS DATE) <= CAST(timezone(p.zone, p.expected_delivery) AS DATE)
@@ -360,6 +384,10 @@ def sql(con, dumps, as_of, basis="promise"):
             "CASE WHEN packages = 0 THEN NULL ELSE on_time / packages END",
             "CASE WHEN packages = 0 THEN 'NONE' WHEN 100 * on_time > 97 * packages THEN 'GOOD' ELSE 'BAD' END",
             count="packages", late="packages - on_time")
+    con.execute("""CREATE TABLE late_deliveries AS
+        SELECT order_id, marketplace, day AS promised_date, carrier, number AS tracking_number,
+            delivered_at AS delivered_ts, confirmed_ts
+        FROM delivery_packages WHERE on_time = 0""")
 
 
 def windows(con, table, rows, lengths, values, rate, status, count, late=None):
@@ -381,7 +409,8 @@ def windows(con, table, rows, lengths, values, rate, status, count, late=None):
         FROM w ORDER BY marketplace, window_days, window_end""")
 
 
-TABLES = ["cancel_rate", "auto_cancel", "valid_tracking", "tracking_defects", "late_shipment", "on_time_delivery"]
+TABLES = ["cancel_rate", "cancel_reasons", "cancellations", "auto_cancel", "valid_tracking", "tracking_defects",
+          "late_shipment", "on_time_delivery", "late_deliveries"]
 
 
 def main():
