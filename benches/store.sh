@@ -123,8 +123,8 @@ for round in $(seq "$ROUNDS"); do
   rm -rf "$WORK/out-full" "$WORK/out-night" "$WORK/out-one" "$WORK/out-store" "$WORK/out-first" "$WORK/store-night" "$WORK/store-one" "$WORK/store-first" "$WORK/store-dumps"
   read -r f_s f_m < <(measure full "$bin" report "$dumps" --out "$WORK/out-full")
   fulls="$fulls $f_s"
-  # Each copy of a store is synced before the run it is for: the copy's 450 MB of dirty pages
-  # are the benchmark's, and the run's first fsync would otherwise wait for them.
+  # Each copy of a store is synced before the run it is for: the benchmark's own writes (the
+  # stores it built, the copy's 450 MB) still in the page cache are not the run's to flush.
   cp -r "$store_before" "$WORK/store-night" && sync
   read -r n_s n_m < <(measure night bash -c "'$bin' ingest '$last' --store '$WORK/store-night' 2>/dev/null && '$bin' report --store '$WORK/store-night' --out '$WORK/out-night'")
   cp -r "$store_before" "$WORK/store-one" && sync
