@@ -346,12 +346,17 @@ fn not_a_directory(dir: &Path) -> UsageError {
     ))
 }
 
+/// The directory name of the `n`th batch (from 1), under `batches/` and, for its state, `state/`.
+fn batch_name(n: usize) -> String {
+    format!("b{n:06}")
+}
+
 /// Without a manifest, what only a committed ingest leaves: a batch or state after the first,
 /// a settled directory, or what a new base replaced. (A first ingest killed between renaming
 /// its directories and committing leaves `b000001` alone, the leftovers the next ingest
 /// removes; a store of one ingest that lost its manifest looks the same and is taken for it.)
 fn committed_without_manifest(dir: &Path) -> Option<PathBuf> {
-    let first = "b000001";
+    let first = batch_name(1);
     for sub in [BATCHES, STATE] {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
         for entry in entries.flatten() {
@@ -761,7 +766,7 @@ fn fold_new_files(
         .collect();
     let mut shards: Vec<BookShard> = locked.into_iter().map(|m| m.into_inner().expect("shard lock")).collect();
 
-    let batch = format!("b{:06}", manifest.batches.len() + 1);
+    let batch = batch_name(manifest.batches.len() + 1);
     // Rank → the number the store keeps: stored ids stay, read files get the next ids.
     let mut id_of_rank = vec![0u32; rank_of.len()];
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
