@@ -383,14 +383,14 @@ def sql(con, dumps, as_of, basis="promise"):
     windows(con, "on_time_delivery", "delivery_packages", [14, 30], ["packages", "on_time"],
             "CASE WHEN packages = 0 THEN NULL ELSE on_time / packages END",
             "CASE WHEN packages = 0 THEN 'NONE' WHEN 100 * on_time > 97 * packages THEN 'GOOD' ELSE 'BAD' END",
-            count="packages", late="packages - on_time")
+            count="packages", columns="packages, on_time, packages - on_time AS late")
     con.execute("""CREATE TABLE late_deliveries AS
         SELECT order_id, marketplace, day AS promised_date, carrier, number AS tracking_number,
             delivered_at AS delivered_ts, confirmed_ts
         FROM delivery_packages WHERE on_time = 0""")
 
 
-def windows(con, table, rows, lengths, values, rate, status, count, late=None):
+def windows(con, table, rows, lengths, values, rate, status, count, columns=None):
     """Rolling windows of `lengths` days over every local day of each marketplace's range."""
     sums = ", ".join(f"sum({v}) AS {v}" if v != count else "count(*) AS " + v for v in values)
     filled = ", ".join(f"coalesce({v}, 0) AS {v}" for v in values)
@@ -398,7 +398,7 @@ def windows(con, table, rows, lengths, values, rate, status, count, late=None):
     for n in lengths:
         w = ", ".join(f"(sum({v}) OVER (PARTITION BY marketplace ORDER BY day ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW))::BIGINT AS {v}" for v in values)
         parts.append(f"SELECT marketplace, {n}::BIGINT AS window_days, day - {n - 1} AS window_start, day AS window_end, {w} FROM filled")
-    cols = ", ".join(values[:1] + (["on_time", f"{late} AS late"] if late else values[1:]))
+    cols = columns or ", ".join(values)
     con.execute(f"""CREATE TABLE {table} AS
         WITH daily AS (SELECT marketplace, day, {sums} FROM {rows} GROUP BY ALL),
         grid AS (SELECT marketplace, unnest(generate_series(min(day), max(day), INTERVAL 1 DAY))::DATE AS day
