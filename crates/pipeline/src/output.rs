@@ -89,6 +89,14 @@ impl OutputSet {
         if target.exists() && !target.is_dir() {
             bail!("{}: --out exists and is not a directory", out.display());
         }
+        if let Some(file) = parent.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+            // create_dir_all would say only "File exists" (EEXIST), naming no file.
+            bail!(
+                "{}: --out lies under {}, which is a file, not a directory: choose --out elsewhere",
+                out.display(),
+                file.display()
+            );
+        }
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create output directory", parent.display()))?;
         recover(parent, name, &target)?;

@@ -284,6 +284,29 @@ fn a_missing_required_column_is_exit_1_with_kind_missing_and_found() {
 }
 
 #[test]
+fn an_out_that_is_a_file_or_lies_under_one_is_exit_1_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "mine\n").unwrap();
+    let input = testdata("metrics/cancel");
+    orderhealth()
+        .args(["report", input.to_str().unwrap(), "--out"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("notes.txt: --out exists and is not a directory"));
+    // Under a file, the OS says only "File exists"; the error names the file instead.
+    orderhealth().args(["report", input.to_str().unwrap(), "--out"]).arg(file.join("out")).assert().code(1).stderr(
+        predicate::str::contains(format!(
+            "--out lies under {}, which is a file, not a directory: choose --out elsewhere",
+            file.display()
+        )),
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n", "the file is left as it was");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing written beside it");
+}
+
+#[test]
 fn strict_stops_at_the_first_bad_row() {
     let out = tempfile::tempdir().unwrap();
     orderhealth()
