@@ -132,6 +132,15 @@ pub struct InputFiles {
     pub skipped: Vec<Skipped>,
 }
 
+/// Whether every argument is there (a file or a directory), said before a run creates
+/// anything: a mistyped path leaves no empty output or store directory behind.
+pub fn check_inputs_exist(args: &[PathBuf]) -> Result<(), InputError> {
+    match args.iter().find(|arg| std::fs::metadata(arg).is_err()) {
+        Some(missing) => Err(InputError::NotFound { path: missing.clone() }),
+        None => Ok(()),
+    }
+}
+
 /// The files behind the arguments: files as named, directories walked recursively (links
 /// followed, each directory once: a link back to an ancestor is skipped, not followed
 /// forever), the output directory left out; sorted by path (code-point order) and each

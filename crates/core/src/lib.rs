@@ -63,7 +63,7 @@ pub mod view;
 pub type Text = compact_str::CompactString;
 
 pub use error::InputError;
-pub use inputs::{collect_inputs, load, FileSummary, InputFile, InputFiles, Loaded, Skipped};
+pub use inputs::{check_inputs_exist, collect_inputs, load, FileSummary, InputFile, InputFiles, Loaded, Skipped};
 pub use kind::FileKind;
 pub use marketplace::{Marketplace, SalesChannel};
 pub use metric::cancel_rate::{cancel_days, CancelDay};

@@ -189,6 +189,7 @@ fn refuse_unusable_orders(set: OutputSet, loaded: &Loaded) -> Result<OutputSet> 
 
 fn begin(opts: &RunOptions) -> Result<OutputSet> {
     refuse_out_over_inputs(opts)?;
+    orderhealth_core::check_inputs_exist(&opts.inputs)?;
     OutputSet::begin(&opts.out, opts.format)
 }
 

@@ -531,6 +531,7 @@ pub fn ingest(
         )));
     }
     progress.stage(INGEST_STAGES[0]);
+    orderhealth_core::check_inputs_exist(inputs)?;
     for sub in [BATCHES, STATE] {
         match std::fs::create_dir_all(dir.join(sub)) {
             Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => bail!(not_a_directory(dir)),

@@ -351,14 +351,32 @@ fn bad_usage_is_exit_2() {
 }
 
 #[test]
-fn a_missing_input_is_exit_1_naming_it() {
-    let out = tempfile::tempdir().unwrap();
+fn a_missing_input_is_exit_1_naming_it_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // Said before --out's parent or the store is made: a mistyped path leaves no empty
+    // directory behind.
     orderhealth()
         .args(["report", "no/such/dir", "--out"])
-        .arg(out.path())
+        .arg(dir.path().join("reports/today"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no/such/dir: no such file or directory"));
+    let sample = testdata("sample");
+    orderhealth()
+        .args(["ingest", sample.to_str().unwrap(), "no/such/night", "--store"])
+        .arg(dir.path().join("store"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no/such/night: no such file or directory"));
+    orderhealth()
+        .args(["report", "--store"])
+        .arg(dir.path().join("store"))
+        .args(["no/such/night", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no/such/night: no such file or directory"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing created");
 }
 
 #[test]

@@ -329,7 +329,9 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     ingest(d, &[testdata("metrics/cancel").to_str().unwrap()], "store").success();
     let manifest = std::fs::read_to_string(d.join("store/manifest.json")).unwrap();
     std::fs::write(d.join("store/manifest.json"), manifest.replace("\"version\": 7,", "\"version\": 99,")).unwrap();
-    for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", "x", "--store", "store"]] {
+    let input = testdata("metrics/cancel");
+    let input = input.to_str().unwrap();
+    for args in [vec!["report", "--store", "store", "--out", "out"], vec!["ingest", input, "--store", "store"]] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
             "store: store format version 99 was written by another version of orderhealth; this one reads versions 4 to 7",
         ));
@@ -345,7 +347,7 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
     for args in [
         vec!["report", "--store", "a-file", "--out", "out"],
         vec!["orders", "--store", "a-file", "--out", "out"],
-        vec!["ingest", "x", "--store", "a-file"],
+        vec!["ingest", input, "--store", "a-file"],
     ] {
         orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
             "a-file: a file, not a store (a store is the directory `orderhealth ingest INPUT... --store DIR` makes)",
