@@ -873,6 +873,68 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
     check("whole");
 }
 
+/// After `MAX_SEGMENTS` older segments (about a hundred nights with a new base every third),
+/// the next new base is written whole: it holds every order again, and the settled orders it
+/// carries over are neither judged again nor among its live states. Its settled directory
+/// kept them as live as well before (settled format 5), and every report from that night on
+/// counted each of them twice (found by a year of nightly dumps, docs/BENCHMARKS.md). A
+/// hundred nights of generated dumps as the nightly job in one command: the night the base is
+/// written whole, the night after it (its settled directory read back) and the last night
+/// each give one read's bytes, and the next new base holds the orders not settled, not every
+/// order.
+#[test]
+fn a_base_written_whole_after_many_segments_counts_each_order_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    orderhealth()
+        .current_dir(dir)
+        .args(["generate", "--orders", "2000", "--days", "100", "--seed", "3", "--all-utf8", "--out", "dumps"])
+        .assert()
+        .success();
+    let store = dir.join("store");
+    let nights = nights(dir);
+    let orders_in = |d: &str| -> u64 {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
+        let state = manifest["state"].as_array().unwrap();
+        state.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
+    };
+    let mut whole: Option<(usize, String)> = None;
+    let mut next_base_checked = false;
+    for (i, night) in nights.iter().enumerate() {
+        let before = if i == 0 { 0 } else { listed(&store, "older").len() };
+        let nightly = report(dir, &["--store", "store", night], &format!("nightly-{i}"));
+        let so_far: Vec<&str> = nights[..=i].iter().map(|s| s.as_str()).collect();
+        let base = state_dirs(&store)[0].clone();
+        let written_whole = before == orderhealth::store::MAX_SEGMENTS && listed(&store, "older").is_empty();
+        if written_whole {
+            whole = Some((i, base.clone()));
+        }
+        let Some((at, whole_base)) = &whole else { continue };
+        if i == *at || i == at + 1 || i + 1 == nights.len() {
+            assert_same(&nightly, &report(dir, &so_far, &format!("once-{i}")));
+        }
+        if !next_base_checked && i > *at && base != *whole_base && state_dirs(&store).len() == 1 {
+            assert!(
+                orders_in(&base) * 2 < orders_in_older(&store, whole_base),
+                "the first new base after the whole one holds the orders not settled, not every order"
+            );
+            next_base_checked = true;
+        }
+    }
+    assert!(whole.is_some(), "a base was written whole after {} older segments", orderhealth::store::MAX_SEGMENTS);
+    assert!(next_base_checked, "a new base followed it");
+    assert_same(&report(dir, &["--store", "store"], "store-last"), &report(dir, &["dumps"], "once-all"));
+}
+
+/// The number of orders the manifest says the older segment `d` holds.
+fn orders_in_older(store: &Path, d: &str) -> u64 {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
+    let older = manifest["older"].as_array().unwrap();
+    older.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
+}
+
 /// A nightly job that pins the date (`--as-of`) still reports from the settled orders when
 /// the date is at or after the instant they were judged; an earlier date reads every order
 /// (and writes no settled directory). Each gives one read's bytes.

@@ -52,8 +52,10 @@ use super::{
 
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
-/// The layout of one settled directory; a different one is rebuilt, never misread.
-const SETTLED_FORMAT: u32 = 5;
+/// The layout of one settled directory; a different one is rebuilt, never misread. 6: the
+/// live states of a base written whole no longer hold the settled orders it carried over
+/// (format 5 kept them as live as well, counted twice: such directories are judged again).
+const SETTLED_FORMAT: u32 = 6;
 const TALLY_FILE: &str = "settled.json";
 /// The lists of one generation of settled orders (those one base's judging settled), every
 /// partition's in one file, sorted by (`shard`, hash): `settled_ids` (`id_hash`, `segment`),
@@ -527,15 +529,17 @@ struct CarriedShard {
 
 impl CarriedShard {
     /// Those of shard `i`'s `states` that are not carried over (to be judged): the replaced
-    /// base's settled orders are, but for the touched (`dropped`) ones.
-    fn to_judge(&self, i: usize, lists: &Lists, states: Vec<OrderState>) -> Vec<OrderState> {
+    /// base's settled orders are, but for the touched (`dropped`) ones; and the id hashes of
+    /// the carried ones among `states`, sorted (a base written whole holds them: they are
+    /// not among its live states).
+    fn to_judge(&self, i: usize, lists: &Lists, states: Vec<OrderState>) -> (Vec<OrderState>, Vec<u64>) {
         let hashes: Vec<u64> = states.iter().map(|o| id_hash(o.id.as_str())).collect();
         let mut probes = hashes.clone();
         probes.sort_unstable();
         probes.dedup();
         let mut carried = lists.settled_among(i, &probes);
         carried.retain(|h| self.dropped.binary_search(h).is_err());
-        match carried.is_empty() {
+        let states = match carried.is_empty() {
             true => states,
             false => states
                 .into_iter()
@@ -543,7 +547,8 @@ impl CarriedShard {
                 .filter(|(_, h)| carried.binary_search(h).is_err())
                 .map(|(o, _)| o)
                 .collect(),
-        }
+        };
+        (states, carried)
     }
 }
 
@@ -688,9 +693,11 @@ fn judge_into(
         .enumerate()
         .map(|(i, ((states, carried), segments))| match (carried, &lists) {
             (Some(c), Some(lists)) => {
-                // The carried orders are not judged again.
-                let states = c.to_judge(i, lists, states);
-                settle_partition(i, states, &book, &opts, packages, &segments)?.with(c)
+                // The carried orders are not judged again, and are not live.
+                let (states, carried) = c.to_judge(i, lists, states);
+                let mut part = settle_partition(i, states, &book, &opts, packages, &segments)?.with(c)?;
+                part.carried = carried;
+                Ok(part)
             }
             _ => settle_partition(i, states, &book, &opts, packages, &segments),
         })
@@ -815,14 +822,21 @@ struct Partition {
     watch: Vec<(u64, u64)>,
     /// Carried orders judged again, which this generation drops from the older ones, sorted.
     dropped: Vec<u64>,
+    /// The carried orders (settled, not judged again) among the base's rows, sorted: a base
+    /// written whole holds every order, and these are no more live than the newly settled.
+    carried: Vec<u64>,
     tally: Tally,
     evidence: Evidence,
 }
 
 impl Partition {
-    /// The rows of `df` (by `order_id`) of the orders not settled.
+    /// The rows of `df` (by `order_id`) of the orders not settled: neither settled by this
+    /// judging nor carried over settled.
     fn live_rows(&self, df: &DataFrame) -> Result<DataFrame> {
-        rows_of_orders(df, |id| self.hashes.binary_search_by_key(&id_hash(id), |h| h.0).is_err())
+        rows_of_orders(df, |id| {
+            let hash = id_hash(id);
+            self.hashes.binary_search_by_key(&hash, |h| h.0).is_err() && self.carried.binary_search(&hash).is_err()
+        })
     }
 
     /// This partition's newly settled orders and the `carried` ones together (their lists
@@ -905,6 +919,7 @@ fn settle_partition(
         hashes,
         watch,
         dropped: Vec::new(),
+        carried: Vec::new(),
         tally: Tally::judged(&view, &tracking),
         evidence: Tally::evidence(&view, &tracking)?,
     })
@@ -1178,7 +1193,14 @@ mod tests {
         };
         // Shard 1 of each generation; the other shards hold nothing.
         let generation = |number: u32, hashes: Vec<(u64, u32)>, watch: Vec<(u64, u64)>, dropped: Vec<u64>| {
-            let mut one = Some(Partition { hashes, watch, dropped, tally: Tally::default(), evidence: empty() });
+            let mut one = Some(Partition {
+                hashes,
+                watch,
+                dropped,
+                carried: Vec::new(),
+                tally: Tally::default(),
+                evidence: empty(),
+            });
             let parts: Vec<Partition> = (0..SHARDS)
                 .map(|i| match i {
                     1 => one.take().unwrap(),
@@ -1186,6 +1208,7 @@ mod tests {
                         hashes: Vec::new(),
                         watch: Vec::new(),
                         dropped: Vec::new(),
+                        carried: Vec::new(),
                         tally: Tally::default(),
                         evidence: empty(),
                     },
