@@ -695,9 +695,7 @@ fn judge_into(
             (Some(c), Some(lists)) => {
                 // The carried orders are not judged again, and are not live.
                 let (states, carried) = c.to_judge(i, lists, states);
-                let mut part = settle_partition(i, states, &book, &opts, packages, &segments)?.with(c)?;
-                part.carried = carried;
-                Ok(part)
+                settle_partition(i, states, &book, &opts, packages, &segments)?.with(c, carried)
             }
             _ => settle_partition(i, states, &book, &opts, packages, &segments),
         })
@@ -840,12 +838,14 @@ impl Partition {
     }
 
     /// This partition's newly settled orders and the `carried` ones together (their lists
-    /// stay in the generations they are in, less the `dropped` ones).
-    fn with(mut self, carried: CarriedShard) -> Result<Partition> {
+    /// stay in the generations they are in, less the `dropped` ones); `among_rows`, the
+    /// carried orders the base's rows hold ([`CarriedShard::to_judge`]).
+    fn with(mut self, carried: CarriedShard, among_rows: Vec<u64>) -> Result<Partition> {
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
         self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
         self.evidence.late_deliveries.vstack_mut(&carried.evidence.late_deliveries)?;
         self.dropped = carried.dropped;
+        self.carried = among_rows;
         Ok(self)
     }
 }
