@@ -814,14 +814,7 @@ fn a_base_stands_on_older_segments_and_every_read_gives_one_reads_bytes() {
     }
     assert_eq!(listed(&store, "older"), std::slice::from_ref(&first_base), "the new base stands on the first one");
     let second_base = state_dirs(&store)[0].clone();
-    let count = |d: &str| -> u64 {
-        let manifest: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
-        let all =
-            [manifest["state"].as_array().unwrap().clone(), manifest["older"].as_array().cloned().unwrap_or_default()]
-                .concat();
-        all.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
-    };
+    let count = |d: &str| orders_held(&store, d);
     assert!(count(&second_base) * 2 < count(&first_base), "the new base holds the orders not settled, not every order");
     // And only the scans added since the first base: these nights added none.
     let scans_files = |d: &str| -> usize {
@@ -893,12 +886,6 @@ fn a_base_written_whole_after_many_segments_counts_each_order_once() {
         .success();
     let store = dir.join("store");
     let nights = nights(dir);
-    let orders_in = |d: &str| -> u64 {
-        let manifest: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
-        let state = manifest["state"].as_array().unwrap();
-        state.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
-    };
     let mut whole: Option<(usize, String)> = None;
     let mut next_base_checked = false;
     for (i, night) in nights.iter().enumerate() {
@@ -916,7 +903,7 @@ fn a_base_written_whole_after_many_segments_counts_each_order_once() {
         }
         if !next_base_checked && i > *at && base != *whole_base && state_dirs(&store).len() == 1 {
             assert!(
-                orders_in(&base) * 2 < orders_in_older(&store, whole_base),
+                orders_held(&store, &base) * 2 < orders_held(&store, whole_base),
                 "the first new base after the whole one holds the orders not settled, not every order"
             );
             next_base_checked = true;
@@ -927,12 +914,15 @@ fn a_base_written_whole_after_many_segments_counts_each_order_once() {
     assert_same(&report(dir, &["--store", "store"], "store-last"), &report(dir, &["dumps"], "once-all"));
 }
 
-/// The number of orders the manifest says the older segment `d` holds.
-fn orders_in_older(store: &Path, d: &str) -> u64 {
+/// The number of orders the manifest says the state directory `d` (a base, a layer or an
+/// older segment) holds.
+fn orders_held(store: &Path, d: &str) -> u64 {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(store.join("manifest.json")).unwrap()).unwrap();
-    let older = manifest["older"].as_array().unwrap();
-    older.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
+    let all =
+        [manifest["state"].as_array().unwrap().clone(), manifest["older"].as_array().cloned().unwrap_or_default()]
+            .concat();
+    all.iter().find(|s| s["dir"] == d).unwrap()["orders"].as_u64().unwrap()
 }
 
 /// A nightly job that pins the date (`--as-of`) still reports from the settled orders when
