@@ -518,11 +518,6 @@ pub(super) struct Carried {
     from: PathBuf,
     generations: Vec<u32>,
     lists: Lists,
-    /// Carried into a base written whole ([`carried`]): it holds every order, so its judging
-    /// writes the lists' standing entries with its own as one generation instead of linking
-    /// the old ones, and a store's lists stay a few dozen generations however long its
-    /// history.
-    whole: bool,
 }
 
 struct CarriedShard {
@@ -610,7 +605,7 @@ pub(super) fn carry(
             CarriedShard { dropped: lists.settled_among(i, &touched), evidence }
         })
         .collect();
-    Carried { key, total, shards, from: old.dir, generations: old.generations, lists, whole: false }
+    Carried { key, total, shards, from: old.dir, generations: old.generations, lists }
 }
 
 /// The settled orders of `old_base` (under its first key) that `changes` (the layers and the
@@ -639,7 +634,7 @@ pub(super) fn carried(
     let counted: Vec<Tally> = before.into_iter().map(|b| counted_before(b, &book, old.as_of, &request)).collect();
     *base = book.into_shards();
     let evidence = (0..SHARDS).zip(&touched).map(|(i, t)| old.evidence(i, t)).collect::<Result<Vec<_>>>().ok()?;
-    Some(Carried { whole: true, ..carry(key, old, &touched, counted, evidence) })
+    Some(carry(key, old, &touched, counted, evidence))
 }
 
 /// Writes the settled directory of `key` whole: `fill` writes into a temporary directory of
@@ -683,7 +678,6 @@ fn judge_into(
     let opts = ViewOptions { as_of: Some(as_of), ..request.view.clone() };
     let packages = request.packages;
     let carried_from = carried.as_ref().map(|c| c.key.base.clone());
-    let whole = carried.as_ref().is_some_and(|c| c.whole);
     // The generations carried over, and where they are (linked into this directory below).
     type Taken = (PathBuf, Vec<u32>, Option<Lists>, Option<Tally>, Vec<Option<CarriedShard>>);
     let (from, mut generations, lists, carried_total, carried): Taken = match carried {
@@ -706,16 +700,6 @@ fn judge_into(
             _ => settle_partition(i, states, &book, &opts, packages, &segments),
         })
         .collect::<Result<_>>()?;
-    let generation = segment_number(Path::new(&key.base));
-    // A base written whole holds every order's rows: the carried entries that stand go into
-    // its own generation, and no older one is linked.
-    let parts = match (&lists, whole) {
-        (Some(lists), true) => {
-            generations.clear();
-            parts.into_par_iter().enumerate().map(|(i, p)| p.with_standing(i, lists, generation)).collect()
-        }
-        _ => parts,
-    };
 
     let live_tables: Vec<[Option<DataFrame>; 2]> = parts
         .par_iter()
@@ -742,6 +726,7 @@ fn judge_into(
         })
         .collect::<Result<_>>()?;
     // The lists: this base's generation written, the carried ones linked as they are.
+    let generation = segment_number(Path::new(&key.base));
     write_generation(tmp, generation, &parts)?;
     // The old directory's seal, read once: it was checked whole when the fold read it.
     let old_sums = if generations.is_empty() { None } else { super::integrity::sums_in(&from) };
@@ -862,21 +847,6 @@ impl Partition {
         self.dropped = carried.dropped;
         self.carried = among_rows;
         Ok(self)
-    }
-
-    /// With the entries of `lists` (shard `i`) that stand, less the orders this judging took
-    /// again (`dropped`), as if this generation had settled them: a base written whole
-    /// holds their rows (`segment`), and no older generation is left to drop them from.
-    fn with_standing(mut self, i: usize, lists: &Lists, segment: u32) -> Partition {
-        let dropped = std::mem::take(&mut self.dropped);
-        let stays = |order: &u64| dropped.binary_search(order).is_err();
-        self.hashes.extend(lists.ids(i).into_iter().filter(|h| stays(h)).map(|h| (h, segment)));
-        self.hashes.sort_unstable();
-        self.hashes.dedup_by_key(|h| h.0);
-        self.watch.extend(lists.watch(i).into_iter().filter(|(_, order)| stays(order)));
-        self.watch.sort_unstable();
-        self.watch.dedup();
-        self
     }
 }
 

@@ -259,6 +259,7 @@ impl Lists {
     }
 
     /// Shard `i`'s settled orders' id hashes, sorted (every generation's that stand).
+    #[cfg(test)]
     pub fn ids(&self, i: usize) -> Vec<u64> {
         let mut ids: Vec<u64> = self
             .generations
@@ -270,6 +271,7 @@ impl Lists {
     }
 
     /// Shard `i`'s watched packages that stand, sorted.
+    #[cfg(test)]
     pub fn watch(&self, i: usize) -> Vec<(u64, u64)> {
         let mut watch: Vec<(u64, u64)> = self
             .generations
