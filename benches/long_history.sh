@@ -18,12 +18,8 @@ PERIOD=${PERIOD:-30}
 ROUNDS=${ROUNDS:-3}
 WORK=${WORK:-/tmp/orderhealth-long-history}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderhealth/target}"
-if [ -n "${BIN:-}" ]; then
-  bin=$BIN
-else
-  cargo build --release -q -p orderhealth-cli
-  bin="$CARGO_TARGET_DIR/release/orderhealth"
-fi
+source benches/common.sh
+bin=$(bench_bin)
 mkdir -p "$WORK"
 dumps="$WORK/dumps-$ORDERS-$DAYS-$SEED"
 if [ ! -f "$dumps.complete" ]; then

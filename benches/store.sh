@@ -28,12 +28,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderhealth/target}"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 # BIN=path: that binary instead of this tree's (a baseline in the same session; give each its
 # own WORK, whose nightly store it builds).
-if [ -n "${BIN:-}" ]; then
-  bin=$BIN
-else
-  cargo build --release -q -p orderhealth-cli
-  bin="$CARGO_TARGET_DIR/release/orderhealth"
-fi
+source benches/common.sh
+bin=$(bench_bin)
 mkdir -p "$WORK"
 
 measure() { # label, command...: prints "seconds peak_MiB"
