@@ -891,17 +891,18 @@ fn a_base_written_whole_after_many_segments_counts_each_order_once() {
     for (i, night) in nights.iter().enumerate() {
         let before = if i == 0 { 0 } else { listed(&store, "older").len() };
         let nightly = report(dir, &["--store", "store", night], &format!("nightly-{i}"));
-        let so_far: Vec<&str> = nights[..=i].iter().map(|s| s.as_str()).collect();
-        let base = state_dirs(&store)[0].clone();
+        let state = state_dirs(&store);
+        let base = state[0].clone();
         let written_whole = before == orderhealth::store::MAX_SEGMENTS && listed(&store, "older").is_empty();
         if written_whole {
             whole = Some((i, base.clone()));
         }
         let Some((at, whole_base)) = &whole else { continue };
         if i == *at || i == at + 1 || i + 1 == nights.len() {
+            let so_far: Vec<&str> = nights[..=i].iter().map(|s| s.as_str()).collect();
             assert_same(&nightly, &report(dir, &so_far, &format!("once-{i}")));
         }
-        if !next_base_checked && i > *at && base != *whole_base && state_dirs(&store).len() == 1 {
+        if !next_base_checked && i > *at && base != *whole_base && state.len() == 1 {
             assert!(
                 orders_held(&store, &base) * 2 < orders_held(&store, whole_base),
                 "the first new base after the whole one holds the orders not settled, not every order"
