@@ -151,6 +151,41 @@ fn nights_so_far<'a>(base: &'a [String], later: &'a [String], i: usize) -> Vec<&
     base.iter().chain(&later[..=i]).map(|s| s.as_str()).collect()
 }
 
+/// A backfill: four early nights held back while the nightly job runs on (new bases, their
+/// settled directories judged), then ingested one by one weeks later, when most of their
+/// orders are settled. Their snapshots are older
+/// than the stored ones, their cancellation events and confirmations touch settled orders.
+/// After each, the report from the store is one read's bytes of every night so far, and so
+/// are `orders` and a report as of an instant before the held-back nights' end.
+#[test]
+fn nights_ingested_weeks_late_give_one_reads_bytes() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    let mut on_time = nights(dir);
+    let late: Vec<String> = on_time.drain(4..8).collect();
+    assert!(late.iter().all(|n| n.starts_with("dumps/2026-02")), "{late:?}");
+    for night in &on_time {
+        orderhealth()
+            .current_dir(dir)
+            .args(["report", "--store", "store", "--format", "csv", "--out", "nightly", night])
+            .assert()
+            .success();
+    }
+    assert!(settled_orders(&settled_tallies(&dir.join("store"))[0]) > 100, "most orders are settled");
+    let mut so_far: Vec<&str> = on_time.iter().map(String::as_str).collect();
+    for (i, night) in late.iter().enumerate() {
+        let from_store = report(dir, &["--store", "store", night], &format!("s{i}"));
+        so_far.push(night);
+        assert_same(&from_store, &report(dir, &so_far, &format!("o{i}")));
+    }
+    let early = ["--as-of", "2026-02-09T12:00:00Z"];
+    assert_same(
+        &report(dir, &[&["--store", "store"][..], &early].concat(), "se"),
+        &report(dir, &[&so_far[..], &early].concat(), "oe"),
+    );
+    assert_eq!(orders_csv(dir, &["--store", "store"], "os"), orders_csv(dir, &so_far, "oo"));
+}
+
 /// After a large first ingest each night is folded alone into a layer, until the layers hold
 /// a quarter of the base's orders and an ingest folds everything into a new base. After every
 /// night the report from the store is the report over the same files read at once, and only
