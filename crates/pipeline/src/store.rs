@@ -340,10 +340,16 @@ impl StoreLock {
 /// `--store` names a file (the file system's "Not a directory" on a path below it, when the
 /// manifest is read or the store's directories made): a usage error, said as such.
 fn not_a_directory(dir: &Path) -> UsageError {
-    UsageError(format!(
-        "{}: a file, not a store (a store is the directory `orderhealth ingest INPUT... --store DIR` makes)",
-        dir.display()
-    ))
+    const WHAT: &str = "a store is the directory `orderhealth ingest INPUT... --store DIR` makes";
+    // The file may be the store's path itself or lie above it (`--store notes.txt/store`).
+    match dir.ancestors().skip(1).find(|a| a.is_file()) {
+        Some(file) => UsageError(format!(
+            "{}: lies under {}, which is a file, not a directory ({WHAT})",
+            dir.display(),
+            file.display()
+        )),
+        None => UsageError(format!("{}: a file, not a store ({WHAT})", dir.display())),
+    }
 }
 
 /// The directory name of the `n`th batch (from 1), under `batches/` and, for its state, `state/`.

@@ -388,6 +388,14 @@ fn a_store_of_another_version_or_none_at_all_is_refused() {
             "a-file: a file, not a store (a store is the directory `orderhealth ingest INPUT... --store DIR` makes)",
         ));
     }
+    // A store named below a file: that file named.
+    for args in
+        [vec!["report", "--store", "a-file/store", "--out", "out"], vec!["ingest", input, "--store", "a-file/store"]]
+    {
+        orderhealth().current_dir(d).args(&args).assert().code(2).stderr(predicate::str::contains(
+            "a-file/store: lies under a-file, which is a file, not a directory (a store is the directory",
+        ));
+    }
     assert_eq!(std::fs::read_to_string(d.join("a-file")).unwrap(), "not a store");
     // --out must not replace the store.
     std::fs::write(d.join("store/manifest.json"), manifest).unwrap();
