@@ -89,7 +89,7 @@ impl OutputSet {
         if target.exists() && !target.is_dir() {
             bail!("{}: --out exists and is not a directory", out.display());
         }
-        if let Some(file) = parent.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+        if let Some(file) = file_above(&target) {
             // create_dir_all would say only "File exists" (EEXIST), naming no file.
             bail!(
                 "{}: --out lies under {}, which is a file, not a directory: choose --out elsewhere",
@@ -258,6 +258,13 @@ fn recover(parent: &Path, name: &str, target: &Path) -> Result<()> {
 
 /// Writes `bytes` to `path` as a whole: to `tmp` beside it, synced, renamed over `path`, and
 /// the directory synced. A failure removes `tmp`; a kill leaves at most `tmp`.
+/// The file `path` lies under, when its nearest existing ancestor (itself left out) is not a
+/// directory: nothing below it can be made, and the file system's error ("File exists", "Not
+/// a directory") would not name it.
+pub(crate) fn file_above(path: &Path) -> Option<&Path> {
+    path.ancestors().skip(1).find(|a| a.exists()).filter(|a| !a.is_dir())
+}
+
 pub(crate) fn write_whole(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| -> Result<()> {
         let mut f = File::create(tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;

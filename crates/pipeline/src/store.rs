@@ -342,7 +342,7 @@ impl StoreLock {
 fn not_a_directory(dir: &Path) -> UsageError {
     const WHAT: &str = "a store is the directory `orderhealth ingest INPUT... --store DIR` makes";
     // The file may be the store's path itself or lie above it (`--store notes.txt/store`).
-    match dir.ancestors().skip(1).find(|a| a.is_file()) {
+    match crate::output::file_above(dir) {
         Some(file) => UsageError(format!(
             "{}: lies under {}, which is a file, not a directory ({WHAT})",
             dir.display(),

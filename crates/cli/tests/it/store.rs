@@ -153,10 +153,10 @@ fn nights_so_far<'a>(base: &'a [String], later: &'a [String], i: usize) -> Vec<&
 
 /// A backfill: four early nights held back while the nightly job runs on (new bases, their
 /// settled directories judged), then ingested one by one weeks later, when most of their
-/// orders are settled. Their snapshots are older
-/// than the stored ones, their cancellation events and confirmations touch settled orders.
-/// After each, the report from the store is one read's bytes of every night so far, and so
-/// are `orders` and a report as of an instant before the held-back nights' end.
+/// orders are settled. Their snapshots are older than the stored ones; their cancellation
+/// events, confirmations and scans touch settled orders. After each, the report from the
+/// store is one read's bytes of every night so far, and so are `orders` and a report as of an
+/// instant before the held-back nights' end.
 #[test]
 fn nights_ingested_weeks_late_give_one_reads_bytes() {
     let tmp = sample_dumps();
