@@ -230,16 +230,11 @@ pub struct ReportOutcome {
 pub fn run_report(opts: &RunOptions, progress: &dyn Progress) -> Result<ReportOutcome> {
     let set = begin(opts)?;
     let request = SettledRequest { view: opts.view.clone(), packages: opts.packages() };
-    let p = prepare_inputs(
-        &opts.inputs,
-        opts.store.as_deref(),
-        &opts.out,
-        &opts.read,
-        &opts.view,
-        Some(&request),
-        progress,
-    )?;
-    report_of(opts, set, p, progress)
+    let prepare = |request: Option<&SettledRequest>| {
+        prepare_inputs(&opts.inputs, opts.store.as_deref(), &opts.out, &opts.read, &opts.view, request, progress)
+    };
+    let p = prepare(Some(&request))?;
+    report_of(opts, set, p, progress, Some(&|| prepare(None)))
 }
 
 /// `report --from-parts`: the report of a store whose orders were judged partition by
@@ -260,7 +255,8 @@ pub fn run_report_from_parts(opts: &RunOptions, parts: &[PathBuf], progress: &dy
     let part = crate::store::parts::sum(parts, read.partitions, &key, opts.view.as_of)?;
     let mut loaded = read.loaded;
     let view = View::build(&mut loaded.book, &opts.view);
-    report_of(opts, set, Prepared { loaded, view, settled: Some(part) }, progress)
+    // The partitions' results carry their `reconcile_orders` rows: nothing to read again.
+    report_of(opts, set, Prepared { loaded, view, settled: Some(part) }, progress, None)
 }
 
 /// What `orderhealth partition` did.
@@ -306,7 +302,17 @@ pub fn run_partition(opts: &RunOptions, partition: usize, out: &std::path::Path)
 }
 
 /// The reports of the prepared orders (and of those counted elsewhere: `p.settled`), written.
-fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Progress) -> Result<ReportOutcome> {
+///
+/// `every_order`: the same inputs read again with every order in the view, for a report
+/// whose settled orders came as a tally and one of Amazon's windows differs from ours
+/// (`reconcile_orders` lists that window's orders, settled ones too).
+fn report_of(
+    opts: &RunOptions,
+    set: OutputSet,
+    p: Prepared,
+    progress: &dyn Progress,
+    every_order: Option<&dyn Fn() -> Result<Prepared>>,
+) -> Result<ReportOutcome> {
     let set = refuse_unusable_orders(set, &p.loaded)?;
     let orders = &p.view.orders;
     // The store's settled orders (or every order, summed from the partitions) come as counts
@@ -328,6 +334,17 @@ fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Prog
         || timed(progress, "judging packages", || Tracking::build(&p.view, &p.loaded.book, opts.packages())),
     );
     let daily = order_days + DailyCounts::of_packages(&tracking) + settled.daily.clone();
+    // Amazon's numbers beside ours, over its dates, from the same per-day counts (§3.8).
+    // Whether they agree needs only those counts, which the settled tally completes; a window
+    // that differs lists its orders, so the store is then read again, every order (a store
+    // holding Amazon's report, docs/STORE.md).
+    let reconcile_rows = crate::reconcile::reconcile_rows(&p.loaded.performance_reports, &daily);
+    if let Some(every_order) = every_order.filter(|_| p.settled.is_some()) {
+        if reconcile_rows.iter().any(|r| r.agrees == Some(false)) {
+            progress.stage("reading every order (Amazon's windows differ)");
+            return report_of(opts, set, every_order()?, progress, None);
+        }
+    }
     let left_out = tracking.left_out + settled.left_out;
     let package_counters = tracking.counters + settled.packages;
 
@@ -381,8 +398,6 @@ fn report_of(opts: &RunOptions, set: OutputSet, p: Prepared, progress: &dyn Prog
     let (auto_cancel, cancellations) = auto_and_cancellations?;
     let (valid_tracking, tracking_defects) = tracking_tables?;
     let (on_time_delivery, late_deliveries) = on_time?;
-    // Amazon's numbers beside ours, over its dates, from the same per-day counts (§3.8).
-    let reconcile_rows = crate::reconcile::reconcile_rows(&p.loaded.performance_reports, &daily);
     let (reconcile, reconcile_orders, explained) = if p.loaded.performance_reports.is_empty() {
         (None, None, Default::default())
     } else {

@@ -1330,14 +1330,10 @@ fn read_base(
     Ok(BaseRead { shards: base_shards, settled: Some((counted, evidence)) })
 }
 
-/// The key of the base's settled directory a report with `request` would use; `None` when
-/// no settled directory can stand for its settled orders: with Amazon's performance report
-/// (`reconcile_orders` looks at every order of Amazon's windows, settled or not), or a store
-/// without an observation.
+/// The key of the base's settled directory a report with `request` would use; `None` in a
+/// store without an observation. (With Amazon's performance report too: a report whose
+/// windows differ from Amazon's reads the store again, every order; `run::report_of`.)
 fn settled_key(manifest: &Manifest, base: &str, request: &SettledRequest) -> Option<SettledKey> {
-    if manifest.files.iter().any(|f| f.account.kind == FileKind::PerformanceReport) {
-        return None;
-    }
     manifest.newest_observation()?;
     Some(SettledKey::of(base, &request.view, request.packages))
 }

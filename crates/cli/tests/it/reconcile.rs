@@ -172,6 +172,41 @@ fn a_store_keeps_performance_reports_and_gives_one_reads_bytes() {
     assert_eq!(run(&["--store", "store"], "from-store"), once);
 }
 
+/// A store holding Amazon's report answers from its settled orders' tally while every window
+/// agrees (the per-day counts decide that; the orders of a window that differs are listed,
+/// settled ones too): the report is one read's bytes, and the base's settled directory is
+/// written and used. A report that differs, ingested the night after, makes the store read
+/// every order again: one read's bytes still.
+#[test]
+fn a_store_holding_an_agreeing_report_answers_from_the_settled_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::store::copy_dir(&testdata("sample"), &d.join("dumps"));
+    for (night, name) in [("amazon", "agrees.json"), ("later", "differs.json")] {
+        std::fs::create_dir_all(d.join(night)).unwrap();
+        std::fs::copy(testdata(&format!("performance/{name}")), d.join(night).join(name)).unwrap();
+    }
+    let run = |args: &[&str], out: &str| {
+        let assert = orderhealth()
+            .current_dir(d)
+            .arg("report")
+            .args(args)
+            .args(["--format", "csv", "--out", out])
+            .assert()
+            .success();
+        (crate::store::outputs(&d.join(out)), String::from_utf8(assert.get_output().stdout.clone()).unwrap())
+    };
+    orderhealth().current_dir(d).args(["ingest", "dumps", "amazon", "--store", "store"]).assert().success();
+    let (from_store, said) = run(&["--store", "store"], "from-store");
+    assert!(said.contains("agree with ours"), "{said}");
+    assert_eq!(from_store, run(&["dumps", "amazon"], "once").0);
+    let settled = std::fs::read_dir(d.join("store/settled")).map(|e| e.count()).unwrap_or(0);
+    assert_eq!(settled, 1, "the base's settled orders were judged, and stood for the report");
+    let (later, said) = run(&["--store", "store", "later"], "later-store");
+    assert!(said.contains("could explain it"), "{said}");
+    assert_eq!(later, run(&["dumps", "amazon", "later"], "later-once").0);
+}
+
 /// The schema's own example document (`accountHealthReport-2020-11-18.json` in Amazon's public
 /// SP-API models; testdata/performance-amazon): it reads — `prefulfillmentCancelRate` spelled
 /// as there, dates without seconds, counts above their totals kept as written, metrics we do
