@@ -141,6 +141,18 @@ fn without_a_report_nothing_is_reconciled() {
     assert!(summary.contains("\"reconcile\": {}"), "{summary}");
 }
 
+/// `report ARGS --format csv --out OUT` in `d`: its outputs' names and bytes, and what it said.
+fn report_in(d: &Path, args: &[&str], out: &str) -> (Vec<(String, Vec<u8>)>, String) {
+    let assert = orderhealth()
+        .current_dir(d)
+        .arg("report")
+        .args(args)
+        .args(["--format", "csv", "--out", out])
+        .assert()
+        .success();
+    (crate::store::outputs(&d.join(out)), String::from_utf8(assert.get_output().stdout.clone()).unwrap())
+}
+
 /// A store keeps performance reports like any input: a report from it equals one read,
 /// byte for byte (`reconcile` and `reconcile_orders` included), whatever night brought them.
 #[test]
@@ -157,19 +169,9 @@ fn a_store_keeps_performance_reports_and_gives_one_reads_bytes() {
     };
     ingest("dumps");
     ingest("amazon");
-    let run = |args: &[&str], out: &str| {
-        orderhealth()
-            .current_dir(d)
-            .arg("report")
-            .args(args)
-            .args(["--format", "csv", "--out", out])
-            .assert()
-            .success();
-        crate::store::outputs(&d.join(out))
-    };
-    let once = run(&["dumps", "amazon"], "once");
+    let (once, _) = report_in(d, &["dumps", "amazon"], "once");
     assert!(once.iter().any(|f| f.0 == "reconcile_orders.csv"));
-    assert_eq!(run(&["--store", "store"], "from-store"), once);
+    assert_eq!(report_in(d, &["--store", "store"], "from-store").0, once);
 }
 
 /// A store holding Amazon's report answers from its settled orders' tally while every window
@@ -186,16 +188,7 @@ fn a_store_holding_an_agreeing_report_answers_from_the_settled_orders() {
         std::fs::create_dir_all(d.join(night)).unwrap();
         std::fs::copy(testdata(&format!("performance/{name}")), d.join(night).join(name)).unwrap();
     }
-    let run = |args: &[&str], out: &str| {
-        let assert = orderhealth()
-            .current_dir(d)
-            .arg("report")
-            .args(args)
-            .args(["--format", "csv", "--out", out])
-            .assert()
-            .success();
-        (crate::store::outputs(&d.join(out)), String::from_utf8(assert.get_output().stdout.clone()).unwrap())
-    };
+    let run = |args: &[&str], out: &str| report_in(d, args, out);
     orderhealth().current_dir(d).args(["ingest", "dumps", "amazon", "--store", "store"]).assert().success();
     let (from_store, said) = run(&["--store", "store"], "from-store");
     assert!(said.contains("agree with ours"), "{said}");
