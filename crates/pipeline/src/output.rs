@@ -256,8 +256,6 @@ fn recover(parent: &Path, name: &str, target: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` as a whole: to `tmp` beside it, synced, renamed over `path`, and
-/// the directory synced. A failure removes `tmp`; a kill leaves at most `tmp`.
 /// The file `path` lies under, when its nearest existing ancestor (itself left out) is not a
 /// directory: nothing below it can be made, and the file system's error ("File exists", "Not
 /// a directory") would not name it.
@@ -265,6 +263,8 @@ pub(crate) fn file_above(path: &Path) -> Option<&Path> {
     path.ancestors().skip(1).find(|a| a.exists()).filter(|a| !a.is_dir())
 }
 
+/// Writes `bytes` to `path` as a whole: to `tmp` beside it, synced, renamed over `path`, and
+/// the directory synced. A failure removes `tmp`; a kill leaves at most `tmp`.
 pub(crate) fn write_whole(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| -> Result<()> {
         let mut f = File::create(tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
