@@ -30,7 +30,7 @@ use orderhealth_core::book::{Book, BookShard, Names, OrderState};
 use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
 use orderhealth_core::read::{read_file, FileOutcome};
-use orderhealth_core::rows::{FileData, Rejected};
+use orderhealth_core::rows::{FileData, Rejected, ScanMap};
 use orderhealth_core::shard::{spread, SHARDS};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions};
 use polars::prelude::*;
@@ -1146,11 +1146,16 @@ fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
 /// of the number ([`orderhealth_core::shard::shard_of`]: where its scans are kept, so shard `i`'s scans are looked up
 /// in the `i`-th set alone). Gathered per shard of orders, then each set built, in parallel.
 fn tracking_numbers(shards: &[&BookShard]) -> Vec<Wanted> {
-    let gathered: Vec<Vec<Vec<String>>> = shards
+    tracking_numbers_of(&shards.iter().map(|s| s.orders().iter().collect()).collect::<Vec<_>>(), None)
+}
+
+/// [`tracking_numbers`] of lists of orders, less the numbers in `covered` (per shard of the
+/// number: those whose scans are at hand already).
+fn tracking_numbers_of(lists: &[Vec<&OrderState>], covered: Option<&[&FxHashSet<String>]>) -> Vec<Wanted> {
+    let gathered: Vec<Vec<Vec<String>>> = lists
         .par_iter()
-        .map(|shard| {
-            let numbers = shard
-                .orders()
+        .map(|orders| {
+            let numbers = orders
                 .iter()
                 .flat_map(|o| o.shipments.iter())
                 .filter(|s| !orderhealth_carriers::is_missing(&s.tracking))
@@ -1166,9 +1171,11 @@ fn tracking_numbers(shards: &[&BookShard]) -> Vec<Wanted> {
     }
     per_shard
         .into_par_iter()
-        .map(|lists| {
+        .enumerate()
+        .map(|(i, lists)| {
             let mut set = FxHashSet::with_capacity_and_hasher(lists.iter().map(Vec::len).sum(), Default::default());
-            set.extend(lists.into_iter().flatten());
+            let have = covered.and_then(|c| c.get(i).copied());
+            set.extend(lists.into_iter().flatten().filter(|n| !have.is_some_and(|have| have.contains(n))));
             Wanted::of(set)
         })
         .collect()
@@ -1300,14 +1307,38 @@ fn read_base(
     let (mut base_shards, settled_parts): (Vec<BookShard>, Vec<_>) = read.into_iter().unzip();
     let (before, evidence): (Vec<Vec<OrderState>>, Vec<settled::Evidence>) =
         settled_parts.into_iter().flatten().unzip();
-    if settled.is_some() {
+    if let Some(s) = settled {
         // Only the packages of the orders read are judged: the base's scans of their numbers
-        // are all a report needs (about a tenth of a million numbers, instead of all).
-        let wanted = tracking_numbers(&base_shards.iter().chain(layers).collect::<Vec<_>>());
-        base_shards.par_iter_mut().zip(&wanted).enumerate().try_for_each(|(i, (shard, wanted))| -> Result<()> {
-            shard.set_scans(chain_scans(&chain.scan_dirs(|segment| layout.of_shard(segment, i)), Some(wanted))?);
-            Ok(())
-        })?;
+        // are all a report needs (about a tenth of a million numbers, instead of all). Those of
+        // the live orders as the settled directory keeps them, when it does: then only the
+        // touched orders' and the layers' other numbers are looked up in the segments.
+        let live = s.live_scans().with_context(|| format!("{}: a damaged store", s.dir.display()))?;
+        let wanted = match &live {
+            Some(live) => {
+                let covered: Vec<&FxHashSet<String>> = live.iter().map(|(numbers, _)| numbers).collect();
+                let touched = before.iter().map(|b| b.iter().collect::<Vec<_>>());
+                let layer_orders = layers.iter().map(|l| l.orders().iter().collect::<Vec<_>>());
+                tracking_numbers_of(&touched.chain(layer_orders).collect::<Vec<_>>(), Some(&covered))
+            }
+            None => tracking_numbers(&base_shards.iter().chain(layers).collect::<Vec<_>>()),
+        };
+        let mut live: Vec<Option<ScanMap>> = match live {
+            Some(live) => live.into_iter().map(|(_, scans)| Some(scans)).collect(),
+            None => (0..SHARDS).map(|_| None).collect(),
+        };
+        base_shards.par_iter_mut().zip(&wanted).zip(&mut live).enumerate().try_for_each(
+            |(i, ((shard, wanted), live))| -> Result<()> {
+                let scans = chain_scans(&chain.scan_dirs(|segment| layout.of_shard(segment, i)), Some(wanted))?;
+                shard.set_scans(match (scans, live.take()) {
+                    (Some(mut scans), Some(live)) => {
+                        scans.add_all(live);
+                        Some(scans)
+                    }
+                    (scans, live) => scans.or(live),
+                });
+                Ok(())
+            },
+        )?;
     }
     base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
     let (Some(s), Some(request)) = (settled, request) else {

@@ -720,6 +720,55 @@ fn each_tracking_basis_has_its_own_settled_orders_and_one_reads_bytes() {
     assert_eq!(bases, ["promise", "ship"]);
 }
 
+/// The scans of the live orders' packages are read from the settled directory, as they were
+/// when the base was judged, and a later night's scans of those packages add to them. The
+/// young second package of order 475 (USD: valid with two scans and a delivery) has its first
+/// scan when the store is reported on, so it stays live with one scan; a later night delivers
+/// it (and every other package scanned but not delivered) and moves `as_of` past the scan
+/// grace: the package is valid, as in one read, only if its first scan was kept.
+#[test]
+fn a_later_night_s_scans_add_to_the_live_packages_scans_the_settled_directory_keeps() {
+    let tmp = sample_dumps();
+    let dir = tmp.path();
+    const YOUNG: &str = "TBA900000000001";
+    std::fs::write(
+        dir.join("dumps/2026-03-16/zz-first-scan.tsv"),
+        format!("tracking-number\tscan-date\tscan-type\n{YOUNG}\t2026-03-15T10:00:00+00:00\taccepted\n"),
+    )
+    .unwrap();
+    let n = nights(dir);
+    ingest(dir, &n.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "store").success();
+    report(dir, &["--store", "store"], "out-before");
+    let tallies = settled_tallies(&dir.join("store"));
+
+    let scans: Vec<String> =
+        n.iter().filter_map(|night| std::fs::read_to_string(dir.join(night).join("carrier-scans.tsv")).ok()).collect();
+    let number = |line: &str| line.split('\t').next().unwrap_or("").to_string();
+    let delivered: std::collections::BTreeSet<String> =
+        scans.iter().flat_map(|t| t.lines().filter(|l| l.ends_with("\tdelivered")).map(number)).collect();
+    let mut awaiting: std::collections::BTreeSet<String> =
+        scans.iter().flat_map(|t| t.lines().skip(1).map(number)).filter(|n| !delivered.contains(n)).collect();
+    awaiting.insert(YOUNG.to_string());
+    let mut night = String::from("tracking-number\tscan-date\tscan-type\n");
+    for number in &awaiting {
+        night.push_str(&format!("{number}\t2026-03-16T20:00:00+00:00\tdelivered\n"));
+    }
+    std::fs::create_dir_all(dir.join("dumps/zz-later")).unwrap();
+    std::fs::write(dir.join("dumps/zz-later/carrier-scans.tsv"), night).unwrap();
+    std::fs::write(
+        dir.join("dumps/zz-later/cancel-events.tsv"),
+        "order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n\
+         111-1000000-0000001\t\t2026-03-30T09:00:00+00:00\tseller\tNoInventory\n",
+    )
+    .unwrap();
+    ingest(dir, &["dumps/zz-later"], "store").success();
+    let after = report(dir, &["--store", "store"], "out-after");
+    assert_same(&after, &report(dir, &["dumps"], "out-once"));
+    assert_eq!(settled_tallies(&dir.join("store")), tallies, "the settled directory was used as it was");
+    let defects = text(&after, "tracking_defects.csv");
+    assert!(!defects.contains(YOUNG), "two scans and a delivery: valid\n{defects}");
+}
+
 /// A package younger than the scan grace is settled when its scans already pass (scans only
 /// accumulate), and left live when they do not: a later night that moves `as_of` past the
 /// grace finds the unscanned young packages without scans (`no-scan`), as one read does,

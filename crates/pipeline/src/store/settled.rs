@@ -27,8 +27,8 @@ use anyhow::{Context, Result};
 use orderhealth_carriers::Defect;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
 use orderhealth_core::marketplace::parse_zone;
-use orderhealth_core::rows::ShipDate;
-use orderhealth_core::shard::{id_hash, shard_of, SHARDS};
+use orderhealth_core::rows::{ScanTally, ShipDate};
+use orderhealth_core::shard::{id_hash, shard_of, spread, SHARDS};
 use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
 use orderhealth_core::tracking::{
@@ -46,6 +46,7 @@ mod lists;
 
 use lists::Lists;
 
+use super::state::{live_scans_frame, read_live_scans, LiveScans, LIVE_SCANS};
 use super::{
     chain_tables_from, read_parquet, read_shard_tables, rows_of_orders, segment_number, shard_dir, write_parquet,
 };
@@ -293,6 +294,21 @@ pub(super) struct Settled {
 }
 
 impl Settled {
+    /// The scans of the live orders' packages as judged ([`live_scans_frame`]), shard by shard
+    /// of the numbers: every number the live orders have, and the tallies of those scanned.
+    /// `None` when the directory does not keep them for every shard (written before it did, or
+    /// a store without scans): a read looks every number up in the segments then.
+    pub fn live_scans(&self) -> Result<Option<Vec<LiveScans>>> {
+        let read: Vec<Option<LiveScans>> = (0..SHARDS)
+            .into_par_iter()
+            .map(|i| {
+                let path = shard_dir(&self.dir, i).join(LIVE_SCANS);
+                read_parquet(&path)?.map(|df| read_live_scans(&df)).transpose()
+            })
+            .collect::<Result<_>>()?;
+        Ok(read.into_iter().collect())
+    }
+
     /// Partition `i`'s evidence rows, less those of the orders whose id hashes are in `touched`.
     pub fn evidence(&self, i: usize, touched: &FxHashSet<u64>) -> Result<Evidence> {
         let dir = shard_dir(&self.dir, i);
@@ -701,11 +717,12 @@ fn judge_into(
         })
         .collect::<Result<_>>()?;
 
-    let live_tables: Vec<[Option<DataFrame>; 2]> = parts
+    type LiveTables = ([Option<DataFrame>; 2], Vec<String>);
+    let (live_tables, live_numbers): (Vec<[Option<DataFrame>; 2]>, Vec<Vec<String>>) = parts
         .par_iter()
         .zip(tables)
         .enumerate()
-        .map(|(i, (part, tables))| -> Result<[Option<DataFrame>; 2]> {
+        .map(|(i, (part, tables))| -> Result<LiveTables> {
             let dir = shard_dir(tmp, i);
             std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
             write_parquet(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
@@ -713,18 +730,50 @@ fn judge_into(
             write_parquet(&dir.join("late_deliveries.parquet"), &mut part.evidence.late_deliveries.clone())?;
             // The live states: the base's rows of the orders not settled, as the base has them.
             let mut live: [Option<DataFrame>; 2] = [None, None];
+            let mut numbers = Vec::new();
             for ((name, table), live) in ["orders.parquet", "shipments.parquet"].into_iter().zip(tables).zip(&mut live)
             {
                 if let Some(df) = table {
                     let mut rows = part.live_rows(&df)?;
                     write_parquet(&dir.join(name), &mut rows)?;
+                    if name == "shipments.parquet" && has_scans {
+                        numbers = package_numbers(&rows)?;
+                    }
                     // Kept for the report only when asked for.
                     *live = keep.map(|_| rows);
                 }
             }
-            Ok(live)
+            Ok((live, numbers))
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<LiveTables>>>()?
+        .into_iter()
+        .unzip();
+    // The scans of the live orders' packages, as judged, by shard of the number: a report
+    // reads them here rather than in every segment (which keep them as they are until the next
+    // base). None in a store without scans.
+    if has_scans {
+        let by_shard: Vec<Vec<String>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        let by_shard = live_numbers.into_iter().fold(by_shard, |mut by_shard, numbers| {
+            for (to, part) in by_shard.iter_mut().zip(spread(numbers, |n| n.as_str(), SHARDS)) {
+                to.extend(part);
+            }
+            by_shard
+        });
+        by_shard.into_par_iter().enumerate().try_for_each(|(j, mut numbers)| -> Result<()> {
+            numbers.sort_unstable();
+            numbers.dedup();
+            let rows: Vec<(String, Option<ScanTally>)> = numbers
+                .into_iter()
+                .map(|n| {
+                    let tally = book.scans_of(&n).copied();
+                    (n, tally)
+                })
+                .collect();
+            let dir = shard_dir(tmp, j);
+            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            write_parquet(&dir.join(LIVE_SCANS), &mut live_scans_frame(&rows)?)
+        })?;
+    }
     // The lists: this base's generation written, the carried ones linked as they are.
     let generation = segment_number(Path::new(&key.base));
     write_generation(tmp, generation, &parts)?;
@@ -782,6 +831,19 @@ fn judge_into(
         })
         .collect::<Result<_>>()?;
     Ok(Some(Judged { as_of, live, total, evidence }))
+}
+
+/// The normalised tracking numbers of the packages of `shipments` (a `shipments` table's
+/// rows), as a report looks their scans up.
+fn package_numbers(shipments: &DataFrame) -> Result<Vec<String>> {
+    Ok(shipments
+        .column("tracking_number")?
+        .str()?
+        .iter()
+        .flatten()
+        .filter(|n| !orderhealth_carriers::is_missing(n))
+        .map(orderhealth_carriers::normalise)
+        .collect())
 }
 
 /// Generation `generation` of the lists ([`LISTS`]): the orders `parts` settled, their

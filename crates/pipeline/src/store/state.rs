@@ -176,6 +176,50 @@ pub(super) fn scans_frame(scans: &ScanMap) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// The file of a settled directory's shard that keeps the scans of its live orders' packages
+/// as they were judged ([`live_scans_frame`]).
+pub(super) const LIVE_SCANS: &str = "live_scans.parquet";
+
+/// The packages of a settled directory's live orders whose numbers fall in one shard: each
+/// normalised number with its tally summed over the segments when the base was judged
+/// (`None`: not scanned yet), sorted by number. The scans of those numbers in the base and the
+/// segments below it stay what they were (later scans go into layers), so a report reads them
+/// here instead of looking each number up in every segment.
+pub(super) fn live_scans_frame(numbers: &[(String, Option<ScanTally>)]) -> PolarsResult<DataFrame> {
+    frame(vec![
+        Column::new("tracking_number".into(), numbers.iter().map(|r| r.0.as_str()).collect::<Vec<&str>>()),
+        Column::new("scans".into(), numbers.iter().map(|r| r.1.map(|t| t.scans)).collect::<Vec<Option<u32>>>()),
+        Column::new(
+            "delivered".into(),
+            numbers.iter().map(|r| r.1.map(|t| t.delivered)).collect::<Vec<Option<bool>>>(),
+        ),
+        timestamps("first_delivered_ts", numbers.iter().map(|r| r.1.and_then(|t| t.first_delivered)).collect())?,
+    ])
+}
+
+/// One shard's [`live_scans_frame`] read back: every number it lists, and the tallies of those
+/// scanned.
+pub(super) type LiveScans = (FxHashSet<String>, ScanMap);
+
+/// A [`live_scans_frame`] read back.
+pub(super) fn read_live_scans(df: &DataFrame) -> Result<LiveScans> {
+    let (number, count, delivered) =
+        (df.column("tracking_number")?.str()?, df.column("scans")?.u32()?, df.column("delivered")?.bool()?);
+    let first = df.column("first_delivered_ts")?.datetime()?.physical();
+    let mut numbers = FxHashSet::with_capacity_and_hasher(df.height(), Default::default());
+    let mut scans = ScanMap::default();
+    for i in 0..df.height() {
+        let n = number.get(i).unwrap_or("");
+        if let Some(count) = count.get(i) {
+            let tally =
+                ScanTally { scans: count, delivered: delivered.get(i).unwrap_or(false), first_delivered: first.get(i) };
+            scans.insert(n, tally);
+        }
+        numbers.insert(n.to_string());
+    }
+    Ok((numbers, scans))
+}
+
 pub(super) fn catalog_frame(catalog: &FxHashMap<Text, CatalogEntry>) -> PolarsResult<DataFrame> {
     let mut rows: Vec<(&Text, &CatalogEntry)> = catalog.iter().collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
