@@ -123,7 +123,7 @@ pub(crate) fn prepare_inputs(
     settled: Option<&SettledRequest>,
     progress: &dyn Progress,
 ) -> Result<Prepared> {
-    let (mut loaded, settled) = match store {
+    let (mut loaded, mut settled) = match store {
         Some(dir) => {
             refuse_out_over_store(out, dir)?;
             progress.start(0);
@@ -144,7 +144,11 @@ pub(crate) fn prepare_inputs(
         progress.detail("absorbing into the book (thread-seconds)", loaded.spent.absorbing.as_secs_f64());
     }
     progress.stage("merging");
-    let merged = View::build(&mut loaded.book, view);
+    // A base judged in this process as of this instant comes with its live orders viewed.
+    let merged = match settled.as_mut().and_then(|s| s.view.take()) {
+        Some(viewed) => viewed,
+        None => View::build(&mut loaded.book, view),
+    };
     Ok(Prepared { loaded, view: merged, settled })
 }
 
@@ -318,8 +322,15 @@ fn report_of(
     // The store's settled orders (or every order, summed from the partitions) come as counts
     // and rows: they join the others'.
     let no_settled = SettledPart::default();
-    let SettledPart { tally: settled, evidence, auto_cancel: settled_auto, auto: settled_counts, has_scans, reconcile } =
-        p.settled.as_ref().unwrap_or(&no_settled);
+    let SettledPart {
+        tally: settled,
+        evidence,
+        auto_cancel: settled_auto,
+        auto: settled_counts,
+        has_scans,
+        reconcile,
+        ..
+    } = p.settled.as_ref().unwrap_or(&no_settled);
     let today = p.view.as_of.map(|as_of| Today { as_of, tz: opts.view.tz });
     progress.stage("computing reports");
     // Per-day counts of every metric, from the orders and their judged packages, and the

@@ -706,7 +706,6 @@ fn settle_new_base(
         let _ = match written.take() {
             Some(NewBase { mut shards, tables, carried }) => {
                 shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
-                let keep = keep.then_some(&to_rank as &(dyn Fn(u32) -> u32 + Sync));
                 match settled::write_from(dir, &key, &request, as_of, shards, tables, carried, keep) {
                     Ok(Some(judged)) => {
                         self::keep(dir, base, KeptState::Base(Box::new((key.clone(), judged))));
@@ -1065,7 +1064,7 @@ fn read_states(
         return Ok(((0..SHARDS).map(|_| BookShard::default()).collect(), None));
     };
     let key = request.and_then(|r| settled_key(manifest, &base.dir, r));
-    if let Some(kept) = kept_base(dir, manifest, &base.dir, layers, key.as_ref(), request) {
+    if let Some(kept) = kept_base(dir, manifest, &base.dir, layers, key.as_ref(), request, to_rank) {
         return Ok(kept);
     }
     // The layers and the settled directory, read at once (neither needs the other).
@@ -1108,6 +1107,7 @@ fn kept_base(
     layers: &[StoredState],
     key: Option<&SettledKey>,
     request: Option<&SettledRequest>,
+    to_rank: &(impl Fn(u32) -> u32 + Sync),
 ) -> Option<(Vec<BookShard>, Option<SettledPart>)> {
     let (key, request) = (key?, request?);
     if !layers.is_empty() {
@@ -1117,11 +1117,17 @@ fn kept_base(
     let (judged_under, judged) = *kept;
     let newest = manifest.newest_observation()?;
     let as_of = request.view.as_of.unwrap_or(newest);
-    if judged_under != *key || judged.as_of > as_of || judged.live.len() != SHARDS {
+    if judged_under != *key || judged.as_of > as_of {
+        return None;
+    }
+    let (live, view, total, evidence) = judged.for_report(as_of, to_rank).ok()?;
+    if live.len() != SHARDS {
         return None;
     }
     // No layer: no settled order touched.
-    Some((judged.live, Some(settled_part(judged.total, &[], judged.evidence))))
+    let mut part = settled_part(total, &[], evidence);
+    part.view = view;
+    Some((live, Some(part)))
 }
 
 /// What the settled orders add to a report: their `tally`, less the touched ones' as it

@@ -225,6 +225,14 @@ fn nightly_layers_merge_to_the_bytes_of_one_report() {
 fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     let (tmp, base, later) = sample_store_but_the_last_nights(6);
     let dir = tmp.path();
+    // A confirmation of an order no report names: live for good, counted by every report
+    // (`unmatched_confirmations`), also by the one that takes the live orders as the new
+    // base's judging viewed them.
+    std::fs::write(
+        dir.join(&later[0]).join("zz-unknown-order.txt"),
+        "order-id\tship-date\tcarrier-code\ttracking-number\n111-9999999-0000001\t2026-03-10\tUPS\t1Z999AA10123456784\n",
+    )
+    .unwrap();
     let mut layers_seen = Vec::new();
     for (i, night) in later.iter().enumerate() {
         let one_command = report(dir, &["--store", "store", night], &format!("store-{i}"));
@@ -234,6 +242,8 @@ fn a_report_with_its_night_gives_one_reads_bytes_from_what_its_ingest_kept() {
     let most = orderhealth::store::MAX_LAYERS;
     assert!(layers_seen.contains(&1) && layers_seen.contains(&most), "{layers_seen:?}");
     assert!(layers_seen.windows(2).any(|w| w[1] < w[0]), "a new base among them: {layers_seen:?}");
+    let last = text(&report(dir, &["--store", "store"], "store-again"), "summary.json");
+    assert!(last.contains("\"unmatched_confirmations\": 1,"), "{last}");
     // `orders --store DIR NIGHT` takes the kept layer too.
     let base: Vec<&str> = base.iter().map(|s| s.as_str()).collect();
     ingest(dir, &base, "store-orders").success();

@@ -28,7 +28,7 @@ use orderhealth_carriers::Defect;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState, OrderTable};
 use orderhealth_core::marketplace::parse_zone;
 use orderhealth_core::rows::{ScanTally, ShipDate};
-use orderhealth_core::shard::{id_hash, shard_of, spread, SHARDS};
+use orderhealth_core::shard::{id_hash, id_order, shard_of, spread, SHARDS};
 use orderhealth_core::status::Status;
 use orderhealth_core::timestamp::{local_day, Micros};
 use orderhealth_core::tracking::{
@@ -258,6 +258,9 @@ pub struct SettledPart {
     pub has_scans: bool,
     /// Their `reconcile_orders` rows of every Amazon window, agreeing or not.
     pub reconcile: Vec<DataFrame>,
+    /// The live orders as viewed already, when the base was judged in this process as of the
+    /// report's instant ([`Judged::for_report`]): the report takes it instead of viewing them.
+    pub view: Option<View>,
 }
 
 /// The tally of `touched` (settled orders, as the base alone has them) as the settled
@@ -443,15 +446,14 @@ pub(super) fn write(
         let (read, segments): (Vec<_>, Vec<Segments>) = read.into_iter().unzip();
         let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
         shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-        judge_into(tmp, shards, tables, key, request, as_of, None, segments, None).map(drop)
+        judge_into(tmp, shards, tables, key, request, as_of, None, segments, false).map(drop)
     })
 }
 
 /// [`write`] for a base an ingest has in memory: `shards` (file ids renumbered to ranks) and
 /// each shard's `orders` and `shipments` tables as written; with `carried`, the replaced
 /// base's settled orders the night left as they were are taken over, not judged again. With
-/// `keep` (the tables' file ids to ranks), what it judged comes back too ([`Judged`]), once
-/// the directory is written.
+/// `keep`, what it judged comes back too ([`Judged`]), once the directory is written.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_from(
     store: &Path,
@@ -461,7 +463,7 @@ pub(super) fn write_from(
     shards: Vec<BookShard>,
     tables: Vec<[Option<DataFrame>; 2]>,
     carried: Option<Carried>,
-    keep: Option<&(dyn Fn(u32) -> u32 + Sync)>,
+    keep: bool,
 ) -> Result<Option<Judged>> {
     let carried = carried.filter(|c| SettledKey { base: key.base.clone(), ..c.key.clone() } == *key);
     // Every order judged here is in the new base; a carried order stays in its segment (a
@@ -482,13 +484,45 @@ pub(super) fn write_from(
 pub(super) struct Judged {
     /// The instant judged as of.
     pub as_of: Micros,
-    /// Per shard: the live states (ranks in the keys, sorted by id) with the scans and catalog
-    /// they were judged against.
-    pub live: Vec<BookShard>,
+    /// Per shard: the scans and catalog the orders were judged against (no states).
+    shards: Vec<BookShard>,
+    /// Per shard: the live states' `orders` and `shipments` rows as written (file ids).
+    live_tables: Vec<[Option<DataFrame>; 2]>,
+    /// The live orders as the judging viewed them (sorted by id), with the confirmations of
+    /// orders no report names: what a report as of the same instant would view.
+    view: View,
     /// The settled orders' tally (every shard's together), and per shard their evidence rows.
-    pub total: Tally,
-    pub evidence: Vec<Evidence>,
+    total: Tally,
+    evidence: Vec<Evidence>,
 }
+
+impl Judged {
+    /// For a report as of `as_of`: per shard, the live orders with the scans and catalog they
+    /// were judged against, and what the settled orders add. As of the instant judged, the
+    /// live states are left out and the view the judging made comes with them (the report
+    /// views nothing again); as of a later one, the states are made from the tables
+    /// (`to_rank`: their file ids to ranks).
+    pub fn for_report(self, as_of: Micros, to_rank: &(impl Fn(u32) -> u32 + Sync)) -> Result<ForReport> {
+        if as_of == self.as_of {
+            return Ok((self.shards, Some(self.view), self.total, self.evidence));
+        }
+        let live = self
+            .shards
+            .into_par_iter()
+            .zip(self.live_tables)
+            .map(|(shard, tables)| -> Result<BookShard> {
+                let mut states = super::state::states_of(&tables, 0, &mut Names::default())?;
+                states.iter_mut().for_each(|o| o.renumber_files(to_rank));
+                Ok(shard.with_states(states))
+            })
+            .collect::<Result<_>>()?;
+        Ok((live, None, self.total, self.evidence))
+    }
+}
+
+/// What [`Judged::for_report`] gives: the live orders' shards, their view when made, the
+/// settled orders' tally and evidence rows.
+pub(super) type ForReport = (Vec<BookShard>, Option<View>, Tally, Vec<Evidence>);
 
 /// Which segment holds the rows of each order of a shard being judged.
 pub(super) enum Segments {
@@ -673,8 +707,8 @@ fn write_whole(store: &Path, key: &SettledKey, fill: impl FnOnce(&Path) -> Resul
 }
 
 /// Judges the base (`shards`, renumbered to ranks; `tables`, each shard's `orders` and
-/// `shipments` as stored) and writes its settled directory into `tmp`; with `keep` (the
-/// tables' file ids to ranks), returns what it judged ([`Judged`]).
+/// `shipments` as stored) and writes its settled directory into `tmp`; with `keep`, returns
+/// what it judged ([`Judged`]).
 #[allow(clippy::too_many_arguments)]
 fn judge_into(
     tmp: &Path,
@@ -685,7 +719,7 @@ fn judge_into(
     as_of: Micros,
     carried: Option<Carried>,
     segments: Vec<Segments>,
-    keep: Option<&(dyn Fn(u32) -> u32 + Sync)>,
+    keep: bool,
 ) -> Result<Option<Judged>> {
     let mut book = Book::from_shards(shards);
     let has_scans = book.has_scans();
@@ -702,7 +736,7 @@ fn judge_into(
         }
         _ => (PathBuf::new(), Vec::new(), None, None, (0..SHARDS).map(|_| None).collect()),
     };
-    let parts: Vec<Partition> = states
+    let mut parts: Vec<Partition> = states
         .into_par_iter()
         .zip(carried)
         .zip(segments)
@@ -711,9 +745,9 @@ fn judge_into(
             (Some(c), Some(lists)) => {
                 // The carried orders are not judged again, and are not live.
                 let (states, carried) = c.to_judge(i, lists, states);
-                settle_partition(i, states, &book, &opts, packages, &segments)?.with(c, carried)
+                settle_partition(i, states, &book, &opts, packages, &segments, keep)?.with(c, carried)
             }
-            _ => settle_partition(i, states, &book, &opts, packages, &segments),
+            _ => settle_partition(i, states, &book, &opts, packages, &segments, keep),
         })
         .collect::<Result<_>>()?;
 
@@ -740,7 +774,7 @@ fn judge_into(
                         numbers = package_numbers(&rows)?;
                     }
                     // Kept for the report only when asked for.
-                    *live = keep.map(|_| rows);
+                    *live = keep.then_some(rows);
                 }
             }
             Ok((live, numbers))
@@ -796,6 +830,13 @@ fn judge_into(
         }
     }
     generations.push(generation);
+    // The live orders' views, every partition's (each sorted by id), as one view sorted by id.
+    let mut live: Vec<OrderView> = Vec::new();
+    let mut unknown_order_confirmations = 0;
+    for part in &mut parts {
+        live.append(&mut part.live);
+        unknown_order_confirmations += part.unknown_confirmations;
+    }
     let (tallies, evidence): (Vec<Tally>, Vec<Evidence>) = parts.into_iter().map(|p| (p.tally, p.evidence)).unzip();
     // What the newly settled orders add, and what the carried ones do: only the total is
     // kept (each partition's tally, kept before, was a few MB of JSON read and written again
@@ -817,20 +858,20 @@ fn judge_into(
     // Not synced: derived data, checked whole against its seal before use. A crash that
     // leaves part of it on disk leaves a directory that fails the check, which the next
     // report removes and judges again.
-    let Some(to_rank) = keep else { return Ok(None) };
-    // The live states as a read of the directory gives them (from the tables just written,
-    // renumbered to ranks), each shard with the scans and catalog it was judged against.
-    let live: Vec<BookShard> = book
-        .into_shards()
-        .into_par_iter()
-        .zip(live_tables)
-        .map(|(shard, tables)| -> Result<BookShard> {
-            let mut states = super::state::states_of(&tables, 0, &mut Names::default())?;
-            states.iter_mut().for_each(|o| o.renumber_files(&|id| to_rank(id)));
-            Ok(shard.with_states(states))
-        })
-        .collect::<Result<_>>()?;
-    Ok(Some(Judged { as_of, live, total, evidence }))
+    if !keep {
+        return Ok(None);
+    }
+    // What a read of the directory gives (the live states as the tables just written have
+    // them, made only when a report asks for a later instant: [`Judged::for_report`]), and the
+    // live orders as a report as of this instant views them.
+    live.par_sort_unstable_by(|a, b| id_order(&a.order_id, &b.order_id));
+    let view = View {
+        unsupported_marketplaces: orderhealth_core::view::unsupported_marketplaces(&live),
+        orders: live,
+        as_of: Some(as_of),
+        unknown_order_confirmations,
+    };
+    Ok(Some(Judged { as_of, shards: book.into_shards(), live_tables, view, total, evidence }))
 }
 
 /// The normalised tracking numbers of the packages of `shipments` (a `shipments` table's
@@ -887,6 +928,10 @@ struct Partition {
     carried: Vec<u64>,
     tally: Tally,
     evidence: Evidence,
+    /// With `keep_live`, the live orders' views (sorted by id), and the confirmations of orders
+    /// no report names (their states are live).
+    live: Vec<OrderView>,
+    unknown_confirmations: u64,
 }
 
 impl Partition {
@@ -928,6 +973,7 @@ fn is_settled(o: &OrderView, book: &Book, as_of: Micros, grace: i64) -> bool {
 }
 
 /// Judges partition `index` (its order states) and splits it into settled and live orders.
+#[allow(clippy::too_many_arguments)]
 fn settle_partition(
     index: usize,
     states: Vec<OrderState>,
@@ -935,6 +981,7 @@ fn settle_partition(
     opts: &ViewOptions,
     packages: PackageOptions,
     segments: &Segments,
+    keep_live: bool,
 ) -> Result<Partition> {
     let grace = packages.scan_grace_days;
     let mut shards: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
@@ -943,20 +990,22 @@ fn settle_partition(
     }
     let mut view = View::build(&mut Book::from_shards(shards), opts);
     // Confirmations of orders no report names stay with their (live) states.
-    view.unknown_order_confirmations = 0;
+    let unknown_confirmations = std::mem::take(&mut view.unknown_order_confirmations);
     let as_of = view.as_of.unwrap_or(0);
     let flags: Vec<bool> = view.orders.iter().map(|o| is_settled(o, book, as_of, grace)).collect();
     // A settled order whose id hash is also a live order's stays live: a report that finds
     // a hash among the settled ones takes it for a settled order.
     let live_hashes: FxHashSet<u64> =
         view.orders.iter().zip(&flags).filter(|(_, s)| !**s).map(|(o, _)| id_hash(&o.order_id)).collect();
-    let settled: Vec<OrderView> = view
-        .orders
-        .into_iter()
-        .zip(flags)
-        .filter(|(o, settled)| *settled && !live_hashes.contains(&id_hash(&o.order_id)))
-        .map(|(o, _)| o)
-        .collect();
+    let (mut settled, mut live) = (Vec::new(), Vec::new());
+    for (o, flag) in view.orders.into_iter().zip(flags) {
+        match flag && !live_hashes.contains(&id_hash(&o.order_id)) {
+            true => settled.push(o),
+            // The live orders' views, for the report that follows in this process.
+            false if keep_live => live.push(o),
+            false => {}
+        }
+    }
     let mut hashes: Vec<(u64, u32)> =
         settled.iter().map(|o| (id_hash(&o.order_id), segments.of_order(&o.order_id))).collect();
     hashes.sort_unstable();
@@ -984,6 +1033,8 @@ fn settle_partition(
         carried: Vec::new(),
         tally: Tally::judged(&view, &tracking),
         evidence: Tally::evidence(&view, &tracking)?,
+        live,
+        unknown_confirmations,
     })
 }
 
@@ -1262,6 +1313,8 @@ mod tests {
                 carried: Vec::new(),
                 tally: Tally::default(),
                 evidence: empty(),
+                live: Vec::new(),
+                unknown_confirmations: 0,
             });
             let parts: Vec<Partition> = (0..SHARDS)
                 .map(|i| match i {
@@ -1273,6 +1326,8 @@ mod tests {
                         carried: Vec::new(),
                         tally: Tally::default(),
                         evidence: empty(),
+                        live: Vec::new(),
+                        unknown_confirmations: 0,
                     },
                 })
                 .collect();
