@@ -1097,9 +1097,10 @@ fn read_states(
 }
 
 /// The base this process's ingest just made and judged (kept), as a read of its settled
-/// directory gives it: its live states and what its settled orders add. Only with no layer
-/// beside it, for a report under the key it was judged under and as of that instant or later
-/// (as [`usable_settled`]).
+/// directory gives it: its live orders and what its settled orders add (as of the instant
+/// judged, the live orders as viewed already: `settled::Judged::for_report`). Only with no
+/// layer beside it, for a report under the key it was judged under and as of that instant or
+/// later (as [`usable_settled`]).
 fn kept_base(
     dir: &Path,
     manifest: &Manifest,

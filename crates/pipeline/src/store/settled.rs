@@ -259,7 +259,7 @@ pub struct SettledPart {
     /// Their `reconcile_orders` rows of every Amazon window, agreeing or not.
     pub reconcile: Vec<DataFrame>,
     /// The live orders as viewed already, when the base was judged in this process as of the
-    /// report's instant ([`Judged::for_report`]): the report takes it instead of viewing them.
+    /// report's instant (`Judged::for_report`): the report takes it instead of viewing them.
     pub view: Option<View>,
 }
 
