@@ -730,6 +730,26 @@ fn each_tracking_basis_has_its_own_settled_orders_and_one_reads_bytes() {
     assert_eq!(bases, ["promise", "ship"]);
 }
 
+/// A night after the sample's (`dumps/zz-later`, with `scans` when given) whose seller
+/// cancellation of order 1 on 03-30 moves `as_of` past every package's scan grace, ingested
+/// into `store` under `dir`: the report from the store, which is one read's bytes.
+fn a_later_night(dir: &Path, scans: Option<&str>) -> Vec<(String, Vec<u8>)> {
+    std::fs::create_dir_all(dir.join("dumps/zz-later")).unwrap();
+    if let Some(scans) = scans {
+        std::fs::write(dir.join("dumps/zz-later/carrier-scans.tsv"), scans).unwrap();
+    }
+    std::fs::write(
+        dir.join("dumps/zz-later/cancel-events.tsv"),
+        "order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n\
+         111-1000000-0000001\t\t2026-03-30T09:00:00+00:00\tseller\tNoInventory\n",
+    )
+    .unwrap();
+    ingest(dir, &["dumps/zz-later"], "store").success();
+    let after = report(dir, &["--store", "store"], "out-after");
+    assert_same(&after, &report(dir, &["dumps"], "out-once"));
+    after
+}
+
 /// The scans of the live orders' packages are read from the settled directory, as they were
 /// when the base was judged, and a later night's scans of those packages add to them. The
 /// young second package of order 475 (USD: valid with two scans and a delivery) has its first
@@ -763,17 +783,7 @@ fn a_later_night_s_scans_add_to_the_live_packages_scans_the_settled_directory_ke
     for number in &awaiting {
         night.push_str(&format!("{number}\t2026-03-16T20:00:00+00:00\tdelivered\n"));
     }
-    std::fs::create_dir_all(dir.join("dumps/zz-later")).unwrap();
-    std::fs::write(dir.join("dumps/zz-later/carrier-scans.tsv"), night).unwrap();
-    std::fs::write(
-        dir.join("dumps/zz-later/cancel-events.tsv"),
-        "order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n\
-         111-1000000-0000001\t\t2026-03-30T09:00:00+00:00\tseller\tNoInventory\n",
-    )
-    .unwrap();
-    ingest(dir, &["dumps/zz-later"], "store").success();
-    let after = report(dir, &["--store", "store"], "out-after");
-    assert_same(&after, &report(dir, &["dumps"], "out-once"));
+    let after = a_later_night(dir, Some(&night));
     assert_eq!(settled_tallies(&dir.join("store")), tallies, "the settled directory was used as it was");
     let defects = text(&after, "tracking_defects.csv");
     assert!(!defects.contains(YOUNG), "two scans and a delivery: valid\n{defects}");
@@ -804,16 +814,7 @@ fn young_packages_settle_once_their_scans_pass_and_unscanned_ones_stay_live() {
         let defects = &files.iter().find(|f| f.0 == "tracking_defects.csv").unwrap().1;
         String::from_utf8_lossy(defects).lines().filter(|l| l.contains(",no-scan,")).map(str::to_string).collect()
     };
-    std::fs::create_dir_all(dir.join("dumps/zz-later")).unwrap();
-    std::fs::write(
-        dir.join("dumps/zz-later/cancel-events.tsv"),
-        "order-id\torder-item-id\tcancel-date\tinitiated-by\treason\n\
-         111-1000000-0000001\t\t2026-03-30T09:00:00+00:00\tseller\tNoInventory\n",
-    )
-    .unwrap();
-    ingest(dir, &["dumps/zz-later"], "store").success();
-    let after = report(dir, &["--store", "store"], "out-after");
-    assert_same(&after, &report(dir, &["dumps"], "out-once"));
+    let after = a_later_night(dir, None);
     let newly: Vec<String> = no_scan(&after).into_iter().filter(|l| !no_scan(&before).contains(l)).collect();
     assert_eq!(
         newly,
