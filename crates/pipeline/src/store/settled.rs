@@ -786,13 +786,7 @@ fn judge_into(
     // reads them here rather than in every segment (which keep them as they are until the next
     // base). None in a store without scans.
     if has_scans {
-        let by_shard: Vec<Vec<String>> = (0..SHARDS).map(|_| Vec::new()).collect();
-        let by_shard = live_numbers.into_iter().fold(by_shard, |mut by_shard, numbers| {
-            for (to, part) in by_shard.iter_mut().zip(spread(numbers, |n| n.as_str(), SHARDS)) {
-                to.extend(part);
-            }
-            by_shard
-        });
+        let by_shard = spread(live_numbers.into_iter().flatten(), |n| n.as_str(), SHARDS);
         by_shard.into_par_iter().enumerate().try_for_each(|(j, mut numbers)| -> Result<()> {
             numbers.sort_unstable();
             numbers.dedup();
