@@ -825,7 +825,9 @@ fn judge_into(
     }
     generations.push(generation);
     // The live orders' views, every partition's (each sorted by id), as one view sorted by id.
-    let mut live: Vec<OrderView> = Vec::new();
+    // Sized first: grown by doubling, its copies of 50,000 views of 296 bytes and the fresh
+    // pages they touched cost a new-base night about 10 ms (docs/BENCHMARKS.md).
+    let mut live: Vec<OrderView> = Vec::with_capacity(parts.iter().map(|p| p.live.len()).sum());
     let mut unknown_order_confirmations = 0;
     for part in &mut parts {
         live.append(&mut part.live);
