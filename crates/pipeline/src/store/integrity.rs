@@ -75,8 +75,9 @@ impl Checksum {
 }
 
 /// The checksum of the file at `path` as written now ([`hash`] of its bytes), hashed as it is
-/// read through one buffer per thread: a seal or a check keeps no copy of the file, and so
-/// asks for no fresh memory (a report checks 30 MB this way, an ingest seals as much).
+/// read through one buffer per thread: a seal keeps no copy of the file, and so asks for no
+/// fresh memory (an ingest seals 20-30 MB this way; a report's check of a settled directory
+/// keeps the bytes instead, which it reads next: [`verify_dir_keeping`]).
 fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut sum = Checksum::new();
     read_through(path, |chunk| sum.update(chunk))?;
