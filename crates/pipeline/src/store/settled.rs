@@ -368,11 +368,14 @@ fn key_dir(store: &Path, key: &SettledKey) -> PathBuf {
 /// program cannot use, which is then removed to be rebuilt).
 pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
     let dir = key_dir(store, key);
-    let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
+    if !dir.join(TALLY_FILE).is_file() {
+        return None;
+    }
     let read = || -> Result<Settled> {
         // Checked whole first: a damaged settled directory is rebuilt, never read. The bytes
-        // checked are kept for the reads of its files that follow.
+        // checked are kept for the reads of its files that follow, its tally file's first.
         let checked = super::integrity::verify_dir_keeping(&dir)?;
+        let text = super::integrity::read_checked(&dir.join(TALLY_FILE))?.context("no tally file")?;
         let file = serde_json::from_slice::<TallyFile>(&text)?;
         anyhow::ensure!(file.key == *key, "another key");
         let lists = match file.generations.is_empty() {
