@@ -75,9 +75,8 @@ impl Checksum {
 }
 
 /// The checksum of the file at `path` as written now ([`hash`] of its bytes), hashed as it is
-/// read through one buffer per thread: a seal keeps no copy of the file, and so asks for no
-/// fresh memory (an ingest seals 20-30 MB this way; a report's check of a settled directory
-/// keeps the bytes instead, which it reads next: [`verify_dir_keeping`]).
+/// read through one buffer per thread: a seal or a check keeps no copy of the file, and so
+/// asks for no fresh memory (a report checks 30 MB this way, an ingest seals as much).
 fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut sum = Checksum::new();
     read_through(path, |chunk| sum.update(chunk))?;
@@ -259,9 +258,6 @@ fn sums_of(seal: &Path, text: Vec<u8>) -> Result<Arc<Sums>> {
 /// The bytes of `path`, checked against its seal; `None` when the file is absent and its seal
 /// does not list it either.
 pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
-    if let Some(bytes) = CHECKED.lock().ok().and_then(|mut kept| kept.remove(path)) {
-        return Ok(Some(bytes));
-    }
     let (root, sums) = seal_of(path)?;
     let rel = relative(&root, path)?;
     let bytes = match std::fs::read(path) {
@@ -290,67 +286,23 @@ pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
 /// are hashed in parallel: a report checks a settled directory of 20–30 MB at a million
 /// orders before it uses it.
 pub(super) fn verify_dir(dir: &Path) -> Result<()> {
-    check_dir(dir, false).map(drop)
-}
-
-/// [`verify_dir`], each file's bytes kept, as checked, for the reads that follow: a report
-/// checks a settled directory whole before it uses it (a damaged one is rebuilt, never read),
-/// then reads almost every file of it, and read each a second time from the page cache and
-/// hashed it again (docs/BENCHMARKS.md). [`read_checked`] takes a kept file's bytes instead,
-/// once; what no read took is let go with the returned [`Checked`].
-pub(super) fn verify_dir_keeping(dir: &Path) -> Result<Checked> {
-    let files = check_dir(dir, true)?;
-    let paths = files.iter().map(|(path, _)| path.clone()).collect();
-    if let Ok(mut kept) = CHECKED.lock() {
-        kept.extend(files.into_iter().filter_map(|(path, bytes)| Some((path, bytes?))));
-    }
-    Ok(Checked { paths })
-}
-
-/// The files of a directory checked whole with their bytes kept ([`verify_dir_keeping`]):
-/// dropped, it lets go of those no read took.
-#[derive(Default)]
-pub(super) struct Checked {
-    paths: Vec<PathBuf>,
-}
-
-impl Drop for Checked {
-    fn drop(&mut self) {
-        if let Ok(mut kept) = CHECKED.lock() {
-            for path in &self.paths {
-                kept.remove(path);
-            }
-        }
-    }
-}
-
-/// Files checked whole and kept for the one read that follows ([`verify_dir_keeping`]).
-static CHECKED: std::sync::LazyLock<Mutex<FxHashMap<PathBuf, Vec<u8>>>> = std::sync::LazyLock::new(Default::default);
-
-/// [`verify_dir`]: every file of `dir` but its seal, by path, with its bytes when `keep`.
-fn check_dir(dir: &Path, keep: bool) -> Result<Vec<(PathBuf, Option<Vec<u8>>)>> {
     use rayon::prelude::*;
     let text = std::fs::read(dir.join(CHECKSUMS)).with_context(|| format!("{}: no checksums", dir.display()))?;
     let sums: BTreeMap<String, String> = serde_json::from_slice(&text)?;
     let files = files_below(dir)?;
     // Each file's verdict kept in path order: with several damaged, the first is named, every run.
-    let verdicts: Vec<Result<Option<Vec<u8>>>> = files
+    let verdicts: Vec<Result<()>> = files
         .par_iter()
-        .map(|path| -> Result<Option<Vec<u8>>> {
+        .map(|path| -> Result<()> {
             let rel = relative(dir, path)?;
             let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", path.display()))?;
-            if !keep {
-                anyhow::ensure!(file_holds(expected, path)?, "{}: damaged", path.display());
-                return Ok(None);
-            }
-            let bytes = std::fs::read(path)?;
-            anyhow::ensure!(holds(expected, &bytes), "{}: damaged", path.display());
-            Ok(Some(bytes))
+            anyhow::ensure!(file_holds(expected, path)?, "{}: damaged", path.display());
+            Ok(())
         })
         .collect();
-    let kept = verdicts.into_iter().collect::<Result<Vec<_>>>()?;
+    verdicts.into_iter().collect::<Result<()>>()?;
     anyhow::ensure!(files.len() == sums.len(), "{}: files missing", dir.display());
-    Ok(files.into_iter().zip(kept).collect())
+    Ok(())
 }
 
 /// `path` below `root` as a seal names it (`/`-separated).
@@ -481,35 +433,6 @@ mod tests {
         std::fs::write(&files[7], b"rows of shard 7").unwrap();
         std::fs::write(dir.path().join("shard=03").join("extra.parquet"), b"?").unwrap();
         assert!(verify_dir(dir.path()).unwrap_err().to_string().contains("extra.parquet: not sealed"));
-    }
-
-    #[test]
-    fn a_directory_checked_whole_gives_each_file_s_checked_bytes_to_one_read_then_reads_the_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = |i: usize| dir.path().join(format!("shard={i:02}")).join("orders.parquet");
-        for i in 0..3 {
-            std::fs::create_dir_all(file(i).parent().unwrap()).unwrap();
-            std::fs::write(file(i), format!("rows of shard {i}")).unwrap();
-        }
-        seal(dir.path()).unwrap();
-        // A damaged file fails the check whole, and nothing is kept.
-        std::fs::write(file(2), b"rows of shard 2!").unwrap();
-        let err = verify_dir_keeping(dir.path()).err().unwrap().to_string();
-        assert!(err.contains("shard=02/orders.parquet: damaged"), "{err}");
-        assert!(CHECKED.lock().unwrap().keys().all(|p| !p.starts_with(dir.path())));
-        std::fs::write(file(2), b"rows of shard 2").unwrap();
-        let checked = verify_dir_keeping(dir.path()).unwrap();
-        // Damaged after the check: the first read takes the bytes checked, the next reads the
-        // disk again and finds the damage.
-        std::fs::write(file(0), b"rows of shard 0!").unwrap();
-        assert_eq!(read_checked(&file(0)).unwrap().unwrap(), b"rows of shard 0");
-        let err = read_checked(&file(0)).unwrap_err().to_string();
-        assert!(err.contains("shard=00/orders.parquet: damaged"), "{err}");
-        // What no read took is let go with the check.
-        assert!(CHECKED.lock().unwrap().contains_key(&file(1)));
-        drop(checked);
-        assert!(CHECKED.lock().unwrap().keys().all(|p| !p.starts_with(dir.path())));
-        assert_eq!(read_checked(&file(1)).unwrap().unwrap(), b"rows of shard 1");
     }
 
     #[test]

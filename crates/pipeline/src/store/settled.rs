@@ -294,8 +294,6 @@ pub(super) struct Settled {
     /// with one list of each per shard, which a new base does not carry over).
     pub generations: Vec<u32>,
     pub dir: PathBuf,
-    /// Its files' bytes as checked, until each is read once (or this is dropped).
-    _checked: super::integrity::Checked,
 }
 
 impl Settled {
@@ -368,14 +366,10 @@ fn key_dir(store: &Path, key: &SettledKey) -> PathBuf {
 /// program cannot use, which is then removed to be rebuilt).
 pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
     let dir = key_dir(store, key);
-    if !dir.join(TALLY_FILE).is_file() {
-        return None;
-    }
+    let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
     let read = || -> Result<Settled> {
-        // Checked whole first: a damaged settled directory is rebuilt, never read. The bytes
-        // checked are kept for the reads of its files that follow, its tally file's first.
-        let checked = super::integrity::verify_dir_keeping(&dir)?;
-        let text = super::integrity::read_checked(&dir.join(TALLY_FILE))?.context("no tally file")?;
+        // Checked whole first: a damaged settled directory is rebuilt, never read.
+        super::integrity::verify_dir(&dir)?;
         let file = serde_json::from_slice::<TallyFile>(&text)?;
         anyhow::ensure!(file.key == *key, "another key");
         let lists = match file.generations.is_empty() {
@@ -397,7 +391,6 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
             lists,
             generations: file.generations,
             dir: dir.clone(),
-            _checked: checked,
         })
     };
     match read() {
@@ -1110,7 +1103,6 @@ mod tests {
             lists: Lists::of_shards(Vec::new(), vec![Vec::new(), watch]),
             generations: Vec::new(),
             dir: PathBuf::new(),
-            _checked: Default::default(),
         };
         assert_eq!(settled.lists.scanned(1, &set(&[5, 10, 30, 40, 50])), [100, 101, 400]);
         assert_eq!(settled.lists.scanned(1, &set(&[20])), [200]);
@@ -1276,7 +1268,6 @@ mod tests {
             lists: Lists::of_shards(Vec::new(), Vec::new()),
             generations: vec![7],
             dir: PathBuf::new(),
-            _checked: Default::default(),
         };
         let touched: Vec<FxHashSet<u64>> = (0..SHARDS).map(|_| FxHashSet::default()).collect();
         let evidence = (0..SHARDS)
