@@ -10,3 +10,7 @@ bench_bin() {
     echo "$CARGO_TARGET_DIR/release/orderhealth"
   fi
 }
+
+# Layers beside a store's base (the manifest's `state` less the base; `older` segments not
+# counted): 0 after a night that folded a new base.
+layers() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["state"]) - 1)' "$1/manifest.json"; }

@@ -47,8 +47,6 @@ if [ ! -f "$dumps.complete" ]; then
 fi
 nights=$(find "$dumps/" -mindepth 1 -maxdepth 1 -type d | sort)
 last=$(echo "$nights" | tail -n 1)
-# Layers beside the base (the manifest's `state` less the base; `older` segments not counted).
-layers() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["state"]) - 1)' "$1/manifest.json"; }
 store_before="$WORK/store-before"
 if [ ! -f "$store_before.complete" ]; then
   rm -rf "$store_before" "$WORK/ingests.txt" "$WORK/stages.txt"

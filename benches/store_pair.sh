@@ -17,6 +17,7 @@ DUMPS=${DUMPS:-/tmp/orderhealth-store-bench/dumps-1000000-60}
 ROUNDS=${ROUNDS:-3}
 WORK=${WORK:-/tmp/orderhealth-store-pair}
 [ -d "$DUMPS" ] || { echo "no dumps at $DUMPS: run benches/store.sh first (it makes them)" >&2; exit 2; }
+source benches/common.sh
 rm -rf "$WORK" && mkdir -p "$WORK"
 times="$WORK/times.txt"
 : >"$times"
@@ -31,11 +32,9 @@ for round in $(seq "$ROUNDS"); do
       start=$(date +%s%N)
       "$bin" report --store "$WORK/store-$which" --out "$WORK/out-$which" "$DUMPS/$night" >/dev/null 2>"$WORK/err"
       end=$(date +%s%N)
-      # A night that folds a new base leaves one state directory (the base), or the base and
-      # the older segments it stands on but no layer: the manifest's `state` lists one.
+      # A night that folds a new base leaves no layer beside it.
       kind=layer
-      [ "$(awk '/^  "state": \[/ { f = 1 } f && /"dir"/ { n++ } f && /^  \],?$/ { f = 0 } END { print n }' \
-        "$WORK/store-$which/manifest.json")" != 1 ] || kind=base
+      [ "$(layers "$WORK/store-$which")" != 0 ] || kind=base
       echo "$round $night $which $kind $(( (end - start) / 1000 ))" >>"$times"
     done
   done
