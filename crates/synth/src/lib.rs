@@ -62,11 +62,13 @@ pub struct Stats {
 }
 
 /// SplitMix64: tiny, fast and fixed forever, so a seed gives the same dumps in every
-/// version (a general-purpose RNG crate does not promise that).
-struct Rng(u64);
+/// version (a general-purpose RNG crate does not promise that). Tests that damage files by a
+/// seed use it too.
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64, stream: u64) -> Rng {
+    /// The generator of `seed`'s stream `stream` (one per purpose, so each draws apart).
+    pub fn new(seed: u64, stream: u64) -> Rng {
         let mut r = Rng(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         r.next();
         r
@@ -81,7 +83,8 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn between(&mut self, lo: i64, hi: i64) -> i64 {

@@ -123,15 +123,12 @@ fn nightly_ingests_give_the_bytes_of_one_report_over_every_file() {
     assert_eq!(std::fs::read(dir.join("o1/orders.csv")).unwrap(), std::fs::read(dir.join("o2/orders.csv")).unwrap());
 }
 
-/// A small deterministic generator (xorshift64*): the damage below is the same on every run.
-struct Damage(u64);
+/// Damage to dumps, the same on every run: the seeded generator the synthetic dumps use.
+struct Damage(orderhealth_synth::Rng);
 
 impl Damage {
     fn next(&mut self, below: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % below.max(1)
+        self.0.below(below.max(1) as u64) as usize
     }
 
     /// `bytes` with one to five edits after its first line (the header stays whole, so the
@@ -175,7 +172,7 @@ fn nights_with_damaged_rows_give_one_reads_bytes() {
     let as_of = ["--as-of", "2026-03-20T00:00:00Z"];
     let mut rejected_rows = 0;
     for (case, seed) in [0x5eed_0001_u64, 0x5eed_0002, 0x5eed_0003].into_iter().enumerate() {
-        let mut damage = Damage(seed);
+        let mut damage = Damage(orderhealth_synth::Rng::new(seed, 0));
         // Four nights of the sample, a week apart from a different start each case.
         let chosen: Vec<&String> = all.iter().skip(2 + 3 * case).step_by(7).take(4).collect();
         let mut copied = Vec::new();
