@@ -83,9 +83,9 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
-    /// A number in `0..n` (`n` > 0).
+    /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next() % n.max(1)
     }
     fn between(&mut self, lo: i64, hi: i64) -> i64 {
         lo + self.below((hi - lo).max(1) as u64) as i64

@@ -128,7 +128,7 @@ struct Damage(orderhealth_synth::Rng);
 
 impl Damage {
     fn next(&mut self, below: usize) -> usize {
-        self.0.below(below.max(1) as u64) as usize
+        self.0.below(below as u64) as usize
     }
 
     /// `bytes` with one to five edits after its first line (the header stays whole, so the
