@@ -702,7 +702,9 @@ fn keep_freed_pages() {
 fn main() -> ExitCode {
     // No transparent huge pages: with them the kernel zeroes 2 MiB pages each time the
     // allocator touches fresh memory, and a 1 M-order report spent half its time in that
-    // (docs/BENCHMARKS.md). Best effort: a kernel without the switch runs as before.
+    // (docs/BENCHMARKS.md). Best effort: a kernel without the switch runs as before. For a
+    // kernel that gives them only when asked, mimalloc is built never to ask (`no_thp` in the
+    // workspace's Cargo.toml): its first allocation, the runtime's, comes before this line.
     let _ = rustix::thread::disable_transparent_huge_pages(true);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
