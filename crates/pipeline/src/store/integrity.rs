@@ -180,8 +180,7 @@ fn recorded(path: &Path) -> Option<String> {
 
 /// The checksums the seal of `dir` records, by path below it (`None`: no readable seal).
 pub(super) fn sums_in(dir: &Path) -> Option<Arc<Sums>> {
-    let seal = dir.join(CHECKSUMS);
-    sums_of(&seal, std::fs::read(&seal).ok()?).ok()
+    sums_of(&dir.join(CHECKSUMS)).ok()?
 }
 
 /// Seals `dir`: hashes every file below it into `dir/checksums.json` (a file [`written`]
@@ -206,6 +205,9 @@ pub(super) fn seal(dir: &Path) -> Result<()> {
         .into_iter()
         .collect();
     let path = dir.join(CHECKSUMS);
+    // Written again in place (a test, a directory rebuilt under its name): what was parsed
+    // of the seal before is not its text any more, whatever its file's identity says.
+    forget_seal(&path);
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&path)?;
         std::io::Write::write_all(&mut f, &serde_json::to_vec_pretty(&sums)?)?;
@@ -215,44 +217,91 @@ pub(super) fn seal(dir: &Path) -> Result<()> {
     write().with_context(|| format!("{}: cannot write", path.display()))
 }
 
-/// The seal over `path`: its directory's, or one above it.
+/// The seal over `path`: its directory's, or one above it. Where it was found is remembered
+/// for the file's directory (a report reads hundreds of files in each state's partitions,
+/// whose directories hold no seal: looking there first was 645 failed opens a night).
 fn seal_of(path: &Path) -> Result<(PathBuf, Arc<Sums>)> {
-    let mut dir = path.parent();
+    let parent = path.parent();
+    let known = parent.and_then(|p| SEAL_ROOTS.lock().ok()?.get(p).cloned());
+    if let Some(root) = known {
+        if let Some(sums) = sums_of(&root.join(CHECKSUMS))? {
+            return Ok((root, sums));
+        }
+    }
+    let mut dir = parent;
     for _ in 0..=SEAL_DEPTH {
         let Some(d) = dir else { break };
-        let seal = d.join(CHECKSUMS);
-        match std::fs::read(&seal) {
-            Ok(text) => return Ok((d.to_path_buf(), sums_of(&seal, text)?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir = d.parent(),
-            Err(e) => return Err(e).with_context(|| format!("{}: cannot read", seal.display())),
+        if let Some(sums) = sums_of(&d.join(CHECKSUMS))? {
+            if let (Some(p), Ok(mut roots)) = (parent, SEAL_ROOTS.lock()) {
+                roots.insert(p.to_path_buf(), d.to_path_buf());
+            }
+            return Ok((d.to_path_buf(), sums));
         }
+        dir = d.parent();
     }
     bail!("{}: no checksums recorded for it: {REMEDY}", path.display())
 }
 
 type Sums = BTreeMap<String, String>;
 
-/// The checksums files parsed so far, by path, with the bytes they were parsed from: a report
-/// reads hundreds of files under a few seals and parsed each seal once per file. A seal is
-/// still read each time, and parsed again when its bytes differ (a settled directory rebuilt
-/// under the same name).
+/// Which directory's seal covers the files of a directory, as found before.
+static SEAL_ROOTS: std::sync::LazyLock<Mutex<FxHashMap<PathBuf, PathBuf>>> = std::sync::LazyLock::new(Default::default);
+
+/// The seals parsed so far, by path, with the identity of the file each was parsed from: a
+/// report reads hundreds of files under a few seals, and read each seal again for every one
+/// (about 650 reads of 4 KB a night). A seal whose file is not the one parsed (another inode,
+/// length or time: a directory rebuilt under the same name and renamed into place) is read
+/// and parsed again; one this process writes again in place is forgotten ([`seal`]). A stale
+/// entry could only make a read report damage: every file's bytes are still hashed.
 static SEALS: std::sync::LazyLock<Mutex<Seals>> = std::sync::LazyLock::new(Default::default);
 
-type Seals = FxHashMap<PathBuf, (Vec<u8>, Arc<Sums>)>;
+type Seals = FxHashMap<PathBuf, (FileIdentity, Arc<Sums>)>;
 
-fn sums_of(seal: &Path, text: Vec<u8>) -> Result<Arc<Sums>> {
-    let cached = |seals: &Seals| seals.get(seal).filter(|(t, _)| *t == text).map(|(_, sums)| sums.clone());
-    if let Some(sums) = SEALS.lock().ok().and_then(|seals| cached(&seals)) {
-        return Ok(sums);
+/// What tells one file from another at a path: device, inode, length, modification and
+/// change times (ns).
+type FileIdentity = (u64, u64, u64, i64, i64, i64, i64);
+
+fn identity(meta: &std::fs::Metadata) -> FileIdentity {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino(), meta.len(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec())
+}
+
+fn forget_seal(seal: &Path) {
+    if let Ok(mut seals) = SEALS.lock() {
+        seals.remove(seal);
     }
+}
+
+/// The checksums the seal at `seal` records; `None` when there is no file there.
+fn sums_of(seal: &Path) -> Result<Option<Arc<Sums>>> {
+    let cannot = || format!("{}: cannot read", seal.display());
+    let meta = match std::fs::metadata(seal) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(cannot),
+    };
+    let id = identity(&meta);
+    let cached = |seals: &Seals| seals.get(seal).filter(|(i, _)| *i == id).map(|(_, sums)| sums.clone());
+    if let Some(sums) = SEALS.lock().ok().and_then(|seals| cached(&seals)) {
+        return Ok(Some(sums));
+    }
+    let mut file = match std::fs::File::open(seal) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(cannot),
+    };
+    // The identity of the file opened, so that the text parsed is the one it names.
+    let id = identity(&file.metadata().with_context(cannot)?);
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut text).with_context(cannot)?;
     let sums: Arc<Sums> = Arc::new(
         serde_json::from_slice(&text)
             .map_err(|_| anyhow::anyhow!("{}: unreadable checksums: {REMEDY}", seal.display()))?,
     );
     if let Ok(mut seals) = SEALS.lock() {
-        seals.insert(seal.to_path_buf(), (text, sums.clone()));
+        seals.insert(seal.to_path_buf(), (id, sums.clone()));
     }
-    Ok(sums)
+    Ok(Some(sums))
 }
 
 /// The bytes of `path`, checked against its seal; `None` when the file is absent and its seal
