@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod on_time_delivery;
 pub mod orders;
 pub mod output;
+mod parquet;
 pub mod reconcile;
 pub mod report_page;
 pub mod reports;

@@ -377,11 +377,9 @@ pub(crate) fn sync_dir(dir: Option<&Path>) {
     }
 }
 
-fn write_frame(out: &mut BufWriter<File>, df: &DataFrame, format: Format) -> PolarsResult<()> {
+fn write_frame(out: &mut BufWriter<File>, df: &DataFrame, format: Format) -> Result<()> {
     match format {
-        Format::Parquet => {
-            ParquetWriter::new(out).finish(&mut df.clone())?;
-        }
+        Format::Parquet => crate::parquet::write_table(out, &mut df.clone(), 512 * 512, crate::parquet::Kind::Report)?,
         Format::Csv => CsvWriter::new(out).include_header(true).finish(&mut text_ready(df)?)?,
         Format::Json => JsonWriter::new(out).with_json_format(JsonFormat::Json).finish(&mut text_ready(df)?)?,
     }

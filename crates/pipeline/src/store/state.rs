@@ -294,126 +294,14 @@ pub(super) fn write_parquet_grouped(
     // kernel).
     // Hashed as written: its seal need not read it back.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, super::integrity::Hashing::new(f));
-    write_table(&mut out, df, rows_per_group.unwrap_or(512 * 512).max(1)).with_context(cannot)?;
+    crate::parquet::write_table(&mut out, df, rows_per_group.unwrap_or(512 * 512).max(1), crate::parquet::Kind::Store)
+        .with_context(cannot)?;
     let (file, sum) = out.into_inner().map_err(|e| anyhow::Error::new(e.into_error())).with_context(cannot)?.finish();
     super::integrity::written(path, &file, sum);
     if let Some(syncing) = syncing {
         syncing.later(path, file);
     }
     Ok(())
-}
-
-/// Writes `df` as Parquet in row groups of `rows` rows, through polars' own writer one level
-/// down (`polars_parquet`), choosing each column's encoding ([`encoded`]).
-///
-/// Uncompressed, without column statistics: every report reads the live states, the layers
-/// and the settled lists again, and decompressing them was a tenth of its CPU (LZ4; zstd cost
-/// more); the files are 1.6 times LZ4's and the store stays near a quarter of the dumps' size
-/// (docs/BENCHMARKS.md). Nothing filters on statistics. One thread per file: the shards are
-/// written in parallel already. Row group by row group, each a slice of the table (polars'
-/// `finish` cut the table on its own pool, where a shard's task waited behind the others').
-fn write_table(out: &mut impl std::io::Write, df: &mut DataFrame, rows: usize) -> Result<()> {
-    use polars_parquet::read::ParquetError;
-    use polars_parquet::write::{
-        array_to_columns, CompressionOptions, Compressor, DynIter, DynStreamingIterator, FallibleStreamingIterator,
-        FileWriter, StatisticsOptions, Version, WriteOptions,
-    };
-    let options = WriteOptions {
-        statistics: StatisticsOptions::empty(),
-        version: Version::V1,
-        compression: CompressionOptions::Uncompressed,
-        data_page_size: None,
-    };
-    let schema = df.schema().to_arrow(CompatLevel::newest());
-    let fields = polars_parquet::write::to_parquet_schema(&schema)?.fields().to_vec();
-    let mut writer = FileWriter::try_new(out, schema, options)?;
-    df.rechunk_mut();
-    let mut offset = 0;
-    loop {
-        let group = df.slice(offset as i64, rows);
-        let mut chunks = Vec::with_capacity(fields.len());
-        for (column, field) in group.columns().iter().zip(&fields) {
-            let (array, encoding) = encoded(column)?;
-            for pages in array_to_columns(array, field.clone(), options, &[encoding])? {
-                let pages = DynIter::new(pages.map(|page| page.map_err(ParquetError::from)));
-                let compressed = Compressor::new(pages, options.compression, Vec::new()).map_err(PolarsError::from);
-                chunks.push(Ok(DynStreamingIterator::new(compressed)));
-            }
-        }
-        writer.write(group.height() as u64, DynIter::new(chunks.into_iter()))?;
-        offset += rows;
-        if offset >= df.height() {
-            break;
-        }
-    }
-    writer.end(None)?;
-    Ok(())
-}
-
-/// How a column of a row group is written: a dictionary where its values repeat (a status, a
-/// carrier, the key of a file's snapshots), else plain.
-///
-/// polars' writer asks for a dictionary for every column and then, for text and numbers of a
-/// wide range, estimates the distinct values of each with a HyperLogLog sketch (16,384
-/// registers counted per column and row group) before falling back to plain for the unique
-/// ones (ids, tracking numbers, timestamps): those counts were 4% of an ingest's CPU
-/// (docs/BENCHMARKS.md). Here numbers within a range of 65,536 are left to polars' writer,
-/// which encodes them by a bitmap of the range without estimating; for the others the first
-/// 256 values decide by polars' own threshold (a dictionary when under three quarters are
-/// distinct), and a dictionary is built as polars builds it.
-fn encoded(column: &Column) -> Result<(ArrayRef, polars_parquet::write::Encoding)> {
-    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-    use polars_parquet::write::Encoding;
-    const SAMPLE: usize = 256;
-    fn repeats<T: Ord>(mut sample: Vec<T>) -> bool {
-        let n = sample.len();
-        sample.sort_unstable();
-        sample.dedup();
-        sample.len() * 4 < n * 3
-    }
-    fn narrow(min: i128, max: i128) -> bool {
-        max - min <= i128::from(u16::MAX)
-    }
-    // The sample first: when its values already span more than the range, the column's do
-    // too, and the pass over the whole column for its minimum and maximum is not needed
-    // (keys and timestamps: that pass was 1.3% of a new-base night's CPU).
-    macro_rules! numbers {
-        ($ca:expr) => {{
-            let ca = $ca;
-            let sample: Vec<_> = ca.iter().flatten().take(SAMPLE).collect();
-            let sample_narrow = match (sample.iter().min(), sample.iter().max()) {
-                (Some(&min), Some(&max)) => narrow(min as i128, max as i128),
-                _ => true,
-            };
-            match sample_narrow.then(|| (ca.min(), ca.max())) {
-                Some((Some(min), Some(max))) if narrow(min as i128, max as i128) => None,
-                _ => Some(repeats(sample)),
-            }
-        }};
-    }
-    let series = column.as_materialized_series();
-    let array = series.to_arrow(0, CompatLevel::newest());
-    if array.is_empty() {
-        return Ok((array, Encoding::Plain));
-    }
-    let physical = series.to_physical_repr();
-    // `None`: a narrow range of numbers, left to polars' writer; `Some(dictionary or not)`.
-    let dictionary = match physical.dtype() {
-        DataType::String => Some(repeats(physical.str()?.iter().flatten().take(SAMPLE).collect::<Vec<_>>())),
-        DataType::UInt32 => numbers!(physical.u32()?),
-        DataType::UInt64 => numbers!(physical.u64()?),
-        DataType::Int32 => numbers!(physical.i32()?),
-        DataType::Int64 => numbers!(physical.i64()?),
-        _ => Some(false),
-    };
-    Ok(match dictionary {
-        None => (array, Encoding::RleDictionary),
-        Some(false) => (array, Encoding::Plain),
-        Some(true) => {
-            let to = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
-            (polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default())?, Encoding::RleDictionary)
-        }
-    })
 }
 
 pub(super) fn shard_dir(state: &Path, shard: usize) -> PathBuf {
@@ -1286,39 +1174,6 @@ mod tests {
 
     fn hashes(ids: &[&str]) -> FxHashSet<u64> {
         ids.iter().map(|id| id_hash(id)).collect()
-    }
-
-    /// How `encoded` writes a column of numbers: (dictionary asked for, written as a
-    /// dictionary array by us).
-    fn encoding_of(values: Vec<Option<u64>>) -> (bool, bool) {
-        use polars_arrow::datatypes::ArrowDataType;
-        let column = Column::new("n".into(), values);
-        let (array, encoding) = encoded(&column).unwrap();
-        let ours = matches!(array.dtype(), ArrowDataType::Dictionary(..));
-        (encoding == polars_parquet::write::Encoding::RleDictionary, ours)
-    }
-
-    #[test]
-    fn numbers_are_left_to_polars_only_when_the_whole_column_is_narrow() {
-        // Narrow throughout (a range of 64,935): polars' writer makes the dictionary.
-        let narrow: Vec<Option<u64>> = (0..1000u64).map(|i| Some(1_000_000 + i * 65)).collect();
-        assert_eq!(encoding_of(narrow), (true, false));
-        // The first 256 values narrow, a later one far off: the whole column is wide, so the
-        // sample decides: unique values, plain.
-        let mut late_wide: Vec<Option<u64>> = (0..1000u64).map(Some).collect();
-        late_wide[900] = Some(u64::MAX);
-        assert_eq!(encoding_of(late_wide), (false, false));
-        // The same with values that repeat in the sample: our own dictionary.
-        let mut repeating: Vec<Option<u64>> = (0..1000u64).map(|i| Some(i % 3)).collect();
-        repeating[900] = Some(1 << 40);
-        assert_eq!(encoding_of(repeating), (true, true));
-        // Wide within the sample already: decided by the sample without the whole column.
-        let wide: Vec<Option<u64>> = (0..1000u64).map(|i| Some(i << 32)).collect();
-        assert_eq!(encoding_of(wide), (false, false));
-        let wide_repeating: Vec<Option<u64>> = (0..1000u64).map(|i| Some((i % 2) << 40)).collect();
-        assert_eq!(encoding_of(wide_repeating), (true, true));
-        // Nulls only: no value to sample, plain.
-        assert_eq!(encoding_of(vec![None; 10]), (false, false));
     }
 
     /// A sealed segment directory whose `scans` table holds `rows`: (number, scans,
