@@ -993,9 +993,15 @@ fn settle_partition(
     // a hash among the settled ones takes it for a settled order.
     let live_hashes: FxHashSet<u64> =
         view.orders.iter().zip(&flags).filter(|(_, s)| !**s).map(|(o, _)| id_hash(&o.order_id)).collect();
-    let (mut settled, mut live) = (Vec::new(), Vec::new());
-    for (o, flag) in view.orders.into_iter().zip(flags) {
-        match flag && !live_hashes.contains(&id_hash(&o.order_id)) {
+    let settles: Vec<bool> =
+        view.orders.iter().zip(flags).map(|(o, flag)| flag && !live_hashes.contains(&id_hash(&o.order_id))).collect();
+    // Each side sized once: the views (about 300 bytes each) were copied again at every
+    // doubling of the vectors (1% of a new-base night's CPU).
+    let n_settled = settles.iter().filter(|s| **s).count();
+    let mut settled = Vec::with_capacity(n_settled);
+    let mut live = Vec::with_capacity(if keep_live { settles.len() - n_settled } else { 0 });
+    for (o, settles) in view.orders.into_iter().zip(settles) {
+        match settles {
             true => settled.push(o),
             // The live orders' views, for the report that follows in this process.
             false if keep_live => live.push(o),
