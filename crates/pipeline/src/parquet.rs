@@ -16,7 +16,7 @@ pub(crate) enum Kind {
     /// A report's table, for the seller's tools (DuckDB, polars, pandas): zstd at level 1 and
     /// the statistics polars writes (min, max, null count), so a query can skip row groups.
     /// Level 1 rather than zstd's default 3: every page gets a new compression context, whose
-    /// tables at level 3 were cleared again for each of a night's few hundred small pages
+    /// level-3 tables were cleared again for each of a report's many small pages
     /// (docs/BENCHMARKS.md).
     Report,
 }

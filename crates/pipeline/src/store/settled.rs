@@ -1000,8 +1000,8 @@ fn settle_partition(
     let n_settled = settles.iter().filter(|s| **s).count();
     let mut settled = Vec::with_capacity(n_settled);
     let mut live = Vec::with_capacity(if keep_live { settles.len() - n_settled } else { 0 });
-    for (o, settles) in view.orders.into_iter().zip(settles) {
-        match settles {
+    for (o, settles_here) in view.orders.into_iter().zip(settles) {
+        match settles_here {
             true => settled.push(o),
             // The live orders' views, for the report that follows in this process.
             false if keep_live => live.push(o),
