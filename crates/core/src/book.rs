@@ -599,16 +599,16 @@ impl BookShard {
         &self.catalog
     }
 
-    /// The shard of the inputs of both: orders merged ([`OrderState::merge`]), scans added,
-    /// the first catalog row kept. Both must number files the same way. Orders of sides of
-    /// like size are merged as two lists sorted by id (as the store keeps them), so the result
-    /// is sorted too and the next merge does not sort again; a small layer merged into a large
-    /// base is looked up in it instead and merged in place or added at the end, moving none
-    /// of the base's states.
     /// Shards of several states merged at once, oldest first (as [`BookShard::merge`] of
     /// each into the merge of those before it), each order's state moved once: merging `k`
-    /// layers of like size one after another moved the first layer's states `k` times.
-    pub fn merge_all(shards: Vec<BookShard>) -> BookShard {
+    /// layers of like size one after another moved the first layer's states `k` times. One
+    /// shard is given back as it is (its orders in the order they were, sorted or not).
+    pub fn merge_all(mut shards: Vec<BookShard>) -> BookShard {
+        if shards.len() == 1 {
+            if let Some(one) = shards.pop() {
+                return one;
+            }
+        }
         let mut sides: Vec<std::collections::VecDeque<OrderState>> = Vec::with_capacity(shards.len());
         let mut merged = BookShard::default();
         for (k, shard) in shards.into_iter().enumerate() {
@@ -655,8 +655,15 @@ impl BookShard {
         merged
     }
 
-    pub fn merge(self, other: BookShard) -> BookShard {
-        let (mut mine, mut theirs) = (self.orders.into_states(), other.orders.into_states());
+    /// The shard of the inputs of both: orders merged ([`OrderState::merge`]), scans added,
+    /// the first catalog row kept. Both must number files the same way. Orders of sides of
+    /// like size are merged as two lists sorted by id (as the store keeps them), so the result
+    /// is sorted too and the next merge does not sort again; a small layer merged into a large
+    /// base is looked up in it instead and merged in place or added at the end, moving none
+    /// of the base's states.
+    pub fn merge(mut self, mut other: BookShard) -> BookShard {
+        let mut mine = std::mem::take(&mut self.orders).into_states();
+        let mut theirs = std::mem::take(&mut other.orders).into_states();
         for side in [&mut mine, &mut theirs] {
             if !side.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
                 side.sort_unstable_by(|a, b| id_order(&a.id, &b.id));
@@ -669,6 +676,50 @@ impl BookShard {
             true => merge_into(theirs, mine),
             false => merge_sorted(mine, theirs),
         };
+        self.joined(other, states)
+    }
+
+    /// [`BookShard::merge`] with the orders in no particular order, for a read whose orders
+    /// are sorted after it (a report's view sorts them): each state of `later` is merged into
+    /// its order's state here in place, or added at the end, into the room this shard's vector
+    /// was read with. None of this shard's states moves: a sorted merge of a store's base and
+    /// its layers copied every state of both into a new vector, and faulted that one in.
+    pub fn merge_unordered(mut self, mut later: BookShard) -> BookShard {
+        let mut states = std::mem::take(&mut self.orders).into_states();
+        let theirs = std::mem::take(&mut later.orders).into_states();
+        // Where each of theirs goes: found by walking both sides in id order (positions
+        // sorted, not the states).
+        let (mine_sorted, theirs_sorted) = (positions_by_id(&states), positions_by_id(&theirs));
+        let mut target: Vec<Option<usize>> = vec![None; theirs.len()];
+        let mut at = mine_sorted.iter().peekable();
+        for &t in &theirs_sorted {
+            let Some(id) = theirs.get(t).map(|o| &o.id) else { continue };
+            while let Some(&&p) = at.peek() {
+                match states.get(p).map(|o| id_order(&o.id, id)) {
+                    Some(std::cmp::Ordering::Less) => drop(at.next()),
+                    Some(std::cmp::Ordering::Equal) => {
+                        if let Some(slot) = target.get_mut(t) {
+                            *slot = Some(p);
+                        }
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        states.reserve(target.iter().filter(|p| p.is_none()).count());
+        for (state, p) in theirs.into_iter().zip(target) {
+            match p.and_then(|p| states.get_mut(p)) {
+                Some(mine) => mine.merge(state),
+                None => states.push(state),
+            }
+        }
+        self.joined(later, states)
+    }
+
+    /// This shard with `states` for its orders and `other`'s scans, catalog and newest
+    /// observation joined to its own (the rest of a merge).
+    fn joined(self, other: BookShard, states: Vec<OrderState>) -> BookShard {
         let scans = match (self.scans, other.scans) {
             (Some(mut a), Some(b)) => {
                 a.add_all(b);
@@ -783,6 +834,19 @@ fn merge_sorted(a: Vec<OrderState>, b: Vec<OrderState>) -> Vec<OrderState> {
     out.extend(a);
     out.extend(b);
     out
+}
+
+/// The positions of `states` in id order.
+fn positions_by_id(states: &[OrderState]) -> Vec<usize> {
+    let mut positions: Vec<usize> = (0..states.len()).collect();
+    if !states.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
+        let id = |p: &usize| states.get(*p).map(|o| o.id.as_str());
+        positions.sort_unstable_by(|a, b| match (id(a), id(b)) {
+            (Some(a), Some(b)) => id_order(a, b),
+            _ => a.cmp(b),
+        });
+    }
+    positions
 }
 
 /// The states of `small` merged into `big` (sorted by id) where `big` has their order, added
@@ -956,5 +1020,49 @@ mod tests {
         assert_eq!(status(&all, "o12"), of_file(1));
         assert_eq!(status(&all, "o27"), of_file(2));
         assert_eq!(status(&all, "o03"), of_file(0));
+    }
+
+    /// A merge for a read that sorts the orders after it: the states a sorted merge gives
+    /// (sides sorted or not, alike or not), in the base's own vector, none of its states moved.
+    #[test]
+    fn an_unordered_merge_gives_the_sorted_merge_s_states_in_the_base_s_own_vector() {
+        let fold = |rank: u32, ids: &[String]| {
+            let mut shard = BookShard::default();
+            let rows = ids.iter().map(|id| {
+                let status = Some(Text::from(format!("status of file {rank}")));
+                (Text::from(id.as_str()), Snapshot { status_raw: status, ..Default::default() })
+            });
+            shard.absorb(rank, FileData::Snapshots(rows.collect()), None);
+            shard
+        };
+        let sorted_states = |shard: BookShard| {
+            let mut v = shard.orders.into_states();
+            v.sort_by(|a, b| a.id.cmp(&b.id));
+            format!("{v:?}")
+        };
+        let named = |range: std::ops::Range<usize>, reversed: bool| {
+            let mut ids: Vec<String> = range.map(|i| format!("o{i:02}")).collect();
+            if reversed {
+                ids.reverse();
+            }
+            ids
+        };
+        for (a, b) in [(0..20, 15..40), (0..40, 38..45), (30..35, 0..40), (0..10, 10..20), (0..0, 3..5)] {
+            for (a_rev, b_rev) in [(false, false), (true, false), (false, true), (true, true)] {
+                let (ids_a, ids_b) = (named(a.clone(), a_rev), named(b.clone(), b_rev));
+                let expected = sorted_states(fold(0, &ids_a).merge(fold(1, &ids_b)));
+                // The base read as a store reads it: a vector with room for the later side.
+                let mut states = fold(0, &ids_a).orders.into_states();
+                states.reserve(ids_b.len());
+                let before = states.as_ptr();
+                let base = BookShard::from_parts(OrderTable::from_states(states), None, FxHashMap::default(), Names::default());
+                let merged = base.merge_unordered(fold(1, &ids_b));
+                let after = merged.orders().iter().next().map(|o| o as *const OrderState);
+                if !ids_a.is_empty() {
+                    assert_eq!(after, Some(before), "{a:?} + {b:?}: the base's vector");
+                }
+                assert_eq!(sorted_states(merged), expected, "{a:?} ({a_rev}) + {b:?} ({b_rev})");
+            }
+        }
     }
 }

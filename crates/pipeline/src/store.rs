@@ -1089,9 +1089,10 @@ fn read_states(
         (Some(tally), Some((counted, evidence))) => Some(settled_part(tally, &counted, evidence)),
         _ => None,
     };
+    // Into the base's vectors, in no particular order: the report's view sorts the orders.
     let shards = match layers_read {
         None => read.shards,
-        Some(layers) => merge_shards(read.shards, layers),
+        Some(layers) => read.shards.into_par_iter().zip(layers).map(|(base, l)| base.merge_unordered(l)).collect(),
     };
     Ok((shards, part))
 }
