@@ -1089,10 +1089,10 @@ fn read_states(
         (Some(tally), Some((counted, evidence))) => Some(settled_part(tally, &counted, evidence)),
         _ => None,
     };
-    // Into the base's vectors, in no particular order: the report's view sorts the orders.
+    // Into the base's vectors: the report's view sorts the orders.
     let shards = match layers_read {
         None => read.shards,
-        Some(layers) => read.shards.into_par_iter().zip(layers).map(|(base, l)| base.merge_unordered(l)).collect(),
+        Some(layers) => merge_unordered(read.shards, layers),
     };
     Ok((shards, part))
 }
@@ -1148,6 +1148,14 @@ fn room_for(more: usize) -> usize {
 
 fn merge_shards(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
     a.into_par_iter().zip(b).map(|(a, b)| a.merge(b)).collect()
+}
+
+/// [`merge_shards`], the orders in no particular order (`BookShard::merge_unordered`): `b`'s
+/// merged into `a`'s vectors, for a report (its view sorts the orders). Not for a new base:
+/// its writer and its judging sort faster what comes sorted (a new-base night measured
+/// 402 -> 413 ms merged so).
+fn merge_unordered(a: Vec<BookShard>, b: Vec<BookShard>) -> Vec<BookShard> {
+    a.into_par_iter().zip(b).map(|(a, b)| a.merge_unordered(b)).collect()
 }
 
 /// The normalised tracking numbers of the shipment rows of the orders of `shards`, per shard
