@@ -1244,7 +1244,7 @@ fn touched_by(settled: &Settled, layers: &[BookShard]) -> Vec<FxHashSet<u64>> {
     // are looked up among them.
     let hashes: Vec<u64> =
         layers.par_iter().filter_map(|l| l.scans()).flat_map_iter(|scans| scans.keys().map(|n| id_hash(n))).collect();
-    let scanned: FxHashSet<u64> = hashes.into_iter().collect();
+    let scanned = settled::Scanned::of(hashes);
     (0..SHARDS)
         .into_par_iter()
         .map(|i| {

@@ -44,6 +44,7 @@ use crate::summary::OrderCounters;
 
 mod lists;
 
+pub(super) use lists::Scanned;
 use lists::Lists;
 
 use super::state::{live_scans_frame, read_live_scans, LiveScans, LIVE_SCANS};
@@ -1094,8 +1095,8 @@ mod tests {
 
     use super::*;
 
-    fn set(hashes: &[u64]) -> FxHashSet<u64> {
-        hashes.iter().copied().collect()
+    fn set(hashes: &[u64]) -> lists::Scanned {
+        lists::Scanned::of(hashes.iter().copied())
     }
 
     #[test]

@@ -41,6 +41,44 @@ struct Generation {
     watch: Vec<Range<usize>>,
 }
 
+/// The hashes of the numbers the layers scanned, as [`Lists::scanned`] looks each watched
+/// package up among them: most of a million lookups a night (every generation's watch lists)
+/// into a set of tens of thousands, larger than a core's cache. A bitmap of them that fits in
+/// it answers most lookups with one bit; only a set bit asks the set.
+pub(in crate::store) struct Scanned {
+    bits: Vec<u64>,
+    /// Which bits of a hash pick its bit: the bitmap holds a power of two of them.
+    mask: u64,
+    set: FxHashSet<u64>,
+}
+
+impl Scanned {
+    /// About sixteen bits a hash (one lookup in twenty of a hash not there reaches the set),
+    /// from 4,096 to 16 M bits (2 MiB).
+    pub fn of(hashes: impl IntoIterator<Item = u64>) -> Scanned {
+        let set: FxHashSet<u64> = hashes.into_iter().collect();
+        let n_bits = (set.len() * 16).next_power_of_two().clamp(1 << 12, 1 << 24);
+        let mask = n_bits as u64 - 1;
+        let mut bits = vec![0u64; n_bits / 64];
+        for h in &set {
+            let bit = h & mask;
+            if let Some(word) = bits.get_mut((bit / 64) as usize) {
+                *word |= 1 << (bit % 64);
+            }
+        }
+        Scanned { bits, mask, set }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    pub fn contains(&self, hash: u64) -> bool {
+        let bit = hash & self.mask;
+        self.bits.get((bit / 64) as usize).is_some_and(|word| word & (1 << (bit % 64)) != 0) && self.set.contains(&hash)
+    }
+}
+
 /// A column's values as one slice: checked to be one chunk without nulls when read.
 fn values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> &[T::Native] {
     ca.cont_slice().unwrap_or_default()
@@ -245,14 +283,14 @@ impl Lists {
     /// package is looked up in the set: the scanned numbers are every partition's (150,000
     /// over a new base's nights in the 1 M-order benchmark), and walking them beside each
     /// shard's watch list of each generation (3,000 entries) was 256 walks through them all.
-    pub fn scanned(&self, i: usize, scanned: &FxHashSet<u64>) -> Vec<u64> {
+    pub fn scanned(&self, i: usize, scanned: &Scanned) -> Vec<u64> {
         let mut orders = Vec::new();
         if scanned.is_empty() {
             return orders;
         }
         for g in &self.generations {
             let (numbers, order) = g.watch(i);
-            let hit = numbers.iter().zip(order).filter(|(n, _)| scanned.contains(*n)).map(|(_, &o)| o);
+            let hit = numbers.iter().zip(order).filter(|(n, _)| scanned.contains(**n)).map(|(_, &o)| o);
             orders.extend(hit.filter(|&o| self.stands(i, o, g.number)));
         }
         orders
@@ -314,9 +352,23 @@ mod tests {
         assert_eq!(lists.settled_among(1, &[1, 3, 4, 7]), [3, 7]);
         assert_eq!(lists.settled_among(0, &[3, 7]), Vec::<u64>::new(), "another shard's orders");
         assert_eq!((lists.segment_of(1, 5), lists.segment_of(1, 6), lists.segment_of(0, 5)), (11, 0, 0));
-        let scanned: FxHashSet<u64> = [10, 40].into_iter().collect();
+        let scanned = Scanned::of([10, 40]);
         assert_eq!(lists.scanned(1, &scanned), [3, 5]);
         assert_eq!(lists.scanned(0, &scanned), [1]);
         assert_eq!(lists.ids(1), [3, 5, 7]);
+    }
+
+    /// The bitmap only ever sends a lookup on to the set: what is there is found, whatever bit
+    /// it shares, and nothing else.
+    #[test]
+    fn scanned_numbers_are_found_through_the_bitmap_and_nothing_else_is() {
+        let there: Vec<u64> = (0..50_000u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        let scanned = Scanned::of(there.iter().copied());
+        assert!(there.iter().all(|&h| scanned.contains(h)));
+        let sharing_bits = there.iter().map(|&h| h ^ (1 << 60)).filter(|h| !there.contains(h));
+        assert!(sharing_bits.take(1000).all(|h| !scanned.contains(h)), "the same low bits, another hash");
+        assert!((1..1000u64).all(|h| !scanned.contains(h << 40)));
+        let none = Scanned::of([]);
+        assert!(none.is_empty() && !none.contains(0) && !none.contains(u64::MAX));
     }
 }
