@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 use polars::prelude::*;
+use polars_arrow::array::{Array, Utf8ViewArray};
 
 /// What a table is for, which decides how it is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,9 +141,48 @@ fn encoded(column: &Column) -> Result<(ArrayRef, polars_parquet::write::Encoding
         Some(false) => (array, Encoding::Plain),
         Some(true) => {
             let to = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
-            (polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default())?, Encoding::RleDictionary)
+            let dictionary = match array.as_any().downcast_ref::<Utf8ViewArray>() {
+                Some(texts) => text_dictionary(texts, to)?.boxed(),
+                None => polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default())?,
+            };
+            (dictionary, Encoding::RleDictionary)
         }
     })
+}
+
+/// A column of text as a dictionary of its values (`to`: its type), in the order they first
+/// come, as polars' cast makes it. A text column with a dictionary has a few values (statuses,
+/// channels, carriers, currencies): each is looked up where the last one was found first, then
+/// in a map hashed with FxHash (polars' cast hashed every value with its own hasher and
+/// compared through its views: 2% of a layer night's CPU, docs/BENCHMARKS.md).
+fn text_dictionary(
+    texts: &Utf8ViewArray,
+    to: polars_arrow::datatypes::ArrowDataType,
+) -> PolarsResult<polars_arrow::array::DictionaryArray<u32>> {
+    use polars_arrow::array::{DictionaryArray, MutableBinaryViewArray, PrimitiveArray};
+    use polars_arrow::datatypes::ArrowDataType;
+    let mut index: rustc_hash::FxHashMap<&str, u32> = Default::default();
+    let mut values = MutableBinaryViewArray::<str>::new();
+    let mut keys: Vec<u32> = Vec::with_capacity(texts.len());
+    let mut last: Option<(&str, u32)> = None;
+    for text in texts.iter() {
+        keys.push(match (text, last) {
+            (None, _) => 0,
+            (Some(text), Some((previous, key))) if previous == text => key,
+            (Some(text), _) => {
+                let next = u32::try_from(values.len()).map_err(|_| polars_err!(ComputeError: "too many values"))?;
+                let key = *index.entry(text).or_insert_with(|| {
+                    values.push_value(text);
+                    next
+                });
+                last = Some((text, key));
+                key
+            }
+        });
+    }
+    let keys = PrimitiveArray::new(ArrowDataType::UInt32, keys.into(), texts.validity().cloned());
+    let values: Utf8ViewArray = values.into();
+    DictionaryArray::try_new(to, keys, values.boxed())
 }
 
 #[cfg(test)]
@@ -157,6 +197,31 @@ mod tests {
         let (array, encoding) = encoded(&column).unwrap();
         let ours = matches!(array.dtype(), ArrowDataType::Dictionary(..));
         (encoding == polars_parquet::write::Encoding::RleDictionary, ours)
+    }
+
+    /// A text column's dictionary as polars' cast makes it: the same values in the same order,
+    /// the same keys, nulls kept.
+    #[test]
+    fn a_text_dictionary_is_the_one_polars_casts() {
+        use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+        let columns: Vec<Vec<Option<&str>>> = vec![
+            vec![Some("Shipped"), Some("Shipped"), None, Some("Pending"), Some("Shipped"), Some(""), None, Some("Pending")],
+            vec![None, None, None],
+            vec![Some("a value longer than twelve bytes"), Some("b"), Some("a value longer than twelve bytes"), Some("b")],
+            (0..3000).map(|i| Some(["UPS", "USPS", "FedEx", "DHL", "Royal Mail"][i * 7 % 5])).collect(),
+        ];
+        for values in columns {
+            let column = Column::new("c".into(), values.clone());
+            let array = column.as_materialized_series().to_arrow(0, CompatLevel::newest());
+            let to = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
+            let theirs = polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default()).unwrap();
+            let texts = array.as_any().downcast_ref::<Utf8ViewArray>().unwrap();
+            let ours = text_dictionary(texts, to).unwrap();
+            let theirs = theirs.as_any().downcast_ref::<polars_arrow::array::DictionaryArray<u32>>().unwrap();
+            assert_eq!(ours.values().as_ref(), theirs.values().as_ref(), "{values:?}");
+            assert_eq!(ours.keys(), theirs.keys(), "{values:?}");
+            assert_eq!(ours.dtype(), theirs.dtype());
+        }
     }
 
     #[test]
