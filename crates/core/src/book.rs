@@ -836,16 +836,23 @@ fn merge_sorted(a: Vec<OrderState>, b: Vec<OrderState>) -> Vec<OrderState> {
     out
 }
 
-/// The positions of `states` in id order.
+/// The positions of `states` in id order. A store's base comes as its live states, sorted, and
+/// then the touched settled ones: only those after the sorted run are sorted, then merged in.
 fn positions_by_id(states: &[OrderState]) -> Vec<usize> {
-    let mut positions: Vec<usize> = (0..states.len()).collect();
-    if !states.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
-        let id = |p: &usize| states.get(*p).map(|o| o.id.as_str());
-        positions.sort_unstable_by(|a, b| match (id(a), id(b)) {
-            (Some(a), Some(b)) => id_order(a, b),
-            _ => a.cmp(b),
-        });
+    let id = |p: usize| states.get(p).map_or("", |o| o.id.as_str());
+    let sorted = states.iter().zip(states.iter().skip(1)).position(|(a, b)| id_order(&a.id, &b.id).is_gt());
+    let Some(last_sorted) = sorted else { return (0..states.len()).collect() };
+    let mut rest: Vec<usize> = (last_sorted + 1..states.len()).collect();
+    rest.sort_unstable_by(|&a, &b| id_order(id(a), id(b)));
+    let mut positions = Vec::with_capacity(states.len());
+    let mut rest = rest.into_iter().peekable();
+    for p in 0..=last_sorted {
+        while let Some(r) = rest.next_if(|&r| id_order(id(r), id(p)).is_lt()) {
+            positions.push(r);
+        }
+        positions.push(p);
     }
+    positions.extend(rest);
     positions
 }
 
@@ -1020,6 +1027,31 @@ mod tests {
         assert_eq!(status(&all, "o12"), of_file(1));
         assert_eq!(status(&all, "o27"), of_file(2));
         assert_eq!(status(&all, "o03"), of_file(0));
+    }
+
+    /// Positions in id order: of sorted states, of a sorted run and states after it, of states
+    /// in any order.
+    #[test]
+    fn positions_by_id_put_the_states_in_id_order() {
+        let of = |ids: &[&str]| -> Vec<OrderState> {
+            ids.iter().map(|id| OrderState { id: Text::from(*id), ..Default::default() }).collect()
+        };
+        let sorted_ids = |states: &[OrderState]| -> Vec<String> {
+            positions_by_id(states).into_iter().map(|p| states[p].id.to_string()).collect()
+        };
+        for ids in [
+            &[][..],
+            &["a"],
+            &["a", "b", "c"],
+            &["b", "d", "f", "a", "e", "g", "c"],
+            &["b", "d", "f", "z", "y", "a"],
+            &["c", "b", "a"],
+            &["a", "c", "b"],
+        ] {
+            let mut expected: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            expected.sort();
+            assert_eq!(sorted_ids(&of(ids)), expected, "{ids:?}");
+        }
     }
 
     /// A merge for a read that sorts the orders after it: the states a sorted merge gives

@@ -4,7 +4,8 @@
 
 use anyhow::Result;
 use polars::prelude::*;
-use polars_arrow::array::{Array, Utf8ViewArray};
+use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::datatypes::ArrowDataType;
 
 /// What a table is for, which decides how it is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +93,7 @@ pub(crate) fn write_table(out: &mut impl std::io::Write, df: &mut DataFrame, row
 /// 256 values decide by polars' own threshold (a dictionary when under three quarters are
 /// distinct), and a dictionary is built as polars builds it.
 fn encoded(column: &Column) -> Result<(ArrayRef, polars_parquet::write::Encoding)> {
-    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+    use polars_arrow::datatypes::IntegerType;
     use polars_parquet::write::Encoding;
     const SAMPLE: usize = 256;
     fn repeats<T: Ord>(mut sample: Vec<T>) -> bool {
@@ -141,48 +142,81 @@ fn encoded(column: &Column) -> Result<(ArrayRef, polars_parquet::write::Encoding
         Some(false) => (array, Encoding::Plain),
         Some(true) => {
             let to = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
-            let dictionary = match array.as_any().downcast_ref::<Utf8ViewArray>() {
-                Some(texts) => text_dictionary(texts, to)?.boxed(),
-                None => polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default())?,
+            let any = array.as_any();
+            let dictionary = if let Some(texts) = any.downcast_ref::<Utf8ViewArray>() {
+                text_dictionary(texts, to)?.boxed()
+            } else if let Some(numbers) = any.downcast_ref::<PrimitiveArray<u64>>() {
+                number_dictionary(numbers, to)?.boxed()
+            } else if let Some(numbers) = any.downcast_ref::<PrimitiveArray<i64>>() {
+                number_dictionary(numbers, to)?.boxed()
+            } else if let Some(numbers) = any.downcast_ref::<PrimitiveArray<u32>>() {
+                number_dictionary(numbers, to)?.boxed()
+            } else if let Some(numbers) = any.downcast_ref::<PrimitiveArray<i32>>() {
+                number_dictionary(numbers, to)?.boxed()
+            } else {
+                polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default())?
             };
             (dictionary, Encoding::RleDictionary)
         }
     })
 }
 
-/// A column of text as a dictionary of its values (`to`: its type), in the order they first
-/// come, as polars' cast makes it. A text column with a dictionary has a few values (statuses,
-/// channels, carriers, currencies): each is looked up where the last one was found first, then
-/// in a map hashed with FxHash (polars' cast hashed every value with its own hasher and
-/// compared through its views: 2% of a layer night's CPU, docs/BENCHMARKS.md).
-fn text_dictionary(
-    texts: &Utf8ViewArray,
-    to: polars_arrow::datatypes::ArrowDataType,
-) -> PolarsResult<polars_arrow::array::DictionaryArray<u32>> {
-    use polars_arrow::array::{DictionaryArray, MutableBinaryViewArray, PrimitiveArray};
-    use polars_arrow::datatypes::ArrowDataType;
-    let mut index: rustc_hash::FxHashMap<&str, u32> = Default::default();
-    let mut values = MutableBinaryViewArray::<str>::new();
-    let mut keys: Vec<u32> = Vec::with_capacity(texts.len());
-    let mut last: Option<(&str, u32)> = None;
-    for text in texts.iter() {
-        keys.push(match (text, last) {
+/// The keys of a dictionary of `values` (each `None` a null, keyed 0), in the order the
+/// values first come, as polars' cast numbers them; `add` is given each new value. A column
+/// written with a dictionary has few values (a status, a carrier, the key of a file's
+/// snapshots): each is compared with the last one found first, then looked up in a map hashed
+/// with FxHash. polars' cast hashed every value with its own hasher (and compared text through
+/// its views): 2% of a layer night's CPU (docs/BENCHMARKS.md).
+fn dictionary_keys<T: Copy + Eq + std::hash::Hash>(
+    values: impl Iterator<Item = Option<T>>,
+    len: usize,
+    mut add: impl FnMut(T),
+) -> PolarsResult<Vec<u32>> {
+    let mut index: rustc_hash::FxHashMap<T, u32> = Default::default();
+    let mut keys: Vec<u32> = Vec::with_capacity(len);
+    let mut last: Option<(T, u32)> = None;
+    for value in values {
+        keys.push(match (value, last) {
             (None, _) => 0,
-            (Some(text), Some((previous, key))) if previous == text => key,
-            (Some(text), _) => {
-                let next = u32::try_from(values.len()).map_err(|_| polars_err!(ComputeError: "too many values"))?;
-                let key = *index.entry(text).or_insert_with(|| {
-                    values.push_value(text);
+            (Some(value), Some((previous, key))) if previous == value => key,
+            (Some(value), _) => {
+                let next = u32::try_from(index.len()).map_err(|_| polars_err!(ComputeError: "too many values"))?;
+                let key = *index.entry(value).or_insert_with(|| {
+                    add(value);
                     next
                 });
-                last = Some((text, key));
+                last = Some((value, key));
                 key
             }
         });
     }
+    Ok(keys)
+}
+
+/// A column of text as a dictionary of its values (`to`: its type), as polars' cast makes it.
+fn text_dictionary(
+    texts: &Utf8ViewArray,
+    to: polars_arrow::datatypes::ArrowDataType,
+) -> PolarsResult<polars_arrow::array::DictionaryArray<u32>> {
+    use polars_arrow::array::{DictionaryArray, MutableBinaryViewArray};
+    let mut values = MutableBinaryViewArray::<str>::new();
+    let keys = dictionary_keys(texts.iter(), texts.len(), |text| values.push_value(text))?;
     let keys = PrimitiveArray::new(ArrowDataType::UInt32, keys.into(), texts.validity().cloned());
     let values: Utf8ViewArray = values.into();
     DictionaryArray::try_new(to, keys, values.boxed())
+}
+
+/// A column of numbers as a dictionary of its values (`to`: its type; the values keep the
+/// column's own, a timestamp's too), as polars' cast makes it.
+fn number_dictionary<T: polars_arrow::types::NativeType + Eq + std::hash::Hash>(
+    numbers: &PrimitiveArray<T>,
+    to: polars_arrow::datatypes::ArrowDataType,
+) -> PolarsResult<polars_arrow::array::DictionaryArray<u32>> {
+    let mut values: Vec<T> = Vec::new();
+    let keys = dictionary_keys(numbers.iter().map(|n| n.copied()), numbers.len(), |n| values.push(n))?;
+    let keys = PrimitiveArray::new(ArrowDataType::UInt32, keys.into(), numbers.validity().cloned());
+    let values = PrimitiveArray::new(numbers.dtype().clone(), values.into(), None);
+    polars_arrow::array::DictionaryArray::try_new(to, keys, values.boxed())
 }
 
 #[cfg(test)]
@@ -203,7 +237,7 @@ mod tests {
     /// the same keys, nulls kept.
     #[test]
     fn a_text_dictionary_is_the_one_polars_casts() {
-        use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+        use polars_arrow::datatypes::IntegerType;
         let columns: Vec<Vec<Option<&str>>> = vec![
             vec![Some("Shipped"), Some("Shipped"), None, Some("Pending"), Some("Shipped"), Some(""), None, Some("Pending")],
             vec![None, None, None],
@@ -220,6 +254,41 @@ mod tests {
             let theirs = theirs.as_any().downcast_ref::<polars_arrow::array::DictionaryArray<u32>>().unwrap();
             assert_eq!(ours.values().as_ref(), theirs.values().as_ref(), "{values:?}");
             assert_eq!(ours.keys(), theirs.keys(), "{values:?}");
+            assert_eq!(ours.dtype(), theirs.dtype());
+        }
+    }
+
+    /// The same for numbers, of each width the store writes and as timestamps.
+    #[test]
+    fn a_number_dictionary_is_the_one_polars_casts() {
+        use polars_arrow::array::DictionaryArray;
+        use polars_arrow::datatypes::IntegerType;
+        let wide = [Some(7u64 << 40), None, Some(7 << 40), Some(3), Some(3), None, Some(u64::MAX), Some(7 << 40)];
+        let columns = vec![
+            Column::new("u64".into(), wide.to_vec()),
+            Column::new("i64".into(), wide.iter().map(|n| n.map(|n| n as i64)).collect::<Vec<_>>()),
+            Column::new("u32".into(), wide.iter().map(|n| n.map(|n| n as u32)).collect::<Vec<_>>()),
+            Column::new("i32".into(), wide.iter().map(|n| n.map(|n| n as i32)).collect::<Vec<_>>()),
+            Column::new("nulls".into(), vec![None::<u64>; 4]),
+            Column::new("ts".into(), wide.iter().map(|n| n.map(|n| (n >> 4) as i64)).collect::<Vec<_>>())
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC)))
+                .unwrap(),
+        ];
+        for column in columns {
+            let array = column.as_materialized_series().to_arrow(0, CompatLevel::newest());
+            let to = ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(array.dtype().clone()), false);
+            let theirs = polars::polars_compute::cast::cast(array.as_ref(), &to, Default::default()).unwrap();
+            let theirs = theirs.as_any().downcast_ref::<DictionaryArray<u32>>().unwrap();
+            let any = array.as_any();
+            let ours = match column.dtype() {
+                DataType::UInt64 => number_dictionary(any.downcast_ref::<PrimitiveArray<u64>>().unwrap(), to),
+                DataType::UInt32 => number_dictionary(any.downcast_ref::<PrimitiveArray<u32>>().unwrap(), to),
+                DataType::Int32 => number_dictionary(any.downcast_ref::<PrimitiveArray<i32>>().unwrap(), to),
+                _ => number_dictionary(any.downcast_ref::<PrimitiveArray<i64>>().unwrap(), to),
+            }
+            .unwrap();
+            assert_eq!(ours.values().as_ref(), theirs.values().as_ref(), "{}", column.name());
+            assert_eq!(ours.keys(), theirs.keys(), "{}", column.name());
             assert_eq!(ours.dtype(), theirs.dtype());
         }
     }
