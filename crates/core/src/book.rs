@@ -661,9 +661,25 @@ impl BookShard {
     /// is sorted too and the next merge does not sort again; a small layer merged into a large
     /// base is looked up in it instead and merged in place or added at the end, moving none
     /// of the base's states.
+    ///
+    /// A base read with room for what is merged into it (`room` of a store's read) is merged
+    /// in its own vector, still sorted: its sorted run stays where it is and what follows it
+    /// (touched orders read after the live ones) is merged with the other side first. A new
+    /// vector for both was faulted in afresh (a base of a hundred thousand orders: 40 MB).
     pub fn merge(mut self, mut other: BookShard) -> BookShard {
         let mut mine = std::mem::take(&mut self.orders).into_states();
         let mut theirs = std::mem::take(&mut other.orders).into_states();
+        let room = mine.capacity() - mine.len() >= theirs.len();
+        if room && !mine.is_empty() && mine.len() <= 8 * theirs.len() && theirs.len() <= 8 * mine.len() {
+            let mut after = mine.split_off(sorted_run(&mine));
+            sort_by_id(&mut theirs);
+            if !after.is_empty() {
+                sort_by_id(&mut after);
+                theirs = merge_sorted(after, theirs);
+            }
+            let states = merge_sorted_in_place(mine, theirs);
+            return self.joined(other, states);
+        }
         for side in [&mut mine, &mut theirs] {
             if !side.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
                 side.sort_unstable_by(|a, b| id_order(&a.id, &b.id));
@@ -836,13 +852,60 @@ fn merge_sorted(a: Vec<OrderState>, b: Vec<OrderState>) -> Vec<OrderState> {
     out
 }
 
+/// How many states at the start of `states` are sorted by id.
+fn sorted_run(states: &[OrderState]) -> usize {
+    let unsorted = states.iter().zip(states.iter().skip(1)).position(|(a, b)| id_order(&a.id, &b.id).is_gt());
+    unsorted.map_or(states.len(), |last_sorted| last_sorted + 1)
+}
+
+fn sort_by_id(states: &mut [OrderState]) {
+    if !states.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
+        states.sort_unstable_by(|a, b| id_order(&a.id, &b.id));
+    }
+}
+
+/// `b` merged into `a`, both sorted by id (as [`merge_sorted`]), in `a`'s own vector: the
+/// states on both sides merged in place, then the others of `b` moved in from the end, each
+/// of `a`'s moved once (up by as many as come before it).
+#[allow(clippy::indexing_slicing, reason = "`i` stays below `a.len()` and `w` above `i` (the slots between them are free)")]
+fn merge_sorted_in_place(mut a: Vec<OrderState>, b: Vec<OrderState>) -> Vec<OrderState> {
+    let mut others: Vec<OrderState> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    for y in b {
+        while i < a.len() && id_order(&a[i].id, &y.id).is_lt() {
+            i += 1;
+        }
+        match i < a.len() && a[i].id == y.id {
+            true => a[i].merge(y),
+            false => others.push(y),
+        }
+    }
+    // `a`'s first `i` states are still to be placed, at or below `w`; the slots from `i` to
+    // `w` are free (empty states), one for each of the others left.
+    let (mut i, mut w) = (a.len(), a.len() + others.len());
+    a.resize_with(w, OrderState::default);
+    while let Some(y) = others.pop() {
+        while i > 0 && id_order(&a[i - 1].id, &y.id).is_gt() {
+            a.swap(i - 1, w - 1);
+            i -= 1;
+            w -= 1;
+        }
+        a[w - 1] = y;
+        w -= 1;
+    }
+    a
+}
+
 /// The positions of `states` in id order. A store's base comes as its live states, sorted, and
 /// then the touched settled ones: only those after the sorted run are sorted, then merged in.
 fn positions_by_id(states: &[OrderState]) -> Vec<usize> {
     let id = |p: usize| states.get(p).map_or("", |o| o.id.as_str());
-    let sorted = states.iter().zip(states.iter().skip(1)).position(|(a, b)| id_order(&a.id, &b.id).is_gt());
-    let Some(last_sorted) = sorted else { return (0..states.len()).collect() };
-    let mut rest: Vec<usize> = (last_sorted + 1..states.len()).collect();
+    let run = sorted_run(states);
+    if run == states.len() {
+        return (0..states.len()).collect();
+    }
+    let last_sorted = run - 1;
+    let mut rest: Vec<usize> = (run..states.len()).collect();
     rest.sort_unstable_by(|&a, &b| id_order(id(a), id(b)));
     let mut positions = Vec::with_capacity(states.len());
     let mut rest = rest.into_iter().peekable();
@@ -1027,6 +1090,60 @@ mod tests {
         assert_eq!(status(&all, "o12"), of_file(1));
         assert_eq!(status(&all, "o27"), of_file(2));
         assert_eq!(status(&all, "o03"), of_file(0));
+    }
+
+    /// A base read with room merged in its own vector: the states of a sorted merge, sorted,
+    /// whether the base has states after its sorted run or not, the other side sorted or not.
+    #[test]
+    fn a_base_with_room_is_merged_sorted_in_its_own_vector() {
+        let fold = |rank: u32, ids: &[String]| {
+            let mut shard = BookShard::default();
+            let rows = ids.iter().map(|id| {
+                let status = Some(Text::from(format!("status of file {rank}")));
+                (Text::from(id.as_str()), Snapshot { status_raw: status, ..Default::default() })
+            });
+            shard.absorb(rank, FileData::Snapshots(rows.collect()), None);
+            shard
+        };
+        let debug = |states: Vec<OrderState>| format!("{states:?}");
+        let named = |range: std::ops::Range<usize>| range.map(|i| format!("o{i:03}")).collect::<Vec<_>>();
+        // (the base's sorted run, the orders after it, the other side)
+        let cases = [
+            (named(0..20), vec![], named(15..40)),
+            (named(0..40), named(100..110), named(35..60)),
+            (named(10..30), named(0..5), named(3..12)),
+            (named(0..10), vec![], named(10..20)),
+            (named(10..20), vec![], named(0..10)),
+            (named(0..30), named(40..45), named(44..46)),
+        ];
+        for (run, after, later) in cases {
+            for later_reversed in [false, true] {
+                let mut later = later.clone();
+                if later_reversed {
+                    later.reverse();
+                }
+                let mut base_ids = run.clone();
+                base_ids.extend(after.iter().rev().cloned());
+                // What the sorted merge of two sides without room gives.
+                let mut all_ids = base_ids.clone();
+                all_ids.extend(later.iter().cloned());
+                let mut sides = fold(0, &base_ids).orders.into_states();
+                sides.sort_by(|a, b| a.id.cmp(&b.id));
+                let expected = {
+                    let mut theirs = fold(1, &later).orders.into_states();
+                    theirs.sort_by(|a, b| a.id.cmp(&b.id));
+                    debug(merge_sorted(sides, theirs))
+                };
+                let mut states = fold(0, &base_ids).orders.into_states();
+                states.reserve(later.len());
+                let before = states.as_ptr();
+                let base = BookShard::from_parts(OrderTable::from_states(states), None, FxHashMap::default(), Names::default());
+                let merged = base.merge(fold(1, &later)).orders.into_states();
+                assert_eq!(merged.as_ptr(), before, "{run:?} {after:?} {later:?}: the base's own vector");
+                assert!(merged.is_sorted_by(|a, b| a.id <= b.id));
+                assert_eq!(debug(merged), expected, "{run:?} {after:?} {later:?}");
+            }
+        }
     }
 
     /// Positions in id order: of sorted states, of a sorted run and states after it, of states
