@@ -602,8 +602,9 @@ impl BookShard {
     /// Shards of several states merged at once, oldest first (as [`BookShard::merge`] of
     /// each into the merge of those before it), each order's state moved once: merging `k`
     /// layers of like size one after another moved the first layer's states `k` times. One
-    /// shard is given back as it is (its orders in the order they were, sorted or not).
-    pub fn merge_all(mut shards: Vec<BookShard>) -> BookShard {
+    /// shard is given back as it is (its orders in the order they were, sorted or not); the
+    /// merge of several has room for `room` more orders (merged into it next, in place).
+    pub fn merge_all(mut shards: Vec<BookShard>, room: usize) -> BookShard {
         if shards.len() == 1 {
             if let Some(one) = shards.pop() {
                 return one;
@@ -633,7 +634,7 @@ impl BookShard {
             }
             merged.newest_observation = merged.newest_observation.max(shard.newest_observation);
         }
-        let mut states = Vec::with_capacity(sides.iter().map(|s| s.len()).sum());
+        let mut states = Vec::with_capacity(sides.iter().map(|s| s.len()).sum::<usize>() + room);
         // The oldest side whose next order sorts first; the same order in later sides merges
         // into it in their order.
         while let Some(k) = (0..sides.len())
@@ -1042,10 +1043,10 @@ mod tests {
         assert!(all.contains("\"s4\""), "{all}");
         // Three folds merged at once are the fold of all their files too, in any order.
         for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
-            let merged = BookShard::merge_all(order.iter().map(|&r| fold(&[r])).collect());
+            let merged = BookShard::merge_all(order.iter().map(|&r| fold(&[r])).collect(), 0);
             assert_eq!(states(merged), all, "{order:?} at once");
         }
-        assert_eq!(states(BookShard::merge_all(vec![fold(&[0, 1, 2])])), all, "one side");
+        assert_eq!(states(BookShard::merge_all(vec![fold(&[0, 1, 2])], 0)), all, "one side");
     }
 
     /// Sides of like size merge into a list sorted by id (the next merge need not sort); a
@@ -1083,7 +1084,7 @@ mod tests {
         // Several sides at once: sorted, each order once, the newest file's status, the
         // shipments of every side in side order.
         let sides = vec![fold(0, &named(0..20)), fold(1, &named(10..30)), fold(2, &named(25..35))];
-        let all = BookShard::merge_all(sides);
+        let all = BookShard::merge_all(sides, 0);
         assert!(ids(&all).is_sorted(), "{:?}", ids(&all));
         assert_eq!(ids(&all).len(), 35);
         let of_file = |rank: u32| format!("Some(Other(\"status of file {rank}\"))");

@@ -890,9 +890,12 @@ fn with_stored_states(
     let layout = manifest.layout();
     // The layers and the replaced base's settled directory, read at once (neither needs the
     // other).
+    // The layers merged with room for the night's orders: merged into them in place next.
+    let night_orders: Vec<usize> = night.iter().map(|s| s.orders().len()).collect();
+    let room = |i: usize| night_orders.get(i).copied().unwrap_or(0);
     let (changes, candidate) = rayon::join(
         || -> Result<Vec<BookShard>> {
-            Ok(match read_layers(dir, layers, to_rank, layout)? {
+            Ok(match read_layers(dir, layers, to_rank, layout, &room)? {
                 None => night,
                 Some(layers) => merge_shards(layers, night),
             })
@@ -1069,7 +1072,7 @@ fn read_states(
     }
     // The layers and the settled directory, read at once (neither needs the other).
     let (layers_read, settled_read) = rayon::join(
-        || read_layers(dir, layers, to_rank, manifest.layout()),
+        || read_layers(dir, layers, to_rank, manifest.layout(), &|_| 0),
         || key.as_ref().map(|key| settled::read(dir, key)),
     );
     let layers_read = layers_read?;
@@ -1198,12 +1201,14 @@ fn tracking_numbers_of(lists: &[Vec<&OrderState>], covered: Option<&[&FxHashSet<
 }
 
 /// The layers, each renumbered to ranks, merged among themselves (`None`: no layer): read
-/// shard by shard in parallel, then each shard's layers merged at once.
+/// shard by shard in parallel, then each shard's layers merged at once, with room for
+/// `room(shard)` more orders.
 fn read_layers(
     dir: &Path,
     layers: &[StoredState],
     to_rank: &(impl Fn(u32) -> u32 + Sync),
     layout: Layout,
+    room: &(impl Fn(usize) -> usize + Sync),
 ) -> Result<Option<Vec<BookShard>>> {
     if layers.is_empty() {
         return Ok(None);
@@ -1221,16 +1226,21 @@ fn read_layers(
         .into_par_iter()
         .enumerate()
         .map(|(i, kept)| -> Result<BookShard> {
+            // One layer read alone is the merge: read with the room.
+            let alone = match (dirs.len(), &kept) {
+                (1, None) => room(i),
+                _ => 0,
+            };
             let mut sides = dirs
                 .par_iter()
                 .map(|layer| {
-                    read_shard(&layout.of_shard(layer, i), &layout.of_shard(layer, i), 0, &[None, None])
+                    read_shard(&layout.of_shard(layer, i), &layout.of_shard(layer, i), alone, &[None, None])
                         .with_context(|| format!("{}: a damaged store", shard_dir(layer, i).display()))
                 })
                 .collect::<Result<Vec<BookShard>>>()?;
             sides.extend(kept);
             sides.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
-            Ok(BookShard::merge_all(sides))
+            Ok(BookShard::merge_all(sides, room(i)))
         })
         .collect::<Result<Vec<BookShard>>>()?;
     Ok(Some(shards))
