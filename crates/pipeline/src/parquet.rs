@@ -239,9 +239,23 @@ mod tests {
     fn a_text_dictionary_is_the_one_polars_casts() {
         use polars_arrow::datatypes::IntegerType;
         let columns: Vec<Vec<Option<&str>>> = vec![
-            vec![Some("Shipped"), Some("Shipped"), None, Some("Pending"), Some("Shipped"), Some(""), None, Some("Pending")],
+            vec![
+                Some("Shipped"),
+                Some("Shipped"),
+                None,
+                Some("Pending"),
+                Some("Shipped"),
+                Some(""),
+                None,
+                Some("Pending"),
+            ],
             vec![None, None, None],
-            vec![Some("a value longer than twelve bytes"), Some("b"), Some("a value longer than twelve bytes"), Some("b")],
+            vec![
+                Some("a value longer than twelve bytes"),
+                Some("b"),
+                Some("a value longer than twelve bytes"),
+                Some("b"),
+            ],
             (0..3000).map(|i| Some(["UPS", "USPS", "FedEx", "DHL", "Royal Mail"][i * 7 % 5])).collect(),
         ];
         for values in columns {
