@@ -868,7 +868,10 @@ fn sort_by_id(states: &mut [OrderState]) {
 /// `b` merged into `a`, both sorted by id (as [`merge_sorted`]), in `a`'s own vector: the
 /// states on both sides merged in place, then the others of `b` moved in from the end, each
 /// of `a`'s moved once (up by as many as come before it).
-#[allow(clippy::indexing_slicing, reason = "`i` stays below `a.len()` and `w` above `i` (the slots between them are free)")]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`i` stays below `a.len()` and `w` above `i` (the slots between them are free)"
+)]
 fn merge_sorted_in_place(mut a: Vec<OrderState>, b: Vec<OrderState>) -> Vec<OrderState> {
     let mut others: Vec<OrderState> = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -1138,7 +1141,12 @@ mod tests {
                 let mut states = fold(0, &base_ids).orders.into_states();
                 states.reserve(later.len());
                 let before = states.as_ptr();
-                let base = BookShard::from_parts(OrderTable::from_states(states), None, FxHashMap::default(), Names::default());
+                let base = BookShard::from_parts(
+                    OrderTable::from_states(states),
+                    None,
+                    FxHashMap::default(),
+                    Names::default(),
+                );
                 let merged = base.merge(fold(1, &later)).orders.into_states();
                 assert_eq!(merged.as_ptr(), before, "{run:?} {after:?} {later:?}: the base's own vector");
                 assert!(merged.is_sorted_by(|a, b| a.id <= b.id));
@@ -1205,7 +1213,12 @@ mod tests {
                 let mut states = fold(0, &ids_a).orders.into_states();
                 states.reserve(ids_b.len());
                 let before = states.as_ptr();
-                let base = BookShard::from_parts(OrderTable::from_states(states), None, FxHashMap::default(), Names::default());
+                let base = BookShard::from_parts(
+                    OrderTable::from_states(states),
+                    None,
+                    FxHashMap::default(),
+                    Names::default(),
+                );
                 let merged = base.merge_unordered(fold(1, &ids_b));
                 let after = merged.orders().iter().next().map(|o| o as *const OrderState);
                 if !ids_a.is_empty() {

@@ -44,8 +44,8 @@ use crate::summary::OrderCounters;
 
 mod lists;
 
-pub(super) use lists::Scanned;
 use lists::Lists;
+pub(super) use lists::Scanned;
 
 use super::state::{live_scans_frame, read_live_scans, LiveScans, LIVE_SCANS};
 use super::{
