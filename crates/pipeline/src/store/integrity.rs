@@ -83,6 +83,15 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(sum.hex())
 }
 
+/// The checksum of the file at `path` of the kind `like` is of ([`Checksum::like`]: BLAKE3 for
+/// 64 digits, else as written now): an input's content as a store names it, BLAKE3 in a
+/// store that began with it, so that a file it holds is known again.
+pub(super) fn content_hash(path: &Path, like: Option<&str>) -> std::io::Result<String> {
+    let mut sum = like.map_or_else(Checksum::new, Checksum::like);
+    read_through(path, |chunk| sum.update(chunk))?;
+    Ok(sum.hex())
+}
+
 /// Whether the file at `path` has the checksum `recorded` ([`holds`]), read as [`hash_file`].
 fn file_holds(recorded: &str, path: &Path) -> std::io::Result<bool> {
     let mut sum = Checksum::like(recorded);
