@@ -648,12 +648,21 @@ fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Caps both thread pools a run uses: polars' (sized from `POLARS_MAX_THREADS` when it first
-/// starts, so set before any polars call) and rayon's global pool (ours). Each pool's threads
-/// carry its name (`orderhealth-N`; polars names its own `polars-N`).
-fn cap_threads(n: usize) {
-    std::env::set_var("POLARS_MAX_THREADS", n.to_string());
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(n).thread_name(|i| format!("orderhealth-{i}")).build_global();
+/// The stack of each worker of rayon's global pool: the command runs on one of them (`main`),
+/// with the stack a main thread has.
+const WORKER_STACK: usize = 8 << 20;
+
+/// Starts rayon's global pool (ours), `threads` workers (one per core without `--threads`),
+/// and with `threads` caps polars' pool too (sized from `POLARS_MAX_THREADS` when it first
+/// starts, so set before any polars call). Each pool's threads carry its name
+/// (`orderhealth-N`; polars names its own `polars-N`).
+fn start_pools(threads: Option<usize>) {
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK).thread_name(|i| format!("orderhealth-{i}"));
+    if let Some(n) = threads {
+        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+        pool = pool.num_threads(n);
+    }
+    let _ = pool.build_global();
 }
 
 impl Command {
@@ -713,14 +722,34 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    if let Some(n) = cli.threads {
-        cap_threads(usize::from(n));
-    }
+    start_pools(cli.threads.map(usize::from));
     let _ = TIMINGS.set(cli.timings);
     if cli.command.runs_over_a_store() {
         keep_freed_pages();
     }
-    let result = match &cli.command {
+    // The whole command on a worker of the pool: every parallel step it takes starts there
+    // instead of being handed over from this thread and waited for (a layer night 3-4%
+    // shorter, a new-base night 3%; docs/BENCHMARKS.md).
+    let result = rayon::scope(|_| run(&cli));
+    match result {
+        Ok((text, code)) => match print_out(&text) {
+            Ok(_) => code,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: cannot write to standard output: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => {
+            let code = orderhealth::exit_code(&e);
+            let _ = writeln!(std::io::stderr(), "error: {}", orderhealth::messages::error_message(&e));
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// The command, as `main` runs it: its standard output and exit code.
+fn run(cli: &Cli) -> anyhow::Result<(String, ExitCode)> {
+    match &cli.command {
         Command::Report { common, fail_on_breach, fail_on_mismatch, from_parts } => {
             let run = || -> anyhow::Result<orderhealth::ReportOutcome> {
                 if from_parts.is_empty() {
@@ -873,20 +902,6 @@ fn main() -> ExitCode {
         )
         .map(|_| (String::new(), ExitCode::SUCCESS)),
         Command::Generate(args) => generate::run(args).map(|text| (text, ExitCode::SUCCESS)),
-    };
-    match result {
-        Ok((text, code)) => match print_out(&text) {
-            Ok(_) => code,
-            Err(e) => {
-                let _ = writeln!(std::io::stderr(), "error: cannot write to standard output: {e}");
-                ExitCode::from(1)
-            }
-        },
-        Err(e) => {
-            let code = orderhealth::exit_code(&e);
-            let _ = writeln!(std::io::stderr(), "error: {}", orderhealth::messages::error_message(&e));
-            ExitCode::from(code)
-        }
     }
 }
 
