@@ -516,11 +516,17 @@ fn report_of(
     let written = set.commit().with_context(|| format!("{}: reports not written", opts.out.display()))?;
     progress.finish();
     // A million orders take a good half second to free: done aside, the caller goes on.
-    std::thread::spawn(move || drop(p));
+    free_aside(p);
     Ok(ReportOutcome { summary, reports, written })
 }
 
 /// Runs `f`, telling `progress` how long it took, as `part` (`--timings`).
+/// Frees `value` on a thread of its own (named `orderhealth-free`, as the pools' threads are
+/// named), the caller going on; where no thread can be started, here.
+pub(crate) fn free_aside<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new().name("orderhealth-free".into()).spawn(move || drop(value));
+}
+
 fn timed<T>(progress: &dyn Progress, part: &str, f: impl FnOnce() -> T) -> T {
     let start = std::time::Instant::now();
     let out = f();

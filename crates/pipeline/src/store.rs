@@ -652,7 +652,7 @@ pub fn ingest(
             match (keep, manifest.state.last()) {
                 (true, Some(layer)) => self::keep(dir, &layer.dir, KeptState::Layer(shards)),
                 // Freed aside, the ingest goes on.
-                _ => drop(std::thread::spawn(move || drop(shards))),
+                _ => crate::run::free_aside(shards),
             }
             None
         }
@@ -995,7 +995,16 @@ impl Removal {
             return Ok(Removal(None, removing));
         }
         let path = removing.clone();
-        Ok(Removal(Some(std::thread::spawn(move || std::fs::remove_dir_all(path))), removing))
+        let thread =
+            std::thread::Builder::new().name("orderhealth-rm".into()).spawn(move || std::fs::remove_dir_all(path));
+        match thread {
+            Ok(thread) => Ok(Removal(Some(thread), removing)),
+            // No thread: removed here.
+            Err(_) => {
+                std::fs::remove_dir_all(&removing).with_context(|| fail(&removing))?;
+                Ok(Removal(None, removing))
+            }
+        }
     }
 
     fn finish(self) -> Result<()> {

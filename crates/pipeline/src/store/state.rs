@@ -523,14 +523,19 @@ fn sync_tree_but(dir: &Path, synced: &FxHashSet<PathBuf>) -> Result<()> {
         let workers: Vec<_> = paths
             .chunks(chunk)
             .map(|paths| {
-                scope.spawn(move || -> std::io::Result<()> {
-                    for path in paths {
-                        File::open(path)?.sync_all()?;
-                    }
-                    Ok(())
-                })
+                // Named as the output's syncing threads are.
+                std::thread::Builder::new().name("orderhealth-sync".into()).spawn_scoped(
+                    scope,
+                    move || -> std::io::Result<()> {
+                        for path in paths {
+                            File::open(path)?.sync_all()?;
+                        }
+                        Ok(())
+                    },
+                )
             })
-            .collect();
+            .collect::<std::io::Result<_>>()
+            .with_context(|| format!("{}: cannot start syncing", dir.display()))?;
         for worker in workers {
             worker.join().map_err(|_| anyhow::anyhow!("{}: syncing stopped", dir.display()))??;
         }
