@@ -1096,19 +1096,31 @@ mod tests {
         assert_eq!(status(&all, "o03"), of_file(0));
     }
 
+    /// A shard of the orders `ids`, each with one snapshot of file `rank` whose status names
+    /// the file.
+    fn status_fold(rank: u32, ids: &[String]) -> BookShard {
+        let mut shard = BookShard::default();
+        let rows = ids.iter().map(|id| {
+            let status = Some(Text::from(format!("status of file {rank}")));
+            (Text::from(id.as_str()), Snapshot { status_raw: status, ..Default::default() })
+        });
+        shard.absorb(rank, FileData::Snapshots(rows.collect()), None);
+        shard
+    }
+
+    /// `shard`'s orders as a base the store read: in a vector with room for `room` more; and
+    /// where its first state is.
+    fn read_with_room(shard: BookShard, room: usize) -> (BookShard, *const OrderState) {
+        let mut states = shard.orders.into_states();
+        states.reserve(room);
+        let first = states.as_ptr();
+        (BookShard::from_parts(OrderTable::from_states(states), None, FxHashMap::default(), Names::default()), first)
+    }
+
     /// A base read with room merged in its own vector: the states of a sorted merge, sorted,
     /// whether the base has states after its sorted run or not, the other side sorted or not.
     #[test]
     fn a_base_with_room_is_merged_sorted_in_its_own_vector() {
-        let fold = |rank: u32, ids: &[String]| {
-            let mut shard = BookShard::default();
-            let rows = ids.iter().map(|id| {
-                let status = Some(Text::from(format!("status of file {rank}")));
-                (Text::from(id.as_str()), Snapshot { status_raw: status, ..Default::default() })
-            });
-            shard.absorb(rank, FileData::Snapshots(rows.collect()), None);
-            shard
-        };
         let debug = |states: Vec<OrderState>| format!("{states:?}");
         let named = |range: std::ops::Range<usize>| range.map(|i| format!("o{i:03}")).collect::<Vec<_>>();
         // (the base's sorted run, the orders after it, the other side)
@@ -1131,23 +1143,15 @@ mod tests {
                 // What the sorted merge of two sides without room gives.
                 let mut all_ids = base_ids.clone();
                 all_ids.extend(later.iter().cloned());
-                let mut sides = fold(0, &base_ids).orders.into_states();
+                let mut sides = status_fold(0, &base_ids).orders.into_states();
                 sides.sort_by(|a, b| a.id.cmp(&b.id));
                 let expected = {
-                    let mut theirs = fold(1, &later).orders.into_states();
+                    let mut theirs = status_fold(1, &later).orders.into_states();
                     theirs.sort_by(|a, b| a.id.cmp(&b.id));
                     debug(merge_sorted(sides, theirs))
                 };
-                let mut states = fold(0, &base_ids).orders.into_states();
-                states.reserve(later.len());
-                let before = states.as_ptr();
-                let base = BookShard::from_parts(
-                    OrderTable::from_states(states),
-                    None,
-                    FxHashMap::default(),
-                    Names::default(),
-                );
-                let merged = base.merge(fold(1, &later)).orders.into_states();
+                let (base, before) = read_with_room(status_fold(0, &base_ids), later.len());
+                let merged = base.merge(status_fold(1, &later)).orders.into_states();
                 assert_eq!(merged.as_ptr(), before, "{run:?} {after:?} {later:?}: the base's own vector");
                 assert!(merged.is_sorted_by(|a, b| a.id <= b.id));
                 assert_eq!(debug(merged), expected, "{run:?} {after:?} {later:?}");
@@ -1184,15 +1188,6 @@ mod tests {
     /// (sides sorted or not, alike or not), in the base's own vector, none of its states moved.
     #[test]
     fn an_unordered_merge_gives_the_sorted_merge_s_states_in_the_base_s_own_vector() {
-        let fold = |rank: u32, ids: &[String]| {
-            let mut shard = BookShard::default();
-            let rows = ids.iter().map(|id| {
-                let status = Some(Text::from(format!("status of file {rank}")));
-                (Text::from(id.as_str()), Snapshot { status_raw: status, ..Default::default() })
-            });
-            shard.absorb(rank, FileData::Snapshots(rows.collect()), None);
-            shard
-        };
         let sorted_states = |shard: BookShard| {
             let mut v = shard.orders.into_states();
             v.sort_by(|a, b| a.id.cmp(&b.id));
@@ -1208,18 +1203,10 @@ mod tests {
         for (a, b) in [(0..20, 15..40), (0..40, 38..45), (30..35, 0..40), (0..10, 10..20), (0..0, 3..5)] {
             for (a_rev, b_rev) in [(false, false), (true, false), (false, true), (true, true)] {
                 let (ids_a, ids_b) = (named(a.clone(), a_rev), named(b.clone(), b_rev));
-                let expected = sorted_states(fold(0, &ids_a).merge(fold(1, &ids_b)));
+                let expected = sorted_states(status_fold(0, &ids_a).merge(status_fold(1, &ids_b)));
                 // The base read as a store reads it: a vector with room for the later side.
-                let mut states = fold(0, &ids_a).orders.into_states();
-                states.reserve(ids_b.len());
-                let before = states.as_ptr();
-                let base = BookShard::from_parts(
-                    OrderTable::from_states(states),
-                    None,
-                    FxHashMap::default(),
-                    Names::default(),
-                );
-                let merged = base.merge_unordered(fold(1, &ids_b));
+                let (base, before) = read_with_room(status_fold(0, &ids_a), ids_b.len());
+                let merged = base.merge_unordered(status_fold(1, &ids_b));
                 let after = merged.orders().iter().next().map(|o| o as *const OrderState);
                 if !ids_a.is_empty() {
                     assert_eq!(after, Some(before), "{a:?} + {b:?}: the base's vector");
