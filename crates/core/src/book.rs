@@ -681,11 +681,8 @@ impl BookShard {
             let states = merge_sorted_in_place(mine, theirs);
             return self.joined(other, states);
         }
-        for side in [&mut mine, &mut theirs] {
-            if !side.is_sorted_by(|a, b| id_order(&a.id, &b.id).is_le()) {
-                side.sort_unstable_by(|a, b| id_order(&a.id, &b.id));
-            }
-        }
+        sort_by_id(&mut mine);
+        sort_by_id(&mut theirs);
         let big = mine.len().max(theirs.len());
         let small = mine.len().min(theirs.len());
         let states = match big > 8 * small {

@@ -493,13 +493,6 @@ fn unchanged(dir: &Path) -> impl Fn(anyhow::Error) -> anyhow::Error + '_ {
     }
 }
 
-/// The content of the input at `path` as the store names it: XXH3-128 (32 hex digits), or
-/// BLAKE3 (64) in a store whose contents are (`like`: one of them), which names every file
-/// so for good. XXH3 is a tenth of BLAKE3's CPU; a night's new files were 2% of its CPU.
-fn content_of(path: &Path, like: Option<&str>) -> std::io::Result<String> {
-    integrity::content_hash(path, like)
-}
-
 /// The stages of an ingest, in order, as `--timings` names them: the store opened (its lock
 /// taken, its manifest read) and the inputs found and recognised (hashed when new); the new
 /// files read and folded; the stored states folded in (a new base only); the state and batch
@@ -586,7 +579,10 @@ pub fn ingest(
     // A file found where it was before, with the same size and modification time, has the
     // content hashed then: only new or changed files are read (stat taken before hashing, so
     // a file changed meanwhile is hashed again next time).
-    // How this store names contents: as it did its first file (BLAKE3 before XXH3).
+    // How this store names its inputs' contents: as it did its first file, XXH3-128 (32 hex
+    // digits) or, in a store that began with it, BLAKE3 (64), so that a file it holds is
+    // known again. XXH3 is a tenth of BLAKE3's CPU: a night's new files hashed by BLAKE3 were
+    // 2% of the night's.
     let like: Option<String> = (manifest.files.iter().map(|f| &f.content))
         .chain(manifest.skipped.iter().filter_map(|s| s.content.as_ref()))
         .chain(manifest.seen.values().map(|s| &s.content))
@@ -603,7 +599,7 @@ pub fn ingest(
                 (Some((size, modified)), Some(s)) if (s.size, s.modified) == (size, modified) => {
                     (stat, Ok(s.content.clone()))
                 }
-                _ => (stat, content_of(&f.path, like.as_deref())),
+                _ => (stat, integrity::content_hash(&f.path, like.as_deref())),
             }
         })
         .collect();

@@ -74,29 +74,22 @@ impl Checksum {
     }
 }
 
-/// The checksum of the file at `path` as written now ([`hash`] of its bytes), hashed as it is
-/// read through one buffer per thread: a seal or a check keeps no copy of the file, and so
-/// asks for no fresh memory (a report checks 30 MB this way, an ingest seals as much).
-fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut sum = Checksum::new();
-    read_through(path, |chunk| sum.update(chunk))?;
-    Ok(sum.hex())
-}
-
 /// The checksum of the file at `path` of the kind `like` is of ([`Checksum::like`]: BLAKE3 for
-/// 64 digits, else as written now): an input's content as a store names it, BLAKE3 in a
-/// store that began with it, so that a file it holds is known again.
+/// 64 digits), or as written now ([`hash`] of its bytes), hashed as it is read through one
+/// buffer per thread: a seal or a check keeps no copy of the file, and so asks for no fresh
+/// memory (a report checks 30 MB this way, an ingest seals as much). Also an input's content
+/// as a store names it: BLAKE3 in a store that began with it, so that a file it holds is
+/// known again.
 pub(super) fn content_hash(path: &Path, like: Option<&str>) -> std::io::Result<String> {
     let mut sum = like.map_or_else(Checksum::new, Checksum::like);
     read_through(path, |chunk| sum.update(chunk))?;
     Ok(sum.hex())
 }
 
-/// Whether the file at `path` has the checksum `recorded` ([`holds`]), read as [`hash_file`].
+/// Whether the file at `path` has the checksum `recorded` ([`holds`]), read as
+/// [`content_hash`] reads it.
 fn file_holds(recorded: &str, path: &Path) -> std::io::Result<bool> {
-    let mut sum = Checksum::like(recorded);
-    read_through(path, |chunk| sum.update(chunk))?;
-    Ok(sum.hex() == recorded)
+    Ok(content_hash(path, Some(recorded))? == recorded)
 }
 
 /// The bytes of the file at `path`, chunk after chunk, through this thread's buffer.
@@ -206,7 +199,7 @@ pub(super) fn seal(dir: &Path) -> Result<()> {
             let rel = relative(dir, path)?;
             let sum = match recorded(path) {
                 Some(sum) => sum,
-                None => hash_file(path).with_context(|| format!("{}: cannot read", path.display()))?,
+                None => content_hash(path, None).with_context(|| format!("{}: cannot read", path.display()))?,
             };
             Ok((rel, sum))
         })
