@@ -12,7 +12,7 @@ use crate::store::outputs;
 
 /// Runs `report` with `threads`; per thread-name family (the name without its number:
 /// `orderhealth-` is our pool, `polars-` polars'; a name is cut at 15 bytes), how many
-/// distinct threads the process had while it ran.
+/// distinct threads the process had while it ran (our pool: how many distinct names).
 fn report_threads(dir: &Path, out: &str, threads: Option<&str>) -> BTreeMap<String, usize> {
     let mut cmd = Command::new(cargo_bin("orderhealth"));
     cmd.current_dir(dir).args(["report", "dumps", "--format", "csv", "--out", out]);
@@ -33,9 +33,20 @@ fn report_threads(dir: &Path, out: &str, threads: Option<&str>) -> BTreeMap<Stri
     }
     assert!(child.wait().unwrap().success());
     let mut families: BTreeMap<String, usize> = BTreeMap::new();
+    // Our pool is counted by its names (`orderhealth-0` …): the command runs on one of its
+    // workers, and a helper thread it starts shows that worker's name until it names itself
+    // (one that ends first is only ever seen so).
+    let mut ours = std::collections::BTreeSet::new();
     for name in seen.into_values() {
         let family = name.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+        if family == "orderhealth-" {
+            ours.insert(name);
+            continue;
+        }
         *families.entry(family).or_default() += 1;
+    }
+    if !ours.is_empty() {
+        families.insert("orderhealth-".into(), ours.len());
     }
     families
 }
