@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use polars::prelude::*;
-use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
 use polars_arrow::datatypes::ArrowDataType;
 
 /// What a table is for, which decides how it is written.
@@ -194,12 +194,8 @@ fn dictionary_keys<T: Copy + Eq + std::hash::Hash>(
 }
 
 /// A column of text as a dictionary of its values (`to`: its type), as polars' cast makes it.
-fn text_dictionary(
-    texts: &Utf8ViewArray,
-    to: polars_arrow::datatypes::ArrowDataType,
-) -> PolarsResult<polars_arrow::array::DictionaryArray<u32>> {
-    use polars_arrow::array::{DictionaryArray, MutableBinaryViewArray};
-    let mut values = MutableBinaryViewArray::<str>::new();
+fn text_dictionary(texts: &Utf8ViewArray, to: ArrowDataType) -> PolarsResult<DictionaryArray<u32>> {
+    let mut values = polars_arrow::array::MutableBinaryViewArray::<str>::new();
     let keys = dictionary_keys(texts.iter(), texts.len(), |text| values.push_value(text))?;
     let keys = PrimitiveArray::new(ArrowDataType::UInt32, keys.into(), texts.validity().cloned());
     let values: Utf8ViewArray = values.into();
@@ -210,13 +206,13 @@ fn text_dictionary(
 /// column's own, a timestamp's too), as polars' cast makes it.
 fn number_dictionary<T: polars_arrow::types::NativeType + Eq + std::hash::Hash>(
     numbers: &PrimitiveArray<T>,
-    to: polars_arrow::datatypes::ArrowDataType,
-) -> PolarsResult<polars_arrow::array::DictionaryArray<u32>> {
+    to: ArrowDataType,
+) -> PolarsResult<DictionaryArray<u32>> {
     let mut values: Vec<T> = Vec::new();
     let keys = dictionary_keys(numbers.iter().map(|n| n.copied()), numbers.len(), |n| values.push(n))?;
     let keys = PrimitiveArray::new(ArrowDataType::UInt32, keys.into(), numbers.validity().cloned());
     let values = PrimitiveArray::new(numbers.dtype().clone(), values.into(), None);
-    polars_arrow::array::DictionaryArray::try_new(to, keys, values.boxed())
+    DictionaryArray::try_new(to, keys, values.boxed())
 }
 
 #[cfg(test)]
