@@ -463,8 +463,11 @@ pub(super) fn write_state(
                     if catalog.height() > 0 {
                         write_parquet_grouped(&dir.join("catalog.parquet"), &mut catalog, None, Some(syncing))?;
                     }
-                    all_orders.push(orders);
-                    all_shipments.push(shipments);
+                    // Only a base's tables are judged next; a layer's are freed as written.
+                    if base {
+                        all_orders.push(orders);
+                        all_shipments.push(shipments);
+                    }
                 }
                 Ok([stack(all_orders)?, stack(all_shipments)?])
             })
