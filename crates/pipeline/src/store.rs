@@ -1092,8 +1092,14 @@ fn read_states(
         (Some(r), Some(read)) => usable_settled(dir, manifest, &base.dir, r, read, layers_read.as_deref(), to_rank),
         _ => None,
     };
-    let touched = match &settled {
-        Some(s) => touched_by(s, layers_read.as_deref().unwrap_or(&[])),
+    let mut settled = settled;
+    let touched = match &mut settled {
+        Some(s) => {
+            let touched = touched_by(s, layers_read.as_deref().unwrap_or(&[]));
+            // The lists answer nothing more but the touched orders' segments.
+            s.lists = s.lists.only(&touched);
+            touched
+        }
         None => (0..SHARDS).map(|_| FxHashSet::default()).collect(),
     };
     let room = room_for(layers.iter().map(|l| l.orders as usize).sum::<usize>());

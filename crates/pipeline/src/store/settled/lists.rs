@@ -233,6 +233,22 @@ impl Lists {
         Lists { generations: vec![generation], dropped: (0..SHARDS).map(|_| FxHashMap::default()).collect() }
     }
 
+    /// Only what [`Lists::segment_of`] answers for the orders `touched` (their id hashes, per
+    /// shard): what a report asks of the lists once it knows which settled orders its layers
+    /// touch. The lists it replaces (tens of MB at a long history) are freed before the report
+    /// reads the live states, which take that memory instead of pages the kernel must zero.
+    pub fn only(&self, touched: &[FxHashSet<u64>]) -> Lists {
+        let ids: Vec<Vec<(u64, u32)>> = (0..SHARDS)
+            .map(|i| {
+                let mut ids: Vec<(u64, u32)> =
+                    touched.get(i).into_iter().flatten().map(|&h| (h, self.segment_of(i, h))).collect();
+                ids.sort_unstable();
+                ids
+            })
+            .collect();
+        Lists::one_generation(0, ids, true, (0..SHARDS).map(|_| Vec::new()).collect())
+    }
+
     /// Whether generation `g`'s entry of order `order` (shard `i`) stands: no later
     /// generation dropped the order.
     fn stands(&self, i: usize, order: u64, g: u32) -> bool {
