@@ -917,12 +917,15 @@ fn with_stored_states(
             let older = std::iter::once(base).chain(&manifest.older).cloned().collect();
             let added = changes.par_iter().map(|s| s.scans().cloned()).collect();
             let shards = merge_shards(read.shards, changes);
+            let carried = carried.among(&shards);
             return Ok(NewState { shards, carried: Some(carried), older, added: Some(added) });
         }
     }
     let mut base_shards = read_base(&chain, layout, room_for(more), None, &[], &[], None, to_rank)?.shards;
     let carried = settled::carried(dir, &base.dir, &mut base_shards, &changes);
-    Ok(NewState { shards: merge_shards(base_shards, changes), carried, older: Vec::new(), added: None })
+    let shards = merge_shards(base_shards, changes);
+    let carried = carried.map(|c| c.among(&shards));
+    Ok(NewState { shards, carried, older: Vec::new(), added: None })
 }
 
 /// Whether this ingest folds everything into a new base rather than adding a layer: there is

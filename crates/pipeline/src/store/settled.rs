@@ -576,6 +576,9 @@ struct CarriedShard {
     /// drops them from the older ones (they are judged again).
     dropped: Vec<u64>,
     evidence: Evidence,
+    /// The id hashes of the carried orders among the new base's states of the shard, sorted
+    /// ([`Carried::among`]).
+    among: Vec<u64>,
 }
 
 impl CarriedShard {
@@ -583,23 +586,32 @@ impl CarriedShard {
     /// base's settled orders are, but for the touched (`dropped`) ones; and the id hashes of
     /// the carried ones among `states`, sorted (a base written whole holds them: they are
     /// not among its live states).
-    fn to_judge(&self, i: usize, lists: &Lists, states: Vec<OrderState>) -> (Vec<OrderState>, Vec<u64>) {
-        let hashes: Vec<u64> = states.iter().map(|o| id_hash(o.id.as_str())).collect();
-        let mut probes = hashes.clone();
-        probes.sort_unstable();
-        probes.dedup();
-        let mut carried = lists.settled_among(i, &probes);
-        carried.retain(|h| self.dropped.binary_search(h).is_err());
+    fn to_judge(&mut self, states: Vec<OrderState>) -> (Vec<OrderState>, Vec<u64>) {
+        let carried = std::mem::take(&mut self.among);
         let states = match carried.is_empty() {
             true => states,
-            false => states
-                .into_iter()
-                .zip(hashes)
-                .filter(|(_, h)| carried.binary_search(h).is_err())
-                .map(|(o, _)| o)
-                .collect(),
+            false => states.into_iter().filter(|o| carried.binary_search(&id_hash(o.id.as_str())).is_err()).collect(),
         };
         (states, carried)
+    }
+}
+
+impl Carried {
+    /// Finds, shard by shard, which of the new base's states (`shards`, as it is written) are
+    /// carried orders ([`CarriedShard::to_judge`]), and frees the lists, which are asked
+    /// nothing more: the writing and judging that follow take their memory (at a long
+    /// history, tens of MB the kernel would otherwise zero anew).
+    pub(super) fn among(mut self, shards: &[BookShard]) -> Carried {
+        let lists = std::mem::replace(&mut self.lists, Lists::none());
+        self.shards.par_iter_mut().zip(shards).enumerate().for_each(|(i, (c, shard))| {
+            let mut probes: Vec<u64> = shard.orders().iter().map(|o| id_hash(o.id.as_str())).collect();
+            probes.sort_unstable();
+            probes.dedup();
+            let mut among = lists.settled_among(i, &probes);
+            among.retain(|h| c.dropped.binary_search(h).is_err());
+            c.among = among;
+        });
+        self
     }
 }
 
@@ -653,7 +665,7 @@ pub(super) fn carry(
         .map(|(i, (touched, evidence))| {
             let mut touched: Vec<u64> = touched.iter().copied().collect();
             touched.sort_unstable();
-            CarriedShard { dropped: lists.settled_among(i, &touched), evidence }
+            CarriedShard { dropped: lists.settled_among(i, &touched), evidence, among: Vec::new() }
         })
         .collect();
     Carried { key, total, shards, from: old.dir, generations: old.generations, lists }
@@ -730,25 +742,25 @@ fn judge_into(
     let packages = request.packages;
     let carried_from = carried.as_ref().map(|c| c.key.base.clone());
     // The generations carried over, and where they are (linked into this directory below).
-    type Taken = (PathBuf, Vec<u32>, Option<Lists>, Option<Tally>, Vec<Option<CarriedShard>>);
-    let (from, mut generations, lists, carried_total, carried): Taken = match carried {
+    type Taken = (PathBuf, Vec<u32>, Option<Tally>, Vec<Option<CarriedShard>>);
+    let (from, mut generations, carried_total, carried): Taken = match carried {
         Some(c) if c.shards.len() == SHARDS => {
-            (c.from, c.generations, Some(c.lists), Some(c.total), c.shards.into_iter().map(Some).collect())
+            (c.from, c.generations, Some(c.total), c.shards.into_iter().map(Some).collect())
         }
-        _ => (PathBuf::new(), Vec::new(), None, None, (0..SHARDS).map(|_| None).collect()),
+        _ => (PathBuf::new(), Vec::new(), None, (0..SHARDS).map(|_| None).collect()),
     };
     let mut parts: Vec<Partition> = states
         .into_par_iter()
         .zip(carried)
         .zip(segments)
         .enumerate()
-        .map(|(i, ((states, carried), segments))| match (carried, &lists) {
-            (Some(c), Some(lists)) => {
+        .map(|(i, ((states, carried), segments))| match carried {
+            Some(mut c) => {
                 // The carried orders are not judged again, and are not live.
-                let (states, carried) = c.to_judge(i, lists, states);
+                let (states, carried) = c.to_judge(states);
                 settle_partition(i, states, &book, &opts, packages, &segments, keep)?.with(c, carried)
             }
-            _ => settle_partition(i, states, &book, &opts, packages, &segments, keep),
+            None => settle_partition(i, states, &book, &opts, packages, &segments, keep),
         })
         .collect::<Result<_>>()?;
 

@@ -233,6 +233,11 @@ impl Lists {
         Lists { generations: vec![generation], dropped: (0..SHARDS).map(|_| FxHashMap::default()).collect() }
     }
 
+    /// No list at all (what a holder keeps once it has asked the lists everything).
+    pub fn none() -> Lists {
+        Lists { generations: Vec::new(), dropped: (0..SHARDS).map(|_| FxHashMap::default()).collect() }
+    }
+
     /// Only what [`Lists::segment_of`] answers for the orders `touched` (their id hashes, per
     /// shard): what a report asks of the lists once it knows which settled orders its layers
     /// touch. The lists it replaces (tens of MB at a long history) are freed before the report
