@@ -586,7 +586,7 @@ impl CarriedShard {
     /// base's settled orders are, but for the touched (`dropped`) ones; and the id hashes of
     /// the carried ones among `states`, sorted (a base written whole holds them: they are
     /// not among its live states).
-    fn to_judge(&mut self, states: Vec<OrderState>) -> (Vec<OrderState>, Vec<u64>) {
+    fn left_to_judge(&mut self, states: Vec<OrderState>) -> (Vec<OrderState>, Vec<u64>) {
         let carried = std::mem::take(&mut self.among);
         let states = match carried.is_empty() {
             true => states,
@@ -598,7 +598,7 @@ impl CarriedShard {
 
 impl Carried {
     /// Finds, shard by shard, which of the new base's states (`shards`, as it is written) are
-    /// carried orders ([`CarriedShard::to_judge`]), and frees the lists, which are asked
+    /// carried orders ([`CarriedShard::left_to_judge`]), and frees the lists, which are asked
     /// nothing more: the writing and judging that follow take their memory (at a long
     /// history, tens of MB the kernel would otherwise zero anew).
     pub(super) fn among(mut self, shards: &[BookShard]) -> Carried {
@@ -757,7 +757,7 @@ fn judge_into(
         .map(|(i, ((states, carried), segments))| match carried {
             Some(mut c) => {
                 // The carried orders are not judged again, and are not live.
-                let (states, carried) = c.to_judge(states);
+                let (states, carried) = c.left_to_judge(states);
                 settle_partition(i, states, &book, &opts, packages, &segments, keep)?.with(c, carried)
             }
             None => settle_partition(i, states, &book, &opts, packages, &segments, keep),
@@ -955,7 +955,7 @@ impl Partition {
 
     /// This partition's newly settled orders and the `carried` ones together (their lists
     /// stay in the generations they are in, less the `dropped` ones); `among_rows`, the
-    /// carried orders the base's rows hold ([`CarriedShard::to_judge`]).
+    /// carried orders the base's rows hold ([`CarriedShard::left_to_judge`]).
     fn with(mut self, carried: CarriedShard, among_rows: Vec<u64>) -> Result<Partition> {
         self.evidence.cancellations.vstack_mut(&carried.evidence.cancellations)?;
         self.evidence.tracking_defects.vstack_mut(&carried.evidence.tracking_defects)?;
