@@ -582,10 +582,10 @@ struct CarriedShard {
 }
 
 impl CarriedShard {
-    /// Those of shard `i`'s `states` that are not carried over (to be judged): the replaced
+    /// Those of the shard's `states` that are not carried over (to be judged): the replaced
     /// base's settled orders are, but for the touched (`dropped`) ones; and the id hashes of
     /// the carried ones among `states`, sorted (a base written whole holds them: they are
-    /// not among its live states).
+    /// not among its live states), as [`Carried::among`] found them.
     fn left_to_judge(&mut self, states: Vec<OrderState>) -> (Vec<OrderState>, Vec<u64>) {
         let carried = std::mem::take(&mut self.among);
         let states = match carried.is_empty() {
