@@ -1091,11 +1091,10 @@ fn read_states(
         || key.as_ref().map(|key| settled::read(dir, key)),
     );
     let layers_read = layers_read?;
-    let settled = match (request, settled_read) {
+    let mut settled = match (request, settled_read) {
         (Some(r), Some(read)) => usable_settled(dir, manifest, &base.dir, r, read, layers_read.as_deref(), to_rank),
         _ => None,
     };
-    let mut settled = settled;
     let touched = match &mut settled {
         Some(s) => {
             let touched = touched_by(s, layers_read.as_deref().unwrap_or(&[]));

@@ -379,6 +379,8 @@ pub(super) enum ScansKept<'a> {
 
 /// Writes a state (every shard's tables) as `state/<name>`, with the scans `kept` says; a
 /// base (`base`) with the [`SCAN_INDEX`] of each scans table (a layer's scans are read whole).
+/// Gives back a base's `orders` and `shipments` tables as written, shard by shard, for its
+/// judging; a layer's are freed as each shard is written (none given back).
 pub(super) fn write_state(
     parent: &Path,
     name: &str,

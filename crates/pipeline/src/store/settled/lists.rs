@@ -357,6 +357,24 @@ impl Lists {
 mod tests {
     use super::*;
 
+    /// What a report keeps once it knows the touched orders answers their segments as the
+    /// whole lists did, and nothing of the other orders or of the watched packages.
+    #[test]
+    fn the_lists_kept_for_the_touched_orders_give_their_segments() {
+        let lists = Lists::of_shards(
+            vec![vec![], vec![(10, 3), (20, 7), (25, 7)], vec![(5, 9)]],
+            vec![vec![], vec![(100, 10), (300, 20)]],
+        );
+        let touched: Vec<FxHashSet<u64>> =
+            vec![FxHashSet::default(), [25, 10, 11].into_iter().collect(), [5].into_iter().collect()];
+        let kept = lists.only(&touched);
+        assert_eq!((kept.segment_of(1, 10), kept.segment_of(1, 25), kept.segment_of(2, 5)), (3, 7, 9));
+        assert_eq!(kept.segment_of(1, 11), 0, "touched but never settled: no segment, as before");
+        assert_eq!(kept.segment_of(1, 20), 0, "not touched: not kept");
+        assert!(kept.watch(1).is_empty(), "no watched package kept");
+        assert_eq!(lists.segment_of(1, 20), 7, "the whole lists knew it");
+    }
+
     #[test]
     fn a_walk_finds_the_keys_among_the_probes() {
         let keys = [2, 4, 6, 8];
