@@ -98,27 +98,44 @@ impl std::str::FromStr for EncodingChoice {
     }
 }
 
-/// Counts compressed bytes as they are read, for the progress bar.
+/// Sees every byte of a file once, in order, as it is read and before it is decompressed: a
+/// store hashes a new file's content in the pass that parses it, instead of reading it twice.
+pub type Tap<'a> = &'a mut dyn FnMut(&[u8]);
+
+/// Counts compressed bytes as they are read, for the progress bar (and shows them to a tap).
 struct Counting<'a, R> {
     inner: R,
     on_bytes: &'a (dyn Fn(u64) + Sync),
+    tap: Option<Tap<'a>>,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         (self.on_bytes)(n as u64);
+        if let (Some(tap), Some(read)) = (&mut self.tap, buf.get(..n)) {
+            tap(read);
+        }
         Ok(n)
     }
 }
 
 /// Open a file and undo its compression, found by magic bytes (never by its name).
-#[allow(clippy::indexing_slicing, reason = "`got` never exceeds the 4-byte magic buffer")]
 pub fn open_decompressed<'a>(
     path: &Path,
     on_bytes: &'a (dyn Fn(u64) + Sync),
 ) -> io::Result<(Compression, Box<dyn Read + 'a>)> {
-    let mut file = Counting { inner: File::open(path)?, on_bytes };
+    open_tapped(path, on_bytes, None)
+}
+
+/// [`open_decompressed`], with every byte of the file, as read, shown to `tap`.
+#[allow(clippy::indexing_slicing, reason = "`got` never exceeds the 4-byte magic buffer")]
+fn open_tapped<'a>(
+    path: &Path,
+    on_bytes: &'a (dyn Fn(u64) + Sync),
+    tap: Option<Tap<'a>>,
+) -> io::Result<(Compression, Box<dyn Read + 'a>)> {
+    let mut file = Counting { inner: File::open(path)?, on_bytes, tap };
     let mut magic = [0u8; 4];
     let mut got = 0;
     while got < magic.len() {
@@ -384,13 +401,14 @@ impl<'a> Lines<'a> {
 }
 
 /// Reads `path` through `f` with lines in `encoding`.
-pub fn with_lines<T>(
+pub fn with_lines<'a, T>(
     path: &Path,
     encoding: TextEncoding,
-    on_bytes: &(dyn Fn(u64) + Sync),
+    on_bytes: &'a (dyn Fn(u64) + Sync),
+    tap: Option<Tap<'a>>,
     f: impl FnOnce(Compression, &mut Lines<'_>) -> T,
 ) -> io::Result<T> {
-    let (compression, reader) = open_decompressed(path, on_bytes)?;
+    let (compression, reader) = open_tapped(path, on_bytes, tap)?;
     let mut lines = Lines::transcoded(reader, encoding);
     Ok(f(compression, &mut lines))
 }

@@ -29,7 +29,7 @@ use orderhealth_core::amazon::PerformanceReport;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState};
 use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
-use orderhealth_core::read::{read_file, FileOutcome};
+use orderhealth_core::read::{read_file, read_file_tapped, FileOutcome};
 use orderhealth_core::rows::{FileData, Rejected, ScanMap};
 use orderhealth_core::shard::{spread, SHARDS};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions};
@@ -207,7 +207,10 @@ struct Seen {
 }
 
 /// (size, modification time in ns) of a file, when the file system gives both.
-fn stat_of(path: &Path) -> Option<(u64, u64)> {
+/// A file's (size, modification time in ns), when the file system tells them.
+type Stat = Option<(u64, u64)>;
+
+fn stat_of(path: &Path) -> Stat {
     let meta = std::fs::metadata(path).ok()?;
     let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
     Some((meta.len(), u64::try_from(modified.as_nanos()).ok()?))
@@ -577,7 +580,7 @@ pub fn ingest(
         .chain(manifest.skipped.iter().filter_map(|s| s.content.clone().map(|c| (c, s.file.path.clone()))))
         .collect();
     // A file found where it was before, with the same size and modification time, has the
-    // content hashed then: only new or changed files are read (stat taken before hashing, so
+    // content hashed then: only new or changed files are read (stat taken before reading, so
     // a file changed meanwhile is hashed again next time).
     // How this store names its inputs' contents: as it did its first file, XXH3-128 (32 hex
     // digits) or, in a store that began with it, BLAKE3 (64), so that a file it holds is
@@ -588,8 +591,7 @@ pub fn ingest(
         .chain(manifest.seen.values().map(|s| &s.content))
         .next()
         .cloned();
-    type Content = (Option<(u64, u64)>, std::io::Result<String>);
-    let contents: Vec<Content> = found
+    let (stats, mut contents): (Vec<Stat>, Vec<Option<String>>) = found
         .files
         .par_iter()
         .map(|f| {
@@ -597,27 +599,12 @@ pub fn ingest(
             let seen = manifest.seen.get(&f.path.display().to_string());
             match (stat, seen) {
                 (Some((size, modified)), Some(s)) if (s.size, s.modified) == (size, modified) => {
-                    (stat, Ok(s.content.clone()))
+                    (stat, Some(s.content.clone()))
                 }
-                _ => (stat, integrity::content_hash(&f.path, like.as_deref())),
+                _ => (stat, None),
             }
         })
-        .collect();
-    let mut new_files: Vec<(InputFile, String)> = Vec::new();
-    let mut this_run: FxHashMap<String, String> = FxHashMap::default();
-    for (file, (stat, content)) in found.files.into_iter().zip(contents) {
-        let path = file.path.display().to_string();
-        let content = content.map_err(|e| InputError::Io { path: file.path.clone(), source: e })?;
-        if let Some((size, modified)) = stat {
-            manifest.seen.insert(path.clone(), Seen { size, modified, content: content.clone() });
-        }
-        if let Some(first) = known.get(&content).or_else(|| this_run.get(&content)) {
-            outcome.already.push((path, first.clone()));
-            continue;
-        }
-        this_run.insert(content.clone(), path);
-        new_files.push((file, content));
-    }
+        .unzip();
     let walk_skipped: FxHashSet<String> = manifest.skipped.iter().map(|s| s.file.path.clone()).collect();
     for s in found.skipped {
         if !walk_skipped.contains(&s.path) {
@@ -629,8 +616,34 @@ pub fn ingest(
     let old_state = manifest.state.clone();
     let old_segments = manifest.older.clone();
     let mut folded = Folded::Nothing;
-    if !new_files.is_empty() {
-        folded = fold_new_files(dir, &mut manifest, new_files, read, &mut outcome, progress).map_err(unchanged(dir))?;
+    // A file whose content is not known yet is hashed as it is read, on the bet that it is new
+    // (a night's files are); one that proves to be a copy of a file held already, or of
+    // another found before it, is not folded in: the files are planned again, every content
+    // known, and read again.
+    let plan_of = |contents: &[Option<String>]| Plan::of(&found.files, contents, &known);
+    let mut plan = plan_of(&contents);
+    while !plan.read.is_empty() {
+        let new_files = NewFiles { files: &found.files, read: &plan.read, stats: &stats, like: like.as_deref() };
+        match fold_new_files(dir, &mut manifest, &new_files, &mut contents, &plan_of, read, &mut outcome, progress)
+            .map_err(unchanged(dir))?
+        {
+            Some(done) => {
+                folded = done;
+                break;
+            }
+            None => plan = plan_of(&contents),
+        }
+    }
+    for ((file, stat), content) in found.files.iter().zip(&stats).zip(&contents) {
+        if let (Some((size, modified)), Some(content)) = (stat, content) {
+            let seen = Seen { size: *size, modified: *modified, content: content.clone() };
+            manifest.seen.insert(file.path.display().to_string(), seen);
+        }
+    }
+    for (i, first) in plan.already {
+        if let Some(file) = found.files.get(i) {
+            outcome.already.push((file.path.display().to_string(), first));
+        }
     }
     progress.stage(INGEST_STAGES[4]);
     removal.finish().map_err(unchanged(dir))?;
@@ -732,17 +745,63 @@ enum Folded {
     Base(Box<NewBase>),
 }
 
+/// Which of the files found an ingest reads: in path order, the first of each content the
+/// store does not hold; a file whose content is not known yet is read (and hashed as it is).
+#[derive(Debug, PartialEq)]
+struct Plan {
+    /// Indices into the files found.
+    read: Vec<usize>,
+    /// The files not read: (index, the path the content was first seen under).
+    already: Vec<(usize, String)>,
+}
+
+impl Plan {
+    fn of(files: &[InputFile], contents: &[Option<String>], stored: &FxHashMap<String, String>) -> Plan {
+        let mut plan = Plan { read: Vec::new(), already: Vec::new() };
+        let mut this_run: FxHashMap<&str, String> = FxHashMap::default();
+        for (i, (file, content)) in files.iter().zip(contents).enumerate() {
+            let Some(content) = content else {
+                plan.read.push(i);
+                continue;
+            };
+            match stored.get(content).or_else(|| this_run.get(content.as_str())) {
+                Some(first) => plan.already.push((i, first.clone())),
+                None => {
+                    this_run.insert(content, file.path.display().to_string());
+                    plan.read.push(i);
+                }
+            }
+        }
+        plan
+    }
+}
+
+/// The files an ingest reads ([`Plan::read`]) among those found, with what it knows of them.
+struct NewFiles<'a> {
+    files: &'a [InputFile],
+    read: &'a [usize],
+    /// (size, modification time) of every file found, taken before it is read.
+    stats: &'a [Stat],
+    /// The kind of content hash the store names files by ([`integrity::content_hash`]).
+    like: Option<&'a str>,
+}
+
 /// Reads the new files (in parallel, each folded in as it is read) and writes them as a new
 /// layer, or with every stored state as a new base; and the batch of their rejected rows.
 /// The caller commits.
+#[allow(clippy::too_many_arguments)]
 fn fold_new_files(
     dir: &Path,
     manifest: &mut Manifest,
-    new_files: Vec<(InputFile, String)>,
+    files: &NewFiles<'_>,
+    contents: &mut [Option<String>],
+    plan_of: &dyn Fn(&[Option<String>]) -> Plan,
     read: &ReadOptions,
     outcome: &mut IngestOutcome,
     progress: &dyn Progress,
-) -> Result<Folded> {
+) -> Result<Option<Folded>> {
+    let new_files: Vec<(&InputFile, usize)> =
+        files.read.iter().filter_map(|&i| Some((files.files.get(i)?, i))).collect();
     // New files are numbered after the stored ones, in path order; a file found
     // unrecognised keeps its number unused (numbers are compared, never counted).
     let stored = manifest.files.len();
@@ -757,23 +816,60 @@ fn fold_new_files(
     progress.stage(INGEST_STAGES[1]);
     // The night alone first (a layer); a new base folds it into the stored states below.
     let locked: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
-    let reads: Vec<Result<FileOutcome, InputError>> = new_files
+    let known: &[Option<String>] = contents;
+    type Read = (Result<FileOutcome, InputError>, std::io::Result<String>);
+    let reads: Vec<Read> = new_files
         .par_iter()
         .enumerate()
-        .map(|(j, (f, _))| {
+        .map(|(j, &(f, i))| {
             let rank = to_rank((stored + j) as u32);
-            let outcome = read_file(&f.path, read, &|_| {}, &mut |part| absorb_file(&locked, rank, part, None))?;
-            Ok(match outcome {
+            let fold = &mut |part| absorb_file(&locked, rank, part, None);
+            let known = known.get(i).cloned().flatten();
+            let (outcome, content) = match known {
+                Some(content) => (read_file(&f.path, read, &|_| {}, fold), Ok(content)),
+                None => {
+                    let mut tap = integrity::ContentTap::new(files.like);
+                    let (outcome, whole) = match read_file_tapped(&f.path, read, &|_| {}, fold, &mut |b| tap.update(b))
+                    {
+                        Ok((outcome, whole)) => (Ok(outcome), whole),
+                        Err(e) => (Err(e), false),
+                    };
+                    let size = files.stats.get(i).copied().flatten().map(|(size, _)| size);
+                    // Not seen whole as read (a file read twice, or changed meanwhile): hashed apart.
+                    let tapped = size.filter(|_| whole).and_then(|size| tap.finish(size));
+                    let content = tapped.map_or_else(|| integrity::content_hash(&f.path, files.like), Ok);
+                    (outcome, content)
+                }
+            };
+            let outcome = outcome.map(|outcome| match outcome {
                 FileOutcome::Read(mut r) => {
                     let data = std::mem::replace(&mut r.data, FileData::Events(Vec::new()));
                     absorb_file(&locked, rank, data, r.newest_observation);
                     FileOutcome::Read(r)
                 }
                 unrecognised => unrecognised,
-            })
+            });
+            (outcome, content)
         })
         .collect();
     let mut shards: Vec<BookShard> = locked.into_iter().map(|m| m.into_inner().expect("shard lock")).collect();
+    // Every content known now: a file that proves to hold a content the store (or a file found
+    // before it) holds is not folded in; the caller plans again.
+    let mut reads_with: Vec<(Result<FileOutcome, InputError>, String)> = Vec::with_capacity(reads.len());
+    for ((file, i), (outcome, content)) in new_files.iter().zip(reads) {
+        let content = match (content, outcome) {
+            (Ok(content), outcome) => (outcome, content),
+            (Err(_), Err(e)) => return Err(e.into()),
+            (Err(e), Ok(_)) => return Err(InputError::Io { path: file.path.clone(), source: e }.into()),
+        };
+        if let Some(slot) = contents.get_mut(*i) {
+            *slot = Some(content.1.clone());
+        }
+        reads_with.push(content);
+    }
+    if plan_of(contents).read != files.read {
+        return Ok(None);
+    }
 
     let batch = batch_name(manifest.batches.len() + 1);
     // Rank → the number the store keeps: stored ids stay, read files get the next ids.
@@ -781,7 +877,7 @@ fn fold_new_files(
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
     // Amazon's performance reports, kept whole in the batch (they add no order).
     let mut performance: Vec<(u32, PerformanceReport)> = Vec::new();
-    for (j, ((file, content), read)) in new_files.iter().zip(reads).enumerate() {
+    for (j, ((file, _), (read, content))) in new_files.iter().zip(reads_with).enumerate() {
         let path = file.path.display().to_string();
         match read? {
             FileOutcome::Read(r) => {
@@ -812,7 +908,7 @@ fn fold_new_files(
         }
     }
     if manifest.files.len() == stored {
-        return Ok(Folded::Nothing); // nothing was read: the state stays as it is
+        return Ok(Some(Folded::Nothing)); // nothing was read: the state stays as it is
     }
     let (mut carried, mut older, mut added) = (None, Vec::new(), None);
     if new_base {
@@ -842,10 +938,10 @@ fn fold_new_files(
     if new_base {
         manifest.state = vec![written];
         manifest.older = older;
-        return Ok(Folded::Base(Box::new(NewBase { shards, tables, carried })));
+        return Ok(Some(Folded::Base(Box::new(NewBase { shards, tables, carried }))));
     }
     manifest.state.push(written);
-    Ok(Folded::Layer(shards))
+    Ok(Some(Folded::Layer(shards)))
 }
 
 /// A new base as an ingest wrote it: its shards (file ids in the keys) and tables, and the
@@ -1700,6 +1796,26 @@ mod tests {
         assert_eq!(manifest(&[("b9", false)], &[("b6", false)]).chain(dir).scans, 1);
         assert_eq!(manifest(&[("b1", false)], &[]).chain(dir).scans, 1);
         assert_eq!(manifest(&[], &[]).chain(dir).scans, 0, "no base yet");
+    }
+
+    /// The files an ingest reads: the first of each content the store does not hold, and any
+    /// whose content is not known yet; the plan made once every content is known tells a copy.
+    #[test]
+    fn an_ingest_reads_the_first_of_each_new_content_and_whatever_it_cannot_tell_yet() {
+        let files: Vec<InputFile> =
+            ["a", "b", "c", "d"].iter().map(|p| InputFile { path: PathBuf::from(p), named: false, bytes: 1 }).collect();
+        let stored: FxHashMap<String, String> = [("s".to_string(), "old/s.txt".to_string())].into_iter().collect();
+        let some = |c: &str| Some(c.to_string());
+        // b is a copy of a stored file, d of c; a is not known yet.
+        let plan = Plan::of(&files, &[None, some("s"), some("x"), some("x")], &stored);
+        assert_eq!(plan.read, [0, 2]);
+        assert_eq!(plan.already, [(1, "old/s.txt".to_string()), (3, "c".to_string())]);
+        // a proves to be new: the same files are read.
+        assert_eq!(Plan::of(&files, &[some("y"), some("s"), some("x"), some("x")], &stored).read, plan.read);
+        // a proves to hold c's content, and comes first: c is the copy, a is read instead.
+        let known = Plan::of(&files, &[some("x"), some("s"), some("x"), some("x")], &stored);
+        assert_eq!(known.read, [0]);
+        assert_eq!(known.already, [(1, "old/s.txt".to_string()), (2, "a".to_string()), (3, "a".to_string())]);
     }
 
     /// A store names its inputs' contents with XXH3-128; one whose contents are BLAKE3 (as

@@ -1186,6 +1186,41 @@ fn an_ingest_reads_only_files_new_or_changed_since_it_last_saw_them() {
         .stderr(predicate::str::contains("copy.txt (same bytes as dumps/2026-02-02/all-orders-NA.txt)"));
 }
 
+/// A night's new files are hashed as they are read, on the bet that each is new: copies among
+/// them (of a stored file, or of another file of the night) are found once every content is
+/// known and left out, and the night is read again without them. The store then reports what
+/// one read of the distinct files gives.
+#[test]
+fn copies_found_as_a_night_is_read_are_left_out() {
+    let dir = sample_dumps();
+    let d = dir.path();
+    ingest(d, &["dumps/2026-02-01"], "store").success();
+    std::fs::create_dir(d.join("night")).unwrap();
+    let originals = ["night/all-orders-NA.txt", "night/unshipped-EU.txt"];
+    for name in originals {
+        let file = name.trim_start_matches("night/");
+        std::fs::copy(d.join("dumps/2026-02-02").join(file), d.join(name)).unwrap();
+    }
+    // Found after their originals (path order), so the originals are the ones kept.
+    std::fs::copy(d.join("dumps/2026-02-01/all-orders-NA.txt"), d.join("night/x-stored-copy.txt")).unwrap();
+    std::fs::copy(d.join("night/all-orders-NA.txt"), d.join("night/y-copy.txt")).unwrap();
+    ingest(d, &["night"], "store")
+        .success()
+        .stderr(predicate::str::starts_with("ingested 2 new files ("))
+        .stderr(predicate::str::contains("2 files already in the store"))
+        .stderr(predicate::str::contains(
+            "already in the store: night/x-stored-copy.txt (same bytes as dumps/2026-02-01/all-orders-NA.txt)",
+        ))
+        .stderr(predicate::str::contains(
+            "already in the store: night/y-copy.txt (same bytes as night/all-orders-NA.txt)",
+        ));
+    let mut once = vec!["dumps/2026-02-01"];
+    once.extend(originals);
+    assert_same(&report(d, &["--store", "store"], "from-store"), &report(d, &once, "once"));
+    // Seen, with their contents: nothing is read the next time.
+    ingest(d, &["night"], "store").success().stderr(predicate::str::starts_with("ingested 0 new files (0 rows read"));
+}
+
 /// SP-API JSON is ingested like any input: a report from the store equals one read of the
 /// same files, byte for byte (rejected records and the skipped error response included).
 #[test]

@@ -74,6 +74,21 @@ pub trait Format: Sync {
         on_bytes: &(dyn Fn(u64) + Sync),
         fold: Fold,
     ) -> Result<FileOutcome, InputError>;
+
+    /// [`Format::read`], with the file's bytes shown to `tap` as they are read. The flag says
+    /// whether `tap` saw every byte of the file once, in order (a format that reads a file
+    /// more than once, or in parts, says no: its caller reads the file again for itself).
+    fn read_tapped(
+        &self,
+        path: &Path,
+        opts: &ReadOptions,
+        on_bytes: &(dyn Fn(u64) + Sync),
+        fold: Fold,
+        tap: crate::source::Tap<'_>,
+    ) -> Result<(FileOutcome, bool), InputError> {
+        let _ = tap;
+        Ok((self.read(path, opts, on_bytes, fold)?, false))
+    }
 }
 
 /// Where a format hands over the rows it has read so far (see [`Format::read`]).
@@ -93,6 +108,17 @@ pub fn read_file(
     fold: Fold,
 ) -> Result<FileOutcome, InputError> {
     format_of(path).read(path, opts, on_bytes, fold)
+}
+
+/// [`read_file`], with the file's bytes shown to `tap` ([`Format::read_tapped`]).
+pub fn read_file_tapped(
+    path: &Path,
+    opts: &ReadOptions,
+    on_bytes: &(dyn Fn(u64) + Sync),
+    fold: Fold,
+    tap: crate::source::Tap<'_>,
+) -> Result<(FileOutcome, bool), InputError> {
+    format_of(path).read_tapped(path, opts, on_bytes, fold, tap)
 }
 
 /// The first format that claims the file; the last one when only it is left.
@@ -123,6 +149,34 @@ fn head_of(path: &Path) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tap sees a file's bytes, compressed as they are on disk, once and in order when the
+    /// file is read in one pass; a file read twice (not UTF-8) or by a format that does not
+    /// tap (JSON) says it was not seen whole.
+    #[test]
+    fn a_tap_sees_the_bytes_on_disk_once_when_the_file_is_read_in_one_pass() {
+        let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+        let cases = [
+            ("formats/bom_crlf_quotes.txt", true),
+            ("formats/new_orders_gzip.txt", true),
+            ("formats/windows1252_uk.txt", false),
+            ("sp-api/shapes/page.json.gz", false),
+        ];
+        for (name, whole) in cases {
+            let path = testdata.join(name);
+            let mut seen = Vec::new();
+            let (outcome, saw_whole) =
+                read_file_tapped(&path, &ReadOptions::default(), &|_| {}, &mut |_| {}, &mut |b| {
+                    seen.extend_from_slice(b)
+                })
+                .unwrap();
+            assert!(matches!(outcome, FileOutcome::Read(_)), "{name}");
+            assert_eq!(saw_whole, whole, "{name}");
+            if whole {
+                assert_eq!(seen, std::fs::read(&path).unwrap(), "{name}");
+            }
+        }
+    }
 
     /// Every file is read by the last format when no other claims it: the flat files today.
     #[test]

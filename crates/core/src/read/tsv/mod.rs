@@ -28,7 +28,7 @@ use crate::error::InputError;
 use crate::inputs::FileSummary;
 use crate::kind::FileKind;
 use crate::rows::Rejected;
-use crate::source::{with_lines, Compression, LineError, Lines, TextEncoding};
+use crate::source::{with_lines, Compression, LineError, Lines, Tap, TextEncoding};
 use crate::timestamp::Micros;
 use fields::{keep_max, Columns, Row};
 use header::{find_header, found_columns, is_header_again, not_an_input, HeaderFound};
@@ -58,17 +58,42 @@ impl Format for Tsv {
         _fold: super::Fold,
     ) -> Result<FileOutcome, InputError> {
         // A flat file's rows are grouped by order over the whole file (§5.2): handed over whole.
-        read_tsv(path, opts, on_bytes)
+        read_tsv(path, opts, on_bytes, None).map(|(outcome, _)| outcome)
+    }
+
+    fn read_tapped(
+        &self,
+        path: &Path,
+        opts: &ReadOptions,
+        on_bytes: &(dyn Fn(u64) + Sync),
+        _fold: super::Fold,
+        tap: Tap<'_>,
+    ) -> Result<(FileOutcome, bool), InputError> {
+        read_tsv(path, opts, on_bytes, Some(tap))
     }
 }
 
 /// Reads one TSV file: a pass in UTF-8, then, for a file that is not, a pass in its legacy
 /// encoding. `Err` is an error that stops the run (I/O, a missing required column,
 /// `--strict`, `--encoding utf-8` on a file that is not).
-fn read_tsv(path: &Path, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<FileOutcome, InputError> {
+///
+/// `tap` sees the file's bytes in the first pass; the flag says whether that pass read the
+/// whole file, once (a file read again in its legacy encoding, or one found not to be an
+/// input, was not: its tap saw a part).
+fn read_tsv(
+    path: &Path,
+    opts: &ReadOptions,
+    on_bytes: &(dyn Fn(u64) + Sync),
+    tap: Option<Tap<'_>>,
+) -> Result<(FileOutcome, bool), InputError> {
     let io = |e| InputError::Io { path: path.to_path_buf(), source: e };
     // Bytes reported to the progress display, so a second pass reports only what is new.
     let reported = AtomicU64::new(0);
+    // The tap lent to the first pass for that pass only: `as_deref_mut` (clippy's advice)
+    // would lend it for as long as the tap lives, which the trait object's lifetime pins.
+    let mut tap = tap;
+    #[allow(clippy::option_as_ref_deref)]
+    let lent = tap.as_mut().map(|t| -> Tap<'_> { &mut **t });
     let first = with_lines(
         path,
         TextEncoding::Utf8,
@@ -76,13 +101,14 @@ fn read_tsv(path: &Path, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) ->
             reported.fetch_add(n, Ordering::Relaxed);
             on_bytes(n)
         },
+        lent,
         |c, lines| parse(path, c, TextEncoding::Utf8, lines, opts),
     )
     .map_err(io)?;
     let offset = match first {
         Err(Failure::NotUtf8(offset)) => offset,
-        Ok(read) => return Ok(FileOutcome::Read(read)),
-        Err(Failure::Unrecognised(e)) => return Ok(FileOutcome::Unrecognised(e)),
+        Ok(read) => return Ok((FileOutcome::Read(read), true)),
+        Err(Failure::Unrecognised(e)) => return Ok((FileOutcome::Unrecognised(e), false)),
         Err(Failure::Stop(e)) => return Err(e),
     };
     let Some(encoding) = encoding::legacy_encoding(path, opts).map_err(io)? else {
@@ -95,13 +121,14 @@ fn read_tsv(path: &Path, opts: &ReadOptions, on_bytes: &(dyn Fn(u64) + Sync)) ->
         let already = reported.load(Ordering::Relaxed);
         on_bytes((before + n).saturating_sub(already.max(before)));
     };
-    let again = with_lines(path, encoding, &progress, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
+    let again =
+        with_lines(path, encoding, &progress, None, |c, lines| parse(path, c, encoding, lines, opts)).map_err(io)?;
     match again {
         Ok(mut read) => {
             read.account.encoding_hint = hint;
-            Ok(FileOutcome::Read(read))
+            Ok((FileOutcome::Read(read), false))
         }
-        Err(Failure::Unrecognised(e)) => Ok(FileOutcome::Unrecognised(e)),
+        Err(Failure::Unrecognised(e)) => Ok((FileOutcome::Unrecognised(e), false)),
         Err(Failure::Stop(e)) => Err(e),
         // A transcoder's output is UTF-8: the second pass cannot fail to decode.
         Err(Failure::NotUtf8(offset)) => Err(InputError::NotUtf8 { path: path.to_path_buf(), offset }),
