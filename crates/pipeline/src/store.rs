@@ -29,7 +29,7 @@ use orderhealth_core::amazon::PerformanceReport;
 use orderhealth_core::book::{Book, BookShard, Names, OrderState};
 use orderhealth_core::inputs::{absorb_file, FileSummary, InputFile, Skipped};
 use orderhealth_core::kind::FileKind;
-use orderhealth_core::read::{read_file, read_file_tapped, FileOutcome};
+use orderhealth_core::read::{format_of, read_file, FileOutcome};
 use orderhealth_core::rows::{FileData, Rejected, ScanMap};
 use orderhealth_core::shard::{spread, SHARDS};
 use orderhealth_core::{collect_inputs, InputError, Loaded, Marketplace, ReadOptions};
@@ -829,8 +829,9 @@ fn fold_new_files(
                 Some(content) => (read_file(&f.path, read, &|_| {}, fold), Ok(content)),
                 None => {
                     let mut tap = integrity::ContentTap::new(files.like);
-                    let (outcome, whole) = match read_file_tapped(&f.path, read, &|_| {}, fold, &mut |b| tap.update(b))
-                    {
+                    let read_tapped =
+                        format_of(&f.path).read_tapped(&f.path, read, &|_| {}, fold, &mut |b| tap.update(b));
+                    let (outcome, whole) = match read_tapped {
                         Ok((outcome, whole)) => (Ok(outcome), whole),
                         Err(e) => (Err(e), false),
                     };

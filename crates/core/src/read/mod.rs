@@ -110,17 +110,6 @@ pub fn read_file(
     format_of(path).read(path, opts, on_bytes, fold)
 }
 
-/// [`read_file`], with the file's bytes shown to `tap` ([`Format::read_tapped`]).
-pub fn read_file_tapped(
-    path: &Path,
-    opts: &ReadOptions,
-    on_bytes: &(dyn Fn(u64) + Sync),
-    fold: Fold,
-    tap: crate::source::Tap<'_>,
-) -> Result<(FileOutcome, bool), InputError> {
-    format_of(path).read_tapped(path, opts, on_bytes, fold, tap)
-}
-
 /// The first format that claims the file; the last one when only it is left.
 pub fn format_of(path: &Path) -> &'static dyn Format {
     let (last, claimers) = match FORMATS.split_last() {
@@ -165,11 +154,10 @@ mod tests {
         for (name, whole) in cases {
             let path = testdata.join(name);
             let mut seen = Vec::new();
+            let opts = ReadOptions::default();
+            let mut tap = |b: &[u8]| seen.extend_from_slice(b);
             let (outcome, saw_whole) =
-                read_file_tapped(&path, &ReadOptions::default(), &|_| {}, &mut |_| {}, &mut |b| {
-                    seen.extend_from_slice(b)
-                })
-                .unwrap();
+                format_of(&path).read_tapped(&path, &opts, &|_| {}, &mut |_| {}, &mut tap).unwrap();
             assert!(matches!(outcome, FileOutcome::Read(_)), "{name}");
             assert_eq!(saw_whole, whole, "{name}");
             if whole {
