@@ -206,10 +206,10 @@ struct Seen {
     content: String,
 }
 
-/// (size, modification time in ns) of a file, when the file system gives both.
 /// A file's (size, modification time in ns), when the file system tells them.
 type Stat = Option<(u64, u64)>;
 
+/// (size, modification time in ns) of a file, when the file system gives both.
 fn stat_of(path: &Path) -> Stat {
     let meta = std::fs::metadata(path).ok()?;
     let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
@@ -816,7 +816,7 @@ fn fold_new_files(
     progress.stage(INGEST_STAGES[1]);
     // The night alone first (a layer); a new base folds it into the stored states below.
     let locked: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
-    let known: &[Option<String>] = contents;
+    let known_before: &[Option<String>] = contents;
     type Read = (Result<FileOutcome, InputError>, std::io::Result<String>);
     let reads: Vec<Read> = new_files
         .par_iter()
@@ -824,8 +824,7 @@ fn fold_new_files(
         .map(|(j, &(f, i))| {
             let rank = to_rank((stored + j) as u32);
             let fold = &mut |part| absorb_file(&locked, rank, part, None);
-            let known = known.get(i).cloned().flatten();
-            let (outcome, content) = match known {
+            let (outcome, content) = match known_before.get(i).cloned().flatten() {
                 Some(content) => (read_file(&f.path, read, &|_| {}, fold), Ok(content)),
                 None => {
                     let mut tap = integrity::ContentTap::new(files.like);
@@ -858,15 +857,18 @@ fn fold_new_files(
     // before it) holds is not folded in; the caller plans again.
     let mut reads_with: Vec<(Result<FileOutcome, InputError>, String)> = Vec::with_capacity(reads.len());
     for ((file, i), (outcome, content)) in new_files.iter().zip(reads) {
-        let content = match (content, outcome) {
-            (Ok(content), outcome) => (outcome, content),
-            (Err(_), Err(e)) => return Err(e.into()),
-            (Err(e), Ok(_)) => return Err(InputError::Io { path: file.path.clone(), source: e }.into()),
+        // Neither hashed nor read: the read's error names it.
+        let content = match content {
+            Ok(content) => content,
+            Err(e) => match outcome {
+                Err(read) => return Err(read.into()),
+                Ok(_) => return Err(InputError::Io { path: file.path.clone(), source: e }.into()),
+            },
         };
         if let Some(slot) = contents.get_mut(*i) {
-            *slot = Some(content.1.clone());
+            *slot = Some(content.clone());
         }
-        reads_with.push(content);
+        reads_with.push((outcome, content));
     }
     if plan_of(contents).read != files.read {
         return Ok(None);
