@@ -51,6 +51,12 @@ impl Checksum {
         Checksum::Xxh3(Box::default())
     }
 
+    /// The kind a store names its inputs' contents by: that of `like`, a content it holds
+    /// already, or the kind written now (a store's first file).
+    fn named_like(like: Option<&str>) -> Checksum {
+        like.map_or_else(Checksum::new, Checksum::like)
+    }
+
     /// The kind `recorded` is of (by its length).
     fn like(recorded: &str) -> Checksum {
         match recorded.len() {
@@ -81,7 +87,7 @@ impl Checksum {
 /// as a store names it: BLAKE3 in a store that began with it, so that a file it holds is
 /// known again.
 pub(super) fn content_hash(path: &Path, like: Option<&str>) -> std::io::Result<String> {
-    let mut sum = like.map_or_else(Checksum::new, Checksum::like);
+    let mut sum = Checksum::named_like(like);
     read_through(path, |chunk| sum.update(chunk))?;
     Ok(sum.hex())
 }
@@ -96,7 +102,7 @@ pub(super) struct ContentTap {
 
 impl ContentTap {
     pub(super) fn new(like: Option<&str>) -> ContentTap {
-        ContentTap { sum: like.map_or_else(Checksum::new, Checksum::like), bytes: 0 }
+        ContentTap { sum: Checksum::named_like(like), bytes: 0 }
     }
 
     pub(super) fn update(&mut self, bytes: &[u8]) {
