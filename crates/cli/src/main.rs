@@ -31,9 +31,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Use at most N threads for reading, folding and the reports (ours and polars' pools;
-    /// RAYON_NUM_THREADS and POLARS_MAX_THREADS set them apart). Default: every core. The
-    /// outputs are the same bytes at any N.
+    /// Use at most N threads for reading, folding and the reports (the run's one pool, which
+    /// polars shares; POLARS_MAX_THREADS sets it too). Default: every core. The outputs are the
+    /// same bytes at any N.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
     /// Print each stage's wall time on stderr when the run ends (reading, merging, the
@@ -648,21 +648,22 @@ fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// The stack of each worker of rayon's global pool: the command runs on one of them (`main`),
-/// with the stack a main thread has.
+/// The stack of each thread of the pool: the command runs on one of them, with the stack a
+/// main thread has.
 const WORKER_STACK: usize = 8 << 20;
 
-/// Starts rayon's global pool (ours), `threads` workers (one per core without `--threads`),
-/// and with `threads` caps polars' pool too (sized from `POLARS_MAX_THREADS` when it first
-/// starts, so set before any polars call). Each pool's threads carry its name
-/// (`orderhealth-N`; polars names its own `polars-N`).
+/// Sets up the one pool a run has, polars' (started at its first use,
+/// [`orderhealth::on_the_pool`]): `threads` workers (one per core without `--threads`), named
+/// `orderhealth-N`, each with a main thread's stack. Set before any thread starts: polars reads
+/// its variables when its pool starts, the standard library the stack size at the first thread.
 fn start_pools(threads: Option<usize>) {
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK).thread_name(|i| format!("orderhealth-{i}"));
     if let Some(n) = threads {
         std::env::set_var("POLARS_MAX_THREADS", n.to_string());
-        pool = pool.num_threads(n);
     }
-    let _ = pool.build_global();
+    std::env::set_var("POLARS_THREAD_NAME", "orderhealth");
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        std::env::set_var("RUST_MIN_STACK", WORKER_STACK.to_string());
+    }
 }
 
 impl Command {
@@ -727,10 +728,10 @@ fn main() -> ExitCode {
     if cli.command.runs_over_a_store() {
         keep_freed_pages();
     }
-    // The whole command on a worker of the pool: every parallel step it takes starts there
-    // instead of being handed over from this thread and waited for (every night 1.3% shorter
-    // side by side, docs/BENCHMARKS.md).
-    let result = rayon::scope(|_| run_command(&cli));
+    // The whole command on a worker of the pool: every parallel step it takes, ours or polars',
+    // starts there instead of being handed over from this thread (or from our pool to polars')
+    // and waited for (docs/BENCHMARKS.md).
+    let result = orderhealth::on_the_pool(|| run_command(&cli));
     match result {
         Ok((text, code)) => match print_out(&text) {
             Ok(_) => code,

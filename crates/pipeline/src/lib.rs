@@ -43,3 +43,11 @@ pub use run::{
     ReportOutcome, RunOptions,
 };
 pub use summary::Summary;
+
+/// Runs `job` on polars' thread pool, so that the run has one pool: our parallel loops and
+/// polars' share its threads, and a polars call made from one of them runs there instead of
+/// being handed to a second pool and waited for (docs/BENCHMARKS.md). The pool is sized when
+/// it first starts, from `POLARS_MAX_THREADS` (one thread per core without it).
+pub fn on_the_pool<R: Send>(job: impl FnOnce() -> R + Send) -> R {
+    polars_core::runtime::THREAD_POOL.install(job)
+}
