@@ -36,7 +36,7 @@ impl Kind {
             Kind::Report => WriteOptions {
                 statistics: StatisticsOptions::default(),
                 version: Version::V1,
-                compression: CompressionOptions::Zstd(ZstdLevel::try_new(1).ok()),
+                compression: CompressionOptions::Zstd(ZstdLevel::try_new(ZSTD_LEVEL).ok()),
                 data_page_size: None,
             },
         }
@@ -66,9 +66,15 @@ pub(crate) fn write_table(out: &mut impl std::io::Write, df: &mut DataFrame, row
         for (column, field) in group.columns().iter().zip(&fields) {
             let (array, encoding) = encoded(column)?;
             for pages in array_to_columns(array, field.clone(), options, &[encoding])? {
-                let pages = DynIter::new(pages.map(|page| page.map_err(ParquetError::from)));
-                let compressed = Compressor::new(pages, options.compression, Vec::new()).map_err(PolarsError::from);
-                chunks.push(Ok(DynStreamingIterator::new(compressed)));
+                let pages = pages.map(|page| page.map_err(ParquetError::from));
+                chunks.push(Ok(match kind {
+                    Kind::Store => DynStreamingIterator::new(
+                        Compressor::new(pages, options.compression, Vec::new()).map_err(PolarsError::from),
+                    ),
+                    Kind::Report => {
+                        DynStreamingIterator::new(ZstdPages { pages, page: None }.map_err(PolarsError::from))
+                    }
+                }));
             }
         }
         writer.write(group.height() as u64, DynIter::new(chunks.into_iter()))?;
@@ -79,6 +85,90 @@ pub(crate) fn write_table(out: &mut impl std::io::Write, df: &mut DataFrame, row
     }
     writer.end(None)?;
     Ok(())
+}
+
+/// zstd's level for a report's tables ([`Kind::Report`]).
+const ZSTD_LEVEL: i32 = 1;
+
+/// A report's pages compressed with zstd as polars' `Compressor` compresses them (the same
+/// bytes), but through one compression context per thread, kept for the run: polars' makes a
+/// new context for every page and frees it, and a report writes hundreds of small pages
+/// (docs/BENCHMARKS.md).
+struct ZstdPages<I> {
+    pages: I,
+    page: Option<polars_parquet::write::CompressedPage>,
+}
+
+impl<I> polars_parquet::write::FallibleStreamingIterator for ZstdPages<I>
+where
+    I: Iterator<Item = polars_parquet::parquet::error::ParquetResult<polars_parquet::write::Page>>,
+{
+    type Item = polars_parquet::write::CompressedPage;
+    type Error = polars_parquet::read::ParquetError;
+
+    fn advance(&mut self) -> Result<(), Self::Error> {
+        self.page = self.pages.next().map(|page| zstd_page(page?)).transpose()?;
+        Ok(())
+    }
+
+    fn get(&self) -> Option<&Self::Item> {
+        self.page.as_ref()
+    }
+}
+
+/// `page` compressed as polars compresses it at [`ZSTD_LEVEL`].
+fn zstd_page(
+    page: polars_parquet::write::Page,
+) -> polars_parquet::parquet::error::ParquetResult<polars_parquet::write::CompressedPage> {
+    use polars_parquet::parquet::compression::Compression;
+    use polars_parquet::parquet::page::{CompressedDictPage, DataPageHeader};
+    use polars_parquet::parquet::CowBuffer;
+    use polars_parquet::write::{CompressedDataPage, CompressedPage, Page};
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    // `prefix` is copied as it is (a V2 page's levels), `body` compressed after it.
+    let compress = |prefix: &[u8], body: &[u8]| -> std::io::Result<Vec<u8>> {
+        CONTEXT.with(|context| {
+            let mut context = context.borrow_mut();
+            let context = match &mut *context {
+                Some(c) => c,
+                None => context.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL)?),
+            };
+            let mut out = Vec::with_capacity(prefix.len() + zstd::zstd_safe::compress_bound(body.len()));
+            out.extend_from_slice(prefix);
+            context.compress_to_buffer(body, &mut out)?;
+            Ok(out)
+        })
+    };
+    Ok(match page {
+        Page::Data(page) => {
+            let buffer = page.buffer();
+            let levels = match page.header() {
+                DataPageHeader::V1(_) => 0,
+                DataPageHeader::V2(h) => (h.repetition_levels_byte_length + h.definition_levels_byte_length) as usize,
+            };
+            let compressed = compress(&buffer[..levels], &buffer[levels..])?;
+            let num_rows = page.num_rows().ok_or_else(|| {
+                polars_parquet::read::ParquetError::OutOfSpec("a page to write without its row count".into())
+            })?;
+            CompressedPage::Data(CompressedDataPage::new(
+                page.header().clone(),
+                CowBuffer::Owned(compressed),
+                Compression::Zstd,
+                buffer.len(),
+                page.descriptor,
+                num_rows,
+            ))
+        }
+        Page::Dict(page) => CompressedPage::Dict(CompressedDictPage::new(
+            CowBuffer::Owned(compress(&[], &page.buffer)?),
+            Compression::Zstd,
+            page.buffer.len(),
+            page.num_values,
+            page.is_sorted,
+        )),
+    })
 }
 
 /// How a column of a row group is written: a dictionary where its values repeat (a status, a
@@ -227,6 +317,45 @@ mod tests {
         let (array, encoding) = encoded(&column).unwrap();
         let ours = matches!(array.dtype(), ArrowDataType::Dictionary(..));
         (encoding == polars_parquet::write::Encoding::RleDictionary, ours)
+    }
+
+    /// A report's pages compressed through the kept context are, byte for byte, those polars'
+    /// own `compress` makes with a new context each (dictionary and data pages, several pages
+    /// on one thread, so the context is reused between them).
+    #[test]
+    fn a_report_page_is_compressed_as_polars_compresses_it() {
+        use polars_parquet::write::{array_to_columns, compress, CompressedPage, CompressionOptions, ZstdLevel};
+        let column =
+            Column::new("c".into(), (0..20_000).map(|i| Some(format!("order {}", i % 50))).collect::<Vec<_>>());
+        let df = DataFrame::new(column.len(), vec![column.clone()]).unwrap();
+        let schema = df.schema().to_arrow(CompatLevel::newest());
+        let fields = polars_parquet::write::to_parquet_schema(&schema).unwrap().fields().to_vec();
+        let options = Kind::Report.options();
+        for (encoding, dictionary) in
+            [(polars_parquet::write::Encoding::Plain, false), (encoded(&column).unwrap().1, true)]
+        {
+            let (array, _) = encoded(&column).unwrap();
+            let array =
+                if dictionary { array } else { column.as_materialized_series().to_arrow(0, CompatLevel::newest()) };
+            let pages = |options| array_to_columns(array.clone(), fields[0].clone(), options, &[encoding]).unwrap();
+            let small = polars_parquet::write::WriteOptions { data_page_size: Some(4096), ..options };
+            let (ours, theirs): (Vec<_>, Vec<_>) = pages(small)
+                .into_iter()
+                .flatten()
+                .zip(pages(small).into_iter().flatten())
+                .map(|(a, b)| {
+                    let level = CompressionOptions::Zstd(ZstdLevel::try_new(ZSTD_LEVEL).ok());
+                    (zstd_page(a.unwrap()).unwrap(), compress(b.unwrap(), Vec::new(), level).unwrap())
+                })
+                .unzip();
+            assert!(ours.len() > 3, "several pages: {}", ours.len());
+            let dicts = ours.iter().filter(|p| matches!(p, CompressedPage::Dict(_))).count();
+            assert_eq!(dicts, usize::from(dictionary));
+            // Every field (header, bytes, sizes, compression, rows), as the page prints them.
+            for (a, b) in ours.iter().zip(&theirs) {
+                assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            }
+        }
     }
 
     /// A text column's dictionary as polars' cast makes it: the same values in the same order,
