@@ -235,7 +235,7 @@ impl Manifest {
     }
 
     /// Each stored file's rank among all stored paths, by file id (§5.1).
-    fn ranks(&self) -> Result<Vec<u32>> {
+    fn ranks(&self) -> Result<Renumber> {
         ranks(self.files.iter().map(|f| (f.account.path.as_str(), f.id as usize)).collect())
     }
 
@@ -713,15 +713,14 @@ fn settle_new_base(
     keep: bool,
 ) {
     let Some(as_of) = manifest.newest_observation() else { return };
-    let Ok(rank_of) = manifest.ranks() else { return };
-    let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
+    let Ok(to_rank) = manifest.ranks() else { return };
     let mut written = written;
     for old in keys {
         let key = SettledKey { base: base.to_string(), ..old.clone() };
         let Some(request) = key.request() else { continue };
         let _ = match written.take() {
             Some(NewBase { mut shards, tables, carried }) => {
-                shards.par_iter_mut().for_each(|s| s.renumber_files(&to_rank));
+                shards.par_iter_mut().for_each(|s| to_rank.shard(s));
                 match settled::write_from(dir, &key, &request, as_of, shards, tables, carried, keep) {
                     Ok(Some(judged)) => {
                         self::keep(dir, base, KeptState::Base(Box::new((key.clone(), judged))));
@@ -809,9 +808,7 @@ fn fold_new_files(
         manifest.files.iter().map(|f| (f.account.path.as_str(), f.id as usize)).collect();
     let new_paths: Vec<String> = new_files.iter().map(|(f, _)| f.path.display().to_string()).collect();
     by_path.extend(new_paths.iter().enumerate().map(|(j, p)| (p.as_str(), stored + j)));
-    let rank_of = ranks(by_path)?;
-
-    let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
+    let to_rank = ranks(by_path)?;
     let new_base = needs_new_base(manifest);
     progress.stage(INGEST_STAGES[1]);
     // The night alone first (a layer); a new base folds it into the stored states below.
@@ -822,7 +819,7 @@ fn fold_new_files(
         .par_iter()
         .enumerate()
         .map(|(j, &(f, i))| {
-            let rank = to_rank((stored + j) as u32);
+            let rank = to_rank.of((stored + j) as u32);
             let fold = &mut |part| absorb_file(&locked, rank, part, None);
             let (outcome, content) = match known_before.get(i).cloned().flatten() {
                 Some(content) => (read_file(&f.path, read, &|_| {}, fold), Ok(content)),
@@ -876,7 +873,7 @@ fn fold_new_files(
 
     let batch = batch_name(manifest.batches.len() + 1);
     // Rank → the number the store keeps: stored ids stay, read files get the next ids.
-    let mut id_of_rank = vec![0u32; rank_of.len()];
+    let mut id_of_rank = vec![0u32; to_rank.len()];
     let mut rejected: Vec<(u32, Rejected)> = Vec::new();
     // Amazon's performance reports, kept whole in the batch (they add no order).
     let mut performance: Vec<(u32, PerformanceReport)> = Vec::new();
@@ -885,7 +882,7 @@ fn fold_new_files(
         match read? {
             FileOutcome::Read(r) => {
                 let id = u32::try_from(manifest.files.len()).context("too many files in one store")?;
-                if let Some(slot) = id_of_rank.get_mut(to_rank((stored + j) as u32) as usize) {
+                if let Some(slot) = id_of_rank.get_mut(to_rank.of((stored + j) as u32) as usize) {
                     *slot = id;
                 }
                 outcome.rows_read += r.account.rows_read;
@@ -919,13 +916,13 @@ fn fold_new_files(
         NewState { shards, carried, older, added } = with_stored_states(dir, manifest, &to_rank, shards)?;
     }
     progress.stage(INGEST_STAGES[3]);
-    for (id, rank) in rank_of.iter().enumerate().take(stored) {
-        if let Some(slot) = id_of_rank.get_mut(*rank as usize) {
-            *slot = id as u32;
+    for id in 0..stored as u32 {
+        if let Some(slot) = id_of_rank.get_mut(to_rank.of(id) as usize) {
+            *slot = id;
         }
     }
-    let to_id = |rank: u32| id_of_rank.get(rank as usize).copied().unwrap_or(0);
-    shards.par_iter_mut().for_each(|s| s.renumber_files(&to_id));
+    let to_id = Renumber::new(id_of_rank);
+    shards.par_iter_mut().for_each(|s| to_id.shard(s));
     let kept = match &added {
         Some(added) => ScansKept::Added(added),
         None => ScansKept::OfShards,
@@ -980,12 +977,7 @@ struct NewState {
 /// costs what changed since, not every order and every scan. Otherwise every order and scan
 /// is read (each order from the newest segment that holds it) and written again, and the new
 /// base stands alone.
-fn with_stored_states(
-    dir: &Path,
-    manifest: &Manifest,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
-    night: Vec<BookShard>,
-) -> Result<NewState> {
+fn with_stored_states(dir: &Path, manifest: &Manifest, to_rank: &Renumber, night: Vec<BookShard>) -> Result<NewState> {
     let Some((base, layers)) = manifest.state.split_first() else {
         return Ok(NewState { shards: night, carried: None, older: Vec::new(), added: None });
     };
@@ -1040,13 +1032,60 @@ fn needs_new_base(manifest: &Manifest) -> bool {
 /// Ranks among sorted paths (§5.1), as if every stored file were read at once: `(path,
 /// number)` pairs in, the rank of each number out. A path ingested twice with different
 /// content is ordered by number, that is by when it was ingested.
-fn ranks(mut by_path: Vec<(&str, usize)>) -> Result<Vec<u32>> {
+fn ranks(mut by_path: Vec<(&str, usize)>) -> Result<Renumber> {
     by_path.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(&b.1)));
     let mut rank_of = vec![0u32; by_path.len()];
     for (rank, (_, number)) in by_path.iter().enumerate() {
         *rank_of.get_mut(*number).context("a file id out of range in the manifest")? = rank as u32;
     }
-    Ok(rank_of)
+    Ok(Renumber::new(rank_of))
+}
+
+/// One numbering of the files to another: the ids a store keeps to a run's ranks (the order
+/// of the files' paths), or back.
+///
+/// Nightly dumps are ingested in path order (each night's folder sorts after the last), so in
+/// most stores a file's id is its rank, and renumbering every state read and written
+/// changed nothing for 1.5% of a night's CPU (docs/BENCHMARKS.md): a numbering that maps
+/// every file to itself leaves the states as they are.
+pub(crate) struct Renumber {
+    to: Vec<u32>,
+    same: bool,
+}
+
+impl Renumber {
+    fn new(to: Vec<u32>) -> Renumber {
+        let same = to.iter().enumerate().all(|(from, &to)| to as usize == from);
+        Renumber { to, same }
+    }
+
+    /// What `from` becomes (0 for a number beyond the files, which no stored state holds).
+    fn of(&self, from: u32) -> u32 {
+        self.get(from).unwrap_or(0)
+    }
+
+    fn get(&self, from: u32) -> Option<u32> {
+        self.to.get(from as usize).copied()
+    }
+
+    /// How many files it numbers.
+    fn len(&self) -> usize {
+        self.to.len()
+    }
+
+    /// `shard`'s states renumbered.
+    pub(crate) fn shard(&self, shard: &mut BookShard) {
+        if !self.same {
+            shard.renumber_files(&|n| self.of(n));
+        }
+    }
+
+    /// One order's state renumbered.
+    pub(crate) fn state(&self, order: &mut OrderState) {
+        if !self.same {
+            order.renumber_files(&|n| self.of(n));
+        }
+    }
 }
 
 /// Batches and states a killed ingest wrote but never listed, its temporary files, and
@@ -1174,7 +1213,7 @@ fn parse_kind(s: &str) -> Result<FileKind> {
 fn read_states(
     dir: &Path,
     manifest: &Manifest,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    to_rank: &Renumber,
     request: Option<&SettledRequest>,
 ) -> Result<(Vec<BookShard>, Option<SettledPart>)> {
     let Some((base, layers)) = manifest.state.split_first() else {
@@ -1231,7 +1270,7 @@ fn kept_base(
     layers: &[StoredState],
     key: Option<&SettledKey>,
     request: Option<&SettledRequest>,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    to_rank: &Renumber,
 ) -> Option<(Vec<BookShard>, Option<SettledPart>)> {
     let (key, request) = (key?, request?);
     if !layers.is_empty() {
@@ -1325,7 +1364,7 @@ fn tracking_numbers_of(lists: &[Vec<&OrderState>], covered: Option<&[&FxHashSet<
 fn read_layers(
     dir: &Path,
     layers: &[StoredState],
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    to_rank: &Renumber,
     layout: Layout,
     room: &(impl Fn(usize) -> usize + Sync),
 ) -> Result<Option<Vec<BookShard>>> {
@@ -1367,7 +1406,7 @@ fn read_layers(
                 })
                 .collect::<Result<Vec<BookShard>>>()?;
             sides.extend(kept);
-            sides.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+            sides.par_iter_mut().for_each(|s| to_rank.shard(s));
             if two {
                 if let (Some(newer), Some(older)) = (sides.pop(), sides.pop()) {
                     return Ok(older.merge(newer));
@@ -1431,7 +1470,7 @@ fn read_base(
     touched: &[FxHashSet<u64>],
     layers: &[BookShard],
     request: Option<&SettledRequest>,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    to_rank: &Renumber,
 ) -> Result<BaseRead> {
     let Some(base_dir) = chain.segments.first() else { bail!("a store without a base") };
     type Read = (BookShard, Option<(Vec<OrderState>, settled::Evidence)>);
@@ -1458,7 +1497,7 @@ fn read_base(
                 .with_context(|| damaged(&live))?;
             // The touched orders once more, as the base alone has them: what the tally counted.
             let mut before = states_of(&rows, 0, &mut Names::default())?;
-            before.iter_mut().for_each(|o| o.renumber_files(to_rank));
+            before.iter_mut().for_each(|o| to_rank.state(o));
             let evidence = s.evidence(i, touched).with_context(|| damaged(&live))?;
             Ok((shard, Some((before, evidence))))
         })
@@ -1499,7 +1538,7 @@ fn read_base(
             },
         )?;
     }
-    base_shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+    base_shards.par_iter_mut().for_each(|s| to_rank.shard(s));
     let (Some(s), Some(request)) = (settled, request) else {
         return Ok(BaseRead { shards: base_shards, settled: None });
     };
@@ -1542,7 +1581,7 @@ fn usable_settled(
     request: &SettledRequest,
     read: Option<Settled>,
     layers: Option<&[BookShard]>,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    to_rank: &Renumber,
 ) -> Option<Settled> {
     let newest = manifest.newest_observation()?;
     // The instant the report judges as of: `--as-of`, else the newest observation.
@@ -1616,11 +1655,8 @@ pub fn load_orders(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn(), ord
         )));
     };
     check_settings(dir, &manifest.settings, settings)?;
-    let rank_of = manifest.ranks()?;
-    let rank = |id: u32| -> Result<u32> {
-        rank_of.get(id as usize).copied().context("a row of a file the manifest does not list")
-    };
-    let to_rank = |id: u32| rank_of.get(id as usize).copied().unwrap_or(0);
+    let to_rank = manifest.ranks()?;
+    let rank = |id: u32| -> Result<u32> { to_rank.get(id).context("a row of a file the manifest does not list") };
     let (mut shards, settled) = match orders {
         Orders::All(request) => read_states(dir, &manifest, &to_rank, request)?,
         Orders::Partition(p) => {
@@ -1642,7 +1678,7 @@ pub fn load_orders(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn(), ord
         }
     }
     let mut order: Vec<&StoredFile> = manifest.files.iter().collect();
-    order.sort_by_key(|f| rank_of.get(f.id as usize).copied().unwrap_or(0));
+    order.sort_by_key(|f| to_rank.of(f.id));
     let files: Vec<FileSummary> = order.iter().map(|f| f.account.clone()).collect();
 
     // Performance reports, by rank (the order one read gives them), under their first path.
@@ -1702,12 +1738,7 @@ pub fn load_orders(dir: &Path, settings: &StoreSettings, waiting: &dyn Fn(), ord
 /// catalog. Each task of a distributed run reads this much: its orders (about 1/P of them)
 /// and, filtered as read, the scans tables of every partition (scans are kept by tracking
 /// number, not by order).
-fn read_partition(
-    dir: &Path,
-    manifest: &Manifest,
-    p: usize,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
-) -> Result<Vec<BookShard>> {
+fn read_partition(dir: &Path, manifest: &Manifest, p: usize, to_rank: &Renumber) -> Result<Vec<BookShard>> {
     let layout = manifest.layout();
     let states: Vec<PathBuf> = manifest.state.iter().map(|s| dir.join(STATE).join(&s.dir)).collect();
     let mut orders: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
@@ -1722,7 +1753,7 @@ fn read_partition(
             _ => read_shard(&part, &[], 0, &[None, None]),
         };
         let mut read = read.with_context(|| format!("{}: a damaged store", shard_dir(state, p).display()))?;
-        read.renumber_files(to_rank);
+        to_rank.shard(&mut read);
         let mut one: Vec<BookShard> = (0..SHARDS).map(|_| BookShard::default()).collect();
         one[p % SHARDS] = read;
         orders = merge_shards(orders, one);
@@ -1752,7 +1783,7 @@ fn read_partition(
                 Ok(BookShard::from_parts(Default::default(), scans, catalog, Names::default()))
             })
             .collect::<Result<_>>()?;
-        read.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+        read.par_iter_mut().for_each(|s| to_rank.shard(s));
         lookups = Some(match lookups {
             None => read,
             Some(before) => merge_shards(before, read),
@@ -1785,6 +1816,30 @@ mod tests {
             partitions: DEFAULT_PARTITIONS,
             checksum: String::new(),
         }
+    }
+
+    /// Files ingested in path order keep their numbers (nothing to renumber); one ingested
+    /// after a file whose path sorts later moves it, and the states move with it.
+    #[test]
+    fn states_are_renumbered_only_when_a_file_s_rank_is_not_its_id() {
+        let in_order = ranks(vec![("n1/a.txt", 0), ("n1/b.txt", 1), ("n2/a.txt", 2)]).unwrap();
+        assert!(in_order.same);
+        let later_but_earlier = ranks(vec![("n2/a.txt", 0), ("n3/a.txt", 1), ("n1/a.txt", 2)]).unwrap();
+        assert!(!later_but_earlier.same);
+        assert_eq!([0, 1, 2].map(|id| later_but_earlier.of(id)), [1, 2, 0]);
+        // A shard's snapshot keys follow the numbering (its file in the low 22 bits), or stay.
+        let shard = || {
+            use orderhealth_core::book::{OrderTable, SnapshotKey};
+            let key = SnapshotKey::new(Some(1_000_000), 2);
+            let state = OrderState { sales_channel: Some((key, "Amazon.com".into())), ..Default::default() };
+            BookShard::from_parts(OrderTable::from_states(vec![state]), None, Default::default(), Names::default())
+        };
+        let file_of =
+            |s: &BookShard| s.orders().iter().next()?.sales_channel.as_ref().map(|(k, _)| k.to_bits() & 0x3f_ffff);
+        let (mut moved, mut kept) = (shard(), shard());
+        later_but_earlier.shard(&mut moved);
+        in_order.shard(&mut kept);
+        assert_eq!((file_of(&moved), file_of(&kept)), (Some(0), Some(2)));
     }
 
     #[test]

@@ -428,7 +428,7 @@ pub(super) fn write(
     key: &SettledKey,
     request: &SettledRequest,
     as_of: Micros,
-    to_rank: &(impl Fn(u32) -> u32 + Sync),
+    to_rank: &super::Renumber,
     layout: super::Layout,
     chain: &super::Chain,
 ) -> Result<()> {
@@ -453,7 +453,7 @@ pub(super) fn write(
             .collect::<Result<_>>()?;
         let (read, segments): (Vec<_>, Vec<Segments>) = read.into_iter().unzip();
         let (mut shards, tables): (Vec<BookShard>, Vec<[Option<DataFrame>; 2]>) = read.into_iter().unzip();
-        shards.par_iter_mut().for_each(|s| s.renumber_files(to_rank));
+        shards.par_iter_mut().for_each(|s| to_rank.shard(s));
         judge_into(tmp, shards, tables, key, request, as_of, None, segments, false).map(drop)
     })
 }
@@ -510,7 +510,7 @@ impl Judged {
     /// live states are left out and the view the judging made comes with them (the report
     /// views nothing again); as of a later one, the states are made from the tables
     /// (`to_rank`: their file ids to ranks).
-    pub fn for_report(self, as_of: Micros, to_rank: &(impl Fn(u32) -> u32 + Sync)) -> Result<ForReport> {
+    pub fn for_report(self, as_of: Micros, to_rank: &super::Renumber) -> Result<ForReport> {
         if as_of == self.as_of {
             return Ok((self.shards, Some(self.view), self.total, self.evidence));
         }
@@ -520,7 +520,7 @@ impl Judged {
             .zip(self.live_tables)
             .map(|(shard, tables)| -> Result<BookShard> {
                 let mut states = super::state::states_of(&tables, 0, &mut Names::default())?;
-                states.iter_mut().for_each(|o| o.renumber_files(to_rank));
+                states.iter_mut().for_each(|o| to_rank.state(o));
                 Ok(shard.with_states(states))
             })
             .collect::<Result<_>>()?;
