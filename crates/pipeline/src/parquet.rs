@@ -331,12 +331,11 @@ mod tests {
         let schema = df.schema().to_arrow(CompatLevel::newest());
         let fields = polars_parquet::write::to_parquet_schema(&schema).unwrap().fields().to_vec();
         let options = Kind::Report.options();
-        for (encoding, dictionary) in
-            [(polars_parquet::write::Encoding::Plain, false), (encoded(&column).unwrap().1, true)]
+        let (dictionary_array, dictionary_encoding) = encoded(&column).unwrap();
+        let plain = column.as_materialized_series().to_arrow(0, CompatLevel::newest());
+        for (array, encoding, dictionary) in
+            [(plain, polars_parquet::write::Encoding::Plain, false), (dictionary_array, dictionary_encoding, true)]
         {
-            let (array, _) = encoded(&column).unwrap();
-            let array =
-                if dictionary { array } else { column.as_materialized_series().to_arrow(0, CompatLevel::newest()) };
             let pages = |options| array_to_columns(array.clone(), fields[0].clone(), options, &[encoding]).unwrap();
             let small = polars_parquet::write::WriteOptions { data_page_size: Some(4096), ..options };
             let (ours, theirs): (Vec<_>, Vec<_>) = pages(small)

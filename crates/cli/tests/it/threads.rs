@@ -1,6 +1,7 @@
 //! `--threads N` caps the pool a run uses (one, polars', named `orderhealth-N`: our loops and
-//! polars' share it) and the runtimes polars starts, watched from outside: the threads the running process has, by name,
-//! sampled from /proc. And `--threads 1` writes the bytes of the default.
+//! polars' share it) and the runtimes polars starts, watched from outside: the threads the
+//! running process has, by name, sampled from /proc. And `--threads 1` writes the bytes of the
+//! default.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,8 +12,9 @@ use assert_cmd::cargo::cargo_bin;
 use crate::store::outputs;
 
 /// Runs `report` with `threads`; per thread-name family (the name without its number:
-/// `orderhealth-` is the pool, `polars-` a second pool polars would start; a name is cut at 15 bytes), how many
-/// distinct threads the process had while it ran (our pool: how many distinct names).
+/// `orderhealth-` is the pool, `polars-` a second pool polars would start; a name is cut at 15
+/// bytes), how many distinct threads the process had while it ran (the pool: how many distinct
+/// names).
 fn report_threads(dir: &Path, out: &str, threads: Option<&str>) -> BTreeMap<String, usize> {
     let mut cmd = Command::new(cargo_bin("orderhealth"));
     cmd.current_dir(dir).args(["report", "dumps", "--format", "csv", "--out", out]);
