@@ -140,26 +140,60 @@ fn offset_at(secs: i64, zone: Tz) -> i64 {
     zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as i64
 }
 
-/// Slots of the per-thread cache of [`day_offset`]: a run's instants fall on a few hundred
-/// (zone, UTC day) pairs.
+/// Slots of the cache of [`day_offset`]: a run's instants fall on a few hundred (zone, UTC
+/// day) pairs.
 const OFFSET_SLOTS: usize = 4096;
 
-thread_local! {
-    /// (zone, UTC day, offset), direct-mapped by zone and day.
-    static OFFSETS: [std::cell::Cell<(u32, i64, i64)>; OFFSET_SLOTS] =
-        const { [const { std::cell::Cell::new((u32::MAX, 0, 0)) }; OFFSET_SLOTS] };
+/// (zone, UTC day, offset), direct-mapped by zone and day, one word each ([`OffsetSlot`]):
+/// 0 is an empty slot. Shared by the threads: a per-thread array (as it was) is copied into
+/// every thread the process starts, 96 KB each, and a run starts dozens only to sync or remove
+/// files (docs/BENCHMARKS.md). A slot is written whole and read whole, so a thread sees a
+/// pair's offset or a miss, never half of another pair's.
+static OFFSETS: [std::sync::atomic::AtomicU64; OFFSET_SLOTS] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; OFFSET_SLOTS];
+
+/// How a slot of [`OFFSETS`] packs a pair and its offset: the zone's number plus one (11 bits;
+/// never 0 in a filled slot), the UTC day biased by 2^20 (21 bits: about 2,870 years either
+/// side of 1970; a day beyond is not cached), the offset in seconds (32 bits).
+struct OffsetSlot;
+
+impl OffsetSlot {
+    const DAY_BIAS: i64 = 1 << 20;
+    const HIGH: u64 = !0xffff_ffff;
+
+    /// The high half of a slot holding (`zone`, `day`); `None` when it cannot be cached. One
+    /// comparison: it runs for every date of every row.
+    fn key(zone: Tz, day: i64) -> Option<u64> {
+        // `day` comes from an i64 of seconds: adding the bias cannot overflow, and a day
+        // before the range wraps to a large number.
+        let biased = day.wrapping_add(Self::DAY_BIAS) as u64;
+        (biased < 1 << 21).then(|| ((zone as u64 + 1) << 21 | biased) << 32)
+    }
+
+    fn fill(key: u64, offset: i64) -> Option<u64> {
+        Some(key | u64::from(i32::try_from(offset).ok()? as u32))
+    }
+
+    /// The offset a slot holds for `key`.
+    fn offset(slot: u64, key: u64) -> Option<i64> {
+        (slot & Self::HIGH == key).then_some(i64::from(slot as u32 as i32))
+    }
 }
 
-/// [`offset_at`], from a per-thread cache for a UTC day the zone's offset does not change in
-/// (the same at its first and last second: tz rules change an offset at most a few times a
-/// year, never twice within a day); a day it changes in is looked up each time. Every date
-/// of every row asks for its local day: the zone's rules were a few percent of a run.
+// Every zone's number plus one fits the slot's 11 bits.
+const _: () = assert!(chrono_tz::TZ_VARIANTS.len() < (1 << 11) - 1);
+
+/// [`offset_at`], from a cache for a UTC day the zone's offset does not change in (the same at
+/// its first and last second: tz rules change an offset at most a few times a year, never
+/// twice within a day); a day it changes in is looked up each time. Every date of every row
+/// asks for its local day: the zone's rules were a few percent of a run.
 fn day_offset(secs: i64, zone: Tz) -> i64 {
-    let (key, day) = (zone as u32, secs.div_euclid(86_400));
-    let slot = (day as usize).wrapping_mul(31).wrapping_add(key as usize) % OFFSET_SLOTS;
-    let cached = OFFSETS.with(|slots| slots.get(slot).map(std::cell::Cell::get));
-    if let Some((k, d, offset)) = cached {
-        if k == key && d == day {
+    use std::sync::atomic::Ordering::Relaxed;
+    let day = secs.div_euclid(86_400);
+    let key = OffsetSlot::key(zone, day);
+    let slot = OFFSETS.get((day as usize).wrapping_mul(31).wrapping_add(zone as usize) % OFFSET_SLOTS);
+    if let (Some(slot), Some(key)) = (slot, key) {
+        if let Some(offset) = OffsetSlot::offset(slot.load(Relaxed), key) {
             return offset;
         }
     }
@@ -168,11 +202,9 @@ fn day_offset(secs: i64, zone: Tz) -> i64 {
     if offset_at(start + 86_399, zone) != offset {
         return offset_at(secs, zone);
     }
-    OFFSETS.with(|slots| {
-        if let Some(cell) = slots.get(slot) {
-            cell.set((key, day, offset));
-        }
-    });
+    if let (Some(slot), Some(filled)) = (slot, key.and_then(|k| OffsetSlot::fill(k, offset))) {
+        slot.store(filled, Relaxed);
+    }
     offset
 }
 
@@ -223,6 +255,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A slot holds a pair and its offset, negative ones too, and answers no other pair; a day
+    /// too far from 1970, or a zone number too large, is not cached (and is still right).
+    #[test]
+    fn an_offset_slot_answers_only_its_own_pair() {
+        let (first, second) = (chrono_tz::TZ_VARIANTS[0], chrono_tz::TZ_VARIANTS[1]);
+        let key = OffsetSlot::key(first, -25_567).unwrap(); // 1900-01-01
+        let slot = OffsetSlot::fill(key, -8 * 3600).unwrap();
+        assert_eq!(OffsetSlot::offset(slot, key), Some(-8 * 3600));
+        assert_eq!(OffsetSlot::offset(slot, OffsetSlot::key(second, -25_567).unwrap()), None);
+        assert_eq!(OffsetSlot::offset(slot, OffsetSlot::key(first, -25_566).unwrap()), None);
+        assert_eq!(OffsetSlot::offset(0, key), None, "an empty slot");
+        assert_eq!(OffsetSlot::key(first, (1 << 20) - 1).map(|_| ()), Some(()));
+        assert_eq!(OffsetSlot::key(first, 1 << 20), None);
+        assert_eq!(OffsetSlot::key(first, -(1 << 20)).map(|_| ()), Some(()));
+        assert_eq!(OffsetSlot::key(first, -(1 << 20) - 1), None);
+        let far = parse_instant("4000-06-01T12:00:00Z").unwrap();
+        let tokyo = chrono_tz::Asia::Tokyo;
+        assert_eq!(local_day(far, tokyo), local_day(far, tokyo));
+        assert_eq!(local_day(far, tokyo), (far / MICROS_PER_SECOND + 9 * 3600).div_euclid(86_400) as i32);
+    }
+
+    /// Threads filling and reading the shared slots at once (pairs that share slots: days 4096
+    /// apart map to one slot) each get their own pair's day.
+    #[test]
+    fn threads_sharing_the_cache_get_their_own_days() {
+        let zones = [chrono_tz::America::New_York, chrono_tz::Asia::Kolkata, chrono_tz::Europe::Paris];
+        std::thread::scope(|scope| {
+            for (i, zone) in zones.into_iter().enumerate() {
+                scope.spawn(move || {
+                    for round in 0..2_000i64 {
+                        let day = (round % 4) * OFFSET_SLOTS as i64 + i as i64 + 20_000;
+                        let secs = day * 86_400 + 43_200;
+                        let direct = (secs + offset_at(secs, zone)).div_euclid(86_400) as i32;
+                        assert_eq!(local_day(secs * MICROS_PER_SECOND, zone), direct, "{zone}, day {day}");
+                    }
+                });
+            }
+        });
     }
 
     #[test]
