@@ -258,7 +258,7 @@ mod tests {
     }
 
     /// A slot holds a pair and its offset, negative ones too, and answers no other pair; a day
-    /// too far from 1970, or a zone number too large, is not cached (and is still right).
+    /// too far from 1970 is not cached (and its local day is still right).
     #[test]
     fn an_offset_slot_answers_only_its_own_pair() {
         let (first, second) = (chrono_tz::TZ_VARIANTS[0], chrono_tz::TZ_VARIANTS[1]);
@@ -274,7 +274,6 @@ mod tests {
         assert_eq!(OffsetSlot::key(first, -(1 << 20) - 1), None);
         let far = parse_instant("4000-06-01T12:00:00Z").unwrap();
         let tokyo = chrono_tz::Asia::Tokyo;
-        assert_eq!(local_day(far, tokyo), local_day(far, tokyo));
         assert_eq!(local_day(far, tokyo), (far / MICROS_PER_SECOND + 9 * 3600).div_euclid(86_400) as i32);
     }
 
