@@ -656,7 +656,7 @@ const WORKER_STACK: usize = 8 << 20;
 /// [`orderhealth::on_the_pool`]): `threads` workers (one per core without `--threads`), named
 /// `orderhealth-N`, each with a main thread's stack. Set before any thread starts: polars reads
 /// its variables when its pool starts, the standard library the stack size at the first thread.
-fn start_pools(threads: Option<usize>) {
+fn set_up_the_pool(threads: Option<usize>) {
     if let Some(n) = threads {
         std::env::set_var("POLARS_MAX_THREADS", n.to_string());
     }
@@ -723,7 +723,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    start_pools(cli.threads.map(usize::from));
+    set_up_the_pool(cli.threads.map(usize::from));
     let _ = TIMINGS.set(cli.timings);
     if cli.command.runs_over_a_store() {
         keep_freed_pages();
