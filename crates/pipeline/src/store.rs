@@ -999,7 +999,14 @@ fn with_stored_states(dir: &Path, manifest: &Manifest, to_rank: &Renumber, night
     let changes = changes?;
     let more = changes.iter().map(|s| s.orders().len()).sum::<usize>();
     let chain = manifest.chain(dir);
-    let usable = candidate.filter(|(_, _, old)| settled::carries_over(old, &changes));
+    let usable = candidate.and_then(|candidate| match settled::carries_over(&candidate.2, &changes) {
+        true => Some(candidate),
+        false => {
+            // Not carried over: the tables its check kept are not read.
+            integrity::forget_checked_under(&candidate.2.dir);
+            None
+        }
+    });
     if let Some((key, request, old)) = usable {
         let touched = touched_by(&old, &changes);
         let read = read_base(&chain, layout, room_for(more), Some(&old), &touched, &changes, Some(&request), to_rank)?;
@@ -1602,7 +1609,12 @@ fn usable_settled(
             settled::read(dir, &key)?
         }
     };
-    (settled.as_of <= as_of && (settled.has_scans || !layer_scans)).then_some(settled)
+    if settled.as_of <= as_of && (settled.has_scans || !layer_scans) {
+        return Some(settled);
+    }
+    // Not used: the tables its check kept are not read.
+    integrity::forget_checked_under(&settled.dir);
+    None
 }
 
 /// Everything the store holds, as one read of every stored file would give it. The run's

@@ -337,9 +337,36 @@ fn sums_of(seal: &Path) -> Result<Option<Arc<Sums>>> {
     Ok(Some(sums))
 }
 
+/// The bytes of files a check of their directory read whole and found as sealed
+/// ([`verify_dir_keeping`]), by path, with the identity of the file read: a read of the same
+/// file by [`read_checked`] takes them instead of reading and hashing it again (a report checks
+/// the base's settled directory whole, then reads its partitions' tables: 10–13 MB read and
+/// hashed twice a night at a million orders). Taken once; bytes whose path now holds another
+/// file (another inode, length or time: a directory rebuilt under its name) are not used.
+static CHECKED: std::sync::LazyLock<Mutex<Checked>> = std::sync::LazyLock::new(Default::default);
+
+type Checked = FxHashMap<PathBuf, (FileIdentity, Vec<u8>)>;
+
+/// The bytes [`verify_dir_keeping`] kept for `path`, when the file there is still the one read.
+fn take_checked(path: &Path) -> Option<Vec<u8>> {
+    let (id, bytes) = CHECKED.lock().ok()?.remove(path)?;
+    let now = std::fs::metadata(path).ok()?;
+    (identity(&now) == id).then_some(bytes)
+}
+
+/// Drops the bytes kept for files below `dir` (a directory found damaged, or not used).
+pub(super) fn forget_checked_under(dir: &Path) {
+    if let Ok(mut checked) = CHECKED.lock() {
+        checked.retain(|path, _| !path.starts_with(dir));
+    }
+}
+
 /// The bytes of `path`, checked against its seal; `None` when the file is absent and its seal
 /// does not list it either.
 pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
+    if let Some(bytes) = take_checked(path) {
+        return Ok(Some(bytes));
+    }
     let (root, sums) = seal_of(path)?;
     let rel = relative(&root, path)?;
     let bytes = match std::fs::read(path) {
@@ -368,12 +395,17 @@ pub(super) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>> {
 /// are hashed in parallel: a report checks a settled directory of 20–30 MB at a million
 /// orders before it uses it.
 pub(super) fn verify_dir(dir: &Path) -> Result<()> {
-    verify_dir_but(dir, &FxHashSet::default())
+    verify_dir_keeping(dir, &FxHashSet::default(), &|_| false)
 }
 
 /// [`verify_dir`], but the files named in `read_checked_later` (as the seal names them) only
-/// found listed: their caller reads each whole through [`read_checked`] before it uses any.
-pub(super) fn verify_dir_but(dir: &Path, read_checked_later: &FxHashSet<String>) -> Result<()> {
+/// found listed: their caller reads each whole through [`read_checked`] before it uses any;
+/// and the bytes of those `keep` names (as the seal does) kept for that read ([`CHECKED`]).
+pub(super) fn verify_dir_keeping(
+    dir: &Path,
+    read_checked_later: &FxHashSet<String>,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<()> {
     use rayon::prelude::*;
     let text = std::fs::read(dir.join(CHECKSUMS)).with_context(|| format!("{}: no checksums", dir.display()))?;
     let sums: BTreeMap<String, String> = serde_json::from_slice(&text)?;
@@ -384,8 +416,22 @@ pub(super) fn verify_dir_but(dir: &Path, read_checked_later: &FxHashSet<String>)
         .map(|path| -> Result<()> {
             let rel = relative(dir, path)?;
             let expected = sums.get(&rel).with_context(|| format!("{}: not sealed", path.display()))?;
-            if !read_checked_later.contains(&rel) {
+            if read_checked_later.contains(&rel) {
+                return Ok(());
+            }
+            if !keep(&rel) {
                 anyhow::ensure!(file_holds(expected, path)?, "{}: damaged", path.display());
+                return Ok(());
+            }
+            let mut file = std::fs::File::open(path)?;
+            // The identity of the file read, so that the bytes kept are those of the file a
+            // later read finds there.
+            let id = identity(&file.metadata()?);
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes)?;
+            anyhow::ensure!(holds(expected, &bytes), "{}: damaged", path.display());
+            if let Ok(mut checked) = CHECKED.lock() {
+                checked.insert(path.clone(), (id, bytes));
             }
             Ok(())
         })
@@ -523,6 +569,40 @@ mod tests {
         std::fs::write(&files[7], b"rows of shard 7").unwrap();
         std::fs::write(dir.path().join("shard=03").join("extra.parquet"), b"?").unwrap();
         assert!(verify_dir(dir.path()).unwrap_err().to_string().contains("extra.parquet: not sealed"));
+    }
+
+    /// A settled directory is checked whole, then its partitions' tables read: the bytes the
+    /// check read are what the read gets, once, and only while the file is the one checked.
+    #[test]
+    fn the_bytes_a_check_kept_are_read_once_and_only_from_the_file_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let [a, b, top] = [
+            dir.path().join("shard=00/orders.parquet"),
+            dir.path().join("shard=01/orders.parquet"),
+            dir.path().join("settled.json"),
+        ];
+        for (path, text) in [(&a, "rows of shard 0"), (&b, "rows of shard 1"), (&top, "{}")] {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        seal(dir.path()).unwrap();
+        let kept = |path: &Path| CHECKED.lock().unwrap().contains_key(path);
+        verify_dir_keeping(dir.path(), &FxHashSet::default(), &|rel| rel.contains('/')).unwrap();
+        assert!(kept(&a) && kept(&b), "the partitions' tables kept as checked");
+        assert!(!kept(&top), "a file the caller does not read next is not kept");
+        assert_eq!(read_checked(&b).unwrap().unwrap(), b"rows of shard 1");
+        assert!(!kept(&b), "taken by the read");
+        assert_eq!(read_checked(&b).unwrap().unwrap(), b"rows of shard 1", "read again from the file");
+        // The file replaced after the check (a directory rebuilt under its name, or damaged):
+        // the bytes kept are not used, the file is read and checked as it is now.
+        std::fs::remove_file(&a).unwrap();
+        std::fs::write(&a, b"rows of shard 9").unwrap();
+        assert!(read_checked(&a).unwrap_err().to_string().contains("damaged"));
+        verify_dir_keeping(dir.path(), &FxHashSet::default(), &|rel| rel.contains('/')).unwrap_err();
+        std::fs::write(&a, b"rows of shard 0").unwrap();
+        verify_dir_keeping(dir.path(), &FxHashSet::default(), &|rel| rel.contains('/')).unwrap();
+        forget_checked_under(dir.path());
+        assert!(!kept(&a) && !kept(&b), "forgotten");
     }
 
     #[test]
