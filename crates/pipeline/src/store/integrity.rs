@@ -426,8 +426,10 @@ pub(super) fn verify_dir_keeping(
             let mut file = std::fs::File::open(path)?;
             // The identity of the file read, so that the bytes kept are those of the file a
             // later read finds there.
-            let id = identity(&file.metadata()?);
-            let mut bytes = Vec::new();
+            let meta = file.metadata()?;
+            let id = identity(&meta);
+            // Sized once, as `std::fs::read` sizes it.
+            let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
             std::io::Read::read_to_end(&mut file, &mut bytes)?;
             anyhow::ensure!(holds(expected, &bytes), "{}: damaged", path.display());
             if let Ok(mut checked) = CHECKED.lock() {
