@@ -927,7 +927,7 @@ fn write_generation(tmp: &Path, generation: u32, parts: &[Partition]) -> Result<
         Column::new("id_hash".into(), parts.iter().flat_map(|p| p.dropped.iter().copied()).collect::<Vec<u64>>()),
     ])?;
     for (list, df) in LISTS.iter().zip([&mut ids, &mut watch, &mut dropped]) {
-        write_parquet(&tmp.join(list_file(list, generation)), df)?;
+        super::state::write_list(&tmp.join(list_file(list, generation)), df)?;
     }
     Ok(())
 }

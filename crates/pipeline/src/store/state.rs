@@ -244,6 +244,11 @@ pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     write_parquet_grouped(path, df, None, None)
 }
 
+/// [`write_parquet`] for a settled directory's lists ([`crate::parquet::Kind::Lists`]).
+pub(super) fn write_list(path: &Path, df: &mut DataFrame) -> Result<()> {
+    write_parquet_as(path, df, None, None, crate::parquet::Kind::Lists)
+}
+
 /// Rows per row group of a state's `orders` and `shipments` tables (sorted by `order_id`): a
 /// report that needs a few settled orders of the base back (a later file touched them)
 /// decodes the `order_id` column and then only their rows, not the whole table
@@ -297,14 +302,23 @@ pub(super) fn write_parquet_grouped(
     rows_per_group: Option<usize>,
     syncing: Option<&Syncing>,
 ) -> Result<()> {
+    write_parquet_as(path, df, rows_per_group, syncing, crate::parquet::Kind::Store)
+}
+
+fn write_parquet_as(
+    path: &Path,
+    df: &mut DataFrame,
+    rows_per_group: Option<usize>,
+    syncing: Option<&Syncing>,
+    kind: crate::parquet::Kind,
+) -> Result<()> {
     let f = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     let cannot = || format!("{}: cannot write", path.display());
     // Buffered: the writer's many small writes were most of a nightly ingest's time (in the
     // kernel).
     // Hashed as written: its seal need not read it back.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, super::integrity::Hashing::new(f));
-    crate::parquet::write_table(&mut out, df, rows_per_group.unwrap_or(512 * 512).max(1), crate::parquet::Kind::Store)
-        .with_context(cannot)?;
+    crate::parquet::write_table(&mut out, df, rows_per_group.unwrap_or(512 * 512).max(1), kind).with_context(cannot)?;
     let (file, sum) = out.into_inner().map_err(|e| anyhow::Error::new(e.into_error())).with_context(cannot)?.finish();
     super::integrity::written(path, &file, sum);
     if let Some(syncing) = syncing {
