@@ -400,7 +400,8 @@ pub(super) fn verify_dir(dir: &Path) -> Result<()> {
 
 /// [`verify_dir`], but the files named in `read_checked_later` (as the seal names them) only
 /// found listed: their caller reads each whole through [`read_checked`] before it uses any;
-/// and the bytes of those `keep` names (as the seal does) kept for that read ([`CHECKED`]).
+/// and the bytes of the files `keep` picks (by their names in the seal) kept for the read of
+/// each that follows ([`CHECKED`]).
 pub(super) fn verify_dir_keeping(
     dir: &Path,
     read_checked_later: &FxHashSet<String>,
