@@ -21,7 +21,7 @@ pub(crate) enum Kind {
     /// on it: the lists' partition and segment columns were a quarter of the 31 MB of lists a
     /// night reads at a million orders (every night 2.6% shorter), and the live states so
     /// written made every night 2.5% shorter again (docs/BENCHMARKS.md).
-    Lists,
+    Settled,
     /// A report's table, for the seller's tools (DuckDB, polars, pandas): zstd at level 1 and
     /// the statistics polars writes (min, max, null count), so a query can skip row groups.
     /// Level 1 rather than zstd's default 3: every page gets a new compression context, whose
@@ -51,7 +51,7 @@ impl Kind {
     fn options(self) -> polars_parquet::write::WriteOptions {
         use polars_parquet::write::{CompressionOptions, StatisticsOptions, Version, WriteOptions, ZstdLevel};
         match self {
-            Kind::Store | Kind::Lists => WriteOptions {
+            Kind::Store | Kind::Settled => WriteOptions {
                 statistics: StatisticsOptions::empty(),
                 version: Version::V1,
                 compression: CompressionOptions::Uncompressed,
@@ -92,7 +92,7 @@ pub(crate) fn write_table(out: &mut impl std::io::Write, df: &mut DataFrame, row
             for pages in array_to_columns(array, field.clone(), options, &[encoding])? {
                 let pages = pages.map(|page| page.map_err(ParquetError::from));
                 chunks.push(Ok(match kind {
-                    Kind::Store | Kind::Lists => DynStreamingIterator::new(
+                    Kind::Store | Kind::Settled => DynStreamingIterator::new(
                         Compressor::new(pages, options.compression, Vec::new()).map_err(PolarsError::from),
                     ),
                     Kind::Report => {
@@ -479,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn a_report_table_is_compressed_with_statistics_and_a_store_table_is_neither_nor_its_lists() {
+    fn a_report_table_is_compressed_with_statistics_and_a_store_table_is_neither_nor_a_settled_one() {
         use polars_parquet::parquet::compression::Compression;
         use polars_parquet::parquet::read::read_metadata;
         let ids: Vec<String> = (0..5000).map(|i| format!("111-{i:07}-0000000")).collect();
@@ -493,7 +493,7 @@ mod tests {
             ],
         )
         .unwrap();
-        for kind in [Kind::Report, Kind::Store, Kind::Lists] {
+        for kind in [Kind::Report, Kind::Store, Kind::Settled] {
             let mut bytes = Vec::new();
             write_table(&mut bytes, &mut df.clone(), 2048, kind).unwrap();
             // The same values and types back, in three row groups of at most 2,048 rows.
@@ -505,13 +505,13 @@ mod tests {
                 let stats = column.statistics(&meta.footer_buf);
                 let expected = match kind {
                     Kind::Report => Compression::Zstd,
-                    Kind::Store | Kind::Lists => Compression::Uncompressed,
+                    Kind::Store | Kind::Settled => Compression::Uncompressed,
                 };
                 assert_eq!(column.compression(), expected, "{kind:?}");
                 assert_eq!(stats.is_some_and(|s| s.is_ok()), kind == Kind::Report, "{kind:?}");
             }
             // Repeating text is a dictionary in each; repeating numbers only in a report's and
-            // in the lists.
+            // a settled directory's.
             let dictionary: Vec<bool> =
                 meta.row_groups[0].parquet_columns().iter().map(|c| c.dictionary_page_offset().is_some()).collect();
             let numbers = kind != Kind::Store;

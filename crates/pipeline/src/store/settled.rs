@@ -793,8 +793,8 @@ fn judge_into(
                 if let Some(df) = table {
                     let mut rows = part.live_rows(&df)?;
                     // Written once a new base, read by every report on it: repeating numbers
-                    // in dictionaries, as the lists (`Kind::Lists`; every night 2.5% shorter).
-                    super::state::write_list(&dir.join(name), &mut rows)?;
+                    // in dictionaries, as its lists are (`Kind::Settled`; every night 2.5% shorter).
+                    super::state::write_settled(&dir.join(name), &mut rows)?;
                     if name == "shipments.parquet" && has_scans {
                         numbers = package_numbers(&rows)?;
                     }
@@ -929,7 +929,7 @@ fn write_generation(tmp: &Path, generation: u32, parts: &[Partition]) -> Result<
         Column::new("id_hash".into(), parts.iter().flat_map(|p| p.dropped.iter().copied()).collect::<Vec<u64>>()),
     ])?;
     for (list, df) in LISTS.iter().zip([&mut ids, &mut watch, &mut dropped]) {
-        super::state::write_list(&tmp.join(list_file(list, generation)), df)?;
+        super::state::write_settled(&tmp.join(list_file(list, generation)), df)?;
     }
     Ok(())
 }

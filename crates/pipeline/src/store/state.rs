@@ -244,9 +244,9 @@ pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     write_parquet_grouped(path, df, None, None)
 }
 
-/// [`write_parquet`] for a settled directory's lists and live states ([`crate::parquet::Kind::Lists`]).
-pub(super) fn write_list(path: &Path, df: &mut DataFrame) -> Result<()> {
-    write_parquet_as(path, df, None, None, crate::parquet::Kind::Lists)
+/// [`write_parquet`] for a settled directory's lists and live states ([`crate::parquet::Kind::Settled`]).
+pub(super) fn write_settled(path: &Path, df: &mut DataFrame) -> Result<()> {
+    write_parquet_as(path, df, None, None, crate::parquet::Kind::Settled)
 }
 
 /// Rows per row group of a state's `orders` and `shipments` tables (sorted by `order_id`): a
