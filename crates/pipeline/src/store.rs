@@ -999,13 +999,13 @@ fn with_stored_states(dir: &Path, manifest: &Manifest, to_rank: &Renumber, night
     let changes = changes?;
     let more = changes.iter().map(|s| s.orders().len()).sum::<usize>();
     let chain = manifest.chain(dir);
-    let usable = candidate.and_then(|candidate| match settled::carries_over(&candidate.2, &changes) {
-        true => Some(candidate),
-        false => {
-            // Not carried over: the tables its check kept are not read.
-            integrity::forget_checked_under(&candidate.2.dir);
-            None
+    let usable = candidate.and_then(|(key, request, old)| {
+        if settled::carries_over(&old, &changes) {
+            return Some((key, request, old));
         }
+        // Not carried over: the tables its check kept are not read.
+        integrity::forget_checked_under(&old.dir);
+        None
     });
     if let Some((key, request, old)) = usable {
         let touched = touched_by(&old, &changes);

@@ -305,6 +305,7 @@ pub(super) fn write_parquet_grouped(
     write_parquet_as(path, df, rows_per_group, syncing, crate::parquet::Kind::Store)
 }
 
+/// A table written as a table of `kind`, hashed as written, and synced by `syncing` when given.
 fn write_parquet_as(
     path: &Path,
     df: &mut DataFrame,
