@@ -15,12 +15,13 @@ pub(crate) enum Kind {
     /// its CPU (LZ4; zstd cost more); the files are 1.6 times LZ4's and the store stays near a
     /// quarter of the dumps' size (docs/BENCHMARKS.md). Nothing filters on statistics.
     Store,
-    /// A settled directory's lists and live states: as a store's table, but numbers that
-    /// repeat (each entry's partition, the segment that holds its order, a file's id, a day)
-    /// in dictionaries, as a report's are. Written once a new base and read by every report
-    /// on it: the lists' partition and segment columns were a quarter of the 31 MB of lists a
-    /// night reads at a million orders (every night 2.6% shorter), and the live states so
-    /// written made every night 2.5% shorter again (docs/BENCHMARKS.md).
+    /// Every table of a settled directory (its lists, live states, evidence rows and live
+    /// scans): as a store's table, but numbers that repeat (each entry's partition, the
+    /// segment that holds its order, a file's id, a day) in dictionaries, as a report's are.
+    /// Written once a new base and read by every report on it: the lists' partition and
+    /// segment columns were a quarter of the 31 MB of lists a night reads at a million orders
+    /// (every night 2.6% shorter), the live states so written made every night 2.5% shorter
+    /// again, the evidence rows and live scans 1.5% more (docs/BENCHMARKS.md).
     Settled,
     /// A report's table, for the seller's tools (DuckDB, polars, pandas): zstd at level 1 and
     /// the statistics polars writes (min, max, null count), so a query can skip row groups.

@@ -53,8 +53,8 @@ pub use settled::{Evidence, SettledKey, SettledPart, SettledRequest, Tally};
 use state::{
     add_scans_from, chain_scans, chain_tables, chain_tables_from, read_parquet, read_parquet_all, read_shard,
     read_shard_rows, read_shard_tables, rows_of_orders, segment_number, shard_dir, states_of, sync_tree,
-    touched_chain_rows, write_dir_whole, write_parquet, write_parquet_grouped, write_state, Chain, Layout, Scans,
-    ScansKept, ShardTables, Wanted,
+    touched_chain_rows, write_dir_whole, write_parquet_grouped, write_state, Chain, Layout, Scans, ScansKept,
+    ShardTables, Wanted,
 };
 
 /// What `manifest.json` says it is; anything else is not a store this program reads.

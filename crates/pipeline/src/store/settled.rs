@@ -47,10 +47,8 @@ mod lists;
 use lists::Lists;
 pub(super) use lists::Scanned;
 
-use super::state::{live_scans_frame, read_live_scans, LiveScans, LIVE_SCANS};
-use super::{
-    chain_tables_from, read_parquet, read_shard_tables, rows_of_orders, segment_number, shard_dir, write_parquet,
-};
+use super::state::{live_scans_frame, read_live_scans, write_settled, LiveScans, LIVE_SCANS};
+use super::{chain_tables_from, read_parquet, read_shard_tables, rows_of_orders, segment_number, shard_dir};
 
 /// The store's directory of settled tallies: `settled/<base dir>/<key>/`.
 pub(super) const SETTLED: &str = "settled";
@@ -782,9 +780,9 @@ fn judge_into(
         .map(|(i, (part, tables))| -> Result<LiveTables> {
             let dir = shard_dir(tmp, i);
             std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-            write_parquet(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
-            write_parquet(&dir.join("tracking_defects.parquet"), &mut part.evidence.tracking_defects.clone())?;
-            write_parquet(&dir.join("late_deliveries.parquet"), &mut part.evidence.late_deliveries.clone())?;
+            write_settled(&dir.join("cancellations.parquet"), &mut part.evidence.cancellations.clone())?;
+            write_settled(&dir.join("tracking_defects.parquet"), &mut part.evidence.tracking_defects.clone())?;
+            write_settled(&dir.join("late_deliveries.parquet"), &mut part.evidence.late_deliveries.clone())?;
             // The live states: the base's rows of the orders not settled, as the base has them.
             let mut live: [Option<DataFrame>; 2] = [None, None];
             let mut numbers = Vec::new();
@@ -794,7 +792,7 @@ fn judge_into(
                     let mut rows = part.live_rows(&df)?;
                     // Written once a new base, read by every report on it: repeating numbers
                     // in dictionaries, as its lists are (`Kind::Settled`; every night 2.5% shorter).
-                    super::state::write_settled(&dir.join(name), &mut rows)?;
+                    write_settled(&dir.join(name), &mut rows)?;
                     if name == "shipments.parquet" && has_scans {
                         numbers = package_numbers(&rows)?;
                     }
@@ -824,7 +822,7 @@ fn judge_into(
                 .collect();
             let dir = shard_dir(tmp, j);
             std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-            write_parquet(&dir.join(LIVE_SCANS), &mut live_scans_frame(&rows)?)
+            write_settled(&dir.join(LIVE_SCANS), &mut live_scans_frame(&rows)?)
         })?;
     }
     // The lists: this base's generation written, the carried ones linked as they are.
@@ -929,7 +927,7 @@ fn write_generation(tmp: &Path, generation: u32, parts: &[Partition]) -> Result<
         Column::new("id_hash".into(), parts.iter().flat_map(|p| p.dropped.iter().copied()).collect::<Vec<u64>>()),
     ])?;
     for (list, df) in LISTS.iter().zip([&mut ids, &mut watch, &mut dropped]) {
-        super::state::write_settled(&tmp.join(list_file(list, generation)), df)?;
+        write_settled(&tmp.join(list_file(list, generation)), df)?;
     }
     Ok(())
 }
@@ -1138,6 +1136,7 @@ mod tests {
     use orderhealth_core::{CancelCounts, CancelDay, Day, TrackingCounts};
 
     use super::*;
+    use crate::store::state::write_parquet;
 
     fn set(hashes: &[u64]) -> lists::Scanned {
         lists::Scanned::of(hashes.iter().copied())

@@ -244,7 +244,7 @@ pub(super) fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     write_parquet_grouped(path, df, None, None)
 }
 
-/// [`write_parquet`] for a settled directory's lists and live states ([`crate::parquet::Kind::Settled`]).
+/// [`write_parquet`] for every table of a settled directory ([`crate::parquet::Kind::Settled`]).
 pub(super) fn write_settled(path: &Path, df: &mut DataFrame) -> Result<()> {
     write_parquet_as(path, df, None, None, crate::parquet::Kind::Settled)
 }
