@@ -292,11 +292,16 @@ type Seals = FxHashMap<PathBuf, (FileIdentity, Arc<Sums>)>;
 
 /// What tells one file from another at a path: device, inode, length, modification and
 /// change times (ns).
-type FileIdentity = (u64, u64, u64, i64, i64, i64, i64);
+pub(super) type FileIdentity = (u64, u64, u64, i64, i64, i64, i64);
 
 fn identity(meta: &std::fs::Metadata) -> FileIdentity {
     use std::os::unix::fs::MetadataExt;
     (meta.dev(), meta.ino(), meta.len(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec())
+}
+
+/// The [`FileIdentity`] of the file at `path`; `None` when there is none.
+pub(super) fn identity_of(path: &Path) -> Option<FileIdentity> {
+    std::fs::metadata(path).ok().map(|meta| identity(&meta))
 }
 
 fn forget_seal(seal: &Path) {

@@ -364,6 +364,9 @@ fn key_dir(store: &Path, key: &SettledKey) -> PathBuf {
 /// The settled directory for `key`, when there is a whole one (`None`: none, or one this
 /// program cannot use, which is then removed to be rebuilt).
 pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
+    if let Some(settled) = take_read_ahead(store, key) {
+        return Some(settled);
+    }
     let dir = key_dir(store, key);
     let text = std::fs::read(dir.join(TALLY_FILE)).ok()?;
     let read = || -> Result<Settled> {
@@ -409,6 +412,55 @@ pub(super) fn read(store: &Path, key: &SettledKey) -> Option<Settled> {
             None
         }
     }
+}
+
+/// A settled directory read while an ingest wrote a layer beside its base, for the report
+/// that follows in the same process (`report --store DIR INPUT...`, the nightly job in one
+/// command): the layer's write leaves a core idle a quarter of its time, waiting on the disk,
+/// and the report would read the directory next. Taken once by [`read`], under the same key
+/// and while the directory's tally file is still the one read (a directory rebuilt since is
+/// read again).
+static READ_AHEAD: std::sync::Mutex<Option<ReadAhead>> = std::sync::Mutex::new(None);
+
+/// A settled directory as [`read_ahead`] found it.
+pub(super) struct ReadAhead {
+    /// The directory, under the store as [`std::fs::canonicalize`] gave it.
+    dir: PathBuf,
+    /// The identity of its tally file before it was read.
+    tally: super::integrity::FileIdentity,
+    settled: Settled,
+}
+
+/// Reads the settled directory of the base `base` of the store `store`, when the base has
+/// exactly one (a report reads the one of its options; a store's reports use one set), for
+/// [`keep_read_ahead`].
+pub(super) fn read_ahead(store: &Path, base: &str) -> Option<ReadAhead> {
+    let [key] = <[SettledKey; 1]>::try_from(keys_of(store, base)).ok()?;
+    let dir = key_dir(&std::fs::canonicalize(store).ok()?, &key);
+    let tally = super::integrity::identity_of(&dir.join(TALLY_FILE))?;
+    let settled = read(store, &key)?;
+    Some(ReadAhead { dir, tally, settled })
+}
+
+/// Keeps what [`read_ahead`] read for the next [`read`] in this process (replacing any other).
+pub(super) fn keep_read_ahead(ahead: ReadAhead) {
+    if let Ok(mut slot) = READ_AHEAD.lock() {
+        *slot = Some(ahead);
+    }
+}
+
+/// What [`read_ahead`] read of the directory of `key` in the store `store`, taken when it is
+/// still the directory there (a read of another directory leaves it).
+fn take_read_ahead(store: &Path, key: &SettledKey) -> Option<Settled> {
+    let mut slot = READ_AHEAD.lock().ok()?;
+    let dir = key_dir(&std::fs::canonicalize(store).ok()?, key);
+    let ahead = slot.take_if(|ahead| ahead.dir == dir)?;
+    if super::integrity::identity_of(&dir.join(TALLY_FILE)) != Some(ahead.tally) {
+        // Rebuilt since: read again, and the tables its check kept not used either.
+        super::integrity::forget_checked_under(&ahead.settled.dir);
+        return None;
+    }
+    Some(ahead.settled)
 }
 
 /// The local day of a confirmation row.
@@ -1334,6 +1386,34 @@ mod tests {
         assert_eq!(carried.total, Tally::sum(&left));
         assert_eq!(carried.total.orders, 2 * (SHARDS as u64 - 2));
         assert_eq!(carried.shards.len(), SHARDS);
+    }
+
+    /// What an ingest read ahead stands for its directory alone, once, and only while the
+    /// directory is the one read: one rebuilt since is read again.
+    #[test]
+    fn a_read_ahead_stands_only_for_its_directory_as_read() {
+        let tallies = |n: i32| -> Vec<Tally> {
+            (0..SHARDS as i32).map(|i| tally(vec![cancel("US", 100, 1, n.into())], &[101 + i], &[])).collect()
+        };
+        let store = tempfile::tempdir().unwrap();
+        let key = SettledKey::of("b000007", &ViewOptions::default(), PackageOptions::default());
+        settled_dir(store.path(), &key, &tallies(2), false);
+        let ahead = || read_ahead(store.path(), "b000007").expect("the base's one directory");
+        keep_read_ahead(ahead());
+        // A report with other options reads another directory: not this one, which stays.
+        let graced = PackageOptions { scan_grace_days: 3, ..PackageOptions::default() };
+        let other = SettledKey::of("b000007", &ViewOptions::default(), graced);
+        assert!(take_read_ahead(store.path(), &other).is_none());
+        assert_eq!(take_read_ahead(store.path(), &key).expect("read ahead").total, Tally::sum(&tallies(2)));
+        assert!(take_read_ahead(store.path(), &key).is_none(), "taken once");
+        // Rebuilt with other tallies after it was read ahead: what is there now is read.
+        keep_read_ahead(ahead());
+        std::fs::remove_dir_all(key_dir(store.path(), &key)).unwrap();
+        settled_dir(store.path(), &key, &tallies(30), false);
+        assert_eq!(read(store.path(), &key).expect("readable").total, Tally::sum(&tallies(30)));
+        assert_ne!(Tally::sum(&tallies(30)), Tally::sum(&tallies(2)));
+        // A base with no settled directory, or another store: nothing read ahead.
+        assert!(read_ahead(store.path(), "b000008").is_none());
     }
 
     /// Each base's judging writes a generation of the lists: what it settled, and which
