@@ -299,6 +299,28 @@ struct Draft<'a> {
     tracking: &'a str,
 }
 
+/// How many orders ahead of the one judged [`prefetch_scans_ahead`] asks for where the scans
+/// are, and twice as many ahead for where their entries are.
+pub const AHEAD: usize = 4;
+
+/// While `orders[i]` is judged, asks for what the orders a few places after it will look up
+/// in `book`'s scans: where the entries of their packages' numbers are (`2 * AHEAD` places
+/// ahead), then, once that has arrived, the entries (`AHEAD` ahead). A package's scans are a
+/// miss into a shard's scans each, a fifth of a judging (docs/BENCHMARKS.md).
+pub fn prefetch_scans_ahead(book: &Book, orders: &[OrderView], i: usize) {
+    let ask = |o: &OrderView, entry: bool| {
+        for row in &o.shipments {
+            book.prefetch_scans(&row.tracking, entry);
+        }
+    };
+    if let Some(o) = orders.get(i + 2 * AHEAD) {
+        ask(o, false);
+    }
+    if let Some(o) = orders.get(i + AHEAD) {
+        ask(o, true);
+    }
+}
+
 /// Carrier names already looked up in the carrier table.
 type CarrierMemo = FxHashMap<Box<str>, Option<&'static Carrier>>;
 
@@ -313,12 +335,6 @@ impl<'a> Tracking<'a> {
         // two thirds of `packages_of`'s own time), then, once those have arrived, where their
         // numbers' scans are (a miss into a shard's scans per package), docs/BENCHMARKS.md.
         const RUN: usize = 1024;
-        const AHEAD: usize = 4;
-        let scans_ahead = |o: &OrderView, entry: bool| {
-            for row in &o.shipments {
-                book.prefetch_scans(&row.tracking, entry);
-            }
-        };
         let partial = view
             .orders
             .par_chunks(RUN)
@@ -327,12 +343,7 @@ impl<'a> Tracking<'a> {
                     if let Some(row) = run.get(i + 3 * AHEAD).and_then(|o| o.shipments.first()) {
                         prefetch(row);
                     }
-                    if let Some(o) = run.get(i + 2 * AHEAD) {
-                        scans_ahead(o, false);
-                    }
-                    if let Some(o) = run.get(i + AHEAD) {
-                        scans_ahead(o, true);
-                    }
+                    prefetch_scans_ahead(book, run, i);
                     if o.shipments.is_empty() {
                         continue;
                     }

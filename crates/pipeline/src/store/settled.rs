@@ -1063,24 +1063,11 @@ fn settle_partition(
     // Confirmations of orders no report names stay with their (live) states.
     let unknown_confirmations = std::mem::take(&mut view.unknown_order_confirmations);
     let as_of = view.as_of.unwrap_or(0);
-    // Most orders' packages are looked up in the scans (a miss into a shard's scans each, a
-    // fifth of the judging): where the scans of the orders a few places ahead are is asked
-    // for while this one is judged, then, once that has arrived, the entries (as
-    // `Tracking::build` does).
-    const AHEAD: usize = 4;
-    let scans_ahead = |o: &OrderView, entry: bool| {
-        for s in &o.shipments {
-            book.prefetch_scans(&s.tracking, entry);
-        }
-    };
+    // Most orders' packages are looked up in the scans: asked for ahead, as `Tracking::build`
+    // does.
     let flags: Vec<bool> = (view.orders.iter().enumerate())
         .map(|(i, o)| {
-            if let Some(o) = view.orders.get(i + 2 * AHEAD) {
-                scans_ahead(o, false);
-            }
-            if let Some(o) = view.orders.get(i + AHEAD) {
-                scans_ahead(o, true);
-            }
+            orderhealth_core::tracking::prefetch_scans_ahead(book, &view.orders, i);
             is_settled(o, book, as_of, grace)
         })
         .collect();
