@@ -453,6 +453,8 @@ pub(super) fn keep_read_ahead(ahead: ReadAhead) {
 /// still the directory there (a read of another directory leaves it).
 fn take_read_ahead(store: &Path, key: &SettledKey) -> Option<Settled> {
     let mut slot = READ_AHEAD.lock().ok()?;
+    // Nothing read ahead (every read but the nightly job's in one command): no path resolved.
+    slot.as_ref()?;
     let dir = key_dir(&std::fs::canonicalize(store).ok()?, key);
     let ahead = slot.take_if(|ahead| ahead.dir == dir)?;
     if super::integrity::identity_of(&dir.join(TALLY_FILE)) != Some(ahead.tally) {
@@ -1399,8 +1401,14 @@ mod tests {
         settled_dir(store.path(), &key, &tallies(30), false);
         assert_eq!(read(store.path(), &key).expect("readable").total, Tally::sum(&tallies(30)));
         assert_ne!(Tally::sum(&tallies(30)), Tally::sum(&tallies(2)));
-        // A base with no settled directory, or another store: nothing read ahead.
+        // A base with no settled directory: nothing read ahead.
         assert!(read_ahead(store.path(), "b000008").is_none());
+        // Another store's directory of the same key: not this one, which stays.
+        keep_read_ahead(ahead());
+        let other_store = tempfile::tempdir().unwrap();
+        settled_dir(other_store.path(), &key, &tallies(2), false);
+        assert!(take_read_ahead(other_store.path(), &key).is_none());
+        assert!(take_read_ahead(store.path(), &key).is_some());
     }
 
     /// Each base's judging writes a generation of the lists: what it settled, and which
