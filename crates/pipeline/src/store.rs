@@ -826,16 +826,13 @@ fn fold_new_files(
     let locked: Vec<Mutex<BookShard>> = (0..SHARDS).map(|_| Mutex::new(BookShard::default())).collect();
     let known_before: &[Option<String>] = contents;
     type Read = (Result<FileOutcome, InputError>, std::io::Result<String>);
-    // The largest files first, each handed to the next free thread, as a full read takes them
-    // (`orderhealth_core::inputs`): in path order a night's largest dump could start last
-    // while the other thread waited for it. Folding does not depend on the order files
-    // arrive in; the outcomes are put back in path order.
-    let mut largest_first: Vec<(usize, (&InputFile, usize))> = new_files.iter().copied().enumerate().collect();
-    largest_first.sort_by_key(|(j, (f, _))| (std::cmp::Reverse(f.bytes), *j));
-    let mut reads: Vec<(usize, Read)> = largest_first
-        .into_iter()
-        .par_bridge()
-        .map(|(j, (f, i))| {
+    // The largest files first, as a full read takes them (folding does not depend on the
+    // order files arrive in).
+    let numbered: Vec<(usize, (&InputFile, usize))> = new_files.iter().copied().enumerate().collect();
+    let reads: Vec<Read> = orderhealth_core::inputs::largest_first(
+        numbered,
+        |(_, (f, _))| f.bytes,
+        |(j, (f, i))| {
             let rank = to_rank.of((stored + j) as u32);
             let fold = &mut |part| absorb_file(&locked, rank, part, None);
             let (outcome, content) = match known_before.get(i).cloned().flatten() {
@@ -863,15 +860,14 @@ fn fold_new_files(
                 }
                 unrecognised => unrecognised,
             });
-            (j, (outcome, content))
-        })
-        .collect();
-    reads.sort_unstable_by_key(|(j, _)| *j);
+            (outcome, content)
+        },
+    );
     let mut shards: Vec<BookShard> = locked.into_iter().map(|m| m.into_inner().expect("shard lock")).collect();
     // Every content known now: a file that proves to hold a content the store (or a file found
     // before it) holds is not folded in; the caller plans again.
     let mut reads_with: Vec<(Result<FileOutcome, InputError>, String)> = Vec::with_capacity(reads.len());
-    for ((file, i), (_, (outcome, content))) in new_files.iter().zip(reads) {
+    for ((file, i), (outcome, content)) in new_files.iter().zip(reads) {
         // Neither hashed nor read: the read's error names it.
         let content = match content {
             Ok(content) => content,
