@@ -623,19 +623,10 @@ pub fn ingest(
     let plan_of = |contents: &[Option<String>]| Plan::of(&found.files, contents, &known);
     let mut plan = plan_of(&contents);
     while !plan.read.is_empty() {
-        let new_files = NewFiles { files: &found.files, read: &plan.read, stats: &stats, like: like.as_deref() };
-        match fold_new_files(
-            dir,
-            &mut manifest,
-            &new_files,
-            &mut contents,
-            &plan_of,
-            read,
-            keep,
-            &mut outcome,
-            progress,
-        )
-        .map_err(unchanged(dir))?
+        let new_files =
+            NewFiles { files: &found.files, read: &plan.read, known: &known, stats: &stats, like: like.as_deref() };
+        match fold_new_files(dir, &mut manifest, &new_files, &mut contents, read, keep, &mut outcome, progress)
+            .map_err(unchanged(dir))?
         {
             Some(done) => {
                 folded = done;
@@ -789,6 +780,8 @@ impl Plan {
 struct NewFiles<'a> {
     files: &'a [InputFile],
     read: &'a [usize],
+    /// The contents the store holds, with the path each was first seen under (the plan's).
+    known: &'a FxHashMap<String, String>,
     /// (size, modification time) of every file found, taken before it is read.
     stats: &'a [Stat],
     /// The kind of content hash the store names files by ([`integrity::content_hash`]).
@@ -804,7 +797,6 @@ fn fold_new_files(
     manifest: &mut Manifest,
     files: &NewFiles<'_>,
     contents: &mut [Option<String>],
-    plan_of: &dyn Fn(&[Option<String>]) -> Plan,
     read: &ReadOptions,
     keep: bool,
     outcome: &mut IngestOutcome,
@@ -881,7 +873,7 @@ fn fold_new_files(
         }
         reads_with.push((outcome, content));
     }
-    if plan_of(contents).read != files.read {
+    if Plan::of(files.files, contents, files.known).read != files.read {
         return Ok(None);
     }
 
