@@ -355,8 +355,7 @@ type Checked = FxHashMap<PathBuf, (FileIdentity, Vec<u8>)>;
 /// The bytes [`verify_dir_keeping`] kept for `path`, when the file there is still the one read.
 fn take_checked(path: &Path) -> Option<Vec<u8>> {
     let (id, bytes) = CHECKED.lock().ok()?.remove(path)?;
-    let now = std::fs::metadata(path).ok()?;
-    (identity(&now) == id).then_some(bytes)
+    (identity_of(path)? == id).then_some(bytes)
 }
 
 /// Drops the bytes kept for files below `dir` (a directory found damaged, or not used).
